@@ -1,0 +1,79 @@
+# cardbase -- developer entry points. Needs only python3 and make.
+#
+#   make run          start cardbase (SQLite + demo CRM) on http://127.0.0.1:$PORT (default 5000)
+#   make test         run the test suite (SQLite and a throwaway PostgreSQL)
+#   make bench        run the benchmarks            (extra args: BENCH_ARGS=...)
+#   make clean        remove the virtualenv, caches and local *.db files
+#
+# Test knobs: PYTEST_ARGS='-k foo -x', CARDBASE_TEST_DB=sqlite|postgresql, CI=true.
+
+SHELL  := /bin/bash
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+PYTEST_ARGS ?=
+BENCH_ARGS  ?=
+
+# CI and CARDBASE_TEST_DB reach the tests from the environment (CI=true make test) or the
+# command line (make test CI=true): make exports both kinds to recipes by itself.
+
+.DEFAULT_GOAL := help
+.PHONY: help venv install run test bench clean
+
+help:
+	@sed -n '3,9s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
+
+# The interpreter. Debian's python3 has no ensurepip until python3-venv is installed:
+# then create the venv without pip and install pip from its own wheel, fetched from
+# PyPI and checked against PyPI's sha256 (a pip wheel can run itself).
+define BOOTSTRAP_PIP
+import hashlib, json, os, sys, urllib.parse, urllib.request
+index = "https://pypi.org/pypi/pip/json"
+info = json.load(urllib.request.urlopen(index, timeout=60))
+wheel = next(f for f in info["urls"] if f["filename"].endswith(".whl"))
+data = urllib.request.urlopen(urllib.parse.urljoin(index, wheel["url"]), timeout=300).read()
+assert hashlib.sha256(data).hexdigest() == wheel["digests"]["sha256"], "pip wheel: bad sha256"
+path = os.path.join(sys.argv[1], wheel["filename"])
+open(path, "wb").write(data)
+print(path)
+endef
+export BOOTSTRAP_PIP
+
+$(BIN)/python:
+	@echo "==> creating $(VENV) with $$($(PYTHON) --version 2>&1)"
+	@if ! $(PYTHON) -m venv $(VENV); then \
+	  echo "==> 'python3 -m venv' failed (no ensurepip; apt-get install python3-venv fixes" \
+	       "that): creating $(VENV) without pip and installing pip from PyPI"; \
+	  rm -rf $(VENV) && $(PYTHON) -m venv --without-pip $(VENV) && \
+	  whl=$$($(BIN)/python -c "$$BOOTSTRAP_PIP" $(VENV)) && \
+	  $(BIN)/python "$$whl/pip" install -q "$$whl" && rm -f "$$whl" \
+	  || { rm -rf $(VENV); exit 1; }; \
+	fi
+
+# Dependencies: reinstalled only when pyproject.toml is newer than the stamp.
+$(STAMP): pyproject.toml | $(BIN)/python
+	@echo "==> installing cardbase and its test dependencies into $(VENV)"
+	$(BIN)/python -m pip install --disable-pip-version-check -q -e '.[test]'
+	@touch $(STAMP)
+
+venv install: $(STAMP)
+
+run: install
+	$(BIN)/cardbase run --host 127.0.0.1 --port $${PORT:-5000}
+
+# -n 2 only when pytest-xdist happens to be installed (it is not a dependency).
+test: install
+	@xdist=""; if $(BIN)/python -c 'import xdist' 2>/dev/null; then xdist="-n 2"; fi; \
+	echo "==> CI=$${CI:-} CARDBASE_TEST_DB=$${CARDBASE_TEST_DB:-}" \
+	     "$(BIN)/python -m pytest -q -p no:cacheprovider $$xdist $(PYTEST_ARGS)"; \
+	$(BIN)/python -m pytest -q -p no:cacheprovider $$xdist $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis build dist *.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+	rm -f *.db *.db-wal *.db-shm *.db-journal

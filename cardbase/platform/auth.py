@@ -1,0 +1,116 @@
+"""Login and logout (Flask-Login sessions, Flask-WTF forms with CSRF).
+
+The session stores the user id plus a fingerprint of the password hash, so changing a
+password ends every other session of that user; deactivated users are logged out on
+their next request.
+"""
+from __future__ import annotations
+
+import hashlib
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from . import users
+from .context import get_db
+
+bp = Blueprint("auth", __name__)
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.login_message = "Please log in to continue."
+
+
+class LoginUser(UserMixin):
+    """The logged-in user as Flask-Login sees it; ``row`` is the cb_user row."""
+
+    def __init__(self, row):
+        self.row = row
+        self.id = row.id
+        self.username = row.username
+        self.display_name = row.display_name or row.username
+        self.is_admin = bool(row.is_admin)
+
+    @property
+    def is_active(self) -> bool:
+        return bool(self.row.active)
+
+    def get_id(self) -> str:
+        return f"{self.row.id}.{_fingerprint(self.row.password_hash)}"
+
+
+def _fingerprint(password_hash: str) -> str:
+    return hashlib.sha256((password_hash or "").encode()).hexdigest()[:16]
+
+
+@login_manager.user_loader
+def _load_user(session_id: str) -> LoginUser | None:
+    user_id, _, fingerprint = session_id.partition(".")
+    if not user_id.isdigit():
+        return None
+    row = users.get_user(get_db(), int(user_id))
+    if row is None or not row.active or fingerprint != _fingerprint(row.password_hash):
+        return None
+    return LoginUser(row)
+
+
+def login_redirect() -> Response:
+    """Where an anonymous request goes: the login page, remembering the local path."""
+    target = request.full_path if request.query_string else request.path
+    return redirect(url_for("auth.login", next=target))
+
+
+login_manager.unauthorized_handler(login_redirect)
+
+
+def is_safe_next(target: str | None) -> bool:
+    """Only local paths ("/x?y"): never another host, scheme or protocol-relative URL."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return False
+    if any(ord(c) < 32 or c == "\\" for c in target):
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc
+
+
+class LoginForm(FlaskForm):
+    username = StringField("Username", validators=[DataRequired(), Length(max=150)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=users.MAX_PASSWORD)])
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    target = request.args.get("next")
+    target = target if is_safe_next(target) else url_for("core.home")
+    if current_user.is_authenticated:
+        return redirect(target)
+    form = LoginForm()
+    error = None
+    if form.validate_on_submit():
+        db = get_db()
+        row = users.authenticate(db, form.username.data, form.password.data,
+                                 sleep=current_app.config["CARDBASE_LOGIN_SLEEP"])
+        if row is not None:
+            session.clear()  # nothing from before the login survives into the session
+            login_user(LoginUser(row))
+            return redirect(target)
+        known = users.find_user(db, form.username.data)
+        if known is not None and users.is_locked(known):
+            error = ("Too many failed attempts: this account is locked for a few minutes. "
+                     "Try again later.")
+        else:
+            error = "Wrong username or password."
+    elif request.method == "POST":
+        error = "Enter your username and password."
+    return render_template("login.html", form=form, error=error)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    logout_user()
+    session.clear()
+    flash("You have been logged out.", "info")
+    return redirect(url_for("auth.login"))

@@ -1,0 +1,49 @@
+"""The home page and the health check. The real list and card screens come later."""
+from __future__ import annotations
+
+import logging
+
+import sqlalchemy as sa
+from flask import Blueprint, jsonify, render_template
+from flask_login import login_required
+
+from cardbase.schema_engine.errors import CardbaseError
+from cardbase.schema_engine.snapshot import current_version
+from cardbase.schema_engine.store.records import RecordStore
+
+from .context import current_actor, get_db
+
+bp = Blueprint("core", __name__)
+log = logging.getLogger(__name__)
+
+
+@bp.route("/")
+@login_required
+def home():
+    db = get_db()
+    actor = current_actor()
+    store = RecordStore(db)
+    rows = []
+    for obj in db.schema().objects:
+        try:
+            count, estimate = store.count(actor, obj.api_name)
+        except CardbaseError:  # e.g. no right to read it: show the object, not a number
+            count, estimate = None, False
+        rows.append({"name": obj.api_name, "label": obj.label, "label_plural": obj.label_plural,
+                     "count": count, "estimate": estimate})
+    return render_template("home.html", objects=rows)
+
+
+@bp.route("/health")
+def health():
+    """For load balancers and `cardbase serve` checks: the database answers, and which
+    schema version this worker sees. No login, no details of failures (they are logged)."""
+    db = get_db()
+    try:
+        with db.read() as conn:
+            conn.execute(sa.text("SELECT 1")).scalar_one()
+            version = current_version(conn)
+    except Exception:
+        log.exception("health check failed")
+        return jsonify(status="error", database=db.dialect), 503
+    return jsonify(status="ok", database=db.dialect, schema_version=version)

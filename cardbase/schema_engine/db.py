@@ -1,0 +1,113 @@
+"""Engine creation and transactions that behave the same on SQLite and PostgreSQL.
+
+SQLite's Python driver opens transactions lazily and commits DDL behind our back; the
+pysqlite recipe below (autocommit driver + our own BEGIN) makes DDL roll back with the
+metadata, which the whole schema engine relies on.
+"""
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from typing import Iterator
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+DEFAULT_URL = "sqlite:///cardbase.db"
+
+
+def database_url(url: str | None = None) -> str:
+    """The URL to use: the argument, else CARDBASE_DATABASE_URL, else a local SQLite file."""
+    url = url or os.environ.get("CARDBASE_DATABASE_URL") or DEFAULT_URL
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def make_engine(url: str | None = None, **kwargs) -> Engine:
+    """Create an engine with the per-dialect settings cardbase needs."""
+    url = database_url(url)
+    if url.startswith("sqlite"):
+        kwargs.setdefault("connect_args", {}).setdefault("timeout", 30)
+        engine = create_engine(url, **kwargs)
+        _install_sqlite_recipe(engine)
+    else:
+        kwargs.setdefault("pool_pre_ping", True)
+        engine = create_engine(url, **kwargs)
+    return engine
+
+
+def _install_sqlite_recipe(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):  # pragma: no cover - exercised by every test
+        dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        if engine.url.database not in (None, "", ":memory:"):
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection):
+        # Writers take the write lock up front: a deferred transaction that reads and
+        # then writes fails with "database is locked" instead of waiting its turn.
+        mode = "IMMEDIATE" if conn.get_execution_options().get("cardbase_write") else "DEFERRED"
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+class Database:
+    """An engine plus the schema cache; the handle every service is given."""
+
+    def __init__(self, url: str | Engine | None = None, **engine_kwargs):
+        self.engine: Engine = url if isinstance(url, Engine) else make_engine(url, **engine_kwargs)
+        from .snapshot import SchemaCache  # local import: snapshot imports field types
+
+        self.schema_cache = SchemaCache(self)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read transaction (deferred on SQLite, so readers never queue behind writers)."""
+        with self.engine.connect() as conn:
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A write transaction: commits on success, rolls everything back on any error."""
+        with self.engine.connect().execution_options(cardbase_write=True) as conn:
+            with conn.begin():
+                yield conn
+
+    def schema(self, conn: Connection | None = None):
+        """The current immutable schema snapshot (rebuilt only when the version moved)."""
+        return self.schema_cache.get(conn)
+
+    def create_system_tables(self) -> None:
+        """Create the system (metadata) tables if missing. Idempotent."""
+        from .meta_models import create_system_tables
+
+        create_system_tables(self)
+
+    def optimize(self) -> None:
+        """Refresh the planner's statistics (PRAGMA optimize / ANALYZE)."""
+        if self.is_sqlite:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA optimize")
+                conn.commit()
+        else:
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql("ANALYZE")
+
+    def dispose(self) -> None:
+        self.engine.dispose()

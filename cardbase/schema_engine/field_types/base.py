@@ -1,0 +1,221 @@
+"""The contract of a field type. One subclass per type, in a module of its own, owns
+everything about that type: physical column(s), marshmallow field (validation and JSON),
+filter operators, import parsing, display formatting and conversion from other types.
+
+Adding a type = adding one module with one registered class; no other code changes.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Sequence
+
+import marshmallow as ma
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+
+from ..errors import SchemaError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..snapshot import FieldInfo
+
+
+class FieldValueError(ValueError):
+    """A value does not fit the field; the message says why (the caller adds the field)."""
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One physical column of a field. ``suffix`` "" is the primary column ``f<id>``."""
+
+    suffix: str
+    type: sa.types.TypeEngine
+    indexed: bool = False
+
+
+class OptionContext:
+    """What option cleaning may need from the schema (resolving object names to ids)."""
+
+    def object_id(self, name_or_id: Any) -> int:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def object_name(self, object_id: int) -> str:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+# Operators every filter understands; a type declares which of them it supports.
+ALL_OPERATORS = (
+    "eq", "ne", "lt", "le", "gt", "ge", "between", "in", "not_in",
+    "contains", "not_contains", "starts_with", "is_empty", "is_not_empty",
+)
+EQUALITY = ("eq", "ne", "in", "not_in", "is_empty", "is_not_empty")
+ORDERED = EQUALITY + ("lt", "le", "gt", "ge", "between")
+TEXTUAL = EQUALITY + ("contains", "not_contains", "starts_with")
+
+
+def _like_escape(text: str) -> str:
+    return re.sub(r"([\\%_])", r"\\\1", text)
+
+
+class FieldType:
+    """Base class. Subclasses set the class attributes and override what differs."""
+
+    name: ClassVar[str] = ""
+    label: ClassVar[str] = ""
+    operators: ClassVar[tuple[str, ...]] = EQUALITY
+    value_type: ClassVar[str] = "text"  # formula type: text/number/date/datetime/boolean/link/list
+    indexed: ClassVar[bool] = False  # index the primary column (filter/sort/link columns)
+    searchable: ClassVar[bool] = False  # contributes to the record's full-text document
+    writable: ClassVar[bool] = True  # False: value computed by the system, never written by users
+    system_only: ClassVar[bool] = False  # used only for built-in system fields
+    supports_unique: ClassVar[bool] = True
+    supports_default: ClassVar[bool] = True
+
+    # ---- options -------------------------------------------------------------------
+    def clean_options(self, options: Mapping[str, Any], ctx: OptionContext) -> dict[str, Any]:
+        """Validate and normalise the type's options; raise SchemaError naming the option."""
+        unknown = set(options) - set(self.option_names())
+        if unknown:
+            raise SchemaError({f"options.{k}": "is not an option of this field type" for k in sorted(unknown)})
+        return dict(options)
+
+    def option_names(self) -> tuple[str, ...]:
+        return ()
+
+    def export_options(self, options: Mapping[str, Any], ctx: OptionContext) -> dict[str, Any]:
+        """Options in portable form (object names instead of ids) for solutions and the API."""
+        return dict(options)
+
+    # ---- physical --------------------------------------------------------------------
+    def column_specs(self, field: "FieldInfo") -> list[ColumnSpec]:
+        return [ColumnSpec("", self.sa_type(field), indexed=self.indexed or field.unique)]
+
+    def sa_type(self, field: "FieldInfo") -> sa.types.TypeEngine:
+        return sa.Text()
+
+    def foreign_key(self, field: "FieldInfo", schema) -> str | None:
+        """``table.column`` this field's primary column references, if any."""
+        return None
+
+    # ---- values ------------------------------------------------------------------------
+    def marshmallow_field(self, field: "FieldInfo") -> ma.fields.Field:
+        """The marshmallow field that validates input and serialises to JSON."""
+        return ma.fields.Raw(allow_none=True)
+
+    def is_empty(self, value: Any) -> bool:
+        return value is None or value == "" or value == []
+
+    def parse(self, field: "FieldInfo", raw: Any) -> Any:
+        """User input (JSON value or Python value) -> Python value, or FieldValueError."""
+        if self.is_empty(raw):
+            return None
+        try:
+            value = field.ma_field.deserialize(raw)
+        except ma.ValidationError as exc:
+            raise FieldValueError(_flatten(exc.messages)) from None
+        return None if self.is_empty(value) else value
+
+    def to_json(self, field: "FieldInfo", value: Any) -> Any:
+        if value is None:
+            return None
+        return field.ma_field._serialize(value, field.api_name, None)
+
+    def to_db(self, field: "FieldInfo", value: Any) -> tuple:
+        """Python value -> one DB value per column spec."""
+        return (value,)
+
+    def from_db(self, field: "FieldInfo", values: Sequence[Any]) -> Any:
+        return values[0]
+
+    def import_value(self, field: "FieldInfo", text: Any) -> Any:
+        """A spreadsheet/CSV cell -> Python value. Default: trimmed text through ``parse``."""
+        if isinstance(text, str):
+            text = text.strip()
+        return self.parse(field, text)
+
+    def format(self, field: "FieldInfo", value: Any, locale: str = "en") -> str:
+        """Display text for lists, documents and exports."""
+        return "" if value is None else str(value)
+
+    def search_text(self, field: "FieldInfo", value: Any) -> str | None:
+        """Text this value adds to the record's search document (only if ``searchable``)."""
+        return None if value is None else self.format(field, value)
+
+    def convert_from(self, field: "FieldInfo", source: "FieldInfo", value: Any) -> Any:
+        """Value of ``source`` (old type) -> value of this type, or FieldValueError.
+        Default: through the old type's JSON form, which every type can parse or refuse."""
+        if value is None:
+            return None
+        return self.parse(field, source.ftype.to_json(source, value))
+
+    # ---- querying -----------------------------------------------------------------------
+    def sort_expression(self, field: "FieldInfo", cols: Sequence[ColumnElement]) -> ColumnElement:
+        return cols[0]
+
+    def filter_value(self, field: "FieldInfo", op: str, value: Any) -> Any:
+        """Parse the operand of a filter condition with the type's own rules."""
+        if op in ("is_empty", "is_not_empty"):
+            return None
+        if op in ("in", "not_in"):
+            if not isinstance(value, (list, tuple)):
+                raise FieldValueError(f"operator '{op}' needs a list of values")
+            return [self.parse(field, v) for v in value]
+        if op == "between":
+            if not isinstance(value, (list, tuple)) or len(value) != 2:
+                raise FieldValueError("operator 'between' needs a list of two values [from, to]")
+            return [self.parse(field, value[0]), self.parse(field, value[1])]
+        if op in ("contains", "not_contains", "starts_with"):
+            if value is None or str(value) == "":
+                raise FieldValueError(f"operator '{op}' needs a text")
+            return str(value)
+        parsed = self.parse(field, value)
+        if parsed is None and op not in ("eq", "ne"):
+            raise FieldValueError(f"operator '{op}' needs a value")
+        return parsed
+
+    def filter_clause(self, field: "FieldInfo", cols: Sequence[ColumnElement], op: str, value: Any) -> ColumnElement:
+        """SQL condition for ``op``; ``value`` was parsed by ``filter_value``."""
+        col = cols[0]
+        if op == "eq":
+            return col.is_(None) if value is None else col == self._db1(field, value)
+        if op == "ne":
+            return col.is_not(None) if value is None else sa.or_(col != self._db1(field, value), col.is_(None))
+        if op == "lt":
+            return col < self._db1(field, value)
+        if op == "le":
+            return col <= self._db1(field, value)
+        if op == "gt":
+            return col > self._db1(field, value)
+        if op == "ge":
+            return col >= self._db1(field, value)
+        if op == "between":
+            return col.between(self._db1(field, value[0]), self._db1(field, value[1]))
+        if op == "in":
+            return col.in_([self._db1(field, v) for v in value])
+        if op == "not_in":
+            return sa.or_(col.not_in([self._db1(field, v) for v in value]), col.is_(None))
+        if op == "contains":
+            return col.ilike(f"%{_like_escape(value)}%", escape="\\")
+        if op == "not_contains":
+            return sa.or_(sa.not_(col.ilike(f"%{_like_escape(value)}%", escape="\\")), col.is_(None))
+        if op == "starts_with":
+            return col.ilike(f"{_like_escape(value)}%", escape="\\")
+        if op == "is_empty":
+            return self.empty_clause(field, cols)
+        if op == "is_not_empty":
+            return sa.not_(self.empty_clause(field, cols))
+        raise FieldValueError(f"unknown operator '{op}'")  # pragma: no cover - checked earlier
+
+    def empty_clause(self, field: "FieldInfo", cols: Sequence[ColumnElement]) -> ColumnElement:
+        return cols[0].is_(None)
+
+    def _db1(self, field: "FieldInfo", value: Any) -> Any:
+        return self.to_db(field, value)[0]
+
+
+def _flatten(messages: Any) -> str:
+    if isinstance(messages, dict):
+        return " ".join(_flatten(v) for v in messages.values())
+    if isinstance(messages, (list, tuple)):
+        return " ".join(_flatten(m) for m in messages)
+    return str(messages)

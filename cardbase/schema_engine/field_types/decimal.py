@@ -1,0 +1,203 @@
+"""Fixed-point decimal numbers. Values are ``decimal.Decimal`` quantized to the field's
+scale: floats would turn 0.1 + 0.2 into 0.30000000000000004 in a sum or an invoice.
+
+The number helpers here (strict and spreadsheet parsing, locale formatting) are shared
+with the integer and money types.
+"""
+from __future__ import annotations
+
+import re
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
+from typing import Any, Mapping
+
+import marshmallow as ma
+import sqlalchemy as sa
+
+from ..errors import SchemaError
+from .base import ORDERED, FieldType, FieldValueError, OptionContext
+from .registry import register
+
+DEFAULT_PRECISION = 18
+DEFAULT_SCALE = 2
+MAX_PRECISION = 38
+_CTX = Context(prec=MAX_PRECISION + 20, rounding=ROUND_HALF_UP)
+
+_CANONICAL = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+_ALL_GROUP_SEPS = " .,'"
+
+
+def shown(raw: Any, limit: int = 40) -> str:
+    """A user value for an error message: quoted text, shortened."""
+    if isinstance(raw, str):
+        return "'" + (raw if len(raw) <= limit else raw[:limit] + "…") + "'"
+    if isinstance(raw, bool):
+        return "true" if raw else "false"
+    if isinstance(raw, (int, float, Decimal)):
+        return str(raw)
+    return f"a {type(raw).__name__}" if not isinstance(raw, (list, tuple, dict)) else (
+        "a list" if not isinstance(raw, dict) else "an object")
+
+
+def to_decimal(raw: Any) -> Decimal:
+    """A JSON/Python number or canonical number text ("-1234.5", "1e3") -> finite Decimal.
+    No thousands separators or decimal commas here: those are for ``parse_number_text``."""
+    if isinstance(raw, bool):
+        raise FieldValueError(f"{shown(raw)} is not a number")
+    if isinstance(raw, Decimal):
+        value = raw
+    elif isinstance(raw, int):
+        value = Decimal(raw)
+    elif isinstance(raw, float):
+        value = Decimal(repr(raw))  # shortest form: 0.1 stays 0.1
+    elif isinstance(raw, str):
+        text = raw.strip()
+        if len(text) > 100 or not _CANONICAL.match(text):
+            if text.lower().lstrip("+-") in ("nan", "inf", "infinity"):
+                raise FieldValueError("must be a finite number (not NaN or infinity)")
+            raise FieldValueError(f"{shown(raw)} is not a number (write it like 1234.56)")
+        value = Decimal(text)
+    else:
+        raise FieldValueError(f"must be a number, not {shown(raw)}")
+    if not value.is_finite():
+        raise FieldValueError("must be a finite number (not NaN or infinity)")
+    return value
+
+
+def quantize(value: Decimal, precision: int, scale: int) -> Decimal:
+    """Round half up to ``scale`` places; refuse more than ``precision - scale`` integer digits."""
+    max_int = precision - scale
+    if value.adjusted() >= MAX_PRECISION + 5:
+        raise FieldValueError(f"is too large: at most {max_int} digits before the decimal point are allowed")
+    q = value.quantize(Decimal(1).scaleb(-scale), context=_CTX)
+    int_digits = q.adjusted() + 1 if q and q.adjusted() >= 0 else 0
+    if int_digits > max_int:
+        raise FieldValueError(
+            f"has {int_digits} digits before the decimal point; at most {max_int} are allowed")
+    return q.copy_abs() if q.is_zero() else q
+
+
+def _ungroup(int_part: str, seps: str) -> str:
+    """'1.234.567' -> '1234567' if the groups are well formed, else FieldValueError."""
+    if not any(c in int_part for c in seps):
+        return int_part
+    sep = next(c for c in int_part if c in seps)
+    if not re.fullmatch(r"\d{1,3}(?:" + re.escape(sep) + r"\d{3})+", int_part):
+        raise ValueError
+    return int_part.replace(sep, "")
+
+
+def parse_number_text(text: str) -> Decimal:
+    """Spreadsheet text -> Decimal. Understands "12,50", "1.234,50", "1,234.50", "1 234,5",
+    "1'234.50" and "1e3". Rules: with both "." and "," the last one is the decimal
+    separator; a repeated separator groups thousands; a single "." is a decimal point;
+    a single "," is a decimal comma, except "1,234" (one comma and three digits), which
+    means 1234 in English and 1.234 in German and is refused as ambiguous."""
+    s = text.strip().replace("\u00a0", " ").replace("\u202f", " ").replace("\u2212", "-")
+    sign = ""
+    if s[:1] in ("+", "-"):
+        sign, s = s[0], s[1:].strip()
+    if _CANONICAL.match(s):
+        return to_decimal(sign + s)
+    if re.fullmatch(r"[1-9]\d{0,2},\d{3}", s):
+        raise FieldValueError(
+            f"{shown(text)} is ambiguous: write 1234 or 1,234.00 (English) or 1.234,00 (German)")
+    dots, commas = s.count("."), s.count(",")
+    if dots and commas:
+        dec = "." if s.rfind(".") > s.rfind(",") else ","
+    elif commas == 1:
+        dec = ","
+    elif dots == 1:
+        dec = "."
+    else:
+        dec = ""
+    int_part, _, frac = s.partition(dec) if dec else (s, "", "")
+    try:
+        int_ok = int_part == "" or re.fullmatch(r"\d([\d .,']*\d)?", int_part)
+        frac_ok = frac == "" or re.fullmatch(r"\d+", frac)
+        if not (int_ok and frac_ok and (int_part or frac)):
+            raise ValueError
+        digits = _ungroup(int_part, _ALL_GROUP_SEPS.replace(dec, "") if dec else _ALL_GROUP_SEPS)
+        return to_decimal(f"{sign}{digits or '0'}.{frac or '0'}")
+    except (ValueError, InvalidOperation):
+        raise FieldValueError(f"{shown(text)} is not a number") from None
+
+
+def format_number(value: Decimal | int, scale: int | None, locale: str = "en") -> str:
+    """1234.5 -> "1,234.50" (en) or "1.234,50" (de)."""
+    text = f"{value:,.{scale}f}" if scale is not None else f"{value:,}"
+    if (locale or "").lower().startswith("de"):
+        text = text.translate(str.maketrans(",.", ".,"))
+    return text
+
+
+def _check_int_option(options: Mapping[str, Any], name: str, default: int, low: int, high: int) -> int:
+    value = options.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise SchemaError({f"options.{name}": f"must be a whole number from {low} to {high}"})
+    return value
+
+
+@register
+class DecimalType(FieldType):
+    """A number with a fixed number of decimal places (prices, quantities, rates)."""
+
+    name = "decimal"
+    label = "Decimal number"
+    operators = ORDERED
+    value_type = "number"
+
+    def option_names(self) -> tuple[str, ...]:
+        return ("precision", "scale")
+
+    def clean_options(self, options: Mapping[str, Any], ctx: OptionContext) -> dict[str, Any]:
+        options = super().clean_options(options, ctx)
+        precision = _check_int_option(options, "precision", DEFAULT_PRECISION, 1, MAX_PRECISION)
+        scale = _check_int_option(options, "scale", min(DEFAULT_SCALE, precision), 0, precision)
+        return {"precision": precision, "scale": scale}
+
+    @staticmethod
+    def _ps(field) -> tuple[int, int]:
+        return field.options.get("precision", DEFAULT_PRECISION), field.options.get("scale", DEFAULT_SCALE)
+
+    def sa_type(self, field) -> sa.types.TypeEngine:
+        return sa.Numeric(*self._ps(field), asdecimal=True)
+
+    def marshmallow_field(self, field) -> ma.fields.Field:
+        return ma.fields.Decimal(as_string=True, places=self._ps(field)[1], rounding=ROUND_HALF_UP,
+                                 allow_nan=False, allow_none=True)
+
+    def parse(self, field, raw: Any) -> Decimal | None:
+        if self.is_empty(raw):
+            return None
+        return quantize(to_decimal(raw), *self._ps(field))
+
+    def to_json(self, field, value: Decimal | None) -> str | None:
+        return None if value is None else f"{value:.{self._ps(field)[1]}f}"
+
+    def from_db(self, field, values) -> Decimal | None:
+        value = values[0]
+        return None if value is None else quantize(to_decimal(value), *self._ps(field))
+
+    def import_value(self, field, text: Any) -> Decimal | None:
+        if isinstance(text, str):
+            if not text.strip():
+                return None
+            text = parse_number_text(text)
+        return self.parse(field, text)
+
+    def format(self, field, value: Decimal | None, locale: str = "en") -> str:
+        return "" if value is None else format_number(value, self._ps(field)[1], locale)
+
+    def convert_from(self, field, source, value: Any) -> Decimal | None:
+        """Numbers (and money amounts) convert if no digit is lost; text as in an import."""
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return self.import_value(field, value)
+        number = getattr(value, "amount", value)
+        if isinstance(number, (int, float, Decimal)) and not isinstance(number, bool):
+            result = self.parse(field, number)
+            if result != to_decimal(number):
+                raise FieldValueError(f"{number} would be rounded to {result}")
+            return result
+        return super().convert_from(field, source, value)

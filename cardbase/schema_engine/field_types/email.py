@@ -1,0 +1,75 @@
+"""E-mail addresses. The domain is stored lower-case (domains are case-insensitive);
+the local part is kept as typed, but equality filters ignore case, as mail servers do."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import marshmallow as ma
+import sqlalchemy as sa
+
+from .base import TEXTUAL, FieldType, FieldValueError
+from .decimal import shown
+from .registry import register
+
+MAX_EMAIL = 254  # RFC 5321 path limit
+_NAMED = re.compile(r"^[^<>]*<([^<>]+)>$")  # "Ann Lee <ann@example.com>"
+_VALIDATE = ma.validate.Email()
+
+
+def normalise_email(raw: Any) -> str:
+    """'mailto:Ann@Example.COM' -> 'Ann@example.com', or FieldValueError."""
+    if not isinstance(raw, str):
+        raise FieldValueError(f"must be an e-mail address, not {shown(raw)}")
+    text = raw.strip()
+    if text.lower().startswith("mailto:"):
+        text = text[7:].strip()
+    if len(text) > MAX_EMAIL:
+        raise FieldValueError(f"is {len(text)} characters long; at most {MAX_EMAIL} are allowed")
+    try:
+        _VALIDATE(text)
+    except ma.ValidationError:
+        raise FieldValueError(f"{shown(raw)} is not a valid e-mail address (expected e.g. name@example.com)") from None
+    local, _, domain = text.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+@register
+class EmailType(FieldType):
+    """An e-mail address, validated and searchable."""
+
+    name = "email"
+    label = "E-mail"
+    operators = TEXTUAL
+    searchable = True
+
+    def sa_type(self, field) -> sa.types.TypeEngine:
+        return sa.String(MAX_EMAIL)
+
+    def marshmallow_field(self, field) -> ma.fields.Field:
+        return ma.fields.Email(allow_none=True, validate=ma.validate.Length(max=MAX_EMAIL))
+
+    def parse(self, field, raw: Any) -> str | None:
+        return None if self.is_empty(raw) else normalise_email(raw)
+
+    def to_json(self, field, value: str | None) -> str | None:
+        return value
+
+    def import_value(self, field, text: Any) -> str | None:
+        if isinstance(text, str):
+            text = text.strip()
+            m = _NAMED.match(text)
+            if m:
+                text = m.group(1)
+        return self.parse(field, text)
+
+    def filter_clause(self, field, cols, op: str, value: Any):
+        """eq/ne/in compare case-insensitively: Ann@x.org is ann@x.org."""
+        col = cols[0]
+        if op in ("eq", "ne") and value is not None:
+            same = sa.func.lower(col) == value.lower()
+            return same if op == "eq" else sa.or_(sa.not_(same), col.is_(None))
+        if op in ("in", "not_in"):
+            inside = sa.func.lower(col).in_([v.lower() for v in value])
+            return inside if op == "in" else sa.or_(sa.not_(inside), col.is_(None))
+        return super().filter_clause(field, cols, op, value)

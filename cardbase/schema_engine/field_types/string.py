@@ -1,0 +1,59 @@
+"""Single-line text with a maximum length."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import marshmallow as ma
+import sqlalchemy as sa
+
+from ..errors import SchemaError
+from .base import TEXTUAL, FieldType, FieldValueError, OptionContext
+from .registry import register
+
+DEFAULT_LENGTH = 255
+MAX_LENGTH = 10_000
+
+
+@register
+class StringType(FieldType):
+    name = "string"
+    label = "Text (one line)"
+    operators = TEXTUAL
+    searchable = True
+    indexed = False
+
+    def option_names(self) -> tuple[str, ...]:
+        return ("length",)
+
+    def clean_options(self, options: Mapping[str, Any], ctx: OptionContext) -> dict[str, Any]:
+        options = super().clean_options(options, ctx)
+        length = options.get("length", DEFAULT_LENGTH)
+        if isinstance(length, bool) or not isinstance(length, int) or not 1 <= length <= MAX_LENGTH:
+            raise SchemaError({"options.length": f"must be a whole number from 1 to {MAX_LENGTH}"})
+        return {"length": length}
+
+    def sa_type(self, field) -> sa.types.TypeEngine:
+        return sa.String(field.options.get("length", DEFAULT_LENGTH))
+
+    def marshmallow_field(self, field) -> ma.fields.Field:
+        length = field.options.get("length", DEFAULT_LENGTH)
+        return ma.fields.String(allow_none=True, validate=ma.validate.Length(max=length))
+
+    def parse(self, field, raw: Any) -> Any:
+        if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+            raw = str(raw)  # a number typed into a text field is still text
+        value = super().parse(field, raw)
+        if isinstance(value, str):
+            value = value.strip()
+            if "\n" in value or "\r" in value:
+                raise FieldValueError("must be a single line (use a long text field for several lines)")
+            if any(ord(c) < 32 and c != "\t" for c in value):
+                raise FieldValueError("must not contain control characters")
+        return value or None
+
+    def convert_from(self, field, source, value: Any) -> Any:
+        """Any type becomes text as people see it ("1,234.50 EUR", "Yes", a choice label)."""
+        if value is None:
+            return None
+        text = source.ftype.format(source, value).replace("\r", " ").replace("\n", " ")
+        return self.parse(field, text)

@@ -1,0 +1,202 @@
+"""System tables: the metadata (object types, fields, cards, views), users and groups,
+history, outbox and sequences. Physical record tables are *not* here: they are built at
+run time from these rows (see ``physical.py``)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Optional
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    select,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    """Naive UTC: stored the same way on SQLite and PostgreSQL."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class MetaState(Base):
+    """One row: the schema version every worker compares its cached snapshot with."""
+
+    __tablename__ = "cb_meta_state"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    schema_version: Mapped[int] = mapped_column(Integer, default=1)
+    format_version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class ObjectType(Base):
+    __tablename__ = "cb_object"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    api_name: Mapped[str] = mapped_column(String(63), unique=True)
+    label: Mapped[str] = mapped_column(String(200))
+    label_plural: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    code_pattern: Mapped[str] = mapped_column(String(100))
+    display_field: Mapped[Optional[str]] = mapped_column(String(63), nullable=True)
+    options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    fields: Mapped[list["FieldRow"]] = relationship(
+        back_populates="object", cascade="all, delete-orphan", order_by="FieldRow.position",
+        foreign_keys="FieldRow.object_id",
+    )
+
+
+class FieldRow(Base):
+    __tablename__ = "cb_field"
+    __table_args__ = (UniqueConstraint("object_id", "api_name", name="uq_cb_field_name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    object_id: Mapped[int] = mapped_column(ForeignKey("cb_object.id", ondelete="CASCADE"), index=True)
+    api_name: Mapped[str] = mapped_column(String(63))
+    label: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(String(40))
+    required: Mapped[bool] = mapped_column(Boolean, default=False)
+    unique: Mapped[bool] = mapped_column(Boolean, default=False)
+    default: Mapped[Any] = mapped_column(JSON, nullable=True)
+    options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    help_text: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    object: Mapped[ObjectType] = relationship(back_populates="fields", foreign_keys=[object_id])
+
+
+class CardLayout(Base):
+    """A card (data-entry form) design: sections, columns, tabs of field ids."""
+
+    __tablename__ = "cb_card"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    object_id: Mapped[int] = mapped_column(ForeignKey("cb_object.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    layout: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class SavedView(Base):
+    """A table (list view): filter, sort and columns, personal or shared."""
+
+    __tablename__ = "cb_view"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    object_id: Mapped[int] = mapped_column(ForeignKey("cb_object.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    owner_id: Mapped[Optional[int]] = mapped_column(ForeignKey("cb_user.id"), nullable=True)
+    shared: Mapped[bool] = mapped_column(Boolean, default=True)
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class User(Base):
+    __tablename__ = "cb_user"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(150), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    password_hash: Mapped[str] = mapped_column(String(255), default="")
+    language: Mapped[str] = mapped_column(String(10), default="en")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[Optional[datetime]] = mapped_column(DateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Group(Base):
+    __tablename__ = "cb_group"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(150), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+
+
+class UserGroup(Base):
+    __tablename__ = "cb_user_group"
+    user_id: Mapped[int] = mapped_column(ForeignKey("cb_user.id", ondelete="CASCADE"), primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("cb_group.id", ondelete="CASCADE"), primary_key=True)
+
+
+class HistoryEntry(Base):
+    """One row per mutation (the action): who, when, what, and per field old -> new.
+
+    ``changes`` maps a field key (field id as text, or a system name) to [old, new] in
+    JSON form, so renaming a field never orphans its history."""
+
+    __tablename__ = "cb_history"
+    __table_args__ = (Index("ix_cb_history_record", "object_id", "record_id", "id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    object_id: Mapped[int] = mapped_column(Integer)
+    record_id: Mapped[int] = mapped_column(BigInteger)
+    action: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[Optional[int]] = mapped_column(Integer, nullable=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    batch: Mapped[Optional[str]] = mapped_column(String(40), nullable=True, index=True)
+
+
+class OutboxEvent(Base):
+    """Written in the same transaction as the change; a worker delivers it at least once."""
+
+    __tablename__ = "cb_outbox"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    topic: Mapped[str] = mapped_column(String(100))
+    object_id: Mapped[Optional[int]] = mapped_column(Integer, nullable=True)
+    record_id: Mapped[Optional[int]] = mapped_column(BigInteger, nullable=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    delivered_at: Mapped[Optional[datetime]] = mapped_column(DateTime, nullable=True, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SequenceRow(Base):
+    """Counters for codes and autonumbers on SQLite (PostgreSQL uses real sequences)."""
+
+    __tablename__ = "cb_sequence"
+    name: Mapped[str] = mapped_column(String(63), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Setting(Base):
+    __tablename__ = "cb_setting"
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class ConfigChange(Base):
+    """Log of configuration changes (who, when, what)."""
+
+    __tablename__ = "cb_config_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    actor_id: Mapped[Optional[int]] = mapped_column(Integer, nullable=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    action: Mapped[str] = mapped_column(String(60))
+    target: Mapped[str] = mapped_column(String(200))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+def create_system_tables(db) -> None:
+    """Create the system tables and the state row if missing (idempotent)."""
+    with db.write() as conn:
+        Base.metadata.create_all(conn)
+        if conn.execute(select(MetaState.id)).first() is None:
+            conn.execute(MetaState.__table__.insert().values(id=1, schema_version=1, format_version=1))
+
+
+def system_table_names() -> set[str]:
+    return set(Base.metadata.tables)

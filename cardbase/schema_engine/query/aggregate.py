@@ -1,0 +1,178 @@
+"""Grouped figures for reports and charts: ONE ``GROUP BY`` statement per request.
+
+Groups are field paths (links give ``LinkRef(id, display)``, ordered by display text),
+or date buckets; metrics are count, sum, avg, min and max over fields or paths. Filter,
+search and rights apply exactly as in lists (the same ``scope.conditions``); trashed
+records never count.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Callable, Sequence
+
+import sqlalchemy as sa
+from sqlalchemy import Connection
+from sqlalchemy.sql.elements import ColumnElement
+
+from ..errors import ValidationError
+from ..snapshot import ObjectInfo, Schema
+from ..values import LinkRef
+from .buckets import BUCKETS, bucket_expression
+from .model import AggregateQuery
+from .paths import FieldAllowed, JoinBuilder, Path, display_text, resolve
+from .scope import RowFilter, conditions
+
+METRIC_OPS = ("count", "sum", "avg", "min", "max")
+NUMERIC_VALUE_TYPES = ("number",)
+AVG_EXTRA_PLACES = 2
+
+
+@dataclass
+class _Part:
+    """One group or metric: its result key, selected columns, and how to decode them."""
+
+    name: str
+    columns: list[ColumnElement]
+    group: bool
+    order: list[ColumnElement]
+    decode: Callable[[Sequence[Any]], Any]
+
+
+def aggregate(conn: Connection, schema: Schema, obj: ObjectInfo, query: AggregateQuery, *,
+              row_filter: RowFilter = None, field_allowed: FieldAllowed | None = None) -> list[dict[str, Any]]:
+    """Rows ``{group key: value, ..., metric name: value}`` ordered by the group keys."""
+    joins = JoinBuilder(schema, obj, field_allowed=field_allowed)
+    where = conditions(joins, filter=query.filter, search=query.search, row_filter=row_filter,
+                       field_allowed=field_allowed, trash=False)
+    parts = [_group(joins, item, field_allowed) for item in query.group_by]
+    parts += [_metric(joins, item, field_allowed) for item in query.metrics]
+    names = [p.name for p in parts]
+    duplicate = next((n for n in names if names.count(n) > 1), None)
+    if duplicate is not None:
+        raise ValidationError({"metrics" if duplicate not in [p.name for p in parts if p.group] else "group_by":
+                               f"'{duplicate}' is asked for twice; name one with \"as\""})
+    columns = [c for p in parts for c in p.columns]
+    stmt = (sa.select(*[c.label(f"c{i}") for i, c in enumerate(columns)])
+            .select_from(joins.from_clause()).where(*where)
+            .group_by(*[c for p in parts if p.group for c in p.columns])
+            .order_by(*[o for p in parts if p.group for o in p.order])
+            .limit(query.limit + 1))
+    rows = conn.execute(stmt).all()
+    if len(rows) > query.limit:
+        raise ValidationError({"group_by": f"gives more than {query.limit} groups; "
+                                           "group by fewer or coarser keys, or filter"})
+    out = []
+    for row in rows:
+        record, i = {}, 0
+        for part in parts:
+            n = len(part.columns)
+            record[part.name] = part.decode(tuple(row[i:i + n]))
+            i += n
+        out.append(record)
+    return out
+
+
+# ---- groups -----------------------------------------------------------------------------------
+def _group(joins: JoinBuilder, item: Any, field_allowed: FieldAllowed | None) -> _Part:
+    bucket = None
+    if isinstance(item, dict):
+        unknown = set(item) - {"field", "bucket", "as"}
+        if unknown or "field" not in item:
+            raise ValidationError({"group_by": 'items are field paths or {"field": path, "bucket": ..., "as": name}'})
+        text, bucket, name = item["field"], item.get("bucket"), item.get("as")
+    elif isinstance(item, str):
+        text, name = item, None
+    else:
+        raise ValidationError({"group_by": f"items are field paths, not {type(item).__name__}"})
+    path = resolve(joins.schema, joins.obj, text, field_allowed=field_allowed, key="group_by")
+    name = _name(name, path.text, "group_by")
+    if bucket is not None:
+        if path.field.ftype.value_type not in ("date", "datetime"):
+            raise ValidationError({"group_by": f"'{path.text}': only date and time fields can be grouped "
+                                               f"by {', '.join(BUCKETS)}"})
+        if not isinstance(bucket, str) or bucket not in BUCKETS:
+            raise ValidationError({"group_by": f"'{path.text}': unknown bucket {bucket!r}; "
+                                               f"use one of {', '.join(BUCKETS)}"})
+        expr = bucket_expression(joins.schema.dialect, joins.columns(path)[0], bucket)
+        return _Part(name, [expr], True, [expr.asc().nulls_last()], lambda v: v[0])
+    if path.kind == "value":
+        cols = joins.columns(path)
+        field = path.field
+        order = field.ftype.sort_expression(field, cols)
+        return _Part(name, cols, True, [order.asc().nulls_last()],
+                     lambda v, f=field: f.ftype.from_db(f, v))
+    return _reference_group(joins, path, name)
+
+
+def _reference_group(joins: JoinBuilder, path: Path, name: str) -> _Part:
+    """A link or user group: its id plus the display columns, ordered by display text."""
+    ident = joins.columns(path)[0]
+    shown_field, shown = joins.display_columns(path)
+    order = [joins.sort_expression(path).asc().nulls_last(), ident.asc().nulls_last()]
+
+    def decode(values: Sequence[Any]) -> LinkRef | None:
+        if values[0] is None:
+            return None
+        rest = values[1:]
+        if path.kind == "user":
+            return LinkRef(int(values[0]), rest[0] if rest else None)
+        return LinkRef(int(values[0]), display_text(shown_field, rest) if rest else None)
+
+    return _Part(name, [ident, *shown], True, order, decode)
+
+
+# ---- metrics ----------------------------------------------------------------------------------
+def _metric(joins: JoinBuilder, item: Any, field_allowed: FieldAllowed | None) -> _Part:
+    if not isinstance(item, dict) or set(item) - {"op", "field", "as"}:
+        raise ValidationError({"metrics": 'items are {"op": "count"} or {"op": "sum", "field": path}'})
+    op = item.get("op")
+    if op not in METRIC_OPS:
+        raise ValidationError({"metrics": f"unknown operation {op!r}; use one of {', '.join(METRIC_OPS)}"})
+    if item.get("field") is None:
+        if op != "count":
+            raise ValidationError({"metrics": f"'{op}' needs a field"})
+        return _Part(_name(item.get("as"), "count", "metrics"), [sa.func.count()], False, [], lambda v: int(v[0]))
+    path = resolve(joins.schema, joins.obj, item["field"], field_allowed=field_allowed, key="metrics")
+    field = path.field
+    name = _name(item.get("as"), f"{op}_{path.text.replace('.', '__')}", "metrics")
+    col = joins.columns(path)[0]  # the primary column: a money field's amount
+    if op == "count":
+        return _Part(name, [sa.func.count(col)], False, [], lambda v: int(v[0]))
+    if op in ("sum", "avg") and field.ftype.value_type not in NUMERIC_VALUE_TYPES:
+        raise ValidationError({"metrics": f"'{path.text}': '{op}' needs a number field, "
+                                          f"not a {field.type} field"})
+    if op in ("min", "max") and "lt" not in field.ftype.operators:
+        raise ValidationError({"metrics": f"'{path.text}': a {field.type} field has no order, so no {op}"})
+    expr = getattr(sa.func, op)(col)
+    single = len(path.field.column_names) == 1 or field.system
+    return _Part(name, [expr], False, [], lambda v, o=op: _metric_value(o, col.type, field, v[0], single))
+
+
+def _metric_value(op: str, col_type: Any, field: Any, value: Any, single: bool) -> Any:
+    """One engine-independent Python value: ints for integer sums, Decimals at the
+    column's scale for numeric ones (SQLite sums in floating point), avg two places finer."""
+    if value is None:
+        return None
+    scale = getattr(col_type, "scale", None) if isinstance(col_type, sa.Numeric) else None
+    if op == "avg":
+        return _decimal(value).quantize(Decimal(1).scaleb(-((scale or 0) + AVG_EXTRA_PLACES)))
+    if isinstance(col_type, sa.Integer):
+        return int(value)
+    if isinstance(col_type, sa.Numeric) and scale is not None:
+        return _decimal(value).quantize(Decimal(1).scaleb(-scale))
+    if single:
+        return field.ftype.from_db(field, (value,))
+    return value
+
+
+def _decimal(value: Any) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+
+
+def _name(given: Any, default: str, key: str) -> str:
+    if given is None:
+        return default
+    if not isinstance(given, str) or not given.strip() or len(given) > 100:
+        raise ValidationError({key: '"as" must be a non-empty text of at most 100 characters'})
+    return given

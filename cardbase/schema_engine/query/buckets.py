@@ -1,0 +1,49 @@
+"""Date buckets for grouping (day, week, month, quarter, year) as SQL on both engines,
+each giving the same ISO text: "2026-11-22", "2026-W47", "2026-11", "2026-Q4", "2026".
+
+Text keys sort chronologically and read the same in a report, a chart axis and a JSON
+answer. Times are grouped in UTC, the zone they are stored in. The format strings are
+rendered as SQL literals (they are ours, not user input), so PostgreSQL sees the SELECT
+and GROUP BY expressions as identical.
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+
+from ..errors import ValidationError
+
+BUCKETS = ("day", "week", "month", "quarter", "year")
+_PG_FORMATS = {"day": "YYYY-MM-DD", "week": 'IYYY-"W"IW', "month": "YYYY-MM",
+               "quarter": 'YYYY-"Q"Q', "year": "YYYY"}
+_SQLITE_FORMATS = {"day": "%Y-%m-%d", "month": "%Y-%m", "year": "%Y"}
+
+
+def _lit(text: str) -> ColumnElement:
+    return sa.literal_column("'" + text.replace("'", "''") + "'", type_=sa.String)
+
+
+def _cat(*parts: ColumnElement) -> ColumnElement:
+    out = parts[0]
+    for part in parts[1:]:
+        out = out.op("||", return_type=sa.String)(part)
+    return out
+
+
+def bucket_expression(dialect: str, col: ColumnElement, bucket: str) -> ColumnElement:
+    """The ISO text of the ``bucket`` holding ``col`` (a date or datetime column)."""
+    if bucket not in BUCKETS:
+        raise ValidationError({"group_by": f"unknown bucket '{bucket}'; use one of {', '.join(BUCKETS)}"})
+    if dialect == "postgresql":
+        return sa.func.to_char(col, _lit(_PG_FORMATS[bucket]), type_=sa.String)
+    strftime = lambda fmt, value: sa.func.strftime(_lit(fmt), value, type_=sa.String)  # noqa: E731
+    if bucket in _SQLITE_FORMATS:
+        return strftime(_SQLITE_FORMATS[bucket], col)
+    if bucket == "quarter":
+        month = sa.cast(strftime("%m", col), sa.Integer)
+        return _cat(strftime("%Y", col), _lit("-Q"), sa.cast((month + 2) // 3, sa.String))
+    # ISO week: the week (Monday..Sunday) belongs to the year of its Thursday, and its
+    # number is that Thursday's day of the year divided by 7 (SQLite < 3.46 lacks %V/%G).
+    thursday = sa.func.date(col, _lit("-3 days"), _lit("weekday 4"))
+    number = (sa.cast(strftime("%j", thursday), sa.Integer) - 1) // 7 + 1
+    return _cat(strftime("%Y", thursday), _lit("-W"), sa.func.printf(_lit("%02d"), number, type_=sa.String))

@@ -1,0 +1,134 @@
+"""The read side of the record store: pages, single records, batches and counts.
+
+Each read is one SQL statement (plus one capped count for a page): the output fields,
+the display values of links and users, the filter, search, rights row filter, sort and
+keyset position are all compiled into it, so a page costs the same two queries whatever
+it shows. Callers (the store) pass the rights: ``row_filter`` narrows the rows,
+``field_allowed`` hides fields -- a hidden field is refused everywhere exactly like an
+unknown one.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable, Iterator, Sequence
+
+import sqlalchemy as sa
+from sqlalchemy import Connection
+
+from ..errors import ValidationError
+from ..snapshot import ObjectInfo, Schema
+from . import cursor as cursors
+from .count import DEFAULT_CAP, count_rows
+from .model import ListQuery, Page
+from .paths import FieldAllowed, JoinBuilder
+from .projection import build_projection
+from .scope import RowFilter, conditions, is_unfiltered
+from .sort import build_sort, order_by
+
+ID_CHUNK = 10_000  # ids per IN (...) list, well below SQLite's bound-parameter limit
+
+
+def fetch_page(conn: Connection, schema: Schema, obj: ObjectInfo, query: ListQuery, *,
+               row_filter: RowFilter = None, field_allowed: FieldAllowed | None = None,
+               with_count: bool = True, count_cap: int = DEFAULT_CAP) -> Page:
+    """One page of records (one statement) and, if ``with_count``, the capped count."""
+    joins = JoinBuilder(schema, obj, field_allowed=field_allowed)
+    where = conditions(joins, filter=query.filter, search=query.search, row_filter=row_filter,
+                       field_allowed=field_allowed, trash=query.trash)
+    count_from = joins.from_clause()  # the count needs only the filter's joins
+    keys = build_sort(joins, query.sort, field_allowed=field_allowed)
+    projection = build_projection(joins, query.fields, field_allowed=field_allowed)
+    page_where = list(where)
+    if query.cursor is not None:
+        page_where.append(cursors.after(keys, cursors.decode(query.cursor, obj.id, keys)))
+    stmt = (sa.select(*projection.labeled(), *[k.expr.label(f"s{i}") for i, k in enumerate(keys)])
+            .select_from(joins.from_clause()).where(*page_where)
+            .order_by(*order_by(keys)).limit(query.limit + 1))
+    if query.offset:
+        stmt = stmt.offset(query.offset)
+    rows = conn.execute(stmt).all()
+    has_more = len(rows) > query.limit
+    rows = rows[:query.limit]
+    next_cursor = None
+    if has_more and not query.offset:
+        width = len(projection.columns)
+        next_cursor = cursors.encode(obj.id, keys, list(rows[-1][width:width + len(keys)]))
+    count, estimate = -1, False
+    if with_count:
+        table = schema.table(obj)
+        unfiltered = is_unfiltered(query.filter, query.search, row_filter, query.trash)
+        count, estimate = count_rows(conn, sa.select(sa.literal(1)).select_from(count_from).where(*where),
+                                     cap=count_cap, table=table if unfiltered else None)
+    return Page([projection.decode(r) for r in rows], next_cursor, count, estimate, has_more)
+
+
+def fetch_records(conn: Connection, schema: Schema, obj: ObjectInfo, ids: Iterable[int],
+                  fields: Sequence[str] | None = None, trash: bool | None = False,
+                  field_allowed: FieldAllowed | None = None,
+                  row_filter: RowFilter = None) -> dict[int, dict[str, Any]]:
+    """Records by id (one statement per 10,000 ids); missing or invisible ids are absent.
+    ``trash``: False live only, True trashed only, None both."""
+    wanted = list(dict.fromkeys(_record_id(i) for i in ids))
+    if not wanted:
+        return {}
+    joins = JoinBuilder(schema, obj, field_allowed=field_allowed)
+    where = conditions(joins, row_filter=row_filter, trash=trash)
+    projection = build_projection(joins, fields, field_allowed=field_allowed)
+    columns, source = projection.labeled(), joins.from_clause()
+    out: dict[int, dict[str, Any]] = {}
+    for start in range(0, len(wanted), ID_CHUNK):
+        chunk = wanted[start:start + ID_CHUNK]
+        stmt = (sa.select(*columns).select_from(source)
+                .where(*where, joins.base.c.id.in_(chunk)).order_by(joins.base.c.id))
+        for row in conn.execute(stmt):
+            record = projection.decode(row)
+            out[record["id"]] = record
+    return out
+
+
+def iter_records(conn: Connection, schema: Schema, obj: ObjectInfo, batch: int = 5000,
+                 fields: Sequence[str] | None = None, trash: bool | None = False,
+                 row_filter: RowFilter = None,
+                 field_allowed: FieldAllowed | None = None) -> Iterator[list[dict[str, Any]]]:
+    """Every record in id order, ``batch`` at a time (keyset on id, so memory stays flat
+    and no row is skipped or repeated however big the table)."""
+    if not isinstance(batch, int) or batch < 1:
+        raise ValueError("batch must be a positive whole number")
+    joins = JoinBuilder(schema, obj, field_allowed=field_allowed)
+    where = conditions(joins, row_filter=row_filter, trash=trash)
+    projection = build_projection(joins, fields, field_allowed=field_allowed)
+    columns, source, id_col = projection.labeled(), joins.from_clause(), joins.base.c.id
+    last = 0
+    while True:
+        stmt = (sa.select(*columns).select_from(source).where(*where, id_col > last)
+                .order_by(id_col).limit(batch))
+        records = [projection.decode(r) for r in conn.execute(stmt)]
+        if not records:
+            return
+        yield records
+        if len(records) < batch:
+            return
+        last = records[-1]["id"]
+
+
+def count_records(conn: Connection, schema: Schema, obj: ObjectInfo, filter: dict | None = None,
+                  search: str | None = None, row_filter: RowFilter = None,
+                  field_allowed: FieldAllowed | None = None, trash: bool = False,
+                  cap: int = DEFAULT_CAP) -> tuple[int, bool]:
+    """(count, is_estimate): exact up to ``cap``, estimated beyond (see count.py)."""
+    if filter is not None and not isinstance(filter, dict):
+        raise ValidationError({"filter": "must be a condition object"})
+    joins = JoinBuilder(schema, obj, field_allowed=field_allowed)
+    where = conditions(joins, filter=filter, search=search, row_filter=row_filter,
+                       field_allowed=field_allowed, trash=trash)
+    rows = sa.select(sa.literal(1)).select_from(joins.from_clause()).where(*where)
+    unfiltered = is_unfiltered(filter, search, row_filter, trash)
+    return count_rows(conn, rows, cap=cap, table=schema.table(obj) if unfiltered else None)
+
+
+def _record_id(value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValidationError({"id": f"{value!r} is not a record id"})
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ValidationError({"id": f"{value!r} is not a record id"}) from None

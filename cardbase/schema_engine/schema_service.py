@@ -1,0 +1,473 @@
+"""Configuration changes: create, rename and delete objects; add, change and remove fields.
+
+Each call is one transaction holding both the metadata rows and the DDL, so a failure at
+any step leaves metadata and tables exactly as they were (on SQLite too, thanks to the
+driver recipe in ``db.py``). The schema version is bumped in the same transaction.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Any, Iterator, Mapping
+
+import sqlalchemy as sa
+from sqlalchemy import Connection
+
+from . import naming
+from .actor import SYSTEM, Actor
+from .errors import ConversionRefused, Forbidden, InUse, NotFound, SchemaError
+from .field_types import FieldValueError, get_type
+from .field_types.autonumber import validate_pattern
+from .meta_models import ConfigChange, FieldRow, ObjectType
+from .physical import PhysicalSchema
+from .snapshot import FieldInfo, ObjectInfo, Schema, bump_version, load_schema
+from .usage import dedupe, field_usages, object_usages
+
+FIELD_KEYS = {"name", "label", "type", "required", "unique", "default", "options", "help_text", "position"}
+OBJECT_KEYS = {"name", "label", "label_plural", "description", "code_pattern", "display_field",
+               "position", "fields", "options"}
+CONVERT_BATCH = 2000
+
+
+class SchemaService:
+    """The one place configuration changes happen (designer UI, API, solutions, CLI)."""
+
+    def __init__(self, db):
+        self.db = db
+        self._batch: _Tx | None = None
+
+    # ---- transaction plumbing ---------------------------------------------------------------
+    @contextmanager
+    def batch(self, actor: Actor) -> Iterator["SchemaService"]:
+        """Run several changes as one transaction (solution import): all or nothing."""
+        if self._batch is not None:
+            yield self
+            return
+        with self._change(actor, "batch", "solution") as tx:
+            self._batch = tx
+            try:
+                yield self
+            finally:
+                self._batch = None
+
+    @contextmanager
+    def _change(self, actor: Actor, action: str, target: str) -> Iterator["_Tx"]:
+        if not actor.is_admin:
+            raise Forbidden("changing the configuration needs the configure right")
+        if self._batch is not None:
+            tx = self._batch
+            tx.reload()
+            details, tx.details = tx.details, {}
+            yield tx
+            tx.conn.execute(sa.insert(ConfigChange).values(
+                actor_id=actor.user_id, action=action, target=target[:200], details=tx.details))
+            tx.details = details
+            return
+        with self.db.write() as conn:
+            conn.execution_options(cardbase_schema_tx=True)
+            tx = _Tx(conn, load_schema(conn))
+            yield tx
+            bump_version(conn)
+            conn.execute(sa.insert(ConfigChange).values(
+                actor_id=actor.user_id, action=action, target=target[:200], details=tx.details))
+        self.db.schema_cache.invalidate()
+
+    # ---- objects -----------------------------------------------------------------------------
+    def create_object(self, actor: Actor, spec: Mapping[str, Any]) -> ObjectInfo:
+        _reject_unknown(spec, OBJECT_KEYS, "object")
+        label = naming.check_label(spec.get("label"), "label")
+        name = spec.get("name") or naming.propose_api_name(label, "object")
+        with self._change(actor, "create_object", name) as tx:
+            naming.check_api_name(name, "", naming.RESERVED_OBJECT_NAMES)
+            self._check_object_unique(tx.schema, name, label)
+            plural = naming.check_label(spec.get("label_plural") or label, "label_plural")
+            pattern = spec.get("code_pattern") or default_code_pattern(label)
+            validate_pattern(pattern, key="code_pattern")
+            position = spec.get("position")
+            if position is None:
+                position = 1 + max((o.position for o in tx.schema.objects), default=0)
+            obj_id = tx.conn.execute(sa.insert(ObjectType).values(
+                api_name=name, label=label, label_plural=plural,
+                description=_text(spec.get("description"), "description", 5000),
+                position=_int(position, "position"), code_pattern=pattern,
+                display_field=None, options=dict(spec.get("options") or {}),
+            ).returning(ObjectType.id)).scalar_one()
+            tx.reload()
+            PhysicalSchema(tx.conn).create_object_table(tx.schema.object(obj_id), tx.schema)
+            for i, fspec in enumerate(spec.get("fields") or []):
+                self._add_field(tx, obj_id, fspec, prefix=f"fields[{i}].")
+            if spec.get("display_field"):
+                self._set_display_field(tx, obj_id, spec["display_field"])
+            tx.details = {"object": name}
+            obj = tx.reload().object(obj_id)
+        return obj
+
+    def update_object(self, actor: Actor, ref: str | int, changes: Mapping[str, Any]) -> ObjectInfo:
+        _reject_unknown(changes, OBJECT_KEYS - {"fields"}, "object")
+        with self._change(actor, "update_object", str(ref)) as tx:
+            obj = tx.schema.object(ref)
+            values: dict[str, Any] = {}
+            if "name" in changes and changes["name"] != obj.api_name:
+                naming.check_api_name(changes["name"], "", naming.RESERVED_OBJECT_NAMES)
+                self._check_object_unique(tx.schema, changes["name"], None, exclude=obj.id)
+                values["api_name"] = changes["name"]
+            if "label" in changes:
+                values["label"] = naming.check_label(changes["label"], "label")
+                self._check_object_unique(tx.schema, None, values["label"], exclude=obj.id)
+            if "label_plural" in changes:
+                values["label_plural"] = naming.check_label(changes["label_plural"], "label_plural")
+            if "description" in changes:
+                values["description"] = _text(changes["description"], "description", 5000)
+            if "code_pattern" in changes:
+                values["code_pattern"] = validate_pattern(changes["code_pattern"], key="code_pattern")
+            if "position" in changes:
+                values["position"] = _int(changes["position"], "position")
+            if "options" in changes:
+                values["options"] = dict(changes["options"] or {})
+            if values:
+                tx.conn.execute(sa.update(ObjectType).where(ObjectType.id == obj.id).values(**values))
+            if "display_field" in changes:
+                self._set_display_field(tx, obj.id, changes["display_field"])
+            tx.details = {"changes": sorted(changes)}
+            return tx.reload().object(obj.id)
+
+    def delete_object(self, actor: Actor, ref: str | int) -> None:
+        with self._change(actor, "delete_object", str(ref)) as tx:
+            obj = tx.schema.object(ref)
+            usages = dedupe(object_usages(tx.conn, tx.schema, obj))
+            if usages:
+                raise InUse(f"object '{obj.label}' cannot be deleted, it is in use", usages)
+            PhysicalSchema(tx.conn).drop_object_table(obj)
+            tx.conn.execute(sa.delete(FieldRow).where(FieldRow.object_id == obj.id))
+            from .meta_models import CardLayout, HistoryEntry, SavedView
+
+            tx.conn.execute(sa.delete(CardLayout).where(CardLayout.object_id == obj.id))
+            tx.conn.execute(sa.delete(SavedView).where(SavedView.object_id == obj.id))
+            tx.conn.execute(sa.delete(HistoryEntry).where(HistoryEntry.object_id == obj.id))
+            tx.conn.execute(sa.delete(ObjectType).where(ObjectType.id == obj.id))
+            tx.details = {"object": obj.api_name}
+
+    def object_impact(self, ref: str | int) -> dict[str, Any]:
+        """What deleting an object would affect: record count and what uses it."""
+        with self.db.read() as conn:
+            schema = load_schema(conn)
+            obj = schema.object(ref)
+            table = schema.table(obj)
+            count = conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+            return {"records": count, "usages": dedupe(object_usages(conn, schema, obj))}
+
+    # ---- fields ------------------------------------------------------------------------------
+    def add_field(self, actor: Actor, obj_ref: str | int, spec: Mapping[str, Any]) -> FieldInfo:
+        with self._change(actor, "add_field", f"{obj_ref}.{spec.get('name') or spec.get('label')}") as tx:
+            obj = tx.schema.object(obj_ref)
+            field_id = self._add_field(tx, obj.id, spec)
+            tx.details = {"field": spec.get("name"), "type": spec.get("type")}
+            return tx.reload().field_by_id(field_id)
+
+    def update_field(self, actor: Actor, obj_ref: str | int, field_ref: str | int,
+                     changes: Mapping[str, Any]) -> FieldInfo:
+        _reject_unknown(changes, FIELD_KEYS, "field")
+        with self._change(actor, "update_field", f"{obj_ref}.{field_ref}") as tx:
+            obj = tx.schema.object(obj_ref)
+            old = _user_field(obj, field_ref)
+            new = self._updated_field(tx.schema, obj, old, changes)
+            values = {k: getattr(new, k) for k in ("label", "required", "unique", "default", "help_text", "position", "type")}
+            values["api_name"] = new.api_name
+            values["options"] = dict(new.options)
+            physical = PhysicalSchema(tx.conn)
+            if new.type != old.type or dict(new.options) != dict(old.options):
+                self._convert_values(tx, obj, old, new, physical)
+            elif new.unique != old.unique:
+                if new.unique:
+                    self._check_no_duplicates(tx, obj, new)
+                physical.reindex_field(obj, old, new)
+            tx.conn.execute(sa.update(FieldRow).where(FieldRow.id == old.id).values(**values))
+            if obj.display_field_name == old.api_name and new.api_name != old.api_name:
+                tx.conn.execute(sa.update(ObjectType).where(ObjectType.id == obj.id)
+                                .values(display_field=new.api_name))
+            tx.details = {"changes": sorted(changes)}
+            return tx.reload().field_by_id(old.id)
+
+    def preview_type_change(self, obj_ref: str | int, field_ref: str | int,
+                            changes: Mapping[str, Any]) -> dict[str, Any]:
+        """How many values would convert and which would fail, without changing anything."""
+        with self.db.read() as conn:
+            tx = _Tx(conn, load_schema(conn))
+            obj = tx.schema.object(obj_ref)
+            old = _user_field(obj, field_ref)
+            new = self._updated_field(tx.schema, obj, old, changes)
+            converted, failures, total = _convert_all(tx, obj, old, new, limit_failures=50)
+            return {"convertible": total - len(failures) if len(failures) < 50 else None,
+                    "total": total, "failures": failures}
+
+    def remove_field(self, actor: Actor, obj_ref: str | int, field_ref: str | int) -> None:
+        with self._change(actor, "remove_field", f"{obj_ref}.{field_ref}") as tx:
+            obj = tx.schema.object(obj_ref)
+            field = _user_field(obj, field_ref)
+            usages = dedupe(field_usages(tx.conn, tx.schema, field))
+            if usages:
+                raise InUse(f"field '{obj.label}.{field.label}' cannot be removed, it is in use", usages)
+            PhysicalSchema(tx.conn).drop_field(obj, field)
+            tx.conn.execute(sa.delete(FieldRow).where(FieldRow.id == field.id))
+            tx.details = {"field": field.api_name}
+        from .search_index import SearchIndex
+
+        if field.ftype.searchable:
+            SearchIndex(self.db).rebuild(obj.api_name)
+
+    def field_usages(self, obj_ref: str | int, field_ref: str | int) -> list[str]:
+        with self.db.read() as conn:
+            schema = load_schema(conn)
+            return dedupe(field_usages(conn, schema, _user_field(schema.object(obj_ref), field_ref)))
+
+    def reorder_fields(self, actor: Actor, obj_ref: str | int, names: list[str]) -> ObjectInfo:
+        with self._change(actor, "reorder_fields", str(obj_ref)) as tx:
+            obj = tx.schema.object(obj_ref)
+            current = [f.api_name for f in obj.user_fields]
+            if sorted(names) != sorted(current):
+                raise SchemaError({"fields": f"must list every field exactly once: {', '.join(current)}"})
+            for pos, name in enumerate(names, start=1):
+                tx.conn.execute(sa.update(FieldRow).where(FieldRow.id == obj.field(name).id).values(position=pos))
+            return tx.reload().object(obj.id)
+
+    # ---- internals ---------------------------------------------------------------------------
+    def _check_object_unique(self, schema: Schema, name: str | None, label: str | None, exclude: int | None = None) -> None:
+        for o in schema.objects:
+            if o.id == exclude:
+                continue
+            if name is not None and o.api_name == name:
+                raise SchemaError({"name": f"an object named '{name}' already exists"})
+            if label is not None and o.label.casefold() == label.casefold():
+                raise SchemaError({"label": f"an object labelled '{label}' already exists"})
+
+    def _set_display_field(self, tx: "_Tx", obj_id: int, name: str | None) -> None:
+        obj = tx.reload().object(obj_id)
+        if name is not None and not obj.has_field(name):
+            raise SchemaError({"display_field": f"object '{obj.api_name}' has no field '{name}'"})
+        tx.conn.execute(sa.update(ObjectType).where(ObjectType.id == obj_id).values(display_field=name))
+
+    def _add_field(self, tx: "_Tx", obj_id: int, spec: Mapping[str, Any], prefix: str = "") -> int:
+        try:
+            return self._add_field_inner(tx, obj_id, spec)
+        except SchemaError as exc:
+            if not prefix:
+                raise
+            raise SchemaError({prefix + k: v for k, v in exc.errors.items()}) from None
+
+    def _add_field_inner(self, tx: "_Tx", obj_id: int, spec: Mapping[str, Any]) -> int:
+        _reject_unknown(spec, FIELD_KEYS, "field")
+        obj = tx.schema.object(obj_id)
+        draft = self._field_from_spec(tx.schema, obj, spec, field_id=0)
+        row_id = tx.conn.execute(sa.insert(FieldRow).values(
+            object_id=obj.id, api_name=draft.api_name, label=draft.label, type=draft.type,
+            required=draft.required, unique=draft.unique, default=draft.default,
+            options=dict(draft.options), help_text=draft.help_text, position=draft.position,
+        ).returning(FieldRow.id)).scalar_one()
+        schema = tx.reload()
+        field = schema.field_by_id(row_id)
+        PhysicalSchema(tx.conn).add_field(schema.object(obj_id), field, schema)
+        if field.default is not None and field.ftype.writable:
+            value = field.ftype.parse(field, field.default)
+            table = schema.table(obj_id)
+            db_values = field.ftype.to_db(field, value)
+            tx.conn.execute(sa.update(table).values(dict(zip(field.column_names, db_values))))
+        return row_id
+
+    def _field_from_spec(self, schema: Schema, obj: ObjectInfo, spec: Mapping[str, Any], field_id: int,
+                         current: FieldInfo | None = None) -> FieldInfo:
+        label = naming.check_label(spec.get("label", current.label if current else None), "label")
+        name = spec.get("name") or (current.api_name if current else naming.propose_api_name(label, "field"))
+        naming.check_api_name(name, "", naming.RESERVED_FIELD_NAMES)
+        for f in obj.user_fields:
+            if current is not None and f.id == current.id:
+                continue
+            if f.api_name == name:
+                raise SchemaError({"name": f"object '{obj.api_name}' already has a field named '{name}'"})
+            if f.label.casefold() == label.casefold():
+                raise SchemaError({"label": f"object '{obj.api_name}' already has a field labelled '{label}'"})
+        type_name = spec.get("type", current.type if current else None)
+        if not isinstance(type_name, str):
+            raise SchemaError({"type": "is required"})
+        ftype = get_type(type_name)
+        if ftype.system_only:
+            raise SchemaError({"type": f"'{type_name}' is a system field type and cannot be added"})
+        raw_options = spec.get("options", dict(current.options) if current and current.type == type_name else {})
+        if raw_options is None:
+            raw_options = {}
+        if not isinstance(raw_options, Mapping):
+            raise SchemaError({"options": "must be an object"})
+        options = ftype.clean_options(raw_options, schema)
+        required = _bool(spec.get("required", current.required if current else False), "required")
+        unique = _bool(spec.get("unique", current.unique if current else False), "unique")
+        if unique and not ftype.supports_unique:
+            raise SchemaError({"unique": f"a {type_name} field cannot be unique"})
+        position = spec.get("position", current.position if current else
+                            1 + max((f.position for f in obj.user_fields), default=0))
+        draft = FieldInfo(
+            id=field_id or (current.id if current else 0), object_id=obj.id, api_name=name, label=label,
+            type=type_name, required=required, unique=unique, default=None, options=options,
+            help_text=_text(spec.get("help_text", current.help_text if current else ""), "help_text", 2000),
+            position=_int(position, "position"), column=current.column if current else "f0",
+        )
+        default = spec.get("default", current.default if current else None)
+        if default is not None and default != "":
+            if not ftype.supports_default:
+                raise SchemaError({"default": f"a {type_name} field cannot have a default"})
+            try:
+                default = ftype.to_json(draft, ftype.parse(draft, default))
+            except FieldValueError as exc:
+                raise SchemaError({"default": str(exc)}) from None
+        else:
+            default = None
+        return FieldInfo(**{**draft.__dict__, "default": default})
+
+    def _updated_field(self, schema: Schema, obj: ObjectInfo, old: FieldInfo, changes: Mapping[str, Any]) -> FieldInfo:
+        spec = {k: v for k, v in changes.items()}
+        if "type" in spec and spec["type"] != old.type and "options" not in spec:
+            spec["options"] = {}
+        new = self._field_from_spec(schema, obj, spec, field_id=old.id, current=old)
+        if new.type != old.type and "link" in (old.type, new.type):
+            raise SchemaError({"type": "a link field cannot change its type, nor can a field become a link "
+                                       "(add a new link field instead)"})
+        return new
+
+    def _check_no_duplicates(self, tx: "_Tx", obj: ObjectInfo, field: FieldInfo) -> None:
+        table = tx.schema.table(obj)
+        col = table.c[field.column]
+        dup = tx.conn.execute(
+            sa.select(col, sa.func.count()).where(table.c.deleted_at.is_(None), col.is_not(None))
+            .group_by(col).having(sa.func.count() > 1).limit(5)).all()
+        if dup:
+            shown = ", ".join(f"'{v}' ({n}×)" for v, n in dup)
+            raise SchemaError({"unique": f"existing records have duplicate values: {shown}"})
+
+    def _convert_values(self, tx: "_Tx", obj: ObjectInfo, old: FieldInfo, new: FieldInfo,
+                        physical: PhysicalSchema) -> None:
+        converted, failures, total = _convert_all(tx, obj, old, new, limit_failures=100)
+        if failures:
+            raise ConversionRefused(
+                f"{len(failures)}{'+' if len(failures) >= 100 else ''} of {total} values of "
+                f"'{obj.label}.{old.label}' cannot be converted to {new.type}", failures, total)
+        same_columns = [(s.suffix, str(s.type.compile(dialect=tx.conn.dialect))) for s in old.column_specs] == \
+                       [(s.suffix, str(s.type.compile(dialect=tx.conn.dialect))) for s in new.column_specs]
+        table = tx.schema.table(obj)
+        if same_columns:
+            physical.reindex_field(obj, old, new)
+            _write_values(tx.conn, table.name, list(new.column_names), converted)
+            return
+        temp_names = [f"{n}__new" for n in new.column_names]
+        fk = new.ftype.foreign_key(new, tx.schema)
+        physical.add_columns(obj, [
+            sa.Column(t, s.type, *([sa.ForeignKey(fk)] if fk and s.suffix == "" else []), nullable=True)
+            for t, s in zip(temp_names, new.column_specs)])
+        _write_values(tx.conn, table.name, temp_names, converted)
+        for index, _c, _u in physical.field_index_names(obj, old):
+            physical.op.drop_index(index, table_name=obj.table_name)
+        physical.drop_columns(obj, list(old.column_names))
+        physical.rename_field_columns(obj, tuple(temp_names), new.column_names)
+        for index, column, unique in physical.field_index_names(obj, new):
+            from .physical import _live_where
+
+            physical.op.create_index(index, obj.table_name, [column], unique=unique,
+                                     **(_live_where(physical.dialect) if unique else {}))
+
+
+class _Tx:
+    """A schema-change transaction: the connection and the schema as it now stands."""
+
+    def __init__(self, conn: Connection, schema: Schema):
+        self.conn = conn
+        self.schema = schema
+        self.details: dict[str, Any] = {}
+
+    def reload(self) -> Schema:
+        self.schema = load_schema(self.conn)
+        return self.schema
+
+
+def _convert_all(tx: _Tx, obj: ObjectInfo, old: FieldInfo, new: FieldInfo, limit_failures: int):
+    """Convert every stored value; returns (id -> db values, failures, total)."""
+    table = tx.schema.table(obj)
+    cols = [table.c[n] for n in old.column_names]
+    converted: dict[int, tuple] = {}
+    failures: list[dict[str, Any]] = []
+    total = 0
+    last_id = 0
+    while True:
+        rows = tx.conn.execute(sa.select(table.c.id, table.c.code, *cols).where(table.c.id > last_id)
+                               .order_by(table.c.id).limit(CONVERT_BATCH)).all()
+        if not rows:
+            break
+        for row in rows:
+            total += 1
+            last_id = row[0]
+            value = old.ftype.from_db(old, tuple(row[2:]))
+            try:
+                new_value = new.ftype.convert_from(new, old, value)
+            except FieldValueError as exc:
+                if len(failures) < limit_failures:
+                    failures.append({"id": row[0], "code": row[1],
+                                     "value": old.ftype.to_json(old, value), "reason": str(exc)})
+                continue
+            converted[row[0]] = new.ftype.to_db(new, new_value) if new_value is not None else (None,) * len(new.column_specs)
+    return converted, failures, total
+
+
+def _write_values(conn: Connection, table_name: str, columns: list[str], values: dict[int, tuple]) -> None:
+    table = sa.table(table_name, sa.column("id"), *[sa.column(c) for c in columns])
+    stmt = sa.update(table).where(table.c.id == sa.bindparam("_id")).values(
+        {c: sa.bindparam(f"_v{i}") for i, c in enumerate(columns)})
+    batch = []
+    for rid, vals in values.items():
+        batch.append({"_id": rid, **{f"_v{i}": v for i, v in enumerate(vals)}})
+        if len(batch) >= CONVERT_BATCH:
+            conn.execute(stmt, batch)
+            batch = []
+    if batch:
+        conn.execute(stmt, batch)
+
+
+def _user_field(obj: ObjectInfo, ref: str | int) -> FieldInfo:
+    if isinstance(ref, int):
+        for f in obj.user_fields:
+            if f.id == ref:
+                return f
+        raise NotFound(f"object '{obj.api_name}' has no field #{ref}")
+    field = obj.field(ref)
+    if field.system:
+        raise SchemaError({"field": f"'{ref}' is a system field and cannot be changed"})
+    return field
+
+
+def default_code_pattern(label: str) -> str:
+    letters = "".join(c for c in naming.propose_api_name(label, "rec").upper() if c.isalpha())[:3] or "REC"
+    return f"{letters}-{{00000}}"
+
+
+def _reject_unknown(spec: Any, allowed: set[str], what: str) -> None:
+    if not isinstance(spec, Mapping):
+        raise SchemaError({what: "must be an object"})
+    unknown = set(spec) - allowed
+    if unknown:
+        raise SchemaError({k: f"is not an attribute of a {what}" for k in sorted(unknown)})
+
+
+def _bool(value: Any, key: str) -> bool:
+    if not isinstance(value, bool):
+        raise SchemaError({key: "must be true or false"})
+    return value
+
+
+def _int(value: Any, key: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise SchemaError({key: "must be a whole number"})
+    return value
+
+
+def _text(value: Any, key: str, max_len: int) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise SchemaError({key: "must be text"})
+    if len(value) > max_len:
+        raise SchemaError({key: f"is {len(value)} characters long; at most {max_len} are allowed"})
+    return value

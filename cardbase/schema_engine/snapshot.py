@@ -1,0 +1,269 @@
+"""The immutable in-memory schema snapshot, built from the metadata tables and cached per
+``schema_version``. Every worker compares one integer per transaction and rebuilds only
+when a configuration change bumped it."""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field as dc_field
+from functools import cached_property
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
+
+import sqlalchemy as sa
+from sqlalchemy import Connection, select
+
+from . import naming
+from .errors import NotFound
+from .field_types import get_type
+from .field_types.base import FieldType, OptionContext
+from .meta_models import FieldRow, MetaState, ObjectType
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .db import Database
+
+
+@dataclass(frozen=True, eq=False)
+class FieldInfo:
+    id: int | None  # None for system fields
+    object_id: int
+    api_name: str
+    label: str
+    type: str
+    required: bool = False
+    unique: bool = False
+    default: Any = None
+    options: Mapping[str, Any] = dc_field(default_factory=dict)
+    help_text: str = ""
+    position: int = 0
+    system: bool = False
+    column: str = ""  # primary physical column
+
+    @property
+    def ftype(self) -> FieldType:
+        return get_type(self.type)
+
+    @property
+    def key(self) -> str:
+        """Stable key (survives renames): the field id, or the system field's name."""
+        return str(self.id) if self.id is not None else self.api_name
+
+    @cached_property
+    def ma_field(self):
+        return self.ftype.marshmallow_field(self)
+
+    @cached_property
+    def column_specs(self):
+        return self.ftype.column_specs(self)
+
+    @cached_property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(self.column if not s.suffix else f"{self.column}_{s.suffix}" for s in self.column_specs)
+
+    @property
+    def writable(self) -> bool:
+        return not self.system and self.ftype.writable
+
+    def __repr__(self) -> str:  # pragma: no cover - debugging aid
+        return f"<Field {self.object_id}.{self.api_name}:{self.type}>"
+
+
+SYSTEM_COLUMNS = ("id", "version", "code", "owner_id", "created_at", "created_by",
+                  "modified_at", "modified_by", "deleted_at", "deleted_by")
+
+
+def system_fields(object_id: int, code_pattern: str) -> tuple[FieldInfo, ...]:
+    mk = lambda name, label, typ, col, **kw: FieldInfo(  # noqa: E731
+        None, object_id, name, label, typ, system=True, column=col, **kw)
+    return (
+        mk("id", "ID", "record_id", "id", position=-100),
+        mk("code", "Code", "autonumber", "code", unique=True, position=-99,
+           options=MappingProxyType({"pattern": code_pattern})),
+        mk("version", "Version", "record_version", "version", position=-98),
+        mk("owner", "Owner", "user", "owner_id", position=-97),
+        mk("created_at", "Created at", "created_at", "created_at", position=-96),
+        mk("created_by", "Created by", "created_by", "created_by", position=-95),
+        mk("modified_at", "Modified at", "modified_at", "modified_at", position=-94),
+        mk("modified_by", "Modified by", "modified_by", "modified_by", position=-93),
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class ObjectInfo:
+    id: int
+    api_name: str
+    label: str
+    label_plural: str
+    description: str
+    position: int
+    code_pattern: str
+    display_field_name: str | None
+    options: Mapping[str, Any]
+    fields: tuple[FieldInfo, ...]  # system fields first, then user fields by position
+
+    @property
+    def table_name(self) -> str:
+        return naming.table_name(self.id)
+
+    @cached_property
+    def fields_by_name(self) -> Mapping[str, FieldInfo]:
+        return MappingProxyType({f.api_name: f for f in self.fields})
+
+    @cached_property
+    def user_fields(self) -> tuple[FieldInfo, ...]:
+        return tuple(f for f in self.fields if not f.system)
+
+    def field(self, name: str) -> FieldInfo:
+        try:
+            return self.fields_by_name[name]
+        except KeyError:
+            raise NotFound(f"object '{self.api_name}' has no field '{name}'") from None
+
+    def has_field(self, name: str) -> bool:
+        return name in self.fields_by_name
+
+    @cached_property
+    def display_field(self) -> FieldInfo:
+        """The field that names a record in links and pickers: chosen, else the first
+        text-like user field, else the Code."""
+        if self.display_field_name and self.display_field_name in self.fields_by_name:
+            return self.fields_by_name[self.display_field_name]
+        for f in self.user_fields:
+            if f.type in ("string", "email", "text"):
+                return f
+        return self.fields_by_name["code"]
+
+    @cached_property
+    def searchable_fields(self) -> tuple[FieldInfo, ...]:
+        return tuple(f for f in self.fields if f.ftype.searchable)
+
+    def __repr__(self) -> str:  # pragma: no cover
+        return f"<Object {self.api_name}#{self.id}>"
+
+
+class Schema(OptionContext):
+    """All object types of one schema version, with their SQLAlchemy tables."""
+
+    def __init__(self, version: int, objects: Iterable[ObjectInfo], dialect: str):
+        self.version = version
+        self.dialect = dialect
+        self.objects: tuple[ObjectInfo, ...] = tuple(sorted(objects, key=lambda o: (o.position, o.id)))
+        self._by_name = {o.api_name: o for o in self.objects}
+        self._by_id = {o.id: o for o in self.objects}
+        self._fields_by_id = {f.id: f for o in self.objects for f in o.user_fields}
+        self.metadata = sa.MetaData()
+        self._tables: dict[int, sa.Table] = {}
+        for obj in self.objects:
+            self._tables[obj.id] = build_table(obj, self.metadata, self)
+
+    # ---- lookups ----------------------------------------------------------------------
+    def object(self, ref: str | int) -> ObjectInfo:
+        obj = self._by_id.get(ref) if isinstance(ref, int) else self._by_name.get(ref)
+        if obj is None:
+            raise NotFound(f"there is no object '{ref}'")
+        return obj
+
+    def has_object(self, ref: str | int) -> bool:
+        return (ref in self._by_id) if isinstance(ref, int) else (ref in self._by_name)
+
+    def field_by_id(self, field_id: int) -> FieldInfo:
+        try:
+            return self._fields_by_id[field_id]
+        except KeyError:
+            raise NotFound(f"there is no field #{field_id}") from None
+
+    def table(self, obj: ObjectInfo | str | int) -> sa.Table:
+        if not isinstance(obj, ObjectInfo):
+            obj = self.object(obj)
+        return self._tables[obj.id]
+
+    def link_target(self, field: FieldInfo) -> ObjectInfo:
+        return self.object(int(field.options["target"]))
+
+    def children(self, obj: ObjectInfo) -> list[tuple[ObjectInfo, FieldInfo]]:
+        """Child lists: (child object, its link field) for every link pointing at ``obj``."""
+        return [(o, f) for o in self.objects for f in o.user_fields
+                if f.type == "link" and int(f.options.get("target", 0)) == obj.id]
+
+    # ---- OptionContext ------------------------------------------------------------------
+    def object_id(self, name_or_id: Any) -> int:
+        if isinstance(name_or_id, int):
+            return self.object(name_or_id).id
+        return self.object(str(name_or_id)).id
+
+    def object_name(self, object_id: int) -> str:
+        return self.object(int(object_id)).api_name
+
+
+def build_table(obj: ObjectInfo, metadata: sa.MetaData, schema: "Schema | None" = None) -> sa.Table:
+    """The SQLAlchemy Table of an object as the metadata says it should be."""
+    from .physical import system_columns  # local: physical imports snapshot helpers
+
+    cols: list[sa.Column] = system_columns()
+    for f in obj.user_fields:
+        for spec, name in zip(f.column_specs, f.column_names):
+            cols.append(sa.Column(name, spec.type, nullable=True))
+    return sa.Table(obj.table_name, metadata, *cols)
+
+
+def load_schema(conn: Connection) -> Schema:
+    """Read the metadata tables and build a snapshot."""
+    version = conn.execute(select(MetaState.schema_version).where(MetaState.id == 1)).scalar_one()
+    obj_rows = conn.execute(select(ObjectType)).mappings().all()
+    field_rows = conn.execute(select(FieldRow).order_by(FieldRow.object_id, FieldRow.position, FieldRow.id)).mappings().all()
+    by_object: dict[int, list[FieldInfo]] = {}
+    for r in field_rows:
+        by_object.setdefault(r["object_id"], []).append(FieldInfo(
+            id=r["id"], object_id=r["object_id"], api_name=r["api_name"], label=r["label"],
+            type=r["type"], required=bool(r["required"]), unique=bool(r["unique"]),
+            default=r["default"], options=MappingProxyType(dict(r["options"] or {})),
+            help_text=r["help_text"] or "", position=r["position"], system=False,
+            column=naming.column_name(r["id"]),
+        ))
+    objects = []
+    for r in obj_rows:
+        fields = system_fields(r["id"], r["code_pattern"]) + tuple(by_object.get(r["id"], ()))
+        objects.append(ObjectInfo(
+            id=r["id"], api_name=r["api_name"], label=r["label"], label_plural=r["label_plural"],
+            description=r["description"] or "", position=r["position"], code_pattern=r["code_pattern"],
+            display_field_name=r["display_field"], options=MappingProxyType(dict(r["options"] or {})),
+            fields=fields,
+        ))
+    return Schema(version, objects, conn.dialect.name)
+
+
+def current_version(conn: Connection) -> int:
+    return conn.execute(select(MetaState.schema_version).where(MetaState.id == 1)).scalar_one()
+
+
+def bump_version(conn: Connection) -> int:
+    """Mark the configuration changed; other workers reload on their next transaction."""
+    conn.execute(sa.update(MetaState).where(MetaState.id == 1)
+                 .values(schema_version=MetaState.schema_version + 1))
+    return current_version(conn)
+
+
+class SchemaCache:
+    """Per-process cache of the snapshot, invalidated through the database's version."""
+
+    def __init__(self, db: "Database"):
+        self.db = db
+        self._schema: Schema | None = None
+        self._lock = threading.Lock()
+
+    def get(self, conn: Connection | None = None) -> Schema:
+        if conn is None:
+            with self.db.read() as c:
+                return self.get(c)
+        version = current_version(conn)
+        cached = self._schema
+        if cached is not None and cached.version == version:
+            return cached
+        schema = load_schema(conn)
+        with self._lock:
+            # Only publish snapshots read outside an uncommitted schema change.
+            if not conn.get_execution_options().get("cardbase_schema_tx"):
+                self._schema = schema
+        return schema
+
+    def invalidate(self) -> None:
+        self._schema = None

@@ -1,0 +1,189 @@
+"""Solutions: the whole configuration as one portable JSON document.
+
+Export writes objects, fields (options in portable form: object names, not ids), cards
+and views; references to fields inside cards and views (``#<field id>``) become
+``@object.field``. Import creates what is missing and updates what differs, all in one
+transaction, so a bad document changes nothing.
+"""
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timezone
+from typing import Any, Mapping
+
+import sqlalchemy as sa
+
+from .actor import SYSTEM, Actor
+from .errors import SchemaError
+from .meta_models import CardLayout, SavedView
+from .schema_service import SchemaService
+from .snapshot import Schema, load_schema
+
+FORMAT = "cardbase-solution"
+FORMAT_VERSION = 1
+_ID_TOKEN = re.compile(r"#(\d+)\b")
+_NAME_TOKEN = re.compile(r"@([a-z][a-z0-9_]*)\.([a-z][a-z0-9_]*)")
+
+
+def export_solution(db) -> dict[str, Any]:
+    with db.read() as conn:
+        schema = load_schema(conn)
+        objects = []
+        for obj in schema.objects:
+            objects.append({
+                "name": obj.api_name, "label": obj.label, "label_plural": obj.label_plural,
+                "description": obj.description, "code_pattern": obj.code_pattern,
+                "display_field": obj.display_field_name, "position": obj.position,
+                "fields": [{
+                    "name": f.api_name, "label": f.label, "type": f.type, "required": f.required,
+                    "unique": f.unique, "default": f.default, "help_text": f.help_text,
+                    "options": f.ftype.export_options(f.options, schema),
+                } for f in obj.user_fields],
+            })
+        cards = [{"object": schema.object_name(r.object_id), "name": r.name, "is_default": r.is_default,
+                  "layout": _portable(schema, r.layout)}
+                 for r in conn.execute(sa.select(CardLayout).order_by(CardLayout.id)).scalars()]
+        views = [{"object": schema.object_name(r.object_id), "name": r.name, "shared": r.shared,
+                  "definition": _portable(schema, r.definition)}
+                 for r in conn.execute(sa.select(SavedView).where(SavedView.shared.is_(True))
+                                       .order_by(SavedView.id)).scalars()]
+    return {"format": FORMAT, "format_version": FORMAT_VERSION,
+            "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "objects": objects, "cards": cards, "views": views}
+
+
+def import_solution(db, document: Mapping[str, Any], actor: Actor = SYSTEM) -> dict[str, list[str]]:
+    """Apply a solution document. Returns what was added and changed."""
+    _check_header(document)
+    objects = document.get("objects")
+    if not isinstance(objects, list):
+        raise SchemaError({"objects": "must be a list"})
+    service = SchemaService(db)
+    report: dict[str, list[str]] = {"added": [], "changed": []}
+    with service.batch(actor):
+        schema = service._batch.schema
+        # Pass 1: objects with their non-link fields (links may point at objects defined later).
+        deferred: list[tuple[str, dict]] = []
+        for i, spec in enumerate(objects):
+            if not isinstance(spec, Mapping) or not spec.get("name"):
+                raise SchemaError({f"objects[{i}]": "must be an object with a name"})
+            fields = list(spec.get("fields") or [])
+            plain = [f for f in fields if not _needs_others(f)]
+            deferred += [(spec["name"], f) for f in fields if _needs_others(f)]
+            head = {k: v for k, v in spec.items() if k not in ("fields", "display_field")}
+            if schema.has_object(spec["name"]):
+                _update_object(service, schema, spec, head, plain, report)
+            else:
+                service.create_object(actor, {**head, "fields": plain})
+                report["added"].append(f"object {spec['name']}")
+            schema = service._batch.reload()
+        # Pass 2: links and other fields that refer to other objects.
+        for obj_name, fspec in deferred:
+            obj = schema.object(obj_name)
+            if obj.has_field(fspec["name"]):
+                _update_field(service, obj, fspec, report)
+            else:
+                service.add_field(actor, obj_name, fspec)
+                report["added"].append(f"field {obj_name}.{fspec['name']}")
+            schema = service._batch.reload()
+        for spec in objects:
+            if spec.get("display_field") and schema.object(spec["name"]).display_field_name != spec["display_field"]:
+                service.update_object(actor, spec["name"], {"display_field": spec["display_field"]})
+        schema = service._batch.reload()
+        _import_layouts(service._batch.conn, schema, document, report)
+    return report
+
+
+def _needs_others(fspec: Mapping[str, Any]) -> bool:
+    return fspec.get("type") in ("link", "lookup", "rollup", "formula")
+
+
+def _update_object(service: SchemaService, schema: Schema, spec, head, fields, report) -> None:
+    obj = schema.object(spec["name"])
+    changes = {k: v for k, v in head.items() if k in ("label", "label_plural", "description", "code_pattern")
+               and v is not None and getattr(obj, k) != v}
+    if changes:
+        service.update_object(SYSTEM, obj.api_name, changes)
+        report["changed"].append(f"object {obj.api_name}: {', '.join(sorted(changes))}")
+    for fspec in fields:
+        obj = service._batch.reload().object(spec["name"])
+        if obj.has_field(fspec["name"]):
+            _update_field(service, obj, fspec, report)
+        else:
+            service.add_field(SYSTEM, obj.api_name, fspec)
+            report["added"].append(f"field {obj.api_name}.{fspec['name']}")
+
+
+def _update_field(service: SchemaService, obj, fspec: Mapping[str, Any], report) -> None:
+    field = obj.field(fspec["name"])
+    schema = service._batch.schema
+    current = {"label": field.label, "type": field.type, "required": field.required, "unique": field.unique,
+               "default": field.default, "help_text": field.help_text,
+               "options": field.ftype.export_options(field.options, schema)}
+    changes = {k: v for k, v in fspec.items() if k in current and v is not None and current[k] != v}
+    if changes:
+        service.update_field(SYSTEM, obj.api_name, field.api_name, changes)
+        report["changed"].append(f"field {obj.api_name}.{field.api_name}: {', '.join(sorted(changes))}")
+
+
+def _import_layouts(conn, schema: Schema, document: Mapping[str, Any], report) -> None:
+    for kind, model, body in (("cards", CardLayout, "layout"), ("views", SavedView, "definition")):
+        for i, item in enumerate(document.get(kind) or []):
+            if not isinstance(item, Mapping) or not schema.has_object(str(item.get("object"))):
+                raise SchemaError({f"{kind}[{i}].object": "names no object of this solution"})
+            obj = schema.object(item["object"])
+            exists = conn.execute(sa.select(model.id).where(model.object_id == obj.id, model.name == item["name"])).first()
+            values = {body: _local(schema, item.get(body) or {}, f"{kind}[{i}]")}
+            if kind == "cards":
+                values["is_default"] = bool(item.get("is_default"))
+            else:
+                values["shared"] = True
+            if exists:
+                conn.execute(sa.update(model).where(model.id == exists[0]).values(**values))
+            else:
+                conn.execute(sa.insert(model).values(object_id=obj.id, name=item["name"], **values))
+                report["added"].append(f"{kind[:-1]} {obj.api_name}.{item['name']}")
+
+
+def _portable(schema: Schema, doc: Any) -> Any:
+    def repl(m: re.Match) -> str:
+        try:
+            f = schema.field_by_id(int(m.group(1)))
+        except Exception:
+            return m.group(0)
+        return f"@{schema.object_name(f.object_id)}.{f.api_name}"
+    return json.loads(_ID_TOKEN.sub(repl, json.dumps(doc)))
+
+
+def _local(schema: Schema, doc: Any, where: str) -> Any:
+    def repl(m: re.Match) -> str:
+        obj_name, field_name = m.groups()
+        if not schema.has_object(obj_name) or not schema.object(obj_name).has_field(field_name):
+            raise SchemaError({where: f"refers to unknown field {obj_name}.{field_name}"})
+        return f"#{schema.object(obj_name).field(field_name).id}"
+    return json.loads(_NAME_TOKEN.sub(repl, json.dumps(doc)))
+
+
+def _check_header(document: Any) -> None:
+    if not isinstance(document, Mapping):
+        raise SchemaError({"document": "must be a JSON object"})
+    if document.get("format") != FORMAT:
+        raise SchemaError({"format": f"must be '{FORMAT}'"})
+    version = document.get("format_version")
+    if not isinstance(version, int) or version < 1 or version > FORMAT_VERSION:
+        raise SchemaError({"format_version": f"{version!r} is not supported (this cardbase reads 1..{FORMAT_VERSION})"})
+
+
+def load_file(path: str) -> dict[str, Any]:
+    with open(path, encoding="utf-8") as fh:
+        try:
+            return json.load(fh)
+        except json.JSONDecodeError as exc:
+            raise SchemaError({"document": f"is not valid JSON: {exc}"}) from None
+
+
+def save_file(document: Mapping[str, Any], path: str) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump(document, fh, indent=2, ensure_ascii=False)
+        fh.write("\n")

@@ -1,0 +1,499 @@
+"""RecordStore: create, read, update, delete (to the trash), restore and purge records.
+
+The write path, in one transaction: validate -> check rights -> check links and unique
+values -> write with ``version + 1`` (a stale version is a Conflict, never an overwrite)
+-> search document -> history entry -> outbox event -> hooks (formula recomputation
+plugs in here) -> commit.
+"""
+from __future__ import annotations
+
+import uuid
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator, Mapping, Sequence
+
+import sqlalchemy as sa
+from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError
+
+from .. import naming, search_index, sequences
+from ..actor import Actor
+from ..errors import Conflict, Forbidden, InUse, NotFound, ValidationError
+from ..field_types.autonumber import format_code
+from ..meta_models import HistoryEntry, OutboxEvent, utcnow
+from ..query.model import AggregateQuery, ListQuery, Page
+from ..query import reader
+from ..snapshot import FieldInfo, ObjectInfo, Schema
+from ..values import LinkRef
+from . import history
+from .access import AccessPolicy
+from .serialize import record_to_json, value_to_json
+from .validation import (RowErrors, check_links, check_unique, parse_row, raise_if_errors)
+
+MAX_BULK = 1000
+
+Hook = Callable[[Connection, Schema, ObjectInfo, list[int], str, Actor], None]
+
+
+class WriteHooks:
+    """Callbacks run inside the write transaction after records changed (e.g. formula
+    recomputation of dependants). Each gets (conn, schema, obj, ids, action, actor)."""
+
+    def __init__(self) -> None:
+        self._hooks: list[Hook] = []
+
+    def register(self, hook: Hook) -> Hook:
+        self._hooks.append(hook)
+        return hook
+
+    def run(self, conn, schema, obj, ids, action, actor) -> None:
+        for hook in self._hooks:
+            hook(conn, schema, obj, ids, action, actor)
+
+
+class RecordStore:
+    def __init__(self, db, policy: AccessPolicy | None = None, hooks: WriteHooks | None = None):
+        self.db = db
+        self.policy = policy or AccessPolicy()
+        self.hooks = hooks or WriteHooks()
+
+    # ---- plumbing --------------------------------------------------------------------------
+    @contextmanager
+    def _write(self) -> Iterator[tuple[Connection, Schema]]:
+        try:
+            with self.db.write() as conn:
+                yield conn, self.db.schema(conn)
+        except IntegrityError as exc:
+            raise _integrity_to_validation(self.db, exc) from None
+
+    @contextmanager
+    def _read(self) -> Iterator[tuple[Connection, Schema]]:
+        with self.db.read() as conn:
+            yield conn, self.db.schema(conn)
+
+    def _require(self, actor: Actor, obj: ObjectInfo, right: str) -> None:
+        if not self.policy.can(actor, obj, right):
+            raise Forbidden(f"you may not {right} {obj.label_plural}")
+
+    def _fetch(self, conn, schema, obj, ids, actor, trash: bool | None = False, fields=None) -> dict[int, dict]:
+        return reader.fetch_records(
+            conn, schema, obj, list(ids), fields=fields, trash=trash,
+            field_allowed=self.policy.field_readable(actor, obj),
+            row_filter=self.policy.row_filter(actor, obj, schema.table(obj)))
+
+    def _fetch_one(self, conn, schema, obj, rid, actor, trash: bool | None = False) -> dict:
+        rec = self._fetch(conn, schema, obj, [rid], actor, trash=trash).get(rid)
+        if rec is None:
+            where = "in the trash" if trash else ""
+            raise NotFound(f"there is no '{obj.label}' record with id {rid}{' ' + where if where else ''}")
+        return rec
+
+    # ---- reads -------------------------------------------------------------------------------
+    def get(self, actor: Actor, obj_ref: str | int, record_id: int, *, trash: bool = False) -> dict[str, Any]:
+        with self._read() as (conn, schema):
+            obj = schema.object(obj_ref)
+            self._require(actor, obj, "read")
+            return self._fetch_one(conn, schema, obj, _record_id(record_id), actor, trash=trash)
+
+    def list(self, actor: Actor, obj_ref: str | int, query: ListQuery | None = None) -> Page:
+        query = query or ListQuery()
+        with self._read() as (conn, schema):
+            obj = schema.object(obj_ref)
+            self._require(actor, obj, "read")
+            return reader.fetch_page(conn, schema, obj, query,
+                                     row_filter=self.policy.row_filter(actor, obj, schema.table(obj)),
+                                     field_allowed=self.policy.field_readable(actor, obj))
+
+    def count(self, actor: Actor, obj_ref: str | int, filter: dict | None = None,
+              search: str | None = None) -> tuple[int, bool]:
+        with self._read() as (conn, schema):
+            obj = schema.object(obj_ref)
+            self._require(actor, obj, "read")
+            return reader.count_records(conn, schema, obj, filter=filter, search=search,
+                                        row_filter=self.policy.row_filter(actor, obj, schema.table(obj)),
+                                        field_allowed=self.policy.field_readable(actor, obj))
+
+    def aggregate(self, actor: Actor, obj_ref: str | int, query: AggregateQuery) -> list[dict[str, Any]]:
+        with self._read() as (conn, schema):
+            obj = schema.object(obj_ref)
+            self._require(actor, obj, "read")
+            from ..query.aggregate import aggregate as run_aggregate
+
+            return run_aggregate(conn, schema, obj, query,
+                                 row_filter=self.policy.row_filter(actor, obj, schema.table(obj)),
+                                 field_allowed=self.policy.field_readable(actor, obj))
+
+    def history(self, actor: Actor, obj_ref: str | int, record_id: int) -> list[dict[str, Any]]:
+        with self._read() as (conn, schema):
+            obj = schema.object(obj_ref)
+            self._require(actor, obj, "read")
+            self._fetch_one(conn, schema, obj, _record_id(record_id), actor, trash=None)
+            return history.read(conn, schema, obj, record_id, self.policy.field_readable(actor, obj))
+
+    def to_json(self, obj_ref: str | int, record: Mapping[str, Any]) -> dict[str, Any]:
+        schema = self.db.schema()
+        return record_to_json(schema, schema.object(obj_ref), record)
+
+    # ---- create ------------------------------------------------------------------------------
+    def create(self, actor: Actor, obj_ref: str | int, values: Mapping[str, Any]) -> dict[str, Any]:
+        with self._write() as (conn, schema):
+            obj = schema.object(obj_ref)
+            self._require(actor, obj, "create")
+            rid = self._insert(conn, schema, obj, actor, [values], single=True)[0]
+            return self._fetch_one(conn, schema, obj, rid, actor)
+
+    def bulk_create(self, actor: Actor, obj_ref: str | int, rows: Sequence[Mapping[str, Any]], *,
+                    importing: bool = False, keep_codes: bool = False) -> list[int]:
+        """Create up to MAX_BULK records in one transaction: all or nothing, errors per row."""
+        if len(rows) > MAX_BULK:
+            raise ValidationError({"records": f"at most {MAX_BULK} records per call, got {len(rows)}"})
+        with self._write() as (conn, schema):
+            obj = schema.object(obj_ref)
+            self._require(actor, obj, "create")
+            return self._insert(conn, schema, obj, actor, rows, single=False, importing=importing,
+                                keep_codes=keep_codes)
+
+    def _insert(self, conn: Connection, schema: Schema, obj: ObjectInfo, actor: Actor,
+                rows: Sequence[Mapping[str, Any]], *, single: bool, importing: bool = False,
+                keep_codes: bool = False) -> list[int]:
+        if not rows:
+            return []
+        writable = lambda f: self.policy.field_writable(actor, obj, f)  # noqa: E731
+        parsed, errors = [], []
+        for values in rows:
+            p, e = parse_row(obj, values, creating=True, importing=importing, writable=writable)
+            parsed.append(p)
+            errors.append(e)
+        codes: list[str | None] = [None] * len(rows)
+        if keep_codes:
+            for i, values in enumerate(rows):
+                code = values.get("code") if isinstance(values, Mapping) else None
+                if code is not None and (not isinstance(code, str) or not code.strip() or len(code) > 64):
+                    errors[i].add("code", "must be a text of 1 to 64 characters")
+                elif code:
+                    codes[i] = code.strip()
+        check_links(conn, schema, parsed, errors)
+        check_unique(conn, schema, obj, parsed, errors, [None] * len(rows))
+        if keep_codes:
+            _check_codes_free(conn, schema, obj, codes, errors)
+        raise_if_errors(errors, single)
+
+        now = utcnow()
+        missing = [i for i, c in enumerate(codes) if c is None]
+        numbers = sequences.next_values(conn, naming.sequence_name("code", obj.id), len(missing))
+        for i, n in zip(missing, numbers):
+            codes[i] = format_code(obj.code_pattern, n, now.date())
+        for field in obj.user_fields:
+            if field.type == "autonumber":
+                need = [i for i, p in enumerate(parsed) if p.get(field) is None]
+                nums = sequences.next_values(conn, naming.sequence_name("auto", field.id), len(need))
+                for i, n in zip(need, nums):
+                    parsed[i][field] = format_code(field.options["pattern"], n, now.date())
+
+        table = schema.table(obj)
+        params = []
+        for p, code in zip(parsed, codes):
+            row = {"version": 1, "code": code, "owner_id": actor.user_id, "created_at": now,
+                   "created_by": actor.user_id, "modified_at": now, "modified_by": actor.user_id}
+            for field in obj.user_fields:
+                value = p.get(field)
+                db_values = field.ftype.to_db(field, value) if value is not None else (None,) * len(field.column_names)
+                row.update(zip(field.column_names, db_values))
+            params.append(row)
+        result = conn.execute(sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), params)
+        ids = [r[0] for r in result]
+
+        search_index.write(conn, obj, [
+            (rid, search_index.document(obj, {**{f.api_name: v for f, v in p.items()}, "code": code}))
+            for rid, p, code in zip(ids, parsed, codes)], replace=False)
+        history.write(conn, [
+            history.entry(obj, rid, "create", actor, now, 1,
+                          {"code": [None, code], **{f.key: [None, value_to_json(f, v)] for f, v in p.items() if v is not None}})
+            for rid, p, code in zip(ids, parsed, codes)])
+        _outbox(conn, [{"topic": "record.created", "object_id": obj.id, "record_id": rid,
+                        "payload": {"object": obj.api_name, "id": rid, "code": code, "version": 1}, "created_at": now}
+                       for rid, code in zip(ids, codes)])
+        self.hooks.run(conn, schema, obj, ids, "create", actor)
+        return ids
+
+    # ---- update ------------------------------------------------------------------------------
+    def update(self, actor: Actor, obj_ref: str | int, record_id: int, values: Mapping[str, Any], *,
+               version: int | None) -> dict[str, Any]:
+        """Change fields of a record read at ``version``; a newer version is a Conflict."""
+        record_id = _record_id(record_id)
+        with self._write() as (conn, schema):
+            obj = schema.object(obj_ref)
+            self._require(actor, obj, "edit")
+            current = self._fetch_one(conn, schema, obj, record_id, actor)
+            if version is None or isinstance(version, bool) or not isinstance(version, int):
+                raise ValidationError({"version": "is required: send the version of the record you read"})
+            if current["version"] != version:
+                raise _conflict(schema, obj, current, version)
+            parsed, errors = parse_row(obj, values, creating=False,
+                                       writable=lambda f: self.policy.field_writable(actor, obj, f))
+            check_links(conn, schema, [parsed], [errors])
+            check_unique(conn, schema, obj, [parsed], [errors], [record_id])
+            raise_if_errors([errors], single=True)
+            changes = {}
+            for field, value in parsed.items():
+                old = current.get(field.api_name)
+                old_plain = old.id if isinstance(old, LinkRef) else old
+                if old_plain != value:
+                    changes[field] = (old, value)
+            if not changes:
+                return current
+            now = utcnow()
+            table = schema.table(obj)
+            sets: dict[str, Any] = {"version": version + 1, "modified_at": now, "modified_by": actor.user_id}
+            for field, (_old, value) in changes.items():
+                db_values = field.ftype.to_db(field, value) if value is not None else (None,) * len(field.column_names)
+                sets.update(zip(field.column_names, db_values))
+            done = conn.execute(sa.update(table).where(
+                table.c.id == record_id, table.c.version == version, table.c.deleted_at.is_(None)).values(sets))
+            if done.rowcount != 1:  # someone committed in between
+                raise _conflict(schema, obj, self._fetch_one(conn, schema, obj, record_id, actor), version)
+            if any(f.ftype.searchable for f in changes):
+                merged = {k: (v.id if isinstance(v, LinkRef) else v) for k, v in current.items()}
+                merged.update({f.api_name: v for f, (_o, v) in changes.items()})
+                search_index.write(conn, obj, [(record_id, search_index.document(obj, merged))])
+            history.write(conn, [history.entry(obj, record_id, "update", actor, now, version + 1, {
+                f.key: [value_to_json(f, old), value_to_json(f, new)] for f, (old, new) in changes.items()})])
+            _outbox(conn, [{"topic": "record.updated", "object_id": obj.id, "record_id": record_id, "created_at": now,
+                            "payload": {"object": obj.api_name, "id": record_id, "version": version + 1,
+                                        "fields": [f.api_name for f in changes]}}])
+            self.hooks.run(conn, schema, obj, [record_id], "update", actor)
+            return self._fetch_one(conn, schema, obj, record_id, actor)
+
+    # ---- delete, restore, purge ----------------------------------------------------------------
+    def delete(self, actor: Actor, obj_ref: str | int, record_id: int, *, version: int | None = None) -> None:
+        """Move a record to the trash, applying each child link's on-delete rule."""
+        record_id = _record_id(record_id)
+        with self._write() as (conn, schema):
+            obj = schema.object(obj_ref)
+            self._require(actor, obj, "delete")
+            current = self._fetch_one(conn, schema, obj, record_id, actor)
+            if version is not None and current["version"] != version:
+                raise _conflict(schema, obj, current, version)
+            _Trasher(conn, schema, actor, self.hooks).trash(obj, [record_id])
+
+    def restore(self, actor: Actor, obj_ref: str | int, record_id: int) -> dict[str, Any]:
+        """Bring a record back from the trash, with the children its delete took along."""
+        record_id = _record_id(record_id)
+        with self._write() as (conn, schema):
+            obj = schema.object(obj_ref)
+            self._require(actor, obj, "delete")
+            self._fetch_one(conn, schema, obj, record_id, actor, trash=True)
+            _Trasher(conn, schema, actor, self.hooks).restore(obj, record_id)
+            return self._fetch_one(conn, schema, obj, record_id, actor)
+
+    def purge(self, actor: Actor, obj_ref: str | int, record_id: int) -> None:
+        """Delete a trashed record for good (and what its delete cascaded to)."""
+        record_id = _record_id(record_id)
+        with self._write() as (conn, schema):
+            obj = schema.object(obj_ref)
+            self._require(actor, obj, "delete")
+            self._fetch_one(conn, schema, obj, record_id, actor, trash=True)
+            _Trasher(conn, schema, actor, self.hooks).purge(obj, record_id)
+
+
+class _Trasher:
+    """On-delete rules, restore and purge for one transaction."""
+
+    def __init__(self, conn: Connection, schema: Schema, actor: Actor, hooks: WriteHooks):
+        self.conn, self.schema, self.actor, self.hooks = conn, schema, actor, hooks
+        self.now = utcnow()
+        self.batch = uuid.uuid4().hex
+        self.seen: set[tuple[int, int]] = set()
+
+    def trash(self, obj: ObjectInfo, ids: list[int]) -> None:
+        ids = [i for i in ids if (obj.id, i) not in self.seen]
+        if not ids:
+            return
+        self.seen.update((obj.id, i) for i in ids)
+        table = self.schema.table(obj)
+        for child, link in self.schema.children(obj):
+            ctable = self.schema.table(child)
+            col = ctable.c[link.column]
+            kids = self.conn.execute(sa.select(ctable.c.id, ctable.c.code, ctable.c.version, col).where(
+                col.in_(ids), ctable.c.deleted_at.is_(None))).all()
+            kids = [k for k in kids if (child.id, k[0]) not in self.seen]
+            if not kids:
+                continue
+            rule = link.options.get("on_delete", "restrict")
+            if rule == "cascade":
+                self.trash(child, [k[0] for k in kids])
+            elif rule == "set_null":
+                self._unlink(child, link, kids)
+            else:
+                codes = ", ".join(k[1] for k in kids[:10]) + (" …" if len(kids) > 10 else "")
+                raise InUse(f"'{obj.label}' cannot be deleted while records link to it (on delete: restrict)",
+                            [f"{len(kids)} '{child.label}' record(s) via '{link.label}': {codes}"])
+        rows = self.conn.execute(sa.select(table.c.id, table.c.version).where(
+            table.c.id.in_(ids), table.c.deleted_at.is_(None))).all()
+        self.conn.execute(sa.update(table).where(table.c.id.in_(ids), table.c.deleted_at.is_(None)).values(
+            deleted_at=self.now, deleted_by=self.actor.user_id, version=table.c.version + 1,
+            modified_at=self.now, modified_by=self.actor.user_id))
+        history.write(self.conn, [history.entry(obj, rid, "delete", self.actor, self.now, v + 1, {}, self.batch)
+                                  for rid, v in rows])
+        _outbox(self.conn, [{"topic": "record.deleted", "object_id": obj.id, "record_id": rid, "created_at": self.now,
+                             "payload": {"object": obj.api_name, "id": rid}} for rid, _v in rows])
+        self.hooks.run(self.conn, self.schema, obj, [r[0] for r in rows], "delete", self.actor)
+
+    def _unlink(self, child: ObjectInfo, link: FieldInfo, kids) -> None:
+        ctable = self.schema.table(child)
+        ids = [k[0] for k in kids]
+        self.conn.execute(sa.update(ctable).where(ctable.c.id.in_(ids)).values(
+            {link.column: None, "version": ctable.c.version + 1, "modified_at": self.now,
+             "modified_by": self.actor.user_id}))
+        history.write(self.conn, [history.entry(child, rid, "unlink", self.actor, self.now, v + 1,
+                                                {link.key: [target, None]}, self.batch)
+                                  for rid, _code, v, target in kids])
+        self.hooks.run(self.conn, self.schema, child, ids, "update", self.actor)
+
+    def _batch_entries(self, batch: str) -> list:
+        h = HistoryEntry.__table__
+        return list(self.conn.execute(sa.select(h).where(h.c.batch == batch).order_by(h.c.id)))
+
+    def _last_delete_batch(self, obj: ObjectInfo, rid: int) -> str | None:
+        return self.conn.execute(sa.select(HistoryEntry.batch).where(
+            HistoryEntry.object_id == obj.id, HistoryEntry.record_id == rid, HistoryEntry.action == "delete")
+            .order_by(HistoryEntry.id.desc()).limit(1)).scalar()
+
+    def restore(self, obj: ObjectInfo, rid: int) -> None:
+        batch = self._last_delete_batch(obj, rid)
+        entries = self._batch_entries(batch) if batch else []
+        deleted = [(e.object_id, e.record_id) for e in entries if e.action == "delete"] or [(obj.id, rid)]
+        restoring = set(deleted)
+        for oid, record in deleted:
+            self._check_restorable(self.schema.object(oid), record, restoring)
+        for oid, record in deleted:
+            o = self.schema.object(oid)
+            table = self.schema.table(o)
+            version = self.conn.execute(sa.update(table).where(table.c.id == record, table.c.deleted_at.is_not(None))
+                                        .values(deleted_at=None, deleted_by=None, version=table.c.version + 1,
+                                                modified_at=self.now, modified_by=self.actor.user_id)
+                                        .returning(table.c.version)).scalar()
+            if version is None:
+                continue
+            history.write(self.conn, [history.entry(o, record, "restore", self.actor, self.now, version, {}, self.batch)])
+            _outbox(self.conn, [{"topic": "record.restored", "object_id": o.id, "record_id": record,
+                                 "created_at": self.now, "payload": {"object": o.api_name, "id": record}}])
+            self.hooks.run(self.conn, self.schema, o, [record], "restore", self.actor)
+        for e in entries:
+            if e.action == "unlink":
+                self._relink(e)
+
+    def _check_restorable(self, obj: ObjectInfo, rid: int, restoring: set[tuple[int, int]]) -> None:
+        table = self.schema.table(obj)
+        row = self.conn.execute(sa.select(table).where(table.c.id == rid)).mappings().first()
+        if row is None:
+            return
+        errors = RowErrors()
+        for field in obj.user_fields:
+            value = row[field.column]
+            if value is None:
+                continue
+            if field.type == "link":
+                target = self.schema.link_target(field)
+                ttable = self.schema.table(target)
+                code, deleted = self.conn.execute(sa.select(ttable.c.code, ttable.c.deleted_at)
+                                                  .where(ttable.c.id == value)).one()
+                if deleted is not None and (target.id, value) not in restoring:
+                    errors.add(field.api_name, f"'{target.label}' {code} is in the trash; restore it first")
+            if field.unique:
+                col = table.c[field.column]
+                other = self.conn.execute(sa.select(table.c.code).where(
+                    col == value, table.c.deleted_at.is_(None), table.c.id != rid).limit(1)).scalar()
+                if other:
+                    errors.add(field.api_name, f"must be unique: {value!r} is now used by {other}")
+        if errors:
+            raise ValidationError(errors, message=f"{row['code']} cannot be restored: " +
+                                  "; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
+
+    def _relink(self, entry) -> None:
+        child = self.schema.object(entry.object_id)
+        for key, (old, _new) in entry.changes.items():
+            link = next((f for f in child.user_fields if f.key == key), None)
+            if link is None or old is None:
+                continue
+            table = self.schema.table(child)
+            col = table.c[link.column]
+            version = self.conn.execute(sa.update(table).where(
+                table.c.id == entry.record_id, col.is_(None), table.c.deleted_at.is_(None)).values(
+                {link.column: old, "version": table.c.version + 1, "modified_at": self.now,
+                 "modified_by": self.actor.user_id}).returning(table.c.version)).scalar()
+            if version is not None:
+                history.write(self.conn, [history.entry(child, entry.record_id, "relink", self.actor, self.now,
+                                                        version, {key: [None, old]}, self.batch)])
+                self.hooks.run(self.conn, self.schema, child, [entry.record_id], "update", self.actor)
+
+    def purge(self, obj: ObjectInfo, rid: int) -> None:
+        batch = self._last_delete_batch(obj, rid)
+        same_batch = {(e.object_id, e.record_id) for e in self._batch_entries(batch) if e.action == "delete"} \
+            if batch else set()
+        self._purge(obj, rid, same_batch)
+
+    def _purge(self, obj: ObjectInfo, rid: int, same_batch: set[tuple[int, int]]) -> None:
+        if (obj.id, rid) in self.seen:
+            return
+        self.seen.add((obj.id, rid))
+        for child, link in self.schema.children(obj):
+            ctable = self.schema.table(child)
+            col = ctable.c[link.column]
+            for (kid, deleted) in self.conn.execute(sa.select(ctable.c.id, ctable.c.deleted_at).where(col == rid)).all():
+                if (child.id, kid) in same_batch and deleted is not None:
+                    self._purge(child, kid, same_batch)
+                else:
+                    self.conn.execute(sa.update(ctable).where(ctable.c.id == kid).values(
+                        {link.column: None, "version": ctable.c.version + 1}))
+                    history.write(self.conn, [history.entry(child, kid, "unlink", self.actor, self.now, 0,
+                                                            {link.key: [rid, None]}, self.batch)])
+        table = self.schema.table(obj)
+        self.conn.execute(sa.delete(table).where(table.c.id == rid, table.c.deleted_at.is_not(None)))
+        search_index.delete(self.conn, obj, [rid])
+        history.write(self.conn, [history.entry(obj, rid, "purge", self.actor, self.now, 0, {}, self.batch)])
+        _outbox(self.conn, [{"topic": "record.purged", "object_id": obj.id, "record_id": rid, "created_at": self.now,
+                             "payload": {"object": obj.api_name, "id": rid}}])
+
+
+def _check_codes_free(conn, schema, obj, codes, errors) -> None:
+    wanted = {c: i for i, c in enumerate(codes) if c}
+    if not wanted:
+        return
+    table = schema.table(obj)
+    for (code,) in conn.execute(sa.select(table.c.code).where(table.c.code.in_(list(wanted)))):
+        errors[wanted[code]].add("code", f"{code} is already used")
+
+
+def _outbox(conn: Connection, events: list[dict[str, Any]]) -> None:
+    if events:
+        conn.execute(sa.insert(OutboxEvent), events)
+
+
+def _record_id(value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValidationError({"id": "must be a whole number"})
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ValidationError({"id": f"{value!r} is not a record id"}) from None
+
+
+def _conflict(schema: Schema, obj: ObjectInfo, current: Mapping[str, Any], version: int) -> Conflict:
+    return Conflict(
+        f"{current.get('code')} was changed by someone else (you have version {version}, "
+        f"the current version is {current['version']}); reload, merge and save again",
+        current=record_to_json(schema, obj, current))
+
+
+def _integrity_to_validation(db, exc: IntegrityError) -> ValidationError:
+    """Map a unique-index violation (a race the pre-check could not see) to its field."""
+    text = str(exc.orig)
+    schema = db.schema()
+    for obj in schema.objects:
+        for field in obj.user_fields:
+            names = (f"ux_{obj.table_name}_{field.column}", f"{obj.table_name}.{field.column}")
+            if any(n in text for n in names):
+                return ValidationError({field.api_name: "must be unique: the value is already used"})
+        if f"ux_{obj.table_name}_code" in text or f"{obj.table_name}.code" in text:
+            return ValidationError({"code": "is already used"})
+    return ValidationError({"record": f"the database refused the change: {text.splitlines()[0]}"})

@@ -1,0 +1,155 @@
+"""Input validation for record writes: every problem is collected and named by field."""
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any, Iterable, Mapping
+
+import sqlalchemy as sa
+from sqlalchemy import Connection
+
+from ..errors import ValidationError
+from ..field_types import FieldValueError
+from ..meta_models import User
+from ..snapshot import FieldInfo, ObjectInfo, Schema
+from ..values import LinkRef
+
+# Keys a client may send back unchanged (e.g. a whole record read before); never written.
+READ_ONLY_KEYS = frozenset({"id", "code", "version", "created_at", "created_by", "modified_at",
+                            "modified_by", "owner"})
+LINK_TYPES = ("link", "user")
+
+
+class RowErrors(dict):
+    """field name -> messages, for one row."""
+
+    def add(self, key: str, message: str) -> None:
+        self.setdefault(key, []).append(message)
+
+
+def parse_row(obj: ObjectInfo, values: Mapping[str, Any], *, creating: bool, importing: bool = False,
+              writable=None) -> tuple[dict[FieldInfo, Any], RowErrors]:
+    """Parse one row's input. Returns {field: python value} and the row's errors."""
+    errors = RowErrors()
+    parsed: dict[FieldInfo, Any] = {}
+    if not isinstance(values, Mapping):
+        errors.add("record", "must be an object of field names and values")
+        return parsed, errors
+    for key, raw in values.items():
+        if key in READ_ONLY_KEYS:
+            continue
+        if not isinstance(key, str) or not obj.has_field(key):
+            errors.add(str(key), f"is not a field of '{obj.api_name}'")
+            continue
+        field = obj.field(key)
+        if not field.writable:
+            errors.add(key, "is calculated by the system and cannot be written")
+            continue
+        if writable is not None and not writable(field):
+            errors.add(key, "is read-only for you")
+            continue
+        if isinstance(raw, LinkRef):
+            raw = raw.id
+        try:
+            value = field.ftype.import_value(field, raw) if importing else field.ftype.parse(field, raw)
+        except FieldValueError as exc:
+            errors.add(key, str(exc))
+            continue
+        parsed[field] = value
+    if creating:
+        for field in obj.user_fields:
+            if field not in parsed and field.default is not None and field.writable:
+                try:
+                    parsed[field] = field.ftype.parse(field, field.default)
+                except FieldValueError as exc:  # pragma: no cover - defaults are checked on save
+                    errors.add(field.api_name, f"default value is invalid: {exc}")
+    for field in obj.user_fields:
+        if not field.required or not field.writable:
+            continue
+        missing = field not in parsed if creating else False
+        if missing or (field in parsed and parsed[field] is None):
+            errors.add(field.api_name, "is required")
+    return parsed, errors
+
+
+def check_links(conn: Connection, schema: Schema, rows: list[dict[FieldInfo, Any]],
+                errors: list[RowErrors]) -> None:
+    """Every link points at a live record (one query per link field, not per row)."""
+    wanted: dict[FieldInfo, set[int]] = defaultdict(set)
+    for row in rows:
+        for field, value in row.items():
+            if field.type in LINK_TYPES and value is not None:
+                wanted[field].add(value)
+    for field, ids in wanted.items():
+        if field.type == "user":
+            found = set(conn.execute(sa.select(User.id).where(User.id.in_(ids))).scalars())
+            trashed: dict[int, str] = {}
+            target_label = "user"
+        else:
+            target = schema.link_target(field)
+            table = schema.table(target)
+            found, trashed = set(), {}
+            for rid, code, deleted in conn.execute(
+                    sa.select(table.c.id, table.c.code, table.c.deleted_at).where(table.c.id.in_(ids))):
+                (trashed.__setitem__(rid, code) if deleted is not None else found.add(rid))
+            target_label = f"'{target.label}' record"
+        for row, row_errors in zip(rows, errors):
+            value = row.get(field)
+            if value is None or value in found:
+                continue
+            if value in trashed:
+                row_errors.add(field.api_name, f"{target_label} {trashed[value]} is in the trash")
+            else:
+                row_errors.add(field.api_name, f"there is no {target_label} with id {value}")
+
+
+def check_unique(conn: Connection, schema: Schema, obj: ObjectInfo, rows: list[dict[FieldInfo, Any]],
+                 errors: list[RowErrors], own_ids: Iterable[int | None]) -> None:
+    """Unique fields: no clash inside the batch, nor with another live record."""
+    own_ids = list(own_ids)
+    table = schema.table(obj)
+    for field in obj.user_fields:
+        if not field.unique:
+            continue
+        seen: dict[Any, int] = {}
+        db_values = {}
+        for i, row in enumerate(rows):
+            value = row.get(field)
+            if value is None:
+                continue
+            key = field.ftype.to_db(field, value)[0]
+            if key in seen:
+                errors[i].add(field.api_name, f"value {field.ftype.format(field, value)!r} is used twice in this batch")
+            seen[key] = i
+            db_values[key] = i
+        if not db_values:
+            continue
+        col = table.c[field.column]
+        clash = conn.execute(sa.select(col, table.c.id, table.c.code).where(
+            col.in_(list(db_values)), table.c.deleted_at.is_(None))).all()
+        for value, rid, code in clash:
+            i = db_values.get(value)
+            if i is not None and own_ids[i] != rid:
+                errors[i].add(field.api_name, f"must be unique: {value!r} is already used by {code}")
+
+
+def raise_if_errors(errors: list[RowErrors], single: bool) -> None:
+    if single:
+        if errors[0]:
+            raise ValidationError(errors[0])
+        return
+    bad = {i: e for i, e in enumerate(errors) if e}
+    if bad:
+        raise BulkValidationError(bad)
+
+
+class BulkValidationError(ValidationError):
+    """Per-row errors of a bulk write; nothing was written."""
+
+    def __init__(self, rows: dict[int, dict[str, list[str]]]):
+        self.rows = rows
+        flat = {f"[{i}].{k}": v for i, e in rows.items() for k, v in e.items()}
+        super().__init__(flat, message=f"{len(rows)} row(s) have errors; nothing was written: " +
+                         "; ".join(f"{k}: {' '.join(v)}" for k, v in list(flat.items())[:10]))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "rows": {str(i): e for i, e in self.rows.items()}}

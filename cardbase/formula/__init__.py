@@ -13,7 +13,7 @@ Pure Python (no Flask, no SQLAlchemy, no schema engine): the schema engine imple
 """
 from .canonical import dependencies, render
 from .compiler import CompiledFormula, clear_cache, compile_formula, load_canonical
-from .dependencies import DependencyGraph
+from .graph import DependencyGraph
 from .errors import CycleError, FormulaError
 from .functions import FUNCTIONS
 from .limits import (MAX_ARGS, MAX_DEPTH, MAX_EXPONENT, MAX_FORMULA_LENGTH, MAX_NUMBER,

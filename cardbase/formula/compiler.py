@@ -4,6 +4,7 @@ canonical text and the types of what they reference."""
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any, Mapping, Sequence
 
 from .canonical import canonicalize, dependencies, render, render_with_map
@@ -13,6 +14,7 @@ from .evaluator import Program, build, run
 from .limits import MAX_CANONICAL_LENGTH, MAX_FORMULA_LENGTH
 from .parser import parse
 from .resolver import Ref, Resolver, normalized
+from .tokenizer import format_path
 
 
 class CompiledFormula:
@@ -109,7 +111,20 @@ def load_canonical(canonical: str, resolver: Resolver) -> CompiledFormula:
             text, to_display = render_with_map(canonical, resolver)
         except FormulaError:
             raise exc from None
-        raise exc.with_text(text, to_display(exc.position)) from None
+        shown = exc.with_text(text, to_display(exc.position))
+        shown.message = _KEY_IN_MESSAGE.sub(lambda m: _names_or_token(m, resolver), exc.message)
+        shown.args = (shown.message,)
+        raise shown from None
+
+
+_KEY_IN_MESSAGE = re.compile(r"\{#([A-Za-z0-9_.-]+)\}")
+
+
+def _names_or_token(match: "re.Match[str]", resolver: Resolver) -> str:
+    try:
+        return format_path(resolver.name_of(match.group(1)))
+    except LookupError:
+        return match.group(0)
 
 
 def clear_cache() -> None:

@@ -24,6 +24,7 @@ from .nodes import Binary, Call, FieldRef, Literal, Node, Unary
 from .runtime import (BINARY_OPS, CONTEXT, UNARY_OPS, LimitExceeded, convert, op_add, op_concat,
                       op_div, op_eq, op_ge, op_gt, op_le, op_lt, op_mod, op_mul, op_ne, op_neg,
                       op_pos, op_pow, op_sub, result, truth)
+from .valuetypes import BOOLEAN
 
 log = logging.getLogger(__name__)
 
@@ -38,19 +39,11 @@ _PY_OPS = {"+": "+", "-": "-", "*": "*", "/": "/", "%": "%", "^": "**", "&": "&"
            "=": "==", "<>": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 
 
-def _box(value):
-    return (value,)
-
-
-def _unbox(box):
-    return box[0]
-
-
-# simpleeval's function table: our library and three helpers for conditions. Nothing else.
+# simpleeval's function table: our library and the truth of a condition. Nothing else.
 EVAL_FUNCTIONS: dict[str, Callable] = {name: spec.impl for name, spec in FUNCTIONS.items()
                                        if spec.impl is not None}
-EVAL_FUNCTIONS.update({"TRUTH": truth, "BOX": _box, "UNBOX": _unbox})
-_FIXED_NAMES = {"NONE": None, "NOBOX": (None,)}
+EVAL_FUNCTIONS["TRUTH"] = truth
+_FIXED_NAMES = {"NONE": None}
 
 
 @dataclass(frozen=True)
@@ -99,14 +92,21 @@ class _Builder:
             return self.call(node)
         raise TypeError(f"cannot compile {node!r}")  # pragma: no cover
 
+    def condition(self, node: Node) -> str:
+        code = self.emit(node)
+        # a TRUE/FALSE value (bool or None) already has the right Python truth
+        return code if node.type == BOOLEAN else f"TRUTH({code})"
+
     def call(self, node: Call) -> str:
+        if node.name == "IF":  # lazy: only the chosen branch runs
+            otherwise = self.emit(node.args[2]) if len(node.args) > 2 else "NONE"
+            return f"({self.emit(node.args[1])} if {self.condition(node.args[0])} else {otherwise})"
+        if node.name == "IFS":  # a chain of IFs (the parser counts each condition as a level)
+            code = "NONE"
+            for i in range(len(node.args) - 2, -1, -2):
+                code = f"({self.emit(node.args[i + 1])} if {self.condition(node.args[i])} else {code})"
+            return code
         args = [self.emit(a) for a in node.args]
-        if node.name == "IF":
-            otherwise = args[2] if len(args) > 2 else "NONE"
-            return f"({args[1]} if TRUTH({args[0]}) else {otherwise})"
-        if node.name == "IFS":  # a flat or-chain: lazy like IF, without nesting
-            pairs = [f"(TRUTH({args[i]}) and BOX({args[i + 1]}))" for i in range(0, len(args), 2)]
-            return f"UNBOX({' or '.join(pairs)} or NOBOX)"
         if lookup(node.name).clock:
             self.clock = True
             args.insert(0, "CLOCK")

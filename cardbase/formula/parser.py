@@ -68,7 +68,10 @@ class _Parser:
         raise FormulaError(message, pos, self.text)
 
     def make(self, cls, pos: int, end: int, children: Sequence[Node] = (), **kw) -> Node:
-        depth = 1 + max((c.depth for c in children), default=0)
+        if cls is Call and kw["name"] == "IFS":  # a chain of IFs: each condition is a level
+            depth = 1 + max((c.depth + i // 2 for i, c in enumerate(children)), default=0)
+        else:
+            depth = 1 + max((c.depth for c in children), default=0)
         if depth > MAX_DEPTH:
             self.fail(f"the formula is nested too deeply (more than {MAX_DEPTH} levels)", pos)
         return cls(pos, end, depth=depth, **kw)

@@ -18,6 +18,9 @@ from cardbase.schema_engine.db import Database
 
 from . import auth, views
 from .config import ensure_secret_key, load_config
+from .context import actor_for, current_actor, get_db
+
+__all__ = ["PUBLIC_ENDPOINTS", "NotInitialised", "actor_for", "create_app", "current_actor", "get_db"]
 
 # Endpoints anonymous users may reach. Public web forms will be added here explicitly.
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "core.health", "static"})

@@ -21,7 +21,6 @@ from .context import get_db
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
-login_manager.login_message = "Please log in to continue."
 
 
 class LoginUser(UserMixin):

@@ -65,10 +65,12 @@ class PhysicalSchema:
         cols = system_columns(with_fks=True)
         for f in obj.user_fields:
             cols.extend(self._field_columns(f, schema))
-        self.op.create_table(table, *cols)
+        # AUTOINCREMENT on SQLite: ids of purged records are never handed out again,
+        # so history and links can never mix up two records.
+        self.op.create_table(table, *cols, sqlite_autoincrement=True)
         self.op.create_index(f"ux_{table}_code", table, ["code"], unique=True, **_live_where(self.dialect))
         for col in ("created_at", "modified_at", "owner_id"):
-            self.op.create_index(f"ix_{table}_{col}", table, [col])
+            self.op.create_index(f"ix_{table}_{col}", table, self._sort_order(col))
         for f in obj.user_fields:
             self._create_field_indexes(obj, f)
         self.create_search_index(obj)
@@ -145,10 +147,21 @@ class PhysicalSchema:
                 out.append((f"ix_{obj.table_name}_{name}", name, False))
         return out
 
+    def _sort_order(self, column: str) -> list:
+        """Index key in the order lists sort by: empty values first (SQLite's native
+        order). PostgreSQL puts NULLs last by default, so its indexes say NULLS FIRST to
+        serve ``ORDER BY x [DESC]`` by an index scan on both engines."""
+        if self.dialect == "postgresql":
+            return [sa.text(f'"{column}" NULLS FIRST')]
+        return [column]
+
+    def create_field_index(self, table: str, index: str, column: str, unique: bool) -> None:
+        kw = _live_where(self.dialect) if unique else {}
+        self.op.create_index(index, table, self._sort_order(column), unique=unique, **kw)
+
     def _create_field_indexes(self, obj: ObjectInfo, field: FieldInfo) -> None:
         for index, column, unique in self.field_index_names(obj, field):
-            kw = _live_where(self.dialect) if unique else {}
-            self.op.create_index(index, obj.table_name, [column], unique=unique, **kw)
+            self.create_field_index(obj.table_name, index, column, unique)
 
     def _drop_field_indexes(self, obj: ObjectInfo, field: FieldInfo) -> None:
         for index, _column, _unique in self.field_index_names(obj, field):
@@ -162,8 +175,7 @@ class PhysicalSchema:
             self.op.drop_index(name, table_name=obj.table_name)
         for name in after.keys() - before.keys():
             _n, column, unique = after[name]
-            kw = _live_where(self.dialect) if unique else {}
-            self.op.create_index(name, obj.table_name, [column], unique=unique, **kw)
+            self.create_field_index(obj.table_name, name, column, unique)
 
     # ---- sequences (codes and autonumbers) ---------------------------------------------------
     def create_sequence(self, name: str) -> None:

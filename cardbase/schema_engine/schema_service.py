@@ -365,10 +365,7 @@ class SchemaService:
         physical.drop_columns(obj, list(old.column_names))
         physical.rename_field_columns(obj, tuple(temp_names), new.column_names)
         for index, column, unique in physical.field_index_names(obj, new):
-            from .physical import _live_where
-
-            physical.op.create_index(index, obj.table_name, [column], unique=unique,
-                                     **(_live_where(physical.dialect) if unique else {}))
+            physical.create_field_index(obj.table_name, index, column, unique)
 
 
 class _Tx:

@@ -40,3 +40,22 @@ def _pg_ident(name: str) -> str:
     if not name.replace("_", "").isalnum():
         raise ValueError(f"bad sequence name {name!r}")  # names are generated; this is a guard
     return name
+
+
+def record_ids(conn: Connection, table: sa.Table, count: int) -> list[int]:
+    """Ids for ``count`` new records, taken before the insert so a batch is one
+    executemany without RETURNING (which SQLite would run row by row).
+
+    PostgreSQL: the identity sequence of the table (never waits). SQLite: we hold the
+    write lock (BEGIN IMMEDIATE), so the next ids are the AUTOINCREMENT high-water mark
+    plus one onwards; inserting them moves the mark, so purged ids are never reused."""
+    if count <= 0:
+        return []
+    if conn.dialect.name == "postgresql":
+        return list(conn.execute(
+            sa.text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :c)"),
+            {"t": table.name, "c": count}).scalars())
+    high = conn.execute(sa.text("SELECT seq FROM sqlite_sequence WHERE name = :t"), {"t": table.name}).scalar()
+    top = conn.execute(sa.select(sa.func.max(table.c.id))).scalar()
+    start = max(high or 0, top or 0) + 1
+    return list(range(start, start + count))

@@ -38,7 +38,7 @@ class FieldInfo:
     system: bool = False
     column: str = ""  # primary physical column
 
-    @property
+    @cached_property
     def ftype(self) -> FieldType:
         return get_type(self.type)
 
@@ -59,7 +59,7 @@ class FieldInfo:
     def column_names(self) -> tuple[str, ...]:
         return tuple(self.column if not s.suffix else f"{self.column}_{s.suffix}" for s in self.column_specs)
 
-    @property
+    @cached_property
     def writable(self) -> bool:
         return not self.system and self.ftype.writable
 

@@ -176,9 +176,10 @@ class _Generator:
                          "email": f"{'info' if german or self.rng.random() < .5 else 'hello'}@{domain}",
                          "website": self.rng.choice([f"www.{domain}", f"https://www.{domain}", f"https://{domain}/"]),
                          "industry": industry})
-        meta = [{"name": r["name"], "german": r["country"] in ("Germany", "Austria"), "currency": CURRENCY[r["country"]],
-                 "domain": r["email"].split("@")[1], "city": next(c for c in GERMAN_CITIES + ENGLISH_CITIES
-                                                                   if c.name == r["city"])} for r in rows]
+        cities = {c.name: c for c in GERMAN_CITIES + ENGLISH_CITIES}
+        meta = [{"name": r["name"], "german": r["country"] in ("Germany", "Austria"),
+                 "currency": CURRENCY[r["country"]], "domain": r["email"].split("@")[1], "city": cities[r["city"]]}
+                for r in rows]
         return list(zip(self.create("organisation", rows), meta))
 
     def contacts(self, n: int, orgs: list[tuple[int, dict]]) -> list[int]:

@@ -46,10 +46,14 @@ def count_rows(conn: Connection, rows: sa.Select, *, cap: int = DEFAULT_CAP,
 
 
 def reltuples(conn: Connection, table_name: str) -> int | None:
-    """PostgreSQL's row count of a table from its statistics; None if never analysed."""
-    value = conn.execute(sa.text("SELECT reltuples FROM pg_class WHERE oid = to_regclass(:name)"),
-                         {"name": table_name}).scalar()
-    return int(value) if value is not None and value >= 0 else None
+    """PostgreSQL's row count of a table from its statistics, scaled like the planner
+    does by how much the table grew since (tuples per page x pages now); None if the
+    table was never analysed."""
+    value = conn.execute(sa.text(
+        "SELECT CASE WHEN c.reltuples < 0 OR c.relpages = 0 THEN NULL "
+        "ELSE c.reltuples / c.relpages * (pg_relation_size(c.oid) / current_setting('block_size')::int) END "
+        "FROM pg_class c WHERE c.oid = to_regclass(:name)"), {"name": table_name}).scalar()
+    return int(value) if value is not None else None
 
 
 def planner_rows(conn: Connection, rows: sa.Select) -> int:

@@ -94,7 +94,7 @@ def decode(cursor: str, object_id: int, keys: Sequence[SortKey]) -> list[Any]:
 
 def after(keys: Sequence[SortKey], values: Sequence[Any]) -> ColumnElement:
     """WHERE clause for rows strictly after ``values`` in the order of ``keys``
-    (ascending NULLS LAST, descending NULLS FIRST): the OR over i of
+    (ascending NULLS FIRST, descending NULLS LAST): the OR over i of
     "keys before i equal, key i strictly after"."""
     terms = []
     equal: list[ColumnElement] = []
@@ -111,6 +111,6 @@ def _beyond(key: SortKey, value: Any) -> ColumnElement | None:
     expr = key.expr
     if not key.nullable:
         return expr < value if key.desc else expr > value
-    if not key.desc:  # ascending, NULLs last
-        return None if value is None else sa.or_(expr > value, expr.is_(None))
-    return expr.is_not(None) if value is None else expr < value  # descending, NULLs first
+    if not key.desc:  # ascending, NULLs first
+        return expr.is_not(None) if value is None else expr > value
+    return None if value is None else sa.or_(expr < value, expr.is_(None))  # descending, NULLs last

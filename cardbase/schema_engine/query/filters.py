@@ -24,12 +24,15 @@ MAX_LEAVES = 200
 LEAF_KEYS = frozenset({"field", "op", "value"})
 GROUP_KEYS = ("and", "or", "not")
 NO_OPERAND = ("is_empty", "is_not_empty")
+MAX_LIST = 1000  # values of one in/not_in (each is a bound parameter) ...
+MAX_VALUES = 10_000  # ... and of the whole tree (SQLite allows 32766 per statement)
 
 
 class _Compiler:
     def __init__(self, joins: JoinBuilder, field_allowed: FieldAllowed | None, key: str):
         self.joins, self.field_allowed, self.key = joins, field_allowed, key
         self.leaves = 0
+        self.values = 0
 
     def error(self, message: str) -> ValidationError:
         return ValidationError({self.key: message})
@@ -43,11 +46,11 @@ class _Compiler:
         if groups:
             if len(node) != 1:
                 raise self.error(f"a condition with '{groups[0]}' must have no other keys, "
-                                 f"found {', '.join(sorted(map(str, node)))}")
+                                 f"found {_keys(node)}")
             return self.group(groups[0], node[groups[0]], depth)
         unknown = set(node) - LEAF_KEYS
         if unknown or "field" not in node:
-            found = ", ".join(sorted(map(str, node))) or "nothing"
+            found = _keys(node) or "nothing"
             raise self.error('a condition must be {"field": ..., "op": ..., "value": ...} or have '
                              f"one key 'and', 'or' or 'not'; found {found}")
         return self.leaf(node)
@@ -77,8 +80,15 @@ class _Compiler:
                              f"use one of {', '.join(ftype.operators)}")
         if op not in NO_OPERAND and "value" not in node:
             raise self.error(f"'{path.text}': operator '{op}' needs a value")
+        value = node.get("value")
+        if isinstance(value, list):
+            if len(value) > MAX_LIST:
+                raise self.error(f"'{path.text}': at most {MAX_LIST} values are allowed, got {len(value)}")
+            self.values += len(value)
+            if self.values > MAX_VALUES:
+                raise self.error(f"has more than {MAX_VALUES} values in all")
         try:
-            value = ftype.filter_value(field, op, node.get("value"))
+            value = ftype.filter_value(field, op, value)
             return ftype.filter_clause(field, self.joins.columns(path), op, value)
         except FieldValueError as exc:
             raise self.error(f"'{path.text}': {exc}") from None
@@ -105,6 +115,11 @@ def condition_for_table(schema: Schema, obj: ObjectInfo, table: FromClause, tree
     clause = compile_filter(inner, tree, field_allowed=field_allowed, key=key)
     sub = sa.select(inner.base.c.id).select_from(inner.from_clause()).where(clause)
     return table.c.id.in_(sub)
+
+
+def _keys(node: dict) -> str:
+    keys = sorted(str(k)[:40] for k in node)
+    return ", ".join(keys[:8]) + (", …" if len(keys) > 8 else "")
 
 
 def _shown(value: Any) -> str:

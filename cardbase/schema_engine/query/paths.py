@@ -22,6 +22,7 @@ from ..meta_models import User
 from ..snapshot import FieldInfo, ObjectInfo, Schema
 
 MAX_HOPS = 3
+MAX_PATH = 4 * 64 + 3  # four API names and their dots
 
 FieldAllowed = Callable[[FieldInfo], bool]
 
@@ -65,7 +66,9 @@ def resolve(schema: Schema, obj: ObjectInfo, path: Any, *, field_allowed: FieldA
             key: str = "fields") -> Path:
     """Resolve ``path`` from ``obj``; errors (under ``key``) name the path and the object."""
     if not isinstance(path, str) or not path:
-        raise ValidationError({key: f"a field path must be a non-empty text, not {path!r}"})
+        raise ValidationError({key: f"a field path must be a non-empty text, not {type(path).__name__}"})
+    if len(path) > MAX_PATH:
+        raise ValidationError({key: f"'{path[:40]}…': a field path is at most {MAX_PATH} characters long"})
     steps = path.split(".")
     if len(steps) > MAX_HOPS + 1:
         raise ValidationError({key: f"'{path}': a path may cross at most {MAX_HOPS} links"})

@@ -1,10 +1,11 @@
 """Sort specs ("-amount,name" or ["-amount", "name"]) compiled to ORDER BY.
 
-NULLs go last ascending and first descending on both engines (PostgreSQL's own default,
-so its indexes still serve the sort; SQLite >= 3.30 understands NULLS FIRST/LAST), which
-makes a descending sort the exact reverse of an ascending one and keeps keyset cursors
-simple. ``id`` is always the final tiebreaker, so the order is total and paging never
-skips or repeats a row.
+Empty values sort as the smallest: first ascending, last descending, on both engines.
+That is SQLite's native order, and PostgreSQL's field indexes are built NULLS FIRST (see
+``physical.py``), so an index scan serves the sort on both; a descending sort is the
+exact reverse of an ascending one, which keeps keyset cursors simple. ``id`` is always
+the final tiebreaker, in the direction of the key before it, so the order is total,
+paging never skips or repeats a row, and the (column, rowid) index order still applies.
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ class SortKey:
     def order_by(self) -> ColumnElement:
         if not self.nullable:  # plain, so SQLite can walk the primary key
             return self.expr.desc() if self.desc else self.expr.asc()
-        return self.expr.desc().nulls_first() if self.desc else self.expr.asc().nulls_last()
+        return self.expr.desc().nulls_last() if self.desc else self.expr.asc().nulls_first()
 
 
 def parse_sort(spec: Any) -> list[tuple[str, bool]]:
@@ -64,12 +65,14 @@ def build_sort(joins: JoinBuilder, spec: Any, *, field_allowed: FieldAllowed | N
     keys: list[SortKey] = []
     for name, desc in parse_sort(spec):
         path = resolve(joins.schema, joins.obj, name, field_allowed=field_allowed, key="sort")
+        if not getattr(path.field.ftype, "sortable", True):  # a type may opt out
+            raise ValidationError({"sort": f"'{name}': a {path.field.type} field cannot be sorted"})
         if not path.links and path.field.api_name == "id":
             keys.append(SortKey("id", desc, joins.base.c.id, nullable=False))
             break  # ids are unique: nothing after them can change the order
         keys.append(SortKey(name, desc, joins.sort_expression(path)))
     if not keys or keys[-1].path != "id":
-        keys.append(SortKey("id", False, joins.base.c.id, nullable=False))
+        keys.append(SortKey("id", keys[-1].desc if keys else False, joins.base.c.id, nullable=False))
     return keys
 
 

@@ -199,8 +199,10 @@ class RecordStore:
                 db_values = field.ftype.to_db(field, value) if value is not None else (None,) * len(field.column_names)
                 row.update(zip(field.column_names, db_values))
             params.append(row)
-        result = conn.execute(sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), params)
-        ids = [r[0] for r in result]
+        ids = sequences.record_ids(conn, table, len(params))
+        for rid, row in zip(ids, params):
+            row["id"] = rid
+        conn.execute(sa.insert(table), params)
 
         search_index.write(conn, obj, [
             (rid, search_index.document(obj, {**{f.api_name: v for f, v in p.items()}, "code": code}))

@@ -137,8 +137,8 @@ def bench_list(db: Database, store: RecordStore, runs: int) -> tuple[tuple[float
         f"SELECT d.id, d.code, d.version, d.{f['title']}, d.{f['stage']}, d.{f['amount']}, d.{f['close_date']}, "
         f"d.{f['organisation']}, o.{oname} FROM {deal.table_name} d "
         f"LEFT OUTER JOIN {org.table_name} o ON o.id = d.{f['organisation']} "
-        f"WHERE {where} ORDER BY d.{f['close_date']} DESC NULLS FIRST, d.id DESC LIMIT 51")
-    count_sql = sa.text(f"SELECT count(*) FROM (SELECT 1 FROM {deal.table_name} d WHERE {where} LIMIT 10001) s")
+        f"WHERE {where} ORDER BY d.{f['close_date']} DESC NULLS LAST, d.id DESC LIMIT 51")
+    count_sql = sa.text(f"SELECT count(*) FROM (SELECT 1 FROM {deal.table_name} d WHERE {where} LIMIT 1001) s")
     params = {"stage": "proposal", "amount": 1000}
 
     def by_hand():

@@ -10,8 +10,9 @@ import difflib
 import re
 from dataclasses import replace
 from decimal import Decimal
-from .errors import FormulaError
+
 from .canonical import render_tolerant
+from .errors import FormulaError
 from .functions import ALIASES, FUNCTIONS, lookup
 from .nodes import Binary, Call, FieldRef, Literal, Node, Unary
 from .resolver import Ref, Resolver, normalized

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any, Callable, Mapping
 
-from simpleeval import InvalidExpression, SimpleEval
+from simpleeval import SimpleEval
 
 from .errors import FormulaError
 from .functions import FUNCTIONS, lookup
@@ -173,16 +173,16 @@ def run(program: Program, values: Mapping[str, Any] | None, now: Any = None) -> 
     names = dict(program.constants)
     values = values or {}
     try:
-        for name, key, type_, many in program.slots:
-            names[name] = convert(values.get(key), type_, many)
-        if program.clock:
-            names["CLOCK"] = _clock(now)
-        evaluator = SimpleEval(operators=OPERATORS, functions=EVAL_FUNCTIONS, names=names)
         with decimal.localcontext(CONTEXT):
+            for name, key, type_, many in program.slots:
+                names[name] = convert(values.get(key), type_, many)
+            if program.clock:
+                names["CLOCK"] = _clock(now)
+            evaluator = SimpleEval(operators=OPERATORS, functions=EVAL_FUNCTIONS, names=names)
             value = evaluator.eval(program.expr, previously_parsed=program.parsed)
             return result(value, program.result_type)
     except _EXPECTED:
         return None
-    except (InvalidExpression, Exception):  # a bug, not the user's fault: log it, stay empty
+    except Exception:  # a bug or a bad `now`, not the user's fault: log it, stay empty
         log.warning("formula evaluation failed unexpectedly: %s", program.expr, exc_info=True)
         return None

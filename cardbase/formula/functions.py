@@ -18,7 +18,7 @@ from .errors import FormulaError
 from .limits import MAX_TEXT_LENGTH
 from .nodes import Literal, Node
 from .runtime import (LimitExceeded, as_date, as_datetime, check_number, check_text,
-                      is_empty, to_text, truth, _naive)
+                      is_empty, to_text, truth, naive_utc)
 from .textformat import format_value, is_date_format, is_number_format
 from .valuetypes import (ANY, BOOLEAN, DATE, DATES, DATETIME, NUMBER, TEXT, describe, unify)
 
@@ -307,7 +307,7 @@ def f_today(clock):
 
 
 def f_now(clock):
-    return _naive(clock)
+    return naive_utc(clock)
 
 
 def f_date(y, m, d):

@@ -40,10 +40,6 @@ def is_empty(value: Any) -> bool:
     return value is None or value == "" or (isinstance(value, (list, tuple)) and not value)
 
 
-def is_number(value: Any) -> bool:
-    return isinstance(value, Decimal)
-
-
 # ---- text rendering -------------------------------------------------------------------
 def number_text(value: Decimal) -> str:
     text = format(value.normalize(CONTEXT), "f")
@@ -70,7 +66,7 @@ def to_text(value: Any) -> str:
 
 
 # ---- input conversion -----------------------------------------------------------------
-def _naive(value: datetime) -> datetime:
+def naive_utc(value: datetime) -> datetime:
     if value.tzinfo is not None:
         return value.astimezone(timezone.utc).replace(tzinfo=None)
     return value
@@ -99,12 +95,12 @@ def as_number(value: Any) -> Decimal | None:
 
 def as_date(value: Any) -> date | None:
     if isinstance(value, datetime):
-        return _naive(value).date()
+        return naive_utc(value).date()
     if isinstance(value, date):
         return value
     if isinstance(value, str) and 8 <= len(value.strip()) <= 40:
         try:
-            return _naive(datetime.fromisoformat(value.strip())).date()
+            return naive_utc(datetime.fromisoformat(value.strip())).date()
         except ValueError:
             return None
     return None
@@ -112,12 +108,12 @@ def as_date(value: Any) -> date | None:
 
 def as_datetime(value: Any) -> datetime | None:
     if isinstance(value, datetime):
-        return _naive(value)
+        return naive_utc(value)
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day)
     if isinstance(value, str) and 8 <= len(value.strip()) <= 40:
         try:
-            return _naive(datetime.fromisoformat(value.strip()))
+            return naive_utc(datetime.fromisoformat(value.strip()))
         except ValueError:
             return None
     return None
@@ -146,7 +142,7 @@ def as_any(value: Any) -> Any:
     if isinstance(value, (int, float)):
         return as_number(value)
     if isinstance(value, datetime):
-        return _naive(value)
+        return naive_utc(value)
     if isinstance(value, date):
         return value
     if isinstance(value, (list, tuple)):

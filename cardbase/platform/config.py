@@ -15,11 +15,16 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from cardbase.schema_engine.db import Database, database_url
+from cardbase.schema_engine.errors import CardbaseError
 from cardbase.schema_engine.meta_models import Setting
 
 DEFAULT_PHONE_REGION = "DE"
 DEFAULT_PORT = 5000
 SECRET_KEY_SETTING = "secret_key"
+
+
+class ConfigError(CardbaseError, ValueError):
+    """An environment variable has a value cardbase cannot use."""
 
 
 @dataclass(frozen=True)
@@ -40,9 +45,9 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
     try:
         port = int(port_text) if port_text else DEFAULT_PORT
     except ValueError:
-        raise ValueError(f"PORT={port_text!r} is not a port number") from None
+        raise ConfigError(f"PORT={port_text!r} is not a port number") from None
     if not 1 <= port <= 65535:
-        raise ValueError(f"PORT={port} is not between 1 and 65535")
+        raise ConfigError(f"PORT={port} is not between 1 and 65535")
     return Config(
         database_url=database_url(env.get("CARDBASE_DATABASE_URL") or None),
         secret_key=env.get("CARDBASE_SECRET_KEY") or None,

@@ -7,7 +7,7 @@ import pytest
 
 from cardbase.formula import FUNCTIONS, compile_formula, DictResolver, Ref
 
-from formula_testlib import D, NOW, VALUES, compile_, err, ev
+from formula_testlib import D, NOW, compile_, err, ev
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -15,9 +15,9 @@ from cardbase.formula import (FUNCTIONS, MAX_TEXT_LENGTH, CompiledFormula, Formu
                               compile_formula, load_canonical, render)
 from cardbase.formula.evaluator import EVAL_FUNCTIONS, OPERATORS
 
-from formula_testlib import FIELDS, NOW, RESOLVER
+from formula_testlib import FIELDS, NOW, RESOLVER, VALUES
 
-SETTINGS = settings(max_examples=400, deadline=None, database=None,
+SETTINGS = settings(max_examples=300, deadline=None, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
 PY_TYPES = {"number": (Decimal,), "text": (str,), "date": (date,), "datetime": (datetime,),
@@ -290,4 +290,31 @@ def test_sandbox_knows_only_our_functions_and_operators():
 def test_user_text_never_reaches_the_python_expression():
     f = compile_formula('IF([Product] = "__import__(\'os\')", [Unit price] * 2, 0)', RESOLVER)
     assert "import" not in f.expression and "Product" not in f.expression
-    assert f.expression == "((v1 * c1) if TRUTH((v0 == c0)) else c2)"
+    assert f.expression == "((v0 * c1) if (v1 == c2) else c0)"
+
+
+@pytest.mark.parametrize("text", [
+    "IF([Delivered], " * 49 + "[Quantity]" + ", 1)" * 49,
+    "IF(" * 49 + "[Order]" + ", TRUE, FALSE)" * 49,
+    "ABS(" * 49 + "[Quantity]" + ")" * 49,
+    "IFS(" * 48 + "[Delivered]" + ", TRUE)" * 48,
+    "IFS(" + ", ".join(["[Delivered], 1"] * 49) + ")",
+    "&".join(["[Product]"] * 50),
+    "-" * 48 + "[Quantity]",
+], ids=["if", "if-any", "abs", "ifs-nested", "ifs-long", "chain", "negations"])
+def test_deepest_formulas_evaluate_even_from_a_deep_call_stack(text):
+    """MAX_DEPTH bounds the Python stack simpleeval needs (a few frames per level), so a
+    formula at the limit still runs when the caller is already 700 frames deep."""
+    compiled = compile_formula(text, RESOLVER)
+
+    def deep(n):
+        return compiled.evaluate(VALUES) if n == 0 else deep(n - 1)
+
+    with no_unexpected_failures():
+        assert deep(700) is not None
+
+
+def test_ifs_conditions_count_as_nesting():
+    with pytest.raises(FormulaError) as info:
+        compile_formula("IFS(" + ", ".join(["[Delivered], 1"] * 51) + ")", RESOLVER)
+    assert "nested too deeply" in info.value.message

@@ -32,3 +32,9 @@ def test_empty_values_mean_defaults():
 def test_bad_port_is_a_clear_error(port):
     with pytest.raises(ValueError, match="PORT"):
         load_config({"PORT": port})
+
+
+def test_bad_port_in_the_cli_is_a_message_not_a_traceback(cli):
+    result = cli("init", env={"PORT": "http"})
+    assert result.exit_code == 2
+    assert "PORT='http' is not a port number" in result.output

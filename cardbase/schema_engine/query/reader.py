@@ -25,11 +25,14 @@ from .scope import RowFilter, conditions, is_unfiltered
 from .sort import build_sort, order_by
 
 ID_CHUNK = 10_000  # ids per IN (...) list, well below SQLite's bound-parameter limit
+# A list page counts exactly up to here and estimates beyond ("1,000+"): scanning more
+# matching rows on every page would cost more than the page itself.
+PAGE_COUNT_CAP = 1_000
 
 
 def fetch_page(conn: Connection, schema: Schema, obj: ObjectInfo, query: ListQuery, *,
                row_filter: RowFilter = None, field_allowed: FieldAllowed | None = None,
-               with_count: bool = True, count_cap: int = DEFAULT_CAP) -> Page:
+               with_count: bool = True, count_cap: int = PAGE_COUNT_CAP) -> Page:
     """One page of records (one statement) and, if ``with_count``, the capped count."""
     joins = JoinBuilder(schema, obj, field_allowed=field_allowed)
     where = conditions(joins, filter=query.filter, search=query.search, row_filter=row_filter,

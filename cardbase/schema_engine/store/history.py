@@ -21,7 +21,9 @@ def entry(obj: ObjectInfo, record_id: int, action: str, actor: Actor, at: dateti
 def write(conn: Connection, entries: Iterable[dict[str, Any]]) -> None:
     entries = list(entries)
     if entries:
-        conn.execute(sa.insert(HistoryEntry), entries)
+        from .bulk_sql import insert_many
+
+        insert_many(conn, HistoryEntry.__table__, entries)
 
 
 def read(conn: Connection, schema: Schema, obj: ObjectInfo, record_id: int,

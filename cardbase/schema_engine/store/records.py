@@ -26,6 +26,7 @@ from ..snapshot import FieldInfo, ObjectInfo, Schema
 from ..values import LinkRef
 from . import history
 from .access import AccessPolicy
+from .bulk_sql import insert_many
 from .serialize import record_to_json, value_to_json
 from .validation import (RowErrors, check_links, check_unique, parse_row, raise_if_errors)
 
@@ -202,7 +203,7 @@ class RecordStore:
         ids = sequences.record_ids(conn, table, len(params))
         for rid, row in zip(ids, params):
             row["id"] = rid
-        conn.execute(sa.insert(table), params)
+        insert_many(conn, table, params)
 
         search_index.write(conn, obj, [
             (rid, search_index.document(obj, {**{f.api_name: v for f, v in p.items()}, "code": code}))
@@ -468,7 +469,8 @@ def _check_codes_free(conn, schema, obj, codes, errors) -> None:
 
 def _outbox(conn: Connection, events: list[dict[str, Any]]) -> None:
     if events:
-        conn.execute(sa.insert(OutboxEvent), events)
+        insert_many(conn, OutboxEvent.__table__, [{"payload": {}, "object_id": None, "record_id": None,
+                                                   "delivered_at": None, "attempts": 0, **e} for e in events])
 
 
 def _record_id(value: Any) -> int:

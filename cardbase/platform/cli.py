@@ -153,7 +153,9 @@ def load_demo(db: Database, records: int) -> dict[str, int]:
             f"the demo is already loaded (or objects of the same names exist: {', '.join(existing)}); "
             "use a new, empty database for the demo")
     import_solution(db, demo_solution())
-    return generate_records(db, actor_for(admin, db), records, assignee=admin.id)
+    counts = generate_records(db, actor_for(admin, db), records, assignee=admin.id)
+    db.optimize()  # fresh planner statistics for the new tables and indexes
+    return counts
 
 
 @main.command()

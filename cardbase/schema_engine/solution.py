@@ -41,13 +41,14 @@ def export_solution(db) -> dict[str, Any]:
                     "options": f.ftype.export_options(f.options, schema),
                 } for f in obj.user_fields],
             })
+        c, v = CardLayout.__table__.c, SavedView.__table__.c
         cards = [{"object": schema.object_name(r.object_id), "name": r.name, "is_default": r.is_default,
                   "layout": _portable(schema, r.layout)}
-                 for r in conn.execute(sa.select(CardLayout).order_by(CardLayout.id)).scalars()]
+                 for r in conn.execute(sa.select(c.object_id, c.name, c.is_default, c.layout).order_by(c.id))]
         views = [{"object": schema.object_name(r.object_id), "name": r.name, "shared": r.shared,
                   "definition": _portable(schema, r.definition)}
-                 for r in conn.execute(sa.select(SavedView).where(SavedView.shared.is_(True))
-                                       .order_by(SavedView.id)).scalars()]
+                 for r in conn.execute(sa.select(v.object_id, v.name, v.shared, v.definition)
+                                       .where(v.shared.is_(True)).order_by(v.id))]
     return {"format": FORMAT, "format_version": FORMAT_VERSION,
             "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "objects": objects, "cards": cards, "views": views}
@@ -66,8 +67,7 @@ def import_solution(db, document: Mapping[str, Any], actor: Actor = SYSTEM) -> d
         # Pass 1: objects with their non-link fields (links may point at objects defined later).
         deferred: list[tuple[str, dict]] = []
         for i, spec in enumerate(objects):
-            if not isinstance(spec, Mapping) or not spec.get("name"):
-                raise SchemaError({f"objects[{i}]": "must be an object with a name"})
+            _check_object_spec(spec, f"objects[{i}]")
             fields = list(spec.get("fields") or [])
             plain = [f for f in fields if not _needs_others(f)]
             deferred += [(spec["name"], f) for f in fields if _needs_others(f)]
@@ -88,11 +88,38 @@ def import_solution(db, document: Mapping[str, Any], actor: Actor = SYSTEM) -> d
                 report["added"].append(f"field {obj_name}.{fspec['name']}")
             schema = service._batch.reload()
         for spec in objects:
-            if spec.get("display_field") and schema.object(spec["name"]).display_field_name != spec["display_field"]:
+            obj = schema.object(spec["name"])
+            wanted = [f["name"] for f in spec.get("fields") or []]
+            if wanted and [f.api_name for f in obj.user_fields][:len(wanted)] != wanted:
+                # links were added in a second pass; put every field back where the document has it
+                rest = [f.api_name for f in obj.user_fields if f.api_name not in wanted]
+                service.reorder_fields(actor, obj.api_name, wanted + rest)
+            if spec.get("display_field") and obj.display_field_name != spec["display_field"]:
                 service.update_object(actor, spec["name"], {"display_field": spec["display_field"]})
+            schema = service._batch.reload()
         schema = service._batch.reload()
         _import_layouts(service._batch.conn, schema, document, report)
     return report
+
+
+def _check_object_spec(spec: Any, where: str) -> None:
+    """The shape of one object entry, so a malformed file gets a message, not a crash."""
+    if not isinstance(spec, Mapping):
+        raise SchemaError({where: "must be an object"})
+    if not isinstance(spec.get("name"), str) or not spec["name"]:
+        raise SchemaError({f"{where}.name": "must be a non-empty text"})
+    fields = spec.get("fields")
+    if fields is not None and not isinstance(fields, list):
+        raise SchemaError({f"{where}.fields": "must be a list"})
+    names = set()
+    for j, f in enumerate(fields or []):
+        if not isinstance(f, Mapping):
+            raise SchemaError({f"{where}.fields[{j}]": "must be an object"})
+        if not isinstance(f.get("name"), str) or not f["name"]:
+            raise SchemaError({f"{where}.fields[{j}].name": "must be a non-empty text"})
+        if f["name"] in names:
+            raise SchemaError({f"{where}.fields[{j}].name": f"'{f['name']}' appears twice"})
+        names.add(f["name"])
 
 
 def _needs_others(fspec: Mapping[str, Any]) -> bool:

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from cardbase.schema_engine.actor import SYSTEM, Actor
 from cardbase.schema_engine.errors import Conflict, InUse, NotFound, ValidationError
-from cardbase.schema_engine.meta_models import HistoryEntry, OutboxEvent
+from cardbase.schema_engine.meta_models import HistoryEntry, OutboxEvent, User
 from cardbase.schema_engine.query.model import ListQuery
 from cardbase.schema_engine.schema_service import SchemaService
 from cardbase.schema_engine.store import RecordStore
@@ -282,3 +282,71 @@ def test_search_finds_created_and_updated_records(db):
     store.update(SYSTEM, "organisation", a["id"], {"city": "Köln"}, version=1)
     assert store.list(SYSTEM, "organisation", ListQuery(search="berlin")).data == []
     assert [r["code"] for r in store.list(SYSTEM, "organisation", ListQuery(search="ORG-00002")).data] == ["ORG-00002"]
+
+
+def test_parent_sees_children_as_child_list(db):
+    _, store = crm(db)
+    org = store.create(SYSTEM, "organisation", {"name": "ACME"})
+    other = store.create(SYSTEM, "organisation", {"name": "Other"})
+    for name in ("Ann", "Bob"):
+        store.create(SYSTEM, "contact", {"name": name, "organisation": org["id"]})
+    store.create(SYSTEM, "contact", {"name": "Eve", "organisation": other["id"]})
+    page = store.children(SYSTEM, "organisation", org["id"], "contact", query=ListQuery(sort="name"))
+    assert [r["name"] for r in page.data] == ["Ann", "Bob"] and page.count == 2
+    filtered = store.children(SYSTEM, "organisation", org["id"], "contact",
+                              query=ListQuery(filter={"field": "name", "op": "eq", "value": "Bob"}))
+    assert [r["name"] for r in filtered.data] == ["Bob"]
+    with pytest.raises(NotFound):
+        store.children(SYSTEM, "organisation", 999, "contact")
+
+
+def test_planner_statistics_refresh_runs(db):
+    _, store = crm(db)
+    store.bulk_create(SYSTEM, "organisation", [{"name": f"Org {i}"} for i in range(50)])
+    db.optimize()  # PRAGMA optimize on SQLite, ANALYZE on PostgreSQL; must not fail in either
+    assert store.count(SYSTEM, "organisation") == (50, False)
+
+
+ALL_TYPES = [
+    # (type, options, good value, wrong-typed values)
+    ("string", {"length": 10}, "hello", [{"a": 1}, ["x"], "x" * 11, "two\nlines"]),
+    ("text", {}, "long\ntext", [{"a": 1}, ["x"]]),
+    ("integer", {}, 42, ["abc", 1.5, "12.5", True, {"a": 1}]),
+    ("decimal", {"precision": 6, "scale": 2}, "12.50", ["abc", "NaN", "Infinity", "123456789", True, [1]]),
+    ("money", {"currency": "EUR"}, {"amount": "9.99", "currency": "USD"},
+     ["abc", {"amount": "x"}, {"amount": "1", "currency": "XXXX"}, True]),
+    ("boolean", {}, True, ["maybe", 2, [True], {"a": 1}]),
+    ("date", {}, "2026-11-22", ["2026-13-01", "tomorrow", 5, [2026]]),
+    ("datetime", {}, "2026-11-22T10:00:00Z", ["noon", "2026-11-22T25:00", 5]),
+    ("choice", {"choices": [{"value": "a"}, {"value": "b"}]}, "a", ["c", 1, ["a"]]),
+    ("multi_choice", {"choices": [{"value": "a"}, {"value": "b"}]}, ["a", "b"], [["c"], "zzz", 5, {"a": 1}]),
+    ("email", {}, "ann@example.com", ["not-an-email", "a@", 5]),
+    ("phone", {}, "+49 30 1234567", ["12", "phone me", "+49 0", True]),
+    ("url", {}, "https://example.com", ["javascript:alert(1)", "ftp://x", 5]),
+    ("link", {"target": "organisation"}, None, ["abc", 1.5, {"x": 1}, -1]),
+    ("user", {}, None, ["abc", {"x": 1}, 999999]),
+]
+
+
+@pytest.mark.parametrize("ftype,options,good,bad_values", ALL_TYPES, ids=[t[0] for t in ALL_TYPES])
+def test_wrong_typed_value_for_every_field_type(db, ftype, options, good, bad_values):
+    svc, store = crm(db)
+    svc.add_field(SYSTEM, "deal", {"name": "probe", "label": "Probe", "type": ftype, "options": options})
+    if ftype == "link":
+        good = store.create(SYSTEM, "organisation", {"name": "Target"})["id"]
+    if ftype == "user":
+        with db.write() as conn:
+            good = conn.execute(sa.insert(User).values(username="ann", display_name="Ann")
+                                .returning(User.id)).scalar_one()
+    rec = store.create(SYSTEM, "deal", {"title": "ok", "probe": good})
+    assert rec["probe"] is not None
+    before = snapshot_rows(db)
+    for bad in bad_values:
+        with pytest.raises(ValidationError) as err:
+            store.create(SYSTEM, "deal", {"title": "bad", "probe": bad})
+        assert list(err.value.errors) == ["probe"], (bad, err.value.errors)
+        assert err.value.errors["probe"][0], bad
+        with pytest.raises(ValidationError) as err:
+            store.update(SYSTEM, "deal", rec["id"], {"probe": bad}, version=rec["version"])
+        assert list(err.value.errors) == ["probe"], bad
+    assert snapshot_rows(db) == before

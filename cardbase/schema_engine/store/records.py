@@ -7,6 +7,7 @@ plugs in here) -> commit.
 """
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, Mapping, Sequence
@@ -112,6 +113,23 @@ class RecordStore:
             return reader.count_records(conn, schema, obj, filter=filter, search=search,
                                         row_filter=self.policy.row_filter(actor, obj, schema.table(obj)),
                                         field_allowed=self.policy.field_readable(actor, obj))
+
+    def children(self, actor: Actor, obj_ref: str | int, record_id: int, child_ref: str | int,
+                 link: str | None = None, query: ListQuery | None = None) -> Page:
+        """The child list of a record: the records of ``child_ref`` whose link points at it
+        (e.g. the lines of an order). ``link`` names the link field when there are several."""
+        query = query or ListQuery()
+        schema = self.db.schema()
+        parent, child = schema.object(obj_ref), schema.object(child_ref)
+        links = [f for c, f in schema.children(parent) if c.id == child.id and (link is None or f.api_name == link)]
+        if len(links) != 1:
+            names = ", ".join(f.api_name for c, f in schema.children(parent) if c.id == child.id) or "none"
+            raise ValidationError({"link": f"name the link field of '{child.api_name}' to '{parent.api_name}' "
+                                           f"(links: {names})"})
+        self.get(actor, parent.api_name, record_id)  # the parent must exist and be visible
+        condition = {"field": links[0].api_name, "op": "eq", "value": _record_id(record_id)}
+        combined = {"and": [condition, query.filter]} if query.filter else condition
+        return self.list(actor, child.api_name, dataclasses.replace(query, filter=combined))
 
     def aggregate(self, actor: Actor, obj_ref: str | int, query: AggregateQuery) -> list[dict[str, Any]]:
         with self._read() as (conn, schema):

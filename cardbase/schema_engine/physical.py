@@ -37,6 +37,19 @@ def system_columns(with_fks: bool = False) -> list[sa.Column]:
     ]
 
 
+SYSTEM_INDEXED = ("id", "code", "created_at", "modified_at", "owner_id")
+
+
+def indexed_columns(obj: ObjectInfo) -> frozenset[str]:
+    """Columns of an object's table that lead an index (what a sort can walk)."""
+    cols = set(SYSTEM_INDEXED)
+    for f in obj.user_fields:
+        for spec, name in zip(f.column_specs, f.column_names):
+            if spec.suffix == "" and (f.unique or spec.indexed):
+                cols.add(name)
+    return frozenset(cols)
+
+
 def _live_where(dialect: str) -> dict:
     """Partial-index clause: unique values are unique among live (not trashed) records."""
     clause = sa.text("deleted_at IS NULL")

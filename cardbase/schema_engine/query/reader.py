@@ -20,6 +20,7 @@ from . import cursor as cursors
 from .count import DEFAULT_CAP, count_rows
 from .model import ListQuery, Page
 from .paths import FieldAllowed, JoinBuilder
+from .plan import sort_index_column, walk_sort_index
 from .projection import build_projection
 from .scope import RowFilter, conditions, is_unfiltered
 from .sort import build_sort, order_by
@@ -32,15 +33,25 @@ PAGE_COUNT_CAP = 1_000
 
 def fetch_page(conn: Connection, schema: Schema, obj: ObjectInfo, query: ListQuery, *,
                row_filter: RowFilter = None, field_allowed: FieldAllowed | None = None,
-               with_count: bool = True, count_cap: int = PAGE_COUNT_CAP) -> Page:
+               with_count: bool = True, count_cap: int | None = None) -> Page:
     """One page of records (one statement) and, if ``with_count``, the capped count."""
+    count_cap = count_cap or PAGE_COUNT_CAP
     joins = JoinBuilder(schema, obj, field_allowed=field_allowed)
     where = conditions(joins, filter=query.filter, search=query.search, row_filter=row_filter,
                        field_allowed=field_allowed, trash=query.trash)
     count_from = joins.from_clause()  # the count needs only the filter's joins
     keys = build_sort(joins, query.sort, field_allowed=field_allowed)
     projection = build_projection(joins, query.fields, field_allowed=field_allowed)
+    count, estimate = -1, False
+    sort_column = sort_index_column(obj, joins.base, keys) if conn.dialect.name == "sqlite" else None
+    if with_count or (sort_column and len(where) > 1):
+        table = schema.table(obj)
+        unfiltered = is_unfiltered(query.filter, query.search, row_filter, query.trash)
+        count, estimate = count_rows(conn, sa.select(sa.literal(1)).select_from(count_from).where(*where),
+                                     cap=count_cap, table=table if unfiltered else None)
     page_where = list(where)
+    if sort_column and count >= count_cap:
+        page_where = walk_sort_index(page_where, joins.base, sort_column)
     if query.cursor is not None:
         page_where.append(cursors.after(keys, cursors.decode(query.cursor, obj.id, keys)))
     stmt = (sa.select(*projection.labeled(), *[k.expr.label(f"s{i}") for i, k in enumerate(keys)])
@@ -55,12 +66,8 @@ def fetch_page(conn: Connection, schema: Schema, obj: ObjectInfo, query: ListQue
     if has_more and not query.offset:
         width = len(projection.columns)
         next_cursor = cursors.encode(obj.id, keys, list(rows[-1][width:width + len(keys)]))
-    count, estimate = -1, False
-    if with_count:
-        table = schema.table(obj)
-        unfiltered = is_unfiltered(query.filter, query.search, row_filter, query.trash)
-        count, estimate = count_rows(conn, sa.select(sa.literal(1)).select_from(count_from).where(*where),
-                                     cap=count_cap, table=table if unfiltered else None)
+    if not with_count:
+        count, estimate = -1, False
     return Page([projection.decode(r) for r in rows], next_cursor, count, estimate, has_more)
 
 

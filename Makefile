@@ -25,32 +25,12 @@ BENCH_ARGS  ?=
 help:
 	@sed -n '3,9s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
 
-# The interpreter. Debian's python3 has no ensurepip until python3-venv is installed:
-# then create the venv without pip and install pip from its own wheel, fetched from
-# PyPI and checked against PyPI's sha256 (a pip wheel can run itself).
-define BOOTSTRAP_PIP
-import hashlib, json, os, sys, urllib.parse, urllib.request
-index = "https://pypi.org/pypi/pip/json"
-info = json.load(urllib.request.urlopen(index, timeout=60))
-wheel = next(f for f in info["urls"] if f["filename"].endswith(".whl"))
-data = urllib.request.urlopen(urllib.parse.urljoin(index, wheel["url"]), timeout=300).read()
-assert hashlib.sha256(data).hexdigest() == wheel["digests"]["sha256"], "pip wheel: bad sha256"
-path = os.path.join(sys.argv[1], wheel["filename"])
-open(path, "wb").write(data)
-print(path)
-endef
-export BOOTSTRAP_PIP
-
+# The interpreter. Debian's python3 has no ensurepip until python3-venv is installed
+# (.ci/run installs it; on a workstation: apt-get install python3-venv).
 $(BIN)/python:
 	@echo "==> creating $(VENV) with $$($(PYTHON) --version 2>&1)"
-	@if ! $(PYTHON) -m venv $(VENV); then \
-	  echo "==> 'python3 -m venv' failed (no ensurepip; apt-get install python3-venv fixes" \
-	       "that): creating $(VENV) without pip and installing pip from PyPI"; \
-	  rm -rf $(VENV) && $(PYTHON) -m venv --without-pip $(VENV) && \
-	  whl=$$($(BIN)/python -c "$$BOOTSTRAP_PIP" $(VENV)) && \
-	  $(BIN)/python "$$whl/pip" install -q "$$whl" && rm -f "$$whl" \
-	  || { rm -rf $(VENV); exit 1; }; \
-	fi
+	@$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
+	  echo "==> 'python3 -m venv' failed: install python3-venv (Debian) and run make again"; exit 1; }
 
 # Dependencies: reinstalled only when pyproject.toml is newer than the stamp.
 $(STAMP): pyproject.toml | $(BIN)/python

@@ -193,6 +193,33 @@ def test_removing_used_field_is_refused_with_usages(db):
     assert "city" in {f.api_name for f in db.schema().object("organisation").fields}
 
 
+def test_removing_field_placed_on_a_card_is_refused(db):
+    from cardbase.schema_engine.meta_models import CardLayout
+
+    svc, _ = crm(db)
+    org = db.schema().object("organisation")
+    with db.write() as conn:
+        conn.execute(sa.insert(CardLayout).values(
+            object_id=org.id, name="Quick entry", is_default=True,
+            layout={"sections": [{"title": "Main", "fields": [f"#{org.field('vat').id}"]}]}))
+    with pytest.raises(InUse) as err:
+        svc.remove_field(SYSTEM, "organisation", "vat")
+    assert err.value.usages == ["card 'Quick entry' uses it"]
+
+
+def test_removing_link_used_in_a_view_path_is_refused(db):
+    svc, _ = crm(db)
+    deal = db.schema().object("deal")
+    link, city = deal.field("organisation"), db.schema().object("organisation").field("city")
+    with db.write() as conn:
+        conn.execute(sa.insert(SavedView).values(
+            object_id=deal.id, name="Berlin deals", shared=True,
+            definition={"filter": {"field": f"#{link.id}.#{city.id}", "op": "eq", "value": "Berlin"}}))
+    with pytest.raises(InUse) as err:
+        svc.remove_field(SYSTEM, "deal", "organisation")
+    assert "view 'Berlin deals' uses it" in err.value.usages
+
+
 def test_deleting_linked_object_is_refused(db):
     svc, _ = crm(db)
     with pytest.raises(InUse) as err:

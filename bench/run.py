@@ -132,22 +132,39 @@ def bench_list(db: Database, store: RecordStore, runs: int) -> tuple[tuple[float
     deal, org = schema.object("deal"), schema.object("organisation")
     f = {x.api_name: x.column for x in deal.user_fields}
     oname = org.field("name").column
-    where = (f"d.deleted_at IS NULL AND d.{f['stage']} = :stage AND d.{f['amount']} >= :amount")
-    page_sql = sa.text(
-        f"SELECT d.id, d.code, d.version, d.{f['title']}, d.{f['stage']}, d.{f['amount']}, d.{f['close_date']}, "
-        f"d.{f['organisation']}, o.{oname} FROM {deal.table_name} d "
-        f"LEFT OUTER JOIN {org.table_name} o ON o.id = d.{f['organisation']} "
-        f"WHERE {where} ORDER BY d.{f['close_date']} DESC NULLS LAST, d.id DESC LIMIT 51")
-    count_sql = sa.text(f"SELECT count(*) FROM (SELECT 1 FROM {deal.table_name} d WHERE {where} LIMIT 1001) s")
+    # Two hand-written versions: the plain one, and the one an expert would write for
+    # SQLite, whose planner ignores the LIMIT: unary + keeps the filter terms off their
+    # indexes so it walks the sort index. The baseline is the faster of the two.
+    tuned = "+" if db.is_sqlite else ""
+
+    def statements(plus: str):
+        where = (f"{plus}d.deleted_at IS NULL AND {plus}d.{f['stage']} = :stage "
+                 f"AND {plus}d.{f['amount']} >= :amount")
+        page = sa.text(
+            f"SELECT d.id, d.code, d.version, d.{f['title']}, d.{f['stage']}, d.{f['amount']}, "
+            f"d.{f['close_date']}, d.{f['organisation']}, o.{oname} FROM {deal.table_name} d "
+            f"LEFT OUTER JOIN {org.table_name} o ON o.id = d.{f['organisation']} "
+            f"WHERE {where} ORDER BY d.{f['close_date']} DESC NULLS LAST, d.id DESC LIMIT 51")
+        count = sa.text(f"SELECT count(*) FROM (SELECT 1 FROM {deal.table_name} d WHERE "
+                        f"d.deleted_at IS NULL AND d.{f['stage']} = :stage AND d.{f['amount']} >= :amount "
+                        f"LIMIT 1001) s")
+        return page, count
+
     params = {"stage": "proposal", "amount": 1000}
 
-    def by_hand():
-        with db.read() as conn:
-            rows = conn.execute(page_sql, params).all()
-            conn.execute(count_sql, params).scalar()
-        assert len(rows) == 51
+    def by_hand(plus: str):
+        page_sql, count_sql = statements(plus)
 
-    return timed(via_store, runs), timed(by_hand, runs)
+        def run():
+            with db.read() as conn:
+                rows = conn.execute(page_sql, params).all()
+                conn.execute(count_sql, params).scalar()
+            assert len(rows) == 51
+        return run
+
+    plain = timed(by_hand(""), runs)
+    best = min(plain, timed(by_hand(tuned), runs)) if tuned else plain
+    return timed(via_store, runs), best
 
 
 def bench_add_field(db: Database) -> float:

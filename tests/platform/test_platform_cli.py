@@ -260,7 +260,7 @@ BROKEN = {
     "objects_not_list": (json.dumps(_header(objects={"a": 1})), "objects: must be a list"),
     "bad_field_type": (json.dumps(_bad_type_document()), "unknown field type 'no_such_type'"),
     "malformed_field": (json.dumps(_header(objects=[{"name": "thing", "label": "Thing", "fields": [1]}])),
-                        "malformed"),
+                        "objects[0].fields[0]: must be an object"),
 }
 
 

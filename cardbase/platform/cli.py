@@ -1,4 +1,4 @@
-"""The ``cardbase`` command: init, demo, serve, run, check, solution, user.
+"""The ``cardbase`` command: init, demo, serve, run, check, solution, user, group, rights.
 
 Errors the engine raises on purpose (CardbaseError) become one clear line and exit code
 2, never a traceback; a missing or uninitialised database is exit code 1.
@@ -16,6 +16,7 @@ import click
 import sqlalchemy as sa
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
+from cardbase.schema_engine.actor import SYSTEM
 from cardbase.schema_engine.db import Database, database_url
 from cardbase.schema_engine.drift import check_drift
 from cardbase.schema_engine.errors import CardbaseError, SchemaError
@@ -333,6 +334,81 @@ def user_set_password(state: State, username: str, password: str) -> None:
     """Set a user's password (and lift a login lock)."""
     users.set_password(state.initialised_db(), username, password)
     click.echo(f"The password of '{username}' was changed.")
+
+
+# ---- groups and rights ---------------------------------------------------------------------
+@main.group(cls=_Group)
+def group() -> None:
+    """Manage groups (roles, departments, branches) and their members."""
+
+
+@group.command("create")
+@click.argument("name")
+@click.option("--description", default="", help="What the group is for.")
+@pass_state
+def group_create(state: State, name: str, description: str) -> None:
+    """Create a group."""
+    row = users.create_group(state.initialised_db(), SYSTEM, name, description)
+    click.echo(f"Created the group '{row.name}' (id {row.id}).")
+
+
+@group.command("add")
+@click.argument("username")
+@click.argument("group_name")
+@pass_state
+def group_add(state: State, username: str, group_name: str) -> None:
+    """Add a user to a group."""
+    users.add_member(state.initialised_db(), SYSTEM, username, group_name)
+    click.echo(f"'{username}' is now a member of '{group_name}'.")
+
+
+@group.command("remove")
+@click.argument("username")
+@click.argument("group_name")
+@pass_state
+def group_remove(state: State, username: str, group_name: str) -> None:
+    """Remove a user from a group."""
+    users.remove_member(state.initialised_db(), SYSTEM, username, group_name)
+    click.echo(f"'{username}' is no longer a member of '{group_name}'.")
+
+
+@group.command("list")
+@pass_state
+def group_list(state: State) -> None:
+    """List the groups and how many members each has."""
+    for g in users.list_groups(state.initialised_db()):
+        click.echo(f"{g['name']}\t{g['members']} member(s)")
+
+
+@main.group(cls=_Group)
+def rights() -> None:
+    """Inspect users' rights."""
+
+
+@rights.command("explain")
+@click.argument("username")
+@click.argument("object_name")
+@click.argument("record_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
+@pass_state
+def rights_explain(state: State, username: str, object_name: str, record_id: int, as_json: bool) -> None:
+    """Which rule grants or denies each right of USERNAME on a record."""
+    from cardbase.schema_engine.rights import explain
+
+    db = state.initialised_db()
+    row = users.find_user(db, username)
+    if row is None:
+        raise CardbaseCliError(f"there is no user '{username}'")
+    result = explain(db, actor_for(row, db), object_name, record_id)
+    if as_json:
+        click.echo(json.dumps(result, indent=2, ensure_ascii=False))
+        return
+    click.echo(f"{result['user']} on {result['object']} #{result['record']}:")
+    for right, info in result["rights"].items():
+        click.echo(f"  {right:<10} {'yes' if info['allowed'] else 'no ':<4} " + "; ".join(info["reasons"]))
+    restricted = {k: v for k, v in result["fields"].items() if v["level"] != "editable"}
+    for name, info in restricted.items():
+        click.echo(f"  field {name}: {info['level']} (" + "; ".join(info["reasons"]) + ")")
 
 
 if __name__ == "__main__":  # python -m cardbase.platform.cli

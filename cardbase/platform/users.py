@@ -14,9 +14,11 @@ from typing import Any, Callable
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from cardbase.schema_engine.actor import Actor
 from cardbase.schema_engine.db import Database
-from cardbase.schema_engine.errors import NotFound, ValidationError
-from cardbase.schema_engine.meta_models import User, UserGroup, utcnow
+from cardbase.schema_engine.errors import Forbidden, NotFound, ValidationError
+from cardbase.schema_engine.meta_models import Group, User, UserGroup, utcnow
+from cardbase.schema_engine.rights.models import bump_rights_version
 
 from .passwords import burn_time, hash_password, needs_rehash, verify_password
 
@@ -166,3 +168,166 @@ def authenticate(db: Database, username: str, password: str, *,
             conn.execute(sa.update(_users).where(_users.c.id == user.id).values(locked_until=moment + LOCK_TIME))
     sleep(failure_delay(failures))
     return None
+
+
+# ---- administration: users and groups ---------------------------------------------------------
+# Only admins manage users and groups (a user cannot add themselves to a group, make
+# themselves admin or reactivate anyone); users may change their own name, e-mail and
+# language. Group changes bump the rights version so every worker reloads the rights.
+_groups = Group.__table__
+_members = UserGroup.__table__
+EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+LANGUAGES = ("en", "de")
+USER_CHANGES = ("display_name", "email", "language", "active", "is_admin")
+SELF_CHANGES = ("display_name", "email", "language")
+
+
+def _require_admin(actor: Actor, what: str) -> None:
+    if not actor.is_admin:
+        raise Forbidden(f"only administrators may {what}")
+
+
+def _group_name(name: Any) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise ValidationError({"name": "is required"})
+    if len(name.strip()) > 150:
+        raise ValidationError({"name": f"is {len(name.strip())} characters long; at most 150 are allowed"})
+    return name.strip()
+
+
+def _resolve_group(conn: sa.Connection, ref: Any) -> sa.Row:
+    if isinstance(ref, bool) or not isinstance(ref, (int, str)):
+        raise ValidationError({"group": "must be a group id or name"})
+    column = _groups.c.id if isinstance(ref, int) else _groups.c.name
+    row = conn.execute(sa.select(_groups).where(column == ref)).first()
+    if row is None:
+        raise NotFound(f"there is no group {ref!r}")
+    return row
+
+
+def _resolve_user(conn: sa.Connection, ref: Any) -> UserRow:
+    row = conn.execute(sa.select(_users).where(_users.c.id == ref)).first() \
+        if isinstance(ref, int) and not isinstance(ref, bool) else _find(conn, ref)
+    if row is None:
+        raise NotFound(f"there is no user {ref!r}")
+    return row
+
+
+def create_group(db: Database, actor: Actor, name: str, description: str = "") -> sa.Row:
+    """A group (a role, department, branch …) that rights are given to."""
+    _require_admin(actor, "create groups")
+    name = _group_name(name)
+    if not isinstance(description, str) or len(description) > 2000:
+        raise ValidationError({"description": "must be a text of at most 2000 characters"})
+    try:
+        with db.write() as conn:
+            if conn.execute(sa.select(_groups.c.id).where(sa.func.lower(_groups.c.name) == name.lower())).first():
+                raise ValidationError({"name": f"a group named '{name}' already exists"})
+            gid = conn.execute(sa.insert(_groups).values(name=name, description=description)
+                               .returning(_groups.c.id)).scalar_one()
+            bump_rights_version(conn)
+            return conn.execute(sa.select(_groups).where(_groups.c.id == gid)).one()
+    except IntegrityError:
+        raise ValidationError({"name": f"a group named '{name}' already exists"}) from None
+
+
+def update_group(db: Database, actor: Actor, group: Any, *, name: str | None = None,
+                 description: str | None = None) -> sa.Row:
+    _require_admin(actor, "change groups")
+    with db.write() as conn:
+        row = _resolve_group(conn, group)
+        values: dict[str, Any] = {}
+        if name is not None:
+            values["name"] = _group_name(name)
+            clash = conn.execute(sa.select(_groups.c.id).where(
+                sa.func.lower(_groups.c.name) == values["name"].lower(), _groups.c.id != row.id)).first()
+            if clash:
+                raise ValidationError({"name": f"a group named '{values['name']}' already exists"})
+        if description is not None:
+            if not isinstance(description, str) or len(description) > 2000:
+                raise ValidationError({"description": "must be a text of at most 2000 characters"})
+            values["description"] = description
+        if values:
+            conn.execute(sa.update(_groups).where(_groups.c.id == row.id).values(**values))
+            bump_rights_version(conn)
+        return conn.execute(sa.select(_groups).where(_groups.c.id == row.id)).one()
+
+
+def delete_group(db: Database, actor: Actor, group: Any) -> None:
+    """Delete a group with its memberships, rights, rule views and shares."""
+    _require_admin(actor, "delete groups")
+    with db.write() as conn:
+        row = _resolve_group(conn, group)
+        conn.execute(sa.delete(_groups).where(_groups.c.id == row.id))  # the rest cascades
+        bump_rights_version(conn)
+
+
+def list_groups(db: Database) -> list[dict[str, Any]]:
+    with db.read() as conn:
+        counts = dict(conn.execute(sa.select(_members.c.group_id, sa.func.count()).group_by(_members.c.group_id)).all())
+        return [{"id": r.id, "name": r.name, "description": r.description, "members": counts.get(r.id, 0)}
+                for r in conn.execute(sa.select(_groups).order_by(_groups.c.name))]
+
+
+def group_members(db: Database, group: Any) -> list[str]:
+    with db.read() as conn:
+        row = _resolve_group(conn, group)
+        return list(conn.execute(sa.select(_users.c.username).join(_members, _members.c.user_id == _users.c.id)
+                                 .where(_members.c.group_id == row.id).order_by(_users.c.username)).scalars())
+
+
+def add_member(db: Database, actor: Actor, user: Any, group: Any) -> None:
+    """Put a user into a group (many-to-many). Admins only: nobody adds themselves."""
+    _require_admin(actor, "add users to groups")
+    with db.write() as conn:
+        u, g = _resolve_user(conn, user), _resolve_group(conn, group)
+        if conn.execute(sa.select(_members.c.user_id).where(_members.c.user_id == u.id,
+                                                           _members.c.group_id == g.id)).first() is None:
+            conn.execute(sa.insert(_members).values(user_id=u.id, group_id=g.id))
+
+
+def remove_member(db: Database, actor: Actor, user: Any, group: Any) -> None:
+    _require_admin(actor, "remove users from groups")
+    with db.write() as conn:
+        u, g = _resolve_user(conn, user), _resolve_group(conn, group)
+        conn.execute(sa.delete(_members).where(_members.c.user_id == u.id, _members.c.group_id == g.id))
+
+
+def update_user(db: Database, actor: Actor, user: Any, **changes: Any) -> UserRow:
+    """Change display name, e-mail, language (the user themselves or an admin), active
+    and admin flag (admins only; the last active admin cannot be demoted or deactivated)."""
+    unknown = set(changes) - set(USER_CHANGES)
+    if unknown:
+        raise ValidationError({k: "cannot be changed here" for k in sorted(unknown)})
+    with db.write() as conn:
+        row = _resolve_user(conn, user)
+        if not actor.is_admin and (row.id != actor.user_id or set(changes) - set(SELF_CHANGES)):
+            raise Forbidden("only administrators may change other users, the active and the admin flag")
+        values: dict[str, Any] = {}
+        if "display_name" in changes:
+            name = changes["display_name"]
+            if not isinstance(name, str) or len(name) > 200:
+                raise ValidationError({"display_name": "must be a text of at most 200 characters"})
+            values["display_name"] = name.strip() or row.username
+        if "email" in changes:
+            email = changes["email"] or ""
+            if not isinstance(email, str) or (email and not EMAIL_RE.match(email)) or len(email) > 254:
+                raise ValidationError({"email": f"{email!r} is not an e-mail address"})
+            values["email"] = email
+        if "language" in changes:
+            if changes["language"] not in LANGUAGES:
+                raise ValidationError({"language": f"{changes['language']!r} is not supported; use en or de"})
+            values["language"] = changes["language"]
+        for flag in ("active", "is_admin"):
+            if flag in changes:
+                if not isinstance(changes[flag], bool):
+                    raise ValidationError({flag: "must be true or false"})
+                values[flag] = changes[flag]
+        if row.is_admin and row.active and (values.get("active") is False or values.get("is_admin") is False):
+            others = conn.execute(sa.select(sa.func.count()).select_from(_users).where(
+                _users.c.is_admin.is_(True), _users.c.active.is_(True), _users.c.id != row.id)).scalar_one()
+            if not others:
+                raise ValidationError({"is_admin": "the last active administrator cannot be demoted or deactivated"})
+        if values:
+            conn.execute(sa.update(_users).where(_users.c.id == row.id).values(**values))
+        return conn.execute(sa.select(_users).where(_users.c.id == row.id)).one()

@@ -24,14 +24,17 @@ def home():
     actor = current_actor()
     store = RecordStore(db)
     rows = []
-    for obj in db.schema().objects:
+    objects = db.schema().objects
+    for obj in objects:
+        if not store.can(actor, obj.api_name, "read"):
+            continue  # objects the user may not read are not shown at all
         try:
             count, estimate = store.count(actor, obj.api_name)
-        except CardbaseError:  # e.g. no right to read it: show the object, not a number
+        except CardbaseError:  # show the object, not a number
             count, estimate = None, False
         rows.append({"name": obj.api_name, "label": obj.label, "label_plural": obj.label_plural,
                      "count": count, "estimate": estimate})
-    return render_template("home.html", objects=rows)
+    return render_template("home.html", objects=rows, unreadable=bool(objects) and not rows)
 
 
 @bp.route("/health")

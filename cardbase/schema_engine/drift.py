@@ -78,6 +78,9 @@ def _check_columns(conn, insp, schema: Schema, obj: ObjectInfo) -> list[str]:
         for spec, name in zip(f.column_specs, f.column_names):
             expected[name] = spec.type
             owner[name] = f"field '{f.api_name}'"
+        for name, type_ in f.ftype.extra_columns(f):
+            expected[name] = type_
+            owner[name] = f"field '{f.api_name}' (being recomputed)"
     for name, typ in expected.items():
         if name not in live:
             out.append(f"object '{obj.api_name}': column {name} of {owner[name]} is missing")

@@ -164,6 +164,31 @@ class OutboxEvent(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class RecomputeJob(Base):
+    """A background recalculation of one computed field over all its records, in batches.
+
+    ``mode`` "fill": the field's definition is live and its column is being filled (a new
+    field on a big table). "swap": a changed definition is computed into shadow columns
+    (the field's options hold it under "pending") while readers keep seeing the current
+    values; the last step swaps the columns and the definition in one transaction.
+    ``last_id`` is the highest record id done in a committed batch, so a crashed job
+    resumes where it stopped (``computed.jobs.resume_recompute_jobs``)."""
+
+    __tablename__ = "cb_recompute_job"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    object_id: Mapped[int] = mapped_column(Integer)
+    field_id: Mapped[int] = mapped_column(Integer, index=True)
+    mode: Mapped[str] = mapped_column(String(10))
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(20), default="running", index=True)
+    last_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    processed: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    finished_at: Mapped[Optional[datetime]] = mapped_column(DateTime, nullable=True)
+
+
 class SequenceRow(Base):
     """Counters for codes and autonumbers on SQLite (PostgreSQL uses real sequences)."""
 
@@ -192,6 +217,8 @@ class ConfigChange(Base):
 
 def create_system_tables(db) -> None:
     """Create the system tables and the state row if missing (idempotent)."""
+    from .rights import models as _rights_tables  # noqa: F401  (registers the rights tables on Base)
+
     with db.write() as conn:
         Base.metadata.create_all(conn)
         if conn.execute(select(MetaState.id)).first() is None:

@@ -6,6 +6,7 @@ driver recipe in ``db.py``). The schema version is bumped in the same transactio
 """
 from __future__ import annotations
 
+import logging
 from contextlib import contextmanager
 from typing import Any, Iterator, Mapping
 
@@ -14,9 +15,13 @@ from sqlalchemy import Connection
 
 from . import naming
 from .actor import SYSTEM, Actor
+from .computed.changes import FieldSave, live_options
+from .computed.jobs import BATCH as RECOMPUTE_BATCH, ProgressCallback, cancel_jobs, run_job
 from .errors import ConversionRefused, Forbidden, InUse, NotFound, SchemaError
 from .field_types import FieldValueError, get_type
 from .field_types.autonumber import validate_pattern
+from .field_types.base import FieldContext
+from .field_types.computed import is_computed
 from .meta_models import ConfigChange, FieldRow, ObjectType
 from .physical import PhysicalSchema
 from .snapshot import FieldInfo, ObjectInfo, Schema, bump_version, load_schema
@@ -26,14 +31,25 @@ FIELD_KEYS = {"name", "label", "type", "required", "unique", "default", "options
 OBJECT_KEYS = {"name", "label", "label_plural", "description", "code_pattern", "display_field",
                "position", "fields", "options"}
 CONVERT_BATCH = 2000
+log = logging.getLogger(__name__)
 
 
 class SchemaService:
-    """The one place configuration changes happen (designer UI, API, solutions, CLI)."""
+    """The one place configuration changes happen (designer UI, API, solutions, CLI).
 
-    def __init__(self, db):
+    Computed fields added or redefined on tables bigger than ``recompute_batch`` records
+    are recomputed by background jobs (``computed.jobs``); the service runs them right
+    after the change commits (``recompute_progress`` is told how far they got) unless
+    ``defer_recompute`` is set, when the worker's ``resume_recompute_jobs`` does."""
+
+    def __init__(self, db, policy=None, *, recompute_batch: int = RECOMPUTE_BATCH,
+                 defer_recompute: bool = False, recompute_progress: ProgressCallback | None = None):
         self.db = db
+        self.policy = policy  # the rights (store.access.AccessPolicy when None)
         self._batch: _Tx | None = None
+        self.recompute_batch = recompute_batch
+        self.defer_recompute = defer_recompute
+        self.recompute_progress = recompute_progress
 
     # ---- transaction plumbing ---------------------------------------------------------------
     @contextmanager
@@ -49,13 +65,29 @@ class SchemaService:
             finally:
                 self._batch = None
 
+    def _check_configure(self, tx: "_Tx", actor: Actor, obj_ref: str | int | None) -> None:
+        """Admins may change everything; the configure right on an object lets a group
+        change that object (its fields and settings); new objects, deleting objects and
+        solutions need an admin (docs/rights.md)."""
+        if actor.is_admin:
+            return
+        if obj_ref is not None and tx.schema.has_object(obj_ref):
+            from .store.access import AccessPolicy
+
+            obj = tx.schema.object(obj_ref)
+            if (self.policy or AccessPolicy()).access(tx.conn, tx.schema, actor).can(obj, "configure"):
+                return
+            raise Forbidden(f"changing the configuration of '{obj.label_plural}' needs the configure right")
+        raise Forbidden("changing the configuration needs the configure right")
+
     @contextmanager
-    def _change(self, actor: Actor, action: str, target: str) -> Iterator["_Tx"]:
-        if not actor.is_admin:
+    def _change(self, actor: Actor, action: str, target: str, obj_ref: str | int | None = None) -> Iterator["_Tx"]:
+        if not actor.is_admin and obj_ref is None:
             raise Forbidden("changing the configuration needs the configure right")
         if self._batch is not None:
             tx = self._batch
             tx.reload()
+            self._check_configure(tx, actor, obj_ref)
             details, tx.details = tx.details, {}
             yield tx
             tx.conn.execute(sa.insert(ConfigChange).values(
@@ -65,11 +97,23 @@ class SchemaService:
         with self.db.write() as conn:
             conn.execution_options(cardbase_schema_tx=True)
             tx = _Tx(conn, load_schema(conn))
+            self._check_configure(tx, actor, obj_ref)
             yield tx
             bump_version(conn)
             conn.execute(sa.insert(ConfigChange).values(
                 actor_id=actor.user_id, action=action, target=target[:200], details=tx.details))
         self.db.schema_cache.invalidate()
+        self._run_jobs(tx.jobs)
+
+    def _run_jobs(self, jobs: list[int]) -> None:
+        """Recompute jobs the change started; a failure leaves the job to be resumed."""
+        if self.defer_recompute:
+            return
+        for job in jobs:
+            try:
+                run_job(self.db, job, batch_size=self.recompute_batch, progress=self.recompute_progress)
+            except Exception:  # the change itself is committed; the worker resumes the job
+                log.exception("recompute job %s stopped; resume_recompute_jobs() continues it", job)
 
     # ---- objects -----------------------------------------------------------------------------
     def create_object(self, actor: Actor, spec: Mapping[str, Any]) -> ObjectInfo:
@@ -103,7 +147,7 @@ class SchemaService:
 
     def update_object(self, actor: Actor, ref: str | int, changes: Mapping[str, Any]) -> ObjectInfo:
         _reject_unknown(changes, OBJECT_KEYS - {"fields"}, "object")
-        with self._change(actor, "update_object", str(ref)) as tx:
+        with self._change(actor, "update_object", str(ref), ref) as tx:
             obj = tx.schema.object(ref)
             values: dict[str, Any] = {}
             if "name" in changes and changes["name"] != obj.api_name:
@@ -137,6 +181,7 @@ class SchemaService:
             if usages:
                 raise InUse(f"object '{obj.label}' cannot be deleted, it is in use", usages)
             PhysicalSchema(tx.conn).drop_object_table(obj)
+            cancel_jobs(tx.conn, [f.id for f in obj.user_fields])
             tx.conn.execute(sa.delete(FieldRow).where(FieldRow.object_id == obj.id))
             from .meta_models import CardLayout, HistoryEntry, SavedView
 
@@ -157,7 +202,7 @@ class SchemaService:
 
     # ---- fields ------------------------------------------------------------------------------
     def add_field(self, actor: Actor, obj_ref: str | int, spec: Mapping[str, Any]) -> FieldInfo:
-        with self._change(actor, "add_field", f"{obj_ref}.{spec.get('name') or spec.get('label')}") as tx:
+        with self._change(actor, "add_field", f"{obj_ref}.{spec.get('name') or spec.get('label')}", obj_ref) as tx:
             obj = tx.schema.object(obj_ref)
             field_id = self._add_field(tx, obj.id, spec)
             tx.details = {"field": spec.get("name"), "type": spec.get("type")}
@@ -166,16 +211,22 @@ class SchemaService:
     def update_field(self, actor: Actor, obj_ref: str | int, field_ref: str | int,
                      changes: Mapping[str, Any]) -> FieldInfo:
         _reject_unknown(changes, FIELD_KEYS, "field")
-        with self._change(actor, "update_field", f"{obj_ref}.{field_ref}") as tx:
+        with self._change(actor, "update_field", f"{obj_ref}.{field_ref}", obj_ref) as tx:
             obj = tx.schema.object(obj_ref)
             old = _user_field(obj, field_ref)
             new = self._updated_field(tx.schema, obj, old, changes)
+            computed = FieldSave(tx.conn, tx.schema, obj, old, new, self.recompute_batch)
             values = {k: getattr(new, k) for k in ("label", "required", "unique", "default", "help_text", "position", "type")}
             values["api_name"] = new.api_name
-            values["options"] = dict(new.options)
+            values["options"] = computed.stored_options()
             physical = PhysicalSchema(tx.conn)
-            if new.type != old.type or dict(new.options) != dict(old.options):
+            computed.apply_columns(physical)
+            converted = False
+            if computed.computed:
+                pass  # calculated, not converted: FieldSave shaped the columns, finish() fills them
+            elif new.type != old.type or dict(new.options) != live_options(old):
                 self._convert_values(tx, obj, old, new, physical)
+                converted = True
             elif new.unique != old.unique:
                 if new.unique:
                     self._check_no_duplicates(tx, obj, new)
@@ -184,6 +235,7 @@ class SchemaService:
             if obj.display_field_name == old.api_name and new.api_name != old.api_name:
                 tx.conn.execute(sa.update(ObjectType).where(ObjectType.id == obj.id)
                                 .values(display_field=new.api_name))
+            tx.queue(computed.finish(tx.reload(), old.id, converted))
             tx.details = {"changes": sorted(changes)}
             return tx.reload().field_by_id(old.id)
 
@@ -200,12 +252,16 @@ class SchemaService:
                     "total": total, "failures": failures}
 
     def remove_field(self, actor: Actor, obj_ref: str | int, field_ref: str | int) -> None:
-        with self._change(actor, "remove_field", f"{obj_ref}.{field_ref}") as tx:
+        with self._change(actor, "remove_field", f"{obj_ref}.{field_ref}", obj_ref) as tx:
             obj = tx.schema.object(obj_ref)
             field = _user_field(obj, field_ref)
             usages = dedupe(field_usages(tx.conn, tx.schema, field))
             if usages:
                 raise InUse(f"field '{obj.label}.{field.label}' cannot be removed, it is in use", usages)
+            shadow = field.ftype.pending_field(field) if is_computed(field) else None
+            if shadow is not None:
+                PhysicalSchema(tx.conn).drop_columns(obj, list(shadow.column_names))
+            cancel_jobs(tx.conn, [field.id])
             PhysicalSchema(tx.conn).drop_field(obj, field)
             tx.conn.execute(sa.delete(FieldRow).where(FieldRow.id == field.id))
             tx.details = {"field": field.api_name}
@@ -220,7 +276,7 @@ class SchemaService:
             return dedupe(field_usages(conn, schema, _user_field(schema.object(obj_ref), field_ref)))
 
     def reorder_fields(self, actor: Actor, obj_ref: str | int, names: list[str]) -> ObjectInfo:
-        with self._change(actor, "reorder_fields", str(obj_ref)) as tx:
+        with self._change(actor, "reorder_fields", str(obj_ref), obj_ref) as tx:
             obj = tx.schema.object(obj_ref)
             current = [f.api_name for f in obj.user_fields]
             if sorted(names) != sorted(current):
@@ -257,6 +313,8 @@ class SchemaService:
         _reject_unknown(spec, FIELD_KEYS, "field")
         obj = tx.schema.object(obj_id)
         draft = self._field_from_spec(tx.schema, obj, spec, field_id=0)
+        computed = FieldSave(tx.conn, tx.schema, obj, None, draft, self.recompute_batch) \
+            if is_computed(draft) else None
         row_id = tx.conn.execute(sa.insert(FieldRow).values(
             object_id=obj.id, api_name=draft.api_name, label=draft.label, type=draft.type,
             required=draft.required, unique=draft.unique, default=draft.default,
@@ -270,6 +328,8 @@ class SchemaService:
             table = schema.table(obj_id)
             db_values = field.ftype.to_db(field, value)
             tx.conn.execute(sa.update(table).values(dict(zip(field.column_names, db_values))))
+        if computed is not None:
+            tx.queue(computed.finish(schema, row_id, converted=False))
         return row_id
 
     def _field_from_spec(self, schema: Schema, obj: ObjectInfo, spec: Mapping[str, Any], field_id: int,
@@ -290,12 +350,13 @@ class SchemaService:
         ftype = get_type(type_name)
         if ftype.system_only:
             raise SchemaError({"type": f"'{type_name}' is a system field type and cannot be added"})
-        raw_options = spec.get("options", dict(current.options) if current and current.type == type_name else {})
+        raw_options = spec.get("options", current.ftype.editable_options(current)
+                               if current and current.type == type_name else {})
         if raw_options is None:
             raw_options = {}
         if not isinstance(raw_options, Mapping):
             raise SchemaError({"options": "must be an object"})
-        options = ftype.clean_options(raw_options, schema)
+        options = ftype.clean_options(raw_options, FieldContext(schema, obj, current.id if current else None))
         required = _bool(spec.get("required", current.required if current else False), "required")
         unique = _bool(spec.get("unique", current.unique if current else False), "unique")
         if unique and not ftype.supports_unique:
@@ -352,14 +413,15 @@ class SchemaService:
         table = tx.schema.table(obj)
         if same_columns:
             physical.reindex_field(obj, old, new)
-            _write_values(tx.conn, table.name, list(new.column_names), converted)
+            _write_values(tx.conn, table.name, list(new.column_names), converted,
+                          [spec.type for spec in new.column_specs])
             return
         temp_names = [f"{n}__new" for n in new.column_names]
         fk = new.ftype.foreign_key(new, tx.schema)
         physical.add_columns(obj, [
             sa.Column(t, s.type, *([sa.ForeignKey(fk)] if fk and s.suffix == "" else []), nullable=True)
             for t, s in zip(temp_names, new.column_specs)])
-        _write_values(tx.conn, table.name, temp_names, converted)
+        _write_values(tx.conn, table.name, temp_names, converted, [spec.type for spec in new.column_specs])
         for index, _c, _u in physical.field_index_names(obj, old):
             physical.op.drop_index(index, table_name=obj.table_name)
         physical.drop_columns(obj, list(old.column_names))
@@ -375,6 +437,11 @@ class _Tx:
         self.conn = conn
         self.schema = schema
         self.details: dict[str, Any] = {}
+        self.jobs: list[int] = []  # recompute jobs to run once the change is committed
+
+    def queue(self, job: int | None) -> None:
+        if job is not None:
+            self.jobs.append(job)
 
     def reload(self) -> Schema:
         self.schema = load_schema(self.conn)
@@ -409,8 +476,10 @@ def _convert_all(tx: _Tx, obj: ObjectInfo, old: FieldInfo, new: FieldInfo, limit
     return converted, failures, total
 
 
-def _write_values(conn: Connection, table_name: str, columns: list[str], values: dict[int, tuple]) -> None:
-    table = sa.table(table_name, sa.column("id"), *[sa.column(c) for c in columns])
+def _write_values(conn: Connection, table_name: str, columns: list[str], values: dict[int, tuple],
+                  types: list[sa.types.TypeEngine]) -> None:
+    # typed columns: each value goes through its type's bind processor (Decimal on SQLite)
+    table = sa.table(table_name, sa.column("id"), *[sa.column(c, t) for c, t in zip(columns, types)])
     stmt = sa.update(table).where(table.c.id == sa.bindparam("_id")).values(
         {c: sa.bindparam(f"_v{i}") for i, c in enumerate(columns)})
     batch = []

@@ -40,7 +40,7 @@ class FieldInfo:
 
     @cached_property
     def ftype(self) -> FieldType:
-        return get_type(self.type)
+        return get_type(self.type).bind(self)
 
     @property
     def key(self) -> str:
@@ -202,6 +202,8 @@ def build_table(obj: ObjectInfo, metadata: sa.MetaData, schema: "Schema | None" 
     for f in obj.user_fields:
         for spec, name in zip(f.column_specs, f.column_names):
             cols.append(sa.Column(name, spec.type, nullable=True))
+        for name, type_ in f.ftype.extra_columns(f):
+            cols.append(sa.Column(name, type_, nullable=True))
     return sa.Table(obj.table_name, metadata, *cols)
 
 

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from .actor import SYSTEM, Actor
 from .errors import SchemaError
+from .field_types.base import FieldContext
 from .meta_models import CardLayout, SavedView
 from .schema_service import SchemaService
 from .snapshot import Schema, load_schema
@@ -38,7 +39,7 @@ def export_solution(db) -> dict[str, Any]:
                 "fields": [{
                     "name": f.api_name, "label": f.label, "type": f.type, "required": f.required,
                     "unique": f.unique, "default": f.default, "help_text": f.help_text,
-                    "options": f.ftype.export_options(f.options, schema),
+                    "options": f.ftype.export_options(f.options, FieldContext(schema, obj, f.id)),
                 } for f in obj.user_fields],
             })
         c, v = CardLayout.__table__.c, SavedView.__table__.c
@@ -78,15 +79,10 @@ def import_solution(db, document: Mapping[str, Any], actor: Actor = SYSTEM) -> d
                 service.create_object(actor, {**head, "fields": plain})
                 report["added"].append(f"object {spec['name']}")
             schema = service._batch.reload()
-        # Pass 2: links and other fields that refer to other objects.
-        for obj_name, fspec in deferred:
-            obj = schema.object(obj_name)
-            if obj.has_field(fspec["name"]):
-                _update_field(service, obj, fspec, report)
-            else:
-                service.add_field(actor, obj_name, fspec)
-                report["added"].append(f"field {obj_name}.{fspec['name']}")
-            schema = service._batch.reload()
+        # Pass 2: links, then the computed fields that read other fields (possibly each other).
+        deferred.sort(key=lambda item: item[1].get("type") != "link")
+        _add_deferred(service, actor, deferred, report)
+        schema = service._batch.reload()
         for spec in objects:
             obj = schema.object(spec["name"])
             wanted = [f["name"] for f in spec.get("fields") or []]
@@ -126,6 +122,31 @@ def _needs_others(fspec: Mapping[str, Any]) -> bool:
     return fspec.get("type") in ("link", "lookup", "rollup", "formula")
 
 
+def _add_deferred(service: SchemaService, actor: Actor, deferred: list[tuple[str, dict]], report) -> None:
+    """Add or update the deferred fields. A computed field may read another one defined
+    later in the document (an order's total reads its lines' cost): what fails is tried
+    again after the others, until a round makes no progress -- then its error stands.
+    A refused field is refused before anything is written, so retrying is safe."""
+    waiting = deferred
+    while waiting:
+        failed: list[tuple[str, dict, SchemaError]] = []
+        for obj_name, fspec in waiting:
+            obj = service._batch.reload().object(obj_name)
+            try:
+                if obj.has_field(fspec["name"]):
+                    _update_field(service, obj, fspec, report)
+                else:
+                    service.add_field(actor, obj_name, fspec)
+                    report["added"].append(f"field {obj_name}.{fspec['name']}")
+            except SchemaError as exc:
+                if fspec.get("type") == "link":
+                    raise
+                failed.append((obj_name, fspec, exc))
+        if len(failed) == len(waiting):
+            raise failed[0][2]
+        waiting = [(o, f) for o, f, _ in failed]
+
+
 def _update_object(service: SchemaService, schema: Schema, spec, head, fields, report) -> None:
     obj = schema.object(spec["name"])
     changes = {k: v for k, v in head.items() if k in ("label", "label_plural", "description", "code_pattern")
@@ -147,7 +168,7 @@ def _update_field(service: SchemaService, obj, fspec: Mapping[str, Any], report)
     schema = service._batch.schema
     current = {"label": field.label, "type": field.type, "required": field.required, "unique": field.unique,
                "default": field.default, "help_text": field.help_text,
-               "options": field.ftype.export_options(field.options, schema)}
+               "options": field.ftype.export_options(field.options, FieldContext(schema, obj, field.id))}
     changes = {k: v for k, v in fspec.items() if k in current and v is not None and current[k] != v}
     if changes:
         service.update_field(SYSTEM, obj.api_name, field.api_name, changes)

@@ -220,6 +220,9 @@ BAD = [
     ("user", "bob", "must be the id of a user"),
     ("autonumber", ["x"], "must be a code text"),
     ("created_by", 1.5, "must be the id of a user"),
+    ("formula", "12", "is calculated by the system"),
+    ("lookup", "Berlin", "is calculated by the system"),
+    ("rollup", 3, "is calculated by the system"),
 ]
 
 

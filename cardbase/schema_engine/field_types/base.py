@@ -43,6 +43,21 @@ class OptionContext:
         raise NotImplementedError
 
 
+class FieldContext(OptionContext):
+    """The context of one field being saved or exported: the whole schema, the object the
+    field belongs to and the field's own id (None while it is being added). Types whose
+    options refer to other fields (formula, lookup, rollup) need all three."""
+
+    def __init__(self, schema: Any, obj: Any, field_id: int | None = None):
+        self.schema, self.obj, self.field_id = schema, obj, field_id
+
+    def object_id(self, name_or_id: Any) -> int:
+        return self.schema.object_id(name_or_id)
+
+    def object_name(self, object_id: int) -> str:
+        return self.schema.object_name(object_id)
+
+
 # Operators every filter understands; a type declares which of them it supports.
 ALL_OPERATORS = (
     "eq", "ne", "lt", "le", "gt", "ge", "between", "in", "not_in",
@@ -71,6 +86,12 @@ class FieldType:
     supports_unique: ClassVar[bool] = True
     supports_default: ClassVar[bool] = True
 
+    def bind(self, field: "FieldInfo") -> "FieldType":
+        """The type object that serves ``field`` (``FieldInfo.ftype``). Plain types serve
+        every field themselves; computed types return a per-field object whose operators,
+        columns and formatting follow the field's result type."""
+        return self
+
     # ---- options -------------------------------------------------------------------
     def clean_options(self, options: Mapping[str, Any], ctx: OptionContext) -> dict[str, Any]:
         """Validate and normalise the type's options; raise SchemaError naming the option."""
@@ -86,12 +107,22 @@ class FieldType:
         """Options in portable form (object names instead of ids) for solutions and the API."""
         return dict(options)
 
+    def editable_options(self, field: "FieldInfo") -> dict[str, Any]:
+        """The options a change that does not mention them keeps (cleaned again on save)."""
+        return dict(field.options)
+
     # ---- physical --------------------------------------------------------------------
     def column_specs(self, field: "FieldInfo") -> list[ColumnSpec]:
         return [ColumnSpec("", self.sa_type(field), indexed=self.indexed or field.unique)]
 
     def sa_type(self, field: "FieldInfo") -> sa.types.TypeEngine:
         return sa.Text()
+
+    def extra_columns(self, field: "FieldInfo") -> list[tuple[str, sa.types.TypeEngine]]:
+        """Physical columns the field keeps besides its own, as (name, type): a computed
+        field being recomputed in the background keeps its next values next to the
+        current ones until they are swapped in."""
+        return []
 
     def foreign_key(self, field: "FieldInfo", schema) -> str | None:
         """``table.column`` this field's primary column references, if any."""
@@ -133,6 +164,10 @@ class FieldType:
             text = text.strip()
         return self.parse(field, text)
 
+    def formula_value(self, field: "FieldInfo", value: Any) -> Any:
+        """The value formulas calculate with (a money field gives its amount)."""
+        return value
+
     def format(self, field: "FieldInfo", value: Any, locale: str = "en") -> str:
         """Display text for lists, documents and exports."""
         return "" if value is None else str(value)
@@ -140,6 +175,17 @@ class FieldType:
     def search_text(self, field: "FieldInfo", value: Any) -> str | None:
         """Text this value adds to the record's search document (only if ``searchable``)."""
         return None if value is None else self.format(field, value)
+
+    def search_clause(self, field: "FieldInfo", cols: Sequence[ColumnElement], word: str) -> ColumnElement | None:
+        """Does the value contain ``word``? Used instead of the shared search document when
+        the reader may not see every searchable field (the document holds hidden text).
+        Default: the type's own "contains" operator; None means it never matches."""
+        if "contains" not in self.operators:
+            return None
+        try:
+            return self.filter_clause(field, cols, "contains", self.filter_value(field, "contains", word))
+        except FieldValueError:
+            return None
 
     def convert_from(self, field: "FieldInfo", source: "FieldInfo", value: Any) -> Any:
         """Value of ``source`` (old type) -> value of this type, or FieldValueError.

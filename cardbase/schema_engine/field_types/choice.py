@@ -108,6 +108,12 @@ def find_choice(field, raw: Any) -> str:
     raise FieldValueError(f"{shown(raw)} is not one of the choices: {allowed_text(field)}")
 
 
+def choices_matching(field, word: str) -> list[str]:
+    """Values whose label (what the search document holds) contains ``word``."""
+    folded = word.casefold()
+    return [c["value"] for c in choices_of(field) if folded in (c.get("label") or c["value"]).casefold()]
+
+
 def label_of(field, value: str) -> str:
     for c in choices_of(field):
         if c["value"] == value:
@@ -146,6 +152,10 @@ class ChoiceType(FieldType):
 
     def format(self, field, value: str | None, locale: str = "en") -> str:
         return "" if value is None else label_of(field, value)
+
+    def search_clause(self, field, cols, word: str):
+        values = choices_matching(field, word)
+        return cols[0].in_(values) if values else None
 
     def sort_expression(self, field, cols):
         """In the list's order (a pipeline sorts by stage), unknown values last."""

@@ -146,6 +146,9 @@ class MoneyType(FieldType):
             return None
         return Money(quantize(to_decimal(amount), PRECISION, self._scale(field)), currency or self._currency(field))
 
+    def formula_value(self, field, value: Money | None) -> Decimal | None:
+        return None if value is None else value.amount
+
     def import_value(self, field, text: Any) -> Money | None:
         """"1.234,50 €", "USD 12.50", "-12,5" (default currency)."""
         if not isinstance(text, str):

@@ -9,7 +9,7 @@ import marshmallow as ma
 import sqlalchemy as sa
 
 from .base import FieldValueError, _like_escape
-from .choice import ChoiceType, allowed_text, choices_of, find_choice, label_of
+from .choice import ChoiceType, allowed_text, choices_matching, choices_of, find_choice, label_of
 from .decimal import shown
 from .registry import register
 
@@ -73,6 +73,12 @@ class MultiChoiceType(ChoiceType):
 
     def search_text(self, field, value: Sequence[str] | None) -> str | None:
         return " ".join(label_of(field, v) for v in value) if value else None
+
+    def search_clause(self, field, cols, word: str):
+        values = choices_matching(field, word)
+        if not values:
+            return None
+        return sa.or_(*[cols[0].like(f"%|{_like_escape(v)}|%", escape="\\") for v in values])
 
     def sort_expression(self, field, cols):
         return cols[0]

@@ -20,7 +20,7 @@ from ..snapshot import ObjectInfo, Schema
 from ..values import LinkRef
 from .buckets import BUCKETS, bucket_expression
 from .model import AggregateQuery
-from .paths import FieldAllowed, JoinBuilder, Path, display_text, resolve
+from .paths import FieldAllowed, JoinBuilder, LinkFilter, Path, display_text, resolve
 from .scope import RowFilter, conditions
 
 METRIC_OPS = ("count", "sum", "avg", "min", "max")
@@ -40,9 +40,10 @@ class _Part:
 
 
 def aggregate(conn: Connection, schema: Schema, obj: ObjectInfo, query: AggregateQuery, *,
-              row_filter: RowFilter = None, field_allowed: FieldAllowed | None = None) -> list[dict[str, Any]]:
+              row_filter: RowFilter = None, field_allowed: FieldAllowed | None = None,
+              link_filter: LinkFilter | None = None) -> list[dict[str, Any]]:
     """Rows ``{group key: value, ..., metric name: value}`` ordered by the group keys."""
-    joins = JoinBuilder(schema, obj, field_allowed=field_allowed)
+    joins = JoinBuilder(schema, obj, field_allowed=field_allowed, link_filter=link_filter)
     where = conditions(joins, filter=query.filter, search=query.search, row_filter=row_filter,
                        field_allowed=field_allowed, trash=False)
     parts = [_group(joins, item, field_allowed) for item in query.group_by]
@@ -110,16 +111,20 @@ def _reference_group(joins: JoinBuilder, path: Path, name: str) -> _Part:
     ident = joins.columns(path)[0]
     shown_field, shown = joins.display_columns(path)
     order = [joins.sort_expression(path).asc().nulls_last(), ident.asc().nulls_last()]
+    marker = joins.visibility_column(path.links + (path.field,)) if path.kind == "link" else None
+    extra = [marker] if marker is not None else []
 
     def decode(values: Sequence[Any]) -> LinkRef | None:
         if values[0] is None:
             return None
-        rest = values[1:]
+        rest = values[1:1 + len(shown)]
         if path.kind == "user":
             return LinkRef(int(values[0]), rest[0] if rest else None)
+        if extra and values[-1] is None:  # the reader may not see the target
+            return LinkRef(int(values[0]), None, restricted=True)
         return LinkRef(int(values[0]), display_text(shown_field, rest) if rest else None)
 
-    return _Part(name, [ident, *shown], True, order, decode)
+    return _Part(name, [ident, *shown, *extra], True, order, decode)
 
 
 # ---- metrics ----------------------------------------------------------------------------------

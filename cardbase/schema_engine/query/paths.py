@@ -9,6 +9,7 @@ rows: a page, a count and a GROUP BY stay correct whatever paths they touch.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Callable, Sequence
 
 import sqlalchemy as sa
@@ -25,6 +26,10 @@ MAX_HOPS = 3
 MAX_PATH = 4 * 64 + 3  # four API names and their dots
 
 FieldAllowed = Callable[[FieldInfo], bool]
+# Rights on a link's target: (target, alias name) -> (the alias to join, the rows of it the
+# reader may see, or None for all). The rights may hand out the same alias object again
+# for the same reader, with its filter already built.
+LinkFilter = Callable[[ObjectInfo, str], "tuple[FromClause, ColumnElement | None]"]
 
 
 def is_link(field: FieldInfo) -> bool:
@@ -50,9 +55,9 @@ class Path:
     field: FieldInfo
     links: tuple[FieldInfo, ...] = ()
 
-    @property
+    @cached_property
     def kind(self) -> str:
-        """"link", "user" or "value": how the value is read and shown."""
+        """"link", "user" or "value": how the value is read and shown (asked per cell)."""
         return "link" if is_link(self.field) else "user" if is_user(self.field) else "value"
 
 
@@ -109,12 +114,16 @@ class JoinBuilder:
     """The FROM clause of one statement: the object's table plus the joins its paths need."""
 
     def __init__(self, schema: Schema, obj: ObjectInfo, *, base: FromClause | None = None,
-                 field_allowed: FieldAllowed | None = None):
+                 field_allowed: FieldAllowed | None = None, link_filter: LinkFilter | None = None):
         self.schema, self.obj = schema, obj
         self.base = base if base is not None else schema.table(obj)
         self.field_allowed = field_allowed
+        # Rights: a joined link target shows only if the reader may see it, so its values
+        # (display, paths through it) read as empty and the link as restricted.
+        self.link_filter = link_filter
         self._aliases: dict[tuple, FromClause] = {}
         self._joins: list[tuple[FromClause, ColumnElement]] = []
+        self._filtered: set[tuple] = set()
 
     # ---- joins ----------------------------------------------------------------------------
     def table_for(self, links: Sequence[FieldInfo]) -> FromClause:
@@ -126,9 +135,26 @@ class JoinBuilder:
         if alias is None:
             parent = self.table_for(links[:-1])
             target = self.schema.link_target(links[-1])
-            alias = self.schema.table(target).alias(f"j{len(self._joins) + 1}")
-            self._add(key, alias, alias.c.id == parent.c[links[-1].column])
+            name = f"j{len(self._joins) + 1}"
+            if self.link_filter is not None:
+                alias, visible = self.link_filter(target, name)
+            else:
+                alias, visible = self.schema.table(target).alias(name), None
+            on = alias.c.id == parent.c[links[-1].column]
+            if visible is not None:
+                on = sa.and_(on, visible)
+                self._filtered.add(key)
+            self._add(key, alias, on)
         return alias
+
+    def visibility_column(self, links: Sequence[FieldInfo]) -> ColumnElement | None:
+        """The id of the record at the end of ``links`` as joined, when the rights may hide
+        it: NULL there while the link column holds an id means "restricted"."""
+        if not links:
+            return None
+        self.table_for(links)
+        key = ("link",) + tuple(f.id for f in links)
+        return self._aliases[key].c.id if key in self._filtered else None
 
     def user_table(self, links: Sequence[FieldInfo], field: FieldInfo) -> FromClause:
         """An aliased cb_user joined on a user-type column (owner, created_by, ...)."""

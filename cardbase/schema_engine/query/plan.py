@@ -16,6 +16,7 @@ from typing import Sequence
 import sqlalchemy as sa
 from sqlalchemy.sql import operators, visitors
 from sqlalchemy.sql.elements import ColumnClause, ColumnElement, UnaryExpression
+from sqlalchemy.sql.selectable import Exists, SelectBase
 
 from ..physical import indexed_columns
 from ..snapshot import ObjectInfo
@@ -33,6 +34,8 @@ def sort_index_column(obj: ObjectInfo, base: sa.Table, keys: Sequence[SortKey]) 
 def walk_sort_index(where: Sequence[ColumnElement], base: sa.Table, keep: str) -> list[ColumnElement]:
     """``where`` with every other base-table column wrapped in unary ``+`` (SQLite)."""
     def replace(element):
+        if isinstance(element, (Exists, SelectBase)):
+            return element  # a sub-query (e.g. the rights' share probe) is left as it is
         if isinstance(element, ColumnClause) and element.table is base and element.name != keep:
             return UnaryExpression(element, operator=operators.custom_op("+"), type_=element.type)
         return None

@@ -21,6 +21,7 @@ class _Item:
     values: slice
     display: slice
     display_field: FieldInfo | None
+    visible: int | None = None  # column of the joined target's id when rights may hide it
 
 
 class Projection:
@@ -33,11 +34,15 @@ class Projection:
 
     def add(self, key: str, path: Path) -> None:
         values = self._extend(self.joins.columns(path))
-        display, display_field = slice(0, 0), None
+        display, display_field, visible = slice(0, 0), None, None
         if path.kind != "value":
             display_field, cols = self.joins.display_columns(path)
             display = self._extend(cols)
-        self.items.append(_Item(key, path, values, display, display_field))
+        if path.kind == "link":
+            marker = self.joins.visibility_column(path.links + (path.field,))
+            if marker is not None:
+                visible = self._extend([marker]).start
+        self.items.append(_Item(key, path, values, display, display_field, visible))
 
     def _extend(self, cols: Sequence[ColumnElement]) -> slice:
         start = len(self.columns)
@@ -57,6 +62,9 @@ class Projection:
                 continue
             if values[0] is None:
                 record[item.key] = None
+                continue
+            if item.visible is not None and row[item.visible] is None:
+                record[item.key] = LinkRef(int(values[0]), None, restricted=True)
                 continue
             shown = tuple(row[item.display])
             if item.path.kind == "user":

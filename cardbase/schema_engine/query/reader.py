@@ -19,7 +19,7 @@ from ..snapshot import ObjectInfo, Schema
 from . import cursor as cursors
 from .count import DEFAULT_CAP, count_rows
 from .model import ListQuery, Page
-from .paths import FieldAllowed, JoinBuilder
+from .paths import FieldAllowed, JoinBuilder, LinkFilter
 from .plan import sort_index_column, walk_sort_index
 from .projection import build_projection
 from .scope import RowFilter, conditions, is_unfiltered
@@ -33,10 +33,11 @@ PAGE_COUNT_CAP = 1_000
 
 def fetch_page(conn: Connection, schema: Schema, obj: ObjectInfo, query: ListQuery, *,
                row_filter: RowFilter = None, field_allowed: FieldAllowed | None = None,
-               with_count: bool = True, count_cap: int | None = None) -> Page:
+               with_count: bool = True, count_cap: int | None = None,
+               link_filter: LinkFilter | None = None) -> Page:
     """One page of records (one statement) and, if ``with_count``, the capped count."""
     count_cap = count_cap or PAGE_COUNT_CAP
-    joins = JoinBuilder(schema, obj, field_allowed=field_allowed)
+    joins = JoinBuilder(schema, obj, field_allowed=field_allowed, link_filter=link_filter)
     where = conditions(joins, filter=query.filter, search=query.search, row_filter=row_filter,
                        field_allowed=field_allowed, trash=query.trash)
     count_from = joins.from_clause()  # the count needs only the filter's joins
@@ -74,13 +75,13 @@ def fetch_page(conn: Connection, schema: Schema, obj: ObjectInfo, query: ListQue
 def fetch_records(conn: Connection, schema: Schema, obj: ObjectInfo, ids: Iterable[int],
                   fields: Sequence[str] | None = None, trash: bool | None = False,
                   field_allowed: FieldAllowed | None = None,
-                  row_filter: RowFilter = None) -> dict[int, dict[str, Any]]:
+                  row_filter: RowFilter = None, link_filter: LinkFilter | None = None) -> dict[int, dict[str, Any]]:
     """Records by id (one statement per 10,000 ids); missing or invisible ids are absent.
     ``trash``: False live only, True trashed only, None both."""
     wanted = list(dict.fromkeys(_record_id(i) for i in ids))
     if not wanted:
         return {}
-    joins = JoinBuilder(schema, obj, field_allowed=field_allowed)
+    joins = JoinBuilder(schema, obj, field_allowed=field_allowed, link_filter=link_filter)
     where = conditions(joins, row_filter=row_filter, trash=trash)
     projection = build_projection(joins, fields, field_allowed=field_allowed)
     columns, source = projection.labeled(), joins.from_clause()
@@ -97,13 +98,13 @@ def fetch_records(conn: Connection, schema: Schema, obj: ObjectInfo, ids: Iterab
 
 def iter_records(conn: Connection, schema: Schema, obj: ObjectInfo, batch: int = 5000,
                  fields: Sequence[str] | None = None, trash: bool | None = False,
-                 row_filter: RowFilter = None,
-                 field_allowed: FieldAllowed | None = None) -> Iterator[list[dict[str, Any]]]:
+                 row_filter: RowFilter = None, field_allowed: FieldAllowed | None = None,
+                 link_filter: LinkFilter | None = None) -> Iterator[list[dict[str, Any]]]:
     """Every record in id order, ``batch`` at a time (keyset on id, so memory stays flat
     and no row is skipped or repeated however big the table)."""
     if not isinstance(batch, int) or batch < 1:
         raise ValueError("batch must be a positive whole number")
-    joins = JoinBuilder(schema, obj, field_allowed=field_allowed)
+    joins = JoinBuilder(schema, obj, field_allowed=field_allowed, link_filter=link_filter)
     where = conditions(joins, row_filter=row_filter, trash=trash)
     projection = build_projection(joins, fields, field_allowed=field_allowed)
     columns, source, id_col = projection.labeled(), joins.from_clause(), joins.base.c.id
@@ -123,11 +124,11 @@ def iter_records(conn: Connection, schema: Schema, obj: ObjectInfo, batch: int =
 def count_records(conn: Connection, schema: Schema, obj: ObjectInfo, filter: dict | None = None,
                   search: str | None = None, row_filter: RowFilter = None,
                   field_allowed: FieldAllowed | None = None, trash: bool = False,
-                  cap: int = DEFAULT_CAP) -> tuple[int, bool]:
+                  cap: int = DEFAULT_CAP, link_filter: LinkFilter | None = None) -> tuple[int, bool]:
     """(count, is_estimate): exact up to ``cap``, estimated beyond (see count.py)."""
     if filter is not None and not isinstance(filter, dict):
         raise ValidationError({"filter": "must be a condition object"})
-    joins = JoinBuilder(schema, obj, field_allowed=field_allowed)
+    joins = JoinBuilder(schema, obj, field_allowed=field_allowed, link_filter=link_filter)
     where = conditions(joins, filter=filter, search=search, row_filter=row_filter,
                        field_allowed=field_allowed, trash=trash)
     rows = sa.select(sa.literal(1)).select_from(joins.from_clause()).where(*where)

@@ -10,7 +10,7 @@ from sqlalchemy.sql.elements import ClauseElement, ColumnElement
 
 from .. import search_index
 from .filters import compile_filter
-from .paths import FieldAllowed, JoinBuilder
+from .paths import FieldAllowed, JoinBuilder, Path
 
 RowFilter = Union[ColumnElement, Callable[[sa.Table], ColumnElement], None]
 
@@ -37,13 +37,35 @@ def conditions(joins: JoinBuilder, *, filter: Any = None, search: str | None = N
     if clause is not None:
         out.append(clause)
     if search:
-        ids = search_index.match_ids(joins.obj, joins.schema.dialect, search)
-        if ids is not None:
-            out.append(table.c.id.in_(ids))
+        if field_allowed is not None and any(not field_allowed(f) for f in joins.obj.searchable_fields):
+            clause = visible_search(joins, search, field_allowed)
+            if clause is not None:
+                out.append(clause)
+        else:
+            ids = search_index.match_ids(joins.obj, joins.schema.dialect, search)
+            if ids is not None:
+                out.append(table.c.id.in_(ids))
     rights = row_filter_clause(row_filter, table)
     if rights is not None:
         out.append(rights)
     return out
+
+
+def visible_search(joins: JoinBuilder, search: str, field_allowed: FieldAllowed) -> ColumnElement | None:
+    """Search for a reader who may not see every searchable field. The shared search
+    document holds the hidden fields' text too, so matching it would tell the reader what
+    they hold; instead every word must be contained in one of the *visible* searchable
+    fields (each type's ``search_clause``). The answer depends on visible values only."""
+    words = search_index.terms(search)
+    if not words:
+        return None
+    fields = [f for f in joins.obj.searchable_fields if field_allowed(f)]
+    per_word = []
+    for word in words:
+        options = [c for f in fields
+                   if (c := f.ftype.search_clause(f, joins.columns(Path(f.api_name, f)), word)) is not None]
+        per_word.append(sa.or_(*options) if options else sa.false())
+    return sa.and_(*per_word)
 
 
 def is_unfiltered(filter: Any, search: str | None, row_filter: RowFilter, trash: bool | None) -> bool:

@@ -1,33 +1,251 @@
 """The seam where rights enter the record store.
 
-Every read and write of the store asks the policy: may the actor do this to the object,
-which rows may it see (a WHERE clause the query compiler adds), which fields may it read
-or write. The policy below lets every signed-in user do everything; the rights issue
-replaces it with group, record, field and rule rights without touching any channel.
+Every read and write of the store first asks the policy for the actor's ``Access`` in the
+current transaction, then asks it: may the actor do this to the object (``can``), which
+rows may it see or change (``row_filter``: a WHERE clause the query compiler adds, also
+to every join that follows a link), which fields may it read (``field_readable``) or
+write (``field_writable``). There is no second implementation anywhere: a single-record
+check is the same row filter evaluated for one id (``record_allows``), so a list and a
+single record can never disagree.
+
+``AccessPolicy`` (the store's default) enforces the groups' rights from the rights
+tables; admins and the system get ``FULL_ACCESS``. ``OpenPolicy`` lets everyone do
+everything (tools and tests that are not about rights).
 """
 from __future__ import annotations
 
 from typing import Callable, Optional
 
 import sqlalchemy as sa
+from sqlalchemy import Connection
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.expression import FromClause
 
 from ..actor import Actor
-from ..snapshot import FieldInfo, ObjectInfo
+from ..errors import ValidationError
+from ..query.filters import condition_for_table
+from ..rights.model import READ_GIVING, ActorRights, RightsModel, current_model, tx_cache
+from ..rights.models import LEVEL_RANK, LEVELS, RIGHT_LEVEL, Share
+from ..snapshot import FieldInfo, ObjectInfo, Schema
 
 RIGHTS = ("read", "create", "edit", "delete", "export", "print", "report", "configure")
+RECORD_RIGHTS = ("read", "edit", "delete")
+FieldAllowed = Callable[[FieldInfo], bool]
+LinkFilter = Callable[[ObjectInfo, FromClause], Optional[ColumnElement]]
+_share = Share.__table__
+# One alias object for every share sub-query: aliases are immutable and each sub-query is
+# its own scope, and building the alias's columns anew would cost more than the query.
+_share_alias = _share.alias("sh")
+
+
+class Access:
+    """Full access (admins, the system, the open policy): nothing is narrowed."""
+
+    restricted = False
+
+    def can(self, obj: ObjectInfo | None, right: str) -> bool:
+        return True
+
+    def row_filter(self, obj: ObjectInfo, table: FromClause, right: str = "read") -> Optional[ColumnElement]:
+        return None
+
+    @property
+    def link_filter(self) -> LinkFilter | None:
+        """For the query compiler: (target, alias name) -> (alias, its row filter)."""
+        return None
+
+    def field_readable(self, obj: ObjectInfo) -> FieldAllowed | None:
+        return None
+
+    def field_writable(self, obj: ObjectInfo, field: FieldInfo) -> bool:
+        return True
+
+    def record_rights(self, obj: ObjectInfo, table: sa.Table, record_id: int) -> dict[str, bool]:
+        return {r: True for r in RECORD_RIGHTS}
+
+    def record_allows(self, obj: ObjectInfo, table: sa.Table, record_id: int, right: str) -> bool:
+        return True
+
+
+FULL_ACCESS = Access()
+
+
+class RightsAccess(Access):
+    """The rights of one non-admin actor inside one transaction."""
+
+    restricted = True
+
+    def __init__(self, conn: Connection, schema: Schema, actor: Actor, model: RightsModel, rights: ActorRights):
+        self.conn, self.schema, self.actor, self.model, self.rights = conn, schema, actor, model, rights
+        self._share_ranks: dict[tuple[int, int], bool] = {}
+        self._readable: FieldAllowed | None = None
+        if rights.hidden:
+            hidden = rights.hidden
+            self._readable = lambda f: f.id is None or f.id not in hidden
+
+    # ---- object level --------------------------------------------------------------------
+    def can(self, obj: ObjectInfo | None, right: str) -> bool:
+        if right not in RIGHTS:
+            raise ValueError(f"unknown right {right!r}")
+        if obj is None:  # global configuration (new objects, solutions): admins only
+            return False
+        held = self.rights.rights_on(obj.id)
+        if right not in RIGHT_LEVEL:
+            return right in held
+        if right == "read" and held & READ_GIVING or right in held:
+            return True
+        need = RIGHT_LEVEL[right]
+        if any(v.rank >= need for v in self.rights.rule_views.get(obj.id, ())):
+            return True
+        return self.has_share(obj, need)
+
+    def has_share(self, obj: ObjectInfo, need: int) -> bool:
+        """Is any record of ``obj`` shared with the actor (or a group of theirs) at level
+        ``need`` or above? One statement of index probes, asked once per object, level
+        and transaction: without shares the row filter needs no share term at all."""
+        key = (obj.id, need)
+        if key not in self._share_ranks:
+            levels = [lv for lv in LEVELS if LEVEL_RANK[lv] >= need]
+            probes = []
+            if self.actor.user_id is not None:
+                probes.append(sa.exists().where(_share.c.user_id == self.actor.user_id,
+                                                _share.c.object_id == obj.id, _share.c.level.in_(levels)))
+            for group in sorted(self.rights.group_ids):
+                probes.append(sa.exists().where(_share.c.group_id == group, _share.c.object_id == obj.id,
+                                                _share.c.level.in_(levels)))
+            found = bool(probes) and self.conn.execute(sa.select(sa.literal(1)).where(sa.or_(*probes))).first()
+            self._share_ranks[key] = bool(found)
+        return self._share_ranks[key]
+
+    def _share_grantee(self, share: FromClause) -> ColumnElement | None:
+        who = []
+        if self.actor.user_id is not None:
+            who.append(share.c.user_id == self.actor.user_id)
+        if self.rights.group_ids:
+            who.append(share.c.group_id.in_(sorted(self.rights.group_ids)))
+        return sa.or_(*who) if who else None
+
+    # ---- rows ----------------------------------------------------------------------------
+    def row_filter(self, obj: ObjectInfo, table: FromClause, right: str = "read") -> Optional[ColumnElement]:
+        # Built once per actor for the snapshot's own table, then reused by later requests
+        # (keyed by the Table object: another snapshot of the same version gets its own).
+        cacheable = table is self.schema.table(obj)
+        key = ("rows", table, right)
+        if cacheable and key in self.rights.clauses:
+            return self.rights.clauses[key]
+        terms = self.grant_terms(obj, table, right)
+        clause = None if terms is None else sa.or_(*[t for _, t in terms]) if terms else sa.false()
+        if cacheable:
+            self.rights.clauses[key] = clause
+        return clause
+
+    def _link(self, target: ObjectInfo, name: str) -> tuple[FromClause, ColumnElement | None]:
+        base = self.schema.table(target)
+        key = ("link", base, name)
+        found = self.rights.clauses.get(key)
+        if found is None:
+            alias = base.alias(name)
+            found = (alias, self.row_filter(target, alias, "read"))
+            self.rights.clauses[key] = found
+        return found
+
+    def grant_terms(self, obj: ObjectInfo, table: FromClause, right: str) -> list[tuple[str, ColumnElement]] | None:
+        """The ways ``right`` may be granted on rows of ``table``, each with its reason
+        kind ("rule_view:<id>", "owner", "share"); None: every row (object-wide grant)."""
+        need = RIGHT_LEVEL[right]
+        held = self.rights.rights_on(obj.id)
+        has_right = bool(held & READ_GIVING) if right == "read" else right in held
+        if has_right and right in held and self.model.mode(obj.id) == "all":
+            return None
+        terms: list[tuple[str, ColumnElement]] = []
+        for view in self.rights.rule_views.get(obj.id, ()):
+            if view.rank >= need:
+                clause = self._rule_clause(obj, table, view)
+                if clause is not None:
+                    terms.append((f"rule_view:{view.id}", clause))
+        if has_right and self.actor.user_id is not None:
+            terms.append(("owner", table.c.owner_id == self.actor.user_id))
+        share = self.share_clause(obj, table, need)
+        if share is not None:
+            terms.append(("share", share))
+        return terms
+
+    def _rule_clause(self, obj: ObjectInfo, table: FromClause, view) -> ColumnElement | None:
+        try:
+            return condition_for_table(self.schema, obj, table, view.tree)
+        except ValidationError:  # the schema moved under it: a broken rule grants nothing
+            return None
+
+    def share_clause(self, obj: ObjectInfo, table: FromClause, need: int) -> ColumnElement | None:
+        """Rows shared with the actor or one of their groups at level ``need`` or above: a
+        sub-query on cb_share, never a list of ids. SQLite probes the (object, record)
+        index per row with a correlated EXISTS; PostgreSQL gets the same condition as
+        ``id IN (sub-query)``, which it runs as one hashed sub-plan per statement -- it
+        costs a correlated EXISTS under OR so high that it would give up the sort index."""
+        share = _share_alias
+        who = self._share_grantee(share)
+        if who is None:
+            return None
+        conditions = [share.c.object_id == obj.id, who]
+        if need > 1:
+            conditions.append(share.c.level.in_([lv for lv in LEVELS if LEVEL_RANK[lv] >= need]))
+        if self.schema.dialect == "postgresql":
+            return table.c.id.in_(sa.select(share.c.record_id).where(*conditions))
+        return sa.exists().where(share.c.record_id == table.c.id, *conditions)
+
+    @property
+    def link_filter(self) -> LinkFilter:
+        return self._link
+
+    def record_rights(self, obj: ObjectInfo, table: sa.Table, record_id: int) -> dict[str, bool]:
+        """read/edit/delete on one record: the same clauses as lists, for one id."""
+        columns = []
+        for right in RECORD_RIGHTS:
+            clause = self.row_filter(obj, table, right)
+            columns.append(sa.literal(True) if clause is None else sa.case((clause, True), else_=False))
+        row = self.conn.execute(sa.select(*columns).where(table.c.id == record_id)).first()
+        if row is None:
+            return {r: False for r in RECORD_RIGHTS}
+        return {r: bool(v) for r, v in zip(RECORD_RIGHTS, row)}
+
+    def record_allows(self, obj: ObjectInfo, table: sa.Table, record_id: int, right: str) -> bool:
+        clause = self.row_filter(obj, table, right)
+        stmt = sa.select(sa.literal(1)).select_from(table).where(table.c.id == record_id)
+        if clause is not None:
+            stmt = stmt.where(clause)
+        return self.conn.execute(stmt).first() is not None
+
+    # ---- fields --------------------------------------------------------------------------
+    def field_readable(self, obj: ObjectInfo) -> FieldAllowed | None:
+        return self._readable
+
+    def field_level(self, field: FieldInfo) -> str:
+        if field.id is None:
+            return "read_only" if not field.writable else "editable"
+        return self.rights.field_level.get(field.id, "editable")
+
+    def field_writable(self, obj: ObjectInfo, field: FieldInfo) -> bool:
+        return field.id is None or self.rights.field_level.get(field.id, "editable") == "editable"
 
 
 class AccessPolicy:
-    """Open policy: everyone may do everything (the rights system narrows it)."""
+    """The rights system: groups' object, record, field and rule rights (the default)."""
 
-    def can(self, actor: Actor, obj: ObjectInfo, right: str) -> bool:
-        return True
+    def access(self, conn: Connection, schema: Schema, actor: Actor) -> Access:
+        if actor.is_admin:
+            return FULL_ACCESS
+        memo = tx_cache(conn)
+        key = ("access", actor, schema.version)
+        found = memo.get(key)
+        if found is None:
+            model = current_model(conn, schema)
+            found = RightsAccess(conn, schema, actor, model, model.for_actor(actor))
+            memo[key] = found
+        return found
 
-    def row_filter(self, actor: Actor, obj: ObjectInfo, table: sa.Table) -> Optional[sa.ColumnElement]:
-        return None
 
-    def field_readable(self, actor: Actor, obj: ObjectInfo) -> Optional[Callable[[FieldInfo], bool]]:
-        return None
+class OpenPolicy(AccessPolicy):
+    """Everyone may do everything (for tools and tests that are not about rights)."""
 
-    def field_writable(self, actor: Actor, obj: ObjectInfo, field: FieldInfo) -> bool:
-        return True
+    def access(self, conn: Connection, schema: Schema, actor: Actor) -> Access:
+        return FULL_ACCESS

@@ -1,9 +1,14 @@
 """RecordStore: create, read, update, delete (to the trash), restore and purge records.
 
 The write path, in one transaction: validate -> check rights -> check links and unique
-values -> write with ``version + 1`` (a stale version is a Conflict, never an overwrite)
--> search document -> history entry -> outbox event -> hooks (formula recomputation
-plugs in here) -> commit.
+values -> compute the record's formulas, lookups and rollups (new records) -> write with
+``version + 1`` (a stale version is a Conflict, never an overwrite) -> search document ->
+history entry -> outbox event -> recompute dependants (``computed.propagate``: the order
+total when a line changes, and up the chain) -> hooks -> commit.
+
+Propagation is called here explicitly rather than as a generic hook: it must run for every
+channel and needs the links' values from before the write (a line moved to another order
+updates the old order's total too).
 """
 from __future__ import annotations
 
@@ -18,7 +23,10 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import naming, search_index, sequences
 from ..actor import Actor
+from ..computed import Change, compute_new, propagate
+from ..computed.engine import recompute_own
 from ..errors import Conflict, Forbidden, InUse, NotFound, ValidationError
+from ..field_types import FieldValueError
 from ..field_types.autonumber import format_code
 from ..meta_models import HistoryEntry, OutboxEvent, utcnow
 from ..query.model import AggregateQuery, ListQuery, Page
@@ -26,7 +34,7 @@ from ..query import reader
 from ..snapshot import FieldInfo, ObjectInfo, Schema
 from ..values import LinkRef
 from . import history
-from .access import AccessPolicy
+from .access import Access, AccessPolicy
 from .bulk_sql import insert_many
 from .serialize import record_to_json, value_to_json
 from .validation import (RowErrors, check_links, check_unique, parse_row, raise_if_errors)
@@ -72,15 +80,28 @@ class RecordStore:
         with self.db.read() as conn:
             yield conn, self.db.schema(conn)
 
-    def _require(self, actor: Actor, obj: ObjectInfo, right: str) -> None:
-        if not self.policy.can(actor, obj, right):
+    def _access(self, conn: Connection, schema: Schema, actor: Actor) -> Access:
+        """The actor's rights in this transaction (see access.py): asked by every read and write."""
+        return self.policy.access(conn, schema, actor)
+
+    def _require(self, conn: Connection, schema: Schema, actor: Actor, obj: ObjectInfo, right: str) -> None:
+        if not self._access(conn, schema, actor).can(obj, right):
             raise Forbidden(f"you may not {right} {obj.label_plural}")
 
+    def _require_record(self, conn: Connection, schema: Schema, actor: Actor, obj: ObjectInfo, rid: int,
+                        right: str) -> None:
+        """The record right (edit, delete) on one record: the list's row filter for that id."""
+        if not self._access(conn, schema, actor).record_allows(obj, schema.table(obj), rid, right):
+            raise Forbidden(f"you may not {right} this '{obj.label}' record")
+
+    def _read_rights(self, conn: Connection, schema: Schema, actor: Actor, obj: ObjectInfo) -> dict[str, Any]:
+        access = self._access(conn, schema, actor)
+        return {"row_filter": access.row_filter(obj, schema.table(obj)),
+                "field_allowed": access.field_readable(obj), "link_filter": access.link_filter}
+
     def _fetch(self, conn, schema, obj, ids, actor, trash: bool | None = False, fields=None) -> dict[int, dict]:
-        return reader.fetch_records(
-            conn, schema, obj, list(ids), fields=fields, trash=trash,
-            field_allowed=self.policy.field_readable(actor, obj),
-            row_filter=self.policy.row_filter(actor, obj, schema.table(obj)))
+        return reader.fetch_records(conn, schema, obj, list(ids), fields=fields, trash=trash,
+                                    **self._read_rights(conn, schema, actor, obj))
 
     def _fetch_one(self, conn, schema, obj, rid, actor, trash: bool | None = False) -> dict:
         rec = self._fetch(conn, schema, obj, [rid], actor, trash=trash).get(rid)
@@ -93,26 +114,23 @@ class RecordStore:
     def get(self, actor: Actor, obj_ref: str | int, record_id: int, *, trash: bool = False) -> dict[str, Any]:
         with self._read() as (conn, schema):
             obj = schema.object(obj_ref)
-            self._require(actor, obj, "read")
+            self._require(conn, schema, actor, obj, "read")
             return self._fetch_one(conn, schema, obj, _record_id(record_id), actor, trash=trash)
 
     def list(self, actor: Actor, obj_ref: str | int, query: ListQuery | None = None) -> Page:
         query = query or ListQuery()
         with self._read() as (conn, schema):
             obj = schema.object(obj_ref)
-            self._require(actor, obj, "read")
-            return reader.fetch_page(conn, schema, obj, query,
-                                     row_filter=self.policy.row_filter(actor, obj, schema.table(obj)),
-                                     field_allowed=self.policy.field_readable(actor, obj))
+            self._require(conn, schema, actor, obj, "read")
+            return reader.fetch_page(conn, schema, obj, query, **self._read_rights(conn, schema, actor, obj))
 
     def count(self, actor: Actor, obj_ref: str | int, filter: dict | None = None,
               search: str | None = None) -> tuple[int, bool]:
         with self._read() as (conn, schema):
             obj = schema.object(obj_ref)
-            self._require(actor, obj, "read")
+            self._require(conn, schema, actor, obj, "read")
             return reader.count_records(conn, schema, obj, filter=filter, search=search,
-                                        row_filter=self.policy.row_filter(actor, obj, schema.table(obj)),
-                                        field_allowed=self.policy.field_readable(actor, obj))
+                                        **self._read_rights(conn, schema, actor, obj))
 
     def children(self, actor: Actor, obj_ref: str | int, record_id: int, child_ref: str | int,
                  link: str | None = None, query: ListQuery | None = None) -> Page:
@@ -134,29 +152,98 @@ class RecordStore:
     def aggregate(self, actor: Actor, obj_ref: str | int, query: AggregateQuery) -> list[dict[str, Any]]:
         with self._read() as (conn, schema):
             obj = schema.object(obj_ref)
-            self._require(actor, obj, "read")
+            self._require(conn, schema, actor, obj, "read")
             from ..query.aggregate import aggregate as run_aggregate
 
-            return run_aggregate(conn, schema, obj, query,
-                                 row_filter=self.policy.row_filter(actor, obj, schema.table(obj)),
-                                 field_allowed=self.policy.field_readable(actor, obj))
+            return run_aggregate(conn, schema, obj, query, **self._read_rights(conn, schema, actor, obj))
 
     def history(self, actor: Actor, obj_ref: str | int, record_id: int) -> list[dict[str, Any]]:
         with self._read() as (conn, schema):
             obj = schema.object(obj_ref)
-            self._require(actor, obj, "read")
+            self._require(conn, schema, actor, obj, "read")
             self._fetch_one(conn, schema, obj, _record_id(record_id), actor, trash=None)
-            return history.read(conn, schema, obj, record_id, self.policy.field_readable(actor, obj))
+            return history.read(conn, schema, obj, record_id,
+                                self._access(conn, schema, actor).field_readable(obj))
 
     def to_json(self, obj_ref: str | int, record: Mapping[str, Any]) -> dict[str, Any]:
         schema = self.db.schema()
         return record_to_json(schema, schema.object(obj_ref), record)
 
+    # ---- rights for channels -------------------------------------------------------------------
+    def can(self, actor: Actor, obj_ref: str | int, right: str) -> bool:
+        """May the actor ``right`` (read, create, edit, delete, export, print, report,
+        configure) the object at all? Records are narrowed further by the row filter."""
+        with self._read() as (conn, schema):
+            return self._access(conn, schema, actor).can(schema.object(obj_ref), right)
+
+    def require(self, actor: Actor, obj_ref: str | int, right: str) -> None:
+        """Forbidden unless ``can``: channels call it for print and report before reading."""
+        with self._read() as (conn, schema):
+            self._require(conn, schema, actor, schema.object(obj_ref), right)
+
+    def record_rights(self, actor: Actor, obj_ref: str | int, record_id: int) -> dict[str, bool]:
+        """read, edit and delete on one (visible) record, e.g. for a card's buttons."""
+        record_id = _record_id(record_id)
+        with self._read() as (conn, schema):
+            obj = schema.object(obj_ref)
+            self._fetch_one(conn, schema, obj, record_id, actor, trash=None)
+            return self._access(conn, schema, actor).record_rights(obj, schema.table(obj), record_id)
+
+    def export(self, actor: Actor, obj_ref: str | int, query: ListQuery | None = None,
+               batch: int = 500) -> Iterator[list[dict[str, Any]]]:
+        """Every record of a list (its filter, search, sort and fields), ``batch`` at a
+        time, for exports: needs the export right; rights narrow it exactly like the list."""
+        query = query or ListQuery()
+        with self._read() as (conn, schema):
+            obj = schema.object(obj_ref)
+            self._require(conn, schema, actor, obj, "export")
+            self._require(conn, schema, actor, obj, "read")
+        current = dataclasses.replace(query, limit=batch, offset=None, cursor=None)
+        while True:
+            with self._read() as (conn, schema):
+                page = reader.fetch_page(conn, schema, schema.object(obj.id), current, with_count=False,
+                                         **self._read_rights(conn, schema, actor, obj))
+            if page.data:
+                yield page.data
+            if not page.next_cursor:
+                return
+            current = dataclasses.replace(current, cursor=page.next_cursor)
+
+    def link_choices(self, actor: Actor, obj_ref: str | int, link: str, search: str | None = None,
+                     limit: int = 20) -> list[LinkRef]:
+        """What a link picker offers: records of the link's target the actor may see,
+        by display value, optionally searched. Nothing when the target is not readable."""
+        with self._read() as (conn, schema):
+            obj = schema.object(obj_ref)
+            access = self._access(conn, schema, actor)
+            readable = access.field_readable(obj)
+            field = obj.fields_by_name.get(link) if isinstance(link, str) else None
+            if field is None or (readable is not None and not readable(field)):
+                raise ValidationError({"link": f"object '{obj.api_name}' has no field '{link}'"})
+            if field.type != "link":
+                raise ValidationError({"link": f"'{link}' is a {field.type} field, not a link"})
+            target = schema.link_target(field)
+            if not access.can(target, "read"):
+                return []
+            from ..query.paths import JoinBuilder
+
+            shown = JoinBuilder(schema, target, field_allowed=access.field_readable(target)).display_field(target)
+            shown = shown or target.fields_by_name["code"]
+            page = reader.fetch_page(conn, schema, target, ListQuery(
+                search=search, limit=limit, sort=[shown.api_name], fields=[shown.api_name]),
+                with_count=False, **self._read_rights(conn, schema, actor, target))
+            out = []
+            for record in page.data:
+                value = record.get(shown.api_name)
+                text = value if value is None or isinstance(value, str) else shown.ftype.format(shown, value)
+                out.append(LinkRef(record["id"], text))
+            return out
+
     # ---- create ------------------------------------------------------------------------------
     def create(self, actor: Actor, obj_ref: str | int, values: Mapping[str, Any]) -> dict[str, Any]:
         with self._write() as (conn, schema):
             obj = schema.object(obj_ref)
-            self._require(actor, obj, "create")
+            self._require(conn, schema, actor, obj, "create")
             rid = self._insert(conn, schema, obj, actor, [values], single=True)[0]
             return self._fetch_one(conn, schema, obj, rid, actor)
 
@@ -167,7 +254,7 @@ class RecordStore:
             raise ValidationError({"records": f"at most {MAX_BULK} records per call, got {len(rows)}"})
         with self._write() as (conn, schema):
             obj = schema.object(obj_ref)
-            self._require(actor, obj, "create")
+            self._require(conn, schema, actor, obj, "create")
             return self._insert(conn, schema, obj, actor, rows, single=False, importing=importing,
                                 keep_codes=keep_codes)
 
@@ -176,10 +263,12 @@ class RecordStore:
                 keep_codes: bool = False) -> list[int]:
         if not rows:
             return []
-        writable = lambda f: self.policy.field_writable(actor, obj, f)  # noqa: E731
+        access = self._access(conn, schema, actor)
+        writable = lambda f: access.field_writable(obj, f)  # noqa: E731
         parsed, errors = [], []
         for values in rows:
-            p, e = parse_row(obj, values, creating=True, importing=importing, writable=writable)
+            p, e = parse_row(obj, values, creating=True, importing=importing, writable=writable,
+                             readable=access.field_readable(obj))
             parsed.append(p)
             errors.append(e)
         codes: list[str | None] = [None] * len(rows)
@@ -190,7 +279,7 @@ class RecordStore:
                     errors[i].add("code", "must be a text of 1 to 64 characters")
                 elif code:
                     codes[i] = code.strip()
-        check_links(conn, schema, parsed, errors)
+        check_links(conn, schema, parsed, errors, visible=access.row_filter)
         check_unique(conn, schema, obj, parsed, errors, [None] * len(rows))
         if keep_codes:
             _check_codes_free(conn, schema, obj, codes, errors)
@@ -221,10 +310,21 @@ class RecordStore:
         ids = sequences.record_ids(conn, table, len(params))
         for rid, row in zip(ids, params):
             row["id"] = rid
+        computed, done = compute_new(conn, schema, obj, {
+            rid: {f.key: (row.get(f.column) if f.system else p.get(f)) for f in obj.fields}
+            for rid, p, row in zip(ids, parsed, params)})
+        for rid, row in zip(ids, params):
+            for field, value in computed.get(rid, {}).items():
+                row.update(zip(field.column_names, field.ftype.to_db(field, value) if value is not None
+                               else (None,) * len(field.column_names)))
         insert_many(conn, table, params)
 
+        def shown(rid: int, p: dict, code: str) -> dict[str, Any]:
+            own = {f.api_name: v for f, v in computed.get(rid, {}).items() if obj.fields_by_name.get(f.api_name) is f}
+            return {**{f.api_name: v for f, v in p.items()}, **own, "code": code}
+
         search_index.write(conn, obj, [
-            (rid, search_index.document(obj, {**{f.api_name: v for f, v in p.items()}, "code": code}))
+            (rid, search_index.document(obj, shown(rid, p, code)))
             for rid, p, code in zip(ids, parsed, codes)], replace=False)
         history.write(conn, [
             history.entry(obj, rid, "create", actor, now, 1,
@@ -233,6 +333,7 @@ class RecordStore:
         _outbox(conn, [{"topic": "record.created", "object_id": obj.id, "record_id": rid,
                         "payload": {"object": obj.api_name, "id": rid, "code": code, "version": 1}, "created_at": now}
                        for rid, code in zip(ids, codes)])
+        propagate(conn, schema, [Change(obj, ids, None, done=done)])
         self.hooks.run(conn, schema, obj, ids, "create", actor)
         return ids
 
@@ -243,15 +344,18 @@ class RecordStore:
         record_id = _record_id(record_id)
         with self._write() as (conn, schema):
             obj = schema.object(obj_ref)
-            self._require(actor, obj, "edit")
+            self._require(conn, schema, actor, obj, "edit")
             current = self._fetch_one(conn, schema, obj, record_id, actor)
+            self._require_record(conn, schema, actor, obj, record_id, "edit")
             if version is None or isinstance(version, bool) or not isinstance(version, int):
                 raise ValidationError({"version": "is required: send the version of the record you read"})
             if current["version"] != version:
                 raise _conflict(schema, obj, current, version)
-            parsed, errors = parse_row(obj, values, creating=False,
-                                       writable=lambda f: self.policy.field_writable(actor, obj, f))
-            check_links(conn, schema, [parsed], [errors])
+            access = self._access(conn, schema, actor)
+            parsed, errors = parse_row(obj, values, creating=False, readable=access.field_readable(obj),
+                                       writable=lambda f: access.field_writable(obj, f))
+            check_links(conn, schema, [{f: v for f, v in parsed.items() if not _same_link(current, f, v)}],
+                        [errors], visible=access.row_filter)
             check_unique(conn, schema, obj, [parsed], [errors], [record_id])
             raise_if_errors([errors], single=True)
             changes = {}
@@ -272,6 +376,9 @@ class RecordStore:
                 table.c.id == record_id, table.c.version == version, table.c.deleted_at.is_(None)).values(sets))
             if done.rowcount != 1:  # someone committed in between
                 raise _conflict(schema, obj, self._fetch_one(conn, schema, obj, record_id, actor), version)
+            if not access.record_allows(obj, table, record_id, "edit"):  # rights WITH CHECK
+                raise Forbidden(f"this change would take the '{obj.label}' record out of what you may "
+                                "edit; nothing was changed")
             if any(f.ftype.searchable for f in changes):
                 merged = {k: (v.id if isinstance(v, LinkRef) else v) for k, v in current.items()}
                 merged.update({f.api_name: v for f, (_o, v) in changes.items()})
@@ -281,6 +388,8 @@ class RecordStore:
             _outbox(conn, [{"topic": "record.updated", "object_id": obj.id, "record_id": record_id, "created_at": now,
                             "payload": {"object": obj.api_name, "id": record_id, "version": version + 1,
                                         "fields": [f.api_name for f in changes]}}])
+            old_links = {f.key: {old.id} for f, (old, _new) in changes.items() if isinstance(old, LinkRef)}
+            propagate(conn, schema, [Change(obj, [record_id], frozenset(f.key for f in changes), old_links)])
             self.hooks.run(conn, schema, obj, [record_id], "update", actor)
             return self._fetch_one(conn, schema, obj, record_id, actor)
 
@@ -290,8 +399,9 @@ class RecordStore:
         record_id = _record_id(record_id)
         with self._write() as (conn, schema):
             obj = schema.object(obj_ref)
-            self._require(actor, obj, "delete")
+            self._require(conn, schema, actor, obj, "delete")
             current = self._fetch_one(conn, schema, obj, record_id, actor)
+            self._require_record(conn, schema, actor, obj, record_id, "delete")
             if version is not None and current["version"] != version:
                 raise _conflict(schema, obj, current, version)
             _Trasher(conn, schema, actor, self.hooks).trash(obj, [record_id])
@@ -301,8 +411,9 @@ class RecordStore:
         record_id = _record_id(record_id)
         with self._write() as (conn, schema):
             obj = schema.object(obj_ref)
-            self._require(actor, obj, "delete")
+            self._require(conn, schema, actor, obj, "delete")
             self._fetch_one(conn, schema, obj, record_id, actor, trash=True)
+            self._require_record(conn, schema, actor, obj, record_id, "delete")
             _Trasher(conn, schema, actor, self.hooks).restore(obj, record_id)
             return self._fetch_one(conn, schema, obj, record_id, actor)
 
@@ -311,9 +422,54 @@ class RecordStore:
         record_id = _record_id(record_id)
         with self._write() as (conn, schema):
             obj = schema.object(obj_ref)
-            self._require(actor, obj, "delete")
+            self._require(conn, schema, actor, obj, "delete")
             self._fetch_one(conn, schema, obj, record_id, actor, trash=True)
+            self._require_record(conn, schema, actor, obj, record_id, "delete")
             _Trasher(conn, schema, actor, self.hooks).purge(obj, record_id)
+
+
+    # ---- owner ---------------------------------------------------------------------------------
+    def set_owner(self, actor: Actor, obj_ref: str | int, record_id: int, user_id: Any, *,
+                  version: int | None = None) -> dict[str, Any] | None:
+        """Give a record to another user. Needs full access to it (read, edit and
+        delete). Returns the record as the actor now sees it (None if no longer visible)."""
+        record_id = _record_id(record_id)
+        with self._write() as (conn, schema):
+            obj = schema.object(obj_ref)
+            current = self._fetch_one(conn, schema, obj, record_id, actor)
+            table = schema.table(obj)
+            held = self._access(conn, schema, actor).record_rights(obj, table, record_id)
+            if not all(held.values()):
+                raise Forbidden(f"you may not give this '{obj.label}' record away: that needs full access "
+                                "to it (read, edit and delete)")
+            if version is not None and current["version"] != version:
+                raise _conflict(schema, obj, current, version)
+            owner_field = obj.fields_by_name["owner"]
+            try:
+                new_owner = owner_field.ftype.parse(owner_field, user_id)
+            except FieldValueError as exc:
+                raise ValidationError({"owner": str(exc)}) from None
+            if new_owner is None:
+                raise ValidationError({"owner": "is required: the id of the user to give the record to"})
+            from ..meta_models import User
+
+            if not conn.execute(sa.select(User.id).where(User.id == new_owner, User.active.is_(True))).first():
+                raise ValidationError({"owner": f"there is no active user with id {new_owner}"})
+            old = current.get("owner")
+            old_id = old.id if isinstance(old, LinkRef) else old
+            if old_id == new_owner:
+                return current
+            now = utcnow()
+            conn.execute(sa.update(table).where(table.c.id == record_id, table.c.deleted_at.is_(None)).values(
+                owner_id=new_owner, version=table.c.version + 1, modified_at=now, modified_by=actor.user_id))
+            history.write(conn, [history.entry(obj, record_id, "update", actor, now, current["version"] + 1,
+                                               {"owner": [old_id, new_owner]})])
+            _outbox(conn, [{"topic": "record.updated", "object_id": obj.id, "record_id": record_id,
+                            "created_at": now, "payload": {"object": obj.api_name, "id": record_id,
+                                                           "version": current["version"] + 1,
+                                                           "fields": ["owner"]}}])
+            self.hooks.run(conn, schema, obj, [record_id], "update", actor)
+            return self._fetch(conn, schema, obj, [record_id], actor).get(record_id)
 
 
 class _Trasher:
@@ -357,6 +513,7 @@ class _Trasher:
                                   for rid, v in rows])
         _outbox(self.conn, [{"topic": "record.deleted", "object_id": obj.id, "record_id": rid, "created_at": self.now,
                              "payload": {"object": obj.api_name, "id": rid}} for rid, _v in rows])
+        propagate(self.conn, self.schema, [Change(obj, [r[0] for r in rows])])
         self.hooks.run(self.conn, self.schema, obj, [r[0] for r in rows], "delete", self.actor)
 
     def _unlink(self, child: ObjectInfo, link: FieldInfo, kids) -> None:
@@ -368,6 +525,8 @@ class _Trasher:
         history.write(self.conn, [history.entry(child, rid, "unlink", self.actor, self.now, v + 1,
                                                 {link.key: [target, None]}, self.batch)
                                   for rid, _code, v, target in kids])
+        propagate(self.conn, self.schema, [Change(child, ids, frozenset({link.key}),
+                                                  {link.key: {int(k[3]) for k in kids}})])
         self.hooks.run(self.conn, self.schema, child, ids, "update", self.actor)
 
     def _batch_entries(self, batch: str) -> list:
@@ -398,6 +557,7 @@ class _Trasher:
             history.write(self.conn, [history.entry(o, record, "restore", self.actor, self.now, version, {}, self.batch)])
             _outbox(self.conn, [{"topic": "record.restored", "object_id": o.id, "record_id": record,
                                  "created_at": self.now, "payload": {"object": o.api_name, "id": record}}])
+            recompute_own(self.conn, self.schema, o, [record])  # its sources may have changed meanwhile
             self.hooks.run(self.conn, self.schema, o, [record], "restore", self.actor)
         for e in entries:
             if e.action == "unlink":
@@ -445,6 +605,7 @@ class _Trasher:
             if version is not None:
                 history.write(self.conn, [history.entry(child, entry.record_id, "relink", self.actor, self.now,
                                                         version, {key: [None, old]}, self.batch)])
+                propagate(self.conn, self.schema, [Change(child, [entry.record_id], frozenset({key}))])
                 self.hooks.run(self.conn, self.schema, child, [entry.record_id], "update", self.actor)
 
     def purge(self, obj: ObjectInfo, rid: int) -> None:
@@ -468,12 +629,19 @@ class _Trasher:
                         {link.column: None, "version": ctable.c.version + 1}))
                     history.write(self.conn, [history.entry(child, kid, "unlink", self.actor, self.now, 0,
                                                             {link.key: [rid, None]}, self.batch)])
+                    propagate(self.conn, self.schema, [Change(child, [kid], frozenset({link.key}), {link.key: {rid}})])
         table = self.schema.table(obj)
         self.conn.execute(sa.delete(table).where(table.c.id == rid, table.c.deleted_at.is_not(None)))
         search_index.delete(self.conn, obj, [rid])
         history.write(self.conn, [history.entry(obj, rid, "purge", self.actor, self.now, 0, {}, self.batch)])
         _outbox(self.conn, [{"topic": "record.purged", "object_id": obj.id, "record_id": rid, "created_at": self.now,
                              "payload": {"object": obj.api_name, "id": rid}}])
+
+
+def _same_link(current: Mapping[str, Any], field: FieldInfo, value: Any) -> bool:
+    """A link sent back unchanged (it may point at a record the writer cannot see)."""
+    old = current.get(field.api_name)
+    return isinstance(old, LinkRef) and old.id == value
 
 
 def _check_codes_free(conn, schema, obj, codes, errors) -> None:

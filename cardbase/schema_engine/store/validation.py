@@ -27,8 +27,10 @@ class RowErrors(dict):
 
 
 def parse_row(obj: ObjectInfo, values: Mapping[str, Any], *, creating: bool, importing: bool = False,
-              writable=None) -> tuple[dict[FieldInfo, Any], RowErrors]:
-    """Parse one row's input. Returns {field: python value} and the row's errors."""
+              writable=None, readable=None) -> tuple[dict[FieldInfo, Any], RowErrors]:
+    """Parse one row's input. Returns {field: python value} and the row's errors.
+    ``writable``/``readable`` are the rights: a field hidden from the writer is refused
+    exactly like an unknown one, a read-only one as read-only."""
     errors = RowErrors()
     parsed: dict[FieldInfo, Any] = {}
     if not isinstance(values, Mapping):
@@ -37,7 +39,8 @@ def parse_row(obj: ObjectInfo, values: Mapping[str, Any], *, creating: bool, imp
     for key, raw in values.items():
         if key in READ_ONLY_KEYS:
             continue
-        if not isinstance(key, str) or not obj.has_field(key):
+        if not isinstance(key, str) or not obj.has_field(key) or (
+                readable is not None and not readable(obj.field(key))):
             errors.add(str(key), f"is not a field of '{obj.api_name}'")
             continue
         field = obj.field(key)
@@ -72,8 +75,10 @@ def parse_row(obj: ObjectInfo, values: Mapping[str, Any], *, creating: bool, imp
 
 
 def check_links(conn: Connection, schema: Schema, rows: list[dict[FieldInfo, Any]],
-                errors: list[RowErrors]) -> None:
-    """Every link points at a live record (one query per link field, not per row)."""
+                errors: list[RowErrors], visible=None) -> None:
+    """Every link points at a live record (one query per link field, not per row) that
+    the writer may see: ``visible(target, table)`` is the rights' row filter, and a record
+    it hides is reported exactly like a missing one."""
     wanted: dict[FieldInfo, set[int]] = defaultdict(set)
     for row in rows:
         for field, value in row.items():
@@ -88,8 +93,10 @@ def check_links(conn: Connection, schema: Schema, rows: list[dict[FieldInfo, Any
             target = schema.link_target(field)
             table = schema.table(target)
             found, trashed = set(), {}
+            seen = visible(target, table) if visible is not None else None
             for rid, code, deleted in conn.execute(
-                    sa.select(table.c.id, table.c.code, table.c.deleted_at).where(table.c.id.in_(ids))):
+                    sa.select(table.c.id, table.c.code, table.c.deleted_at).where(
+                        table.c.id.in_(ids), *([seen] if seen is not None else []))):
                 (trashed.__setitem__(rid, code) if deleted is not None else found.add(rid))
             target_label = f"'{target.label}' record"
         for row, row_errors in zip(rows, errors):

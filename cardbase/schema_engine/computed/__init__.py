@@ -1,0 +1,12 @@
+"""Formula, lookup and rollup fields at run time: the dependency graph across all objects
+(``plan``), computing values for new records and propagating changes to everything that
+depends on them inside the writer's transaction (``engine``), what a configuration change
+means for stored values (``changes``), and recomputation in resumable batches (``jobs``).
+
+The field types themselves (options, columns, formatting) are in ``field_types/formula.py``,
+``lookup.py`` and ``rollup.py``; the formula language in ``cardbase.formula``.
+"""
+from .engine import Change, compute_new, has_computed, propagate
+from .plan import check_definition, plan_for
+
+__all__ = ["Change", "compute_new", "has_computed", "propagate", "check_definition", "plan_for"]

@@ -1,0 +1,183 @@
+"""Recomputing a computed field over all its records in batches, resumable after a crash.
+
+A job is a row of ``cb_recompute_job``. Each batch is its own transaction: it computes up
+to ``batch_size`` records (by id, from ``last_id`` on) and records how far it got in the
+same commit, so after a crash ``resume_recompute_jobs`` goes on from the last committed
+batch and never redoes or skips a record.
+
+"fill" jobs fill the column of a field just added to a big table. "swap" jobs compute a
+changed definition into shadow columns while every reader keeps the current values (and
+every writer keeps both up to date: the pending definition is part of the dependency
+plan); the last transaction swaps the columns and the definition at once and updates
+what depends on the field. Tables up to one batch are recomputed inline, in the schema
+change's own transaction, without a job.
+
+The CLI/worker is expected to call ``resume_recompute_jobs(db)`` at start and
+periodically (``cardbase recompute`` / the background worker); the schema service runs
+the jobs it starts itself unless told to defer them.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Callable, Iterable, Optional
+
+import sqlalchemy as sa
+from sqlalchemy import Connection
+
+from ..errors import NotFound
+from ..meta_models import FieldRow, RecomputeJob, utcnow
+from ..physical import PhysicalSchema
+from ..snapshot import FieldInfo, ObjectInfo, Schema, bump_version, load_schema
+from .defs import ComputedDef
+from .engine import Change, propagate, recompute, refresh_documents
+from .plan import plan_for
+
+BATCH = 1000
+JOBS = RecomputeJob.__table__
+
+
+@dataclass(frozen=True)
+class Progress:
+    job_id: int
+    field_id: int
+    processed: int
+    total: int
+    done: bool
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+def live_ids(conn: Connection, schema: Schema, obj: ObjectInfo) -> list[int]:
+    table = schema.table(obj)
+    return [r for (r,) in conn.execute(sa.select(table.c.id).where(table.c.deleted_at.is_(None)))]
+
+
+def live_count(conn: Connection, schema: Schema, obj: ObjectInfo) -> int:
+    table = schema.table(obj)
+    return conn.execute(sa.select(sa.func.count()).select_from(table).where(table.c.deleted_at.is_(None))).scalar_one()
+
+
+def create_job(conn: Connection, field: FieldInfo, mode: str, total: int, definition: dict | None = None) -> int:
+    cancel_jobs(conn, [field.id])
+    return conn.execute(sa.insert(JOBS).values(
+        object_id=field.object_id, field_id=field.id, mode=mode, definition=definition or {},
+        status="running", last_id=0, processed=0, total=total, started_at=utcnow(), updated_at=utcnow(),
+    ).returning(JOBS.c.id)).scalar_one()
+
+
+def cancel_jobs(conn: Connection, field_ids: Iterable[int]) -> None:
+    ids = list(field_ids)
+    if ids:
+        conn.execute(sa.update(JOBS).where(JOBS.c.field_id.in_(ids), JOBS.c.status == "running")
+                     .values(status="cancelled", finished_at=utcnow()))
+
+
+def running_jobs(db) -> list[int]:
+    with db.read() as conn:
+        return [r for (r,) in conn.execute(sa.select(JOBS.c.id).where(JOBS.c.status == "running").order_by(JOBS.c.id))]
+
+
+def resume_recompute_jobs(db, *, batch_size: int = BATCH, progress: Optional[ProgressCallback] = None) -> list[int]:
+    """Run every unfinished job to the end, oldest first; returns the ids finished."""
+    return [job_id for job_id in running_jobs(db) if run_job(db, job_id, batch_size=batch_size, progress=progress)]
+
+
+def run_job(db, job_id: int, *, batch_size: int = BATCH, progress: Optional[ProgressCallback] = None,
+            max_batches: int | None = None) -> bool:
+    """Run batches of a job until it is done (True), cancelled, or ``max_batches`` ran."""
+    batches = 0
+    while True:
+        with db.write() as conn:
+            report = _step(db, conn, job_id, batch_size)
+        if report is None:
+            return False
+        if report.done:
+            db.schema_cache.invalidate()
+        if progress is not None:
+            progress(report)
+        if report.done:
+            return True
+        batches += 1
+        if max_batches is not None and batches >= max_batches:
+            return False
+
+
+def _step(db, conn: Connection, job_id: int, batch_size: int) -> Progress | None:
+    """One batch (or the final swap) in the caller's transaction."""
+    job = conn.execute(sa.select(JOBS).where(JOBS.c.id == job_id).with_for_update()).mappings().first()
+    if job is None or job["status"] != "running":
+        return None
+    schema = db.schema(conn)
+    d = _definition(schema, job)
+    if d is None:
+        conn.execute(sa.update(JOBS).where(JOBS.c.id == job_id).values(status="cancelled", finished_at=utcnow()))
+        return None
+    table = schema.table(d.obj)
+    ids = [r for (r,) in conn.execute(
+        sa.select(table.c.id).where(table.c.id > job["last_id"], table.c.deleted_at.is_(None))
+        .order_by(table.c.id).limit(batch_size).with_for_update())]
+    if not ids:
+        if job["mode"] == "swap":
+            swap(conn, schema, d)
+        conn.execute(sa.update(JOBS).where(JOBS.c.id == job_id).values(
+            status="done", finished_at=utcnow(), updated_at=utcnow()))
+        return Progress(job_id, job["field_id"], job["processed"], job["total"], True)
+    changed = recompute(conn, schema, d, ids)
+    if job["mode"] == "fill" and changed:
+        if d.field.ftype.searchable:
+            refresh_documents(conn, schema, d.obj, list(changed))
+        propagate(conn, schema, [Change(d.obj, list(changed), frozenset({d.field.key}))], events=False)
+    processed = job["processed"] + len(ids)
+    conn.execute(sa.update(JOBS).where(JOBS.c.id == job_id).values(
+        last_id=ids[-1], processed=processed, updated_at=utcnow()))
+    return Progress(job_id, job["field_id"], processed, job["total"], False)
+
+
+def _definition(schema: Schema, job) -> ComputedDef | None:
+    try:
+        schema.field_by_id(job["field_id"])
+    except NotFound:
+        return None
+    key = f"{job['field_id']}~next" if job["mode"] == "swap" else str(job["field_id"])
+    return plan_for(schema).defs.get(key)
+
+
+def swap(conn: Connection, schema: Schema, d: ComputedDef) -> None:
+    """Make the pending definition live: its shadow columns become the field's columns and
+    its options the field's options, then update what depends on the field."""
+    from .changes import after_redefinition  # local: changes builds on the jobs
+
+    obj, shadow = d.obj, d.field
+    live = next(f for f in obj.user_fields if f.id == shadow.id)
+    new_live = dataclasses.replace(live, options=shadow.options)
+    same_shape = _shape(conn, live) == _shape(conn, new_live)
+    table = schema.table(obj)
+    if same_shape:
+        differs = sa.or_(*[table.c[a].is_distinct_from(table.c[b])
+                           for a, b in zip(live.column_names, shadow.column_names)])
+        changed = [r for (r,) in conn.execute(sa.select(table.c.id).where(table.c.deleted_at.is_(None), differs))]
+    else:
+        changed = live_ids(conn, schema, obj)
+    physical = PhysicalSchema(conn)
+    for index, _column, _unique in physical.field_index_names(obj, live):
+        physical.op.drop_index(index, table_name=obj.table_name)
+    physical.drop_columns(obj, list(live.column_names))
+    physical.rename_field_columns(obj, shadow.column_names, new_live.column_names)
+    for index, column, unique in physical.field_index_names(obj, new_live):
+        physical.create_field_index(obj.table_name, index, column, unique)
+    conn.execute(sa.update(FieldRow).where(FieldRow.id == live.id).values(options=dict(shadow.options)))
+    bump_version(conn)
+    schema = after_redefinition(conn, load_schema(conn), live, new_live,
+                                changes=[Change(obj, changed, frozenset({live.key}))] if changed else [])
+    if changed and (live.ftype.searchable or new_live.ftype.searchable):
+        refresh_documents(conn, schema, schema.object(obj.id), changed)
+
+
+def _shape(conn: Connection, field: FieldInfo) -> list[tuple[str, str, bool]]:
+    return [(s.suffix, str(s.type.compile(dialect=conn.dialect)), s.indexed) for s in field.column_specs]
+
+
+def same_shape(conn: Connection, a: FieldInfo, b: FieldInfo) -> bool:
+    return _shape(conn, a) == _shape(conn, b)

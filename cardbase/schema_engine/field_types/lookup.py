@@ -1,0 +1,50 @@
+"""The value of a field of the linked record ("source" of a field): a contact's City from
+its Organisation. Kept current: when the organisation's city changes, so do its contacts'
+(``computed.engine``). Stored in columns of the looked-up field's type, so a lookup of a
+money field filters, sorts and formats like money, of a choice like that choice."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from ..errors import SchemaError
+from .base import FieldContext, OptionContext
+from .computed import PENDING, REFERENCES, RESULT, ComputedType, field_context, result_of, user_field
+from .registry import register
+
+NOT_LOOKED_UP = ("link", "user")
+
+
+@register
+class LookupType(ComputedType):
+    name = "lookup"
+    label = "Lookup"
+
+    def option_names(self) -> tuple[str, ...]:
+        return ("link", "field")
+
+    def clean_options(self, options: Mapping[str, Any], ctx: OptionContext) -> dict[str, Any]:
+        fctx = field_context(ctx, self.name)
+        options = self.base_options(options, ctx)
+        link = user_field(fctx.obj, options.get("link"), "options.link",
+                          f"the link field of '{fctx.obj.label}' to follow")
+        if link.type != "link":
+            raise SchemaError({"options.link": f"'{link.label}' is not a link field"})
+        target = fctx.schema.link_target(link)
+        field = user_field(target, options.get("field"), "options.field",
+                           f"the field of '{target.label}' to show")
+        if field.system or field.type in NOT_LOOKED_UP:
+            raise SchemaError({"options.field": f"'{field.label}' is a {field.type} field; look up a value field "
+                                                "(to follow a link further, use a formula such as "
+                                                "[Organisation].[Owner])"})
+        return {"link": link.id, "field": field.id, REFERENCES: [link.id, field.id], RESULT: result_of(field)}
+
+    def export_options(self, options: Mapping[str, Any], ctx: OptionContext) -> dict[str, Any]:
+        source = options.get(PENDING) if isinstance(options.get(PENDING), Mapping) else options
+        out = {k: source.get(k) for k in self.option_names()}
+        if isinstance(ctx, FieldContext):
+            try:
+                link = ctx.schema.field_by_id(int(out["link"]))
+                out = {"link": link.api_name, "field": ctx.schema.field_by_id(int(out["field"])).api_name}
+            except Exception:  # a definition that no longer resolves is exported as stored
+                pass
+        return out

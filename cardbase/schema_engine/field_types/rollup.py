@@ -1,0 +1,115 @@
+"""A figure over a child list: the sum, count, average, minimum, maximum or the joined
+texts of a field of the records that link here (an order's total over its lines), with
+an optional condition in the filter language (only open orders). Computed with one
+GROUP BY over the child table for all affected parents (``computed.defs``)."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from ..errors import NotFound, SchemaError
+from .base import FieldContext, OptionContext
+from .computed import (PENDING, REFERENCES, RESULT, ComputedType, decimal_result, field_context,
+                       number_scale, plain_result, user_field)
+from .registry import register
+
+AGGREGATES = ("sum", "count", "avg", "min", "max", "concat")
+AVG_EXTRA_PLACES = 2
+
+
+def rollup_result(aggregate: str, source) -> dict[str, Any]:
+    """The result shape of ``aggregate`` over ``source`` (None: count the records)."""
+    if aggregate == "count":
+        return plain_result("integer")
+    if aggregate == "concat":
+        return plain_result("text")
+    kind = source.ftype.value_type
+    if kind == "number":
+        scale = number_scale(source)
+        if aggregate == "avg":
+            return decimal_result(min(scale + AVG_EXTRA_PLACES, 10))
+        return plain_result("integer") if scale == 0 else decimal_result(scale)
+    if kind in ("date", "datetime") and aggregate in ("min", "max"):
+        return plain_result(kind)
+    need = "a number" if aggregate in ("sum", "avg") else "a number, date or date-time"
+    raise SchemaError({"options.field": f"'{source.label}' is a {source.type} field; {aggregate} needs {need} field"})
+
+
+@register
+class RollupType(ComputedType):
+    name = "rollup"
+    label = "Rollup"
+
+    def option_names(self) -> tuple[str, ...]:
+        return ("child", "link", "field", "aggregate", "filter")
+
+    def clean_options(self, options: Mapping[str, Any], ctx: OptionContext) -> dict[str, Any]:
+        from ..computed.rollup_filter import filter_keys, to_stored
+
+        fctx = field_context(ctx, self.name)
+        options = self.base_options(options, ctx)
+        schema, obj = fctx.schema, fctx.obj
+        child = self._child(schema, options.get("child"))
+        link = self._link(schema, obj, child, options.get("link"))
+        aggregate = options.get("aggregate")
+        if aggregate not in AGGREGATES:
+            raise SchemaError({"options.aggregate": f"must be one of {', '.join(AGGREGATES)}"})
+        field = None
+        if options.get("field") not in (None, ""):
+            field = user_field(child, options.get("field"), "options.field", "the field to aggregate")
+        elif aggregate != "count":
+            raise SchemaError({"options.field": f"is required: the field of '{child.label}' to {aggregate}"})
+        result = rollup_result(aggregate, field)
+        condition = to_stored(schema, child, options.get("filter"))
+        references = [link.id] + ([field.id] if field is not None and field.id is not None else [])
+        references += [int(s) for key in filter_keys(condition) for s in key.split(".") if s.isdigit()]
+        cleaned = {"child": child.id, "link": link.id, "field": field.id if field is not None else None,
+                   "aggregate": aggregate, "filter": condition}
+        return {**cleaned, REFERENCES: sorted(set(references)), RESULT: result}
+
+    @staticmethod
+    def _child(schema, ref: Any):
+        if ref is None or ref == "":
+            raise SchemaError({"options.child": "is required: the object whose records are aggregated"})
+        if isinstance(ref, str) and ref.strip().isdigit():
+            ref = int(ref.strip())
+        try:
+            return schema.object(ref)
+        except NotFound:
+            for o in schema.objects:
+                if isinstance(ref, str) and ref.strip().casefold() in (o.label.casefold(), o.label_plural.casefold()):
+                    return o
+        raise SchemaError({"options.child": f"there is no object '{ref}'"})
+
+    @staticmethod
+    def _link(schema, obj, child, ref: Any):
+        links = [f for c, f in schema.children(obj) if c.id == child.id]
+        if not links:
+            raise SchemaError({"options.child": f"'{child.label}' has no link field to '{obj.label}'"})
+        if ref in (None, ""):
+            if len(links) > 1:
+                names = ", ".join(f.api_name for f in links)
+                raise SchemaError({"options.link": f"'{child.label}' links to '{obj.label}' through several "
+                                                   f"fields; name one: {names}"})
+            return links[0]
+        link = user_field(child, ref, "options.link", "")
+        if link not in links:
+            raise SchemaError({"options.link": f"'{link.label}' of '{child.label}' is not a link to '{obj.label}'"})
+        return link
+
+    def export_options(self, options: Mapping[str, Any], ctx: OptionContext) -> dict[str, Any]:
+        from ..computed.rollup_filter import to_named
+
+        source = options.get(PENDING) if isinstance(options.get(PENDING), Mapping) else options
+        out = {k: source.get(k) for k in self.option_names()}
+        if isinstance(ctx, FieldContext):
+            try:
+                schema = ctx.schema
+                child = schema.object(int(out["child"]))
+                out["child"] = child.api_name
+                out["link"] = schema.field_by_id(int(out["link"])).api_name
+                if out["field"] is not None:
+                    out["field"] = schema.field_by_id(int(out["field"])).api_name
+                out["filter"] = to_named(schema, child, out["filter"]) if out["filter"] else None
+            except Exception:  # a definition that no longer resolves is exported as stored
+                pass
+        return out

@@ -1,0 +1,304 @@
+"""Changing the rights: object rights, access modes, field rights and rule views (admins
+only), and shares of single records (anyone, within what they hold).
+
+Every function is one transaction: a refused change (bad group, field, filter, level, or
+no right to make it) raises a clear error and changes nothing. Definition changes bump
+the rights version (other workers reload) and are written to the configuration log.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping
+
+import sqlalchemy as sa
+from sqlalchemy import Connection
+
+from ..actor import Actor
+from ..errors import Forbidden, NotFound, ValidationError
+from ..meta_models import ConfigChange, Group, User
+from ..snapshot import FieldInfo, ObjectInfo, Schema
+from .models import (ACCESS_MODES, FIELD_LEVELS, LEVEL_RANK, LEVELS, OBJECT_RIGHTS, FieldRight, ObjectAccess,
+                     ObjectRight, RuleView, Share, bump_rights_version)
+from .stored_filter import to_named, to_stored
+
+MAX_NAME = 200
+
+
+# ---- helpers ---------------------------------------------------------------------------------
+def _require_admin(actor: Actor, what: str) -> None:
+    if not actor.is_admin:
+        raise Forbidden(f"only administrators may {what}")
+
+
+def group_id(conn: Connection, ref: Any, key: str = "group") -> int:
+    """A group's id from its id or name; ValidationError naming the group if there is none."""
+    if isinstance(ref, bool) or not isinstance(ref, (int, str)) or ref == "":
+        raise ValidationError({key: "must be a group id or name"})
+    column = Group.id if isinstance(ref, int) else Group.name
+    found = conn.execute(sa.select(Group.id).where(column == ref)).scalar()
+    if found is None:
+        raise ValidationError({key: f"there is no group {ref!r} (was it deleted?)"})
+    return found
+
+
+def user_id(conn: Connection, ref: Any, key: str = "user") -> int:
+    if isinstance(ref, bool) or not isinstance(ref, (int, str)) or ref == "":
+        raise ValidationError({key: "must be a user id or username"})
+    column = User.id if isinstance(ref, int) else User.username
+    found = conn.execute(sa.select(User.id).where(column == ref, User.active.is_(True))).scalar()
+    if found is None:
+        raise ValidationError({key: f"there is no active user {ref!r}"})
+    return found
+
+
+def _object(schema: Schema, ref: Any) -> ObjectInfo:
+    if isinstance(ref, ObjectInfo):
+        ref = ref.id
+    if not isinstance(ref, (int, str)) or isinstance(ref, bool) or not schema.has_object(ref):
+        raise ValidationError({"object": f"there is no object {ref!r}"})
+    return schema.object(ref)
+
+
+def _field(obj: ObjectInfo, ref: Any) -> FieldInfo:
+    if isinstance(ref, FieldInfo):
+        ref = ref.id if ref.id is not None else ref.api_name
+    field = None
+    if isinstance(ref, int) and not isinstance(ref, bool):
+        field = next((f for f in obj.user_fields if f.id == ref), None)
+    elif isinstance(ref, str):
+        field = obj.fields_by_name.get(ref)
+    if field is None:
+        raise ValidationError({"field": f"object '{obj.api_name}' has no field {ref!r} (was it removed?)"})
+    if field.system:
+        raise ValidationError({"field": f"'{field.api_name}' is a system field: it is always readable and "
+                                        "written only by the system"})
+    return field
+
+
+def _log(conn: Connection, actor: Actor, action: str, target: str, details: Mapping[str, Any]) -> None:
+    conn.execute(sa.insert(ConfigChange).values(actor_id=actor.user_id, action=action, target=target[:200],
+                                                details=dict(details)))
+
+
+def _changed(conn: Connection, actor: Actor, action: str, target: str, details: Mapping[str, Any]) -> None:
+    bump_rights_version(conn)
+    _log(conn, actor, action, target, details)
+
+
+# ---- object rights and access mode ---------------------------------------------------------------
+def set_object_rights(db, actor: Actor, group: Any, obj_ref: Any, rights: Iterable[str] | Mapping[str, bool]) -> frozenset[str]:
+    """Replace what ``group`` may do with the object: a list of rights (or {right: bool})
+    out of read, create, edit, delete, export, print, report, configure."""
+    _require_admin(actor, "change rights")
+    if isinstance(rights, Mapping):
+        names = [k for k, v in rights.items() if v] + [k for k in rights if k not in OBJECT_RIGHTS]
+    elif isinstance(rights, (list, tuple, set, frozenset)):
+        names = list(rights)
+    else:
+        raise ValidationError({"rights": "must be a list of rights like [\"read\", \"edit\"]"})
+    unknown = [r for r in names if r not in OBJECT_RIGHTS]
+    if unknown:
+        raise ValidationError({"rights": f"unknown right {unknown[0]!r}; rights are {', '.join(OBJECT_RIGHTS)}"})
+    with db.write() as conn:
+        schema = db.schema(conn)
+        obj = _object(schema, obj_ref)
+        gid = group_id(conn, group)
+        conn.execute(sa.delete(ObjectRight).where(ObjectRight.group_id == gid, ObjectRight.object_id == obj.id))
+        if names:
+            conn.execute(sa.insert(ObjectRight).values(group_id=gid, object_id=obj.id,
+                                                       **{f"may_{r}": r in names for r in OBJECT_RIGHTS}))
+        _changed(conn, actor, "rights.object", f"{obj.api_name}", {"group": gid, "rights": sorted(set(names))})
+    return frozenset(names)
+
+
+def set_access_mode(db, actor: Actor, obj_ref: Any, mode: str) -> None:
+    """"all": group members with read see every record; "own_and_shared": their own
+    records, those shared with them and those their rule views match."""
+    _require_admin(actor, "change rights")
+    if mode not in ACCESS_MODES:
+        raise ValidationError({"mode": f"{mode!r} is not an access mode; use one of {', '.join(ACCESS_MODES)}"})
+    with db.write() as conn:
+        obj = _object(db.schema(conn), obj_ref)
+        conn.execute(sa.delete(ObjectAccess).where(ObjectAccess.object_id == obj.id))
+        conn.execute(sa.insert(ObjectAccess).values(object_id=obj.id, mode=mode))
+        _changed(conn, actor, "rights.mode", obj.api_name, {"mode": mode})
+
+
+# ---- field rights ------------------------------------------------------------------------------
+def set_field_right(db, actor: Actor, group: Any, obj_ref: Any, field_ref: Any, level: str | None) -> None:
+    """Set (or with None remove) the group's level for a field: hidden, read_only, editable."""
+    _require_admin(actor, "change rights")
+    if level is not None and level not in FIELD_LEVELS:
+        raise ValidationError({"level": f"{level!r} is not a field level; use one of {', '.join(FIELD_LEVELS)}"})
+    with db.write() as conn:
+        obj = _object(db.schema(conn), obj_ref)
+        field = _field(obj, field_ref)
+        gid = group_id(conn, group)
+        conn.execute(sa.delete(FieldRight).where(FieldRight.group_id == gid, FieldRight.field_id == field.id))
+        if level is not None:
+            conn.execute(sa.insert(FieldRight).values(group_id=gid, field_id=field.id, level=level))
+        _changed(conn, actor, "rights.field", f"{obj.api_name}.{field.api_name}", {"group": gid, "level": level})
+
+
+# ---- rule views ----------------------------------------------------------------------------------
+def save_rule_view(db, actor: Actor, group: Any, obj_ref: Any, name: str, filter: Any,
+                   level: str = "read") -> int:
+    """Create or replace (by name) a rule view: members of ``group`` get ``level`` (read,
+    change, full) on the records ``filter`` matches. The filter is checked now and stored
+    with field ids."""
+    _require_admin(actor, "change rights")
+    if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME:
+        raise ValidationError({"name": f"must be a text of 1 to {MAX_NAME} characters"})
+    if level not in LEVELS:
+        raise ValidationError({"level": f"{level!r} is not a level; use one of {', '.join(LEVELS)}"})
+    with db.write() as conn:
+        schema = db.schema(conn)
+        obj = _object(schema, obj_ref)
+        gid = group_id(conn, group)
+        stored = to_stored(schema, obj, filter)
+        existing = conn.execute(sa.select(RuleView.id).where(
+            RuleView.group_id == gid, RuleView.object_id == obj.id, RuleView.name == name.strip())).scalar()
+        if existing is None:
+            view_id = conn.execute(sa.insert(RuleView).values(
+                group_id=gid, object_id=obj.id, name=name.strip(), filter=stored, level=level
+            ).returning(RuleView.id)).scalar_one()
+        else:
+            view_id = existing
+            conn.execute(sa.update(RuleView).where(RuleView.id == existing).values(filter=stored, level=level))
+        _changed(conn, actor, "rights.rule_view", f"{obj.api_name}: {name.strip()}",
+                 {"group": gid, "level": level, "filter": stored})
+    return view_id
+
+
+def delete_rule_view(db, actor: Actor, view_id: int) -> None:
+    _require_admin(actor, "change rights")
+    with db.write() as conn:
+        row = conn.execute(sa.select(RuleView.name, RuleView.object_id).where(RuleView.id == view_id)).first()
+        if row is None:
+            raise NotFound(f"there is no rule view #{view_id}")
+        conn.execute(sa.delete(RuleView).where(RuleView.id == view_id))
+        _changed(conn, actor, "rights.rule_view.delete", row.name, {"id": view_id})
+
+
+def rule_views(db, obj_ref: Any) -> list[dict[str, Any]]:
+    """The rule views of an object, filters with today's field names (for admin screens)."""
+    with db.read() as conn:
+        schema = db.schema(conn)
+        obj = _object(schema, obj_ref)
+        out = []
+        for row in conn.execute(sa.select(RuleView, Group.name.label("group_name")).join(
+                Group, Group.id == RuleView.group_id).where(RuleView.object_id == obj.id)
+                .order_by(RuleView.id)).mappings():
+            try:
+                tree, error = to_named(schema, obj, row["filter"]), None
+            except ValidationError as exc:
+                tree, error = None, exc.message
+            out.append({"id": row["id"], "group": row["group_name"], "name": row["name"], "level": row["level"],
+                        "filter": tree, "error": error})
+        return out
+
+
+# ---- shares ------------------------------------------------------------------------------------
+def _level_of(held: Mapping[str, bool]) -> int:
+    if not held.get("read"):
+        return 0
+    if held.get("edit") and held.get("delete"):
+        return 3
+    return 2 if held.get("edit") else 1
+
+
+def _share_target(conn: Connection, user: Any, group: Any) -> tuple[int | None, int | None]:
+    if (user is None) == (group is None):
+        raise ValidationError({"share": "name exactly one of user or group"})
+    return (user_id(conn, user), None) if user is not None else (None, group_id(conn, group))
+
+
+def _record_access(db, conn: Connection, actor: Actor, obj_ref: Any, record_id: Any, policy=None):
+    from ..store.access import AccessPolicy
+
+    schema = db.schema(conn)
+    obj = _object(schema, obj_ref)
+    if isinstance(record_id, bool) or not isinstance(record_id, int):
+        raise ValidationError({"record": "must be a record id"})
+    table = schema.table(obj)
+    access = (policy or AccessPolicy()).access(conn, schema, actor)
+    held = access.record_rights(obj, table, record_id)
+    live = conn.execute(sa.select(table.c.id).where(table.c.id == record_id, table.c.deleted_at.is_(None))).first()
+    if live is None or not held["read"]:
+        raise NotFound(f"there is no '{obj.label}' record with id {record_id}")
+    return obj, held
+
+
+def share(db, actor: Actor, obj_ref: Any, record_id: int, *, user: Any = None, group: Any = None,
+          level: str = "read", policy=None) -> dict[str, Any]:
+    """Share a record with a user or a group at read, change or full. You may pass on
+    at most the level you hold yourself; changing someone else's share needs full."""
+    if level not in LEVELS:
+        raise ValidationError({"level": f"{level!r} is not a level; use one of {', '.join(LEVELS)}"})
+    with db.write() as conn:
+        obj, held = _record_access(db, conn, actor, obj_ref, record_id, policy)
+        mine = _level_of(held)
+        if LEVEL_RANK[level] > mine:
+            raise Forbidden(f"you hold {LEVELS[mine - 1]} on this '{obj.label}' record and cannot share it at "
+                            f"{level}")
+        uid, gid = _share_target(conn, user, group)
+        s = Share.__table__
+        who = s.c.user_id == uid if uid is not None else s.c.group_id == gid
+        existing = conn.execute(sa.select(s.c.id, s.c.level, s.c.granted_by).where(
+            s.c.object_id == obj.id, s.c.record_id == record_id, who)).first()
+        if existing is not None:
+            if existing.level == level:
+                return {"user": uid, "group": gid, "level": level}
+            if mine < 3 and existing.granted_by != actor.user_id:
+                raise Forbidden(f"this '{obj.label}' record is already shared at {existing.level} by someone "
+                                "else; changing that needs full access")
+            conn.execute(sa.update(s).where(s.c.id == existing.id).values(level=level, granted_by=actor.user_id))
+        else:
+            conn.execute(sa.insert(s).values(object_id=obj.id, record_id=record_id, user_id=uid, group_id=gid,
+                                             level=level, granted_by=actor.user_id))
+        _log(conn, actor, "share", f"{obj.api_name} #{record_id}", {"user": uid, "group": gid, "level": level})
+    return {"user": uid, "group": gid, "level": level}
+
+
+def unshare(db, actor: Actor, obj_ref: Any, record_id: int, *, user: Any = None, group: Any = None,
+            policy=None) -> None:
+    """End a share: by whoever granted it, or anyone with full access to the record."""
+    with db.write() as conn:
+        obj, held = _record_access(db, conn, actor, obj_ref, record_id, policy)
+        uid, gid = _share_target(conn, user, group)
+        s = Share.__table__
+        who = s.c.user_id == uid if uid is not None else s.c.group_id == gid
+        existing = conn.execute(sa.select(s.c.id, s.c.granted_by).where(
+            s.c.object_id == obj.id, s.c.record_id == record_id, who)).first()
+        if existing is None:
+            raise NotFound(f"this '{obj.label}' record is not shared with that {'user' if uid else 'group'}")
+        if _level_of(held) < 3 and existing.granted_by != actor.user_id:
+            raise Forbidden("only who shared it, or someone with full access to the record, may end a share")
+        conn.execute(sa.delete(s).where(s.c.id == existing.id))
+        _log(conn, actor, "unshare", f"{obj.api_name} #{record_id}", {"user": uid, "group": gid})
+
+
+def shares_of(db, actor: Actor, obj_ref: Any, record_id: int, policy=None) -> list[dict[str, Any]]:
+    """Who a (visible) record is shared with."""
+    with db.read() as conn:
+        obj, _held = _record_access(db, conn, actor, obj_ref, record_id, policy)
+        s = Share.__table__
+        rows = conn.execute(sa.select(s.c.user_id, s.c.group_id, s.c.level, User.username, Group.name)
+                            .select_from(s.outerjoin(User.__table__, User.id == s.c.user_id)
+                                         .outerjoin(Group.__table__, Group.id == s.c.group_id))
+                            .where(s.c.object_id == obj.id, s.c.record_id == record_id).order_by(s.c.id)).all()
+        return [{"user": r.username, "user_id": r.user_id, "group": r.name, "group_id": r.group_id,
+                 "level": r.level} for r in rows]
+
+
+def can_configure(db, actor: Actor, obj_ref: Any = None, policy=None) -> bool:
+    """May the actor use the configurator (for ``obj_ref``, or at all when None)?
+    Admins always; others with the configure right on that object (on any, when None)."""
+    if actor.is_admin:
+        return True
+    from ..store.access import AccessPolicy
+
+    with db.read() as conn:
+        schema = db.schema(conn)
+        access = (policy or AccessPolicy()).access(conn, schema, actor)
+        objects = [_object(schema, obj_ref)] if obj_ref is not None else list(schema.objects)
+        return any(access.can(o, "configure") for o in objects)

@@ -16,14 +16,15 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from cardbase.schema_engine.db import Database
 
-from . import auth, views
+from . import api, auth, views
 from .config import ensure_secret_key, load_config
 from .context import actor_for, current_actor, get_db
 
 __all__ = ["PUBLIC_ENDPOINTS", "NotInitialised", "actor_for", "create_app", "current_actor", "get_db"]
 
 # Endpoints anonymous users may reach. Public web forms will be added here explicitly.
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "core.health", "static"})
+# The API adds its token endpoint, OpenAPI document and reference page (api.PUBLIC_ENDPOINTS).
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "core.health", "static"}) | api.PUBLIC_ENDPOINTS
 
 CONTENT_SECURITY_POLICY = ("default-src 'self'; object-src 'none'; base-uri 'self'; "
                            "form-action 'self'; frame-ancestors 'none'")
@@ -72,6 +73,7 @@ def create_app(config: Mapping[str, Any] | None = None, db: Database | None = No
     csrf.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(views.bp)
+    api.init_app(app, csrf)  # /api: bearer tokens (so no CSRF), JSON errors
     app.after_request(_security_headers)
     app.register_error_handler(CSRFError, _csrf_error)
     return app
@@ -88,6 +90,8 @@ def _check_initialised(db: Database) -> None:
 def _require_login() -> Response | None:
     if request.endpoint is None or request.endpoint in PUBLIC_ENDPOINTS:
         return None  # unknown URLs get their 404/405; public endpoints are open
+    if request.blueprint == api.bp.name:
+        return api.require_token()  # the API takes bearer tokens, never the session cookie
     if current_user.is_authenticated:
         return None
     if request.method in ("GET", "HEAD"):

@@ -218,6 +218,10 @@ def run(state: State, host: str, port: int | None) -> None:
     result = initialise(db)
     if result.created:
         click.echo(f"Initialised {state.shown_url()}.")
+    from cardbase.schema_engine.computed.jobs import resume_recompute_jobs
+
+    if resume_recompute_jobs(db):
+        click.echo("Finished recalculations an earlier run left unfinished.")
     if not db.schema().objects:
         click.echo("The database has no objects yet: loading the demo CRM …")
         click.echo(f"Loaded the demo CRM: {_counts_text(load_demo(db, 300))}.")
@@ -230,6 +234,21 @@ def run(state: State, host: str, port: int | None) -> None:
                  f"reset it with `cardbase user set-password {result.username}`, or set CARDBASE_ADMIN_PASSWORD "
                  "before the first run to choose it)")
     _serve(state, host, port or _default_port(), 2, False, login)
+
+
+# ---- recompute ----------------------------------------------------------------------------
+@main.command()
+@pass_state
+def recompute(state: State) -> None:
+    """Finish formula, lookup and rollup recalculations left unfinished (e.g. by a crash)."""
+    from cardbase.schema_engine.computed.jobs import resume_recompute_jobs
+
+    def report(progress) -> None:
+        click.echo(f"job {progress.job_id}: {progress.processed}/{progress.total} records"
+                   + (" - done" if progress.done else ""))
+
+    finished = resume_recompute_jobs(state.initialised_db(), progress=report)
+    click.echo(f"{len(finished)} recalculation job(s) finished" if finished else "no unfinished recalculations")
 
 
 # ---- check --------------------------------------------------------------------------------

@@ -218,6 +218,7 @@ class ConfigChange(Base):
 def create_system_tables(db) -> None:
     """Create the system tables and the state row if missing (idempotent)."""
     from .rights import models as _rights_tables  # noqa: F401  (registers the rights tables on Base)
+    from . import token_models as _token_tables  # noqa: F401  (the API's tokens and rate limit)
 
     with db.write() as conn:
         Base.metadata.create_all(conn)

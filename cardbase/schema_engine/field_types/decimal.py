@@ -55,7 +55,10 @@ def to_decimal(raw: Any) -> Decimal:
             if text.lower().lstrip("+-") in ("nan", "inf", "infinity"):
                 raise FieldValueError("must be a finite number (not NaN or infinity)")
             raise FieldValueError(f"{shown(raw)} is not a number (write it like 1234.56)")
-        value = Decimal(text)
+        try:
+            value = Decimal(text)
+        except InvalidOperation:  # an exponent beyond Decimal's range: 1E483271600983896088110407989
+            raise FieldValueError(f"{shown(raw)} is out of range (its exponent is too large)") from None
     else:
         raise FieldValueError(f"must be a number, not {shown(raw)}")
     if not value.is_finite():

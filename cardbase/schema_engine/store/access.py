@@ -77,7 +77,7 @@ class RightsAccess(Access):
 
     def __init__(self, conn: Connection, schema: Schema, actor: Actor, model: RightsModel, rights: ActorRights):
         self.conn, self.schema, self.actor, self.model, self.rights = conn, schema, actor, model, rights
-        self._share_ranks: dict[tuple[int, int], bool] = {}
+        self._has_share: dict[tuple[int, int], bool] = {}
         self._readable: FieldAllowed | None = None
         if rights.hidden:
             hidden = rights.hidden
@@ -101,10 +101,11 @@ class RightsAccess(Access):
 
     def has_share(self, obj: ObjectInfo, need: int) -> bool:
         """Is any record of ``obj`` shared with the actor (or a group of theirs) at level
-        ``need`` or above? One statement of index probes, asked once per object, level
-        and transaction: without shares the row filter needs no share term at all."""
+        ``need`` or above? (Whether the object is reachable at all when no group right or
+        rule view covers it.) One statement of index probes per object, level and
+        transaction."""
         key = (obj.id, need)
-        if key not in self._share_ranks:
+        if key not in self._has_share:
             levels = [lv for lv in LEVELS if LEVEL_RANK[lv] >= need]
             probes = []
             if self.actor.user_id is not None:
@@ -114,8 +115,8 @@ class RightsAccess(Access):
                 probes.append(sa.exists().where(_share.c.group_id == group, _share.c.object_id == obj.id,
                                                 _share.c.level.in_(levels)))
             found = bool(probes) and self.conn.execute(sa.select(sa.literal(1)).where(sa.or_(*probes))).first()
-            self._share_ranks[key] = bool(found)
-        return self._share_ranks[key]
+            self._has_share[key] = bool(found)
+        return self._has_share[key]
 
     def _share_grantee(self, share: FromClause) -> ColumnElement | None:
         who = []

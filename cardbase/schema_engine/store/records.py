@@ -343,55 +343,74 @@ class RecordStore:
         """Change fields of a record read at ``version``; a newer version is a Conflict."""
         record_id = _record_id(record_id)
         with self._write() as (conn, schema):
-            obj = schema.object(obj_ref)
-            self._require(conn, schema, actor, obj, "edit")
-            current = self._fetch_one(conn, schema, obj, record_id, actor)
-            self._require_record(conn, schema, actor, obj, record_id, "edit")
-            if version is None or isinstance(version, bool) or not isinstance(version, int):
-                raise ValidationError({"version": "is required: send the version of the record you read"})
-            if current["version"] != version:
-                raise _conflict(schema, obj, current, version)
-            access = self._access(conn, schema, actor)
-            parsed, errors = parse_row(obj, values, creating=False, readable=access.field_readable(obj),
-                                       writable=lambda f: access.field_writable(obj, f))
-            check_links(conn, schema, [{f: v for f, v in parsed.items() if not _same_link(current, f, v)}],
-                        [errors], visible=access.row_filter)
-            check_unique(conn, schema, obj, [parsed], [errors], [record_id])
-            raise_if_errors([errors], single=True)
-            changes = {}
-            for field, value in parsed.items():
-                old = current.get(field.api_name)
-                old_plain = old.id if isinstance(old, LinkRef) else old
-                if old_plain != value:
-                    changes[field] = (old, value)
-            if not changes:
-                return current
-            now = utcnow()
-            table = schema.table(obj)
-            sets: dict[str, Any] = {"version": version + 1, "modified_at": now, "modified_by": actor.user_id}
-            for field, (_old, value) in changes.items():
-                db_values = field.ftype.to_db(field, value) if value is not None else (None,) * len(field.column_names)
-                sets.update(zip(field.column_names, db_values))
-            done = conn.execute(sa.update(table).where(
-                table.c.id == record_id, table.c.version == version, table.c.deleted_at.is_(None)).values(sets))
-            if done.rowcount != 1:  # someone committed in between
-                raise _conflict(schema, obj, self._fetch_one(conn, schema, obj, record_id, actor), version)
-            if not access.record_allows(obj, table, record_id, "edit"):  # rights WITH CHECK
-                raise Forbidden(f"this change would take the '{obj.label}' record out of what you may "
-                                "edit; nothing was changed")
-            if any(f.ftype.searchable for f in changes):
-                merged = {k: (v.id if isinstance(v, LinkRef) else v) for k, v in current.items()}
-                merged.update({f.api_name: v for f, (_o, v) in changes.items()})
-                search_index.write(conn, obj, [(record_id, search_index.document(obj, merged))])
-            history.write(conn, [history.entry(obj, record_id, "update", actor, now, version + 1, {
-                f.key: [value_to_json(f, old), value_to_json(f, new)] for f, (old, new) in changes.items()})])
-            _outbox(conn, [{"topic": "record.updated", "object_id": obj.id, "record_id": record_id, "created_at": now,
-                            "payload": {"object": obj.api_name, "id": record_id, "version": version + 1,
-                                        "fields": [f.api_name for f in changes]}}])
-            old_links = {f.key: {old.id} for f, (old, _new) in changes.items() if isinstance(old, LinkRef)}
-            propagate(conn, schema, [Change(obj, [record_id], frozenset(f.key for f in changes), old_links)])
-            self.hooks.run(conn, schema, obj, [record_id], "update", actor)
-            return self._fetch_one(conn, schema, obj, record_id, actor)
+            return self._update(conn, schema, actor, schema.object(obj_ref), record_id, values, version)
+
+    def _update(self, conn: Connection, schema: Schema, actor: Actor, obj: ObjectInfo, record_id: int,
+                values: Mapping[str, Any], version: int | None, *, fetch: bool = True) -> dict[str, Any] | None:
+        """``update`` inside the caller's transaction (``bulk_write`` runs many in one)."""
+        self._require(conn, schema, actor, obj, "edit")
+        current = self._fetch_one(conn, schema, obj, record_id, actor)
+        self._require_record(conn, schema, actor, obj, record_id, "edit")
+        if version is None or isinstance(version, bool) or not isinstance(version, int):
+            raise ValidationError({"version": "is required: send the version of the record you read"})
+        if current["version"] != version:
+            raise _conflict(schema, obj, current, version)
+        access = self._access(conn, schema, actor)
+        parsed, errors = parse_row(obj, values, creating=False, readable=access.field_readable(obj),
+                                   writable=lambda f: access.field_writable(obj, f))
+        check_links(conn, schema, [{f: v for f, v in parsed.items() if not _same_link(current, f, v)}],
+                    [errors], visible=access.row_filter)
+        check_unique(conn, schema, obj, [parsed], [errors], [record_id])
+        raise_if_errors([errors], single=True)
+        changes = {}
+        for field, value in parsed.items():
+            old = current.get(field.api_name)
+            old_plain = old.id if isinstance(old, LinkRef) else old
+            if old_plain != value:
+                changes[field] = (old, value)
+        if not changes:
+            return current
+        now = utcnow()
+        table = schema.table(obj)
+        sets: dict[str, Any] = {"version": version + 1, "modified_at": now, "modified_by": actor.user_id}
+        for field, (_old, value) in changes.items():
+            db_values = field.ftype.to_db(field, value) if value is not None else (None,) * len(field.column_names)
+            sets.update(zip(field.column_names, db_values))
+        done = conn.execute(sa.update(table).where(
+            table.c.id == record_id, table.c.version == version, table.c.deleted_at.is_(None)).values(sets))
+        if done.rowcount != 1:  # someone committed in between
+            raise _conflict(schema, obj, self._fetch_one(conn, schema, obj, record_id, actor), version)
+        if not access.record_allows(obj, table, record_id, "edit"):  # rights WITH CHECK
+            raise Forbidden(f"this change would take the '{obj.label}' record out of what you may "
+                            "edit; nothing was changed")
+        if any(f.ftype.searchable for f in changes):
+            merged = {k: (v.id if isinstance(v, LinkRef) else v) for k, v in current.items()}
+            merged.update({f.api_name: v for f, (_o, v) in changes.items()})
+            search_index.write(conn, obj, [(record_id, search_index.document(obj, merged))])
+        history.write(conn, [history.entry(obj, record_id, "update", actor, now, version + 1, {
+            f.key: [value_to_json(f, old), value_to_json(f, new)] for f, (old, new) in changes.items()})])
+        _outbox(conn, [{"topic": "record.updated", "object_id": obj.id, "record_id": record_id, "created_at": now,
+                        "payload": {"object": obj.api_name, "id": record_id, "version": version + 1,
+                                    "fields": [f.api_name for f in changes]}}])
+        old_links = {f.key: {old.id} for f, (old, _new) in changes.items() if isinstance(old, LinkRef)}
+        propagate(conn, schema, [Change(obj, [record_id], frozenset(f.key for f in changes), old_links)])
+        self.hooks.run(conn, schema, obj, [record_id], "update", actor)
+        return self._fetch_one(conn, schema, obj, record_id, actor) if fetch else None
+
+    def bulk_write(self, actor: Actor, obj_ref: str | int, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """Create and update up to MAX_BULK records in one transaction: rows without "id"
+        are created, rows with "id" (and the "version" read) update that record. All or
+        nothing: any error in any row raises BulkValidationError with every row's errors
+        (by row index) and writes nothing. Returns {"id", "code", "version", "action"}
+        ("created" / "updated") per row, in order."""
+        from .bulk_write import write_rows
+
+        if not isinstance(rows, (list, tuple)):
+            raise ValidationError({"records": "must be a list of records"})
+        if len(rows) > MAX_BULK:
+            raise ValidationError({"records": f"at most {MAX_BULK} records per call, got {len(rows)}"})
+        with self._write() as (conn, schema):
+            return write_rows(self, conn, schema, actor, schema.object(obj_ref), rows)
 
     # ---- delete, restore, purge ----------------------------------------------------------------
     def delete(self, actor: Actor, obj_ref: str | int, record_id: int, *, version: int | None = None) -> None:

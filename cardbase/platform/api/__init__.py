@@ -1,0 +1,42 @@
+"""The REST API (``/api/v1``) with its OpenAPI description (``/api/openapi.json``) and a
+reference page (``/api/docs``). See docs/api.md.
+
+Modules: ``auth`` (bearer tokens, the token endpoints), ``tokens`` (token storage and the
+rate limit), ``records`` (records through the record store), ``metadata`` (objects and
+fields through the schema service), ``admin`` (users, groups, rights, shares),
+``openapi`` (the document, generated from the live metadata), ``reference`` (the HTML
+page), ``errors``/``http``/``jsonio`` (one error shape, strict JSON, request helpers).
+"""
+from __future__ import annotations
+
+from flask import Flask
+from werkzeug.exceptions import HTTPException
+
+from . import errors
+from .blueprint import bp
+
+# Reached without a token: getting one, and the (rights-filtered) description of the API.
+PUBLIC_ENDPOINTS = frozenset({"api.token", "api.openapi", "api.reference"})
+
+
+def _handle_http(exc: HTTPException):
+    """App-wide (routing 404/405 and 413 happen before a blueprint is known): JSON for
+    API paths, Flask's own answer elsewhere."""
+    if errors.is_api_request():
+        return errors.from_http_error(exc)
+    return exc
+
+
+def require_token():
+    from .auth import require_token as check
+
+    return check()
+
+
+def init_app(app: Flask, csrf) -> None:
+    """Register the API on the app: routes, JSON errors, and no CSRF (bearer tokens only)."""
+    from . import admin, auth, metadata, openapi, records, reference  # noqa: F401  (register routes)
+
+    app.register_blueprint(bp)
+    csrf.exempt(bp)
+    app.register_error_handler(HTTPException, _handle_http)

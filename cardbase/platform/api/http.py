@@ -1,0 +1,157 @@
+"""Request and response helpers of the API: JSON bodies (content type, size, strict
+parsing), path ids, query parameters, If-Match versions and JSON responses."""
+from __future__ import annotations
+
+import re
+from typing import Any, Mapping
+
+from flask import Response, current_app, request
+
+from .errors import ApiError, bad_request
+from .jsonio import JsonInputError, check_text, dumps, loads
+
+_INT = re.compile(r"[+-]?[0-9]{1,30}")
+DEFAULT_MAX_BODY = 10 * 1024 * 1024  # 10 MB: a bulk write of 1,000 records is far below
+MAX_ID = 2**63 - 1
+
+
+def body_limit() -> int:
+    return int(current_app.config.get("CARDBASE_API_MAX_BODY") or DEFAULT_MAX_BODY)
+
+
+def is_json_type() -> bool:
+    mimetype = (request.mimetype or "").lower()
+    return mimetype == "application/json" or (mimetype.startswith("application/") and mimetype.endswith("+json"))
+
+
+def has_body() -> bool:
+    if request.content_length is not None:
+        return request.content_length > 0
+    return "chunked" in (request.headers.get("Transfer-Encoding") or "").lower()
+
+
+def json_body(*, required: bool = True) -> Any:
+    """The request's JSON body. 415 for another content type, 413 beyond the limit, 400
+    for malformed JSON or text that cannot be stored; None for no body when allowed."""
+    if not has_body():
+        if required:
+            raise bad_request("the request needs a JSON body", code="missing_body")
+        return None
+    if not is_json_type():
+        shown = request.mimetype or "none"
+        raise ApiError(415, f"send the request body as JSON (Content-Type: application/json), not {shown}")
+    limit = body_limit()
+    request.max_content_length = limit
+    data = request.get_data(cache=False)  # raises 413 when Content-Length is past the limit
+    if len(data) >= limit:
+        request.stream.read(1)  # a streamed (chunked) body stops at the limit: more is a 413
+    if not data.strip():
+        if required:
+            raise bad_request("the request needs a JSON body", code="missing_body")
+        return None
+    try:
+        return loads(data)
+    except JsonInputError as exc:
+        raise bad_request(str(exc), code="invalid_json") from None
+
+
+def json_object(*, required: bool = True) -> dict[str, Any]:
+    if not required and not has_body():
+        return {}
+    body = json_body()
+    if not isinstance(body, dict):
+        raise ApiError(422, "the request body must be a JSON object", code="validation_error",
+                       fields={"body": "must be a JSON object"})
+    return body
+
+
+def record_id(text: str, name: str = "id") -> int:
+    """A record (or user, group, token …) id from the path: digits only, 1 .. 2^63-1."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 19 or not 1 <= int(text) <= MAX_ID:
+        shown = text if len(text) <= 40 else text[:40] + "…"
+        raise ApiError(400, f"'{shown}' is not a valid {name}: ids are whole numbers from 1 to {MAX_ID}",
+                       code="invalid_id", fields={name: f"'{shown}' is not a whole number from 1 to {MAX_ID}"})
+    return int(text)
+
+
+def arg_text(name: str, max_len: int = 10_000) -> str | None:
+    value = request.args.get(name)
+    if value is None:
+        return None
+    if len(value) > max_len:
+        raise bad_request(f"is longer than {max_len} characters", name)
+    problem = check_text(value, name)
+    if problem:
+        raise bad_request(problem, name)
+    return value
+
+
+def arg_int(name: str) -> int | None:
+    value = request.args.get(name)
+    if value is None or value == "":
+        return None
+    text = value.strip()
+    if not _INT.fullmatch(text):
+        raise bad_request(f"'{value[:40]}' is not a whole number", name)
+    return int(text)
+
+
+def arg_bool(name: str) -> bool:
+    value = request.args.get(name)
+    if value is None or value == "":
+        return False
+    if value.lower() in ("true", "1", "yes"):
+        return True
+    if value.lower() in ("false", "0", "no"):
+        return False
+    raise bad_request(f"'{value[:40]}' is not true or false", name)
+
+
+def arg_json(name: str) -> Any:
+    value = request.args.get(name)
+    if value is None or value == "":
+        return None
+    try:
+        return loads(value, what=f"the '{name}' parameter")
+    except JsonInputError as exc:
+        raise bad_request(str(exc), name) from None
+
+
+def if_match_version(body: Mapping[str, Any] | None = None) -> int | None:
+    """The version the client read: the If-Match header ("3", W/"3" or 3) or "version" in
+    the body; both may be given if they agree."""
+    header = request.headers.get("If-Match")
+    from_header = None
+    if header is not None:
+        text = header.strip()
+        if text.startswith("W/"):
+            text = text[2:]
+        text = text.strip().strip('"')
+        if not (text.isascii() and text.isdigit()) or len(text) > 10:
+            raise bad_request(f"If-Match must be the record's version (its ETag, e.g. \"3\"), not {header[:40]!r}",
+                              "If-Match")
+        from_header = int(text)
+    from_body = None
+    if body is not None and "version" in body:
+        from_body = body["version"]
+        if isinstance(from_body, bool) or not isinstance(from_body, int):
+            raise ApiError(422, "version must be a whole number", code="validation_error",
+                           fields={"version": "must be a whole number: the version of the record you read"})
+    if from_header is not None and from_body is not None and from_header != from_body:
+        raise bad_request(f"If-Match says version {from_header} but the body says {from_body}", "version")
+    return from_header if from_header is not None else from_body
+
+
+def json_response(value: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+    response = Response(dumps(value), status=status, mimetype="application/json")
+    for name, item in (headers or {}).items():
+        response.headers[name] = item
+    return response
+
+
+def no_content() -> Response:
+    return Response(status=204)
+
+
+def etag(version: Any) -> dict[str, str]:
+    return {"ETag": f'"{version}"'} if isinstance(version, int) else {}

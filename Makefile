@@ -50,8 +50,11 @@ test: install
 	     "$(BIN)/python -m pytest -q -p no:cacheprovider $$xdist $(PYTEST_ARGS)"; \
 	$(BIN)/python -m pytest -q -p no:cacheprovider $$xdist $(PYTEST_ARGS)
 
+# BENCH_ARGS go to each script (e.g. BENCH_ARGS='--rows 1000000 --engines sqlite').
 bench: install
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+	$(BIN)/python bench/rights.py $(BENCH_ARGS)
+	$(BIN)/python bench/formulas.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build dist *.egg-info

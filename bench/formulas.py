@@ -14,14 +14,12 @@ from __future__ import annotations
 import argparse
 import random
 import sys
-import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from engines import engine_names, fresh_database  # noqa: E402  (also puts the repo on sys.path)
 
 from cardbase.schema_engine.actor import SYSTEM  # noqa: E402
 from cardbase.schema_engine.db import Database  # noqa: E402
@@ -92,24 +90,10 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--engines", default="sqlite,postgresql")
     args = parser.parse_args()
-    for engine in args.engines.split(","):
-        if engine == "sqlite":
-            with tempfile.TemporaryDirectory() as tmp:
-                run("sqlite", f"sqlite:///{tmp}/bench.db", args.rows)
-        elif engine == "postgresql":
-            from pg_cluster import PgCluster, find_bin_dir
-
-            bin_dir = find_bin_dir()
-            if bin_dir is None:
-                print("postgresql: skipped (no server binaries)")
-                continue
-            cluster = PgCluster(bin_dir)
-            cluster.start()
-            try:
-                run("postgresql", cluster.create_database("bench_formulas"), args.rows)
-            finally:
-                cluster.stop()
-
+    for engine in engine_names(args.engines):
+        with fresh_database(engine) as url:
+            if url is not None:
+                run(engine, url, args.rows)
 
 if __name__ == "__main__":
     main()

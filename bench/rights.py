@@ -30,17 +30,14 @@ import argparse
 import random
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import sqlalchemy as sa
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
-sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from engines import engine_names, fresh_database  # noqa: E402  (also puts the repo on sys.path)
 import run as base  # noqa: E402  (bench/run.py: the deal fields, rows and timing)
 
 from cardbase.schema_engine import rights  # noqa: E402
@@ -190,26 +187,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rule_maxes = [int(x) for x in args.rule_max.split(",") if x.strip()]
     results = []
-    with tempfile.TemporaryDirectory(prefix="cardbase-bench-rights-") as tmp:
-        for engine in [e.strip() for e in args.engines.split(",") if e.strip()]:
-            print(f"[{engine}] {args.rows} rows …", flush=True)
-            if engine == "sqlite":
-                results += run_engine(engine, f"sqlite:///{tmp}/bench.db", args.rows, args.runs, rule_maxes)
-            elif engine == "postgresql":
-                from pg_cluster import PgCluster, find_bin_dir
-
-                bin_dir = find_bin_dir()
-                if bin_dir is None:
-                    print("  PostgreSQL binaries not found: skipped (apt-get install postgresql)")
-                    continue
-                cluster = PgCluster(bin_dir).start()
-                try:
-                    url = cluster.create_database("bench")
-                    results += run_engine(engine, url, args.rows, args.runs, rule_maxes)
-                finally:
-                    cluster.stop()
-            else:
-                parser.error(f"unknown engine {engine!r}")
+    for engine in engine_names(args.engines):
+        print(f"[{engine}] {args.rows} rows …", flush=True)
+        with fresh_database(engine) as url:
+            if url is not None:
+                results += run_engine(engine, url, args.rows, args.runs, rule_maxes)
     report(results)
     return 0
 

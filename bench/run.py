@@ -16,7 +16,6 @@ import argparse
 import random
 import statistics
 import sys
-import tempfile
 import time
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -24,9 +23,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from engines import engine_names, fresh_database  # noqa: E402  (also puts the repo on sys.path)
 
 from cardbase.schema_engine.actor import SYSTEM  # noqa: E402
 from cardbase.schema_engine.db import Database  # noqa: E402
@@ -216,26 +214,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--engines", default="sqlite,postgresql")
     args = parser.parse_args(argv)
     results = []
-    with tempfile.TemporaryDirectory(prefix="cardbase-bench-") as tmp:
-        for engine in [e.strip() for e in args.engines.split(",") if e.strip()]:
-            print(f"[{engine}] {args.rows} rows …", flush=True)
-            if engine == "sqlite":
-                results.append(run_engine(engine, f"sqlite:///{tmp}/bench.db", args.rows, args.runs))
-            elif engine == "postgresql":
-                from pg_cluster import PgCluster, find_bin_dir
-
-                bin_dir = find_bin_dir()
-                if bin_dir is None:
-                    print("  PostgreSQL binaries not found: skipped (apt-get install postgresql)")
-                    continue
-                cluster = PgCluster(bin_dir).start()
-                try:
-                    url = cluster.create_database("bench")
-                    results.append(run_engine(engine, url, args.rows, args.runs))
-                finally:
-                    cluster.stop()
-            else:
-                parser.error(f"unknown engine {engine!r}")
+    for engine in engine_names(args.engines):
+        print(f"[{engine}] {args.rows} rows …", flush=True)
+        with fresh_database(engine) as url:
+            if url is not None:
+                results.append(run_engine(engine, url, args.rows, args.runs))
     report(results)
     return 0
 

@@ -55,6 +55,7 @@ bench: install
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 	$(BIN)/python bench/rights.py $(BENCH_ARGS)
 	$(BIN)/python bench/formulas.py $(BENCH_ARGS)
+	$(BIN)/python bench/api.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build dist *.egg-info

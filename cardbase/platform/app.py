@@ -90,6 +90,9 @@ def _check_initialised(db: Database) -> None:
 def _require_login() -> Response | None:
     if request.endpoint is None or request.endpoint in PUBLIC_ENDPOINTS:
         return None  # unknown URLs get their 404/405; public endpoints are open
+    if request.endpoint in api.SESSION_OR_TOKEN_ENDPOINTS:
+        return None if api.optional_actor() is not None else api.errors.error_response(
+            401, "unauthorized", "sign in or send a bearer token to read the API description")
     if request.blueprint == api.bp.name:
         return api.require_token()  # the API takes bearer tokens, never the session cookie
     if current_user.is_authenticated:

@@ -526,6 +526,8 @@ def _bool(value: Any, key: str) -> bool:
 def _int(value: Any, key: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise SchemaError({key: "must be a whole number"})
+    if not -2**31 <= value < 2**31:  # an INTEGER column
+        raise SchemaError({key: f"must be a whole number from {-2**31} to {2**31 - 1}"})
     return value
 
 

@@ -267,5 +267,10 @@ class SchemaCache:
                 self._schema = schema
         return schema
 
+    def latest(self) -> Schema | None:
+        """The snapshot last published, without a round trip to the database: for turning
+        what a read just returned (read with this or a newer snapshot) into JSON."""
+        return self._schema
+
     def invalidate(self) -> None:
         self._schema = None

@@ -245,3 +245,22 @@ def test_last_used_is_recorded_without_a_write_per_request(db, app):
     api.get("/api/v1/me")
     with db.read() as conn:
         assert conn.execute(sa.select(ApiToken.last_used_at)).scalar_one() == first
+
+
+def test_the_api_actor_is_the_browsers_actor(db, app, people):
+    """The token's query reads the groups itself; the Actor must equal context.actor_for's."""
+    from flask import g
+
+    from cardbase.platform.context import actor_for
+
+    root = users_actor(db)
+    for name in ("Sales", "Berlin"):
+        users.create_group(db, root, name)
+        users.add_member(db, root, "sam", name)
+    for username in ("sam", "kim", "root"):
+        api = api_for(app, db, username)
+        with app.test_request_context("/api/v1/me", headers=api.headers()):
+            from cardbase.platform.api.auth import require_token
+
+            assert require_token() is None
+            assert g.cardbase_actor == actor_for(users.find_user(db, username), db)

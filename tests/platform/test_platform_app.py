@@ -196,7 +196,7 @@ def test_every_route_refuses_anonymous_users_except_login_health_static(app):
             else:
                 assert response.status_code in (401, 403), (rule, method, response.status_code)
     assert checked >= 2  # at least home and logout
-    assert PUBLIC_ENDPOINTS == {"auth.login", "core.health", "static", "api.token", "api.openapi", "api.reference"}
+    assert PUBLIC_ENDPOINTS == {"auth.login", "core.health", "static", "api.token"}
 
 
 def test_a_new_route_without_login_required_is_still_guarded(db, alice):

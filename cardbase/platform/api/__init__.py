@@ -15,8 +15,11 @@ from werkzeug.exceptions import HTTPException
 from . import errors
 from .blueprint import bp
 
-# Reached without a token: getting one, and the (rights-filtered) description of the API.
-PUBLIC_ENDPOINTS = frozenset({"api.token", "api.openapi", "api.reference"})
+# Reached without a token: getting one (the API's login). The description of the API and
+# its reference page need a signed-in caller (a token or the browser's session), which
+# they check themselves because the browser's session cookie counts there.
+PUBLIC_ENDPOINTS = frozenset({"api.token"})
+SESSION_OR_TOKEN_ENDPOINTS = frozenset({"api.openapi", "api.reference"})
 
 
 def _handle_http(exc: HTTPException):
@@ -31,6 +34,13 @@ def require_token():
     from .auth import require_token as check
 
     return check()
+
+
+def optional_actor():
+    """The caller by bearer token or browser session, or None (anonymous)."""
+    from .auth import optional_actor as find
+
+    return find()
 
 
 def init_app(app: Flask, csrf) -> None:

@@ -24,7 +24,7 @@ from ..context import get_db
 from ..passwords import verify_password
 from .auth import api_actor
 from .blueprint import bp
-from .http import json_object, json_response, no_content, record_id
+from .http import id_or_name, json_object, json_response, no_content, small_id
 
 _users = User.__table__
 _groups = Group.__table__
@@ -64,7 +64,7 @@ def user_json(row: Any, actor: Actor, *, full: bool | None = None, groups: list[
 
 
 def _user_row(user_ref: str, actor: Actor) -> Any:
-    ident = record_id(user_ref, "user_id")
+    ident = small_id(user_ref, "user_id")
     row = users.get_user(get_db(), ident)
     if row is None or (not row.active and not actor.is_admin and row.id != actor.user_id):
         raise NotFound(f"there is no user with id {ident}")
@@ -161,7 +161,7 @@ def group_json(row: Any, members: int) -> dict[str, Any]:
 
 
 def _group_row(group_ref: str) -> Any:
-    ident = record_id(group_ref, "group_id")
+    ident = small_id(group_ref, "group_id")
     with get_db().read() as conn:
         row = conn.execute(sa.select(_groups).where(_groups.c.id == ident)).first()
         if row is None:
@@ -286,7 +286,8 @@ def update_object_rights(object_name: str):
         rights.set_access_mode(db, actor, obj.api_name, body["mode"])
     for i, entry in enumerate(entries):
         try:
-            rights.set_object_rights(db, actor, entry["group"], obj.api_name, entry["rights"])
+            rights.set_object_rights(db, actor, id_or_name(entry["group"], f"groups[{i}].group"), obj.api_name,
+                                     entry["rights"])
         except ValidationError as exc:
             raise ValidationError({f"groups[{i}].{k}": v for k, v in exc.errors.items()}) from None
     return json_response(_object_rights_json(obj))
@@ -304,7 +305,8 @@ def save_rule_view(object_name: str):
     body = json_object()
     actor, obj = _rights_object(object_name)
     _reject_unknown(body, {"group", "name", "filter", "level"}, "a rule view (group, name, filter, level)")
-    view_id = rights.save_rule_view(get_db(), actor, body.get("group"), obj.api_name, body.get("name"),
+    view_id = rights.save_rule_view(get_db(), actor, id_or_name(body.get("group"), "group"), obj.api_name,
+                                    body.get("name"),
                                     body.get("filter"), level=body.get("level", "read"))
     found = next(v for v in rights.rule_views(get_db(), obj.api_name) if v["id"] == view_id)
     return json_response(found, 201)
@@ -313,7 +315,7 @@ def save_rule_view(object_name: str):
 @bp.delete("/v1/objects/<object_name>/rule-views/<view_ref>")
 def delete_rule_view(object_name: str, view_ref: str):
     actor, obj = _rights_object(object_name)
-    ident = record_id(view_ref, "rule_view_id")
+    ident = small_id(view_ref, "rule_view_id")
     if not any(v["id"] == ident for v in rights.rule_views(get_db(), obj.api_name)):
         raise NotFound(f"object '{obj.api_name}' has no rule view with id {ident}")
     rights.delete_rule_view(get_db(), actor, ident)
@@ -359,7 +361,8 @@ def update_field_rights(object_name: str, field_name: str):
             raise ValidationError({f"groups[{i}]": "needs group and level"})
     for i, entry in enumerate(entries):
         try:
-            rights.set_field_right(get_db(), actor, entry["group"], obj.api_name, field.api_name, entry["level"])
+            rights.set_field_right(get_db(), actor, id_or_name(entry["group"], f"groups[{i}].group"), obj.api_name,
+                                   field.api_name, entry["level"])
         except ValidationError as exc:
             raise ValidationError({f"groups[{i}].{k}": v for k, v in exc.errors.items()}) from None
     return json_response(_field_rights_json(field))

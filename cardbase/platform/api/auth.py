@@ -20,7 +20,7 @@ from ..context import actor_for, get_db
 from . import tokens
 from .blueprint import bp
 from .errors import ApiError, from_api_error
-from .http import arg_int, json_object, json_response, no_content, record_id
+from .http import MAX_SMALL_ID, arg_int, json_object, json_response, no_content, small_id
 
 UNAUTHORIZED = ("send a token: 'Authorization: Bearer <token>' (get one from POST /api/v1/auth/token "
                 "or create a personal token)")
@@ -39,7 +39,11 @@ def _bearer() -> str | None:
 
 def _authenticate(secret: str) -> Actor:
     found = tokens.authenticate(get_db(), secret)
-    actor = actor_for(found.user)
+    user = found.user
+    # What context.actor_for builds for the browser, with the groups read in the token's
+    # query (a test checks the two agree).
+    actor = Actor(user_id=user.id, username=user.username, group_ids=found.group_ids, is_admin=bool(user.is_admin),
+                  language=user.language or "en")
     g.cardbase_actor = actor
     g.api_token_id = found.token_id
     g.api_user = found.user
@@ -124,7 +128,7 @@ def token():
 
 @bp.get("/v1/auth/tokens")
 def list_personal_tokens():
-    user_id = arg_int("user_id")
+    user_id = arg_int("user_id", MAX_SMALL_ID)
     return json_response({"data": tokens.list_tokens(get_db(), api_actor(), user_id)})
 
 
@@ -135,7 +139,8 @@ def create_personal_token():
     if unknown:
         raise ValidationError({k: "is not an attribute of a token (name, expires_at, user_id)" for k in unknown})
     user_id = body.get("user_id")
-    if user_id is not None and (isinstance(user_id, bool) or not isinstance(user_id, int)):
+    if user_id is not None and (isinstance(user_id, bool) or not isinstance(user_id, int)
+                                or not 1 <= user_id <= MAX_SMALL_ID):
         raise ValidationError({"user_id": "must be a user id"})
     created = tokens.create_personal_token(get_db(), api_actor(), body.get("name"), body.get("expires_at"), user_id)
     return json_response(created, 201)
@@ -143,7 +148,7 @@ def create_personal_token():
 
 @bp.delete("/v1/auth/tokens/<token_id>")
 def revoke_personal_token(token_id: str):
-    tokens.revoke_token(get_db(), api_actor(), record_id(token_id, "token_id"))
+    tokens.revoke_token(get_db(), api_actor(), small_id(token_id, "token_id"))
     return no_content()
 
 

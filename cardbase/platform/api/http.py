@@ -12,7 +12,8 @@ from .jsonio import JsonInputError, check_text, dumps, loads
 
 _INT = re.compile(r"[+-]?[0-9]{1,30}")
 DEFAULT_MAX_BODY = 10 * 1024 * 1024  # 10 MB: a bulk write of 1,000 records is far below
-MAX_ID = 2**63 - 1
+MAX_ID = 2**63 - 1  # record ids: BIGINT
+MAX_SMALL_ID = 2**31 - 1  # ids of users, groups, tokens, rule views: INTEGER
 
 
 def body_limit() -> int:
@@ -65,13 +66,17 @@ def json_object(*, required: bool = True) -> dict[str, Any]:
     return body
 
 
-def record_id(text: str, name: str = "id") -> int:
-    """A record (or user, group, token …) id from the path: digits only, 1 .. 2^63-1."""
-    if not (text.isascii() and text.isdigit()) or len(text) > 19 or not 1 <= int(text) <= MAX_ID:
+def record_id(text: str, name: str = "id", maximum: int = MAX_ID) -> int:
+    """An id from the path: digits only, 1 .. 2^63-1 (records) or 2^31-1 (users, groups …)."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 19 or not 1 <= int(text) <= maximum:
         shown = text if len(text) <= 40 else text[:40] + "…"
-        raise ApiError(400, f"'{shown}' is not a valid {name}: ids are whole numbers from 1 to {MAX_ID}",
-                       code="invalid_id", fields={name: f"'{shown}' is not a whole number from 1 to {MAX_ID}"})
+        raise ApiError(400, f"'{shown}' is not a valid {name}: ids are whole numbers from 1 to {maximum}",
+                       code="invalid_id", fields={name: f"'{shown}' is not a whole number from 1 to {maximum}"})
     return int(text)
+
+
+def small_id(text: str, name: str) -> int:
+    return record_id(text, name, MAX_SMALL_ID)
 
 
 def arg_text(name: str, max_len: int = 10_000) -> str | None:
@@ -86,14 +91,25 @@ def arg_text(name: str, max_len: int = 10_000) -> str | None:
     return value
 
 
-def arg_int(name: str) -> int | None:
+def arg_int(name: str, maximum: int = MAX_ID) -> int | None:
+    """A whole-number query parameter (within the databases' BIGINT range, or ``maximum``)."""
     value = request.args.get(name)
     if value is None or value == "":
         return None
     text = value.strip()
-    if not _INT.fullmatch(text):
+    if not _INT.fullmatch(text) or abs(int(text)) > maximum:
         raise bad_request(f"'{value[:40]}' is not a whole number", name)
     return int(text)
+
+
+def id_or_name(value: Any, key: str) -> int | str:
+    """A user or group named in a body: its id (1 .. 2^63-1) or its name."""
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_SMALL_ID:
+        return value
+    if isinstance(value, str) and 0 < len(value) <= 150:
+        return value
+    raise ApiError(422, f"{key} must be an id or a name", code="validation_error",
+                   fields={key: "must be an id (a whole number) or a name"})
 
 
 def arg_bool(name: str) -> bool:

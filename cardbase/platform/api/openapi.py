@@ -169,7 +169,8 @@ def path_param(name: str, description: str, schema: dict[str, Any], example: Any
     return param
 
 
-ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_INT, "format": "int64"}
+ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_INT, "format": "int64"}  # records
+SMALL_ID = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1, "format": "int32"}  # users, groups, tokens …
 IF_MATCH = {"name": "If-Match", "in": "header", "required": False,
             "description": "the version read, e.g. \"3\" (or send \"version\" in the body)",
             "schema": {"type": "string", "pattern": '^(W/)?"?[0-9]{1,10}"?$'}}
@@ -208,7 +209,7 @@ class _Builder:
                     "responses": responses({204: NO_CONTENT}, 401, 404)})
         self.path("/api/v1/auth/tokens", auth, get={
             "summary": "List personal tokens (yours; admins: any user's)", "operationId": "listTokens",
-            "parameters": [{"name": "user_id", "in": "query", "schema": ID_SCHEMA}],
+            "parameters": [{"name": "user_id", "in": "query", "schema": SMALL_ID}],
             "responses": responses({200: ok_json("PersonalTokenList")}, 400, 401, 403)},
             post={"summary": "Create a personal token (the secret is shown once)", "operationId": "createToken",
                   "requestBody": body("PersonalTokenRequest"),
@@ -216,7 +217,7 @@ class _Builder:
                                          422)})
         self.path("/api/v1/auth/tokens/{token_id}", auth, delete={
             "summary": "Revoke a personal token", "operationId": "deleteToken",
-            "parameters": [path_param("token_id", "the token's id", ID_SCHEMA)],
+            "parameters": [path_param("token_id", "the token's id", SMALL_ID)],
             "responses": responses({204: NO_CONTENT}, 400, 401, 404)})
         self.path("/api/v1/me", auth, get={"summary": "The caller", "operationId": "me",
                                            "responses": responses({200: ok_json("User")}, 401)})
@@ -274,7 +275,7 @@ class _Builder:
                         "responses": responses({201: ok_json("RuleView", "saved")}, *WRITE)})
         self.path("/api/v1/objects/{object_name}/rule-views/{view_id}", rights, delete={
             "summary": "Delete a rule view", "operationId": "deleteRuleView",
-            "parameters": [obj, path_param("view_id", "the rule view's id", ID_SCHEMA)],
+            "parameters": [obj, path_param("view_id", "the rule view's id", SMALL_ID)],
             "responses": responses({204: NO_CONTENT}, *READ)})
         self.path("/api/v1/objects/{object_name}/fields/{field_name}/rights", rights,
                   get={"summary": "The groups' levels for a field", "operationId": "getFieldRights",
@@ -285,8 +286,8 @@ class _Builder:
 
     def admin_paths(self) -> None:
         people = self.tag("users", "Users and groups (changes: administrators; users may change themselves)")
-        user = path_param("user_ref", "the user's id", ID_SCHEMA, example=1)
-        group = path_param("group_ref", "the group's id", ID_SCHEMA, example=1)
+        user = path_param("user_ref", "the user's id", SMALL_ID, example=1)
+        group = path_param("group_ref", "the group's id", SMALL_ID, example=1)
         self.path("/api/v1/users", people,
                   get={"summary": "List users", "operationId": "listUsers",
                        "responses": responses({200: ok_json("UserList")}, 401)},
@@ -397,8 +398,8 @@ class _Builder:
                         "parameters": [rid], "requestBody": body("ShareInput"),
                         "responses": responses({201: ok_json("Share", "shared")}, *WRITE)},
                   delete={"summary": "End a share", "operationId": f"unshare_{obj.api_name}",
-                          "parameters": [rid, {"name": "user", "in": "query", "schema": ID_SCHEMA},
-                                         {"name": "group", "in": "query", "schema": ID_SCHEMA}],
+                          "parameters": [rid, {"name": "user", "in": "query", "schema": SMALL_ID},
+                                         {"name": "group", "in": "query", "schema": SMALL_ID}],
                           "responses": responses({204: NO_CONTENT}, *READ, 422)})
 
     def register_record_schemas(self, obj: ObjectInfo, name: str, visible: list[FieldInfo],
@@ -512,8 +513,9 @@ def input_field(field: FieldInfo, partial: bool) -> ma.fields.Field:
     number_in = [{"type": "string", "pattern": S.DECIMAL_IN}, {"type": "number"}]
     if kind in LINK_TYPES:
         what = "the id of the linked record" if kind == "link" else "the id of a user"
+        top = MAX_INT if kind == "link" else 2**31 - 1  # record ids are BIGINT, user ids INTEGER
         out: ma.fields.Field = ma.fields.Integer(allow_none=nullable, metadata={
-            "minimum": 1, "maximum": MAX_INT, "format": "int64"})
+            "minimum": 1, "maximum": top, "format": "int64" if kind == "link" else "int32"})
         return _describe(field, out, f"Written as {what}")
     if kind == "money":
         out = ma.fields.Raw(allow_none=nullable, metadata={"anyOf": [

@@ -23,8 +23,8 @@ from ..context import get_db
 from .auth import api_actor
 from .blueprint import bp
 from .errors import ApiError, from_engine_error
-from .http import (arg_bool, arg_int, arg_json, arg_text, etag, if_match_version, json_body, json_object,
-                   json_response, no_content, record_id)
+from .http import (MAX_SMALL_ID, arg_bool, arg_int, arg_json, arg_text, etag, id_or_name, if_match_version, json_body,
+                   json_object, json_response, no_content, record_id)
 
 DEFAULT_LIMIT = 50
 ALWAYS = ("id", "code", "version")  # every record carries these, whatever ``fields`` asks for
@@ -48,11 +48,18 @@ def request_schema() -> Schema:
 
 
 def to_json(object_name: str, record: Mapping[str, Any]) -> dict[str, Any]:
-    schema = request_schema()
-    if not schema.has_object(object_name):  # renamed meanwhile: read the newest snapshot
-        g.cardbase_schema = None
-        schema = request_schema()
+    """A record the store just returned, in JSON form. The store read it with the newest
+    snapshot, which the cache holds now: no second round trip for the schema version."""
+    schema = g.get("cardbase_schema") or get_db().schema_cache.latest()
+    if schema is None or not schema.has_object(object_name) or not _same_fields(schema, object_name, record):
+        schema = get_db().schema()
+    g.cardbase_schema = schema
     return record_to_json(schema, schema.object(object_name), record)
+
+
+def _same_fields(schema: Schema, object_name: str, record: Mapping[str, Any]) -> bool:
+    obj = schema.object(object_name)
+    return all(key in obj.fields_by_name or "." in key for key in record)
 
 
 def _fields() -> list[str] | None:
@@ -152,7 +159,10 @@ def set_record_owner(object_name: str, rid: str):
     unknown = sorted(set(body) - {"owner", "version"})
     if unknown:
         raise ValidationError({k: "is not a parameter (send owner and version)" for k in unknown})
-    record = store().set_owner(api_actor(), object_name, ident, body.get("owner"), version=if_match_version(body))
+    owner = body.get("owner")
+    if isinstance(owner, int) and not isinstance(owner, bool) and not 1 <= owner <= MAX_SMALL_ID:
+        raise ValidationError({"owner": f"there is no active user with id {owner}"})
+    record = store().set_owner(api_actor(), object_name, ident, owner, version=if_match_version(body))
     if record is None:
         return no_content()  # given away: the caller may no longer see it
     return json_response(to_json(object_name, record), headers=etag(record.get("version")))
@@ -173,8 +183,10 @@ def add_share(object_name: str, rid: str):
     if unknown:
         raise ValidationError({k: "is not a parameter of a share (user or group, and level)" for k in unknown})
     actor = api_actor()
-    shared = rights.share(get_db(), actor, object_name, ident, user=body.get("user"),
-                          group=body.get("group"), level=body.get("level", "read"), policy=store().policy)
+    user = None if body.get("user") is None else id_or_name(body["user"], "user")
+    group = None if body.get("group") is None else id_or_name(body["group"], "group")
+    shared = rights.share(get_db(), actor, object_name, ident, user=user, group=group,
+                          level=body.get("level", "read"), policy=store().policy)
     entry = next(s for s in rights.shares_of(get_db(), actor, object_name, ident, policy=store().policy)
                  if (s["user_id"], s["group_id"]) == (shared["user"], shared["group"]))
     return json_response(entry, 201)
@@ -183,7 +195,7 @@ def add_share(object_name: str, rid: str):
 @bp.delete("/v1/records/<object_name>/<rid>/shares")
 def remove_share(object_name: str, rid: str):
     ident = record_id(rid)
-    user, group = arg_int("user"), arg_int("group")
+    user, group = arg_int("user", MAX_SMALL_ID), arg_int("group", MAX_SMALL_ID)
     if (user is None) == (group is None):
         raise ApiError(400, "name exactly one of the query parameters user or group", code="bad_request",
                        fields={"share": "name exactly one of user or group"})

@@ -14,7 +14,8 @@ from cardbase.schema_engine.rights.models import ACCESS_MODES, FIELD_LEVELS, LEV
 
 DECIMAL_OUT = r"^-?[0-9]+(\.[0-9]+)?$"
 DECIMAL_IN = r"^\s*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\s*$"
-ID_OR_NAME = {"anyOf": [{"type": "integer", "minimum": 1}, {"type": "string", "minLength": 1, "maxLength": 150}]}
+ID_OR_NAME = {"anyOf": [{"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
+                        {"type": "string", "minLength": 1, "maxLength": 150}]}
 
 
 def _desc(text: str) -> dict:
@@ -72,7 +73,7 @@ class Token(Strict):
 class PersonalTokenRequest(Strict):
     name = f.String(required=True, validate=v.Length(min=1, max=200))
     expires_at = f.DateTime(allow_none=True, metadata=_desc("default: never"))
-    user_id = f.Integer(metadata=_desc("admins: create the token for this user"))
+    user_id = f.Integer(validate=v.Range(min=1, max=2**31 - 1), metadata=_desc("admins: create the token for this user"))
 
 
 class PersonalToken(Strict):
@@ -123,7 +124,7 @@ class FieldDefInput(Strict):
     default = f.Raw(allow_none=True)
     options = f.Dict(allow_none=True, metadata=_desc(_OPTIONS))
     help_text = f.String(validate=v.Length(max=2000))
-    position = f.Integer()
+    position = f.Integer(validate=v.Range(min=-2**31, max=2**31 - 1))
 
 
 class FieldDefPatch(FieldDefInput):
@@ -153,7 +154,7 @@ class ObjectDefInput(Strict):
     description = f.String(validate=v.Length(max=5000))
     code_pattern = f.String(metadata=_desc("how codes are numbered, e.g. CL-{00000}"))
     display_field = f.String(allow_none=True)
-    position = f.Integer()
+    position = f.Integer(validate=v.Range(min=-2**31, max=2**31 - 1))
     fields = f.List(f.Nested(FieldDefInput))
 
 
@@ -164,7 +165,7 @@ class ObjectDefPatch(Strict):
     description = f.String(validate=v.Length(max=5000))
     code_pattern = f.String()
     display_field = f.String(allow_none=True)
-    position = f.Integer()
+    position = f.Integer(validate=v.Range(min=-2**31, max=2**31 - 1))
 
 
 class ObjectList(Strict):
@@ -313,7 +314,7 @@ class ShareInput(Strict):
 
 
 class OwnerInput(Strict):
-    owner = f.Integer(required=True, validate=v.Range(min=1), metadata=_desc("id of the user to give it to"))
+    owner = f.Integer(required=True, validate=v.Range(min=1, max=2**31 - 1), metadata=_desc("id of the user to give it to"))
     version = f.Integer(metadata=_desc("the version read (or send If-Match)"))
 
 

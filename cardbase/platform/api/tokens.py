@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from cardbase.schema_engine.actor import Actor
 from cardbase.schema_engine.db import Database
 from cardbase.schema_engine.errors import Forbidden, NotFound, ValidationError
-from cardbase.schema_engine.meta_models import User, utcnow
+from cardbase.schema_engine.meta_models import User, UserGroup, utcnow
 from cardbase.schema_engine.token_models import ApiToken, AuthAttempt
 
 from ..auth import _fingerprint
@@ -47,6 +47,7 @@ RATE_WINDOW = 60  # seconds
 _tokens = ApiToken.__table__
 _users = User.__table__
 _attempts = AuthAttempt.__table__
+_members = UserGroup.__table__
 
 
 def hash_token(token: str) -> str:
@@ -62,6 +63,16 @@ class Authenticated:
     user: sa.Row
     token_id: int
     kind: str
+    group_ids: frozenset[int]
+
+
+# One statement per request: the token, its user and the user's groups (a row per group).
+_AUTHENTICATE = (
+    sa.select(_tokens.c.id.label("token_id"), _tokens.c.kind, _tokens.c.expires_at, _tokens.c.revoked_at,
+              _tokens.c.password_fp, _tokens.c.last_used_at, _users, _members.c.group_id.label("member_of"))
+    .join(_users, _users.c.id == _tokens.c.user_id)
+    .outerjoin(_members, _members.c.user_id == _users.c.id)
+    .where(_tokens.c.token_hash == sa.bindparam("token_hash")))
 
 
 # ---- issuing ---------------------------------------------------------------------------------
@@ -164,11 +175,8 @@ def authenticate(db: Database, secret: str) -> Authenticated:
         raise _invalid("the token is not a cardbase API token")
     now = utcnow()
     with db.read() as conn:
-        row = conn.execute(
-            sa.select(_tokens.c.id.label("token_id"), _tokens.c.kind, _tokens.c.expires_at, _tokens.c.revoked_at,
-                      _tokens.c.password_fp, _tokens.c.last_used_at, _users)
-            .join(_users, _users.c.id == _tokens.c.user_id)
-            .where(_tokens.c.token_hash == hash_token(secret))).first()
+        rows = conn.execute(_AUTHENTICATE, {"token_hash": hash_token(secret)}).all()
+    row = rows[0] if rows else None
     if row is None or row.revoked_at is not None:
         raise _invalid("the token is unknown or was revoked")
     if row.expires_at is not None and row.expires_at <= now:
@@ -183,7 +191,8 @@ def authenticate(db: Database, secret: str) -> Authenticated:
     if row.last_used_at is None or row.last_used_at < now - TOUCH_EVERY:
         with db.write() as conn:
             conn.execute(sa.update(_tokens).where(_tokens.c.id == row.token_id).values(last_used_at=now))
-    return Authenticated(row, row.token_id, row.kind)  # the row has every cb_user column
+    groups = frozenset(r.member_of for r in rows if r.member_of is not None)
+    return Authenticated(row, row.token_id, row.kind, groups)  # the row has every cb_user column
 
 
 def _invalid(message: str) -> ApiError:

@@ -110,6 +110,18 @@ def user_display(users: FromClause) -> ColumnElement:
     return sa.func.coalesce(sa.func.nullif(users.c.display_name, empty), users.c.username, type_=sa.String)
 
 
+def shared_alias(schema: Schema, table: sa.Table, name: str) -> FromClause:
+    """``table.alias(name)``, made once per schema snapshot: aliases are immutable and can
+    serve any number of statements, and building one (a proxy per column) costs more
+    than the rest of a single-record read."""
+    cache = schema.__dict__.setdefault("_shared_aliases", {})
+    key = (table, name)
+    alias = cache.get(key)
+    if alias is None:
+        alias = cache.setdefault(key, table.alias(name))
+    return alias
+
+
 class JoinBuilder:
     """The FROM clause of one statement: the object's table plus the joins its paths need."""
 
@@ -139,7 +151,7 @@ class JoinBuilder:
             if self.link_filter is not None:
                 alias, visible = self.link_filter(target, name)
             else:
-                alias, visible = self.schema.table(target).alias(name), None
+                alias, visible = shared_alias(self.schema, self.schema.table(target), name), None
             on = alias.c.id == parent.c[links[-1].column]
             if visible is not None:
                 on = sa.and_(on, visible)
@@ -162,7 +174,7 @@ class JoinBuilder:
         alias = self._aliases.get(key)
         if alias is None:
             owner = self.table_for(links)
-            alias = User.__table__.alias(f"u{len(self._joins) + 1}")
+            alias = shared_alias(self.schema, User.__table__, f"u{len(self._joins) + 1}")
             self._add(key, alias, alias.c.id == owner.c[field.column])
         return alias
 

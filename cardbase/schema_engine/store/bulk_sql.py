@@ -7,21 +7,45 @@ Core would) and hand the rows to the driver's executemany. Still fully parameter
 """
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from typing import Any, Mapping, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
 
+_COMPILED: OrderedDict = OrderedDict()  # (table, columns, dialect) -> (SQL, positional, steps)
+_COMPILED_SIZE = 512
+_lock = threading.Lock()
+
+
+def _compiled(conn: Connection, table: sa.Table, columns: tuple[str, ...]) -> tuple[str, bool, list]:
+    """The INSERT for these columns, compiled once per table object (tables belong to an
+    immutable schema snapshot or are system tables) -- single-record writes run three of
+    them, and compiling costs more than executing."""
+    dialect = conn.dialect
+    key = (table, columns, dialect.name)
+    with _lock:
+        found = _COMPILED.get(key)
+        if found is not None:
+            _COMPILED.move_to_end(key)
+            return found
+    compiled = sa.insert(table).compile(dialect=dialect, column_keys=list(columns))
+    procs = {c: table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns}
+    order = list(compiled.positiontup) if compiled.positional else list(columns)
+    found = (compiled.string, bool(compiled.positional), [(name, procs[name]) for name in order])
+    with _lock:
+        _COMPILED[key] = found
+        while len(_COMPILED) > _COMPILED_SIZE:
+            _COMPILED.popitem(last=False)
+    return found
+
+
 def insert_many(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
     if not rows:
         return
-    columns = list(rows[0].keys())
-    dialect = conn.dialect
-    compiled = sa.insert(table).compile(dialect=dialect, column_keys=columns)
-    procs = {c: table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns}
-    order = list(compiled.positiontup) if compiled.positional else columns
-    steps = [(name, procs[name]) for name in order]
+    sql, positional, steps = _compiled(conn, table, tuple(rows[0].keys()))
     last: dict[str, tuple[Any, Any]] = {}  # a batch shares timestamps and actors: convert once
 
     def convert(name: str, proc, value: Any) -> Any:
@@ -34,8 +58,8 @@ def insert_many(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, A
         last[name] = (value, out)
         return out
 
-    if compiled.positional:
+    if positional:
         params: list = [tuple(convert(n, p, row.get(n)) for n, p in steps) for row in rows]
     else:
         params = [{n: convert(n, p, row.get(n)) for n, p in steps} for row in rows]
-    conn.exec_driver_sql(compiled.string, params)
+    conn.exec_driver_sql(sql, params)

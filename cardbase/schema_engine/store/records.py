@@ -682,9 +682,12 @@ def _record_id(value: Any) -> int:
     if isinstance(value, bool):
         raise ValidationError({"id": "must be a whole number"})
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         raise ValidationError({"id": f"{value!r} is not a record id"}) from None
+    if abs(number) > 2**63 - 1:  # the databases' BIGINT: a bigger number would fail in the driver
+        raise ValidationError({"id": f"{value!r} is not a record id"})
+    return number
 
 
 def _conflict(schema: Schema, obj: ObjectInfo, current: Mapping[str, Any], version: int) -> Conflict:

@@ -86,7 +86,8 @@ def check_links(conn: Connection, schema: Schema, rows: list[dict[FieldInfo, Any
                 wanted[field].add(value)
     for field, ids in wanted.items():
         if field.type == "user":
-            found = set(conn.execute(sa.select(User.id).where(User.id.in_(ids))).scalars())
+            fits = [i for i in ids if i <= 2**31 - 1]  # cb_user.id is an INTEGER: larger ids cannot exist
+            found = set(conn.execute(sa.select(User.id).where(User.id.in_(fits))).scalars())
             trashed: dict[int, str] = {}
             target_label = "user"
         else:

@@ -310,7 +310,9 @@ def test_column_types():
     assert (dec.precision, dec.scale) == (12, 3)
     assert isinstance(make("text").column_specs[0].type, sa.Text)
     assert make("choice").column_specs[0].indexed and make("date").column_specs[0].indexed
-    assert not make("integer").column_specs[0].indexed
+    assert make("integer").column_specs[0].indexed and make("decimal").column_specs[0].indexed
+    assert make("money").column_specs[0].indexed and not make("money").column_specs[1].indexed
+    assert not make("text").column_specs[0].indexed
     assert make("email").column_specs[0].type.length == 254
     assert make("autonumber").column_specs[0].type.length == 64
 

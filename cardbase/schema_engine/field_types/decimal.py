@@ -147,6 +147,7 @@ class DecimalType(FieldType):
     name = "decimal"
     label = "Decimal number"
     operators = ORDERED
+    indexed = True  # lists sort and filter by amounts (deals by value): an index serves both
     value_type = "number"
 
     def option_names(self) -> tuple[str, ...]:

@@ -50,7 +50,7 @@ class IntegerType(FieldType):
     label = "Whole number"
     operators = ORDERED
     value_type = "number"
-    indexed = False
+    indexed = True  # sorted and filtered like amounts (quantities, probabilities)
 
     def sa_type(self, field) -> sa.types.TypeEngine:
         return sa.BigInteger()

@@ -82,6 +82,7 @@ class MoneyType(FieldType):
     name = "money"
     label = "Money"
     operators = ORDERED
+    indexed = True  # lists sort and filter by amounts (deals by value): an index serves both
     value_type = "number"
 
     def option_names(self) -> tuple[str, ...]:

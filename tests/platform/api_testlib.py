@@ -96,6 +96,13 @@ def make_app(db, **config) -> Flask:
     return create_app({**TEST_CONFIG, **config}, db=db)
 
 
+def crm_app(db, **config) -> Flask:
+    """The app over the test CRM with its users: what most API tests start from."""
+    build_crm(db)
+    make_users(db)
+    return make_app(db, **config)
+
+
 def token_for(db, username: str) -> str:
     """A session token for the user, issued directly (the token endpoint is rate-limited)."""
     secret, _expires = tokens.issue_session_token(db, users.find_user(db, username))

@@ -13,14 +13,12 @@ from cardbase.schema_engine.actor import SYSTEM
 from cardbase.schema_engine.db import Database
 from cardbase.schema_engine.schema_service import SchemaService
 
-from api_testlib import PASSWORD, Api, api_for, build_crm, make_app, make_users, seed_orgs
+from api_testlib import Api, PASSWORD, api_for, crm_app, seed_orgs
 
 
 @pytest.fixture
 def app(db):
-    build_crm(db)
-    make_users(db)
-    return make_app(db)
+    return crm_app(db)
 
 
 @pytest.fixture

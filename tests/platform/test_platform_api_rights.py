@@ -13,14 +13,12 @@ from cardbase.schema_engine.actor import SYSTEM
 from cardbase.schema_engine.query.model import ListQuery
 from cardbase.schema_engine.store.records import RecordStore
 
-from api_testlib import api_for, build_crm, error_of, make_app, make_users, seed_orgs
+from api_testlib import api_for, crm_app, error_of, seed_orgs
 
 
 @pytest.fixture
 def app(db):
-    build_crm(db)
-    make_users(db)
-    return make_app(db)
+    return crm_app(db)
 
 
 @pytest.fixture

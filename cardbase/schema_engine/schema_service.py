@@ -221,13 +221,12 @@ class SchemaService:
             values["options"] = computed.stored_options()
             physical = PhysicalSchema(tx.conn)
             computed.apply_columns(physical)
-            converted = False
-            if computed.computed:
-                pass  # calculated, not converted: FieldSave shaped the columns, finish() fills them
-            elif new.type != old.type or dict(new.options) != live_options(old):
+            # Calculated fields are not converted: FieldSave shaped their columns and
+            # finish() fills them.
+            converted = not computed.computed and (new.type != old.type or dict(new.options) != live_options(old))
+            if converted:
                 self._convert_values(tx, obj, old, new, physical)
-                converted = True
-            elif new.unique != old.unique:
+            elif not computed.computed and new.unique != old.unique:
                 if new.unique:
                     self._check_no_duplicates(tx, obj, new)
                 physical.reindex_field(obj, old, new)

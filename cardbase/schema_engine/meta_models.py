@@ -91,6 +91,19 @@ class CardLayout(Base):
     layout: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
+class Translation(Base):
+    """A label of an object or field in another language (German labels for an English
+    setup, say). Kept apart from cb_object/cb_field so each field type's options stay its own."""
+
+    __tablename__ = "cb_translation"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    object_id: Mapped[int] = mapped_column(ForeignKey("cb_object.id", ondelete="CASCADE"), index=True)
+    field_id: Mapped[Optional[int]] = mapped_column(ForeignKey("cb_field.id", ondelete="CASCADE"), nullable=True)
+    language: Mapped[str] = mapped_column(String(10))
+    key: Mapped[str] = mapped_column(String(30))  # label, label_plural, help_text
+    text: Mapped[str] = mapped_column(Text)
+
+
 class SavedView(Base):
     """A table (list view): filter, sort and columns, personal or shared."""
 

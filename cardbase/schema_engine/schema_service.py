@@ -6,6 +6,7 @@ driver recipe in ``db.py``). The schema version is bumped in the same transactio
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 from contextlib import contextmanager
 from typing import Any, Iterator, Mapping
@@ -22,12 +23,15 @@ from .field_types import FieldValueError, get_type
 from .field_types.autonumber import validate_pattern
 from .field_types.base import FieldContext
 from .field_types.computed import is_computed
-from .meta_models import ConfigChange, FieldRow, ObjectType
+from .meta_models import ConfigChange, FieldRow, ObjectType, Translation
 from .physical import PhysicalSchema
-from .snapshot import FieldInfo, ObjectInfo, Schema, bump_version, load_schema
+from .field_rules import check_rule_rights, clean_rules, rules_of
+from .snapshot import FieldInfo, ObjectInfo, Schema, bump_version, load_schema, stored_options
+from .translations import FIELD_KEYS as TRANSLATABLE_FIELD_KEYS, OBJECT_KEYS as TRANSLATABLE_OBJECT_KEYS, clean_translations, replace_translations
 from .usage import dedupe, field_usages, object_usages
 
-FIELD_KEYS = {"name", "label", "type", "required", "unique", "default", "options", "help_text", "position"}
+FIELD_KEYS = {"name", "label", "type", "required", "unique", "default", "options", "help_text", "position",
+              "rules"}
 OBJECT_KEYS = {"name", "label", "label_plural", "description", "code_pattern", "display_field",
                "position", "fields", "options"}
 CONVERT_BATCH = 2000
@@ -182,6 +186,7 @@ class SchemaService:
                 raise InUse(f"object '{obj.label}' cannot be deleted, it is in use", usages)
             PhysicalSchema(tx.conn).drop_object_table(obj)
             cancel_jobs(tx.conn, [f.id for f in obj.user_fields])
+            tx.conn.execute(sa.delete(Translation).where(Translation.object_id == obj.id))
             tx.conn.execute(sa.delete(FieldRow).where(FieldRow.object_id == obj.id))
             from .meta_models import CardLayout, HistoryEntry, SavedView
 
@@ -218,7 +223,8 @@ class SchemaService:
             computed = FieldSave(tx.conn, tx.schema, obj, old, new, self.recompute_batch)
             values = {k: getattr(new, k) for k in ("label", "required", "unique", "default", "help_text", "position", "type")}
             values["api_name"] = new.api_name
-            values["options"] = computed.stored_options()
+            values["options"] = stored_options(computed.stored_options(), new.rules)
+            check_rule_rights(tx.conn, tx.schema, obj, new)
             physical = PhysicalSchema(tx.conn)
             computed.apply_columns(physical)
             # Calculated fields are not converted: FieldSave shaped their columns and
@@ -262,6 +268,7 @@ class SchemaService:
                 PhysicalSchema(tx.conn).drop_columns(obj, list(shadow.column_names))
             cancel_jobs(tx.conn, [field.id])
             PhysicalSchema(tx.conn).drop_field(obj, field)
+            tx.conn.execute(sa.delete(Translation).where(Translation.field_id == field.id))
             tx.conn.execute(sa.delete(FieldRow).where(FieldRow.id == field.id))
             tx.details = {"field": field.api_name}
         from .search_index import SearchIndex
@@ -282,6 +289,19 @@ class SchemaService:
                 raise SchemaError({"fields": f"must list every field exactly once: {', '.join(current)}"})
             for pos, name in enumerate(names, start=1):
                 tx.conn.execute(sa.update(FieldRow).where(FieldRow.id == obj.field(name).id).values(position=pos))
+            return tx.reload().object(obj.id)
+
+    def set_translations(self, actor: Actor, obj_ref: str | int, texts: Mapping[str, Any],
+                         field_ref: str | int | None = None) -> ObjectInfo:
+        """Labels in other languages for the object (label, label_plural) or one of its
+        fields (label, help_text); replaces what was there."""
+        target = f"{obj_ref}.{field_ref}" if field_ref is not None else str(obj_ref)
+        with self._change(actor, "set_translations", target, obj_ref) as tx:
+            obj = tx.schema.object(obj_ref)
+            field = _user_field(obj, field_ref) if field_ref is not None else None
+            cleaned = clean_translations(texts, TRANSLATABLE_FIELD_KEYS if field else TRANSLATABLE_OBJECT_KEYS)
+            replace_translations(tx.conn, obj, field, cleaned)
+            tx.details = {"languages": sorted(cleaned)}
             return tx.reload().object(obj.id)
 
     # ---- internals ---------------------------------------------------------------------------
@@ -314,10 +334,11 @@ class SchemaService:
         draft = self._field_from_spec(tx.schema, obj, spec, field_id=0)
         computed = FieldSave(tx.conn, tx.schema, obj, None, draft, self.recompute_batch) \
             if is_computed(draft) else None
+        check_rule_rights(tx.conn, tx.schema, obj, draft)
         row_id = tx.conn.execute(sa.insert(FieldRow).values(
             object_id=obj.id, api_name=draft.api_name, label=draft.label, type=draft.type,
             required=draft.required, unique=draft.unique, default=draft.default,
-            options=dict(draft.options), help_text=draft.help_text, position=draft.position,
+            options=stored_options(draft.options, draft.rules), help_text=draft.help_text, position=draft.position,
         ).returning(FieldRow.id)).scalar_one()
         schema = tx.reload()
         field = schema.field_by_id(row_id)
@@ -378,7 +399,10 @@ class SchemaService:
                 raise SchemaError({"default": str(exc)}) from None
         else:
             default = None
-        return FieldInfo(**{**draft.__dict__, "default": default})
+        # Rules are checked against the field as it will be (a type change may forbid them).
+        raw_rules = spec["rules"] if "rules" in spec else rules_of(current, obj) if current else None
+        rules = clean_rules(schema, obj, draft, raw_rules)
+        return dataclasses.replace(draft, default=default, rules=rules)
 
     def _updated_field(self, schema: Schema, obj: ObjectInfo, old: FieldInfo, changes: Mapping[str, Any]) -> FieldInfo:
         spec = {k: v for k, v in changes.items()}

@@ -16,7 +16,7 @@ from . import naming
 from .errors import NotFound
 from .field_types import get_type
 from .field_types.base import FieldType, OptionContext
-from .meta_models import FieldRow, MetaState, ObjectType
+from .meta_models import FieldRow, MetaState, ObjectType, Translation
 
 if TYPE_CHECKING:  # pragma: no cover
     from .db import Database
@@ -37,6 +37,11 @@ class FieldInfo:
     position: int = 0
     system: bool = False
     column: str = ""  # primary physical column
+    translations: Mapping[str, Mapping[str, str]] = dc_field(default_factory=dict)  # language -> key -> text
+    # Conditional rules {"visible_when"|"required_when"|"readonly_when": filter by ids}
+    # (field_rules.py): kept in the options row under RULES_KEY, lifted out here so the
+    # field type's options stay the type's own.
+    rules: Mapping[str, Any] | None = None
 
     @cached_property
     def ftype(self) -> FieldType:
@@ -63,8 +68,28 @@ class FieldInfo:
     def writable(self) -> bool:
         return not self.system and self.ftype.writable
 
+    def label_in(self, language: str | None) -> str:
+        """The label in ``language`` when the power user gave one, else the label."""
+        return self.translations.get(language or "", {}).get("label") or self.label
+
+    def help_in(self, language: str | None) -> str:
+        return self.translations.get(language or "", {}).get("help_text") or self.help_text
+
     def __repr__(self) -> str:  # pragma: no cover - debugging aid
         return f"<Field {self.object_id}.{self.api_name}:{self.type}>"
+
+
+RULES_KEY = "rules"  # where a field's conditional rules live in its options row
+
+
+def type_options(stored: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The field type's options of a stored options row (without the field's rules)."""
+    return {k: v for k, v in (stored or {}).items() if k != RULES_KEY}
+
+
+def stored_options(options: Mapping[str, Any], rules: Mapping[str, Any] | None) -> dict[str, Any]:
+    """What the options row holds: the type's options plus the field's rules, if any."""
+    return {**options, RULES_KEY: dict(rules)} if rules else dict(options)
 
 
 SYSTEM_COLUMNS = ("id", "version", "code", "owner_id", "created_at", "created_by",
@@ -99,6 +124,7 @@ class ObjectInfo:
     display_field_name: str | None
     options: Mapping[str, Any]
     fields: tuple[FieldInfo, ...]  # system fields first, then user fields by position
+    translations: Mapping[str, Mapping[str, str]] = dc_field(default_factory=dict)  # language -> key -> text
 
     @property
     def table_name(self) -> str:
@@ -135,6 +161,13 @@ class ObjectInfo:
     @cached_property
     def searchable_fields(self) -> tuple[FieldInfo, ...]:
         return tuple(f for f in self.fields if f.ftype.searchable)
+
+    def label_in(self, language: str | None) -> str:
+        """The singular label in ``language`` when the power user gave one, else the label."""
+        return self.translations.get(language or "", {}).get("label") or self.label
+
+    def label_plural_in(self, language: str | None) -> str:
+        return self.translations.get(language or "", {}).get("label_plural") or self.label_plural
 
     def __repr__(self) -> str:  # pragma: no cover
         return f"<Object {self.api_name}#{self.id}>"
@@ -212,14 +245,19 @@ def load_schema(conn: Connection) -> Schema:
     version = conn.execute(select(MetaState.schema_version).where(MetaState.id == 1)).scalar_one()
     obj_rows = conn.execute(select(ObjectType)).mappings().all()
     field_rows = conn.execute(select(FieldRow).order_by(FieldRow.object_id, FieldRow.position, FieldRow.id)).mappings().all()
+    texts: dict[tuple[int, int | None], dict[str, dict[str, str]]] = {}
+    for t in conn.execute(select(Translation.object_id, Translation.field_id, Translation.language,
+                                 Translation.key, Translation.text)):
+        texts.setdefault((t.object_id, t.field_id), {}).setdefault(t.language, {})[t.key] = t.text
     by_object: dict[int, list[FieldInfo]] = {}
     for r in field_rows:
         by_object.setdefault(r["object_id"], []).append(FieldInfo(
             id=r["id"], object_id=r["object_id"], api_name=r["api_name"], label=r["label"],
             type=r["type"], required=bool(r["required"]), unique=bool(r["unique"]),
-            default=r["default"], options=MappingProxyType(dict(r["options"] or {})),
+            default=r["default"], options=MappingProxyType(type_options(r["options"])),
             help_text=r["help_text"] or "", position=r["position"], system=False,
-            column=naming.column_name(r["id"]),
+            column=naming.column_name(r["id"]), translations=_frozen(texts.get((r["object_id"], r["id"]))),
+            rules=(r["options"] or {}).get(RULES_KEY) or None,
         ))
     objects = []
     for r in obj_rows:
@@ -228,9 +266,13 @@ def load_schema(conn: Connection) -> Schema:
             id=r["id"], api_name=r["api_name"], label=r["label"], label_plural=r["label_plural"],
             description=r["description"] or "", position=r["position"], code_pattern=r["code_pattern"],
             display_field_name=r["display_field"], options=MappingProxyType(dict(r["options"] or {})),
-            fields=fields,
+            fields=fields, translations=_frozen(texts.get((r["id"], None))),
         ))
     return Schema(version, objects, conn.dialect.name)
+
+
+def _frozen(texts: dict[str, dict[str, str]] | None) -> Mapping[str, Mapping[str, str]]:
+    return MappingProxyType({lang: MappingProxyType(keys) for lang, keys in (texts or {}).items()})
 
 
 def current_version(conn: Connection) -> int:

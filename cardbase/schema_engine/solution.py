@@ -18,6 +18,7 @@ from .actor import SYSTEM, Actor
 from .errors import SchemaError
 from .field_types.base import FieldContext
 from .meta_models import CardLayout, SavedView
+from .field_rules import rules_of
 from .schema_service import SchemaService
 from .snapshot import Schema, load_schema
 
@@ -40,19 +41,30 @@ def export_solution(db) -> dict[str, Any]:
                     "name": f.api_name, "label": f.label, "type": f.type, "required": f.required,
                     "unique": f.unique, "default": f.default, "help_text": f.help_text,
                     "options": f.ftype.export_options(f.options, FieldContext(schema, obj, f.id)),
+                    **({"rules": rules_of(f, obj)} if f.rules else {}),
                 } for f in obj.user_fields],
             })
         c, v = CardLayout.__table__.c, SavedView.__table__.c
         cards = [{"object": schema.object_name(r.object_id), "name": r.name, "is_default": r.is_default,
-                  "layout": _portable(schema, r.layout)}
+                  "layout": _portable_layout(schema, r.object_id, r.layout)}
                  for r in conn.execute(sa.select(c.object_id, c.name, c.is_default, c.layout).order_by(c.id))]
         views = [{"object": schema.object_name(r.object_id), "name": r.name, "shared": r.shared,
-                  "definition": _portable(schema, r.definition)}
+                  "definition": _portable_layout(schema, r.object_id, r.definition)}
                  for r in conn.execute(sa.select(v.object_id, v.name, v.shared, v.definition)
                                        .where(v.shared.is_(True)).order_by(v.id))]
     return {"format": FORMAT, "format_version": FORMAT_VERSION,
             "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "objects": objects, "cards": cards, "views": views}
+            "objects": objects, "cards": cards, "views": views, "translations": _export_translations(schema)}
+
+
+def _export_translations(schema: Schema) -> list[dict[str, Any]]:
+    """One entry per object or field and language: ``{"object", "field", "language", <texts>}``."""
+    out = []
+    for obj in schema.objects:
+        for target, field in [(obj, None)] + [(f, f.api_name) for f in obj.user_fields]:
+            for language, texts in sorted(target.translations.items()):
+                out.append({"object": obj.api_name, "field": field, "language": language, **texts})
+    return out
 
 
 def import_solution(db, document: Mapping[str, Any], actor: Actor = SYSTEM) -> dict[str, list[str]]:
@@ -69,7 +81,7 @@ def import_solution(db, document: Mapping[str, Any], actor: Actor = SYSTEM) -> d
         deferred: list[tuple[str, dict]] = []
         for i, spec in enumerate(objects):
             _check_object_spec(spec, f"objects[{i}]")
-            fields = list(spec.get("fields") or [])
+            fields = [{k: v for k, v in f.items() if k != "rules"} for f in spec.get("fields") or []]
             plain = [f for f in fields if not _needs_others(f)]
             deferred += [(spec["name"], f) for f in fields if _needs_others(f)]
             head = {k: v for k, v in spec.items() if k not in ("fields", "display_field")}
@@ -94,8 +106,45 @@ def import_solution(db, document: Mapping[str, Any], actor: Actor = SYSTEM) -> d
                 service.update_object(actor, spec["name"], {"display_field": spec["display_field"]})
             schema = service._batch.reload()
         schema = service._batch.reload()
+        _import_rules(service, actor, objects, report)  # last: a rule may read any field of the object
+        schema = service._batch.reload()
         _import_layouts(service._batch.conn, schema, document, report)
+        _import_translations(service, actor, schema, document.get("translations"))
     return report
+
+
+def _import_rules(service: SchemaService, actor: Actor, objects: list, report) -> None:
+    """Set the conditional field rules the document carries, once every field exists."""
+    for spec in objects:
+        for fspec in spec.get("fields") or []:
+            if "rules" not in fspec:
+                continue
+            obj = service._batch.reload().object(spec["name"])
+            field = obj.field(fspec["name"])
+            if (rules_of(field, obj) or None) != (fspec["rules"] or None):
+                service.update_field(actor, obj.api_name, field.api_name, {"rules": fspec["rules"]})
+                if f"field {obj.api_name}.{field.api_name}" not in report["added"]:
+                    report["changed"].append(f"field {obj.api_name}.{field.api_name}: rules")
+
+
+def _import_translations(service: SchemaService, actor: Actor, schema: Schema, entries: Any) -> None:
+    """Set the labels in other languages the document carries (a target it does not
+    mention keeps its own)."""
+    if entries is None:
+        return
+    if not isinstance(entries, list):
+        raise SchemaError({"translations": "must be a list"})
+    by_target: dict[tuple[str, str | None], dict[str, dict[str, Any]]] = {}
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, Mapping) or not schema.has_object(str(entry.get("object"))):
+            raise SchemaError({f"translations[{i}].object": "names no object of this solution"})
+        field = entry.get("field")
+        if field is not None and not schema.object(entry["object"]).has_field(str(field)):
+            raise SchemaError({f"translations[{i}].field": f"names no field of '{entry['object']}'"})
+        texts = {k: v for k, v in entry.items() if k not in ("object", "field", "language")}
+        by_target.setdefault((entry["object"], field), {})[str(entry.get("language"))] = texts
+    for (obj_name, field), texts in by_target.items():
+        service.set_translations(actor, obj_name, texts, field)
 
 
 def _check_object_spec(spec: Any, where: str) -> None:
@@ -181,10 +230,17 @@ def _import_layouts(conn, schema: Schema, document: Mapping[str, Any], report) -
             if not isinstance(item, Mapping) or not schema.has_object(str(item.get("object"))):
                 raise SchemaError({f"{kind}[{i}].object": "names no object of this solution"})
             obj = schema.object(item["object"])
-            exists = conn.execute(sa.select(model.id).where(model.object_id == obj.id, model.name == item["name"])).first()
-            values = {body: _local(schema, item.get(body) or {}, f"{kind}[{i}]")}
+            if not isinstance(item.get("name"), str) or not item["name"].strip():
+                raise SchemaError({f"{kind}[{i}].name": "must be a non-empty text"})
+            same = [model.object_id == obj.id, model.name == item["name"]]
+            if kind == "views":  # a user's personal view of the same name is not this one
+                same.append(model.shared.is_(True))
+            exists = conn.execute(sa.select(model.id).where(*same)).first()
+            values = {body: _local_layout(schema, obj, item.get(body) or {}, f"{kind}[{i}]")}
             if kind == "cards":
                 values["is_default"] = bool(item.get("is_default"))
+                if values["is_default"]:  # one default card per object
+                    conn.execute(sa.update(model).where(model.object_id == obj.id).values(is_default=False))
             else:
                 values["shared"] = True
             if exists:
@@ -192,6 +248,29 @@ def _import_layouts(conn, schema: Schema, document: Mapping[str, Any], report) -
             else:
                 conn.execute(sa.insert(model).values(object_id=obj.id, name=item["name"], **values))
                 report["added"].append(f"{kind[:-1]} {obj.api_name}.{item['name']}")
+
+
+def _portable_layout(schema: Schema, object_id: int, doc: Any) -> Any:
+    """A card layout or table/view definition (``layouts``) converted where it holds
+    field references only; other documents by the generic token rewrite."""
+    from .layouts import portable
+
+    obj = schema.object(object_id)
+    if portable.is_card_layout(doc):
+        return portable.card_to_portable(schema, obj, doc)
+    if portable.is_table_definition(doc):
+        return portable.definition_to_portable(schema, obj, doc)
+    return _portable(schema, doc)
+
+
+def _local_layout(schema: Schema, obj, doc: Any, where: str) -> Any:
+    from .layouts import portable
+
+    if portable.is_card_layout(doc):
+        return portable.card_from_portable(schema, obj, doc, where)
+    if portable.is_table_definition(doc):
+        return portable.definition_from_portable(schema, obj, doc, where)
+    return _local(schema, doc, where)
 
 
 def _portable(schema: Schema, doc: Any) -> Any:

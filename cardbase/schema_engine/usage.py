@@ -79,12 +79,36 @@ def _fields_referencing(conn: Connection, schema: Schema, field: FieldInfo) -> l
 
 
 @field_finder
+def _field_rules(conn: Connection, schema: Schema, field: FieldInfo) -> list[str]:
+    """Conditional rules of other fields whose condition reads the field."""
+    from .field_rules import rules_reading
+
+    return [f"rule '{kind}' of field '{_qualified(schema, f)}' uses it" for f, kind in rules_reading(schema, field)]
+
+
+@field_finder
 def _views_and_cards(conn: Connection, schema: Schema, field: FieldInfo) -> list[str]:
+    """Cards, the table design and shared views. A user's personal view does not block a
+    change: it is read leniently (``layouts.tables``) and simply loses the column."""
+    from .layouts.portable import layout_field_ids
+
+    def uses(doc: Any) -> bool:
+        ids = layout_field_ids(doc)
+        return field.id in (referenced_field_ids(doc) if ids is None else ids)
+
     out = []
-    for model, kind, col in ((SavedView, "view", SavedView.definition), (CardLayout, "card", CardLayout.layout)):
-        for name, doc in conn.execute(sa.select(model.name, col)):
-            if field.id in referenced_field_ids(doc):
-                out.append(f"{kind} '{name}' uses it")
+    for name, doc in conn.execute(sa.select(CardLayout.name, CardLayout.layout)):
+        if uses(doc):
+            out.append(f"card '{name}' uses it")
+    v = SavedView.__table__.c
+    for object_id, name, owner_id, doc in conn.execute(
+            sa.select(v.object_id, v.name, v.owner_id, v.definition).where(v.shared.is_(True))):
+        if uses(doc):
+            if owner_id is None and isinstance(doc, dict) and doc.get("kind") == "table" \
+                    and schema.has_object(object_id):
+                out.append(f"the table of '{schema.object(object_id).label_plural}' uses it")
+            else:
+                out.append(f"view '{name}' uses it")
     return out
 
 

@@ -8,7 +8,8 @@ Object JSON: {"name", "label", "label_plural", "description", "code_pattern",
 "display_field", "position", "fields": [...]}; field JSON: {"name", "label", "type",
 "required", "unique", "default", "options", "help_text", "position"} with the options in
 portable form (object and field names, formulas with names: each field type's
-``export_options``).
+``export_options``), plus "rules" ({"visible_when", "required_when", "readonly_when"},
+conditions with field names) when the field has conditional rules (docs/field_rules.md).
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from typing import Any
 from flask import url_for
 
 from cardbase.schema_engine.errors import Forbidden, NotFound, ValidationError
+from cardbase.schema_engine.field_rules import rules_of
 from cardbase.schema_engine.field_types.base import FieldContext
 from cardbase.schema_engine.rights import can_configure
 from cardbase.schema_engine.schema_service import SchemaService
@@ -29,10 +31,13 @@ from .http import json_object, json_response, no_content
 
 
 def field_json(schema: Schema, obj: ObjectInfo, field: FieldInfo) -> dict[str, Any]:
-    return {"name": field.api_name, "label": field.label, "type": field.type, "required": field.required,
-            "unique": field.unique, "default": field.default,
-            "options": field.ftype.export_options(field.options, FieldContext(schema, obj, field.id)),
-            "help_text": field.help_text, "position": field.position}
+    out = {"name": field.api_name, "label": field.label, "type": field.type, "required": field.required,
+           "unique": field.unique, "default": field.default,
+           "options": field.ftype.export_options(field.options, FieldContext(schema, obj, field.id)),
+           "help_text": field.help_text, "position": field.position}
+    if field.rules:
+        out["rules"] = rules_of(field, obj)
+    return out
 
 
 def object_json(schema: Schema, obj: ObjectInfo) -> dict[str, Any]:

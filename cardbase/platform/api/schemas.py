@@ -101,6 +101,21 @@ _OPTIONS = ("the type's options: string {length}; decimal {precision, scale}; mo
 _NAME = {"pattern": "^[a-z][a-z0-9_]{0,62}$"}
 
 
+_RULE = ("a condition in the filter language (docs/filters.md) over fields of the same record, no paths "
+         "through links; docs/field_rules.md")
+
+
+class FieldRules(Strict):
+    visible_when = f.Dict(allow_none=True, metadata=_desc("the field is shown (and may be set) only when " + _RULE))
+    required_when = f.Dict(allow_none=True, metadata=_desc("the field must have a value when " + _RULE))
+    readonly_when = f.Dict(allow_none=True, metadata=_desc("the field may not change when, before the change, "
+                                                           + _RULE))
+
+
+_RULES = ("conditional rules, enforced by the record store for every channel: visible_when, required_when, "
+          "readonly_when")
+
+
 class FieldDef(Strict):
     name = f.String(required=True)
     label = f.String(required=True)
@@ -111,6 +126,7 @@ class FieldDef(Strict):
     options = f.Dict(required=True, metadata=_desc(_OPTIONS))
     help_text = f.String(required=True)
     position = f.Integer(required=True)
+    rules = f.Nested(FieldRules, metadata=_desc(_RULES + " (absent: none)"))
 
 
 class FieldDefInput(Strict):
@@ -125,6 +141,7 @@ class FieldDefInput(Strict):
     options = f.Dict(allow_none=True, metadata=_desc(_OPTIONS))
     help_text = f.String(validate=v.Length(max=2000))
     position = f.Integer(validate=v.Range(min=-2**31, max=2**31 - 1))
+    rules = f.Nested(FieldRules, allow_none=True, metadata=_desc(_RULES + "; null or {} removes them"))
 
 
 class FieldDefPatch(FieldDefInput):
@@ -359,7 +376,7 @@ class BulkResult(Strict):
 
 
 STATIC = [ErrorBody, Error, LinkRef, Money, MoneyInput, TokenRequest, Token, PersonalTokenRequest, PersonalToken,
-          PersonalTokenList, FieldDef, FieldDefInput, FieldDefPatch, FieldList, ObjectDef, ObjectDefInput,
+          PersonalTokenList, FieldRules, FieldDef, FieldDefInput, FieldDefPatch, FieldList, ObjectDef, ObjectDefInput,
           ObjectDefPatch, ObjectList, GroupRef, User, UserList, UserInput, UserPatch, Group, GroupList, GroupInput,
           GroupPatch, GroupRights, ObjectRights, GroupRightsInput, ObjectRightsPatch, GroupFieldLevel, FieldRights,
           GroupFieldLevelInput, FieldRightsPatch, RuleView, RuleViewList, RuleViewInput, Share, ShareList,

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..errors import SchemaError
+from .truth import Truth, t_and, t_compare, t_in, t_not
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..snapshot import FieldInfo
@@ -254,6 +255,40 @@ class FieldType:
 
     def empty_clause(self, field: "FieldInfo", cols: Sequence[ColumnElement]) -> ColumnElement:
         return cols[0].is_(None)
+
+    def filter_match(self, field: "FieldInfo", op: str, value: Any, current: Any) -> Truth:
+        """The Python twin of ``filter_clause``: does one record whose value is ``current``
+        (a Python value of the field) match? True, False or None -- SQL's *unknown*, so
+        that NOT, AND and OR combine exactly as in the database (``query/match.py``).
+        Compares the values' database form, as the SQL does."""
+        col = None if current is None else self._db1(field, current)
+        if op in ("is_empty", "is_not_empty"):
+            empty = self.empty_match(field, col)
+            return empty if op == "is_empty" else not empty
+        if op in ("eq", "ne") and value is None:
+            return (col is None) if op == "eq" else (col is not None)
+        if op in ("eq", "lt", "le", "gt", "ge"):
+            return t_compare(col, op, self._db1(field, value))
+        if op == "ne":
+            return True if col is None else t_compare(col, "ne", self._db1(field, value))
+        if op == "between":
+            low, high = (None if v is None else self._db1(field, v) for v in value)
+            return t_and([t_compare(col, "ge", low), t_compare(col, "le", high)])
+        if op in ("in", "not_in"):
+            inside = t_in(col, [None if v is None else self._db1(field, v) for v in value])
+            return inside if op == "in" else (True if col is None else t_not(inside))
+        if op in ("contains", "not_contains", "starts_with"):
+            if col is None:
+                return True if op == "not_contains" else None
+            text, part = str(col).lower(), value.lower()
+            if op == "starts_with":
+                return text.startswith(part)
+            return (part in text) if op == "contains" else (part not in text)
+        raise FieldValueError(f"unknown operator '{op}'")  # pragma: no cover - checked earlier
+
+    def empty_match(self, field: "FieldInfo", stored: Any) -> bool:
+        """``empty_clause`` for one stored (database) value."""
+        return stored is None
 
     def _db1(self, field: "FieldInfo", value: Any) -> Any:
         return self.to_db(field, value)[0]

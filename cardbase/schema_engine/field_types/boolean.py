@@ -66,3 +66,11 @@ class BooleanType(FieldType):
             want = value if op == "eq" else not value
             return col == sa.true() if want else sa.or_(col == sa.false(), col.is_(None))
         return super().filter_clause(field, cols, op, value)
+
+    def filter_match(self, field, op: str, value: Any, current: Any):
+        if op in ("eq", "ne") and value is not None:
+            want = value if op == "eq" else not value
+            if want:
+                return None if current is None else current is True
+            return current is None or current is False
+        return super().filter_match(field, op, value, current)

@@ -239,3 +239,12 @@ class ComputedType(FieldType):
     def empty_clause(self, field: "FieldInfo", cols: Sequence[ColumnElement]) -> ColumnElement:
         r = self._result
         return r.ftype.empty_clause(r, cols) if r is not None else super().empty_clause(field, cols)
+
+    def filter_match(self, field: "FieldInfo", op: str, value: Any, current: Any):
+        r = self._result
+        return r.ftype.filter_match(r, op, value, current) if r is not None else \
+            super().filter_match(field, op, value, current)
+
+    def empty_match(self, field: "FieldInfo", stored: Any) -> bool:
+        r = self._result
+        return r.ftype.empty_match(r, stored) if r is not None else super().empty_match(field, stored)

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from .base import TEXTUAL, FieldType, FieldValueError
 from .decimal import shown
 from .registry import register
+from .truth import t_compare, t_in, t_not
 
 MAX_EMAIL = 254  # RFC 5321 path limit
 _NAMED = re.compile(r"^[^<>]*<([^<>]+)>$")  # "Ann Lee <ann@example.com>"
@@ -70,6 +71,16 @@ class EmailType(FieldType):
             same = sa.func.lower(col) == value.lower()
             return same if op == "eq" else sa.or_(sa.not_(same), col.is_(None))
         if op in ("in", "not_in"):
-            inside = sa.func.lower(col).in_([v.lower() for v in value])
+            inside = sa.func.lower(col).in_([None if v is None else v.lower() for v in value])
             return inside if op == "in" else sa.or_(sa.not_(inside), col.is_(None))
         return super().filter_clause(field, cols, op, value)
+
+    def filter_match(self, field, op: str, value: Any, current: Any):
+        low = None if current is None else current.lower()
+        if op in ("eq", "ne") and value is not None:
+            same = t_compare(low, "eq", value.lower())
+            return same if op == "eq" else (True if low is None else t_not(same))
+        if op in ("in", "not_in"):
+            inside = t_in(low, [None if v is None else v.lower() for v in value])
+            return inside if op == "in" else (True if low is None else t_not(inside))
+        return super().filter_match(field, op, value, current)

@@ -12,6 +12,7 @@ from .base import FieldValueError, _like_escape
 from .choice import ChoiceType, allowed_text, choices_matching, choices_of, find_choice, label_of
 from .decimal import shown
 from .registry import register
+from .truth import t_and, t_compare, t_not
 
 
 @register
@@ -120,3 +121,24 @@ class MultiChoiceType(ChoiceType):
 
     def empty_clause(self, field, cols):
         return sa.or_(cols[0].is_(None), cols[0] == "")
+
+    def filter_match(self, field, op: str, value: Any, current: Any):
+        stored = self._db1(field, current) if current else None
+        has = [None if stored is None else f"|{v}|" in stored for v in value or ()]
+        if op == "contains":
+            return t_and(has)
+        if op == "not_contains":
+            return True if stored is None else t_and(t_not(h) for h in has)
+        if op == "eq" and value:
+            return t_compare(stored, "eq", self._db1(field, value))
+        if op == "ne" and value:
+            return True if stored is None else stored != self._db1(field, value)
+        empty = self.empty_match(field, stored)
+        if op in ("eq", "is_empty"):
+            return empty
+        if op in ("ne", "is_not_empty"):
+            return not empty
+        raise FieldValueError(f"operator '{op}' is not supported by a multiple choice field")
+
+    def empty_match(self, field, stored: Any) -> bool:
+        return stored is None or stored == ""

@@ -133,10 +133,28 @@ def set_field_right(db, actor: Actor, group: Any, obj_ref: Any, field_ref: Any, 
         obj = _object(db.schema(conn), obj_ref)
         field = _field(obj, field_ref)
         gid = group_id(conn, group)
+        _check_field_rules(conn, db.schema(conn), gid, field, level)
         conn.execute(sa.delete(FieldRight).where(FieldRight.group_id == gid, FieldRight.field_id == field.id))
         if level is not None:
             conn.execute(sa.insert(FieldRight).values(group_id=gid, field_id=field.id, level=level))
         _changed(conn, actor, "rights.field", f"{obj.api_name}.{field.api_name}", {"group": gid, "level": level})
+
+
+def _check_field_rules(conn, schema, gid: int, field, level: str | None) -> None:
+    """Conditional field rules must not reveal a hidden field (field_rules.check_rule_rights):
+    a group that hides a field a rule reads must hide the ruled field too."""
+    from ..field_rules import rule_fields, rules_reading
+
+    levels = dict(conn.execute(sa.select(FieldRight.field_id, FieldRight.level).where(FieldRight.group_id == gid)).all())
+    levels[field.id] = level
+    hidden = {f for f, lv in levels.items() if lv == "hidden"}
+    pairs = [(ruled, kind, field) for ruled, kind in rules_reading(schema, field)]
+    pairs += [(field, kind, used) for kind, used in rule_fields(schema, field)]
+    for ruled, kind, used in pairs:
+        if used.id in hidden and ruled.id not in hidden and used.id != ruled.id:
+            raise ValidationError({"level": f"the rule '{kind}' of field '{ruled.api_name}' reads "
+                                            f"'{used.api_name}': a group that hides '{used.api_name}' must hide "
+                                            f"'{ruled.api_name}' too, or its members could infer the hidden value"})
 
 
 # ---- rule views ----------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from ..actor import Actor
 from ..errors import NotFound
 from ..meta_models import User
+from .derived import hidden_reason
 from .models import LEVEL_RANK, LEVELS, OBJECT_RIGHTS, RIGHT_LEVEL, Share
 
 RECORD_RIGHTS = ("read", "edit", "delete")
@@ -83,6 +84,9 @@ def explain(db, actor: Actor, obj_ref: Any, record_id: int, policy=None) -> dict
             out["rights"][right] = {"allowed": bool(hits), "reasons": reasons}
         for field in obj.fields:
             out["fields"][field.api_name] = _field_reason(model, rights, field, names)
+            if field.id in access.hidden_fields and field.id not in rights.hidden:
+                why = hidden_reason(schema, field.id, rights.hidden, lambda o: access.can(o, "read"))
+                out["fields"][field.api_name] = {"level": "hidden", "reasons": [why or "computed from hidden data"]}
         return out
 
 

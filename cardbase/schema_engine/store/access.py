@@ -24,6 +24,7 @@ from sqlalchemy.sql.expression import FromClause
 from ..actor import Actor
 from ..errors import ValidationError
 from ..query.filters import condition_for_table
+from ..rights.derived import hidden_computed
 from ..rights.model import READ_GIVING, ActorRights, RightsModel, current_model, tx_cache
 from ..rights.models import LEVEL_RANK, LEVELS, RIGHT_LEVEL, Share
 from ..snapshot import FieldInfo, ObjectInfo, Schema
@@ -78,10 +79,8 @@ class RightsAccess(Access):
     def __init__(self, conn: Connection, schema: Schema, actor: Actor, model: RightsModel, rights: ActorRights):
         self.conn, self.schema, self.actor, self.model, self.rights = conn, schema, actor, model, rights
         self._has_share: dict[tuple[int, int], bool] = {}
+        self._hidden: frozenset[int] | None = None
         self._readable: FieldAllowed | None = None
-        if rights.hidden:
-            hidden = rights.hidden
-            self._readable = lambda f: f.id is None or f.id not in hidden
 
     # ---- object level --------------------------------------------------------------------
     def can(self, obj: ObjectInfo | None, right: str) -> bool:
@@ -217,12 +216,29 @@ class RightsAccess(Access):
         return self.conn.execute(stmt).first() is not None
 
     # ---- fields --------------------------------------------------------------------------
+    @property
+    def hidden_fields(self) -> frozenset[int]:
+        """Ids of the fields the actor may not read: those their groups hide, and the
+        computed fields derived from a hidden field or an object they may not read
+        (``rights.derived``). Computed once per transaction: readability of objects
+        depends on shares, which are data."""
+        if self._hidden is None:
+            hidden = self.rights.hidden
+            self._hidden = hidden | hidden_computed(self.schema, hidden, lambda o: self.can(o, "read"))
+            if self._hidden:
+                mask = self._hidden
+                self._readable = lambda f: f.id is None or f.id not in mask
+        return self._hidden
+
     def field_readable(self, obj: ObjectInfo) -> FieldAllowed | None:
+        self.hidden_fields  # noqa: B018 - computes the mask on first use
         return self._readable
 
     def field_level(self, field: FieldInfo) -> str:
         if field.id is None:
             return "read_only" if not field.writable else "editable"
+        if field.id in self.hidden_fields:
+            return "hidden"
         return self.rights.field_level.get(field.id, "editable")
 
     def field_writable(self, obj: ObjectInfo, field: FieldInfo) -> bool:

@@ -13,7 +13,6 @@ updates the old order's total too).
 from __future__ import annotations
 
 import dataclasses
-import uuid
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
@@ -24,20 +23,21 @@ from sqlalchemy.exc import IntegrityError
 from .. import naming, search_index, sequences
 from ..actor import Actor
 from ..computed import Change, compute_new, propagate
-from ..computed.engine import recompute_own
-from ..errors import Conflict, Forbidden, InUse, NotFound, ValidationError
+from ..errors import Conflict, Forbidden, NotFound, ValidationError
 from ..field_types import FieldValueError
 from ..field_types.autonumber import format_code
-from ..meta_models import HistoryEntry, OutboxEvent, utcnow
+from ..meta_models import utcnow
 from ..query.model import AggregateQuery, ListQuery, Page
 from ..query import reader
 from ..snapshot import FieldInfo, ObjectInfo, Schema
 from ..values import LinkRef
-from . import history
+from . import history, outbox
 from .access import Access, AccessPolicy
 from .bulk_sql import insert_many
 from .serialize import record_to_json, value_to_json
-from .validation import (RowErrors, check_links, check_unique, parse_row, raise_if_errors)
+from .rule_check import check_rules, has_rules, new_record_before, plain as rule_values
+from .trash import Trasher
+from .validation import check_links, check_unique, parse_row, raise_if_errors
 
 MAX_BULK = 1000
 
@@ -280,7 +280,13 @@ class RecordStore:
                 elif code:
                     codes[i] = code.strip()
         check_links(conn, schema, parsed, errors, visible=access.row_filter)
-        check_unique(conn, schema, obj, parsed, errors, [None] * len(rows))
+        check_unique(conn, schema, obj, parsed, errors, [None] * len(rows), visible=access.row_filter)
+        if has_rules(schema, obj):
+            start = new_record_before(obj)
+            for p, values, e in zip(parsed, rows, errors):
+                if isinstance(values, Mapping):
+                    after = {**start, **{f.api_name: v for f, v in p.items()}}
+                    check_rules(schema, obj, start, after, set(values), e, access.field_readable(obj))
         if keep_codes:
             _check_codes_free(conn, schema, obj, codes, errors)
         raise_if_errors(errors, single)
@@ -330,7 +336,7 @@ class RecordStore:
             history.entry(obj, rid, "create", actor, now, 1,
                           {"code": [None, code], **{f.key: [None, value_to_json(f, v)] for f, v in p.items() if v is not None}})
             for rid, p, code in zip(ids, parsed, codes)])
-        _outbox(conn, [{"topic": "record.created", "object_id": obj.id, "record_id": rid,
+        outbox.write(conn, [{"topic": "record.created", "object_id": obj.id, "record_id": rid,
                         "payload": {"object": obj.api_name, "id": rid, "code": code, "version": 1}, "created_at": now}
                        for rid, code in zip(ids, codes)])
         propagate(conn, schema, [Change(obj, ids, None, done=done)])
@@ -360,7 +366,12 @@ class RecordStore:
                                    writable=lambda f: access.field_writable(obj, f))
         check_links(conn, schema, [{f: v for f, v in parsed.items() if not _same_link(current, f, v)}],
                     [errors], visible=access.row_filter)
-        check_unique(conn, schema, obj, [parsed], [errors], [record_id])
+        check_unique(conn, schema, obj, [parsed], [errors], [record_id], visible=access.row_filter)
+        if has_rules(schema, obj):  # on the real values, whatever the writer may see
+            before = rule_values(reader.fetch_records(conn, schema, obj, [record_id])[record_id])
+            after = {**before, **{f.api_name: v for f, v in parsed.items()}}
+            check_rules(schema, obj, before, after, set(values) if isinstance(values, Mapping) else set(), errors,
+                        access.field_readable(obj))
         raise_if_errors([errors], single=True)
         changes = {}
         for field, value in parsed.items():
@@ -389,7 +400,7 @@ class RecordStore:
             search_index.write(conn, obj, [(record_id, search_index.document(obj, merged))])
         history.write(conn, [history.entry(obj, record_id, "update", actor, now, version + 1, {
             f.key: [value_to_json(f, old), value_to_json(f, new)] for f, (old, new) in changes.items()})])
-        _outbox(conn, [{"topic": "record.updated", "object_id": obj.id, "record_id": record_id, "created_at": now,
+        outbox.write(conn, [{"topic": "record.updated", "object_id": obj.id, "record_id": record_id, "created_at": now,
                         "payload": {"object": obj.api_name, "id": record_id, "version": version + 1,
                                     "fields": [f.api_name for f in changes]}}])
         old_links = {f.key: {old.id} for f, (old, _new) in changes.items() if isinstance(old, LinkRef)}
@@ -423,7 +434,7 @@ class RecordStore:
             self._require_record(conn, schema, actor, obj, record_id, "delete")
             if version is not None and current["version"] != version:
                 raise _conflict(schema, obj, current, version)
-            _Trasher(conn, schema, actor, self.hooks).trash(obj, [record_id])
+            Trasher(conn, schema, actor, self.hooks, self._access(conn, schema, actor)).trash(obj, [record_id])
 
     def restore(self, actor: Actor, obj_ref: str | int, record_id: int) -> dict[str, Any]:
         """Bring a record back from the trash, with the children its delete took along."""
@@ -433,7 +444,7 @@ class RecordStore:
             self._require(conn, schema, actor, obj, "delete")
             self._fetch_one(conn, schema, obj, record_id, actor, trash=True)
             self._require_record(conn, schema, actor, obj, record_id, "delete")
-            _Trasher(conn, schema, actor, self.hooks).restore(obj, record_id)
+            Trasher(conn, schema, actor, self.hooks, self._access(conn, schema, actor)).restore(obj, record_id)
             return self._fetch_one(conn, schema, obj, record_id, actor)
 
     def purge(self, actor: Actor, obj_ref: str | int, record_id: int) -> None:
@@ -444,7 +455,7 @@ class RecordStore:
             self._require(conn, schema, actor, obj, "delete")
             self._fetch_one(conn, schema, obj, record_id, actor, trash=True)
             self._require_record(conn, schema, actor, obj, record_id, "delete")
-            _Trasher(conn, schema, actor, self.hooks).purge(obj, record_id)
+            Trasher(conn, schema, actor, self.hooks, self._access(conn, schema, actor)).purge(obj, record_id)
 
 
     # ---- owner ---------------------------------------------------------------------------------
@@ -483,178 +494,12 @@ class RecordStore:
                 owner_id=new_owner, version=table.c.version + 1, modified_at=now, modified_by=actor.user_id))
             history.write(conn, [history.entry(obj, record_id, "update", actor, now, current["version"] + 1,
                                                {"owner": [old_id, new_owner]})])
-            _outbox(conn, [{"topic": "record.updated", "object_id": obj.id, "record_id": record_id,
+            outbox.write(conn, [{"topic": "record.updated", "object_id": obj.id, "record_id": record_id,
                             "created_at": now, "payload": {"object": obj.api_name, "id": record_id,
                                                            "version": current["version"] + 1,
                                                            "fields": ["owner"]}}])
             self.hooks.run(conn, schema, obj, [record_id], "update", actor)
             return self._fetch(conn, schema, obj, [record_id], actor).get(record_id)
-
-
-class _Trasher:
-    """On-delete rules, restore and purge for one transaction."""
-
-    def __init__(self, conn: Connection, schema: Schema, actor: Actor, hooks: WriteHooks):
-        self.conn, self.schema, self.actor, self.hooks = conn, schema, actor, hooks
-        self.now = utcnow()
-        self.batch = uuid.uuid4().hex
-        self.seen: set[tuple[int, int]] = set()
-
-    def trash(self, obj: ObjectInfo, ids: list[int]) -> None:
-        ids = [i for i in ids if (obj.id, i) not in self.seen]
-        if not ids:
-            return
-        self.seen.update((obj.id, i) for i in ids)
-        table = self.schema.table(obj)
-        for child, link in self.schema.children(obj):
-            ctable = self.schema.table(child)
-            col = ctable.c[link.column]
-            kids = self.conn.execute(sa.select(ctable.c.id, ctable.c.code, ctable.c.version, col).where(
-                col.in_(ids), ctable.c.deleted_at.is_(None))).all()
-            kids = [k for k in kids if (child.id, k[0]) not in self.seen]
-            if not kids:
-                continue
-            rule = link.options.get("on_delete", "restrict")
-            if rule == "cascade":
-                self.trash(child, [k[0] for k in kids])
-            elif rule == "set_null":
-                self._unlink(child, link, kids)
-            else:
-                codes = ", ".join(k[1] for k in kids[:10]) + (" …" if len(kids) > 10 else "")
-                raise InUse(f"'{obj.label}' cannot be deleted while records link to it (on delete: restrict)",
-                            [f"{len(kids)} '{child.label}' record(s) via '{link.label}': {codes}"])
-        rows = self.conn.execute(sa.select(table.c.id, table.c.version).where(
-            table.c.id.in_(ids), table.c.deleted_at.is_(None))).all()
-        self.conn.execute(sa.update(table).where(table.c.id.in_(ids), table.c.deleted_at.is_(None)).values(
-            deleted_at=self.now, deleted_by=self.actor.user_id, version=table.c.version + 1,
-            modified_at=self.now, modified_by=self.actor.user_id))
-        history.write(self.conn, [history.entry(obj, rid, "delete", self.actor, self.now, v + 1, {}, self.batch)
-                                  for rid, v in rows])
-        _outbox(self.conn, [{"topic": "record.deleted", "object_id": obj.id, "record_id": rid, "created_at": self.now,
-                             "payload": {"object": obj.api_name, "id": rid}} for rid, _v in rows])
-        propagate(self.conn, self.schema, [Change(obj, [r[0] for r in rows])])
-        self.hooks.run(self.conn, self.schema, obj, [r[0] for r in rows], "delete", self.actor)
-
-    def _unlink(self, child: ObjectInfo, link: FieldInfo, kids) -> None:
-        ctable = self.schema.table(child)
-        ids = [k[0] for k in kids]
-        self.conn.execute(sa.update(ctable).where(ctable.c.id.in_(ids)).values(
-            {link.column: None, "version": ctable.c.version + 1, "modified_at": self.now,
-             "modified_by": self.actor.user_id}))
-        history.write(self.conn, [history.entry(child, rid, "unlink", self.actor, self.now, v + 1,
-                                                {link.key: [target, None]}, self.batch)
-                                  for rid, _code, v, target in kids])
-        propagate(self.conn, self.schema, [Change(child, ids, frozenset({link.key}),
-                                                  {link.key: {int(k[3]) for k in kids}})])
-        self.hooks.run(self.conn, self.schema, child, ids, "update", self.actor)
-
-    def _batch_entries(self, batch: str) -> list:
-        h = HistoryEntry.__table__
-        return list(self.conn.execute(sa.select(h).where(h.c.batch == batch).order_by(h.c.id)))
-
-    def _last_delete_batch(self, obj: ObjectInfo, rid: int) -> str | None:
-        return self.conn.execute(sa.select(HistoryEntry.batch).where(
-            HistoryEntry.object_id == obj.id, HistoryEntry.record_id == rid, HistoryEntry.action == "delete")
-            .order_by(HistoryEntry.id.desc()).limit(1)).scalar()
-
-    def restore(self, obj: ObjectInfo, rid: int) -> None:
-        batch = self._last_delete_batch(obj, rid)
-        entries = self._batch_entries(batch) if batch else []
-        deleted = [(e.object_id, e.record_id) for e in entries if e.action == "delete"] or [(obj.id, rid)]
-        restoring = set(deleted)
-        for oid, record in deleted:
-            self._check_restorable(self.schema.object(oid), record, restoring)
-        for oid, record in deleted:
-            o = self.schema.object(oid)
-            table = self.schema.table(o)
-            version = self.conn.execute(sa.update(table).where(table.c.id == record, table.c.deleted_at.is_not(None))
-                                        .values(deleted_at=None, deleted_by=None, version=table.c.version + 1,
-                                                modified_at=self.now, modified_by=self.actor.user_id)
-                                        .returning(table.c.version)).scalar()
-            if version is None:
-                continue
-            history.write(self.conn, [history.entry(o, record, "restore", self.actor, self.now, version, {}, self.batch)])
-            _outbox(self.conn, [{"topic": "record.restored", "object_id": o.id, "record_id": record,
-                                 "created_at": self.now, "payload": {"object": o.api_name, "id": record}}])
-            recompute_own(self.conn, self.schema, o, [record])  # its sources may have changed meanwhile
-            self.hooks.run(self.conn, self.schema, o, [record], "restore", self.actor)
-        for e in entries:
-            if e.action == "unlink":
-                self._relink(e)
-
-    def _check_restorable(self, obj: ObjectInfo, rid: int, restoring: set[tuple[int, int]]) -> None:
-        table = self.schema.table(obj)
-        row = self.conn.execute(sa.select(table).where(table.c.id == rid)).mappings().first()
-        if row is None:
-            return
-        errors = RowErrors()
-        for field in obj.user_fields:
-            value = row[field.column]
-            if value is None:
-                continue
-            if field.type == "link":
-                target = self.schema.link_target(field)
-                ttable = self.schema.table(target)
-                code, deleted = self.conn.execute(sa.select(ttable.c.code, ttable.c.deleted_at)
-                                                  .where(ttable.c.id == value)).one()
-                if deleted is not None and (target.id, value) not in restoring:
-                    errors.add(field.api_name, f"'{target.label}' {code} is in the trash; restore it first")
-            if field.unique:
-                col = table.c[field.column]
-                other = self.conn.execute(sa.select(table.c.code).where(
-                    col == value, table.c.deleted_at.is_(None), table.c.id != rid).limit(1)).scalar()
-                if other:
-                    errors.add(field.api_name, f"must be unique: {value!r} is now used by {other}")
-        if errors:
-            raise ValidationError(errors, message=f"{row['code']} cannot be restored: " +
-                                  "; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
-
-    def _relink(self, entry) -> None:
-        child = self.schema.object(entry.object_id)
-        for key, (old, _new) in entry.changes.items():
-            link = next((f for f in child.user_fields if f.key == key), None)
-            if link is None or old is None:
-                continue
-            table = self.schema.table(child)
-            col = table.c[link.column]
-            version = self.conn.execute(sa.update(table).where(
-                table.c.id == entry.record_id, col.is_(None), table.c.deleted_at.is_(None)).values(
-                {link.column: old, "version": table.c.version + 1, "modified_at": self.now,
-                 "modified_by": self.actor.user_id}).returning(table.c.version)).scalar()
-            if version is not None:
-                history.write(self.conn, [history.entry(child, entry.record_id, "relink", self.actor, self.now,
-                                                        version, {key: [None, old]}, self.batch)])
-                propagate(self.conn, self.schema, [Change(child, [entry.record_id], frozenset({key}))])
-                self.hooks.run(self.conn, self.schema, child, [entry.record_id], "update", self.actor)
-
-    def purge(self, obj: ObjectInfo, rid: int) -> None:
-        batch = self._last_delete_batch(obj, rid)
-        same_batch = {(e.object_id, e.record_id) for e in self._batch_entries(batch) if e.action == "delete"} \
-            if batch else set()
-        self._purge(obj, rid, same_batch)
-
-    def _purge(self, obj: ObjectInfo, rid: int, same_batch: set[tuple[int, int]]) -> None:
-        if (obj.id, rid) in self.seen:
-            return
-        self.seen.add((obj.id, rid))
-        for child, link in self.schema.children(obj):
-            ctable = self.schema.table(child)
-            col = ctable.c[link.column]
-            for (kid, deleted) in self.conn.execute(sa.select(ctable.c.id, ctable.c.deleted_at).where(col == rid)).all():
-                if (child.id, kid) in same_batch and deleted is not None:
-                    self._purge(child, kid, same_batch)
-                else:
-                    self.conn.execute(sa.update(ctable).where(ctable.c.id == kid).values(
-                        {link.column: None, "version": ctable.c.version + 1}))
-                    history.write(self.conn, [history.entry(child, kid, "unlink", self.actor, self.now, 0,
-                                                            {link.key: [rid, None]}, self.batch)])
-                    propagate(self.conn, self.schema, [Change(child, [kid], frozenset({link.key}), {link.key: {rid}})])
-        table = self.schema.table(obj)
-        self.conn.execute(sa.delete(table).where(table.c.id == rid, table.c.deleted_at.is_not(None)))
-        search_index.delete(self.conn, obj, [rid])
-        history.write(self.conn, [history.entry(obj, rid, "purge", self.actor, self.now, 0, {}, self.batch)])
-        _outbox(self.conn, [{"topic": "record.purged", "object_id": obj.id, "record_id": rid, "created_at": self.now,
-                             "payload": {"object": obj.api_name, "id": rid}}])
 
 
 def _same_link(current: Mapping[str, Any], field: FieldInfo, value: Any) -> bool:
@@ -670,12 +515,6 @@ def _check_codes_free(conn, schema, obj, codes, errors) -> None:
     table = schema.table(obj)
     for (code,) in conn.execute(sa.select(table.c.code).where(table.c.code.in_(list(wanted)))):
         errors[wanted[code]].add("code", f"{code} is already used")
-
-
-def _outbox(conn: Connection, events: list[dict[str, Any]]) -> None:
-    if events:
-        insert_many(conn, OutboxEvent.__table__, [{"payload": {}, "object_id": None, "record_id": None,
-                                                   "delivered_at": None, "attempts": 0, **e} for e in events])
 
 
 def _record_id(value: Any) -> int:

@@ -111,8 +111,11 @@ def check_links(conn: Connection, schema: Schema, rows: list[dict[FieldInfo, Any
 
 
 def check_unique(conn: Connection, schema: Schema, obj: ObjectInfo, rows: list[dict[FieldInfo, Any]],
-                 errors: list[RowErrors], own_ids: Iterable[int | None]) -> None:
-    """Unique fields: no clash inside the batch, nor with another live record."""
+                 errors: list[RowErrors], own_ids: Iterable[int | None], visible=None) -> None:
+    """Unique fields: no clash inside the batch, nor with another live record. The
+    clashing record is named by its code only when the writer may read it
+    (``visible(obj, table)`` is the rights' row filter): a record they cannot see is
+    "another record", so codes of invisible records never leak."""
     own_ids = list(own_ids)
     table = schema.table(obj)
     for field in obj.user_fields:
@@ -132,12 +135,15 @@ def check_unique(conn: Connection, schema: Schema, obj: ObjectInfo, rows: list[d
         if not db_values:
             continue
         col = table.c[field.column]
-        clash = conn.execute(sa.select(col, table.c.id, table.c.code).where(
+        seen_clause = visible(obj, table) if visible is not None else None
+        shown = table.c.code if seen_clause is None else sa.case((seen_clause, table.c.code), else_=None)
+        clash = conn.execute(sa.select(col, table.c.id, shown).where(
             col.in_(list(db_values)), table.c.deleted_at.is_(None))).all()
         for value, rid, code in clash:
             i = db_values.get(value)
             if i is not None and own_ids[i] != rid:
-                errors[i].add(field.api_name, f"must be unique: {value!r} is already used by {code}")
+                by = code if code is not None else "another record"
+                errors[i].add(field.api_name, f"must be unique: {value!r} is already used by {by}")
 
 
 def raise_if_errors(errors: list[RowErrors], single: bool) -> None:

@@ -89,7 +89,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--engines", default="sqlite,postgresql")
-    args = parser.parse_args()
+    args, _others = parser.parse_known_args()  # `make bench` passes one BENCH_ARGS to every script
     for engine in engine_names(args.engines):
         with fresh_database(engine) as url:
             if url is not None:

@@ -184,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rule-max", default="100000",
                         help="the rule view grants amount < this; several, comma-separated, run one after the other")
     parser.add_argument("--engines", default="sqlite,postgresql")
-    args = parser.parse_args(argv)
+    args, _others = parser.parse_known_args(argv)  # `make bench` passes one BENCH_ARGS to every script
     rule_maxes = [int(x) for x in args.rule_max.split(",") if x.strip()]
     results = []
     for engine in engine_names(args.engines):

@@ -212,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=60, help="timed repetitions of the list page")
     parser.add_argument("--engines", default="sqlite,postgresql")
-    args = parser.parse_args(argv)
+    args, _others = parser.parse_known_args(argv)  # `make bench` passes one BENCH_ARGS to every script
     results = []
     for engine in engine_names(args.engines):
         print(f"[{engine}] {args.rows} rows …", flush=True)

@@ -54,8 +54,11 @@ def _install_sqlite_recipe(engine: Engine) -> None:
     def _on_begin(conn: Connection):
         # Writers take the write lock up front: a deferred transaction that reads and
         # then writes fails with "database is locked" instead of waiting its turn.
+        # Straight to the driver: the BEGIN needs no statement compilation or result, and
+        # going through exec_driver_sql costs more than a one-row read. Listeners on
+        # before_cursor_execute therefore see the statements, never BEGIN.
         mode = "IMMEDIATE" if conn.get_execution_options().get("cardbase_write") else "DEFERRED"
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        conn.connection.dbapi_connection.execute(f"BEGIN {mode}")
 
 
 class Database:

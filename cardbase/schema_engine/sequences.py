@@ -13,16 +13,24 @@ from sqlalchemy import Connection
 from .meta_models import SequenceRow
 
 
+# Statements built once (every create runs them): a new Core statement per call costs more
+# than executing it, and the same object also skips SQLAlchemy's cache-key walk.
+_sequences = SequenceRow.__table__
+_PG_NEXTVAL = sa.text("SELECT nextval(:n) FROM generate_series(1, :c)")
+_SQLITE_NEXT = (sa.update(_sequences).where(_sequences.c.name == sa.bindparam("n"))
+                .values(value=_sequences.c.value + sa.bindparam("c", type_=sa.Integer))
+                .returning(_sequences.c.value))
+_PG_IDS = sa.text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :c)")
+
+
 def next_values(conn: Connection, name: str, count: int = 1) -> list[int]:
     """Reserve ``count`` consecutive-or-not numbers from sequence ``name``."""
     if count <= 0:
         return []
     if conn.dialect.name == "postgresql":
-        rows = conn.execute(sa.text("SELECT nextval(:n) FROM generate_series(1, :c)"),
-                            {"n": name, "c": count}).scalars().all()
+        rows = conn.execute(_PG_NEXTVAL, {"n": name, "c": count}).scalars().all()
         return list(rows)
-    end = conn.execute(sa.update(SequenceRow).where(SequenceRow.name == name)
-                       .values(value=SequenceRow.value + count).returning(SequenceRow.value)).scalar_one()
+    end = conn.execute(_SQLITE_NEXT, {"n": name, "c": count}).scalar_one()
     return list(range(end - count + 1, end + 1))
 
 
@@ -52,10 +60,9 @@ def record_ids(conn: Connection, table: sa.Table, count: int) -> list[int]:
     if count <= 0:
         return []
     if conn.dialect.name == "postgresql":
-        return list(conn.execute(
-            sa.text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :c)"),
-            {"t": table.name, "c": count}).scalars())
-    high = conn.execute(sa.text("SELECT seq FROM sqlite_sequence WHERE name = :t"), {"t": table.name}).scalar()
-    top = conn.execute(sa.select(sa.func.max(table.c.id))).scalar()
-    start = max(high or 0, top or 0) + 1
+        return list(conn.execute(_PG_IDS, {"t": table.name, "c": count}).scalars())
+    # One statement; the table name is generated (naming.table_name), never user text.
+    start = conn.exec_driver_sql(
+        f"SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = ?), 0), "
+        f"coalesce((SELECT max(id) FROM {table.name}), 0)) + 1", (table.name,)).scalar_one()
     return list(range(start, start + count))

@@ -275,8 +275,13 @@ def _frozen(texts: dict[str, dict[str, str]] | None) -> Mapping[str, Mapping[str
     return MappingProxyType({lang: MappingProxyType(keys) for lang, keys in (texts or {}).items()})
 
 
+# Asked at the start of every transaction, so it is plain SQL: building and looking up a
+# Core select for it cost ten times the query itself.
+_VERSION_SQL = f"SELECT schema_version FROM {MetaState.__tablename__} WHERE id = 1"
+
+
 def current_version(conn: Connection) -> int:
-    return conn.execute(select(MetaState.schema_version).where(MetaState.id == 1)).scalar_one()
+    return conn.exec_driver_sql(_VERSION_SQL).scalar_one()
 
 
 def bump_version(conn: Connection) -> int:

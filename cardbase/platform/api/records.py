@@ -50,11 +50,20 @@ def request_schema() -> Schema:
 def to_json(object_name: str, record: Mapping[str, Any]) -> dict[str, Any]:
     """A record the store just returned, in JSON form. The store read it with the newest
     snapshot, which the cache holds now: no second round trip for the schema version."""
+    return many_to_json(object_name, [record])[0]
+
+
+def many_to_json(object_name: str, records: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Records of one read (so with the same keys) in JSON form; the snapshot is checked
+    against the first one."""
+    if not records:
+        return []
     schema = g.get("cardbase_schema") or get_db().schema_cache.latest()
-    if schema is None or not schema.has_object(object_name) or not _same_fields(schema, object_name, record):
+    if schema is None or not schema.has_object(object_name) or not _same_fields(schema, object_name, records[0]):
         schema = get_db().schema()
     g.cardbase_schema = schema
-    return record_to_json(schema, schema.object(object_name), record)
+    obj = schema.object(object_name)
+    return [record_to_json(schema, obj, r) for r in records]
 
 
 def _same_fields(schema: Schema, object_name: str, record: Mapping[str, Any]) -> bool:
@@ -85,7 +94,7 @@ def list_records(object_name: str):
         page = store().list(api_actor(), object_name, list_query())
     except ValidationError as exc:  # the filter, sort, fields, limit … of the query string
         return from_engine_error(exc, query=True)
-    return json_response({"data": [to_json(object_name, r) for r in page.data], "next_cursor": page.next_cursor,
+    return json_response({"data": many_to_json(object_name, page.data), "next_cursor": page.next_cursor,
                           "count": page.count, "count_is_estimate": page.count_is_estimate})
 
 

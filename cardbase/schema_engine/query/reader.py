@@ -21,7 +21,7 @@ from .count import DEFAULT_CAP, count_rows
 from .model import ListQuery, Page
 from .paths import FieldAllowed, JoinBuilder, LinkFilter
 from .plan import sort_index_column, walk_sort_index
-from .projection import build_projection
+from .projection import Projection, build_projection
 from .scope import RowFilter, conditions, is_unfiltered
 from .sort import build_sort, order_by
 
@@ -75,25 +75,56 @@ def fetch_page(conn: Connection, schema: Schema, obj: ObjectInfo, query: ListQue
 def fetch_records(conn: Connection, schema: Schema, obj: ObjectInfo, ids: Iterable[int],
                   fields: Sequence[str] | None = None, trash: bool | None = False,
                   field_allowed: FieldAllowed | None = None,
-                  row_filter: RowFilter = None, link_filter: LinkFilter | None = None) -> dict[int, dict[str, Any]]:
+                  row_filter: RowFilter = None, link_filter: LinkFilter | None = None,
+                  statement_key: tuple[object, tuple] | None = None) -> dict[int, dict[str, Any]]:
     """Records by id (one statement per 10,000 ids); missing or invisible ids are absent.
-    ``trash``: False live only, True trashed only, None both."""
+    ``trash``: False live only, True trashed only, None both. ``statement_key`` (the
+    access's, see ``Access.statement_key``) names what ``row_filter``, ``field_allowed``
+    and ``link_filter`` are: with it, the statement is built once per schema snapshot."""
     wanted = list(dict.fromkeys(_record_id(i) for i in ids))
     if not wanted:
         return {}
-    joins = JoinBuilder(schema, obj, field_allowed=field_allowed, link_filter=link_filter)
-    where = conditions(joins, row_filter=row_filter, trash=trash)
-    projection = build_projection(joins, fields, field_allowed=field_allowed)
-    columns, source = projection.labeled(), joins.from_clause()
+    stmt, projection = _records_statement(schema, obj, fields, trash, field_allowed, row_filter, link_filter,
+                                          statement_key)
     out: dict[int, dict[str, Any]] = {}
     for start in range(0, len(wanted), ID_CHUNK):
-        chunk = wanted[start:start + ID_CHUNK]
-        stmt = (sa.select(*columns).select_from(source)
-                .where(*where, joins.base.c.id.in_(chunk)).order_by(joins.base.c.id))
-        for row in conn.execute(stmt):
+        for row in conn.execute(stmt, {"ids": wanted[start:start + ID_CHUNK]}):
             record = projection.decode(row)
             out[record["id"]] = record
     return out
+
+
+STATEMENT_CACHE = 256  # statements kept per schema snapshot
+
+
+def _records_statement(schema: Schema, obj: ObjectInfo, fields: Sequence[str] | None, trash: bool | None,
+                       field_allowed: FieldAllowed | None, row_filter: RowFilter, link_filter: LinkFilter | None,
+                       statement_key: tuple[object, tuple] | None) -> tuple[sa.Select, Projection]:
+    """The SELECT of records by id (the ids an expanding parameter) and its decoder.
+
+    Building it (joins, projection, labels) costs several times running it for one id,
+    and a new statement object also pays SQLAlchemy's cache-key walk on every execution;
+    so with a ``statement_key`` it is made once per snapshot, access and field list and
+    kept on the (immutable) snapshot. The key's owner object is kept with the entry, so
+    its id cannot be reused by another access while the entry lives."""
+    key = None
+    if statement_key is not None and (fields is None or all(isinstance(f, str) for f in fields)):
+        owner, access_key = statement_key
+        key = ("records", obj.id, None if fields is None else tuple(fields), trash, access_key)
+        cache = schema.__dict__.setdefault("_record_statements", {})
+        found = cache.get(key)
+        if found is not None and found[0] is owner:
+            return found[1], found[2]
+    joins = JoinBuilder(schema, obj, field_allowed=field_allowed, link_filter=link_filter)
+    where = conditions(joins, row_filter=row_filter, trash=trash)
+    projection = build_projection(joins, fields, field_allowed=field_allowed)
+    stmt = (sa.select(*projection.labeled()).select_from(joins.from_clause())
+            .where(*where, joins.base.c.id.in_(sa.bindparam("ids", expanding=True))).order_by(joins.base.c.id))
+    if key is not None:
+        if len(cache) >= STATEMENT_CACHE:
+            cache.clear()
+        cache[key] = (owner, stmt, projection)
+    return stmt, projection
 
 
 def iter_records(conn: Connection, schema: Schema, obj: ObjectInfo, batch: int = 5000,

@@ -67,6 +67,13 @@ class Access:
     def record_allows(self, obj: ObjectInfo, table: sa.Table, record_id: int, right: str) -> bool:
         return True
 
+    @property
+    def statement_key(self) -> tuple[object, tuple] | None:
+        """What the read statements built for this access depend on, so the reader may
+        reuse them within a schema snapshot: (an object the cache keeps alive with the
+        statement, a hashable key naming it); None: build afresh every time."""
+        return (self, ("full",)) if type(self) is Access else None
+
 
 FULL_ACCESS = Access()
 
@@ -233,6 +240,13 @@ class RightsAccess(Access):
     def field_readable(self, obj: ObjectInfo) -> FieldAllowed | None:
         self.hidden_fields  # noqa: B018 - computes the mask on first use
         return self._readable
+
+    @property
+    def statement_key(self) -> tuple[object, tuple]:
+        # Row filters and link filters are built once per ActorRights (one model, one user
+        # and group set: see row_filter and _link); the field mask also depends on shares,
+        # so it is part of the key.
+        return self.rights, ("rights", id(self.rights), self.hidden_fields)
 
     def field_level(self, field: FieldInfo) -> str:
         if field.id is None:

@@ -100,7 +100,9 @@ class RecordStore:
                 "field_allowed": access.field_readable(obj), "link_filter": access.link_filter}
 
     def _fetch(self, conn, schema, obj, ids, actor, trash: bool | None = False, fields=None) -> dict[int, dict]:
+        access = self._access(conn, schema, actor)
         return reader.fetch_records(conn, schema, obj, list(ids), fields=fields, trash=trash,
+                                    statement_key=access.statement_key,
                                     **self._read_rights(conn, schema, actor, obj))
 
     def _fetch_one(self, conn, schema, obj, rid, actor, trash: bool | None = False) -> dict:

@@ -18,8 +18,12 @@ def value_to_json(field: FieldInfo, value: Any) -> Any:
 
 def record_to_json(schema: Schema, obj: ObjectInfo, record: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
+    by_name = obj.fields_by_name
     for key, value in record.items():
-        field = resolve_path_field(schema, obj, key)
+        if value is None:
+            out[key] = None
+            continue
+        field = by_name.get(key) if "." not in key else resolve_path_field(schema, obj, key)
         out[key] = value_to_json(field, value) if field is not None else value
     return out
 

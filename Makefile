@@ -4,6 +4,7 @@
 #   make test         run the test suite (SQLite and a throwaway PostgreSQL)
 #   make bench        run the benchmarks            (extra args: BENCH_ARGS=...)
 #   make clean        remove the virtualenv, caches and local *.db files
+#   make messages     collect UI strings into the translation catalogues
 #
 # Test knobs: PYTEST_ARGS='-k foo -x', CARDBASE_TEST_DB=sqlite|postgresql, CI=true.
 
@@ -20,10 +21,10 @@ BENCH_ARGS  ?=
 # command line (make test CI=true): make exports both kinds to recipes by itself.
 
 .DEFAULT_GOAL := help
-.PHONY: help venv install run test bench clean
+.PHONY: help venv install run test bench clean messages
 
 help:
-	@sed -n '3,9s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
+	@sed -n '3,10s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
 
 # The interpreter. Debian's python3 has no ensurepip until python3-venv is installed
 # (.ci/run installs it; on a workstation: apt-get install python3-venv).
@@ -56,8 +57,17 @@ bench: install
 	$(BIN)/python bench/rights.py $(BENCH_ARGS)
 	$(BIN)/python bench/formulas.py $(BENCH_ARGS)
 	$(BIN)/python bench/api.py $(BENCH_ARGS)
+	$(BIN)/python bench/web_list.py $(BENCH_ARGS)
+	$(BIN)/python bench/web_card.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build dist *.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 	rm -f *.db *.db-wal *.db-shm *.db-journal
+
+# Translations: collect the UI strings and merge them into each language's .po file
+# (cardbase/platform/translations/<lang>/LC_MESSAGES/messages.po); translate the new
+# entries there. The app compiles the .po files when it starts.
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o build/messages.pot --no-location --sort-output cardbase
+	$(BIN)/pybabel update -i build/messages.pot -d cardbase/platform/translations --no-fuzzy-matching

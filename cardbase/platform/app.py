@@ -11,22 +11,30 @@ from typing import Any, Mapping
 
 import sqlalchemy as sa
 from flask import Flask, Response, jsonify, render_template, request
+from flask_bootstrap import Bootstrap5
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
+from cardbase import designer_ui
 from cardbase.schema_engine.db import Database
+from cardbase.schema_engine.field_types.datetime_type import display_timezone
 
-from . import api, auth, views
+from . import api, auth, i18n, views, web
 from .config import ensure_secret_key, load_config
 from .context import actor_for, current_actor, get_db
+from .sessions import CookieSessionInterface
 
 __all__ = ["PUBLIC_ENDPOINTS", "NotInitialised", "actor_for", "create_app", "current_actor", "get_db"]
 
 # Endpoints anonymous users may reach. Public web forms will be added here explicitly.
 # The API adds its token endpoint, OpenAPI document and reference page (api.PUBLIC_ENDPOINTS).
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "core.health", "static"}) | api.PUBLIC_ENDPOINTS
+# Bootstrap's own CSS/JS (bootstrap.static) is served locally and styles the login page.
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "core.health", "static", "bootstrap.static"}) | api.PUBLIC_ENDPOINTS
 
-CONTENT_SECURITY_POLICY = ("default-src 'self'; object-src 'none'; base-uri 'self'; "
+# img-src allows data: URIs: Bootstrap draws select arrows and the menu icon as inline SVG
+# images. Scripts and styles stay 'self' only: no inline script, no style attribute.
+CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; "
                            "form-action 'self'; frame-ancestors 'none'")
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -36,6 +44,7 @@ SECURITY_HEADERS = {
 }
 
 csrf = CSRFProtect()
+bootstrap = Bootstrap5()
 
 
 class NotInitialised(RuntimeError):
@@ -48,6 +57,7 @@ def create_app(config: Mapping[str, Any] | None = None, db: Database | None = No
     CARDBASE_DATABASE_URL. The database must have been initialised (``cardbase init``)."""
     settings = load_config()
     app = Flask(__name__)
+    app.session_interface = CookieSessionInterface()  # no signing work for cookie-less (API) requests
     app.config.from_mapping(
         CARDBASE_DATABASE_URL=settings.database_url,
         CARDBASE_PHONE_REGION=settings.phone_region,
@@ -58,6 +68,8 @@ def create_app(config: Mapping[str, Any] | None = None, db: Database | None = No
         REMEMBER_COOKIE_SAMESITE="Lax",
         WTF_CSRF_TIME_LIMIT=None,  # the token is bound to the session; no expiry mid-form
         MAX_CONTENT_LENGTH=32 * 1024 * 1024,
+        BOOTSTRAP_SERVE_LOCAL=True,  # Bootstrap from the bootstrap-flask package, never a CDN
+        CARDBASE_TIMEZONE=str(display_timezone()),
     )
     app.config.update(config or {})
     if db is None:
@@ -71,8 +83,13 @@ def create_app(config: Mapping[str, Any] | None = None, db: Database | None = No
     app.before_request(_require_login)
     auth.login_manager.init_app(app)
     csrf.init_app(app)
+    bootstrap.init_app(app)
+    i18n.init_app(app)
+    app.jinja_env.globals["has_endpoint"] = lambda endpoint: endpoint in app.view_functions
     app.register_blueprint(auth.bp)
     app.register_blueprint(views.bp)
+    web.init_app(app)
+    designer_ui.init_app(app)
     api.init_app(app, csrf)  # /api: bearer tokens (so no CSRF), JSON errors
     app.after_request(_security_headers)
     app.register_error_handler(CSRFError, _csrf_error)
@@ -111,6 +128,6 @@ def _security_headers(response: Response) -> Response:
 
 
 def _csrf_error(error: CSRFError):
-    return render_template("error.html", title="Form expired",
-                           message="The form was too old or did not come from this site "
-                                   "(its security token is missing or wrong). Reload the page and try again."), 400
+    return render_template("error.html", title=_("Form expired"),
+                           message=_("The form was too old or did not come from this site "
+                                     "(its security token is missing or wrong). Reload the page and try again.")), 400

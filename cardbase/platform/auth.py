@@ -10,6 +10,7 @@ import hashlib
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
@@ -76,8 +77,8 @@ def is_safe_next(target: str | None) -> bool:
 
 
 class LoginForm(FlaskForm):
-    username = StringField("Username", validators=[DataRequired(), Length(max=150)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=users.MAX_PASSWORD)])
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=150)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=users.MAX_PASSWORD)])
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -98,12 +99,12 @@ def login():
             return redirect(target)
         known = users.find_user(db, form.username.data)
         if known is not None and users.is_locked(known):
-            error = ("Too many failed attempts: this account is locked for a few minutes. "
-                     "Try again later.")
+            error = _("Too many failed attempts: this account is locked for a few minutes. "
+                      "Try again later.")
         else:
-            error = "Wrong username or password."
+            error = _("Wrong username or password.")
     elif request.method == "POST":
-        error = "Enter your username and password."
+        error = _("Enter your username and password.")
     return render_template("login.html", form=form, error=error)
 
 
@@ -111,5 +112,5 @@ def login():
 def logout():
     logout_user()
     session.clear()
-    flash("You have been logged out.", "info")
+    flash(_("You have been logged out."), "info")
     return redirect(url_for("auth.login"))

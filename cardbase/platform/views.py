@@ -1,4 +1,4 @@
-"""The home page and the health check. The real list and card screens come later."""
+"""The home page (a tile per object the user may read) and the health check."""
 from __future__ import annotations
 
 import logging
@@ -12,6 +12,7 @@ from cardbase.schema_engine.snapshot import current_version
 from cardbase.schema_engine.store.records import RecordStore
 
 from .context import current_actor, get_db
+from .i18n import current_language
 
 bp = Blueprint("core", __name__)
 log = logging.getLogger(__name__)
@@ -24,7 +25,8 @@ def home():
     actor = current_actor()
     store = RecordStore(db)
     rows = []
-    objects = db.schema().objects
+    language = current_language()
+    objects = sorted(db.schema().objects, key=lambda o: (o.position, o.id))
     for obj in objects:
         if not store.can(actor, obj.api_name, "read"):
             continue  # objects the user may not read are not shown at all
@@ -32,7 +34,8 @@ def home():
             count, estimate = store.count(actor, obj.api_name)
         except CardbaseError:  # show the object, not a number
             count, estimate = None, False
-        rows.append({"name": obj.api_name, "label": obj.label, "label_plural": obj.label_plural,
+        rows.append({"name": obj.api_name, "label": obj.label_in(language),
+                     "label_plural": obj.label_plural_in(language),
                      "count": count, "estimate": estimate})
     return render_template("home.html", objects=rows, unreadable=bool(objects) and not rows)
 

@@ -87,7 +87,8 @@ def test_correct_login_reaches_home_with_the_objects(db, client):
     assert home.status_code == 200
     html = home.get_data(as_text=True)
     assert "Clients" in html
-    assert re.search(r'data-object="client">\s*<td>Clients</td>\s*<td class="num">3</td>', html), html
+    assert re.search(r'data-object="client"[^>]*>\s*<div class="card-body">\s*<div class="h5 mb-1">Clients</div>\s*'
+                     r'<div class="text-body-secondary num">3\s', html), html
     # Autoescaped: the display name is shown as text, never as markup.
     assert "Alice &lt;Admin&gt;" in html and "<Admin>" not in html
 
@@ -196,7 +197,8 @@ def test_every_route_refuses_anonymous_users_except_login_health_static(app):
             else:
                 assert response.status_code in (401, 403), (rule, method, response.status_code)
     assert checked >= 2  # at least home and logout
-    assert PUBLIC_ENDPOINTS == {"auth.login", "core.health", "static", "api.token"}
+    # static files are ours (static) and Bootstrap's, served from the bootstrap-flask package
+    assert PUBLIC_ENDPOINTS == {"auth.login", "core.health", "static", "bootstrap.static", "api.token"}
 
 
 def test_a_new_route_without_login_required_is_still_guarded(db, alice):

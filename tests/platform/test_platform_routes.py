@@ -98,5 +98,6 @@ def test_home_lists_only_the_objects_the_user_may_read(db, app):
     assert "ask an administrator" in html
     rights.set_object_rights(db, SYSTEM, sales.id, "client", ["read"])
     html = client.get("/").get_data(as_text=True)
-    assert re.search(r'data-object="client">\s*<td>Clients</td>\s*<td class="num">1</td>', html), html
+    assert re.search(r'data-object="client"[^>]*>\s*<div class="card-body">\s*<div class="h5 mb-1">Clients</div>\s*'
+                     r'<div class="text-body-secondary num">1\s', html), html
     assert "Invoices" not in html

@@ -1,0 +1,25 @@
+"""The configurator's start page: the objects the user may configure, in menu order, with
+links to each object's designer; administrators create objects and set the menu order."""
+from __future__ import annotations
+
+from flask import render_template
+
+from cardbase.platform.context import current_actor, get_db
+from cardbase.platform.web.nav import object_label
+from cardbase.schema_engine.rights.admin import can_configure
+
+from . import bp
+
+
+@bp.route("/")
+def index():
+    db = get_db()
+    actor = current_actor()
+    schema = db.schema()
+    ordered = sorted(schema.objects, key=lambda o: (o.position, o.id))
+    objects = [{"name": o.api_name, "label": object_label(o, plural=True), "singular": object_label(o),
+                "fields": len(o.user_fields), "description": o.description}
+               for o in ordered if can_configure(db, actor, o.api_name)]
+    return render_template("designer/index.html", objects=objects, may_create=actor.is_admin,
+                           may_order=actor.is_admin, schema_version=schema.version,
+                           order=",".join(o.api_name for o in ordered))

@@ -1,0 +1,33 @@
+// cardbase: small helpers every page uses. No inline scripts anywhere (the CSP forbids
+// them): pages pass data through data-* attributes and <script type="application/json">.
+(function () {
+  "use strict";
+  // Choice badges with a #rrggbb colour: the colour comes from data-color.
+  function paintColours(root) {
+    root.querySelectorAll("[data-color]").forEach(function (el) {
+      var c = el.getAttribute("data-color");
+      if (/^#[0-9a-fA-F]{6}$/.test(c)) {
+        el.style.backgroundColor = c;
+        var r = parseInt(c.substr(1, 2), 16), g = parseInt(c.substr(3, 2), 16), b = parseInt(c.substr(5, 2), 16);
+        el.style.color = (r * 299 + g * 587 + b * 114) / 1000 > 140 ? "#000" : "#fff";
+      }
+    });
+  }
+  // <select data-autosubmit> submits its form when changed (the language switch).
+  function autosubmit(root) {
+    root.querySelectorAll("select[data-autosubmit]").forEach(function (el) {
+      el.addEventListener("change", function () { el.form.submit(); });
+    });
+  }
+  window.cardbase = window.cardbase || {};
+  window.cardbase.paintColours = paintColours;
+  // The CSRF token for fetch() calls: <meta name="csrf-token"> is not used; forms carry it.
+  window.cardbase.csrfToken = function () {
+    var input = document.querySelector("input[name=csrf_token]");
+    return input ? input.value : "";
+  };
+  document.addEventListener("DOMContentLoaded", function () {
+    paintColours(document);
+    autosubmit(document);
+  });
+})();

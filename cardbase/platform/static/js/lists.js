@@ -1,0 +1,389 @@
+// cardbase list view: clickable rows, the filter builder, the column chooser and exports
+// with a progress indicator. Data comes from <script type="application/json"> blocks.
+(function () {
+  "use strict";
+
+  function json(id, fallback) {
+    var el = document.getElementById(id);
+    if (!el) { return fallback; }
+    try { return JSON.parse(el.textContent); } catch (e) { return fallback; }
+  }
+  function make(tag, attrs, text) {
+    var el = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (k === "className") { el.className = attrs[k]; } else { el.setAttribute(k, attrs[k]); }
+    });
+    if (text !== undefined && text !== null) { el.textContent = text; }
+    return el;
+  }
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (m, k) { return values[k] !== undefined ? values[k] : m; });
+  }
+
+  // ---- rows open their card --------------------------------------------------------------
+  function clickableRows() {
+    document.querySelectorAll("#cb-list-table tbody tr[data-href]").forEach(function (tr) {
+      tr.classList.add("cb-row-link");
+      tr.addEventListener("click", function (ev) {
+        if (ev.target.closest("a, button, input, select, label")) { return; }
+        if (window.getSelection && String(window.getSelection())) { return; } // selecting text
+        window.location.href = tr.getAttribute("data-href");
+      });
+    });
+  }
+
+  // ---- the filter builder ---------------------------------------------------------------------
+  var NO_VALUE = ["is_empty", "is_not_empty"];
+  var LIST_OPS = ["in", "not_in"];
+
+  function FilterBuilder(form) {
+    this.form = form;
+    this.fields = json("cb-filter-fields", []);
+    this.model = json("cb-filter-model", {match: "and", rows: []});
+    this.texts = json("cb-filter-texts", {});
+    this.byPath = {};
+    var self = this;
+    this.fields.forEach(function (f) { self.byPath[f.path] = f; });
+    this.rows = document.getElementById("cb-filter-rows");
+    this.match = document.getElementById("cb-filter-match");
+    this.hidden = document.getElementById("cb-filter-value");
+    this.advanced = document.getElementById("cb-filter-advanced");
+    this.jsonBox = document.getElementById("cb-filter-json");
+    if (this.model.rows === null) {
+      this.advanced.classList.remove("d-none");
+      this.isAdvanced = true;
+    } else {
+      this.model.rows.forEach(function (leaf) { self.addRow(leaf); });
+      if (!this.model.rows.length) { this.addRow(null, true); }
+    }
+    document.getElementById("cb-filter-add").addEventListener("click", function () {
+      var row = self.addRow(null);
+      row.querySelector("select").focus();
+    });
+    document.getElementById("cb-filter-clear").addEventListener("click", function () {
+      self.rows.textContent = "";
+      self.isAdvanced = false;
+      self.hidden.value = "";
+      self.form.submit();
+    });
+    form.addEventListener("submit", function (ev) {
+      if (!self.serialise()) { ev.preventDefault(); }
+    });
+  }
+
+  FilterBuilder.prototype.fieldSelect = function (selected) {
+    var select = make("select", {className: "form-select form-select-sm cb-f-field", "aria-label": this.texts.field});
+    var groups = {};
+    this.fields.forEach(function (f) {
+      if (!groups[f.group]) {
+        groups[f.group] = make("optgroup", {label: f.group});
+        select.appendChild(groups[f.group]);
+      }
+      var opt = make("option", {value: f.path}, f.label);
+      if (f.path === selected) { opt.selected = true; }
+      groups[f.group].appendChild(opt);
+    });
+    return select;
+  };
+
+  FilterBuilder.prototype.addRow = function (leaf, pristine) {
+    var self = this;
+    var row = make("div", {className: "d-flex flex-wrap gap-2 align-items-start cb-filter-row"});
+    if (pristine) { row.setAttribute("data-pristine", "1"); }
+    var path = leaf && this.byPath[leaf.field] ? leaf.field : (this.fields[0] || {}).path;
+    var fieldSel = this.fieldSelect(path);
+    var opSel = make("select", {className: "form-select form-select-sm cb-f-op", "aria-label": this.texts.operator});
+    var valueBox = make("div", {className: "cb-f-value d-flex gap-1 flex-grow-1"});
+    var remove = make("button", {type: "button", className: "btn btn-sm btn-outline-secondary cb-f-remove",
+                                 "aria-label": this.texts.remove, title: this.texts.remove}, "×");
+    row.appendChild(fieldSel); row.appendChild(opSel); row.appendChild(valueBox); row.appendChild(remove);
+    this.rows.appendChild(row);
+    function touched() { row.removeAttribute("data-pristine"); }
+    function fillOps(op) {
+      var entry = self.byPath[fieldSel.value];
+      opSel.textContent = "";
+      (entry ? entry.ops : []).forEach(function (o) {
+        var opt = make("option", {value: o.op}, o.label);
+        if (o.op === op) { opt.selected = true; }
+        opSel.appendChild(opt);
+      });
+    }
+    fieldSel.addEventListener("change", function () { touched(); fillOps(null); self.valueInput(row, null); });
+    opSel.addEventListener("change", function () { touched(); self.valueInput(row, self.currentValue(row)); });
+    valueBox.addEventListener("input", touched);
+    valueBox.addEventListener("change", touched);
+    remove.addEventListener("click", function () { row.remove(); });
+    fillOps(leaf ? leaf.op : null);
+    this.valueInput(row, leaf ? leaf.value : null);
+    return row;
+  };
+
+  FilterBuilder.prototype.input = function (entry, value) {
+    var t = this.texts, el;
+    var kind = entry.input;
+    if (kind === "boolean") {
+      el = make("select", {className: "form-select form-select-sm"});
+      el.appendChild(make("option", {value: "true"}, t.yes));
+      el.appendChild(make("option", {value: "false"}, t.no));
+      if (value === false || value === "false") { el.value = "false"; }
+      return el;
+    }
+    if (kind === "choice") {
+      el = make("select", {className: "form-select form-select-sm"});
+      entry.choices.forEach(function (c) { el.appendChild(make("option", {value: c.value}, c.label)); });
+      if (value !== null && value !== undefined) { el.value = String(value); }
+      return el;
+    }
+    var type = {number: "number", date: "date", datetime: "datetime-local"}[kind] || "text";
+    el = make("input", {className: "form-control form-control-sm", type: type, "aria-label": t.value});
+    if (type === "number") { el.setAttribute("step", "any"); }
+    if (kind === "link") { this.linkPicker(entry, el); }
+    if (value !== null && value !== undefined) {
+      if (kind === "link") { el.value = "#" + (value.id || value); }
+      else if (type === "datetime-local") { el.value = String(value).replace(" ", "T").substring(0, 16); }
+      else { el.value = String(value); }
+    }
+    return el;
+  };
+
+  FilterBuilder.prototype.linkPicker = function (entry, el) {
+    el.setAttribute("placeholder", this.texts.search_records);
+    if (!entry.links_url) { return; }
+    var listId = "cb-dl-" + Math.random().toString(36).slice(2);
+    var list = make("datalist", {id: listId});
+    el.setAttribute("list", listId);
+    el.addEventListener("focus", function () { if (!list.parentNode) { el.parentNode.appendChild(list); } });
+    var timer = null;
+    el.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        var q = el.value.replace(/#\d+\s*$/, "").trim();
+        fetch(entry.links_url + "?q=" + encodeURIComponent(q), {credentials: "same-origin"})
+          .then(function (r) { return r.ok ? r.json() : []; })
+          .then(function (items) {
+            list.textContent = "";
+            (items || []).forEach(function (it) { list.appendChild(make("option", {value: (it.display || "") + " #" + it.id})); });
+          }).catch(function () { /* the picker is a convenience: typing an id still works */ });
+      }, 200);
+    });
+  };
+
+  FilterBuilder.prototype.valueInput = function (row, value) {
+    var entry = this.byPath[row.querySelector(".cb-f-field").value];
+    var op = row.querySelector(".cb-f-op").value;
+    var box = row.querySelector(".cb-f-value");
+    box.textContent = "";
+    if (!entry || NO_VALUE.indexOf(op) >= 0) { return; }
+    if (op === "between") {
+      var pair = Array.isArray(value) ? value : [null, null];
+      box.appendChild(this.input(entry, pair[0]));
+      box.appendChild(make("span", {className: "align-self-center small"}, this.texts.and));
+      box.appendChild(this.input(entry, pair[1]));
+      return;
+    }
+    if (LIST_OPS.indexOf(op) >= 0 || (entry.multi && Array.isArray(value))) {
+      if (entry.input === "choice") {
+        var sel = this.input(entry, null);
+        sel.multiple = true;
+        sel.size = Math.min(5, entry.choices.length);
+        var wanted = (Array.isArray(value) ? value : []).map(String);
+        Array.prototype.forEach.call(sel.options, function (o) { o.selected = wanted.indexOf(o.value) >= 0; });
+        box.appendChild(sel);
+        return;
+      }
+      var text = make("input", {className: "form-control form-control-sm cb-f-list", type: "text",
+                                placeholder: this.texts.list_hint, "aria-label": this.texts.value});
+      if (Array.isArray(value)) { text.value = value.join(", "); }
+      box.appendChild(text);
+      return;
+    }
+    box.appendChild(this.input(entry, Array.isArray(value) ? value[0] : value));
+  };
+
+  function readOne(entry, el) {
+    if (el.tagName === "SELECT" && el.multiple) {
+      return Array.prototype.filter.call(el.options, function (o) { return o.selected; }).map(function (o) { return o.value; });
+    }
+    var v = el.value.trim();
+    if (v === "") { return null; }
+    if (entry.input === "boolean") { return v === "true"; }
+    if (entry.input === "link") {
+      var m = /#(\d+)\s*$/.exec(v) || /^(\d+)$/.exec(v);
+      return m ? Number(m[1]) : v;
+    }
+    return v;
+  }
+
+  FilterBuilder.prototype.currentValue = function (row) {
+    var entry = this.byPath[row.querySelector(".cb-f-field").value];
+    var inputs = row.querySelectorAll(".cb-f-value input, .cb-f-value select");
+    if (!entry || !inputs.length) { return null; }
+    if (inputs.length === 2) { return [readOne(entry, inputs[0]), readOne(entry, inputs[1])]; }
+    if (inputs[0].classList.contains("cb-f-list")) {
+      return inputs[0].value.split(",").map(function (s) { return s.trim(); }).filter(Boolean).map(function (s) {
+        return readOne(entry, {value: s, tagName: "INPUT"});
+      });
+    }
+    return readOne(entry, inputs[0]);
+  };
+
+  FilterBuilder.prototype.serialise = function () {
+    var self = this;
+    if (this.isAdvanced) {
+      var text = this.jsonBox.value.trim();
+      if (text) {
+        try { JSON.parse(text); } catch (e) {
+          this.jsonBox.classList.add("is-invalid");
+          this.jsonBox.setAttribute("title", this.texts.bad_json);
+          return false;
+        }
+      }
+      this.hidden.value = text;
+      return true;
+    }
+    var leaves = [], ok = true;
+    this.rows.querySelectorAll(".cb-filter-row").forEach(function (row) {
+      var path = row.querySelector(".cb-f-field").value;
+      var op = row.querySelector(".cb-f-op").value;
+      if (!path || !op) { return; }
+      var leaf = {field: path, op: op};
+      if (NO_VALUE.indexOf(op) < 0) {
+        var value = self.currentValue(row);
+        var empty = value === null || (Array.isArray(value) && (!value.length || value.some(function (v) { return v === null; })));
+        if (empty) {
+          if (row.hasAttribute("data-pristine")) { return; } // the untouched starter row
+          row.querySelectorAll(".cb-f-value input, .cb-f-value select").forEach(function (el) { el.classList.add("is-invalid"); });
+          ok = false;
+          return;
+        }
+        leaf.value = value;
+      }
+      leaves.push(leaf);
+    });
+    if (!ok) { return false; }
+    var tree = leaves.length === 0 ? "" : leaves.length === 1 ? leaves[0] : {};
+    if (leaves.length > 1) { tree[this.match.value === "or" ? "or" : "and"] = leaves; }
+    this.hidden.value = tree === "" ? "" : JSON.stringify(tree);
+    return true;
+  };
+
+  // ---- column chooser -------------------------------------------------------------------------
+  function columnChooser() {
+    var list = document.getElementById("cb-column-list");
+    if (!list) { return; }
+    list.addEventListener("click", function (ev) {
+      var btn = ev.target.closest("button");
+      if (!btn) { return; }
+      var li = btn.closest("li");
+      if (btn.classList.contains("cb-col-up") && li.previousElementSibling) {
+        list.insertBefore(li, li.previousElementSibling);
+      } else if (btn.classList.contains("cb-col-down") && li.nextElementSibling) {
+        list.insertBefore(li.nextElementSibling, li);
+      }
+      btn.focus();
+    });
+  }
+
+  // ---- exports with progress -----------------------------------------------------------------
+  function exports() {
+    var box = document.getElementById("cb-export-status");
+    if (!box || !window.fetch || !window.ReadableStream) { return; } // plain download links then
+    var texts = json("cb-export-texts", {});
+    var text = document.getElementById("cb-export-text");
+    var bar = document.getElementById("cb-export-progress");
+    var spinner = document.getElementById("cb-export-spinner");
+    var table = document.getElementById("cb-list-table");
+    var total = table && table.getAttribute("data-total") ? Number(table.getAttribute("data-total")) : 0;
+    var busy = false;
+
+    function show(message, percent, state) {
+      box.classList.remove("d-none", "alert-info", "alert-success", "alert-danger");
+      box.classList.add(state === "done" ? "alert-success" : state === "failed" ? "alert-danger" : "alert-info");
+      box.setAttribute("data-state", state || "running");
+      spinner.classList.toggle("d-none", state === "done" || state === "failed");
+      text.textContent = message;
+      if (percent === null) { bar.removeAttribute("value"); } else { bar.value = percent; }
+      bar.classList.toggle("d-none", state === "failed");
+    }
+    function reasonOf(body, status) {
+      var doc = new DOMParser().parseFromString(body, "text/html");
+      var el = doc.querySelector(".error, [role=alert]");
+      return (el && el.textContent.trim()) || String(status);
+    }
+    document.querySelectorAll("a[data-export]").forEach(function (link) {
+      link.addEventListener("click", function (ev) {
+        ev.preventDefault();
+        if (busy) { return; }
+        busy = true;
+        var csv = link.getAttribute("data-export") === "csv";
+        show(texts.starting, null);
+        fetch(link.href, {credentials: "same-origin"}).then(function (resp) {
+          if (!resp.ok) {
+            return resp.text().then(function (body) { throw new Error(reasonOf(body, resp.status)); });
+          }
+          var length = Number(resp.headers.get("Content-Length")) || 0;
+          var disposition = resp.headers.get("Content-Disposition") || "";
+          var name = (/filename="?([^";]+)"?/.exec(disposition) || [null, "export"])[1];
+          var reader = resp.body.getReader();
+          var chunks = [], received = 0, lines = 0;
+          function pump() {
+            return reader.read().then(function (step) {
+              if (step.done) { return; }
+              chunks.push(step.value);
+              received += step.value.length;
+              if (csv) {
+                for (var i = 0; i < step.value.length; i++) { if (step.value[i] === 10) { lines++; } }
+                var rows = Math.max(0, lines - 1);
+                if (total) {
+                  show(fill(texts.rows_of, {n: rows.toLocaleString(), total: total.toLocaleString()}), Math.min(100, 100 * rows / total));
+                } else {
+                  show(fill(texts.rows, {n: rows.toLocaleString()}), null);
+                }
+              } else if (length) {
+                show(fill(texts.bytes, {n: Math.round(received / 1024).toLocaleString()}), 100 * received / length);
+              }
+              return pump();
+            });
+          }
+          return pump().then(function () {
+            var blob = new Blob(chunks, {type: resp.headers.get("Content-Type") || "application/octet-stream"});
+            var url = URL.createObjectURL(blob);
+            var a = make("a", {href: url, download: name, className: "d-none"});
+            document.body.appendChild(a);
+            a.click();
+            a.remove();
+            setTimeout(function () { URL.revokeObjectURL(url); }, 60000);
+            show(fill(texts.done, {name: name}), 100, "done");
+          });
+        }).catch(function (err) {
+          show(fill(texts.failed, {reason: err.message}), null, "failed");
+        }).then(function () { busy = false; });
+      });
+    });
+  }
+
+  function confirmations() {
+    document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+      form.addEventListener("submit", function (ev) {
+        if (!window.confirm(form.getAttribute("data-confirm"))) { ev.preventDefault(); }
+      });
+    });
+  }
+
+  function columnWidths() {
+    document.querySelectorAll("#cb-list-table th[data-width]").forEach(function (th) {
+      var w = Number(th.getAttribute("data-width"));
+      if (w >= 40 && w <= 1000) { th.style.width = w + "px"; }
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    clickableRows();
+    columnWidths();
+    var form = document.getElementById("cb-filter-form");
+    if (form) { new FilterBuilder(form); }
+    columnChooser();
+    exports();
+    confirmations();
+  });
+})();

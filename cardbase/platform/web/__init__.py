@@ -1,0 +1,21 @@
+"""The end-user web: every screen generated from the metadata.
+
+One module per screen, each with its own blueprint: ``nav`` (menu and page context),
+``account`` (language), ``display`` (how a value shows, one class per field type). The
+screens read and write only through the record store, so rights, validation, formulas
+and history hold here exactly as in the API.
+"""
+from __future__ import annotations
+
+from flask import Flask
+
+from . import account, boards, cards, lists, nav, search
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(account.bp)
+    app.register_blueprint(boards.bp)
+    app.register_blueprint(cards.bp)
+    app.register_blueprint(lists.bp)
+    app.register_blueprint(search.bp)
+    nav.init_app(app)

@@ -1,0 +1,147 @@
+"""What the list page's filter builder and column chooser offer: the fields of an object
+the user may read, and those of the objects its links lead to (one level deep), each
+with the operators its field type declares and the kind of value input that fits.
+
+Nothing here knows a field type by name: operators come from ``field.ftype.operators``,
+the input from the type's value kind (``value_type``) and whether the field has choices,
+so a new field type shows up in the builder without a change here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field as dc_field
+from typing import Any, Callable
+
+from flask import url_for
+from flask_babel import lazy_gettext as _l
+
+from cardbase.schema_engine.field_types.choice import choices_of
+from cardbase.schema_engine.query.paths import is_link
+from cardbase.schema_engine.snapshot import FieldInfo, ObjectInfo, Schema
+
+# Words for the operators of the one filter language (docs/filters.md); which of them a
+# field offers is the field type's declaration.
+OPERATOR_LABELS = {
+    "eq": _l("is"),
+    "ne": _l("is not"),
+    "lt": _l("less than"),
+    "le": _l("at most"),
+    "gt": _l("greater than"),
+    "ge": _l("at least"),
+    "between": _l("between"),
+    "in": _l("is one of"),
+    "not_in": _l("is none of"),
+    "contains": _l("contains"),
+    "not_contains": _l("does not contain"),
+    "starts_with": _l("starts with"),
+    "is_empty": _l("is empty"),
+    "is_not_empty": _l("is not empty"),
+}
+# How the value is entered, by the type's value kind (formula value types).
+INPUT_BY_VALUE_TYPE = {"number": "number", "date": "date", "datetime": "datetime", "boolean": "boolean",
+                       "link": "link"}
+HIDDEN_SYSTEM = frozenset({"version"})  # bookkeeping, not something users filter or show
+
+
+@dataclass
+class Entry:
+    """One choosable path: a field of the object or of a linked object."""
+
+    path: str
+    label: str
+    field: FieldInfo
+    group: str
+    links_url: str | None = None
+    choices: list[dict[str, str]] = dc_field(default_factory=list)
+
+    @property
+    def input(self) -> str:
+        if self.choices:
+            return "choice"
+        return INPUT_BY_VALUE_TYPE.get(self.field.ftype.value_type, "text")
+
+    def to_json(self, labels: dict[str, str] | None = None) -> dict[str, Any]:
+        labels = labels or operator_labels()
+        return {"path": self.path, "label": self.label, "group": self.group, "input": self.input,
+                "ops": [{"op": op, "label": labels.get(op, op)} for op in self.field.ftype.operators],
+                "choices": self.choices, "links_url": self.links_url,
+                "multi": self.field.ftype.value_type == "list"}
+
+
+def operator_labels() -> dict[str, str]:
+    """The operators' words in the request's language (translated once per request)."""
+    return {op: str(label) for op, label in OPERATOR_LABELS.items()}
+
+
+def _choices(field: FieldInfo) -> list[dict[str, str]]:
+    out = []
+    for choice in choices_of(field):
+        if isinstance(choice, dict):
+            out.append({"value": str(choice.get("value")), "label": str(choice.get("label") or choice.get("value"))})
+        else:
+            out.append({"value": str(choice), "label": str(choice)})
+    return out
+
+
+def _links_url(owner: ObjectInfo, field: FieldInfo, has_endpoint: Callable[[str], bool]) -> str | None:
+    if field.type != "link" or not has_endpoint("cards.link_choices"):
+        return None
+    return url_for("cards.link_choices", object_name=owner.api_name, field_name=field.api_name)
+
+
+def catalogue(schema: Schema, obj: ObjectInfo, readable: Callable[[FieldInfo], bool],
+              can_read: Callable[[ObjectInfo], bool], language: str,
+              has_endpoint: Callable[[str], bool] = lambda name: False) -> list[Entry]:
+    """Every path the user may filter, sort or show: the object's readable fields (its
+    own first, then the system fields), then for each readable link to a readable object
+    that object's readable fields and its code."""
+    own_group = obj.label_in(language)
+    entries: list[Entry] = []
+    visible = [f for f in obj.fields if f.api_name not in HIDDEN_SYSTEM and readable(f)]
+    visible.sort(key=lambda f: f.system)  # the object's own fields first, then code, owner, dates
+    for f in visible:
+        entries.append(Entry(f.api_name, f.label_in(language), f, own_group,
+                             _links_url(obj, f, has_endpoint), _choices(f)))
+    for link in visible:
+        if not is_link(link):
+            continue
+        target = schema.link_target(link)
+        if not can_read(target):
+            continue
+        group = link.label_in(language)
+        for g in target.fields:  # its own fields and its code; not its bookkeeping
+            if (g.system and g.api_name != "code") or not readable(g):
+                continue
+            entries.append(Entry(f"{link.api_name}.{g.api_name}", f"{group} › {g.label_in(language)}", g, group,
+                                 _links_url(target, g, has_endpoint), _choices(g)))
+    return entries
+
+
+def path_label(schema: Schema, obj: ObjectInfo, path: str, language: str) -> str:
+    """The column heading of a path: "Organisation › City" for ``organisation.city``."""
+    labels, current = [], obj
+    for i, name in enumerate(path.split(".")):
+        f = current.fields_by_name.get(name)
+        if f is None:
+            return path
+        labels.append(f.label_in(language))
+        if i < path.count(".") and is_link(f):
+            current = schema.link_target(f)
+    return " › ".join(labels)
+
+
+def path_field(schema: Schema, obj: ObjectInfo, path: str,
+               readable: Callable[[FieldInfo], bool] | None = None) -> FieldInfo | None:
+    """The last field of ``path`` if every step exists, crosses links and is readable."""
+    current, steps = obj, path.split(".") if isinstance(path, str) and path else []
+    if not steps or len(steps) > 4:
+        return None
+    field = None
+    for i, name in enumerate(steps):
+        field = current.fields_by_name.get(name)
+        if field is None or (readable is not None and not readable(field)):
+            return None
+        if i < len(steps) - 1:
+            if not is_link(field):
+                return None
+            current = schema.link_target(field)
+    return field

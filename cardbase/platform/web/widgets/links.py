@@ -1,0 +1,90 @@
+"""Links (a type-ahead over the records the user may see, through ``cards.link_choices``;
+a hidden input keeps the id) and users (a select of the active users)."""
+from __future__ import annotations
+
+
+import sqlalchemy as sa
+from flask import g
+from markupsafe import Markup
+
+from cardbase.schema_engine.meta_models import User
+from cardbase.schema_engine.values import LinkRef
+
+from . import MISSING, Control, Widget, register
+
+
+@register("link")
+class LinkWidget(Widget):
+    """raw: {"id": "42", "display": "ACME"}; the text input only searches."""
+
+    def to_raw(self, field, value, language):
+        if value is None:
+            return {"id": "", "display": ""}
+        if isinstance(value, LinkRef):
+            if value.restricted:
+                from flask_babel import gettext as _
+                return {"id": str(value.id), "display": _("restricted")}
+            return {"id": str(value.id), "display": value.display if value.display not in (None, "") else f"#{value.id}"}
+        return {"id": str(value), "display": f"#{value}"}
+
+    def from_form(self, form, name):
+        if name not in form:
+            return MISSING
+        return {"id": form.get(name, "").strip(), "display": form.get(name + "-text", "")}
+
+    def parse(self, field, raw, language):
+        ident = raw.get("id") if isinstance(raw, dict) else raw
+        return field.ftype.parse(field, (ident or "").strip() or None if isinstance(ident, str) else ident)
+
+    def same(self, a, b):
+        ida = (a or {}).get("id") if isinstance(a, dict) else a
+        idb = (b or {}).get("id") if isinstance(b, dict) else b
+        return str(ida or "") == str(idb or "")
+
+    def control(self, c: Control) -> Markup:
+        from flask_babel import gettext as _
+        raw = c.raw if isinstance(c.raw, dict) else {"id": "", "display": ""}
+        return Markup(
+            '<div class="cb-link-picker" data-url="{}" data-none="{}">'
+            '<input type="hidden" name="{}" value="{}" class="cb-link-id"{}>'
+            '<input type="text" {} value="{}" autocomplete="off" role="combobox" aria-autocomplete="list" '
+            'aria-expanded="false" aria-controls="{}-list" placeholder="{}">'
+            '<ul class="dropdown-menu cb-link-list" id="{}-list" role="listbox"></ul>'
+            '</div>').format(c.extra.get("url", ""), _("No matches"), c.name, raw.get("id") or "", Markup(" disabled") if c.disabled else "",
+                             c.attrs(name=c.name + "-text"),
+                             raw.get("display") or "", c.id, _("Type to search"), c.id)
+
+
+def active_users() -> list[tuple[int, str]]:
+    """(id, name) of the active users, once per request."""
+    found = g.get("cardbase_user_choices")
+    if found is None:
+        from ...context import get_db
+        with get_db().read() as conn:
+            rows = conn.execute(sa.select(User.id, User.username, User.display_name)
+                                .where(User.active.is_(True)).order_by(User.display_name, User.username)).all()
+        found = g.cardbase_user_choices = [(r.id, r.display_name or r.username) for r in rows]
+    return found
+
+
+@register("user")
+class UserWidget(Widget):
+    def to_raw(self, field, value, language):
+        if value is None:
+            return ""
+        return str(value.id if isinstance(value, LinkRef) else value)
+
+    def parse(self, field, raw, language):
+        return field.ftype.parse(field, (raw or "").strip() or None)
+
+    def control(self, c: Control) -> Markup:
+        from flask_babel import gettext as _
+        users = active_users()
+        options = [Markup('<option value="">{}</option>').format(_("(nobody)"))]
+        if c.raw and all(str(uid) != c.raw for uid, _n in users):
+            options.append(Markup('<option value="{}" selected>#{}</option>').format(c.raw, c.raw))
+        for uid, name in users:
+            options.append(Markup('<option value="{}"{}>{}</option>').format(
+                uid, Markup(" selected") if str(uid) == c.raw else "", name))
+        return Markup('<select {}>{}</select>').format(c.attrs(css="form-select"), Markup("").join(options))
+

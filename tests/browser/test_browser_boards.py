@@ -1,0 +1,133 @@
+"""The board and the calendar in a real browser: drag a deal to another column (HTML5
+drag and drop), see the column figures change, reload and find it saved; move with the
+keyboard fallback; a conflicting move goes back with the message; the calendar opens cards."""
+from __future__ import annotations
+
+import re
+
+from cardbase.schema_engine.actor import SYSTEM
+from cardbase.schema_engine.query.model import AggregateQuery
+from cardbase.schema_engine.store.records import RecordStore
+
+
+def figures(page, key: str) -> tuple[str, str]:
+    column = page.locator(f'.cb-lane[data-column="{key}"]')
+    return column.locator(".cb-lane-count").inner_text().strip(), column.locator(".cb-lane-total").inner_text().strip()
+
+
+def stage_totals(site) -> dict[str, tuple[int, object]]:
+    rows = RecordStore(site.db).aggregate(SYSTEM, "deal", AggregateQuery(
+        group_by=["stage"], metrics=[{"op": "count", "as": "n"}, {"op": "sum", "field": "amount", "as": "total"}]))
+    return {r["stage"] or "": (r["n"], r["total"]) for r in rows}
+
+
+def pick_columns(site) -> tuple[str, str]:
+    """A source column with cards and a target column, both on screen at 1280 pixels (the
+    board scrolls sideways; a drag to a column out of view would scroll under the pointer)."""
+    totals = stage_totals(site)
+    source = next(k for k in ("lead", "qualified") if totals.get(k, (0,))[0] > 0)
+    return source, "proposal"
+
+
+def test_drag_a_deal_to_another_column_and_it_stays_there(page, site, login, screenshot):
+    login(page, "sam")
+    page.goto(site.url + "/o/deal/board")
+    page.wait_for_selector("#cb-board .cb-board-card")
+    assert page.locator(".cb-lane").first.get_attribute("data-column") == "lead"
+    source, target = pick_columns(site)
+    before = stage_totals(site)
+    source_count, source_total = figures(page, source)
+    target_count, target_total = figures(page, target)
+    assert source_count == f"{before[source][0]:,}"
+
+    card = page.locator(f'.cb-lane[data-column="{source}"] .cb-board-card').first
+    record_id = card.get_attribute("data-id")
+    version = int(card.get_attribute("data-version"))
+    card.drag_to(page.locator(f'.cb-lane[data-column="{target}"] .cb-lane-body'))
+    moved = page.locator(f'.cb-lane[data-column="{target}"] .cb-board-card[data-id="{record_id}"]')
+    moved.wait_for()
+    page.wait_for_function(
+        "([id, v]) => { const c = document.querySelector(`.cb-board-card[data-id='${id}']`);"
+        " return c && c.getAttribute('data-version') === String(v) && !c.classList.contains('cb-saving'); }",
+        arg=[record_id, version + 1])
+    after = stage_totals(site)
+    assert after[source][0] == before[source][0] - 1 and after[target][0] == before.get(target, (0,))[0] + 1
+    assert figures(page, source)[0] == f"{after[source][0]:,}" != source_count
+    assert figures(page, target)[0] == f"{after[target][0]:,}" != target_count
+    assert figures(page, source)[1] != source_total or figures(page, target)[1] != target_total
+    record = RecordStore(site.db).get(SYSTEM, "deal", int(record_id))
+    assert record["stage"] == target and record["version"] == version + 1
+    assert moved.locator("select[name=value]").input_value() == target
+    assert page.locator("#cb-board-message").is_hidden()
+
+    page.reload()
+    page.wait_for_selector("#cb-board .cb-board-card")
+    assert page.locator(f'.cb-lane[data-column="{target}"] .cb-board-card[data-id="{record_id}"]').count() == 1
+    assert page.locator(f'.cb-lane[data-column="{source}"] .cb-board-card[data-id="{record_id}"]').count() == 0
+    assert figures(page, target)[0] == f"{after[target][0]:,}"
+    screenshot(page, "board")
+    assert page.js_errors == []
+
+
+def test_move_with_the_keyboard_fallback_and_a_conflict_goes_back(page, site, login):
+    login(page, "sam")
+    page.goto(site.url + "/o/deal/board")
+    source, target = pick_columns(site)
+    card = page.locator(f'.cb-lane[data-column="{source}"] .cb-board-card').first
+    record_id = card.get_attribute("data-id")
+    # the "Move to" select (keyboard, touch): moves without dragging
+    card.locator("select[name=value]").select_option(target)
+    moved = page.locator(f'.cb-lane[data-column="{target}"] .cb-board-card[data-id="{record_id}"]')
+    moved.wait_for()
+    page.wait_for_function("id => !document.querySelector(`.cb-board-card[data-id='${id}']`).classList"
+                           ".contains('cb-saving')", arg=record_id)
+    assert RecordStore(site.db).get(SYSTEM, "deal", int(record_id))["stage"] == target
+    # someone else changes the deal: the next move is refused, the card goes back, the message shows
+    current = RecordStore(site.db).get(SYSTEM, "deal", int(record_id))
+    RecordStore(site.db).update(SYSTEM, "deal", int(record_id), {"probability": 42}, version=current["version"])
+    before = figures(page, target)
+    moved.locator("select[name=value]").select_option(source)
+    message = page.locator("#cb-board-message")
+    message.wait_for()
+    assert "changed by someone else" in message.inner_text()
+    assert page.locator(f'.cb-lane[data-column="{target}"] .cb-board-card[data-id="{record_id}"]').count() == 1
+    assert moved.locator("select[name=value]").input_value() == target
+    assert figures(page, target) == before
+    assert RecordStore(site.db).get(SYSTEM, "deal", int(record_id))["stage"] == target
+    assert page.js_errors == []
+
+
+def test_a_reader_cannot_drag(page, site, login):
+    login(page, "junior")
+    page.goto(site.url + "/o/deal/board")
+    page.wait_for_selector("#cb-board .cb-board-card")
+    assert page.locator(".cb-board-card[draggable=true]").count() == 0
+    assert page.locator("select[name=value]").count() == 0
+    assert page.locator("#cb-board-readonly").is_visible()
+    assert page.js_errors == []
+
+
+def test_calendar_shows_tasks_and_opens_the_card(page, site, login, screenshot):
+    task = RecordStore(site.db).list(SYSTEM, "task", _query()).data[0]
+    month = task["due_date"].strftime("%Y-%m")
+    login(page, "sam")
+    page.goto(f"{site.url}/o/task/calendar?month={month}")
+    cell = page.locator(f'#cb-cal-grid .cb-cal-day[data-date="{task["due_date"].isoformat()}"]')
+    assert cell.locator(f'.cb-cal-item[data-id="{task["id"]}"]').count() == 1 or cell.locator(".cb-cal-more").count()
+    screenshot(page, "calendar")
+    page.locator("#cb-cal-next").click()
+    page.wait_for_url(re.compile(r"month="))
+    assert page.locator("#cb-cal-month").get_attribute("data-month") != month
+    page.go_back()
+    item = page.locator(".cb-cal-item").first
+    href = item.get_attribute("href")
+    if href:  # the card screen is registered: clicking opens the card
+        item.click()
+        page.wait_for_url(re.compile(r"/o/task/\d+"))
+    assert page.js_errors == []
+
+
+def _query():
+    from cardbase.schema_engine.query.model import ListQuery
+
+    return ListQuery(filter={"field": "due_date", "op": "is_not_empty"}, sort="due_date", limit=1)

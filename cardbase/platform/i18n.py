@@ -5,6 +5,10 @@ message catalogues are kept as ``.po`` sources in ``platform/translations``; the
 compiled to ``.mo`` when the app starts (into a cache directory keyed by their content),
 so no generated file is ever committed and a changed catalogue takes effect on restart.
 Object and field labels translate through the metadata (``label_in``), not through gettext.
+The engine's own messages (a value that does not fit a field, a refused right) are in the
+same catalogue: each browser request hands its translations to the engine
+(``schema_engine.i18n.use_language``); the REST API keeps English, its messages being part
+of the API's contract.
 """
 from __future__ import annotations
 
@@ -15,9 +19,11 @@ from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Flask, request
-from flask_babel import Babel, get_locale
+from flask import Flask, g, request
+from flask_babel import Babel, get_locale, get_translations
 from flask_login import current_user
+
+from cardbase.schema_engine import i18n as engine_i18n
 
 LANGUAGES = ("en", "de")
 LANGUAGE_NAMES = {"en": "English", "de": "Deutsch"}
@@ -64,3 +70,17 @@ def init_app(app: Flask) -> None:
                    timezone_selector=lambda: app.config.get("CARDBASE_TIMEZONE") or "UTC")
     app.jinja_env.globals.update(current_language=lambda: str(get_locale() or "en"),
                                  LANGUAGE_NAMES=LANGUAGE_NAMES)
+    app.before_request(_engine_language)
+    app.teardown_request(_reset_engine_language)
+
+
+def _engine_language() -> None:
+    if request.blueprint and request.blueprint.split(".")[0] == "api":
+        return
+    g.cardbase_language_token = engine_i18n.use_language(str(get_locale() or "en"), get_translations())
+
+
+def _reset_engine_language(_error: BaseException | None = None) -> None:
+    token = g.pop("cardbase_language_token", None)
+    if token is not None:
+        engine_i18n.reset_language(token)

@@ -27,6 +27,7 @@ from sqlalchemy import Connection
 
 from .errors import CardbaseError, SchemaError, ValidationError
 from .field_types.base import FieldValueError
+from .i18n import _, language
 from .query.filters import GROUP_KEYS, NO_OPERAND
 from .query.match import Matcher, compile_match
 from .snapshot import FieldInfo, ObjectInfo, Schema
@@ -34,9 +35,6 @@ from .values import LinkRef
 
 RULE_KINDS = ("visible_when", "required_when", "readonly_when")
 STATE_KEYS = {"visible_when": "visible", "required_when": "required", "readonly_when": "readonly"}
-OP_WORDS = {"eq": "=", "ne": "≠", "lt": "<", "le": "≤", "gt": ">", "ge": "≥", "between": "is between",
-            "in": "is one of", "not_in": "is none of", "contains": "contains", "not_contains": "does not contain",
-            "starts_with": "starts with", "is_empty": "is empty", "is_not_empty": "is not empty"}
 log = logging.getLogger(__name__)
 _cache: "weakref.WeakKeyDictionary[Schema, dict[int, dict[str, Matcher]]]" = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
@@ -187,25 +185,36 @@ def compiled_rules(schema: Schema, obj: ObjectInfo) -> dict[FieldInfo, dict[str,
     return per_schema.get(obj.id, {})
 
 
+def op_words() -> dict[str, str]:
+    """The filter operators in words, in the language in force."""
+    return {"eq": "=", "ne": "≠", "lt": "<", "le": "≤", "gt": ">", "ge": "≥", "between": _("is between"),
+            "in": _("is one of"), "not_in": _("is none of"), "contains": _("contains"),
+            "not_contains": _("does not contain"), "starts_with": _("starts with"), "is_empty": _("is empty"),
+            "is_not_empty": _("is not empty")}
+
+
 def describe(obj: ObjectInfo, tree: Any) -> str:
-    """A condition in words for messages: "Stage = lost", "Amount > 1000 and Stage is empty"."""
+    """A condition in words for messages: "Stage = lost", "Amount > 1000 and Stage is empty"
+    (labels and words in the language in force)."""
     group = next((k for k in GROUP_KEYS if k in tree), None)
     if group == "not":
-        return f"not ({describe(obj, tree['not'])})"
+        return _("not (%(condition)s)", condition=describe(obj, tree["not"]))
     if group is not None:
         parts = [describe(obj, item) for item in tree[group]]
-        return f" {group} ".join(f"({p})" if (" and " in p or " or " in p) else p for p in parts)
+        joiner = f" {_('and')} " if group == "and" else f" {_('or')} "
+        nested = (f" {_('and')} ", f" {_('or')} ")
+        return joiner.join(f"({p})" if any(n in p for n in nested) else p for p in parts)
     field = obj.fields_by_name.get(tree.get("field"))
-    label = field.label if field is not None else str(tree.get("field"))
-    op = tree.get("op")
+    label = field.label_in(language()) if field is not None else str(tree.get("field"))
+    op, words = tree.get("op"), op_words()
     if op in NO_OPERAND:
-        return f"{label} {OP_WORDS[op]}"
+        return f"{label} {words[op]}"
     value = tree.get("value")
     if isinstance(value, list):
-        shown = " and ".join(map(str, value)) if op == "between" else ", ".join(map(str, value))
+        shown = f" {_('and')} ".join(map(str, value)) if op == "between" else ", ".join(map(str, value))
     else:
-        shown = "empty" if value is None else str(value)
-    return f"{label} {OP_WORDS.get(op, op)} {shown}"
+        shown = _("empty") if value is None else str(value)
+    return f"{label} {words.get(op, op)} {shown}"
 
 
 def field_rules_state(schema: Schema, obj: ObjectInfo, values: Mapping[str, Any]) -> dict[str, dict[str, bool]]:

@@ -14,6 +14,7 @@ from ..errors import SchemaError
 from .base import TEXTUAL, FieldType, FieldValueError, OptionContext
 from .decimal import shown
 from .registry import register
+from ..i18n import _
 
 DEFAULT_PATTERN = "{00000}"
 MAX_PATTERN = 60
@@ -92,12 +93,12 @@ class AutonumberType(FieldType):
         if self.is_empty(raw):
             return None
         if not isinstance(raw, str):
-            raise FieldValueError(f"must be a code text, not {shown(raw)}")
+            raise FieldValueError(_('must be a code text, not %(value)s', value=shown(raw)))
         text = raw.strip()
         if len(text) > MAX_CODE:
-            raise FieldValueError(f"is {len(text)} characters long; at most {MAX_CODE} are allowed")
+            raise FieldValueError(_('is %(length)s characters long; at most %(max_code)s are allowed', length=len(text), max_code=MAX_CODE))
         if any(unicodedata.category(c) == "Cc" for c in text):
-            raise FieldValueError("must not contain control characters")
+            raise FieldValueError(_("must not contain control characters"))
         return text or None
 
     def to_json(self, field, value: str | None) -> str | None:

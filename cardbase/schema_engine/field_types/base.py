@@ -16,6 +16,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from ..errors import SchemaError
 from .truth import Truth, t_and, t_compare, t_in, t_not
+from ..i18n import _
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..snapshot import FieldInfo
@@ -205,19 +206,19 @@ class FieldType:
             return None
         if op in ("in", "not_in"):
             if not isinstance(value, (list, tuple)):
-                raise FieldValueError(f"operator '{op}' needs a list of values")
+                raise FieldValueError(_("operator '%(op)s' needs a list of values", op=op))
             return [self.parse(field, v) for v in value]
         if op == "between":
             if not isinstance(value, (list, tuple)) or len(value) != 2:
-                raise FieldValueError("operator 'between' needs a list of two values [from, to]")
+                raise FieldValueError(_("operator 'between' needs a list of two values [from, to]"))
             return [self.parse(field, value[0]), self.parse(field, value[1])]
         if op in ("contains", "not_contains", "starts_with"):
             if value is None or str(value) == "":
-                raise FieldValueError(f"operator '{op}' needs a text")
+                raise FieldValueError(_("operator '%(op)s' needs a text", op=op))
             return str(value)
         parsed = self.parse(field, value)
         if parsed is None and op not in ("eq", "ne"):
-            raise FieldValueError(f"operator '{op}' needs a value")
+            raise FieldValueError(_("operator '%(op)s' needs a value", op=op))
         return parsed
 
     def filter_clause(self, field: "FieldInfo", cols: Sequence[ColumnElement], op: str, value: Any) -> ColumnElement:
@@ -251,7 +252,7 @@ class FieldType:
             return self.empty_clause(field, cols)
         if op == "is_not_empty":
             return sa.not_(self.empty_clause(field, cols))
-        raise FieldValueError(f"unknown operator '{op}'")  # pragma: no cover - checked earlier
+        raise FieldValueError(_("unknown operator '%(op)s'", op=op))  # pragma: no cover - checked earlier
 
     def empty_clause(self, field: "FieldInfo", cols: Sequence[ColumnElement]) -> ColumnElement:
         return cols[0].is_(None)
@@ -284,7 +285,7 @@ class FieldType:
             if op == "starts_with":
                 return text.startswith(part)
             return (part in text) if op == "contains" else (part not in text)
-        raise FieldValueError(f"unknown operator '{op}'")  # pragma: no cover - checked earlier
+        raise FieldValueError(_("unknown operator '%(op)s'", op=op))  # pragma: no cover - checked earlier
 
     def empty_match(self, field: "FieldInfo", stored: Any) -> bool:
         """``empty_clause`` for one stored (database) value."""

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from .base import FieldType, FieldValueError
 from .decimal import shown
 from .registry import register
+from ..i18n import _
 
 TRUE_WORDS = frozenset({"true", "yes", "y", "1", "on", "ja", "j", "wahr", "x"})
 FALSE_WORDS = frozenset({"false", "no", "n", "0", "off", "nein", "falsch"})
@@ -43,7 +44,7 @@ class BooleanType(FieldType):
                 return True
             if word in FALSE_WORDS:
                 return False
-        raise FieldValueError(f"{shown(raw)} is not yes or no (use true/false, yes/no or 1/0)")
+        raise FieldValueError(_('%(value)s is not yes or no (use true/false, yes/no or 1/0)', value=shown(raw)))
 
     def is_empty(self, value: Any) -> bool:
         return value is None or value == ""

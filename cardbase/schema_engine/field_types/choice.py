@@ -16,6 +16,7 @@ from ..errors import SchemaError
 from .base import EQUALITY, FieldType, FieldValueError, OptionContext
 from .decimal import shown
 from .registry import register
+from ..i18n import _
 
 PALETTE = ("gray", "red", "orange", "yellow", "green", "teal", "blue", "indigo", "purple", "pink")
 MAX_VALUE = 100
@@ -94,7 +95,7 @@ def find_choice(field, raw: Any) -> str:
     if isinstance(raw, int) and not isinstance(raw, bool):
         raw = str(raw)
     if not isinstance(raw, str):
-        raise FieldValueError(f"must be one of the choices ({allowed_text(field)}), not {shown(raw)}")
+        raise FieldValueError(_('must be one of the choices (%(choices)s), not %(value)s', choices=allowed_text(field), value=shown(raw)))
     text = raw.strip()
     choices = choices_of(field)
     for c in choices:
@@ -105,7 +106,7 @@ def find_choice(field, raw: Any) -> str:
         for c in choices:
             if (c.get(attr) or "").casefold() == folded:
                 return c["value"]
-    raise FieldValueError(f"{shown(raw)} is not one of the choices: {allowed_text(field)}")
+    raise FieldValueError(_('%(value)s is not one of the choices: %(choices)s', value=shown(raw), choices=allowed_text(field)))
 
 
 def choices_matching(field, word: str) -> list[str]:
@@ -168,6 +169,6 @@ class ChoiceType(FieldType):
         """From a multi-choice: keeps a single choice, refuses several."""
         if isinstance(value, (list, tuple)):
             if len(value) > 1:
-                raise FieldValueError(f"has {len(value)} choices ({', '.join(map(str, value))}); only one can be kept")
+                raise FieldValueError(_('has %(count)s choices (%(values)s); only one can be kept', count=len(value), values=', '.join(map(str, value))))
             return self.parse(field, value[0]) if value else None
         return super().convert_from(field, source, value)

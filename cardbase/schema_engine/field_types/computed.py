@@ -25,6 +25,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from ..errors import SchemaError
 from .base import EQUALITY, ColumnSpec, FieldContext, FieldType, FieldValueError, OptionContext
+from ..i18n import _
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..snapshot import FieldInfo
@@ -184,7 +185,7 @@ class ComputedType(FieldType):
             return r.ftype.parse(r, raw)
         if self.is_empty(raw):
             return None
-        raise FieldValueError("is calculated by the system")
+        raise FieldValueError(_("is calculated by the system"))
 
     def import_value(self, field: "FieldInfo", text: Any) -> Any:
         r = self._result

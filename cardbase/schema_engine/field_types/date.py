@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from .base import ORDERED, FieldType, FieldValueError
 from .decimal import shown
 from .registry import register
+from ..i18n import _
 
 _ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _ISO_MIDNIGHT = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ]00:00(:00(\.0+)?)?Z?$")
@@ -22,7 +23,7 @@ def _make(year: str, month: str, day: str, raw: Any) -> date:
     try:
         return date(int(year), int(month), int(day))
     except ValueError:
-        raise FieldValueError(f"{shown(raw)} is not a valid date") from None
+        raise FieldValueError(_('%(value)s is not a valid date', value=shown(raw))) from None
 
 
 def parse_date(raw: Any) -> date:
@@ -35,8 +36,8 @@ def parse_date(raw: Any) -> date:
         m = _ISO.match(raw.strip())
         if m:
             return _make(*m.groups(), raw)
-        raise FieldValueError(f"{shown(raw)} is not a date (expected YYYY-MM-DD, e.g. 2026-11-22)")
-    raise FieldValueError(f"must be a date like 2026-11-22, not {shown(raw)}")
+        raise FieldValueError(_('%(value)s is not a date (expected YYYY-MM-DD, e.g. 2026-11-22)', value=shown(raw)))
+    raise FieldValueError(_('must be a date like 2026-11-22, not %(value)s', value=shown(raw)))
 
 
 @register
@@ -82,7 +83,7 @@ class DateType(FieldType):
             text = m.group(1)
         if _ISO.match(text):
             return parse_date(text)
-        raise FieldValueError(f"{shown(text)} is not a date (expected 2026-11-22 or 22.11.2026)")
+        raise FieldValueError(_('%(value)s is not a date (expected 2026-11-22 or 22.11.2026)', value=shown(text)))
 
     def format(self, field, value: date | None, locale: str = "en") -> str:
         if value is None:

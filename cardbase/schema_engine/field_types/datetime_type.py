@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from .base import ORDERED, FieldType, FieldValueError
 from .decimal import shown
 from .registry import register
+from ..i18n import _
 
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?(Z|[+-]\d{2}:?\d{2})?$")
 _GERMAN = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})(?:,?\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
@@ -53,13 +54,13 @@ def parse_datetime(raw: Any, assume: tzinfo = timezone.utc) -> datetime:
         if isinstance(raw, str):
             if not _ISO.match(raw.strip()):
                 raise FieldValueError(
-                    f"{shown(raw)} is not a date and time (expected ISO 8601, e.g. 2026-11-22T14:30:00Z)")
+                    _('%(value)s is not a date and time (expected ISO 8601, e.g. 2026-11-22T14:30:00Z)', value=shown(raw)))
             return to_utc_naive(datetime.fromisoformat(raw.strip()), assume)
     except (ValueError, OverflowError) as exc:
         if isinstance(exc, FieldValueError):
             raise
-        raise FieldValueError(f"{shown(raw)} is not a valid date and time") from None
-    raise FieldValueError(f"must be a date and time like 2026-11-22T14:30:00Z, not {shown(raw)}")
+        raise FieldValueError(_('%(value)s is not a valid date and time', value=shown(raw))) from None
+    raise FieldValueError(_('must be a date and time like 2026-11-22T14:30:00Z, not %(value)s', value=shown(raw)))
 
 
 def iso_utc(value: datetime) -> str:
@@ -109,7 +110,7 @@ class DateTimeType(FieldType):
             try:
                 return to_utc_naive(datetime(year, month, day, hour, minute, second), tz)
             except (ValueError, OverflowError):
-                raise FieldValueError(f"{shown(text)} is not a valid date and time") from None
+                raise FieldValueError(_('%(value)s is not a valid date and time', value=shown(text))) from None
         return parse_datetime(text, tz)
 
     def format(self, field, value: datetime | None, locale: str = "en") -> str:

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from ..errors import SchemaError
 from .base import ORDERED, FieldType, FieldValueError, OptionContext
 from .registry import register
+from ..i18n import _
 
 DEFAULT_PRECISION = 18
 DEFAULT_SCALE = 2
@@ -34,15 +35,16 @@ def shown(raw: Any, limit: int = 40) -> str:
         return "true" if raw else "false"
     if isinstance(raw, (int, float, Decimal)):
         return str(raw)
-    return f"a {type(raw).__name__}" if not isinstance(raw, (list, tuple, dict)) else (
-        "a list" if not isinstance(raw, dict) else "an object")
+    if isinstance(raw, dict):
+        return _("an object")
+    return _("a list") if isinstance(raw, (list, tuple)) else f"a {type(raw).__name__}"
 
 
 def to_decimal(raw: Any) -> Decimal:
     """A JSON/Python number or canonical number text ("-1234.5", "1e3") -> finite Decimal.
     No thousands separators or decimal commas here: those are for ``parse_number_text``."""
     if isinstance(raw, bool):
-        raise FieldValueError(f"{shown(raw)} is not a number")
+        raise FieldValueError(_('%(value)s is not a number', value=shown(raw)))
     if isinstance(raw, Decimal):
         value = raw
     elif isinstance(raw, int):
@@ -53,16 +55,16 @@ def to_decimal(raw: Any) -> Decimal:
         text = raw.strip()
         if len(text) > 100 or not _CANONICAL.match(text):
             if text.lower().lstrip("+-") in ("nan", "inf", "infinity"):
-                raise FieldValueError("must be a finite number (not NaN or infinity)")
-            raise FieldValueError(f"{shown(raw)} is not a number (write it like 1234.56)")
+                raise FieldValueError(_("must be a finite number (not NaN or infinity)"))
+            raise FieldValueError(_('%(value)s is not a number (write it like 1234.56)', value=shown(raw)))
         try:
             value = Decimal(text)
         except InvalidOperation:  # an exponent beyond Decimal's range: 1E483271600983896088110407989
-            raise FieldValueError(f"{shown(raw)} is out of range (its exponent is too large)") from None
+            raise FieldValueError(_('%(value)s is out of range (its exponent is too large)', value=shown(raw))) from None
     else:
-        raise FieldValueError(f"must be a number, not {shown(raw)}")
+        raise FieldValueError(_('must be a number, not %(value)s', value=shown(raw)))
     if not value.is_finite():
-        raise FieldValueError("must be a finite number (not NaN or infinity)")
+        raise FieldValueError(_("must be a finite number (not NaN or infinity)"))
     return value
 
 
@@ -70,12 +72,12 @@ def quantize(value: Decimal, precision: int, scale: int) -> Decimal:
     """Round half up to ``scale`` places; refuse more than ``precision - scale`` integer digits."""
     max_int = precision - scale
     if value.adjusted() >= MAX_PRECISION + 5:
-        raise FieldValueError(f"is too large: at most {max_int} digits before the decimal point are allowed")
+        raise FieldValueError(_('is too large: at most %(max_int)s digits before the decimal point are allowed', max_int=max_int))
     q = value.quantize(Decimal(1).scaleb(-scale), context=_CTX)
     int_digits = q.adjusted() + 1 if q and q.adjusted() >= 0 else 0
     if int_digits > max_int:
         raise FieldValueError(
-            f"has {int_digits} digits before the decimal point; at most {max_int} are allowed")
+            _('has %(int_digits)s digits before the decimal point; at most %(max_int)s are allowed', int_digits=int_digits, max_int=max_int))
     return q.copy_abs() if q.is_zero() else q
 
 
@@ -103,7 +105,7 @@ def parse_number_text(text: str) -> Decimal:
         return to_decimal(sign + s)
     if re.fullmatch(r"[1-9]\d{0,2},\d{3}", s):
         raise FieldValueError(
-            f"{shown(text)} is ambiguous: write 1234 or 1,234.00 (English) or 1.234,00 (German)")
+            _('%(value)s is ambiguous: write 1234 or 1,234.00 (English) or 1.234,00 (German)', value=shown(text)))
     dots, commas = s.count("."), s.count(",")
     if dots and commas:
         dec = "." if s.rfind(".") > s.rfind(",") else ","
@@ -113,7 +115,7 @@ def parse_number_text(text: str) -> Decimal:
         dec = "."
     else:
         dec = ""
-    int_part, _, frac = s.partition(dec) if dec else (s, "", "")
+    int_part, _sep, frac = s.partition(dec) if dec else (s, "", "")
     try:
         int_ok = int_part == "" or re.fullmatch(r"\d([\d .,']*\d)?", int_part)
         frac_ok = frac == "" or re.fullmatch(r"\d+", frac)
@@ -122,7 +124,7 @@ def parse_number_text(text: str) -> Decimal:
         digits = _ungroup(int_part, _ALL_GROUP_SEPS.replace(dec, "") if dec else _ALL_GROUP_SEPS)
         return to_decimal(f"{sign}{digits or '0'}.{frac or '0'}")
     except (ValueError, InvalidOperation):
-        raise FieldValueError(f"{shown(text)} is not a number") from None
+        raise FieldValueError(_('%(value)s is not a number', value=shown(text))) from None
 
 
 def format_number(value: Decimal | int, scale: int | None, locale: str = "en") -> str:
@@ -202,6 +204,6 @@ class DecimalType(FieldType):
         if isinstance(number, (int, float, Decimal)) and not isinstance(number, bool):
             result = self.parse(field, number)
             if result != to_decimal(number):
-                raise FieldValueError(f"{number} would be rounded to {result}")
+                raise FieldValueError(_('%(number)s would be rounded to %(result)s', number=number, result=result))
             return result
         return super().convert_from(field, source, value)

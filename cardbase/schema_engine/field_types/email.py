@@ -12,6 +12,7 @@ from .base import TEXTUAL, FieldType, FieldValueError
 from .decimal import shown
 from .registry import register
 from .truth import t_compare, t_in, t_not
+from ..i18n import _
 
 MAX_EMAIL = 254  # RFC 5321 path limit
 _NAMED = re.compile(r"^[^<>]*<([^<>]+)>$")  # "Ann Lee <ann@example.com>"
@@ -21,17 +22,17 @@ _VALIDATE = ma.validate.Email()
 def normalise_email(raw: Any) -> str:
     """'mailto:Ann@Example.COM' -> 'Ann@example.com', or FieldValueError."""
     if not isinstance(raw, str):
-        raise FieldValueError(f"must be an e-mail address, not {shown(raw)}")
+        raise FieldValueError(_('must be an e-mail address, not %(value)s', value=shown(raw)))
     text = raw.strip()
     if text.lower().startswith("mailto:"):
         text = text[7:].strip()
     if len(text) > MAX_EMAIL:
-        raise FieldValueError(f"is {len(text)} characters long; at most {MAX_EMAIL} are allowed")
+        raise FieldValueError(_('is %(length)s characters long; at most %(max_email)s are allowed', length=len(text), max_email=MAX_EMAIL))
     try:
         _VALIDATE(text)
     except ma.ValidationError:
-        raise FieldValueError(f"{shown(raw)} is not a valid e-mail address (expected e.g. name@example.com)") from None
-    local, _, domain = text.rpartition("@")
+        raise FieldValueError(_('%(value)s is not a valid e-mail address (expected e.g. name@example.com)', value=shown(raw))) from None
+    local, _at, domain = text.rpartition("@")
     return f"{local}@{domain.lower()}"
 
 

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from .base import ORDERED, FieldType, FieldValueError
 from .decimal import format_number, parse_number_text, shown, to_decimal
 from .registry import register
+from ..i18n import _
 
 MIN_INT, MAX_INT = -(2**63), 2**63 - 1
 _DIGITS = re.compile(r"^[+-]?\d{1,30}$")
@@ -22,7 +23,7 @@ def to_int(raw: Any) -> int:
     """A JSON/Python number or number text without fraction -> int, or FieldValueError.
     "12" and 12.0 are fine; "12.5", true and "abc" are not."""
     if isinstance(raw, bool):
-        raise FieldValueError(f"{shown(raw)} is not a whole number")
+        raise FieldValueError(_('%(value)s is not a whole number', value=shown(raw)))
     if isinstance(raw, int):
         value = raw
     elif isinstance(raw, str) and _DIGITS.match(raw.strip()):
@@ -31,14 +32,14 @@ def to_int(raw: Any) -> int:
         try:
             number = to_decimal(raw)
         except FieldValueError:
-            raise FieldValueError(f"{shown(raw)} is not a whole number") from None
+            raise FieldValueError(_('%(value)s is not a whole number', value=shown(raw))) from None
         if number != number.to_integral_value():
-            raise FieldValueError(f"{shown(raw)} is not a whole number (it has a fraction)")
+            raise FieldValueError(_('%(value)s is not a whole number (it has a fraction)', value=shown(raw)))
         if not MIN_INT <= number <= MAX_INT:
-            raise FieldValueError(f"is too large: at most {MAX_INT} in size")
+            raise FieldValueError(_('is too large: at most %(max_int)s in size', max_int=MAX_INT))
         value = int(number)
     if not MIN_INT <= value <= MAX_INT:
-        raise FieldValueError(f"is too large: at most {MAX_INT} in size")
+        raise FieldValueError(_('is too large: at most %(max_int)s in size', max_int=MAX_INT))
     return value
 
 
@@ -81,7 +82,7 @@ class IntegerType(FieldType):
         try:
             return to_int(parse_number_text(text))
         except FieldValueError:
-            raise FieldValueError(f"{shown(text)} is not a whole number") from None
+            raise FieldValueError(_('%(value)s is not a whole number', value=shown(text))) from None
 
     def format(self, field, value: int | None, locale: str = "en") -> str:
         return "" if value is None else format_number(value, None, locale)

@@ -13,6 +13,7 @@ from ..errors import NotFound, SchemaError
 from .base import EQUALITY, FieldType, FieldValueError, OptionContext
 from .decimal import shown
 from .registry import register
+from ..i18n import _
 
 ON_DELETE = ("restrict", "cascade", "set_null")
 _ON_DELETE_ALIASES = {"set_empty": "set_null"}
@@ -26,7 +27,7 @@ def parse_record_id(raw: Any, what: str) -> int:
     if isinstance(raw, str) and raw.strip().isdigit() and raw.strip().isascii():
         raw = int(raw.strip())
     if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= MAX_ID:
-        raise FieldValueError(f"must be the id of {what} (a whole number such as 42), not {shown(raw)}")
+        raise FieldValueError(_('must be the id of %(what)s (a whole number such as 42), not %(value)s', what=what, value=shown(raw)))
     return raw
 
 

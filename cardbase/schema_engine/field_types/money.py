@@ -15,6 +15,7 @@ from ..errors import SchemaError
 from .base import ORDERED, ColumnSpec, FieldType, FieldValueError, OptionContext
 from .decimal import format_number, parse_number_text, quantize, shown, to_decimal
 from .registry import register
+from ..i18n import _
 
 PRECISION = 18
 DEFAULT_SCALE = 2
@@ -54,7 +55,7 @@ def check_currency(code: Any) -> str:
     """'eur' -> 'EUR'; anything that is not an ISO 4217 code -> FieldValueError."""
     text = code.strip().upper() if isinstance(code, str) else ""
     if text not in CURRENCIES:
-        raise FieldValueError(f"{shown(code)} is not an ISO 4217 currency code (e.g. EUR, USD, GBP)")
+        raise FieldValueError(_('%(value)s is not an ISO 4217 currency code (e.g. EUR, USD, GBP)', value=shown(code)))
     return text
 
 
@@ -123,14 +124,14 @@ class MoneyType(FieldType):
         elif isinstance(raw, Mapping):
             unknown = set(raw) - {"amount", "currency"}
             if unknown:
-                raise FieldValueError(f"unknown key(s) {', '.join(sorted(map(str, unknown)))}; expected {_EXAMPLE}")
+                raise FieldValueError(_('unknown key(s) %(keys)s; expected %(example)s', keys=', '.join(sorted(map(str, unknown))), example=_EXAMPLE))
             amount, currency = raw.get("amount"), raw.get("currency") or self._currency(field)
             if self.is_empty(amount):
                 return None
         elif isinstance(raw, (int, float, Decimal, str)) and not isinstance(raw, bool):
             amount, currency = raw, self._currency(field)
         else:
-            raise FieldValueError(f"must be an amount like {_EXAMPLE}, not {shown(raw)}")
+            raise FieldValueError(_('must be an amount like %(example)s, not %(value)s', example=_EXAMPLE, value=shown(raw)))
         return Money(quantize(to_decimal(amount), PRECISION, self._scale(field)), check_currency(currency))
 
     def to_json(self, field, value: Money | None) -> dict[str, str] | None:
@@ -159,7 +160,7 @@ class MoneyType(FieldType):
             return None
         m = _CELL.fullmatch(text)
         if not m or (m["pre"] and m["post"]):
-            raise FieldValueError(f"{shown(text)} is not an amount (write e.g. 1234.50 EUR)")
+            raise FieldValueError(_('%(value)s is not an amount (write e.g. 1234.50 EUR)', value=shown(text)))
         code = m["pre"] or m["post"]
         currency = check_currency(_SYMBOLS.get(code, code)) if code else self._currency(field)
         amount = parse_number_text(m.group(1) + m["num"])
@@ -180,6 +181,6 @@ class MoneyType(FieldType):
         if isinstance(number, (int, float, Decimal)) and not isinstance(number, bool):
             result = self.parse(field, value if isinstance(value, Money) else number)
             if result.amount != to_decimal(number):
-                raise FieldValueError(f"{number} would be rounded to {result.amount}")
+                raise FieldValueError(_('%(number)s would be rounded to %(amount)s', number=number, amount=result.amount))
             return result
         return super().convert_from(field, source, value)

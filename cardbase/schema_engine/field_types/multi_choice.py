@@ -13,6 +13,7 @@ from .choice import ChoiceType, allowed_text, choices_matching, choices_of, find
 from .decimal import shown
 from .registry import register
 from .truth import t_and, t_compare, t_not
+from ..i18n import _
 
 
 @register
@@ -39,7 +40,7 @@ class MultiChoiceType(ChoiceType):
         if isinstance(raw, (str, int)) and not isinstance(raw, bool):
             raw = [raw]
         if not isinstance(raw, (list, tuple, set, frozenset)):
-            raise FieldValueError(f"must be a list of choices ({allowed_text(field)}), not {shown(raw)}")
+            raise FieldValueError(_('must be a list of choices (%(choices)s), not %(value)s', choices=allowed_text(field), value=shown(raw)))
         chosen = {find_choice(field, item) for item in raw if not self.is_empty(item)}
         values = [c["value"] for c in choices_of(field) if c["value"] in chosen]
         return values or None
@@ -96,10 +97,10 @@ class MultiChoiceType(ChoiceType):
         if op in ("is_empty", "is_not_empty"):
             return None
         if op not in self.operators:
-            raise FieldValueError(f"operator '{op}' is not supported by a multiple choice field")
+            raise FieldValueError(_("operator '%(op)s' is not supported by a multiple choice field", op=op))
         parsed = self.parse(field, value)
         if parsed is None and op in ("contains", "not_contains"):
-            raise FieldValueError(f"operator '{op}' needs a choice or a list of choices")
+            raise FieldValueError(_("operator '%(op)s' needs a choice or a list of choices", op=op))
         return parsed
 
     def filter_clause(self, field, cols, op: str, value: Any):
@@ -117,7 +118,7 @@ class MultiChoiceType(ChoiceType):
             return self.empty_clause(field, cols)
         if op in ("ne", "is_not_empty"):
             return sa.not_(self.empty_clause(field, cols))
-        raise FieldValueError(f"operator '{op}' is not supported by a multiple choice field")
+        raise FieldValueError(_("operator '%(op)s' is not supported by a multiple choice field", op=op))
 
     def empty_clause(self, field, cols):
         return sa.or_(cols[0].is_(None), cols[0] == "")
@@ -138,7 +139,7 @@ class MultiChoiceType(ChoiceType):
             return empty
         if op in ("ne", "is_not_empty"):
             return not empty
-        raise FieldValueError(f"operator '{op}' is not supported by a multiple choice field")
+        raise FieldValueError(_("operator '%(op)s' is not supported by a multiple choice field", op=op))
 
     def empty_match(self, field, stored: Any) -> bool:
         return stored is None or stored == ""

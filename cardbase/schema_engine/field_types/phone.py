@@ -17,6 +17,7 @@ from ..errors import SchemaError
 from .base import TEXTUAL, FieldType, FieldValueError, OptionContext
 from .decimal import shown
 from .registry import register
+from ..i18n import _
 
 MAX_PHONE = 32
 DEFAULT_REGION = "DE"
@@ -69,8 +70,8 @@ class PhoneType(FieldType):
         if isinstance(raw, int) and not isinstance(raw, bool):
             raw = str(raw)
         if not isinstance(raw, str):
-            raise FieldValueError(f"must be a phone number, not {shown(raw)}")
-        error = FieldValueError(f"{shown(raw)} is not a valid phone number (expected e.g. +49 30 1234567)")
+            raise FieldValueError(_('must be a phone number, not %(value)s', value=shown(raw)))
+        error = FieldValueError(_('%(value)s is not a valid phone number (expected e.g. +49 30 1234567)', value=shown(raw)))
         if len(raw) > 64:
             raise error
         try:
@@ -83,7 +84,7 @@ class PhoneType(FieldType):
         if number.extension:
             value += _EXT + number.extension
         if len(value) > MAX_PHONE:
-            raise FieldValueError(f"{shown(raw)}: the extension is too long")
+            raise FieldValueError(_('%(value)s: the extension is too long', value=shown(raw)))
         return value
 
     def to_json(self, field, value: str | None) -> str | None:
@@ -112,7 +113,7 @@ class PhoneType(FieldType):
         text = str(value or "").strip()
         digits = re.sub(r"\D", "", text)
         if not digits:
-            raise FieldValueError(f"operator '{op}' needs some digits of a phone number")
+            raise FieldValueError(_("operator '%(op)s' needs some digits of a phone number", op=op))
         if text.startswith("+"):
             return "+" + digits
         if digits.startswith("00"):

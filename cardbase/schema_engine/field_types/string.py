@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from ..errors import SchemaError
 from .base import TEXTUAL, FieldType, FieldValueError, OptionContext
 from .registry import register
+from ..i18n import _
 
 DEFAULT_LENGTH = 255
 MAX_LENGTH = 10_000
@@ -46,9 +47,9 @@ class StringType(FieldType):
         if isinstance(value, str):
             value = value.strip()
             if "\n" in value or "\r" in value:
-                raise FieldValueError("must be a single line (use a long text field for several lines)")
+                raise FieldValueError(_("must be a single line (use a long text field for several lines)"))
             if any(ord(c) < 32 and c != "\t" for c in value):
-                raise FieldValueError("must not contain control characters")
+                raise FieldValueError(_("must not contain control characters"))
         return value or None
 
     def convert_from(self, field, source, value: Any) -> Any:

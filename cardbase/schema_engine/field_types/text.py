@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from .base import TEXTUAL, FieldType, FieldValueError
 from .registry import register
+from ..i18n import _
 
 MAX_TEXT = 100_000  # characters; bounds request and row sizes
 
@@ -33,13 +34,13 @@ class TextType(FieldType):
         if isinstance(raw, (int, float)) and not isinstance(raw, bool):
             raw = str(raw)  # a number typed into a text field is still text
         if raw is not None and not isinstance(raw, str):
-            raise FieldValueError("must be a text")
+            raise FieldValueError(_("must be a text"))
         value = super().parse(field, raw)
         if value is None:
             return None
         value = value.replace("\r\n", "\n").replace("\r", "\n").strip()
         if any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in value):
-            raise FieldValueError("must not contain control characters")
+            raise FieldValueError(_("must not contain control characters"))
         return value or None
 
     def to_json(self, field, value: str | None) -> str | None:

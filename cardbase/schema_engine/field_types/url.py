@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from .base import TEXTUAL, FieldType, FieldValueError
 from .decimal import shown
 from .registry import register
+from ..i18n import _
 
 MAX_URL = 2048
 SCHEMES = frozenset({"http", "https"})
@@ -21,27 +22,27 @@ _VALIDATE = ma.validate.URL(schemes=set(SCHEMES), require_tld=True)
 
 def normalise_url(raw: Any) -> str:
     if not isinstance(raw, str):
-        raise FieldValueError(f"must be a web address, not {shown(raw)}")
+        raise FieldValueError(_('must be a web address, not %(value)s', value=shown(raw)))
     text = raw.strip()
     if len(text) > MAX_URL:
-        raise FieldValueError(f"is {len(text)} characters long; at most {MAX_URL} are allowed")
+        raise FieldValueError(_('is %(length)s characters long; at most %(max_url)s are allowed', length=len(text), max_url=MAX_URL))
     if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in text):
-        raise FieldValueError(f"{shown(raw)} is not a web address: it contains spaces or control characters")
+        raise FieldValueError(_('%(value)s is not a web address: it contains spaces or control characters', value=shown(raw)))
     m = _WITH_SCHEME.match(text)
     if m:
         if m.group(1).lower() not in SCHEMES:
-            raise FieldValueError(f"{shown(raw)}: only http and https addresses are allowed")
+            raise FieldValueError(_('%(value)s: only http and https addresses are allowed', value=shown(raw)))
         text = m.group(1).lower() + text[len(m.group(1)):]
     elif _OTHER_SCHEME.match(text):
-        raise FieldValueError(f"{shown(raw)}: only http and https addresses are allowed")
+        raise FieldValueError(_('%(value)s: only http and https addresses are allowed', value=shown(raw)))
     else:
         text = "https://" + text
     if len(text) > MAX_URL:
-        raise FieldValueError(f"is longer than {MAX_URL} characters")
+        raise FieldValueError(_('is longer than %(max_url)s characters', max_url=MAX_URL))
     try:
         _VALIDATE(text)
     except ma.ValidationError:
-        raise FieldValueError(f"{shown(raw)} is not a valid web address (expected e.g. https://example.com)") from None
+        raise FieldValueError(_('%(value)s is not a valid web address (expected e.g. https://example.com)', value=shown(raw))) from None
     return text
 
 

@@ -38,6 +38,7 @@ from .serialize import record_to_json, value_to_json
 from .rule_check import check_rules, has_rules, new_record_before, plain as rule_values
 from .trash import Trasher
 from .validation import check_links, check_unique, parse_row, raise_if_errors
+from ..i18n import _, language, right_verb
 
 MAX_BULK = 1000
 
@@ -86,13 +87,13 @@ class RecordStore:
 
     def _require(self, conn: Connection, schema: Schema, actor: Actor, obj: ObjectInfo, right: str) -> None:
         if not self._access(conn, schema, actor).can(obj, right):
-            raise Forbidden(f"you may not {right} {obj.label_plural}")
+            raise Forbidden(_('you may not %(right)s %(objects)s', right=right_verb(right), objects=obj.label_plural_in(language())))
 
     def _require_record(self, conn: Connection, schema: Schema, actor: Actor, obj: ObjectInfo, rid: int,
                         right: str) -> None:
         """The record right (edit, delete) on one record: the list's row filter for that id."""
         if not self._access(conn, schema, actor).record_allows(obj, schema.table(obj), rid, right):
-            raise Forbidden(f"you may not {right} this '{obj.label}' record")
+            raise Forbidden(_("you may not %(right)s this '%(label)s' record", right=right_verb(right), label=obj.label_in(language())))
 
     def _read_rights(self, conn: Connection, schema: Schema, actor: Actor, obj: ObjectInfo) -> dict[str, Any]:
         access = self._access(conn, schema, actor)
@@ -108,8 +109,9 @@ class RecordStore:
     def _fetch_one(self, conn, schema, obj, rid, actor, trash: bool | None = False) -> dict:
         rec = self._fetch(conn, schema, obj, [rid], actor, trash=trash).get(rid)
         if rec is None:
-            where = "in the trash" if trash else ""
-            raise NotFound(f"there is no '{obj.label}' record with id {rid}{' ' + where if where else ''}")
+            label = obj.label_in(language())
+            raise NotFound(_("there is no '%(label)s' record with id %(id)s in the trash", label=label, id=rid) if trash
+                           else _("there is no '%(label)s' record with id %(id)s", label=label, id=rid))
         return rec
 
     # ---- reads -------------------------------------------------------------------------------
@@ -278,7 +280,7 @@ class RecordStore:
             for i, values in enumerate(rows):
                 code = values.get("code") if isinstance(values, Mapping) else None
                 if code is not None and (not isinstance(code, str) or not code.strip() or len(code) > 64):
-                    errors[i].add("code", "must be a text of 1 to 64 characters")
+                    errors[i].add("code", _("must be a text of 1 to 64 characters"))
                 elif code:
                     codes[i] = code.strip()
         check_links(conn, schema, parsed, errors, visible=access.row_filter)
@@ -394,8 +396,8 @@ class RecordStore:
         if done.rowcount != 1:  # someone committed in between
             raise _conflict(schema, obj, self._fetch_one(conn, schema, obj, record_id, actor), version)
         if not access.record_allows(obj, table, record_id, "edit"):  # rights WITH CHECK
-            raise Forbidden(f"this change would take the '{obj.label}' record out of what you may "
-                            "edit; nothing was changed")
+            raise Forbidden(_("this change would take the '%(label)s' record out of what you may edit; nothing was changed",
+                              label=obj.label_in(language())))
         if any(f.ftype.searchable for f in changes):
             merged = {k: (v.id if isinstance(v, LinkRef) else v) for k, v in current.items()}
             merged.update({f.api_name: v for f, (_o, v) in changes.items()})
@@ -472,8 +474,8 @@ class RecordStore:
             table = schema.table(obj)
             held = self._access(conn, schema, actor).record_rights(obj, table, record_id)
             if not all(held.values()):
-                raise Forbidden(f"you may not give this '{obj.label}' record away: that needs full access "
-                                "to it (read, edit and delete)")
+                raise Forbidden(_("you may not give this '%(label)s' record away: that needs full access to it (read, edit and delete)",
+                                  label=obj.label_in(language())))
             if version is not None and current["version"] != version:
                 raise _conflict(schema, obj, current, version)
             owner_field = obj.fields_by_name["owner"]
@@ -516,7 +518,7 @@ def _check_codes_free(conn, schema, obj, codes, errors) -> None:
         return
     table = schema.table(obj)
     for (code,) in conn.execute(sa.select(table.c.code).where(table.c.code.in_(list(wanted)))):
-        errors[wanted[code]].add("code", f"{code} is already used")
+        errors[wanted[code]].add("code", _('%(code)s is already used', code=code))
 
 
 def _record_id(value: Any) -> int:

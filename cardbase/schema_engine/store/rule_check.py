@@ -21,6 +21,7 @@ from ..field_rules import compiled_rules, describe
 from ..snapshot import FieldInfo, ObjectInfo, Schema
 from ..values import LinkRef
 from .validation import RowErrors
+from ..i18n import _
 
 
 def has_rules(schema: Schema, obj: ObjectInfo) -> bool:
@@ -60,17 +61,17 @@ def check_rules(schema: Schema, obj: ObjectInfo, before: Mapping[str, Any], afte
         changed = _differs(field, old, new)
         visible = rules["visible_when"].matches(after) if "visible_when" in rules else True
         if not visible and changed and not _empty(field, new):
-            errors.add(name, f"is not shown unless {describe(obj, rules['visible_when'].tree)}")
+            errors.add(name, _('is not shown unless %(value)s', value=describe(obj, rules['visible_when'].tree)))
             continue
         if "readonly_when" in rules and changed and rules["readonly_when"].matches(before):
-            errors.add(name, f"is read-only when {describe(obj, rules['readonly_when'].tree)}")
+            errors.add(name, _('is read-only when %(value)s', value=describe(obj, rules['readonly_when'].tree)))
             continue
         required = rules.get("required_when")
         if required is None or not visible or not _empty(field, new) or not required.matches(after):
             continue
         already = _empty(field, old) and required.matches(before)
         if name in sent or not already:
-            errors.add(name, f"is required when {describe(obj, required.tree)}")
+            errors.add(name, _('is required when %(value)s', value=describe(obj, required.tree)))
 
 
 def _empty(field: FieldInfo, value: Any) -> bool:

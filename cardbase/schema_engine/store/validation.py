@@ -12,6 +12,7 @@ from ..field_types import FieldValueError
 from ..meta_models import User
 from ..snapshot import FieldInfo, ObjectInfo, Schema
 from ..values import LinkRef
+from ..i18n import _, language
 
 # Keys a client may send back unchanged (e.g. a whole record read before); never written.
 READ_ONLY_KEYS = frozenset({"id", "code", "version", "created_at", "created_by", "modified_at",
@@ -34,21 +35,21 @@ def parse_row(obj: ObjectInfo, values: Mapping[str, Any], *, creating: bool, imp
     errors = RowErrors()
     parsed: dict[FieldInfo, Any] = {}
     if not isinstance(values, Mapping):
-        errors.add("record", "must be an object of field names and values")
+        errors.add("record", _("must be an object of field names and values"))
         return parsed, errors
     for key, raw in values.items():
         if key in READ_ONLY_KEYS:
             continue
         if not isinstance(key, str) or not obj.has_field(key) or (
                 readable is not None and not readable(obj.field(key))):
-            errors.add(str(key), f"is not a field of '{obj.api_name}'")
+            errors.add(str(key), _("is not a field of '%(api_name)s'", api_name=obj.api_name))
             continue
         field = obj.field(key)
         if not field.writable:
-            errors.add(key, "is calculated by the system and cannot be written")
+            errors.add(key, _("is calculated by the system and cannot be written"))
             continue
         if writable is not None and not writable(field):
-            errors.add(key, "is read-only for you")
+            errors.add(key, _("is read-only for you"))
             continue
         if isinstance(raw, LinkRef):
             raw = raw.id
@@ -64,13 +65,13 @@ def parse_row(obj: ObjectInfo, values: Mapping[str, Any], *, creating: bool, imp
                 try:
                     parsed[field] = field.ftype.parse(field, field.default)
                 except FieldValueError as exc:  # pragma: no cover - defaults are checked on save
-                    errors.add(field.api_name, f"default value is invalid: {exc}")
+                    errors.add(field.api_name, _('default value is invalid: %(exc)s', exc=exc))
     for field in obj.user_fields:
         if not field.required or not field.writable:
             continue
         missing = field not in parsed if creating else False
         if missing or (field in parsed and parsed[field] is None):
-            errors.add(field.api_name, "is required")
+            errors.add(field.api_name, _("is required"))
     return parsed, errors
 
 
@@ -89,7 +90,7 @@ def check_links(conn: Connection, schema: Schema, rows: list[dict[FieldInfo, Any
             fits = [i for i in ids if i <= 2**31 - 1]  # cb_user.id is an INTEGER: larger ids cannot exist
             found = set(conn.execute(sa.select(User.id).where(User.id.in_(fits))).scalars())
             trashed: dict[int, str] = {}
-            target_label = "user"
+            target_label = _("user")
         else:
             target = schema.link_target(field)
             table = schema.table(target)
@@ -99,15 +100,15 @@ def check_links(conn: Connection, schema: Schema, rows: list[dict[FieldInfo, Any
                     sa.select(table.c.id, table.c.code, table.c.deleted_at).where(
                         table.c.id.in_(ids), *([seen] if seen is not None else []))):
                 (trashed.__setitem__(rid, code) if deleted is not None else found.add(rid))
-            target_label = f"'{target.label}' record"
+            target_label = _("'%(label)s' record", label=target.label_in(language()))
         for row, row_errors in zip(rows, errors):
             value = row.get(field)
             if value is None or value in found:
                 continue
             if value in trashed:
-                row_errors.add(field.api_name, f"{target_label} {trashed[value]} is in the trash")
+                row_errors.add(field.api_name, _('%(target)s %(code)s is in the trash', target=target_label, code=trashed[value]))
             else:
-                row_errors.add(field.api_name, f"there is no {target_label} with id {value}")
+                row_errors.add(field.api_name, _('there is no %(target)s with id %(id)s', target=target_label, id=value))
 
 
 def check_unique(conn: Connection, schema: Schema, obj: ObjectInfo, rows: list[dict[FieldInfo, Any]],
@@ -129,7 +130,7 @@ def check_unique(conn: Connection, schema: Schema, obj: ObjectInfo, rows: list[d
                 continue
             key = field.ftype.to_db(field, value)[0]
             if key in seen:
-                errors[i].add(field.api_name, f"value {field.ftype.format(field, value)!r} is used twice in this batch")
+                errors[i].add(field.api_name, _('value %(value)s is used twice in this batch', value=repr(field.ftype.format(field, value))))
             seen[key] = i
             db_values[key] = i
         if not db_values:
@@ -143,7 +144,7 @@ def check_unique(conn: Connection, schema: Schema, obj: ObjectInfo, rows: list[d
             i = db_values.get(value)
             if i is not None and own_ids[i] != rid:
                 by = code if code is not None else "another record"
-                errors[i].add(field.api_name, f"must be unique: {value!r} is already used by {by}")
+                errors[i].add(field.api_name, _('must be unique: %(value)s is already used by %(by)s', value=repr(value), by=by))
 
 
 def raise_if_errors(errors: list[RowErrors], single: bool) -> None:

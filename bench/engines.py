@@ -2,11 +2,14 @@
 from the Debian binaries (the same helper the test suite uses)."""
 from __future__ import annotations
 
+import os
+import statistics
 import sys
 import tempfile
+import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Callable, Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
 for extra in (ROOT, ROOT / "tests"):
@@ -41,3 +44,41 @@ def fresh_database(engine: str) -> Iterator[str | None]:
         yield cluster.create_database("bench")
     finally:
         cluster.stop()
+
+
+def each_engine(spec: str, describe: str, run: Callable[[str, str], Any]) -> list[Any]:
+    """``run(engine, url)`` on a fresh database of each engine named in ``spec`` (those whose
+    server is missing are skipped with a note); the results in order."""
+    results = []
+    for engine in engine_names(spec):
+        print(f"[{engine}] {describe} …", flush=True)
+        with fresh_database(engine) as url:
+            if url is not None:
+                results.append(run(engine, url))
+    return results
+
+
+def timed(fn: Callable[[], Any], runs: int) -> tuple[float, float, float]:
+    """(p50, p95) wall-clock ms and p50 CPU ms of this process, after 5 warm-up calls. On a
+    shared, busy machine the wall clock also counts time spent waiting for a core; the CPU
+    time does not."""
+    for _ in range(5):
+        fn()
+    wall, cpu = [], []
+    for _ in range(runs):
+        t0, c0 = time.perf_counter(), time.process_time()
+        fn()
+        wall.append((time.perf_counter() - t0) * 1000)
+        cpu.append((time.process_time() - c0) * 1000)
+    wall.sort()
+    return statistics.median(wall), wall[max(0, int(len(wall) * 0.95) - 1)], statistics.median(cpu)
+
+
+def load_note() -> str | None:
+    """A line saying how busy the machine was (the 1-minute load average), if it can tell."""
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return None
+    return (f"  (load average during the run: {load:.1f} on {os.cpu_count() or 1} cores: "
+            "wall-clock figures include waiting for a core)")

@@ -37,7 +37,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from engines import engine_names, fresh_database  # noqa: E402  (also puts the repo on sys.path)
+from engines import each_engine  # noqa: E402  (also puts the repo on sys.path)
 import run as base  # noqa: E402  (bench/run.py: the deal fields, rows and timing)
 
 from cardbase.schema_engine import rights  # noqa: E402
@@ -186,13 +186,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--engines", default="sqlite,postgresql")
     args, _others = parser.parse_known_args(argv)  # `make bench` passes one BENCH_ARGS to every script
     rule_maxes = [int(x) for x in args.rule_max.split(",") if x.strip()]
-    results = []
-    for engine in engine_names(args.engines):
-        print(f"[{engine}] {args.rows} rows …", flush=True)
-        with fresh_database(engine) as url:
-            if url is not None:
-                results += run_engine(engine, url, args.rows, args.runs, rule_maxes)
-    report(results)
+    per_engine = each_engine(args.engines, f"{args.rows} rows",
+                             lambda engine, url: run_engine(engine, url, args.rows, args.runs, rule_maxes))
+    report([result for results in per_engine for result in results])
     return 0
 
 

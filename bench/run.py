@@ -24,7 +24,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from engines import engine_names, fresh_database  # noqa: E402  (also puts the repo on sys.path)
+from engines import each_engine  # noqa: E402  (also puts the repo on sys.path)
 
 from cardbase.schema_engine.actor import SYSTEM  # noqa: E402
 from cardbase.schema_engine.db import Database  # noqa: E402
@@ -213,13 +213,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=60, help="timed repetitions of the list page")
     parser.add_argument("--engines", default="sqlite,postgresql")
     args, _others = parser.parse_known_args(argv)  # `make bench` passes one BENCH_ARGS to every script
-    results = []
-    for engine in engine_names(args.engines):
-        print(f"[{engine}] {args.rows} rows …", flush=True)
-        with fresh_database(engine) as url:
-            if url is not None:
-                results.append(run_engine(engine, url, args.rows, args.runs))
-    report(results)
+    report(each_engine(args.engines, f"{args.rows} rows",
+                       lambda engine, url: run_engine(engine, url, args.rows, args.runs)))
     return 0
 
 

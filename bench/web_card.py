@@ -18,17 +18,14 @@ costs over the bare minimum.
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import statistics
 import sys
-import time
 from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from engines import engine_names, fresh_database  # noqa: E402  (also puts the repo on sys.path)
+from engines import each_engine, load_note, timed  # noqa: E402  (also puts the repo on sys.path)
 
 import jinja2  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
@@ -81,20 +78,6 @@ def setup(db: Database) -> int:
     return order["id"]
 
 
-def timed(fn, runs: int) -> tuple[float, float, float]:
-    """(p50, p95) wall-clock ms and p50 CPU ms of this process."""
-    for _ in range(5):
-        fn()
-    wall, cpu = [], []
-    for _ in range(runs):
-        t0, c0 = time.perf_counter(), time.process_time()
-        fn()
-        wall.append((time.perf_counter() - t0) * 1000)
-        cpu.append((time.process_time() - c0) * 1000)
-    wall.sort()
-    return statistics.median(wall), wall[max(0, int(len(wall) * 0.95) - 1)], statistics.median(cpu)
-
-
 def baseline(db: Database, order_id: int):
     """Hand-written SQL for the same order and lines, a minimal Jinja page."""
     schema = db.schema()
@@ -145,14 +128,7 @@ def run_engine(name: str, url: str, runs: int) -> dict:
     b50, b95, bcpu = timed(baseline(db, order_id), runs)
     db.dispose()
     return {"engine": name, "web_p50": w50, "web_p95": w95, "web_cpu": wcpu,
-            "base_p50": b50, "base_p95": b95, "base_cpu": bcpu, "load": _load()}
-
-
-def _load() -> float | None:
-    try:
-        return os.getloadavg()[0]
-    except (AttributeError, OSError):
-        return None
+            "base_p50": b50, "base_p95": b95, "base_cpu": bcpu, "load": load_note()}
 
 
 def report(results: list[dict]) -> None:
@@ -164,8 +140,7 @@ def report(results: list[dict]) -> None:
               f"{r['base_p50']:>11.2f}ms {r['base_p95']:>7.2f} {r['base_cpu']:>7.2f} | "
               f"{r['web_p50'] / r['base_p50']:>6.1f} {r['web_cpu'] / max(r['base_cpu'], 0.001):>9.1f}")
         if r["load"] is not None:
-            print(f"  (load average during the run: {r['load']:.1f} on {os.cpu_count() or 1} cores: "
-                  "wall-clock figures include waiting for a core)")
+            print(r["load"])
     print()
     print(f"target: the card of an order with {LINES} lines, p50 <= {TARGET_P50_MS:.0f} ms (the whole request "
           "through Flask as a non-admin user; ratio = card / hand-written SQL rendered with a minimal Jinja page)")
@@ -178,13 +153,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=60, help="timed requests (at least 50 recommended)")
     parser.add_argument("--engines", default="sqlite")
     args, _others = parser.parse_known_args(argv)  # `make bench` passes one BENCH_ARGS to every script
-    results = []
-    for engine in engine_names(args.engines):
-        print(f"[{engine}] an order with {LINES} lines …", flush=True)
-        with fresh_database(engine) as url:
-            if url is not None:
-                results.append(run_engine(engine, url, args.runs))
-    report(results)
+    report(each_engine(args.engines, f"an order with {LINES} lines",
+                       lambda engine, url: run_engine(engine, url, args.runs)))
     return 0
 
 

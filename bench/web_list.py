@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -28,7 +27,7 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from engines import engine_names, fresh_database  # noqa: E402  (also puts the repo on sys.path)
+from engines import each_engine, load_note, timed  # noqa: E402  (also puts the repo on sys.path)
 import run as base  # noqa: E402  (bench/run.py: the deal fields, rows and loading)
 
 import jinja2  # noqa: E402
@@ -76,21 +75,6 @@ def setup(db: Database, rows: int) -> None:
     for name in ("organisation", "deal"):
         rights.set_object_rights(db, SYSTEM, "Sales", name, ["read", "create", "edit", "export"])
     db.optimize()
-
-
-def timed(fn, runs: int) -> tuple[float, float, float]:
-    """(p50, p95) wall-clock ms and p50 CPU ms of this process. On a shared, busy machine
-    the wall clock also counts time spent waiting for a core; the CPU time does not."""
-    for _ in range(5):
-        fn()
-    wall, cpu = [], []
-    for _ in range(runs):
-        t0, c0 = time.perf_counter(), time.process_time()
-        fn()
-        wall.append((time.perf_counter() - t0) * 1000)
-        cpu.append((time.process_time() - c0) * 1000)
-    wall.sort()
-    return statistics.median(wall), wall[max(0, int(len(wall) * 0.95) - 1)], statistics.median(cpu)
 
 
 def page_url() -> str:
@@ -157,15 +141,7 @@ def run_engine(name: str, url: str, rows: int, runs: int) -> dict:
     db.dispose()
     return {"engine": name, "rows": rows, "web_p50": w50, "web_p95": w95, "store_p50": s50, "store_p95": s95,
             "base_p50": b50, "base_p95": b95, "web_cpu": wcpu, "store_cpu": scpu, "base_cpu": bcpu,
-            "load": _load()}
-
-
-def _load() -> float | None:
-    try:
-        import os
-        return os.getloadavg()[0]
-    except (AttributeError, OSError):
-        return None
+            "load": load_note()}
 
 
 def report(results: list[dict]) -> None:
@@ -179,8 +155,7 @@ def report(results: list[dict]) -> None:
         print(f"{'  CPU p50':<20} | {r['web_cpu']:>7.2f}ms {'':>7} | {r['store_cpu']:>7.2f}ms {'':>7} | "
               f"{r['base_cpu']:>11.2f}ms {'':>7} | {r['web_cpu'] / max(r['base_cpu'], 0.001):>6.2f}")
         if r["load"] is not None:
-            print(f"  (load average during the run: {r['load']:.1f} on {_cores()} cores: "
-                  "wall-clock figures include waiting for a core)")
+            print(r["load"])
     print()
     print(f"target: the list page of 50 rows on a 1M-record object, p50 <= {TARGET_P50_MS:.0f} ms "
           "(page = the whole request through Flask as a non-admin user; ratio = page / hand-written SQL "
@@ -191,11 +166,6 @@ def report(results: list[dict]) -> None:
         print(f"  {r['engine']:<11}page p50: {verdict}{note}")
 
 
-def _cores() -> int:
-    import os
-    return os.cpu_count() or 1
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -204,13 +174,8 @@ def main(argv: list[str] | None = None) -> int:
     args, _others = parser.parse_known_args(argv)  # `make bench` passes one BENCH_ARGS to every script
     if args.rows < 50:
         raise SystemExit("--rows must be at least 50 (one page)")
-    results = []
-    for engine in engine_names(args.engines):
-        print(f"[{engine}] {args.rows} deals …", flush=True)
-        with fresh_database(engine) as url:
-            if url is not None:
-                results.append(run_engine(engine, url, args.rows, args.runs))
-    report(results)
+    report(each_engine(args.engines, f"{args.rows} deals",
+                       lambda engine, url: run_engine(engine, url, args.rows, args.runs)))
     return 0
 
 

@@ -108,26 +108,36 @@ def test_a_reader_cannot_drag(page, site, login):
 
 
 def test_calendar_shows_tasks_and_opens_the_card(page, site, login, screenshot):
-    task = RecordStore(site.db).list(SYSTEM, "task", _query()).data[0]
-    month = task["due_date"].strftime("%Y-%m")
+    # a task on a known day of a month no demo task falls in
+    store = RecordStore(site.db)
+    task = store.create(SYSTEM, "task", {"title": "Calendar check: call Ada", "due_date": "2031-03-17"})
+    other = store.create(SYSTEM, "task", {"title": "Calendar check: next month", "due_date": "2031-04-16"})
     login(page, "sam")
-    page.goto(f"{site.url}/o/task/calendar?month={month}")
-    cell = page.locator(f'#cb-cal-grid .cb-cal-day[data-date="{task["due_date"].isoformat()}"]')
-    assert cell.locator(f'.cb-cal-item[data-id="{task["id"]}"]').count() == 1 or cell.locator(".cb-cal-more").count()
+    page.goto(f"{site.url}/o/task/calendar?month=2031-03")
+    assert page.locator("#cb-cal-month").get_attribute("data-month") == "2031-03"
+    assert page.inner_text("#cb-cal-month").strip() == "March 2031"
+    items = page.locator("#cb-cal-grid .cb-cal-item")
+    assert items.count() == 1  # only this task falls in the weeks shown
+    day = page.locator('#cb-cal-grid .cb-cal-day[data-date="2031-03-17"]')
+    item = day.locator(f'.cb-cal-item[data-id="{task["id"]}"]')
+    assert item.count() == 1 and item.inner_text().strip() == "Calendar check: call Ada"
+    assert day.locator(".cb-cal-more").count() == 0
+    assert item.get_attribute("href") == f"/o/task/{task['id']}"
     screenshot(page, "calendar")
-    page.locator("#cb-cal-next").click()
-    page.wait_for_url(re.compile(r"month="))
-    assert page.locator("#cb-cal-month").get_attribute("data-month") != month
-    page.go_back()
-    item = page.locator(".cb-cal-item").first
-    href = item.get_attribute("href")
-    if href:  # the card screen is registered: clicking opens the card
-        item.click()
-        page.wait_for_url(re.compile(r"/o/task/\d+"))
+
+    # the next month shows the other task, not this one; back again
+    page.click("#cb-cal-next")
+    page.wait_for_url(re.compile(r"month=2031-04"))
+    assert page.locator("#cb-cal-month").get_attribute("data-month") == "2031-04"
+    assert page.locator(f'#cb-cal-grid .cb-cal-item[data-id="{task["id"]}"]').count() == 0
+    assert page.locator(f'#cb-cal-grid .cb-cal-day[data-date="2031-04-16"] .cb-cal-item[data-id="{other["id"]}"]'
+                        ).count() == 1
+    page.click("#cb-cal-prev")
+    page.wait_for_url(re.compile(r"month=2031-03"))
+
+    # clicking the task opens its card
+    page.locator(f'#cb-cal-grid .cb-cal-item[data-id="{task["id"]}"]').click()
+    page.wait_for_url(f"{site.url}/o/task/{task['id']}")
+    assert page.inner_text("#cb-card-title").strip() == "Calendar check: call Ada"
+    assert page.input_value("#cb-f-due_date") == "2031-03-17"
     assert page.js_errors == []
-
-
-def _query():
-    from cardbase.schema_engine.query.model import ListQuery
-
-    return ListQuery(filter={"field": "due_date", "op": "is_not_empty"}, sort="due_date", limit=1)

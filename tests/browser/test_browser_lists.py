@@ -4,9 +4,19 @@ header, save a view, export with a visible progress indicator, and the phone lay
 from __future__ import annotations
 
 import json
+import re
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
+from openpyxl import load_workbook
+
 from cardbase.schema_engine import layouts
+from cardbase.schema_engine.actor import SYSTEM
+from cardbase.schema_engine.rights import admin as rights_admin
+from cardbase.schema_engine.schema_service import SchemaService
+from cardbase.schema_engine.store.records import MAX_BULK, RecordStore
+
+EXPORT_ROWS = 3000
 
 
 def column(page, index: int) -> list[str]:
@@ -108,4 +118,98 @@ def test_bad_filter_shows_a_message_not_an_error_page(page, site, login):
     page.goto(site.url + '/o/organisation?filter={"field": "nonsense", "op": "eq", "value": 1}')
     assert "nonsense" in page.inner_text(".cb-list-error")
     assert page.is_visible("#cb-filter-panel")
+    assert page.js_errors == []
+
+
+# ---- a long export shows its progress ------------------------------------------------------------
+@pytest.fixture(scope="module")
+def ledger(site) -> str:
+    """An object of EXPORT_ROWS records (made with the store's bulk path) that Sales may export."""
+    SchemaService(site.db).create_object(SYSTEM, {
+        "name": "ledger_entry", "label": "Ledger entry", "label_plural": "Ledger entries", "fields": [
+            {"name": "name", "label": "Name", "type": "string"},
+            {"name": "amount", "label": "Amount", "type": "integer"},
+            {"name": "memo", "label": "Memo", "type": "string"}]})
+    rights_admin.set_object_rights(site.db, SYSTEM, "Sales", "ledger_entry", ("read", "export"))
+    store = RecordStore(site.db)
+    rows = [{"name": f"Entry {i:05d}", "amount": i, "memo": f"Posting {i} of the ledger, for the export test"}
+            for i in range(EXPORT_ROWS)]
+    for start in range(0, len(rows), MAX_BULK):
+        store.bulk_create(SYSTEM, "ledger_entry", rows[start:start + MAX_BULK])
+    return "ledger_entry"
+
+
+WATCH_EXPORT = """() => {
+  const box = document.getElementById("cb-export-status");
+  const bar = document.getElementById("cb-export-progress");
+  window.__exportLog = [];
+  const snap = () => window.__exportLog.push({
+    state: box.getAttribute("data-state"), shown: !box.classList.contains("d-none"),
+    text: document.getElementById("cb-export-text").textContent,
+    value: bar.hasAttribute("value") ? bar.value : null, bar: !bar.classList.contains("d-none"),
+    spinner: !document.getElementById("cb-export-spinner").classList.contains("d-none")});
+  new MutationObserver(snap).observe(box, {subtree: true, childList: true, characterData: true, attributes: true});
+}"""
+
+
+def throttle(page, bytes_per_second: int) -> None:
+    """Slow the browser's network down (Chromium's own throttling, as in its dev tools), so
+    a download takes long enough to watch it."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0, "connectionType": "ethernet",
+                                                   "downloadThroughput": bytes_per_second,
+                                                   "uploadThroughput": bytes_per_second})
+
+
+def export_with_progress(page, fmt: str) -> tuple[list[dict], str]:
+    """Start the export in ``fmt``; the progress states the page showed, and the file."""
+    page.evaluate(WATCH_EXPORT)
+    with page.expect_download(timeout=60_000) as info:
+        page.click("#cb-export")
+        page.click(f"#cb-export-{fmt}")
+    page.wait_for_selector("#cb-export-status[data-state=done]", timeout=60_000)
+    return page.evaluate("window.__exportLog"), info.value.path()
+
+
+def running(log: list[dict]) -> list[dict]:
+    """The states shown while the file was on its way, with a known share done."""
+    return [s for s in log if s["state"] == "running" and s["value"] is not None and 0 < s["value"] < 100]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_a_long_export_shows_its_progress_before_it_is_ready(page, site, login, ledger, fmt):
+    login(page, "sam")
+    page.goto(f"{site.url}/o/{ledger}?sort=name&cols=name,amount,memo")
+    page.wait_for_selector("#cb-list-table")
+    assert page.is_hidden("#cb-export-status")
+    throttle(page, 48 * 1024)  # CSV ~240 KB, XLSX ~90 KB: a few seconds each
+    log, path = export_with_progress(page, fmt)
+    assert log[0]["state"] == "running" and log[0]["shown"] and log[0]["text"] == "Preparing the export…"
+    during = running(log)
+    assert len(during) >= 3, log
+    assert all(s["shown"] and s["bar"] and s["spinner"] for s in during), during
+    values = [s["value"] for s in during]
+    assert values == sorted(values) and values[0] < 50, values  # the bar grows from the start
+    if fmt == "csv":
+        counts = []
+        for s in during:
+            m = re.fullmatch(r"([\d,]+) of about ([\d,]+) rows exported", s["text"])
+            assert m and m.group(2) == f"{EXPORT_ROWS:,}", s
+            counts.append(int(m.group(1).replace(",", "")))
+            assert s["value"] == pytest.approx(100 * counts[-1] / EXPORT_ROWS)
+        assert counts == sorted(counts) and 0 < counts[0] < EXPORT_ROWS, counts
+    else:
+        assert all(re.fullmatch(r"[\d,]+ KB received", s["text"]) for s in during), during
+    done = log[-1]
+    assert done["state"] == "done" and done["value"] == 100 and not done["spinner"]
+    assert re.fullmatch(r"Export ready: ledger-entries-\d{4}-\d\d-\d\d\." + fmt, done["text"]), done
+    # and the file holds every row
+    if fmt == "csv":
+        lines = [line for line in open(path, encoding="utf-8-sig").read().splitlines() if line]
+        assert len(lines) == EXPORT_ROWS + 1 and lines[1].startswith("Entry 00000")
+    else:
+        with open(path, "rb") as fh:  # (openpyxl goes by the name's extension; the download has none)
+            rows = list(load_workbook(fh, read_only=True).active.iter_rows(values_only=True))
+        assert len(rows) == EXPORT_ROWS + 1 and rows[-1][:2] == (f"Entry {EXPORT_ROWS - 1:05d}", EXPORT_ROWS - 1)
     assert page.js_errors == []

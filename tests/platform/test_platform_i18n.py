@@ -90,9 +90,12 @@ def test_a_german_user_gets_the_stores_messages_in_german(db):
     client = app.test_client()
     assert client.post("/login", data={"username": "grete", "password": PASSWORD}).status_code == 302
     page = client.get(f"/o/deal/{ids['deal']}").get_data(as_text=True)
-    response = client.post(f"/o/deal/{ids['deal']}", data={**form_of(page), "f-email": "ann@", "f-site": "ftp://x"})
+    response = client.post(f"/o/deal/{ids['deal']}", data={
+        **form_of(page), "f-email": "ann@", "f-site": "ftp://x", "f-qty": "viel", "f-probability": "2,5"})
     assert response.status_code == 422
     body = response.get_data(as_text=True)
+    assert "&#39;viel&#39; ist keine Zahl (schreiben Sie z. B. 1.234,56)" in body
+    assert "&#39;2,5&#39; ist keine ganze Zahl" in body
     assert "ist keine gültige E-Mail-Adresse (erwartet z. B. name@example.com)" in body
     assert "nur http- und https-Adressen sind erlaubt" in body and "not a valid e-mail" not in body
     response = client.post(f"/o/deal/{ids['deal']}", data={

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timezone
 from decimal import Decimal
 
+import lxml.html
 import pytest
+from babel.dates import format_datetime
 
 from cardbase.platform import users
 from cardbase.platform.app import create_app
@@ -102,6 +105,15 @@ def client_for(app, username: str):
 
 def html(response) -> str:
     return response.get_data(as_text=True)
+
+
+def doc_of(response, status: int = 200):
+    assert response.status_code == status, html(response)[-3000:]
+    return lxml.html.fromstring(html(response))
+
+
+def text_of(el) -> str:
+    return " ".join(el.text_content().split())
 
 
 def form_of(page: str) -> dict[str, str]:
@@ -320,7 +332,76 @@ def test_link_choices_offer_only_visible_records(site):
     assert client_for(app, "root").get("/o/deal/links/title").status_code == 422
 
 
+def test_a_lookup_shows_the_linked_records_value_on_the_card(site):
+    app, db, ids = site
+    SchemaService(db).add_field(SYSTEM, "deal", {"name": "org_name", "label": "Organisation name", "type": "lookup",
+                                                 "options": {"link": "organisation", "field": "name"}})
+    client = client_for(app, "sam")
+
+    def shown() -> tuple[str, str]:
+        doc = doc_of(client.get(f"/o/deal/{ids['deal']}"))
+        value = doc.xpath('//*[@data-cb-value="org_name"]')
+        assert len(value) == 1 and not doc.xpath('//*[@name="f-org_name"]')  # a value, never a control
+        label = doc.xpath(f'//*[@id="{value[0].get("aria-labelledby")}"]')
+        return text_of(label[0]), text_of(value[0])
+
+    assert shown() == ("Organisation name", "ACME")
+    # the lookup follows the linked record
+    RecordStore(db).update(SYSTEM, "organisation", ids["acme"], {"name": "ACME Holding"}, version=1)
+    assert shown() == ("Organisation name", "ACME Holding")
+    # ... and the link: another organisation, another value
+    other = RecordStore(db).create(SYSTEM, "organisation", {"name": "Zenith"})
+    RecordStore(db).update(SYSTEM, "deal", ids["deal"], {"organisation": other["id"]}, version=1)
+    assert shown() == ("Organisation name", "Zenith")
+
+
 # ---- history ------------------------------------------------------------------------------------
+def history_entries(doc) -> list[dict]:
+    """The History tab: per entry who, what, when (the text after the first "·") and the changes."""
+    out = []
+    for li in doc.xpath('//div[@id="cb-tab-history"]//li[contains(@class, "cb-history-entry")]'):
+        head = li.xpath("./div")[0]
+        meta = [part.strip() for part in text_of(head.xpath("./span")[0]).split("·") if part.strip()]
+        out.append({"who": text_of(head.xpath("./strong")[0]), "action": text_of(head).split(" ·")[0],
+                    "when": meta[0], "version": meta[1],
+                    "changes": [tuple(text_of(c) for c in tr.xpath("./th|./td") if c.get("aria-hidden") is None)
+                                for tr in li.xpath(".//table//tr")]})
+    return out
+
+
+def test_history_shows_who_and_when_for_each_change(site):
+    app, db, ids = site
+    users.update_user(db, SYSTEM, "sam", display_name="Sam Seller")
+    users.update_user(db, SYSTEM, "root", display_name="Rita Root")
+    card = f"/o/deal/{ids['deal']}"
+    for username, change in (("sam", {"f-title": "Sam's title"}), ("root", {"f-probability": "70"})):
+        client = client_for(app, username)
+        page = html(client.get(card))
+        assert client.post(card, data={**form_of(page), **change}).status_code == 302
+    stored = RecordStore(db).history(SYSTEM, "deal", ids["deal"])  # newest first, like the tab
+    assert [e["actor"]["display"] for e in stored] == ["Rita Root", "Sam Seller", "system"]
+
+    def when(at, language: str) -> str:
+        return " ".join(format_datetime(at.replace(tzinfo=timezone.utc), "medium", tzinfo=timezone.utc,
+                                        locale=language).split())  # (as text_of reads it)
+
+    sam = client_for(app, "sam")
+    entries = history_entries(doc_of(sam.get(card)))
+    assert [(e["who"], e["action"], e["when"], e["version"]) for e in entries] == [
+        ("Rita Root", "Rita Root changed", when(stored[0]["at"], "en"), "version 3"),
+        ("Sam Seller", "Sam Seller changed", when(stored[1]["at"], "en"), "version 2"),
+        ("system", "system created", when(stored[2]["at"], "en"), "version 1")]
+    assert entries[0]["changes"] == [("Probability", "—", "70")]
+    assert entries[1]["changes"] == [("Title", "Big deal", "Sam's title")]
+    assert str(stored[0]["at"].year) in entries[0]["when"]
+    # in German, the time is written the German way
+    users.update_user(db, SYSTEM, "sam", language="de")
+    entries = history_entries(doc_of(sam.get(card)))
+    assert [(e["who"], e["when"]) for e in entries[:2]] == [("Rita Root", when(stored[0]["at"], "de")),
+                                                          ("Sam Seller", when(stored[1]["at"], "de"))]
+    assert re.fullmatch(r"\d\d\.\d\d\.\d{4}, \d\d:\d\d:\d\d", entries[0]["when"]), entries[0]["when"]
+
+
 def test_history_shows_who_changed_what_without_hidden_fields(site):
     app, db, ids = site
     store = RecordStore(db)
@@ -357,6 +438,51 @@ def test_rights_shape_the_card_and_the_server_refuses_anyway(site):
     assert record["title"] == "Ok" and record["locked"] == "fixed" and record["secret"] == "TOPSECRET"
     record = RecordStore(db).get(SYSTEM, "deal", ids["deal"])
     assert record["title"] == "Ok" and record["version"] == 2  # the reader changed nothing, deleted nothing
+
+
+def test_a_read_only_field_in_a_child_row_is_disabled(site):
+    app, db, ids = site
+    rights.admin.set_field_right(db, SYSTEM, "Sales", "line", "quantity", "read_only")
+    sam = client_for(app, "sam")
+    base = f"/o/deal/{ids['deal']}/rows/line/deal"
+
+    def controls(url: str) -> dict[str, dict]:
+        response = sam.get(url)
+        assert response.status_code == 200, html(response)
+        row = lxml.html.fromstring(f"<table>{html(response)}</table>")
+        return {el.get("name"): {"disabled": el.get("disabled") is not None, "value": el.get("value")}
+                for el in row.xpath("//input[@name]") if el.get("name").startswith("c-")}
+
+    assert controls(f"{base}/form?row={ids['line']}") == {
+        "c-price": {"disabled": False, "value": "10.00"}, "c-quantity": {"disabled": True, "value": "3.00"}}
+    assert controls(f"{base}/form")["c-quantity"]["disabled"] is True  # a new row too
+    # root may change both
+    root_row = html(client_for(app, "root").get(f"{base}/form?row={ids['line']}"))
+    assert re.search(r'name="c-quantity" class="form-control cb-number" value="3.00"', root_row)
+    assert not re.search(r'name="c-quantity"[^>]*disabled', root_row)
+    # posted anyway, the read-only value is not changed; the rest is saved
+    saved = sam.post(f"{base}/{ids['line']}", data={"_version": "1", "c-price": "11", "c-quantity": "99"})
+    assert saved.status_code == 200 and saved.get_json()["ok"], saved.get_json()
+    line = RecordStore(db).get(SYSTEM, "line", ids["line"])
+    assert line["price"] == Decimal("11.00") and line["quantity"] == Decimal("3.00")
+
+
+def test_the_related_lists_new_link_needs_the_create_right(site):
+    app, db, ids = site
+    related = '//section[@id="cb-related-task-deal"]'
+
+    def seen(username: str) -> tuple[list[str], list[str]]:
+        doc = doc_of(client_for(app, username).get(f"/o/deal/{ids['deal']}"))
+        assert len(doc.xpath(related)) == 1, username
+        return ([text_of(a) for a in doc.xpath(related + "//tbody//a")],
+                [a.get("href") for a in doc.xpath(related + '//a[contains(@class, "cb-related-new")]')])
+
+    assert seen("sam") == (["Call them"], [f"/o/task/new?deal={ids['deal']}"])
+    assert seen("reader") == (["Call them"], [])  # readers see the records, not "New"
+    assert client_for(app, "reader").get(f"/o/task/new?deal={ids['deal']}").status_code == 403
+    # creating tasks without the right to set their link to the deal: no "New" here either
+    rights.admin.set_field_right(db, SYSTEM, "Sales", "task", "deal", "read_only")
+    assert seen("sam") == (["Call them"], [])
 
 
 def test_unknown_objects_records_and_cards_get_clear_pages(site):

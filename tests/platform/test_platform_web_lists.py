@@ -7,13 +7,15 @@ from __future__ import annotations
 import json
 import re
 
+import lxml.html
 import pytest
 
 from cardbase.platform import users
 from cardbase.platform.web import lists as web_lists
 from cardbase.schema_engine import layouts, rights
 from cardbase.schema_engine.actor import SYSTEM
-from cardbase.schema_engine.query.model import Page
+from cardbase.schema_engine.query.model import ListQuery, Page
+from cardbase.schema_engine.schema_service import SchemaService
 from cardbase.schema_engine.store.records import RecordStore
 
 from api_testlib import PASSWORD, crm_app
@@ -95,6 +97,149 @@ def test_values_are_formatted_per_type(app):
     assert "100.00 EUR" in body  # money with its currency
     assert 'class="badge cb-badge cb-color-green">Won</span>' in body  # choices as coloured badges
     assert "2026-01-01" in body
+
+
+# ---- formatting per type and language ----------------------------------------------------------------
+FORMAT_COLUMNS = "title,amount,quantity,close_date,met,organisation,mail,phone,site"
+
+
+def add_contact_fields(app, db) -> int:
+    """Deal gets a date-time, an e-mail, a phone and a URL field; one deal (of Acme) fills
+    every column of FORMAT_COLUMNS. Returns its id."""
+    svc = SchemaService(db)
+    for spec in ({"name": "met", "label": "Met at", "type": "datetime"},
+                 {"name": "mail", "label": "E-mail", "type": "email"},
+                 {"name": "phone", "label": "Phone", "type": "phone"},
+                 {"name": "site", "label": "Website", "type": "url"}):
+        svc.add_field(SYSTEM, "deal", spec)
+    return RecordStore(db).create(SYSTEM, "deal", {
+        "title": "Formatted", "amount": "1234.5", "quantity": "12345.25", "close_date": "2026-01-05",
+        "met": "2026-01-05T10:30:00Z", "organisation": app.config["test_orgs"][0], "mail": "anna@example.com",
+        "phone": "+49 30 1234567", "site": "https://example.com/a?b=1"})["id"]
+
+
+def list_doc(client, url: str, status: int = 200):
+    return lxml.html.fromstring(page_of(client, url, status))
+
+
+def list_cells(doc, record_id: int) -> dict[str, "lxml.html.HtmlElement"]:
+    """The cells of one row of the list, by the column's path."""
+    paths = [th.get("data-path") for th in doc.xpath('//table[@id="cb-list-table"]/thead//th')]
+    row = doc.xpath(f'//table[@id="cb-list-table"]/tbody/tr[@data-id="{record_id}"]')
+    assert len(row) == 1, record_id
+    return dict(zip(paths, row[0].xpath("./td")))
+
+
+def cell_text(cell) -> str:
+    return " ".join(cell.text_content().replace("↗", "").split())
+
+
+def only_link(cell) -> dict[str, str]:
+    """The one link of a cell besides the row's "open the card" arrow: its attributes and text."""
+    links = [a for a in cell.xpath(".//a") if "cb-open" not in (a.get("class") or "")]
+    assert len(links) == 1, lxml.html.tostring(cell)
+    return {**links[0].attrib, "text": links[0].text_content()}
+
+
+@pytest.mark.parametrize("language, expect", [
+    ("de", {"amount": "1.234,50 EUR", "quantity": "12.345,25", "close_date": "05.01.2026",
+            "met": "05.01.2026 11:30"}),
+    ("en", {"amount": "1,234.50 EUR", "quantity": "12,345.25", "close_date": "2026-01-05",
+            "met": "2026-01-05 11:30"}),
+])
+def test_list_cells_are_formatted_in_the_users_language(app, db, monkeypatch, language, expect):
+    monkeypatch.setenv("CARDBASE_TIMEZONE", "Europe/Berlin")  # 10:30 UTC in January is 11:30 there
+    deal = add_contact_fields(app, db)
+    users.update_user(db, SYSTEM, "sam", language=language)
+    doc = list_doc(client_for(app, "sam"), f"/o/deal?cols={FORMAT_COLUMNS}")
+    assert doc.get("lang") == language
+    cells = list_cells(doc, deal)
+    for path, text in expect.items():
+        assert cell_text(cells[path]) == text, (language, path)
+    for path in ("amount", "quantity"):
+        assert "num" in cells[path].get("class").split()  # numbers right-aligned
+    # the shown phone number is the international form in both languages
+    assert cell_text(cells["phone"]) == "+49 30 1234567"
+
+
+def test_list_cells_of_links_and_contact_fields_are_links(app, db):
+    deal = add_contact_fields(app, db)
+    cells = list_cells(list_doc(client_for(app, "sam"), f"/o/deal?cols={FORMAT_COLUMNS}"), deal)
+    acme = app.config["test_orgs"][0]
+    # the first cell opens the deal's card
+    opener = cells["title"].xpath('.//a[contains(@class, "cb-open")]')
+    assert [(a.get("href"), a.text_content()) for a in opener] == [(f"/o/deal/{deal}", "Formatted")]
+    assert only_link(cells["organisation"]) == {"href": f"/o/organisation/{acme}", "text": "Acme"}
+    assert only_link(cells["mail"]) == {"href": "mailto:anna@example.com", "text": "anna@example.com"}
+    assert only_link(cells["phone"]) == {"href": "tel:+49301234567", "text": "+49 30 1234567"}
+    site = only_link(cells["site"])
+    assert site["href"] == site["text"] == "https://example.com/a?b=1"
+    assert {"noopener", "noreferrer"} <= set(site["rel"].split()) and site["target"] == "_blank"
+    # a link whose target the user may not read is not a link to it
+    rights.set_object_rights(db, SYSTEM, "Sales", "organisation", [])
+    cells = list_cells(list_doc(client_for(app, "sam"), "/o/deal?cols=title,organisation"), deal)
+    assert cells["organisation"].xpath(".//a") == [] and cell_text(cells["organisation"]) == "restricted"
+
+
+# ---- labels per language ---------------------------------------------------------------------------
+def test_german_field_labels_show_on_the_list_the_card_and_the_filter_builder(app, db):
+    svc = SchemaService(db)
+    svc.set_translations(SYSTEM, "deal", {"de": {"label": "Geschäft", "label_plural": "Geschäfte"}})
+    svc.set_translations(SYSTEM, "deal", {"de": {"label": "Betrag", "help_text": "Netto, ohne Steuer"}}, "amount")
+    svc.set_translations(SYSTEM, "deal", {"de": {"label": "Abschluss am"}}, "close_date")
+    svc.set_translations(SYSTEM, "organisation", {"de": {"label": "Ort"}}, "city")
+    deal = RecordStore(db).list(SYSTEM, "deal", ListQuery(limit=1)).data[0]["id"]
+    url = "/o/deal?cols=title,amount,close_date,organisation.city"
+
+    def seen(client):
+        body = page_of(client, url)
+        entries = {e["path"]: e["label"]
+                   for e in json.loads(re.search(r'id="cb-filter-fields">(.*?)</script>', body, re.S).group(1))}
+        card = lxml.html.fromstring(page_of(client, f"/o/deal/{deal}"))
+        labels = {el.get("for"): el.text_content().replace("*", "").strip()
+                  for el in card.xpath('//label[@class="form-label"]')}
+        helps = card.xpath('//div[@id="cb-f-amount-help"]')
+        return {"h1": lxml.html.fromstring(body).xpath("//h1")[0].text_content().strip(), "headers": headers(body),
+                "filter": [entries[p] for p in ("amount", "close_date", "organisation.city")],
+                "card": [labels["cb-f-amount"], labels["cb-f-close_date"]],
+                "help": helps[0].text_content().strip() if helps else None}
+
+    users.update_user(db, SYSTEM, "sam", language="de")
+    assert seen(client_for(app, "sam")) == {
+        "h1": "Geschäfte", "headers": ["Title", "Betrag", "Abschluss am", "Organisation › Ort"],
+        "filter": ["Betrag", "Abschluss am", "Organisation › Ort"], "card": ["Betrag", "Abschluss am"],
+        "help": "Netto, ohne Steuer"}
+    # an English user sees the base labels on the same screens
+    assert seen(client_for(app, "root")) == {
+        "h1": "Deals", "headers": ["Title", "Amount", "Close date", "Organisation › City"],
+        "filter": ["Amount", "Close date", "Organisation › City"], "card": ["Amount", "Close date"], "help": None}
+
+
+# ---- the menu -------------------------------------------------------------------------------------
+def menu_of(client) -> list[tuple[str, str]]:
+    doc = lxml.html.fromstring(page_of(client, "/o/organisation"))
+    links = doc.xpath('//ul[contains(@class, "cb-objects")]//a')
+    return [(a.get("data-object"), a.text_content().strip()) for a in links]
+
+
+def test_the_menu_follows_the_power_users_object_order(app, db):
+    svc = SchemaService(db)
+    svc.create_object(SYSTEM, {"name": "task", "label": "Task", "label_plural": "Tasks",
+                               "fields": [{"name": "title", "label": "Title", "type": "string"}]})
+    rights.set_object_rights(db, SYSTEM, "Sales", "task", ["read"])
+    sam = client_for(app, "sam")
+    assert menu_of(sam) == [("organisation", "Organisations"), ("deal", "Deals"), ("task", "Tasks")]
+    # the power user moves Tasks to the front and Organisations to the end
+    positions = {o.api_name: o.position for o in db.schema().objects}
+    svc.update_object(SYSTEM, "task", {"position": min(positions.values()) - 1})
+    svc.update_object(SYSTEM, "organisation", {"position": max(positions.values()) + 1})
+    assert menu_of(sam) == [("task", "Tasks"), ("deal", "Deals"), ("organisation", "Organisations")]
+    # in German, with the plural labels of the language, in the same order
+    svc.set_translations(SYSTEM, "task", {"de": {"label": "Aufgabe", "label_plural": "Aufgaben"}})
+    users.update_user(db, SYSTEM, "sam", language="de")
+    assert menu_of(sam) == [("task", "Aufgaben"), ("deal", "Deals"), ("organisation", "Organisations")]
+    # objects the user may not read are not in the menu
+    assert menu_of(client_for(app, "kim")) == [("organisation", "Organisations")]
 
 
 def test_link_path_columns_and_sorting_by_them(app):
@@ -342,6 +487,43 @@ def test_the_save_form_carries_the_list_as_shown(app):
     definition = json.loads(html.unescape(raw))
     assert definition == {"columns": [{"field": "title"}, {"field": "organisation.city"}], "sort": "-title",
                           "filter": tree, "page_size": 5}
+
+
+def test_a_views_name_is_whole_in_the_delete_confirmation(app, db):
+    sam = client_for(app, "sam")
+    name = 'Sam\'s "best" <deals> & more'
+    view_id = int(re.search(r"view=(\d+)", save(sam, "deal", name, {"columns": [{"field": "title"}]})
+                            .headers["Location"]).group(1))
+    doc = list_doc(sam, f"/o/deal?view={view_id}")
+    assert doc.xpath('//form[@id="cb-delete-view-form"]')[0].get("data-confirm") == f'Delete the view "{name}"?'
+    assert doc.xpath('//span[@id="cb-current-view"]')[0].text_content() == name
+    users.update_user(db, SYSTEM, "sam", language="de")
+    doc = list_doc(sam, f"/o/deal?view={view_id}")
+    assert name in doc.xpath('//form[@id="cb-delete-view-form"]')[0].get("data-confirm")
+
+
+# ---- export ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_an_export_says_how_many_rows_will_come(app, db, fmt):
+    """The page's progress bar needs the total; the list page counts only its first thousand."""
+    store = RecordStore(db)
+    store.bulk_create(SYSTEM, "deal", [{"title": f"Bulk {i:04d}", "stage": "won"} for i in range(1000)])
+    store.bulk_create(SYSTEM, "deal", [{"title": f"Bulk {i:04d}", "stage": "lead"} for i in range(1000, 1200)])
+    sam = client_for(app, "sam")
+    body = page_of(sam, "/o/deal?cols=title")
+    assert 'data-total=""' in body and "more than 1,000 records" in body  # the page estimates ...
+    def export(query: str) -> tuple[str, bytes]:
+        response = sam.get(f"/o/deal/export.{fmt}?{query}")
+        data = response.get_data()  # (the whole stream, inside its request)
+        assert response.status_code == 200, data[:2000]
+        return response.headers["X-Total-Count"], data
+
+    assert export("cols=title")[0] == "1207"  # ... the export knows
+    won = json.dumps({"field": "stage", "op": "eq", "value": "won"})
+    total, data = export(f"cols=title&q=bulk&filter={won}")
+    assert total == "1000"  # the filter and the search as shown
+    if fmt == "csv":
+        assert len([line for line in data.decode("utf-8-sig").splitlines() if line]) == 1001
 
 
 # ---- global search -------------------------------------------------------------------------------

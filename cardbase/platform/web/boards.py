@@ -359,7 +359,7 @@ def move(object_name: str, field_name: str):
         if not as_json:  # form values are text
             version = int(version) if isinstance(version, str) and version.strip().isdigit() else version
         if value is not None and not isinstance(value, str):
-            raise ValidationError({field.api_name: "must be one of the choice values"})
+            raise ValidationError({field.api_name: _("must be one of the choice values")})
         record = scope.store.update(scope.actor, scope.obj.api_name, record_id,
                                     {field.api_name: value or None}, version=version)
     except PageError as exc:

@@ -394,9 +394,10 @@ def child_row_controls(slot: ListSlot, row: Mapping[str, Any] | None, raws: Mapp
     for f in slot.form_columns:
         control_id = f"cb-row-{row_key}-{f.api_name}"
         msgs = list(errors.get(f.api_name, []))
-        if f.api_name in slot.editable_names:
+        writes = f.api_name in slot.editable_names
+        if writes or f.writable:  # an entered field the user may only read: its control, disabled (as on the card)
             widget = widget_for(f)
-            if f.api_name in raws:
+            if writes and f.api_name in raws:
                 raw = raws[f.api_name]
             elif row is not None:
                 raw = widget.to_raw(f, row.get(f.api_name), language)
@@ -405,7 +406,7 @@ def child_row_controls(slot: ListSlot, row: Mapping[str, Any] | None, raws: Mapp
             extra = {"url": url_for("cards.link_choices", object_name=slot.obj.api_name, field_name=f.api_name)} \
                 if f.type == "link" else {}
             html = widget.control(Control(f, CHILD_PREFIX + f.api_name, control_id, raw, language,
-                                          required=f.required, invalid=bool(msgs),
+                                          disabled=not writes, required=f.required and writes, invalid=bool(msgs),
                                           described_by=f"{control_id}-error" if msgs else "",
                                           label=f.label_in(language), extra=extra))
             schema_cells.append({"field": f, "html": html, "id": control_id, "errors": msgs, "editable": True,

@@ -392,6 +392,9 @@ def index(object_name: str):
         nav["previous"] = state.url(cursor=None if back == "~" else back, prev=".".join(rest) or None)
         nav["first"] = state.url()
     views = _views(db, actor, obj)
+    # (made here, not in the template: a translation used in an attribute must be escaped
+    # as a whole -- in Jinja only its variables are, and its own quotes would end the attribute)
+    delete_view_confirm = _('Delete the view "%(name)s"?', name=state.view["name"]) if state.view else ""
     return render_template(
         "web/lists/index.html", obj=obj, state=state, columns=columns, rows=rows, page=page, status=status,
         count_text=count_text(page) if page is not None else "",
@@ -399,7 +402,7 @@ def index(object_name: str):
         entries=entries, filter_model=_filter_rows(state.filter),
         entry_json=[e.to_json(labels) for e in entries], views=views, rights=rights,
         links=_links(schema, obj, rights), language=language,
-        can_share=rights.configure, chosen=set(state.columns),
+        can_share=rights.configure, chosen=set(state.columns), delete_view_confirm=delete_view_confirm,
         definition_json=json.dumps(state.definition(), default=str),
         new_url=url_for("cards.new", object_name=obj.api_name)
         if rights.create and "cards.new" in current_app.view_functions else None,
@@ -510,6 +513,9 @@ def export(object_name: str, fmt: str):
                           fields=[c.path for c in columns])
         batches = store.export(actor, obj.api_name, query, batch=EXPORT_BATCH)
         first = next(batches, None)  # rights and the query are checked before any byte is sent
+        # how many rows will come, for the page's progress bar (the list page itself counts
+        # only its first thousand rows exactly); exact up to the store's count cap, else left out
+        total, estimated = store.count(actor, obj.api_name, filter=state.filter, search=state.q or None)
     except ValidationError as exc:
         return _error_page(_("The export was not made"), _message(exc), 400)
 
@@ -521,6 +527,8 @@ def export(object_name: str, fmt: str):
     stem = re.sub(r"[^A-Za-z0-9_-]+", "-", obj.label_plural).strip("-").lower() or obj.api_name
     filename = f"{stem}-{date.today().isoformat()}.{fmt}"
     headers = {"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"}
+    if not estimated:
+        headers["X-Total-Count"] = str(total)
     if fmt == "csv":
         body = stream_with_context(exports.csv_chunks(columns, all_batches(), language))
         return Response(body, mimetype="text/csv", content_type=FORMATS["csv"], headers=headers)
@@ -529,5 +537,7 @@ def export(object_name: str, fmt: str):
                          max_age=0)
     response.content_length = os.fstat(handle.fileno()).st_size  # the browser can show progress
     response.headers["Cache-Control"] = "no-store"
+    if not estimated:
+        response.headers["X-Total-Count"] = str(total)
     return response
 

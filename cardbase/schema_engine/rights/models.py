@@ -113,7 +113,12 @@ class Share(Base):
 
 
 def rights_version(conn: sa.Connection) -> int:
-    return conn.execute(sa.select(RightsState.version).where(RightsState.id == 1)).scalar() or 0
+    # Asked once per transaction that reads with rights: plain SQL, as building and looking
+    # up a Core select for it costs several times the query itself (see snapshot.current_version).
+    return conn.exec_driver_sql(_RIGHTS_VERSION_SQL).scalar() or 0
+
+
+_RIGHTS_VERSION_SQL = f"SELECT version FROM {RightsState.__tablename__} WHERE id = 1"
 
 
 def bump_rights_version(conn: sa.Connection) -> None:

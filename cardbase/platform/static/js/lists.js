@@ -322,6 +322,8 @@
             return resp.text().then(function (body) { throw new Error(reasonOf(body, resp.status)); });
           }
           var length = Number(resp.headers.get("Content-Length")) || 0;
+          // the rows to come: the export counts them (the list page counts only its first thousand)
+          var rowsTotal = Number(resp.headers.get("X-Total-Count")) || total;
           var disposition = resp.headers.get("Content-Disposition") || "";
           var name = (/filename="?([^";]+)"?/.exec(disposition) || [null, "export"])[1];
           var reader = resp.body.getReader();
@@ -334,8 +336,9 @@
               if (csv) {
                 for (var i = 0; i < step.value.length; i++) { if (step.value[i] === 10) { lines++; } }
                 var rows = Math.max(0, lines - 1);
-                if (total) {
-                  show(fill(texts.rows_of, {n: rows.toLocaleString(), total: total.toLocaleString()}), Math.min(100, 100 * rows / total));
+                if (rowsTotal) {
+                  show(fill(texts.rows_of, {n: rows.toLocaleString(), total: rowsTotal.toLocaleString()}),
+                       Math.min(100, 100 * rows / rowsTotal));
                 } else {
                   show(fill(texts.rows, {n: rows.toLocaleString()}), null);
                 }

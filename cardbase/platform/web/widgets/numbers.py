@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from markupsafe import Markup
 
 from cardbase.schema_engine.field_types import FieldValueError
@@ -30,15 +31,15 @@ def parse_localized(text: str, language: str) -> Decimal | None:
         sign, s = s[0], s[1:]
     if dec == "," and "," not in s and s.count(".") == 1 and not re.fullmatch(r"\d{1,3}\.\d{3}", s):
         dec, group = ".", ","  # "12.5" typed by a German user: a decimal point, not a group
-    int_part, _, frac = s.partition(dec)
+    int_part, _sep, frac = s.partition(dec)
     if group in int_part:
         if not re.fullmatch(r"\d{1,3}(?:" + re.escape(group) + r"\d{3})+", int_part):
-            raise FieldValueError(f"{shown(text)} is not a number")
+            raise FieldValueError(_("%(value)s is not a number", value=shown(text)))
         int_part = int_part.replace(group, "")
     if not re.fullmatch(r"\d*", int_part) or not re.fullmatch(r"\d*", frac) or not (int_part or frac) \
             or (dec in s and not frac and not int_part):
         example = "1.234,56" if separators(language)[0] == "," else "1,234.56"
-        raise FieldValueError(f"{shown(text)} is not a number (write it like {example})")
+        raise FieldValueError(_("%(value)s is not a number (write it like %(example)s)", value=shown(text), example=example))
     return Decimal(f"{sign}{int_part or '0'}.{frac or '0'}")
 
 
@@ -68,7 +69,7 @@ class IntegerWidget(DecimalWidget):
     def parse(self, field, raw, language):
         number = parse_localized(raw, language) if isinstance(raw, str) else raw
         if number is not None and number != number.to_integral_value():
-            raise FieldValueError(f"{shown(raw)} is not a whole number")
+            raise FieldValueError(_("%(value)s is not a whole number", value=shown(raw)))
         return field.ftype.parse(field, None if number is None else int(number))
 
 

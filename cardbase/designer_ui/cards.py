@@ -3,7 +3,8 @@ sections (label, 1-4 columns, help) and items (fields with label/help overrides,
 part sets, related lists), arranged by dragging or with the keyboard
 (static/card_designer.js), previewed with a real record, and saved through
 ``layouts.cards`` (which validates and logs). A form opened before someone else changed
-the card or the object's fields is refused, never saved over their change."""
+the card or the object's fields is refused, never saved over their change; so are the
+list's "default card" and "delete" buttons when the cards changed after it was shown."""
 from __future__ import annotations
 
 import json
@@ -105,13 +106,30 @@ def _render_editor(obj, card: dict[str, Any], *, state: str, errors: list[str] |
     ), status
 
 
-@bp.route("/objects/<object_name>/cards")
-def cards_index(object_name: str):
-    obj = configurable_object(object_name)
+def cards_list_state(db, obj) -> str:
+    """What makes the card list's forms (the default card, delete) stale: every card of
+    the object as stored -- its name, whether it is the default, its layout."""
+    return fingerprint([[c["id"], c["name"], c["is_default"], layouts.get_card(db, obj.api_name, c["id"])["layout"]]
+                        for c in layouts.list_cards(db, obj.api_name)])
+
+
+def _render_index(obj, *, errors: list[str] | None = None, status: int = 200):
     db = get_db()
     cards = layouts.list_cards(db, obj.api_name)
     return render_template("designer/cards/index.html", obj=obj, object_title=object_label(obj), cards=cards,
-                           generated=not cards)
+                           generated=not cards, state=cards_list_state(db, obj), errors=errors or []), status
+
+
+def _stale_list(obj):
+    """The card list again, as it is now, with why nothing was done (409)."""
+    return _render_index(obj, status=409, errors=[_(
+        "Someone else changed the cards of %(object)s since you opened this page; nothing was changed. "
+        "This is the current list: check it and try again.", object=object_label(obj))])
+
+
+@bp.route("/objects/<object_name>/cards")
+def cards_index(object_name: str):
+    return _render_index(configurable_object(object_name))
 
 
 @bp.route("/objects/<object_name>/cards/new", methods=["GET", "POST"])
@@ -172,6 +190,8 @@ def cards_default(object_name: str):
     """Make the chosen card the default one (the radio buttons of the list)."""
     obj = configurable_object(object_name)
     db = get_db()
+    if request.form.get("state") != cards_list_state(db, obj):
+        return _stale_list(obj)
     try:
         card_id = int(request.form.get("card_id", ""))
         card = layouts.get_card(db, obj.api_name, card_id)
@@ -189,6 +209,8 @@ def cards_default(object_name: str):
 @bp.route("/objects/<object_name>/cards/<int:card_id>/delete", methods=["POST"])
 def cards_delete(object_name: str, card_id: int):
     obj = configurable_object(object_name)
+    if request.form.get("state") != cards_list_state(get_db(), obj):
+        return _stale_list(obj)
     try:
         layouts.delete_card(get_db(), current_actor(), obj.api_name, card_id)
     except NotFound:

@@ -1,6 +1,7 @@
 """Objects in the configurator: create (API name proposed from the label), rename and
 describe, German labels, menu order, the list of fields with their order, and delete
-after showing what it affects and the user typing the object's API name."""
+after showing what it affects and the user typing the object's API name (refused when
+the object changed after the impact was shown)."""
 from __future__ import annotations
 
 from typing import Any
@@ -174,7 +175,10 @@ def object_delete(object_name: str):
     status = 200
     if request.method == "POST":
         typed = text("confirm_name").strip()
-        if typed != obj.api_name:
+        if is_stale(schema, obj):  # the impact shown was computed on another state of the object
+            errors.add(None, stale_message(obj))
+            status = 409
+        elif typed != obj.api_name:
             errors.add("confirm_name", _("Type the API name '%(name)s' exactly to confirm; nothing was deleted.",
                                          name=obj.api_name))
             status = 422
@@ -189,4 +193,4 @@ def object_delete(object_name: str):
                 return redirect(url_for("designer.index"))
     impact = service.object_impact(obj.api_name)
     return render_template("designer/objects/delete.html", obj=obj, impact=impact, errors=errors,
-                           typed=text("confirm_name")), status
+                           typed=text("confirm_name"), state=form_state(schema, obj)), status

@@ -163,13 +163,10 @@ def new_page(browser) -> Callable[..., Any]:
 
 @pytest.fixture
 def login(site) -> Callable[[Any, str], Any]:
+    from designer_browserlib import sign_in
+
     def do(page, username: str = "admin"):
-        page.goto(f"{site.url}/login")
-        page.fill("#username", username)
-        page.fill("#password", site.passwords[username])
-        page.click("button[type=submit]")
-        page.wait_for_selector("#cb-user-menu")
-        return page
+        return sign_in(page, site.url, username, site.passwords[username])
     return do
 
 

@@ -40,3 +40,12 @@ def embedded_json(html: str, element_id: str):
     m = re.search(r'<script type="application/json" id="%s">(.*?)</script>' % re.escape(element_id), html, re.S)
     assert m, f"no JSON block {element_id}"
     return json.loads(m.group(1))
+
+
+def end_user_page(client, url: str):
+    """The end user's page at ``url`` (a card or a list) parsed with lxml, after checking it opened."""
+    import lxml.html
+
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return lxml.html.fromstring(response.get_data(as_text=True))

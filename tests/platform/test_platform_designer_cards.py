@@ -1,12 +1,14 @@
 """The card designer (/designer/objects/<object>/cards): several cards per object with one
-default, layouts saved through layouts.cards with their errors shown, stale forms
-refused, the live preview with a real record, and the configure right."""
+default, layouts saved through layouts.cards with their errors shown (duplicate and
+500-character names too), stale forms refused (the editor's and the list's default and
+delete buttons), tabs, columns, child part sets and related lists on the end user's
+card, the live preview with a real record, and the configure right."""
 from __future__ import annotations
 
 import json
 
 import pytest
-from designer2_testlib import crm_app, embedded_json, grant, hidden, signed_in
+from designer2_testlib import crm_app, embedded_json, end_user_page, grant, hidden, signed_in
 
 from cardbase.schema_engine.actor import SYSTEM
 from cardbase.schema_engine.layouts import cards as layouts
@@ -59,15 +61,58 @@ def test_several_cards_one_default_chosen_by_radio(app, root, db):
     full = layouts.save_card(db, SYSTEM, "deal", "Full", TWO_SECTIONS)
     quick = layouts.save_card(db, SYSTEM, "deal", "Quick entry", {"tabs": [{"label": "", "sections": [
         {"label": "", "columns": 1, "items": [{"field": "title"}]}]}]})
-    html = root.get("/designer/objects/deal/cards").get_data(as_text=True)
+    html, _state = _form(root, "/designer/objects/deal/cards")
     assert "Full" in html and "Quick entry" in html
     assert f'value="{full["id"]}" id="cb-default-{full["id"]}"\n                   checked' in html
-    response = root.post("/designer/objects/deal/cards/default", data={"card_id": str(quick["id"])})
+    response = root.post("/designer/objects/deal/cards/default", data={
+        "card_id": str(quick["id"]), "state": hidden(html, "state")})
     assert response.status_code == 302
     assert {c["name"]: c["is_default"] for c in layouts.list_cards(db, "deal")} == {"Full": False, "Quick entry": True}
     # delete the default: the other becomes the default again
-    root.post(f"/designer/objects/deal/cards/{quick['id']}/delete")
+    _html, state = _form(root, "/designer/objects/deal/cards")
+    assert root.post(f"/designer/objects/deal/cards/{quick['id']}/delete", data={"state": state}).status_code == 302
     assert [(c["name"], c["is_default"]) for c in layouts.list_cards(db, "deal")] == [("Full", True)]
+
+
+def test_stale_default_and_delete_buttons_of_the_card_list_are_refused(app, root, db):
+    full = layouts.save_card(db, SYSTEM, "deal", "Full", TWO_SECTIONS)
+    quick = layouts.save_card(db, SYSTEM, "deal", "Quick entry", TWO_SECTIONS)
+    _html, state = _form(root, "/designer/objects/deal/cards")
+    # another power user renames "Quick entry" and changes its layout meanwhile
+    changed = json.loads(json.dumps(TWO_SECTIONS))
+    changed["tabs"][0]["sections"][1]["label"] = "Sums"
+    layouts.save_card(db, SYSTEM, "deal", "Quick", changed, card_id=quick["id"])
+    for url, data in (("/designer/objects/deal/cards/default", {"card_id": str(quick["id"])}),
+                      (f"/designer/objects/deal/cards/{quick['id']}/delete", {})):
+        response = root.post(url, data={**data, "state": state})
+        assert response.status_code == 409, url
+        page = response.get_data(as_text=True)
+        assert "Someone else changed the cards of Deal since you opened this page; nothing was changed." in page
+        assert ">Quick</a>" in page  # the current list is shown
+        assert [(c["name"], c["is_default"]) for c in layouts.list_cards(db, "deal")] == [
+            ("Full", True), ("Quick", False)]
+        assert root.post(url, data=data).status_code == 409  # no state at all: refused too
+    # the list shown carries the current state: the same buttons work from it
+    html = root.post(f"/designer/objects/deal/cards/{quick['id']}/delete", data={"state": state}).get_data(as_text=True)
+    assert root.post(f"/designer/objects/deal/cards/{quick['id']}/delete",
+                     data={"state": hidden(html, "state")}).status_code == 302
+    assert [c["id"] for c in layouts.list_cards(db, "deal")] == [full["id"]]
+
+
+@pytest.mark.parametrize("name, message", [
+    ("full", "&#39;Deal&#39; already has a card named &#39;Full&#39;"),
+    ("x" * 500, "is 500 characters long; at most 200 are allowed"),
+])
+def test_a_duplicate_or_500_character_card_name_is_refused(app, root, db, name, message):
+    full = layouts.save_card(db, SYSTEM, "deal", "Full", TWO_SECTIONS)
+    html, state = _form(root, "/designer/objects/deal/cards/new")
+    response = root.post("/designer/objects/deal/cards/new", data={
+        "name": name, "layout": json.dumps(TWO_SECTIONS), "state": state, "is_default": "1"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "The card was not saved" in page and f"name: {message}" in page, page[page.find("cb-card-errors"):][:800]
+    assert [(c["id"], c["is_default"]) for c in layouts.list_cards(db, "deal")] == [(full["id"], True)]
+    assert hidden(page, "layout") == json.dumps(TWO_SECTIONS)  # what was designed is not lost
 
 
 def test_layout_naming_a_deleted_field_is_refused_and_nothing_is_saved(app, root, db):
@@ -186,3 +231,47 @@ def test_editor_controls_are_labelled(app, root, db):
     for control in ("cb-card-name", "cb-card-default", "cb-palette-target", "cb-preview-record"):
         assert f'for="{control}"' in html
     assert "card_designer.js" in html and "<script>" not in html and "style=" not in html
+
+
+CONTACT = {"name": "contact", "label": "Contact", "label_plural": "Contacts", "fields": [
+    {"name": "full_name", "label": "Full name", "type": "string"},
+    {"name": "organisation", "label": "Organisation", "type": "link",
+     "options": {"target": "organisation", "on_delete": "cascade"}}]}
+CONTACTS = {"children": {"object": "contact", "link": "organisation"}, "label": "Contacts", "columns": ["full_name"]}
+DEALS = {"related": {"object": "deal", "link": "organisation"}, "label": "Deals", "columns": ["title", "amount"]}
+TABBED = {"tabs": [
+    {"label": "Company", "sections": [{"label": "Main", "columns": 2, "help": "", "items": [
+        {"field": "name", "column": 1}, {"field": "vat", "column": 1}, {"field": "city", "column": 2}]}]},
+    {"label": "People and deals", "sections": [{"label": "Who", "columns": 1, "help": "Everyone involved",
+                                                "items": [CONTACTS, DEALS]}]}]}
+
+
+def test_tabs_second_column_child_part_set_and_related_list_reach_the_end_user_page(app, root, db):
+    SchemaService(db).create_object(SYSTEM, CONTACT)
+    org = RecordStore(db).create(SYSTEM, "organisation", {"name": "Acme", "city": "Berlin", "vat": "DE1"})
+    RecordStore(db).create(SYSTEM, "contact", {"full_name": "Ada Lovelace", "organisation": org["id"]})
+    RecordStore(db).create(SYSTEM, "deal", {"title": "Engines", "organisation": org["id"]})
+    html, state = _form(root, "/designer/objects/organisation/cards/new")
+    lists = embedded_json(html, "cb-card-data")["palette"]["lists"]
+    assert {(entry["kind"], entry["object"], entry["link"]) for entry in lists} == {
+        ("children", "contact", "organisation"), ("related", "deal", "organisation")}
+    response = root.post("/designer/objects/organisation/cards/new", data={
+        "name": "Tabbed", "is_default": "1", "layout": json.dumps(TABBED), "state": state})
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    stored = layouts.get_card(db, "organisation", layouts.list_cards(db, "organisation")[0]["id"])["layout"]
+    assert [t["label"] for t in stored["tabs"]] == ["Company", "People and deals"]
+    assert stored["tabs"][1]["sections"][0]["items"] == [CONTACTS, DEALS]
+    assert stored["tabs"][0]["sections"][0]["items"][2] == {"field": "city", "column": 2}
+
+    card = end_user_page(root, f"/o/organisation/{org['id']}")
+    tabs = card.xpath("//ul[contains(@class,'cb-card-tabs')]//button/text()")
+    assert tabs == ["Company", "People and deals", "History"]  # the card's own tabs, then the history
+    first, second = card.xpath("//div[contains(@class,'tab-pane') and not(@id='cb-tab-history')]")
+    columns = first.xpath(".//div[contains(@class,'cb-column')]")
+    assert [c.xpath(".//@data-field") for c in columns] == [["name", "vat"], ["city"]]
+    assert second.xpath(".//legend/text()") == ["Who"]
+    part = second.xpath(".//section[@data-kind='children']")[0]
+    assert "Contacts" in part.text_content() and "Ada Lovelace" in part.text_content()
+    related = second.xpath(".//section[@data-kind='related']")[0]
+    assert "Deals" in related.text_content() and "Engines" in related.text_content()
+    assert first.xpath(".//section[@data-kind]") == []  # the lists are on the second tab only

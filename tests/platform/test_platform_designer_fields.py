@@ -4,9 +4,12 @@ under the option they concern, type changes with a preview, deleting fields that
 exactly as it was."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from designer_testlib import client_for, designer_app, error_under, field_form, page, text_of
 
+from cardbase.schema_engine import layouts
 from cardbase.schema_engine.actor import SYSTEM
 from cardbase.schema_engine.schema_service import SchemaService
 from cardbase.schema_engine.store.records import RecordStore
@@ -68,6 +71,29 @@ def test_a_choice_field_keeps_the_order_labels_and_colours_of_its_choices(root, 
         {"value": "Medium", "label": "Medium", "color": "yellow"}]
     html, _state = page(root, "/designer/objects/deal/fields/priority")
     assert html.index('value="high"') < html.index('value="low"') < html.index('value="Medium"')
+
+
+@pytest.mark.parametrize("type_name, typed, stored", [
+    ("decimal", {"decimal.precision": "12", "decimal.scale": "4"}, {"precision": 12, "scale": 4}),
+    ("money", {"money.currency": "chf", "money.scale": "3"}, {"currency": "CHF", "scale": 3}),
+    ("phone", {"phone.region": "at"}, {"region": "AT"}),
+])
+def test_number_money_and_phone_options_are_saved_and_shown_again(root, db, type_name, typed, stored):
+    response = _add(root, "organisation", label="Measure", type=type_name, **typed)
+    assert response.status_code == 302, text_of(response)[:3000]
+    field = db.schema().object("organisation").field("measure")
+    assert field.type == type_name
+    assert {k: field.options.get(k) for k in stored} == stored
+    html, _state = page(root, "/designer/objects/organisation/fields/measure")  # the edit form shows them
+    for key, value in stored.items():
+        assert re.search(rf'id="opt-{type_name}-{key}"[^>]*value="{value}"|value="{value}"[^>]*id="opt-{type_name}-{key}"',
+                         html), (key, value)
+
+
+def test_a_phone_option_is_used_for_numbers_without_a_country_code(root, db):
+    assert _add(root, "organisation", label="Line", type="phone", **{"phone.region": "AT"}).status_code == 302
+    record = RecordStore(db).create(SYSTEM, "organisation", {"name": "Wien AG", "line": "01 5880"})
+    assert record["line"].startswith("+431")  # read as a Vienna number, not a German one
 
 
 def test_link_lookup_rollup_and_autonumber_fields_from_menus(root, db):
@@ -229,6 +255,27 @@ def test_a_field_used_by_a_formula_is_not_deleted_and_the_users_are_listed(root,
     assert response.status_code == 409
     assert "cannot be removed, it is in use" in text_of(response) and "Total" in text_of(response)
     assert "amount" in _fields(db, "deal")
+
+
+def test_a_field_on_a_card_in_a_view_and_in_a_rule_is_not_deleted_and_each_use_is_listed(root, db):
+    layouts.save_card(db, SYSTEM, "deal", "Quick entry", {"tabs": [{"label": "", "sections": [
+        {"label": "", "columns": 1, "items": [{"field": "title"}, {"field": "probability"}]}]}]})
+    layouts.save_view(db, SYSTEM, "deal", "Likely", {"columns": [{"field": "title"}],
+                                                     "filter": {"field": "probability", "op": "gt", "value": 50}},
+                      shared=True)
+    SchemaService(db).update_field(SYSTEM, "deal", "secret_note", {"rules": {
+        "readonly_when": {"field": "probability", "op": "ge", "value": 90}}})
+    expected = ["card 'Quick entry' uses it", "view 'Likely' uses it",
+                "rule 'readonly_when' of field 'Deal.Secret note' uses it"]
+    response = root.get("/designer/objects/deal/fields/probability/delete")
+    shown = text_of(response)
+    assert all(use in shown for use in expected), shown[:3000]
+    assert 'id="cb-confirm-delete" disabled' in response.get_data(as_text=True)
+    _html, state = page(root, "/designer/objects/deal")
+    response = root.post("/designer/objects/deal/fields/probability/delete", data=state)
+    assert response.status_code == 409
+    assert all(use in text_of(response) for use in expected)
+    assert "probability" in _fields(db, "deal")
 
 
 def test_an_unused_field_is_deleted(root, db):

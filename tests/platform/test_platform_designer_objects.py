@@ -231,12 +231,13 @@ def test_delete_shows_the_impact_and_needs_the_typed_api_name(app, db):
     response = client.get("/designer/objects/note/delete")
     assert response.status_code == 200
     assert "3 records of Notes will be deleted" in text_of(response)
+    state = form_state(response.get_data(as_text=True))
     for typed in ("", "Note", "notes", "deal"):
-        response = client.post("/designer/objects/note/delete", data={"confirm_name": typed})
+        response = client.post("/designer/objects/note/delete", data={**state, "confirm_name": typed})
         assert response.status_code == 422
         assert "Type the API name 'note' exactly to confirm; nothing was deleted." in text_of(response)
         assert "note" in _object_names(db)
-    response = client.post("/designer/objects/note/delete", data={"confirm_name": "note"})
+    response = client.post("/designer/objects/note/delete", data={**state, "confirm_name": "note"})
     assert response.status_code == 302
     assert "note" not in _object_names(db)
 
@@ -246,10 +247,36 @@ def test_an_object_in_use_is_not_deleted(app, db):
     response = client.get("/designer/objects/organisation/delete")
     impact = text_of(response)
     assert "remove these first" in impact and "Deal" in impact  # the deal's link field uses it
-    response = client.post("/designer/objects/organisation/delete", data={"confirm_name": "organisation"})
+    response = client.post("/designer/objects/organisation/delete", data={
+        **form_state(response.get_data(as_text=True)), "confirm_name": "organisation"})
     assert response.status_code == 409
     assert "cannot be deleted, it is in use" in text_of(response)
     assert "organisation" in _object_names(db)
+
+
+def test_a_stale_delete_form_is_refused_and_shows_the_impact_as_it_is_now(app, db):
+    SchemaService(db).create_object(SYSTEM, {"name": "note", "label": "Note", "label_plural": "Notes",
+                                             "fields": [{"name": "text", "label": "Text", "type": "string"}]})
+    client = client_for(app, "root")
+    _html, state = page(client, "/designer/objects/note/delete")
+    # another power user links deals to notes meanwhile: the impact shown is out of date
+    SchemaService(db).add_field(SYSTEM, "deal", {"name": "note", "label": "Note", "type": "link",
+                                                 "options": {"target": "note"}})
+    SchemaService(db).add_field(SYSTEM, "note", {"name": "body", "label": "Body", "type": "text"})
+    for sent in (state, {}):  # the old state, and no state at all
+        response = client.post("/designer/objects/note/delete", data={**sent, "confirm_name": "note"})
+        assert response.status_code == 409
+        shown = text_of(response)
+        assert "Nothing was deleted" in shown and "Someone else changed 'Note' while you were editing" in shown
+        assert "remove these first" in shown and "Deal" in shown  # the impact as it is now
+        assert "note" in _object_names(db) and db.schema().object("note").has_field("body")
+    # a change to another object only does not make the form stale
+    SchemaService(db).remove_field(SYSTEM, "deal", "note")
+    _html, state = page(client, "/designer/objects/note/delete")
+    SchemaService(db).add_field(SYSTEM, "organisation", {"label": "Region", "type": "string"})
+    response = client.post("/designer/objects/note/delete", data={**state, "confirm_name": "note"})
+    assert response.status_code == 302
+    assert "note" not in _object_names(db)
 
 
 # ---- several web workers ------------------------------------------------------------------------------------

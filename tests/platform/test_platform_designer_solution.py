@@ -10,6 +10,8 @@ import re
 import pytest
 from designer2_testlib import crm_app, grant, signed_in
 
+from cardbase.schema_engine.actor import SYSTEM
+from cardbase.schema_engine.schema_service import SchemaService
 from cardbase.schema_engine.snapshot import current_version
 from cardbase.designer_ui import solution as solution_ui
 
@@ -143,3 +145,38 @@ def test_solutions_are_for_administrators_only(app, db, root):
     assert root.post("/designer/solution/apply", data={"token": "../../etc/passwd"}).status_code == 410
     html = root.get("/designer/solution").get_data(as_text=True)
     assert 'for="cb-solution-file"' in html and "5 MB" in html
+
+
+def _section(page: str, cls: str) -> list[str]:
+    """The data-name of each entry of one list of the import preview (cb-diff-added, ...)."""
+    start = page.find(f'class="list-unstyled mb-0 {cls}"')
+    assert start >= 0, f"no list {cls}"
+    return re.findall(r'data-name="([^"]+)"', page[start:page.find("</ul>\n", start)])
+
+
+def test_preview_lists_what_would_be_removed_and_what_is_kept(root, db):
+    """A document without Deal and without the VAT field keeps them (import removes no
+    object or field); one that gives Organisation's labels in German only removes its
+    English labels. The preview says both, and applying does exactly that."""
+    SchemaService(db).set_translations(SYSTEM, "organisation", {"de": {"label": "Firma", "label_plural": "Firmen"},
+                                                                "en": {"label": "Company", "label_plural": "Companies"}})
+    document = _export(root)
+    document["objects"] = [o for o in document["objects"] if o["name"] != "deal"]
+    organisation = document["objects"][0]
+    organisation["fields"] = [f for f in organisation["fields"] if f["name"] != "vat"]
+    document["translations"] = [t for t in document["translations"]
+                                if t["object"] == "organisation" and t["language"] == "de"]
+    response = _upload(root, json.dumps(document).encode())
+    assert response.status_code == 200, response.get_data(as_text=True)[:3000]
+    page = response.get_data(as_text=True)
+    assert _section(page, "cb-diff-removed") == ["organisation [en]"]
+    assert "Removed (1)" in page
+    kept = _section(page, "cb-diff-kept")
+    assert kept[0] == "deal" and "organisation.vat" in kept
+    assert "Kept as they are: %d entries" % len(kept) in page
+    assert _section(page, "cb-diff-added") == [] and _section(page, "cb-diff-changed") == []
+    token = re.search(r'name="token" value="([^"]+)"', page).group(1)
+    assert root.post("/designer/solution/apply", data={"token": token}).status_code == 302
+    schema = db.schema()
+    assert schema.has_object("deal") and schema.object("organisation").has_field("vat")
+    assert dict(schema.object("organisation").translations) == {"de": {"label": "Firma", "label_plural": "Firmen"}}

@@ -1,16 +1,18 @@
 """The table designer (/designer/objects/<object>/table): columns with linked fields and
 widths, sort levels, the default filter, the page size; saved through
-layouts.tables.save_table with its errors shown; stale forms refused."""
+layouts.tables.save_table with its errors shown; stale forms refused; the end user's
+list follows the design."""
 from __future__ import annotations
 
 import json
 
 import pytest
-from designer2_testlib import crm_app, embedded_json, grant, hidden, signed_in
+from designer2_testlib import crm_app, embedded_json, end_user_page, grant, hidden, signed_in
 
 from cardbase.schema_engine.actor import SYSTEM
 from cardbase.schema_engine.layouts import tables as layouts
 from cardbase.schema_engine.schema_service import SchemaService
+from cardbase.schema_engine.store.records import RecordStore
 
 URL = "/designer/objects/deal/table"
 COLUMNS = [{"field": "title", "width": 240}, {"field": "organisation.city"}, {"field": "amount", "width": 120}]
@@ -111,3 +113,24 @@ def test_table_needs_the_configure_right(app, db):
     assert _post(sam).status_code == 302
     assert sam.get("/designer/objects/organisation/table").status_code == 403
     assert layouts.default_table(db, "deal")["page_size"] == 25
+
+
+def test_the_end_user_list_follows_the_designed_filter_sort_widths_and_linked_columns(root, db):
+    berlin = RecordStore(db).create(SYSTEM, "organisation", {"name": "Acme", "city": "Berlin"})
+    hamburg = RecordStore(db).create(SYSTEM, "organisation", {"name": "Hanse", "city": "Hamburg"})
+    for title, stage, amount, org in (("Small win", "won", "100", berlin), ("Big win", "won", "900", hamburg),
+                                      ("Open lead", "lead", "5000", berlin)):
+        RecordStore(db).create(SYSTEM, "deal", {"title": title, "stage": stage, "amount": amount,
+                                                "organisation": org["id"]})
+    columns = [{"field": "title", "width": 240}, {"field": "organisation.city", "width": 180}, {"field": "amount"}]
+    response = _post(root, columns=columns, sort=[{"field": "amount", "desc": True}], filter=WON, page_size="10")
+    assert response.status_code == 302, response.get_data(as_text=True)[:3000]
+    listing = end_user_page(root, "/o/deal")  # the end user's list, as the designer left it
+    heads = listing.xpath("//table[@id='cb-list-table']/thead//th[@data-path]")
+    assert [(th.get("data-path"), th.get("data-width")) for th in heads] == [
+        ("title", "240"), ("organisation.city", "180"), ("amount", None)]
+    assert "City" in heads[1].text_content()
+    rows = listing.xpath("//table[@id='cb-list-table']/tbody/tr[@data-id]")
+    assert [td.get("data-label") for td in rows[0].xpath("./td")] == ["Title", "Organisation › City", "Amount"]
+    cells = [[td.text_content().strip() for td in row.xpath("./td")] for row in rows]
+    assert cells == [["Big win", "Hamburg", "900.00 EUR"], ["Small win", "Berlin", "100.00 EUR"]]  # won, amount desc

@@ -1,64 +1,30 @@
 """`cardbase serve` really serves: gunicorn in a subprocess answers /health."""
 from __future__ import annotations
 
-import json
-import os
-import signal
-import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _cardbase(*args: str) -> list[str]:
-    """The installed console script if there is one, else ``python -m``."""
-    script = Path(sys.executable).with_name("cardbase")
-    return [str(script), *args] if script.exists() else [sys.executable, "-m", "cardbase.platform.cli", *args]
-
-
-def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CARDBASE_")}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    env["CARDBASE_ADMIN_PASSWORD"] = "admin-password"
-    return env
-
-
-def _health(port: int) -> dict | None:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as response:
-            return json.loads(response.read())
-    except (urllib.error.URLError, ConnectionError, OSError):
-        return None
+from designer_testlib import cardbase_command, free_port, health, serve_env, stop
 
 
 @pytest.mark.slow
 def test_serve_answers_health(tmp_path):
     url = f"sqlite:///{tmp_path / 'serve.db'}"
-    init = subprocess.run(_cardbase("--database-url", url, "init"), env=_env(), cwd=tmp_path,
+    init = subprocess.run(cardbase_command("--database-url", url, "init"), env=serve_env(), cwd=tmp_path,
                           capture_output=True, text=True, timeout=60)
     assert init.returncode == 0, init.stderr
-    port = _free_port()
+    port = free_port()
     log = open(tmp_path / "serve.log", "w+")
-    proc = subprocess.Popen(_cardbase("--database-url", url, "serve", "--port", str(port), "--workers", "1"),
-                            env=_env(), cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(cardbase_command("--database-url", url, "serve", "--port", str(port), "--workers", "1"),
+                            env=serve_env(), cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 20
         body = None
         while time.monotonic() < deadline and proc.poll() is None:
-            body = _health(port)
+            body = health(port)
             if body:
                 break
             time.sleep(0.2)
@@ -73,12 +39,7 @@ def test_serve_answers_health(tmp_path):
             opener.open(request, timeout=5)
         assert info.value.code == 302 and info.value.headers["Location"] == "/login?next=/"
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
         log.close()
 
 

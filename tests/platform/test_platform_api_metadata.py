@@ -26,7 +26,9 @@ CLIENT = {"name": "client", "label": "Client", "label_plural": "Clients", "code_
     {"name": "budget", "label": "Budget", "type": "money", "options": {"currency": "CHF"}},
     {"name": "status", "label": "Status", "type": "choice", "default": "new",
      "options": {"choices": [{"value": "new", "label": "New", "color": "blue"}, {"value": "old", "label": "Old"}]}},
-    {"name": "topics", "label": "Topics", "type": "multi_choice", "options": {"choices": [{"value": "a"}]}},
+    {"name": "topics", "label": "Topics", "type": "multi_choice",
+     "options": {"choices": [{"value": "a", "label": "Alpha", "color": "green"}, {"value": "b"}]}},
+    {"name": "vat_id", "label": "VAT id", "type": "string", "unique": True},
     {"name": "number", "label": "Number", "type": "autonumber", "options": {"pattern": "N-{0000}"}},
 ]}
 ORDER = {"name": "order", "label": "Order", "label_plural": "Orders", "fields": [
@@ -51,8 +53,17 @@ def test_objects_and_fields_round_trip_with_portable_options(root):
     assert options["budget"]["currency"] == "CHF"
     assert options["status"] == {"choices": [{"value": "new", "label": "New", "color": "blue"},
                                              {"value": "old", "label": "Old"}]}
+    assert options["topics"] == {"choices": [{"value": "a", "label": "Alpha", "color": "green"},
+                                             {"value": "b", "label": "b"}]}
     assert options["number"] == {"pattern": "N-{0000}"}
-    assert next(f for f in client["fields"] if f["name"] == "status")["default"] == "new"
+    fields = {f["name"]: f for f in client["fields"]}
+    assert fields["status"]["default"] == "new"
+    assert (fields["vat_id"]["unique"], fields["name"]["unique"]) == (True, False)
+    assert (fields["name"]["required"], fields["vat_id"]["required"]) == (True, False)
+    # unique holds: a second client with the same VAT id is refused, naming the field
+    assert root.post("/api/v1/records/client", {"name": "A", "vat_id": "DE1"}).status_code == 201
+    clash = root.post("/api/v1/records/client", {"name": "B", "vat_id": "DE1"})
+    assert clash.status_code == 422 and "vat_id" in error_of(clash)["fields"]
     order = root.post("/api/v1/objects", ORDER).get_json()
     options = {f["name"]: f["options"] for f in order["fields"]}
     assert options["client"] == {"target": "client", "on_delete": "cascade"}  # by name, not id

@@ -24,7 +24,8 @@ from cardbase.schema_engine.query.model import ListQuery
 from cardbase.schema_engine.store.records import RecordStore
 
 from . import bp
-from .support import SYSTEM_COLUMNS, StaleForm, configurable_object, error_list, fields_state, fingerprint
+from .common import configurable_object
+from .support import SYSTEM_COLUMNS, StaleForm, error_list, fields_state, fingerprint
 
 PREVIEW_RECORDS = 50
 
@@ -129,12 +130,12 @@ def _stale_list(obj):
 
 @bp.route("/objects/<object_name>/cards")
 def cards_index(object_name: str):
-    return _render_index(configurable_object(object_name))
+    return _render_index(configurable_object(object_name)[1])
 
 
 @bp.route("/objects/<object_name>/cards/new", methods=["GET", "POST"])
 def cards_new(object_name: str):
-    obj = configurable_object(object_name)
+    _schema, obj = configurable_object(object_name)
     schema = get_db().schema()
     card = {"id": None, "name": "" if layouts.list_cards(get_db(), obj.api_name) else obj.label,
             "is_default": False, "layout": layouts.default_layout(schema, obj)}
@@ -146,7 +147,7 @@ def cards_new(object_name: str):
 
 @bp.route("/objects/<object_name>/cards/<int:card_id>", methods=["GET", "POST"])
 def cards_edit(object_name: str, card_id: int):
-    obj = configurable_object(object_name)
+    _schema, obj = configurable_object(object_name)
     try:
         card = layouts.get_card(get_db(), obj.api_name, card_id)
     except NotFound:
@@ -188,7 +189,7 @@ def _save(obj, card: dict[str, Any], state: str):
 @bp.route("/objects/<object_name>/cards/default", methods=["POST"])
 def cards_default(object_name: str):
     """Make the chosen card the default one (the radio buttons of the list)."""
-    obj = configurable_object(object_name)
+    _schema, obj = configurable_object(object_name)
     db = get_db()
     if request.form.get("state") != cards_list_state(db, obj):
         return _stale_list(obj)
@@ -208,7 +209,7 @@ def cards_default(object_name: str):
 
 @bp.route("/objects/<object_name>/cards/<int:card_id>/delete", methods=["POST"])
 def cards_delete(object_name: str, card_id: int):
-    obj = configurable_object(object_name)
+    _schema, obj = configurable_object(object_name)
     if request.form.get("state") != cards_list_state(get_db(), obj):
         return _stale_list(obj)
     try:
@@ -226,7 +227,7 @@ def cards_delete(object_name: str, card_id: int):
 def cards_preview(object_name: str):
     """The card as an end user would see it, for the layout being designed and a real
     record (JSON in: {"layout", "record_id"}; JSON out: {"html"} or {"errors"})."""
-    obj = configurable_object(object_name)
+    _schema, obj = configurable_object(object_name)
     db = get_db()
     actor = current_actor()
     body = request.get_json(silent=True)

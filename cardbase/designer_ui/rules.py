@@ -14,7 +14,8 @@ from cardbase.schema_engine.field_rules import RULE_KINDS, describe, rules_of
 from cardbase.schema_engine.schema_service import SchemaService
 
 from . import bp
-from .support import (StaleForm, builder_texts, condition_builder, condition_fields, configurable_object, error_list,
+from .common import configurable_object
+from .support import (StaleForm, builder_texts, condition_builder, condition_fields, error_list,
                       fields_state, fingerprint, operator_labels, parse_json_field)
 
 
@@ -45,7 +46,7 @@ def _described(obj, field) -> list[tuple[str, str]]:
 @bp.route("/objects/<object_name>/rules")
 def rules_index(object_name: str):
     """Every field of the object with its rules in words."""
-    obj = configurable_object(object_name)
+    _schema, obj = configurable_object(object_name)
     rows = [{"name": f.api_name, "label": field_label(f), "type": f.type, "rules": _described(obj, f)}
             for f in obj.user_fields]
     return render_template("designer/rules/index.html", obj=obj, object_title=object_label(obj), rows=rows)
@@ -54,7 +55,7 @@ def rules_index(object_name: str):
 @bp.route("/objects/<object_name>/fields/<field_name>/rules", methods=["GET", "POST"])
 def rules_edit(object_name: str, field_name: str):
     db = get_db()
-    obj = configurable_object(object_name)
+    _schema, obj = configurable_object(object_name)
     field = _field(obj, field_name)
     state = fingerprint(fields_state(obj))
     errors: list[str] = []

@@ -9,29 +9,15 @@ import json
 import re
 from typing import Any, Iterable, Mapping
 
-from flask import abort
 from flask_babel import gettext as _
 
-from cardbase.platform.context import current_actor, get_db
 from cardbase.platform.i18n import current_language
 from cardbase.schema_engine.errors import CardbaseError, ValidationError
 from cardbase.schema_engine.field_types.choice import choices_of
-from cardbase.schema_engine.rights.admin import can_configure
 from cardbase.schema_engine.snapshot import FieldInfo, ObjectInfo, Schema
 
 # System fields a table or a condition may use besides the object's own fields.
 SYSTEM_COLUMNS = ("code", "owner", "created_at", "created_by", "modified_at", "modified_by")
-
-
-def configurable_object(object_name: str) -> ObjectInfo:
-    """The object the URL names, if the user may configure it: else 404 / 403."""
-    db = get_db()
-    schema = db.schema()
-    if not schema.has_object(object_name):
-        abort(404)
-    if not can_configure(db, current_actor(), object_name):
-        abort(403)
-    return schema.object(object_name)
 
 
 class StaleForm(CardbaseError):

@@ -17,7 +17,8 @@ from cardbase.schema_engine.layouts import tables as layouts
 from cardbase.schema_engine.query.model import MAX_LIMIT
 
 from . import bp
-from .support import (StaleForm, builder_texts, condition_fields, configurable_object, error_list, fields_state, fingerprint,
+from .common import configurable_object
+from .support import (StaleForm, builder_texts, condition_fields, error_list, fields_state, fingerprint,
                       operator_labels)
 
 
@@ -66,7 +67,7 @@ def _render(obj, definition: dict[str, Any], *, state: str, errors: list[str] | 
 
 @bp.route("/objects/<object_name>/table", methods=["GET", "POST"])
 def table_design(object_name: str):
-    obj = configurable_object(object_name)
+    _schema, obj = configurable_object(object_name)
     db = get_db()
     current = layouts.default_table(db, obj.api_name)
     state = table_state(obj, current)

@@ -8,14 +8,7 @@
   var data, layout, texts, palette, root, paletteList, target, hidden, statusBox, form;
   var dragKey = null, previewTimer = null, previewSeq = 0;
 
-  function el(tag, attrs, text) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) {
-      if (k === "class") { node.className = attrs[k]; } else { node.setAttribute(k, attrs[k]); }
-    });
-    if (text !== undefined && text !== null) { node.textContent = text; }
-    return node;
-  }
+  var el = window.cardbase.el;  // cardbase.js, loaded on every page
   function safe(key) { return String(key).replace(/[^a-zA-Z0-9_-]/g, "_"); }
   function listKind(item) { return item.children ? "children" : (item.related ? "related" : null); }
   function keyOf(item) {

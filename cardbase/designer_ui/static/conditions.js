@@ -16,14 +16,7 @@
     try { return JSON.parse(el.textContent); } catch (e) { return fallback; }
   }
 
-  function el(tag, attrs, text) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) {
-      if (k === "class") { node.className = attrs[k]; } else { node.setAttribute(k, attrs[k]); }
-    });
-    if (text !== undefined && text !== null) { node.textContent = text; }
-    return node;
-  }
+  var el = window.cardbase.el;  // cardbase.js, loaded on every page
 
   function option(value, label, selected) {
     var o = el("option", {value: value}, label);

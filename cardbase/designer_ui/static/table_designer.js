@@ -5,14 +5,7 @@
   "use strict";
   var data, texts, state, hidden, colList, avail, sortBox, statusBox, findBox, dragIndex = null;
 
-  function el(tag, attrs, text) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) {
-      if (k === "class") { node.className = attrs[k]; } else { node.setAttribute(k, attrs[k]); }
-    });
-    if (text !== undefined && text !== null) { node.textContent = text; }
-    return node;
-  }
+  var el = window.cardbase.el;  // cardbase.js, loaded on every page
   function safe(key) { return String(key).replace(/[^a-zA-Z0-9_-]/g, "_"); }
   function info(path) {
     for (var i = 0; i < data.available.length; i++) { if (data.available[i].path === path) { return data.available[i]; } }

@@ -19,8 +19,18 @@
       el.addEventListener("change", function () { el.form.submit(); });
     });
   }
+  // A new element with attributes ("class" sets className) and text (never HTML).
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (k === "class") { node.className = attrs[k]; } else { node.setAttribute(k, attrs[k]); }
+    });
+    if (text !== undefined && text !== null) { node.textContent = text; }
+    return node;
+  }
   window.cardbase = window.cardbase || {};
   window.cardbase.paintColours = paintColours;
+  window.cardbase.el = el;
   // The CSRF token for fetch() calls: <meta name="csrf-token"> is not used; forms carry it.
   window.cardbase.csrfToken = function () {
     var input = document.querySelector("input[name=csrf_token]");

@@ -12,9 +12,9 @@ from flask_babel import format_datetime, gettext as _
 
 from cardbase.platform.context import current_actor, get_db
 from cardbase.platform.web.nav import object_label
+from cardbase.schema_engine.config_log import object_condition
 from cardbase.schema_engine.meta_models import ConfigChange, User
 from cardbase.schema_engine.rights.admin import can_configure
-from cardbase.schema_engine.snapshot import ObjectInfo
 
 from . import bp
 
@@ -34,21 +34,6 @@ def action_words() -> dict[str, str]:
         "rights.field": _("field rights set"), "rights.rule_view": _("rule view saved"),
         "rights.rule_view.delete": _("rule view deleted"),
     }
-
-
-def _like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def object_condition(obj: ObjectInfo):
-    """Log rows about one object: the target names it (by API name or id) first."""
-    t = ConfigChange.target
-    parts = []
-    for name in {obj.api_name, str(obj.id)}:
-        parts.append(t == name)
-        for sep in (".", "/", " ", ":"):
-            parts.append(t.like(_like(name + sep) + "%", escape="\\"))
-    return sa.or_(*parts)
 
 
 def _details(details: Any) -> str:

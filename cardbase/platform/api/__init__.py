@@ -4,8 +4,12 @@ reference page (``/api/docs``). See docs/api.md.
 Modules: ``auth`` (bearer tokens, the token endpoints), ``tokens`` (token storage and the
 rate limit), ``records`` (records through the record store), ``metadata`` (objects and
 fields through the schema service), ``admin`` (users, groups, rights, shares),
-``openapi`` (the document, generated from the live metadata), ``reference`` (the HTML
-page), ``errors``/``http``/``jsonio`` (one error shape, strict JSON, request helpers).
+``layouts`` (cards and the table design), ``views`` (saved views), ``trash``,
+``aggregate`` (grouped figures), ``export`` (CSV and XLSX), ``solution`` (export and
+import of the configuration), ``config_log`` (the configuration change log),
+``openapi`` (the document, generated from the live metadata; ``openapi_config`` and
+``openapi_lists`` describe the endpoints above), ``reference`` (the HTML page),
+``errors``/``http``/``jsonio`` (one error shape, strict JSON, request helpers).
 """
 from __future__ import annotations
 
@@ -45,7 +49,8 @@ def optional_actor():
 
 def init_app(app: Flask, csrf) -> None:
     """Register the API on the app: routes, JSON errors, and no CSRF (bearer tokens only)."""
-    from . import admin, auth, metadata, openapi, records, reference  # noqa: F401  (register routes)
+    from . import (admin, aggregate, auth, config_log, export, layouts, metadata, openapi, records,  # noqa: F401
+                   reference, solution, trash, views)  # (register routes)
 
     app.register_blueprint(bp)
     csrf.exempt(bp)

@@ -7,6 +7,8 @@ from typing import Any, Mapping
 
 from flask import Response, current_app, request
 
+from cardbase.schema_engine.errors import ValidationError
+
 from .errors import ApiError, bad_request
 from .jsonio import JsonInputError, check_text, dumps, loads
 
@@ -171,3 +173,18 @@ def no_content() -> Response:
 
 def etag(version: Any) -> dict[str, str]:
     return {"ETag": f'"{version}"'} if isinstance(version, int) else {}
+
+
+def reject_unknown(body: Mapping[str, Any], allowed: set[str], what: str) -> None:
+    """A 422 naming each key of a body that is not one of ``allowed`` (typos must not pass silently)."""
+    unknown = sorted(set(body) - allowed, key=str)
+    if unknown:
+        raise ValidationError({k: f"is not an attribute of {what} (allowed: {', '.join(sorted(allowed))})"
+                               for k in unknown})
+
+
+def require_keys(body: Mapping[str, Any], *keys: str) -> None:
+    """A 422 naming each key a body must have but does not."""
+    missing = [k for k in keys if k not in body]
+    if missing:
+        raise ValidationError({k: "is required" for k in missing})

@@ -47,7 +47,7 @@ def object_json(schema: Schema, obj: ObjectInfo) -> dict[str, Any]:
             "fields": [field_json(schema, obj, f) for f in obj.user_fields]}
 
 
-def _object(name: str) -> tuple[Schema, ObjectInfo]:
+def configurable_object(name: str) -> tuple[Schema, ObjectInfo]:
     """The object, if the caller may configure it: unknown is 404, not allowed 403."""
     schema = get_db().schema()
     if not schema.has_object(name):
@@ -98,14 +98,14 @@ def create_object():
 
 @bp.get("/v1/objects/<object_name>")
 def get_object(object_name: str):
-    schema, obj = _object(object_name)
+    schema, obj = configurable_object(object_name)
     return json_response(object_json(schema, obj))
 
 
 @bp.patch("/v1/objects/<object_name>")
 def update_object(object_name: str):
     body = json_object()
-    _object(object_name)
+    configurable_object(object_name)
     if "fields" in body:
         raise ValidationError({"fields": f"change fields one by one through /api/v1/objects/{object_name}/fields"})
     obj = _service().update_object(api_actor(), object_name, body)
@@ -114,7 +114,7 @@ def update_object(object_name: str):
 
 @bp.delete("/v1/objects/<object_name>")
 def delete_object(object_name: str):
-    _object(object_name)
+    configurable_object(object_name)
     _service().delete_object(api_actor(), object_name)
     return no_content()
 
@@ -122,14 +122,14 @@ def delete_object(object_name: str):
 # ---- fields -------------------------------------------------------------------------------------
 @bp.get("/v1/objects/<object_name>/fields")
 def list_fields(object_name: str):
-    schema, obj = _object(object_name)
+    schema, obj = configurable_object(object_name)
     return json_response({"data": [field_json(schema, obj, f) for f in obj.user_fields]})
 
 
 @bp.post("/v1/objects/<object_name>/fields")
 def add_field(object_name: str):
     body = json_object()
-    _object(object_name)
+    configurable_object(object_name)
     field = _service().add_field(api_actor(), object_name, body)
     schema = get_db().schema()
     obj = schema.object(field.object_id)
@@ -139,14 +139,14 @@ def add_field(object_name: str):
 
 @bp.get("/v1/objects/<object_name>/fields/<field_name>")
 def get_field(object_name: str, field_name: str):
-    schema, obj = _object(object_name)
+    schema, obj = configurable_object(object_name)
     return json_response(field_json(schema, obj, _field(obj, field_name)))
 
 
 @bp.patch("/v1/objects/<object_name>/fields/<field_name>")
 def update_field(object_name: str, field_name: str):
     body = json_object()
-    _schema, obj = _object(object_name)
+    _schema, obj = configurable_object(object_name)
     _field(obj, field_name)
     field = _service().update_field(api_actor(), object_name, field_name, body)
     schema = get_db().schema()
@@ -156,7 +156,7 @@ def update_field(object_name: str, field_name: str):
 
 @bp.delete("/v1/objects/<object_name>/fields/<field_name>")
 def delete_field(object_name: str, field_name: str):
-    _schema, obj = _object(object_name)
+    _schema, obj = configurable_object(object_name)
     _field(obj, field_name)
     _service().remove_field(api_actor(), object_name, field_name)
     return no_content()

@@ -36,6 +36,7 @@ from cardbase.schema_engine.store.access import Access, AccessPolicy
 
 from ..context import get_db
 from . import schemas as S
+from . import schemas_config, schemas_layouts
 from .auth import optional_actor
 from .blueprint import bp
 from .http import body_limit
@@ -67,7 +68,8 @@ def document_for(actor: Actor | None) -> tuple[dict[str, Any], str]:
             if found is not None:
                 cache.move_to_end(key)
                 return found
-        document = build_document(schema, [schema.object(i) for i in readable], access)
+        document = build_document(schema, [schema.object(i) for i in readable], access,
+                                  is_admin=bool(actor and actor.is_admin))
     found = (document, dumps(document))
     with _cache_lock:
         cache[key] = found
@@ -97,7 +99,8 @@ def schema_names(objects: list[ObjectInfo]) -> dict[int, str]:
     return names
 
 
-def build_document(schema: Schema, objects: list[ObjectInfo], access: Access | None) -> dict[str, Any]:
+def build_document(schema: Schema, objects: list[ObjectInfo], access: Access | None, *,
+                   is_admin: bool = False) -> dict[str, Any]:
     plugin = MarshmallowPlugin()
     spec = APISpec(
         title="cardbase API", version=API_VERSION, openapi_version="3.1.0", plugins=[plugin],
@@ -105,9 +108,9 @@ def build_document(schema: Schema, objects: list[ObjectInfo], access: Access | N
         servers=[{"url": "/"}], security=[{"bearerAuth": []}])
     spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer",
                                                    "description": "a session or personal API token"})
-    for cls in S.STATIC:
+    for cls in [*S.STATIC, *schemas_layouts.STATIC, *schemas_config.STATIC]:
         spec.components.schema(cls.__name__, schema=cls)
-    builder = _Builder(spec, plugin, schema, objects, access)
+    builder = _Builder(spec, plugin, schema, objects, access, is_admin)
     builder.fixed_paths()
     for obj in objects:
         builder.object_paths(obj)
@@ -178,8 +181,9 @@ IF_MATCH = {"name": "If-Match", "in": "header", "required": False,
 
 class _Builder:
     def __init__(self, spec: APISpec, plugin: MarshmallowPlugin, schema: Schema, objects: list[ObjectInfo],
-                 access: Access | None):
+                 access: Access | None, is_admin: bool = False):
         self.spec, self.plugin, self.schema, self.objects, self.access = spec, plugin, schema, objects, access
+        self.is_admin = is_admin
         self.names = schema_names(objects)
         self.tags: list[dict[str, str]] = []
         # The objects the caller may configure (anonymous callers: none, not even their names).
@@ -195,6 +199,11 @@ class _Builder:
         if not any(t["name"] == name for t in self.tags):
             self.tags.append({"name": name, "description": description})
         return name
+
+    def object_param(self) -> dict[str, Any]:
+        """``{object_name}`` of the configuration endpoints: one of the objects the caller may configure."""
+        return path_param("object_name", "the object's API name", {"type": "string", "enum": self.object_names}
+                          if self.object_names else {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,62}$"})
 
     # ---- fixed endpoints ----------------------------------------------------------------------
     def fixed_paths(self) -> None:
@@ -223,12 +232,14 @@ class _Builder:
                                            "responses": responses({200: ok_json("User")}, 401)})
         self.metadata_paths()
         self.admin_paths()
+        from . import openapi_config  # the configuration beyond objects and fields: cards, tables, solutions, log
+
+        openapi_config.config_paths(self)
 
     def metadata_paths(self) -> None:
         meta = self.tag("metadata", "Object types and fields (needs the configure right; new and deleted "
                                     "objects: administrators)")
-        obj = path_param("object_name", "the object's API name", {"type": "string", "enum": self.object_names}
-                         if self.object_names else {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,62}$"})
+        obj = self.object_param()
         field = path_param("field_name", "the field's API name", {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,62}$"})
         self.path("/api/v1/objects", meta,
                   get={"summary": "List objects", "operationId": "listObjects",
@@ -401,6 +412,9 @@ class _Builder:
                           "parameters": [rid, {"name": "user", "in": "query", "schema": SMALL_ID},
                                          {"name": "group", "in": "query", "schema": SMALL_ID}],
                           "responses": responses({204: NO_CONTENT}, *READ, 422)})
+        from . import openapi_lists  # views, trash, aggregates and exports of the object's records
+
+        openapi_lists.record_list_paths(self, obj, tag, list_params)
 
     def register_record_schemas(self, obj: ObjectInfo, name: str, visible: list[FieldInfo],
                                 writable: list[FieldInfo]) -> None:

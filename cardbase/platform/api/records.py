@@ -88,14 +88,23 @@ def list_query() -> ListQuery:
 
 
 # ---- list and create ------------------------------------------------------------------------------
-@bp.get("/v1/records/<object_name>")
-def list_records(object_name: str):
+def page_response(object_name: str, query: ListQuery):
+    """One page of records as the list endpoints answer (the list, the trash)."""
     try:
-        page = store().list(api_actor(), object_name, list_query())
+        page = store().list(api_actor(), object_name, query)
     except ValidationError as exc:  # the filter, sort, fields, limit … of the query string
         return from_engine_error(exc, query=True)
     return json_response({"data": many_to_json(object_name, page.data), "next_cursor": page.next_cursor,
                           "count": page.count, "count_is_estimate": page.count_is_estimate})
+
+
+@bp.get("/v1/records/<object_name>")
+def list_records(object_name: str):
+    try:
+        query = list_query()
+    except ValidationError as exc:
+        return from_engine_error(exc, query=True)
+    return page_response(object_name, query)
 
 
 @bp.post("/v1/records/<object_name>")

@@ -1,0 +1,77 @@
+"""Grouped figures: ``GET /api/v1/records/{object}/aggregate``.
+
+What the board's column totals and the reports compute, through ``RecordStore.aggregate``
+(one GROUP BY under the caller's rights: the row filter narrows the records, a hidden
+field can be neither grouped by nor summed, trashed records never count)::
+
+    ?group_by=stage,close_date:month&sum=amount&avg=probability&filter={...}&q=...
+
+Each row has the group keys (the paths, a link as {"id", "display"}, a date bucket as
+text: 2026-05, 2026-W19, 2026-Q2), ``count`` and one key per metric named like the engine
+names it: ``sum_amount``, ``avg_probability``, ``max_organisation__size``. Sums of money
+add the amounts (decimal strings); mixed currencies are not converted.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from cardbase.schema_engine.errors import ValidationError
+from cardbase.schema_engine.query.buckets import BUCKETS
+from cardbase.schema_engine.query.model import AggregateQuery
+from cardbase.schema_engine.store.serialize import resolve_path_field, value_to_json
+
+from .auth import api_actor
+from .blueprint import bp
+from .errors import from_engine_error
+from .http import arg_int, arg_json, arg_text, json_response
+from .records import request_schema, store
+
+METRICS = ("sum", "avg", "min", "max")
+DEFAULT_GROUPS = 1000
+MAX_GROUPS = 10_000
+
+
+def _paths(name: str) -> list[str]:
+    text = arg_text(name, 1000)
+    return [p.strip() for p in (text or "").split(",") if p.strip()]
+
+
+def _group(item: str) -> str | dict[str, str]:
+    """``close_date:month`` is a date bucket; anything else a path."""
+    path, _, bucket = item.partition(":")
+    if not bucket:
+        return path
+    if bucket not in BUCKETS:
+        raise ValidationError({"group_by": f"'{item[:80]}': unknown bucket '{bucket[:20]}'; "
+                                           f"use one of {', '.join(BUCKETS)}"})
+    return {"field": path, "bucket": bucket}
+
+
+def aggregate_query() -> AggregateQuery:
+    metrics: list[dict[str, Any]] = [{"op": "count"}]
+    metrics += [{"op": op, "field": path} for op in METRICS for path in _paths(op)]
+    limit = arg_int("limit")
+    return AggregateQuery(group_by=[_group(p) for p in _paths("group_by")], metrics=metrics,
+                          filter=arg_json("filter"), search=arg_text("q", 1000),
+                          limit=DEFAULT_GROUPS if limit is None else limit)
+
+
+def _rows_json(object_name: str, groups: list[str | dict], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Group values in the records' JSON form (links, choices, money …); buckets are text."""
+    schema = request_schema()
+    obj = schema.object(object_name)
+    fields = {g: resolve_path_field(schema, obj, g) for g in groups if isinstance(g, str)}
+    return [{k: value_to_json(fields[k], v) if fields.get(k) is not None else v for k, v in row.items()}
+            for row in rows]
+
+
+@bp.get("/v1/records/<object_name>/aggregate")
+def aggregate_records(object_name: str):
+    try:
+        query = aggregate_query()
+        if query.limit > MAX_GROUPS:
+            raise ValidationError({"limit": f"must be a whole number from 1 to {MAX_GROUPS}"})
+        rows = store().aggregate(api_actor(), object_name, query)
+    except ValidationError as exc:  # a bad path, bucket, metric, filter: the query string is wrong
+        return from_engine_error(exc, query=True)
+    return json_response({"data": _rows_json(object_name, query.group_by, rows)})

@@ -1,0 +1,118 @@
+"""Card layouts and the table design of an object (the configure right, as in the card and
+table designers).
+
+Every call goes through ``layouts.cards`` and ``layouts.tables`` -- the functions the
+designers use -- which validate the layout (naming each problem by its place, e.g.
+``layout.tabs[0].sections[1].items[2].field``), check the configure right, log the change
+and bump the schema version. Reads check the configure right here, like the designer's
+screens. Layouts are in their named form: fields by API name, child lists as
+``{"object", "link"}``, never field ids.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import url_for
+
+from cardbase.schema_engine.layouts import cards, tables
+from cardbase.schema_engine.snapshot import ObjectInfo
+
+from ..context import get_db
+from .auth import api_actor
+from .blueprint import bp
+from .http import json_object, json_response, no_content, reject_unknown, require_keys, small_id
+from .metadata import configurable_object
+
+CARD_KEYS = {"name", "layout", "is_default"}
+
+
+def _object(object_name: str) -> ObjectInfo:
+    return configurable_object(object_name)[1]
+
+
+def _save_card(obj: ObjectInfo, body: dict[str, Any], card_id: int | None, defaults: dict[str, Any]):
+    """Save a card from a request body, taking what the body leaves out from ``defaults``."""
+    reject_unknown(body, CARD_KEYS, "a card")
+    merged = {**defaults, **body}
+    return cards.save_card(get_db(), api_actor(), obj.api_name, merged.get("name"), merged.get("layout"),
+                           is_default=merged.get("is_default", False), card_id=card_id)
+
+
+# ---- cards ---------------------------------------------------------------------------------------
+@bp.get("/v1/objects/<object_name>/cards")
+def list_cards(object_name: str):
+    """The designed cards (empty when none was designed: the default card is generated)."""
+    obj = _object(object_name)
+    return json_response({"data": cards.list_cards(get_db(), obj.api_name)})
+
+
+@bp.get("/v1/objects/<object_name>/cards/default")
+def default_card(object_name: str):
+    """The card records open with: the default one, or the generated one (id null)."""
+    obj = _object(object_name)
+    return json_response(cards.get_card(get_db(), obj.api_name))
+
+
+@bp.post("/v1/objects/<object_name>/cards")
+def create_card(object_name: str):
+    body = json_object()
+    obj = _object(object_name)
+    require_keys(body, "name")
+    generated = {"layout": cards.default_layout(get_db().schema(), obj)}  # what the designer starts from
+    card = _save_card(obj, body, None, generated)
+    location = url_for("api.get_card", object_name=obj.api_name, card_ref=card["id"])
+    return json_response(card, 201, {"Location": location})
+
+
+@bp.get("/v1/objects/<object_name>/cards/<card_ref>")
+def get_card(object_name: str, card_ref: str):
+    card_id = small_id(card_ref, "card_id")
+    return json_response(cards.get_card(get_db(), _object(object_name).api_name, card_id))
+
+
+@bp.put("/v1/objects/<object_name>/cards/<card_ref>")
+def replace_card(object_name: str, card_ref: str):
+    """Replace name and layout; ``is_default`` left out keeps the card's status."""
+    card_id = small_id(card_ref, "card_id")
+    body = json_object()
+    obj = _object(object_name)
+    require_keys(body, "name", "layout")
+    current = cards.get_card(get_db(), obj.api_name, card_id)
+    return json_response(_save_card(obj, body, card_id, {"is_default": current["is_default"]}))
+
+
+@bp.patch("/v1/objects/<object_name>/cards/<card_ref>")
+def update_card(object_name: str, card_ref: str):
+    card_id = small_id(card_ref, "card_id")
+    body = json_object()
+    obj = _object(object_name)
+    current = cards.get_card(get_db(), obj.api_name, card_id)
+    return json_response(_save_card(obj, body, card_id, current))
+
+
+@bp.delete("/v1/objects/<object_name>/cards/<card_ref>")
+def delete_card(object_name: str, card_ref: str):
+    card_id = small_id(card_ref, "card_id")
+    cards.delete_card(get_db(), api_actor(), _object(object_name).api_name, card_id)
+    return no_content()
+
+
+# ---- the table design ----------------------------------------------------------------------------
+@bp.get("/v1/objects/<object_name>/table")
+def get_table(object_name: str):
+    """The table as designed (or generated), unmasked, as the table designer shows it."""
+    return json_response(tables.default_table(get_db(), _object(object_name).api_name))
+
+
+@bp.put("/v1/objects/<object_name>/table")
+def save_table(object_name: str):
+    body = json_object()
+    obj = _object(object_name)
+    return json_response(tables.save_table(get_db(), api_actor(), obj.api_name, body))
+
+
+@bp.delete("/v1/objects/<object_name>/table")
+def reset_table(object_name: str):
+    """Forget the design: the table is generated from the fields again."""
+    tables.reset_table(get_db(), api_actor(), _object(object_name).api_name)
+    return no_content()

@@ -1,0 +1,97 @@
+"""The OpenAPI paths around one object's list: saved views, the trash, grouped figures and
+exports. Part of the per-object paths, so they appear only for objects the caller may
+read; the export only when the caller has the export right too."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from cardbase.schema_engine.query.buckets import BUCKETS
+from cardbase.schema_engine.snapshot import ObjectInfo
+
+from .aggregate import DEFAULT_GROUPS, MAX_GROUPS, METRICS
+from .export import FORMATS
+from .openapi import NO_CONTENT, READ, SMALL_ID, WRITE, body, ok_json, path_param, responses
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .openapi import _Builder
+
+
+def record_list_paths(b: "_Builder", obj: ObjectInfo, tag: str, list_params: list[dict[str, Any]]) -> None:
+    base = f"/api/v1/records/{obj.api_name}"
+    by_name = {p["name"]: p for p in list_params}
+    view_paths(b, obj, tag, base)
+    b.path(f"{base}/trash", tag, get={
+        "summary": f"The {obj.label_plural} in the trash, the most recently deleted first",
+        "operationId": f"trash_{obj.api_name}", "parameters": [p for p in list_params if p["name"] != "trash"],
+        "description": f"Restore one with POST {base}/{{id}}/restore.",
+        "responses": responses({200: ok_json(f"{b.names[obj.id]}List")}, 400, 401, 403, 404)})
+    aggregate_path(b, obj, tag, base, by_name)
+    if b.access is not None and b.access.can(obj, "export"):
+        export_path(b, obj, tag, base, by_name)
+
+
+def view_paths(b: "_Builder", obj: ObjectInfo, tag: str, base: str) -> None:
+    view = path_param("view_ref", "the view's id", SMALL_ID, example=1)
+    shared = "shared views need the configure right"
+    b.path(f"{base}/views", tag,
+           get={"summary": "Saved views: the shared ones and your own", "operationId": f"views_{obj.api_name}",
+                "responses": responses({200: ok_json("ViewList")}, *READ)},
+           post={"summary": f"Save a view (personal; {shared})", "operationId": f"create_view_{obj.api_name}",
+                 "requestBody": body("ViewInput"), "responses": responses({201: ok_json("View", "created")}, *WRITE)})
+    b.path(f"{base}/views/{{view_ref}}", tag,
+           get={"summary": "Get a view (without what you may not read)", "operationId": f"view_{obj.api_name}",
+                "parameters": [view], "responses": responses({200: ok_json("View")}, *READ)},
+           put={"summary": "Replace a view's name and definition (shared left out: kept)",
+                "operationId": f"replace_view_{obj.api_name}", "parameters": [view], "requestBody": body("ViewInput"),
+                "responses": responses({200: ok_json("View")}, *WRITE)},
+           patch={"summary": f"Change a view ({shared})", "operationId": f"update_view_{obj.api_name}",
+                  "parameters": [view], "requestBody": body("ViewPatch"),
+                  "responses": responses({200: ok_json("View")}, *WRITE)},
+           delete={"summary": f"Delete a view (your own; {shared})", "operationId": f"delete_view_{obj.api_name}",
+                   "parameters": [view], "responses": responses({204: NO_CONTENT}, *READ)})
+
+
+METRIC_HINTS = {"sum": "numbers and money", "avg": "numbers and money", "min": "anything ordered",
+                "max": "anything ordered"}
+
+
+def _paths_param(name: str, description: str) -> dict[str, Any]:
+    return {"name": name, "in": "query", "description": description, "schema": {"type": "string", "maxLength": 1000}}
+
+
+def aggregate_path(b: "_Builder", obj: ObjectInfo, tag: str, base: str, list_params: dict[str, Any]) -> None:
+    buckets = ", ".join(f":{name}" for name in BUCKETS)
+    params = [_paths_param("group_by", f"paths to group by, comma-separated; a date path may end in {buckets} "
+                                       "(close_date:month)")]
+    params += [_paths_param(op, f"paths to {op}, comma-separated ({METRIC_HINTS[op]})") for op in METRICS]
+    params += [list_params["filter"], list_params["q"],
+               {"name": "limit", "in": "query", "description": f"most groups (default {DEFAULT_GROUPS}); more are "
+                                                               "refused, not cut",
+                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_GROUPS}}]
+    b.path(f"{base}/aggregate", tag, get={
+        "summary": f"Grouped counts, sums, averages, minima and maxima of {obj.label_plural}",
+        "operationId": f"aggregate_{obj.api_name}", "parameters": params,
+        "description": "One row per group with the group keys, `count` and one key per metric (`sum_amount`, "
+                       "`avg_probability`, `max_organisation__size`). The rights apply as in the list.",
+        "responses": responses({200: ok_json("AggregateResult")}, 400, 401, 403, 404)})
+
+
+def export_path(b: "_Builder", obj: ObjectInfo, tag: str, base: str, list_params: dict[str, Any]) -> None:
+    params = [
+        {"name": "format", "in": "query", "description": "csv (default) or xlsx",
+         "schema": {"type": "string", "enum": list(FORMATS)}},
+        {**list_params["fields"], "description": "the columns, comma-separated, link paths allowed (default: the "
+                                                 "object's table)"},
+        {**list_params["sort"], "description": "field paths, minus for descending (default: the table's sort)"},
+        list_params["filter"], list_params["q"],
+    ]
+    files = {media.split(";")[0]: {"schema": {"type": "string", "format": "binary"}} for media in FORMATS.values()}
+    headers = {"Content-Disposition": {"schema": {"type": "string"}},
+               "X-Total-Count": {"description": "the rows, when counted exactly", "schema": {"type": "string"}}}
+    b.path(f"{base}/export", tag, get={
+        "summary": f"Export {obj.label_plural} to CSV or XLSX (needs the export right)",
+        "operationId": f"export_{obj.api_name}", "parameters": params,
+        "description": "Values as the list shows them, in the caller's language; cells that a spreadsheet would "
+                       "run as a formula are neutralised.",
+        "responses": responses({200: {"description": "the file", "content": files, "headers": headers}},
+                               400, 401, 403, 404)})

@@ -96,6 +96,8 @@ def test_a_german_user_gets_the_stores_messages_in_german(db):
     body = response.get_data(as_text=True)
     assert "&#39;viel&#39; ist keine Zahl (schreiben Sie z. B. 1.234,56)" in body
     assert "&#39;2,5&#39; ist keine ganze Zahl" in body
+    too_long = client.post(f"/o/deal/{ids['deal']}", data={**form_of(page), "f-title": "x" * 101})
+    assert "Länger als die höchste Länge von 100 Zeichen." in too_long.get_data(as_text=True)  # marshmallow's
     assert "ist keine gültige E-Mail-Adresse (erwartet z. B. name@example.com)" in body
     assert "nur http- und https-Adressen sind erlaubt" in body and "not a valid e-mail" not in body
     response = client.post(f"/o/deal/{ids['deal']}", data={

@@ -300,4 +300,24 @@ def _flatten(messages: Any) -> str:
         return " ".join(_flatten(v) for v in messages.values())
     if isinstance(messages, (list, tuple)):
         return " ".join(_flatten(m) for m in messages)
-    return str(messages)
+    return _marshmallow_message(str(messages))
+
+
+# Marshmallow's own messages (it does not translate), as ours: the same English, in the
+# language in force. A message not listed here passes through unchanged.
+_MARSHMALLOW_MESSAGES = (
+    (re.compile(r"Longer than maximum length (\d+)\."),
+     lambda m: _("Longer than maximum length %(max)s.", max=m[1])),
+    (re.compile(r"Must be one of: (.*)\."), lambda m: _("Must be one of: %(choices)s.", choices=m[1])),
+    (re.compile(r"Not a valid string\."), lambda m: _("Not a valid string.")),
+    (re.compile(r"Not a valid email address\."), lambda m: _("Not a valid email address.")),
+    (re.compile(r"Not a valid list\."), lambda m: _("Not a valid list.")),
+)
+
+
+def _marshmallow_message(text: str) -> str:
+    for pattern, translated in _MARSHMALLOW_MESSAGES:
+        match = pattern.fullmatch(text)
+        if match:
+            return translated(match)
+    return text

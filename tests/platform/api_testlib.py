@@ -134,3 +134,11 @@ def make_users(db) -> dict[str, Any]:
 def seed_orgs(db, n: int = 3) -> list[int]:
     return RecordStore(db).bulk_create(SYSTEM, "organisation", [
         {"name": f"Org {i}", "city": "Berlin" if i % 2 else "Hamburg", "vat": f"DE{i:04d}"} for i in range(n)])
+
+
+def crm_app_with_sales(db, **config) -> Flask:
+    """``crm_app`` with sam in a group "Sales" that holds no rights yet (each test grants them)."""
+    app = crm_app(db, **config)
+    users.create_group(db, SYSTEM, "Sales")
+    users.add_member(db, SYSTEM, "sam", "Sales")
+    return app

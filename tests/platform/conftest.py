@@ -69,3 +69,11 @@ def cli(new_url) -> CliFn:
 def cli_for() -> Callable[[str], CliFn]:
     """Factory fixture: ``cli_for(url)`` is a ``cli`` for another database."""
     return make_cli
+
+
+@pytest.fixture
+def root(app, db):
+    """The API as the admin "root" (for modules whose ``app`` fixture has the API test users)."""
+    from api_testlib import api_for
+
+    return api_for(app, db, "root")

@@ -12,22 +12,14 @@ from cardbase.schema_engine.actor import SYSTEM
 from cardbase.schema_engine.query.model import AggregateQuery
 from cardbase.schema_engine.store.records import RecordStore
 
-from api_testlib import api_for, crm_app, error_of, seed_orgs
+from api_testlib import api_for, crm_app_with_sales, error_of, seed_orgs
 
 URL = "/api/v1/records/deal/aggregate"
 
 
 @pytest.fixture
 def app(db):
-    app = crm_app(db)
-    users.create_group(db, SYSTEM, "Sales")
-    users.add_member(db, SYSTEM, "sam", "Sales")
-    return app
-
-
-@pytest.fixture
-def root(app, db):
-    return api_for(app, db, "root")
+    return crm_app_with_sales(db)
 
 
 @pytest.fixture

@@ -5,26 +5,17 @@ from __future__ import annotations
 
 import pytest
 
-from cardbase.platform import users
 from cardbase.schema_engine import rights
 from cardbase.schema_engine.actor import SYSTEM
 
-from api_testlib import api_for, crm_app, error_of
+from api_testlib import api_for, crm_app_with_sales, error_of
 
 URL = "/api/v1/config-log"
 
 
 @pytest.fixture
 def app(db):
-    app = crm_app(db)
-    users.create_group(db, SYSTEM, "Sales")
-    users.add_member(db, SYSTEM, "sam", "Sales")
-    return app
-
-
-@pytest.fixture
-def root(app, db):
-    return api_for(app, db, "root")
+    return crm_app_with_sales(db)
 
 
 def test_entries_newest_first_with_paging(root):

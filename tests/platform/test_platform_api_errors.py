@@ -19,11 +19,6 @@ def app(db):
     return make_app(db)
 
 
-@pytest.fixture
-def root(app, db):
-    return api_for(app, db, "root")
-
-
 def count(root) -> int:
     return root.get("/api/v1/records/organisation").get_json()["count"]
 

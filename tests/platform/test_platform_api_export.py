@@ -34,11 +34,6 @@ def app(db):
     return app
 
 
-@pytest.fixture
-def root(app, db):
-    return api_for(app, db, "root")
-
-
 def rows_of(response) -> list[list[str]]:
     raw = response.get_data()
     assert raw.startswith("\ufeff".encode("utf-8"))

@@ -26,11 +26,6 @@ def app(db):
 
 
 @pytest.fixture
-def root(app, db):
-    return api_for(app, db, "root")
-
-
-@pytest.fixture
 def sam(app, db):
     users.create_group(db, SYSTEM, "Sales")
     users.add_member(db, SYSTEM, "sam", "Sales")

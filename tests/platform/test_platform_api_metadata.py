@@ -6,18 +6,13 @@ import pytest
 
 from cardbase.platform import users
 
-from api_testlib import PASSWORD, Api, api_for, build_crm, error_of, make_app, make_users
+from api_testlib import PASSWORD, Api, build_crm, error_of, make_app, make_users
 
 
 @pytest.fixture
 def app(db):
     make_users(db)
     return make_app(db)
-
-
-@pytest.fixture
-def root(app, db):
-    return api_for(app, db, "root")
 
 
 CLIENT = {"name": "client", "label": "Client", "label_plural": "Clients", "code_pattern": "CL-{00000}", "fields": [

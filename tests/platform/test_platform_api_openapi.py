@@ -21,11 +21,6 @@ def app(db):
     return crm_app(db)
 
 
-@pytest.fixture
-def root(app, db):
-    return api_for(app, db, "root")
-
-
 def document(api) -> dict:
     response = api.get("/api/openapi.json")
     assert response.status_code == 200 and response.mimetype == "application/json"

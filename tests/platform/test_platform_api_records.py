@@ -8,17 +8,12 @@ import pytest
 from cardbase.schema_engine.actor import SYSTEM
 from cardbase.schema_engine.store.records import RecordStore
 
-from api_testlib import api_for, crm_app, error_of, seed_orgs
+from api_testlib import crm_app, error_of, seed_orgs
 
 
 @pytest.fixture
 def app(db):
     return crm_app(db)
-
-
-@pytest.fixture
-def root(app, db):
-    return api_for(app, db, "root")
 
 
 @pytest.fixture

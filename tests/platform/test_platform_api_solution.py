@@ -22,11 +22,6 @@ def app(db):
     return crm_app(db)
 
 
-@pytest.fixture
-def root(app, db):
-    return api_for(app, db, "root")
-
-
 def changed(document: dict) -> dict:
     """The document with the deal relabelled and a field added."""
     doc = copy.deepcopy(document)

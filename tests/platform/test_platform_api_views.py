@@ -29,11 +29,6 @@ def app(db):
 
 
 @pytest.fixture
-def root(app, db):
-    return api_for(app, db, "root")
-
-
-@pytest.fixture
 def sam(app, db):
     return api_for(app, db, "sam")
 

@@ -59,6 +59,14 @@ def sign_in(page: Any, url: str, username: str, password: str) -> Any:
     return page
 
 
+def follow(page: Any, selector: str) -> Any:
+    """Click a link or button that opens another page and wait until that page has loaded
+    (its scripts have run): typing into a form before its script listens would be lost."""
+    with page.expect_navigation(wait_until="load"):
+        page.click(selector)
+    return page
+
+
 def items_of(page: Any, section: str) -> list[str]:
     """The keys ("f:city", "l:deal.organisation") of the entries of one section of the card
     designer ("tab:section", e.g. "0:1"), in order."""

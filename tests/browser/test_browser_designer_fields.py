@@ -3,14 +3,16 @@ choice field with coloured choices and a formula field whose live check marks an
 at its position and then shows the value computed on a real record."""
 from __future__ import annotations
 
+from designer_browserlib import follow
+
 from cardbase.schema_engine.actor import SYSTEM
 from cardbase.schema_engine.store.records import RecordStore
 
 
 def test_an_admin_builds_an_object_with_text_choice_and_formula_fields(page, site, login, screenshot):
     login(page, "admin")
-    page.click("#cb-nav-designer")
-    page.click("#cb-new-object")
+    follow(page, "#cb-nav-designer")
+    follow(page, "#cb-new-object")
     page.fill("#f-label", "Project")
     assert page.input_value("#f-name") == "project"  # proposed from the label as it is typed
     page.fill("#f-label_plural", "Projects")
@@ -19,7 +21,7 @@ def test_an_admin_builds_an_object_with_text_choice_and_formula_fields(page, sit
     page.wait_for_selector("text=Object 'Project' created")
 
     # a text field
-    page.click("#cb-add-field")
+    follow(page, "#cb-add-field")
     page.fill("#f-label", "Project name")
     assert page.input_value("#f-name") == "project_name"
     assert page.is_visible("#opt-string-length") and not page.is_visible("#opt-formula-formula")
@@ -29,7 +31,7 @@ def test_an_admin_builds_an_object_with_text_choice_and_formula_fields(page, sit
     page.wait_for_selector("text=Field 'Project name' added")
 
     # a choice field: choosing the type shows the choices editor; rows added, coloured, reordered
-    page.click("#cb-add-field")
+    follow(page, "#cb-add-field")
     page.fill("#f-label", "Status")
     page.select_option("#f-type", "choice")
     assert page.is_visible("#cb-add-choice") and not page.is_visible("#opt-string-length")
@@ -55,7 +57,7 @@ def test_an_admin_builds_an_object_with_text_choice_and_formula_fields(page, sit
     RecordStore(site.db).create(SYSTEM, "project", {"project_name": "Apollo", "status": "open"})
 
     # a formula field: the live check marks the error, then previews a good formula
-    page.click("#cb-add-field")
+    follow(page, "#cb-add-field")
     page.fill("#f-label", "Headline")
     page.select_option("#f-type", "formula")
     area = page.locator("#opt-formula-formula")

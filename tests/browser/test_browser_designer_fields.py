@@ -96,7 +96,7 @@ def test_an_admin_builds_an_object_with_text_choice_and_formula_fields(page, sit
     names = page.locator(".cb-designer-fields tbody tr").evaluate_all("rows => rows.map(r => r.dataset.field)")
     assert names == ["project_name", "headline", "status"]
     screenshot(page, "designer-object")
-    page.click("a:text('Status')")
+    follow(page, "a:text('Status')")
     page.wait_for_selector("#cb-choice-rows")
     assert page.is_visible("#cb-add-choice")
     assert "cb-color-red" in page.get_attribute("#choice-color-2", "class")

@@ -95,8 +95,9 @@ class RecordStore:
         if not self._access(conn, schema, actor).record_allows(obj, schema.table(obj), rid, right):
             raise Forbidden(_("you may not %(right)s this '%(label)s' record", right=right_verb(right), label=obj.label_in(language())))
 
-    def _read_rights(self, conn: Connection, schema: Schema, actor: Actor, obj: ObjectInfo) -> dict[str, Any]:
-        access = self._access(conn, schema, actor)
+    def _read_rights(self, conn: Connection, schema: Schema, actor: Actor, obj: ObjectInfo,
+                     access: Access | None = None) -> dict[str, Any]:
+        access = access or self._access(conn, schema, actor)
         return {"row_filter": access.row_filter(obj, schema.table(obj)),
                 "field_allowed": access.field_readable(obj), "link_filter": access.link_filter}
 
@@ -104,7 +105,7 @@ class RecordStore:
         access = self._access(conn, schema, actor)
         return reader.fetch_records(conn, schema, obj, list(ids), fields=fields, trash=trash,
                                     statement_key=access.statement_key,
-                                    **self._read_rights(conn, schema, actor, obj))
+                                    **self._read_rights(conn, schema, actor, obj, access))
 
     def _fetch_one(self, conn, schema, obj, rid, actor, trash: bool | None = False) -> dict:
         rec = self._fetch(conn, schema, obj, [rid], actor, trash=trash).get(rid)

@@ -26,10 +26,7 @@ def home():
     store = RecordStore(db)
     rows = []
     language = current_language()
-    objects = sorted(db.schema().objects, key=lambda o: (o.position, o.id))
-    for obj in objects:
-        if not store.can(actor, obj.api_name, "read"):
-            continue  # objects the user may not read are not shown at all
+    for obj in store.objects_with(actor, "read"):  # objects the user may not read are not shown at all
         try:
             count, estimate = store.count(actor, obj.api_name)
         except CardbaseError:  # show the object, not a number
@@ -37,7 +34,7 @@ def home():
         rows.append({"name": obj.api_name, "label": obj.label_in(language),
                      "label_plural": obj.label_plural_in(language),
                      "count": count, "estimate": estimate})
-    return render_template("home.html", objects=rows, unreadable=bool(objects) and not rows)
+    return render_template("home.html", objects=rows, unreadable=bool(db.schema().objects) and not rows)
 
 
 @bp.route("/health")

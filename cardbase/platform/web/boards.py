@@ -43,6 +43,7 @@ from cardbase.schema_engine.store.records import RecordStore
 from ..context import current_actor, get_db
 from ..i18n import current_language
 from .display import display_for, render_value
+from .errors import PageError, error_page
 from .nav import field_label, object_label
 
 bp = Blueprint("boards", __name__)
@@ -54,14 +55,6 @@ SHOWN_PER_DAY = 4          # entries shown in one day cell; "+N more" links to t
 SUM_TYPES = ("money", "decimal", "integer")
 DATE_TYPES = ("date", "datetime")
 NONE_KEY = ""              # the column of records without a value
-
-
-class PageError(Exception):
-    """A clear message for the user, shown on the error page with ``status``."""
-
-    def __init__(self, message: str, status: int = 400):
-        super().__init__(message)
-        self.message, self.status = message, status
 
 
 # ---- shared ---------------------------------------------------------------------------------
@@ -105,13 +98,7 @@ def _scope(object_name: str) -> Scope:
 
 
 def _error_page(exc: Exception):
-    if isinstance(exc, PageError):
-        status, message = exc.status, exc.message
-    else:
-        status, message = getattr(exc, "status", 400), getattr(exc, "message", str(exc))
-    titles = {403: _("Not allowed"), 404: _("Not found")}
-    return render_template("error.html", title=titles.get(status, _("Cannot show this page")),
-                           message=message), status
+    return error_page(getattr(exc, "message", str(exc)), getattr(exc, "status", 400))
 
 
 def _list_filter() -> tuple[dict | None, str | None]:

@@ -40,6 +40,7 @@ from ..context import current_actor, get_db
 from ..i18n import current_language
 from .card_render import CHILD_PREFIX, FIELD_PREFIX, ListSlot, card_context, child_row_controls, object_rights
 from .display import render_value
+from .errors import PageError, error_page
 from .widgets import MISSING, FieldValueError, widget_for
 from .widgets.links import active_users
 
@@ -50,12 +51,6 @@ TRASH_PAGE = 100
 ACTIONS = {"create": _l("created"), "update": _l("changed"), "delete": _l("moved to the trash"),
            "restore": _l("restored"), "unlink": _l("unlinked"), "relink": _l("linked again"),
            "purge": _l("deleted for good")}
-
-
-class PageError(Exception):
-    def __init__(self, message: str, status: int = 400):
-        super().__init__(message)
-        self.message, self.status = message, status
 
 
 @bp.errorhandler(PageError)
@@ -69,10 +64,9 @@ def _store_error(exc: CardbaseError):
 
 
 def _error_page(message: str, status: int):
-    titles = {403: _("Not allowed"), 404: _("Not found")}
-    if request.accept_mimetypes.best == "application/json":
+    if request.accept_mimetypes.best == "application/json":  # the part-set sub-table's script
         return jsonify(ok=False, message=message), status
-    return render_template("error.html", title=titles.get(status, _("Cannot show this page")), message=message), status
+    return error_page(message, status)
 
 
 # ---- helpers --------------------------------------------------------------------------------

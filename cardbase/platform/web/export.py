@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
 import re
 import tempfile
 from dataclasses import dataclass
@@ -165,10 +164,3 @@ def _sheet_title(title: str) -> str:
     """Excel refuses []:*?/\\ in sheet names and more than 31 characters."""
     cleaned = re.sub(r"[\[\]:*?/\\]", " ", title).strip()[:31]
     return cleaned or "Export"
-
-
-def write_csv_to(stream: io.TextIOBase, columns: list[Column], batches: Iterable[list[dict[str, Any]]],
-                 language: str) -> None:
-    """CSV to an open text stream (scripts and tests)."""
-    for chunk in csv_chunks(columns, batches, language):
-        stream.write(chunk)

@@ -38,6 +38,7 @@ from ..context import current_actor, get_db
 from ..i18n import current_language
 from . import export as exports
 from .display import display_for, render_value
+from .errors import error_page
 from .filter_form import catalogue, operator_labels, path_field, path_label
 
 bp = Blueprint("lists", __name__)
@@ -232,7 +233,7 @@ def _object_or_404(schema: Schema, object_name: str) -> ObjectInfo:
 
 
 def _error_page(title: str, message: str, status: int):
-    return render_template("error.html", title=title, message=message), status
+    return error_page(message, status, title=title)
 
 
 @bp.errorhandler(Forbidden)

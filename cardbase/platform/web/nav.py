@@ -20,13 +20,9 @@ def menu() -> list[dict[str, Any]]:
     """The objects the current user may read, by position (cached for the request)."""
     items = g.get("cardbase_menu")
     if items is None:
-        db = get_db()
-        actor = current_actor()
-        store = RecordStore(db)
         language = current_language()
         items = [{"name": o.api_name, "label": o.label_plural_in(language)}
-                 for o in sorted(db.schema().objects, key=lambda o: (o.position, o.id))
-                 if store.can(actor, o.api_name, "read")]
+                 for o in RecordStore(get_db()).objects_with(current_actor(), "read")]
         g.cardbase_menu = items
     return items
 

@@ -25,7 +25,7 @@ from markupsafe import Markup
 from cardbase.schema_engine.field_types import FieldValueError
 from cardbase.schema_engine.snapshot import FieldInfo
 
-__all__ = ["MISSING", "Control", "FieldValueError", "Widget", "register", "widget_for", "is_editable_type"]
+__all__ = ["MISSING", "Control", "FieldValueError", "Widget", "register", "widget_for"]
 
 MISSING = object()
 _REGISTRY: dict[str, "Widget"] = {}
@@ -113,11 +113,6 @@ def _norm(raw: Any) -> Any:
 
 def widget_for(field: FieldInfo) -> Widget:
     return _REGISTRY.get(field.type, _DEFAULT)
-
-
-def is_editable_type(field: FieldInfo) -> bool:
-    """Is the field entered by people (not calculated, not a system field)?"""
-    return field.writable
 
 
 _DEFAULT = Widget()

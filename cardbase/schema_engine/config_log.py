@@ -9,12 +9,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
+from .field_types.base import _like_escape
 from .meta_models import ConfigChange
 from .snapshot import ObjectInfo
-
-
-def _like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def object_condition(obj: ObjectInfo) -> ColumnElement[bool]:
@@ -24,5 +21,5 @@ def object_condition(obj: ObjectInfo) -> ColumnElement[bool]:
     for name in {obj.api_name, str(obj.id)}:
         parts.append(t == name)
         for sep in (".", "/", " ", ":"):
-            parts.append(t.like(_like(name + sep) + "%", escape="\\"))
+            parts.append(t.like(_like_escape(name + sep) + "%", escape="\\"))
     return sa.or_(*parts)

@@ -13,10 +13,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from cardbase.schema_engine.config_log import object_condition
+from cardbase.schema_engine.store.records import RecordStore
 from cardbase.schema_engine.errors import Forbidden, NotFound
 from cardbase.schema_engine.meta_models import ConfigChange, User
 from cardbase.schema_engine.query.model import MAX_LIMIT, MAX_OFFSET
-from cardbase.schema_engine.rights import can_configure
 
 from ..context import get_db
 from .auth import api_actor
@@ -31,7 +31,7 @@ def _scope() -> list[Any]:
     """The WHERE conditions: the rows the caller may see, of the object asked for."""
     db, actor = get_db(), api_actor()
     schema = db.schema()
-    configurable = [o for o in schema.objects if actor.is_admin or can_configure(db, actor, o.api_name)]
+    configurable = RecordStore(db).objects_with(actor, "configure")  # admins: every object
     if not actor.is_admin and not configurable:
         raise Forbidden("the configuration log needs the configure right")
     name = arg_text("object", 200)

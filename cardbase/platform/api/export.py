@@ -44,11 +44,13 @@ def _format() -> str:
 
 def _columns(schema: Schema, obj: ObjectInfo) -> tuple[list[str], str | None]:
     """(column paths, sort): the parameters, else the object's table as the caller may read it."""
-    table = tables.default_table(get_db(), obj.api_name, actor=api_actor())
     text = arg_text("fields", 5000)
-    paths = [p.strip() for p in (text or "").split(",") if p.strip()]
-    paths = list(dict.fromkeys(paths)) or [c["field"] for c in table["columns"]] or ["code"]
-    return paths, arg_text("sort", 1000) or table["sort"] or None
+    paths = list(dict.fromkeys(p.strip() for p in (text or "").split(",") if p.strip()))
+    sort = arg_text("sort", 1000)
+    if paths and sort:
+        return paths, sort  # both given: the table design is not needed
+    table = tables.default_table(get_db(), obj.api_name, actor=api_actor())
+    return paths or [c["field"] for c in table["columns"]] or ["code"], sort or table["sort"] or None
 
 
 @bp.get("/v1/records/<object_name>/export")

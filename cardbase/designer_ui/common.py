@@ -21,7 +21,7 @@ from cardbase.platform.context import current_actor, get_db
 from cardbase.schema_engine.errors import (CardbaseError, ConversionRefused, InUse, NotFound,
                                            ValidationError)
 from cardbase.schema_engine.rights.admin import can_configure
-from cardbase.schema_engine.snapshot import ObjectInfo, Schema
+from cardbase.schema_engine.snapshot import FieldInfo, ObjectInfo, Schema
 
 LANGUAGE = "de"  # the other language the forms offer labels in
 
@@ -35,6 +35,14 @@ def configurable_object(object_name: str) -> tuple[Schema, ObjectInfo]:
     if not can_configure(db, current_actor(), object_name):
         abort(403)
     return schema, schema.object(object_name)
+
+
+def user_field(obj: ObjectInfo, field_name: str) -> FieldInfo:
+    """The object's field the URL names, not a system field: else 404."""
+    field = obj.fields_by_name.get(field_name)
+    if field is None or field.system:
+        abort(404)
+    return field
 
 
 def fingerprint(schema: Schema, obj: ObjectInfo) -> str:
@@ -124,11 +132,6 @@ def text(name: str, default: str = "") -> str:
 
 def checkbox(name: str) -> bool:
     return request.form.get(name) in ("1", "on", "true", "yes")
-
-
-def translations_from_form(keys: Mapping[str, str]) -> dict[str, dict[str, str]]:
-    """{"de": {key: text}} from inputs named ``<key>_de`` (``keys``: engine key -> input)."""
-    return {LANGUAGE: {key: request.form.get(input_name, "").strip() for key, input_name in keys.items()}}
 
 
 def same_translations(current: Mapping[str, Mapping[str, str]], wanted: Mapping[str, Mapping[str, str]]) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from cardbase.platform.api.metadata import field_json
@@ -27,7 +27,7 @@ from cardbase.schema_engine.schema_service import SchemaService
 from cardbase.schema_engine.translations import FIELD_KEYS, clean_translations
 
 from . import bp
-from .common import (LANGUAGE, FormErrors, checkbox, collect, configurable_object, form_state, is_stale,
+from .common import (user_field, LANGUAGE, FormErrors, checkbox, collect, configurable_object, form_state, is_stale,
                      same_translations, stale_message, text)
 
 # Options read as whole numbers, as text, as JSON (the rest of a type's options).
@@ -227,13 +227,6 @@ def _stale(schema, obj, field):
     return render_field_form(schema, obj, field, current, errors, status=409)
 
 
-def _user_field(obj, field_name: str):
-    field = obj.fields_by_name.get(field_name)
-    if field is None or field.system:
-        abort(404)
-    return field
-
-
 # ---- add ------------------------------------------------------------------------------------------
 @bp.route("/objects/<object_name>/new-field", methods=["GET", "POST"])
 def field_new(object_name: str):
@@ -270,7 +263,7 @@ def field_new(object_name: str):
 @bp.route("/objects/<object_name>/fields/<field_name>", methods=["GET", "POST"])
 def field_edit(object_name: str, field_name: str):
     schema, obj = configurable_object(object_name)
-    field = _user_field(obj, field_name)
+    field = user_field(obj, field_name)
     if request.method == "GET":
         return render_field_form(schema, obj, field, values_from_field(schema, obj, field))
     if is_stale(schema, obj):
@@ -337,7 +330,7 @@ def field_order(object_name: str):
 @bp.route("/objects/<object_name>/fields/<field_name>/delete", methods=["GET", "POST"])
 def field_delete(object_name: str, field_name: str):
     schema, obj = configurable_object(object_name)
-    field = _user_field(obj, field_name)
+    field = user_field(obj, field_name)
     service = SchemaService(get_db())
     errors = FormErrors()
     status = 200

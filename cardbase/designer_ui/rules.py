@@ -4,7 +4,7 @@ record holds), edited with the condition builder and saved through
 store enforces them on every channel (docs/field_rules.md)."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from cardbase.platform.context import current_actor, get_db
@@ -14,7 +14,7 @@ from cardbase.schema_engine.field_rules import RULE_KINDS, describe, rules_of
 from cardbase.schema_engine.schema_service import SchemaService
 
 from . import bp
-from .common import configurable_object
+from .common import configurable_object, user_field
 from .support import (StaleForm, builder_texts, condition_builder, condition_fields, error_list,
                       fields_state, fingerprint, operator_labels, parse_json_field)
 
@@ -22,13 +22,6 @@ from .support import (StaleForm, builder_texts, condition_builder, condition_fie
 def kind_labels() -> dict[str, str]:
     return {"visible_when": _("Visible only when"), "required_when": _("Required when"),
             "readonly_when": _("Read-only when")}
-
-
-def _field(obj, field_name: str):
-    field = obj.fields_by_name.get(field_name)
-    if field is None or field.system:
-        abort(404)
-    return field
 
 
 def _described(obj, field) -> list[tuple[str, str]]:
@@ -56,7 +49,7 @@ def rules_index(object_name: str):
 def rules_edit(object_name: str, field_name: str):
     db = get_db()
     _schema, obj = configurable_object(object_name)
-    field = _field(obj, field_name)
+    field = user_field(obj, field_name)
     state = fingerprint(fields_state(obj))
     errors: list[str] = []
     status = 200

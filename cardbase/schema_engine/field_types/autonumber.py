@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date
-from typing import Any, Mapping
+from typing import Any
 
 import marshmallow as ma
 import sqlalchemy as sa
 
 from ..errors import SchemaError
-from .base import TEXTUAL, FieldType, FieldValueError, OptionContext
+from .base import TEXTUAL, FieldType, FieldValueError
+from .options import TEXT, OptionSpec
 from .decimal import shown
 from .registry import register
 from ..i18n import _
@@ -73,12 +74,11 @@ class AutonumberType(FieldType):
     writable = False
     supports_default = False
 
-    def option_names(self) -> tuple[str, ...]:
-        return ("pattern",)
-
-    def clean_options(self, options: Mapping[str, Any], ctx: OptionContext) -> dict[str, Any]:
-        options = super().clean_options(options, ctx)
-        return {"pattern": validate_pattern(options.get("pattern", DEFAULT_PATTERN))}
+    options = (
+        OptionSpec("pattern", TEXT, default=DEFAULT_PATTERN, check=validate_pattern, max_length=MAX_PATTERN,
+                   label="Numbering pattern",
+                   help="e.g. INV-{YYYY}-{00000}: the zeros are the counter and its width"),
+    )
 
     def sa_type(self, field) -> sa.types.TypeEngine:
         return sa.String(MAX_CODE)

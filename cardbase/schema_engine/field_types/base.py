@@ -14,7 +14,8 @@ import marshmallow as ma
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
-from ..errors import SchemaError
+from ..errors import NotFound
+from .options import OptionSpec, clean_declared
 from .truth import Truth, t_and, t_compare, t_in, t_not
 from ..i18n import _
 
@@ -54,7 +55,16 @@ class FieldContext(OptionContext):
         self.schema, self.obj, self.field_id = schema, obj, field_id
 
     def object_id(self, name_or_id: Any) -> int:
-        return self.schema.object_id(name_or_id)
+        """An object by id or API name, else by its label or plural label."""
+        try:
+            return self.schema.object_id(name_or_id)
+        except NotFound:
+            if isinstance(name_or_id, str):
+                wanted = name_or_id.strip().casefold()
+                for o in self.schema.objects:
+                    if wanted in (o.label.casefold(), o.label_plural.casefold()):
+                        return o.id
+            raise
 
     def object_name(self, object_id: int) -> str:
         return self.schema.object_name(object_id)
@@ -87,6 +97,11 @@ class FieldType:
     system_only: ClassVar[bool] = False  # used only for built-in system fields
     supports_unique: ClassVar[bool] = True
     supports_default: ClassVar[bool] = True
+    # The type's options, declared once (options.py): the check, the API's schema, the
+    # configurator's inputs and the solution format all come from this tuple.
+    options: ClassVar[tuple[OptionSpec, ...]] = ()
+    # The heading of the options in the configurator.
+    options_legend: ClassVar[str] = "Options"
 
     def bind(self, field: "FieldInfo") -> "FieldType":
         """The type object that serves ``field`` (``FieldInfo.ftype``). Plain types serve
@@ -96,14 +111,21 @@ class FieldType:
 
     # ---- options -------------------------------------------------------------------
     def clean_options(self, options: Mapping[str, Any], ctx: OptionContext) -> dict[str, Any]:
-        """Validate and normalise the type's options; raise SchemaError naming the option."""
-        unknown = set(options) - set(self.option_names())
-        if unknown:
-            raise SchemaError({f"options.{k}": "is not an option of this field type" for k in sorted(unknown)})
-        return dict(options)
+        """Validate and normalise the type's options; raise SchemaError naming the option.
+        The declaration (``options``) is checked generically, then ``finish_options`` does
+        what only the type knows."""
+        return self.finish_options(clean_declared(self.options, options, ctx), ctx)
+
+    def finish_options(self, options: dict[str, Any], ctx: OptionContext) -> dict[str, Any]:
+        """After the generic check: what cannot be declared (cross-option rules, names
+        resolved against the schema). Default: nothing more."""
+        return options
 
     def option_names(self) -> tuple[str, ...]:
-        return ()
+        return tuple(spec.name for spec in self.options)
+
+    def option(self, name: str) -> OptionSpec | None:
+        return next((spec for spec in self.options if spec.name == name), None)
 
     def export_options(self, options: Mapping[str, Any], ctx: OptionContext) -> dict[str, Any]:
         """Options in portable form (object names instead of ids) for solutions and the API."""

@@ -13,7 +13,8 @@ import marshmallow as ma
 import sqlalchemy as sa
 
 from ..errors import SchemaError
-from .base import EQUALITY, FieldType, FieldValueError, OptionContext
+from .base import EQUALITY, FieldType, FieldValueError
+from .options import CHOICE_LIST, OptionSpec
 from .decimal import shown
 from .registry import register
 from ..i18n import _
@@ -132,12 +133,11 @@ class ChoiceType(FieldType):
     indexed = True
     searchable = True
 
-    def option_names(self) -> tuple[str, ...]:
-        return ("choices",)
-
-    def clean_options(self, options: Mapping[str, Any], ctx: OptionContext) -> dict[str, Any]:
-        options = super().clean_options(options, ctx)
-        return {"choices": clean_choices(options.get("choices"))}
+    options_legend = "Choices"
+    options = (
+        OptionSpec("choices", CHOICE_LIST, required=True, check=clean_choices, label="Choices",
+                   help="at least one choice: {value, label, color}"),
+    )
 
     def sa_type(self, field) -> sa.types.TypeEngine:
         return sa.String(MAX_VALUE)

@@ -25,6 +25,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from ..errors import SchemaError
 from .base import EQUALITY, ColumnSpec, FieldContext, FieldType, FieldValueError, OptionContext
+from .options import clean_declared
 from ..i18n import _
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -147,9 +148,13 @@ class ComputedType(FieldType):
         pending = field.options.get(PENDING)
         return without_derived(pending if isinstance(pending, Mapping) else field.options)
 
-    def base_options(self, options: Mapping[str, Any], ctx: OptionContext) -> dict[str, Any]:
-        """Derived keys a client sent back are dropped; anything else unknown is refused."""
-        return FieldType.clean_options(self, without_derived(options), ctx)
+    def clean_options(self, options: Mapping[str, Any], ctx: OptionContext) -> dict[str, Any]:
+        """Only on an object's field; derived keys a client sent back are dropped, anything
+        else is checked against the declaration, then ``finish_options`` resolves it."""
+        fctx = field_context(ctx, self.name)
+        if not isinstance(options, Mapping):
+            raise SchemaError({"options": "must be an object"})
+        return self.finish_options(clean_declared(self.options, without_derived(options), ctx), fctx)
 
     # ---- background recalculation -------------------------------------------------------------
     def pending_field(self, field: "FieldInfo") -> "FieldInfo | None":

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import re
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
-from typing import Any, Mapping
+from typing import Any
 
 import marshmallow as ma
 import sqlalchemy as sa
 
-from ..errors import SchemaError
-from .base import ORDERED, FieldType, FieldValueError, OptionContext
+from .base import ORDERED, FieldType, FieldValueError
+from .options import INT, OptionSpec
 from .registry import register
 from ..i18n import _
 
@@ -135,13 +135,6 @@ def format_number(value: Decimal | int, scale: int | None, locale: str = "en") -
     return text
 
 
-def _check_int_option(options: Mapping[str, Any], name: str, default: int, low: int, high: int) -> int:
-    value = options.get(name, default)
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise SchemaError({f"options.{name}": f"must be a whole number from {low} to {high}"})
-    return value
-
-
 @register
 class DecimalType(FieldType):
     """A number with a fixed number of decimal places (prices, quantities, rates)."""
@@ -152,14 +145,12 @@ class DecimalType(FieldType):
     indexed = True  # lists sort and filter by amounts (deals by value): an index serves both
     value_type = "number"
 
-    def option_names(self) -> tuple[str, ...]:
-        return ("precision", "scale")
-
-    def clean_options(self, options: Mapping[str, Any], ctx: OptionContext) -> dict[str, Any]:
-        options = super().clean_options(options, ctx)
-        precision = _check_int_option(options, "precision", DEFAULT_PRECISION, 1, MAX_PRECISION)
-        scale = _check_int_option(options, "scale", min(DEFAULT_SCALE, precision), 0, precision)
-        return {"precision": precision, "scale": scale}
+    options = (
+        OptionSpec("precision", INT, default=DEFAULT_PRECISION, minimum=1, maximum=MAX_PRECISION,
+                   label="Digits in total (precision)", help="default 18"),
+        OptionSpec("scale", INT, default=DEFAULT_SCALE, minimum=0, maximum_of="precision",
+                   label="Decimal places", help="default 2"),
+    )
 
     @staticmethod
     def _ps(field) -> tuple[int, int]:

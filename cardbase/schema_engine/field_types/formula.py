@@ -11,8 +11,9 @@ from typing import Any, Mapping
 
 from ..errors import SchemaError
 from .base import OptionContext
-from .computed import (PENDING, REFERENCES, RESULT, ComputedType, check_scale, decimal_result,
+from .computed import (MAX_SCALE, PENDING, REFERENCES, RESULT, ComputedType, check_scale, decimal_result,
                        field_context, plain_result)
+from .options import FORMULA, INT, WITHIN, OptionSpec
 from .registry import register
 
 
@@ -36,19 +37,20 @@ RESULT_TYPES = {"text": "text", "date": "date", "datetime": "datetime", "boolean
 class FormulaType(ComputedType):
     name = "formula"
     label = "Formula"
+    options_legend = "Formula"
+    options = (
+        OptionSpec("formula", FORMULA, required=True, label="Calculate",
+                   help="the formula, e.g. [Price] * [Quantity]"),
+        OptionSpec("scale", INT, minimum=0, maximum=MAX_SCALE, widget=WITHIN,
+                   label="Decimal places of a number result", help="default 2"),
+    )
 
-    def option_names(self) -> tuple[str, ...]:
-        return ("formula", "scale")
-
-    def clean_options(self, options: Mapping[str, Any], ctx: OptionContext) -> dict[str, Any]:
+    def finish_options(self, options: dict[str, Any], ctx: OptionContext) -> dict[str, Any]:
         from ...formula import FormulaError, compile_formula  # local: keeps the type registry light
         from ..computed.resolver import SchemaResolver
 
         fctx = field_context(ctx, self.name)
-        options = self.base_options(options, ctx)
-        text = options.get("formula")
-        if not isinstance(text, str) or not text.strip():
-            raise SchemaError({"options.formula": "is required: the formula, e.g. [Price] * [Quantity]"})
+        text = options["formula"]
         resolver = SchemaResolver(fctx.schema, fctx.obj)
         try:
             compiled = compile_formula(text, resolver)

@@ -9,8 +9,8 @@ import marshmallow as ma
 import sqlalchemy as sa
 
 from .. import naming
-from ..errors import NotFound, SchemaError
 from .base import EQUALITY, FieldType, FieldValueError, OptionContext
+from .options import CHOICE, OBJECT, OptionSpec
 from .decimal import shown
 from .registry import register
 from ..i18n import _
@@ -42,26 +42,16 @@ class LinkType(FieldType):
     indexed = True
     supports_default = False
 
-    def option_names(self) -> tuple[str, ...]:
-        return ("target", "on_delete")
-
-    def clean_options(self, options: Mapping[str, Any], ctx: OptionContext) -> dict[str, Any]:
-        options = super().clean_options(options, ctx)
-        target = options.get("target")
-        if target is None or target == "" or isinstance(target, bool):
-            raise SchemaError({"options.target": "is required: the object this field links to"})
-        if isinstance(target, str) and target.strip().isdigit():
-            target = int(target.strip())
-        try:
-            target_id = ctx.object_id(target)
-        except NotFound:
-            raise SchemaError({"options.target": f"there is no object '{target}'"}) from None
-        on_delete = options.get("on_delete") or "restrict"
-        on_delete = _ON_DELETE_ALIASES.get(on_delete, on_delete) if isinstance(on_delete, str) else on_delete
-        if on_delete not in ON_DELETE:
-            raise SchemaError({"options.on_delete": (
-                f"{shown(on_delete)} is not allowed; use one of {', '.join(ON_DELETE)}")})
-        return {"target": target_id, "on_delete": on_delete}
+    options_legend = "Link"
+    options = (
+        OptionSpec("target", OBJECT, required=True, label="Links to the object",
+                   help="the object this field links to"),
+        OptionSpec("on_delete", CHOICE, default="restrict", choices=ON_DELETE, aliases=_ON_DELETE_ALIASES,
+                   label="When the linked record is deleted",
+                   choice_labels={"restrict": "Refuse to delete a record that is still linked",
+                                  "cascade": "Delete the linking records too",
+                                  "set_null": "Empty the link"}),
+    )
 
     def export_options(self, options: Mapping[str, Any], ctx: OptionContext) -> dict[str, Any]:
         exported = dict(options)

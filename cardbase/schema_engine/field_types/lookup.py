@@ -9,6 +9,7 @@ from typing import Any, Mapping
 from ..errors import SchemaError
 from .base import FieldContext, OptionContext
 from .computed import PENDING, REFERENCES, RESULT, ComputedType, field_context, result_of, user_field
+from .options import REFERENCE, OptionSpec
 from .registry import register
 
 NOT_LOOKED_UP = ("link", "user")
@@ -18,13 +19,18 @@ NOT_LOOKED_UP = ("link", "user")
 class LookupType(ComputedType):
     name = "lookup"
     label = "Lookup"
+    options_legend = "Lookup: show a field of the linked record"
+    options_empty = ("%(object)s has no link field yet. Add a link field first; a lookup shows a field of the "
+                     "linked record.")
+    options = (
+        OptionSpec("link", REFERENCE, required=True, widget="menu", placeholder="— choose —",
+                   label="Follow the link field", help="the link field of this object to follow"),
+        OptionSpec("field", REFERENCE, required=True, widget="menu", placeholder="— choose —",
+                   label="Show this field of the linked record", help="the field of the linked object to show"),
+    )
 
-    def option_names(self) -> tuple[str, ...]:
-        return ("link", "field")
-
-    def clean_options(self, options: Mapping[str, Any], ctx: OptionContext) -> dict[str, Any]:
+    def finish_options(self, options: dict[str, Any], ctx: OptionContext) -> dict[str, Any]:
         fctx = field_context(ctx, self.name)
-        options = self.base_options(options, ctx)
         link = user_field(fctx.obj, options.get("link"), "options.link",
                           f"the link field of '{fctx.obj.label}' to follow")
         if link.type != "link":

@@ -11,8 +11,8 @@ from typing import Any, Mapping
 import marshmallow as ma
 import sqlalchemy as sa
 
-from ..errors import SchemaError
-from .base import ORDERED, ColumnSpec, FieldType, FieldValueError, OptionContext
+from .base import ORDERED, ColumnSpec, FieldType, FieldValueError
+from .options import INT, TEXT, OptionSpec
 from .decimal import format_number, parse_number_text, quantize, shown, to_decimal
 from .registry import register
 from ..i18n import _
@@ -86,19 +86,12 @@ class MoneyType(FieldType):
     indexed = True  # lists sort and filter by amounts (deals by value): an index serves both
     value_type = "number"
 
-    def option_names(self) -> tuple[str, ...]:
-        return ("currency", "scale")
-
-    def clean_options(self, options: Mapping[str, Any], ctx: OptionContext) -> dict[str, Any]:
-        options = super().clean_options(options, ctx)
-        try:
-            currency = check_currency(options.get("currency", DEFAULT_CURRENCY))
-        except FieldValueError as exc:
-            raise SchemaError({"options.currency": str(exc)}) from None
-        scale = options.get("scale", DEFAULT_SCALE)
-        if isinstance(scale, bool) or not isinstance(scale, int) or not 0 <= scale <= MAX_SCALE:
-            raise SchemaError({"options.scale": f"must be a whole number from 0 to {MAX_SCALE}"})
-        return {"currency": currency, "scale": scale}
+    options = (
+        OptionSpec("currency", TEXT, default=DEFAULT_CURRENCY, check=check_currency, max_length=3,
+                   label="Currency (ISO code)", help="e.g. EUR, USD, CHF"),
+        OptionSpec("scale", INT, default=DEFAULT_SCALE, minimum=0, maximum=MAX_SCALE,
+                   label="Decimal places", help="default 2"),
+    )
 
     @staticmethod
     def _scale(field) -> int:

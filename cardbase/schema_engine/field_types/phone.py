@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any, Mapping
+from typing import Any
 
 import marshmallow as ma
 import phonenumbers
 import sqlalchemy as sa
 from phonenumbers import PhoneNumberFormat
 
-from ..errors import SchemaError
-from .base import TEXTUAL, FieldType, FieldValueError, OptionContext
+from .base import TEXTUAL, FieldType, FieldValueError
+from .options import TEXT, OptionSpec
 from .decimal import shown
 from .registry import register
 from ..i18n import _
@@ -26,6 +26,13 @@ _EXT = ";ext="
 
 def region_of(field) -> str:
     return (field.options.get("region") or os.environ.get("CARDBASE_PHONE_REGION") or DEFAULT_REGION).upper()
+
+
+def check_region(region: Any) -> str:
+    """The ``region`` option: a two-letter country code phonenumbers knows ('at' -> 'AT')."""
+    if not isinstance(region, str) or region.strip().upper() not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValueError(f"{shown(region)} is not a supported region: use a two-letter country code such as DE, AT, US")
+    return region.strip().upper()
 
 
 def _parse_number(stored: str) -> phonenumbers.PhoneNumber | None:
@@ -45,18 +52,10 @@ class PhoneType(FieldType):
     operators = TEXTUAL
     searchable = True
 
-    def option_names(self) -> tuple[str, ...]:
-        return ("region",)
-
-    def clean_options(self, options: Mapping[str, Any], ctx: OptionContext) -> dict[str, Any]:
-        options = super().clean_options(options, ctx)
-        region = options.get("region")
-        if region in (None, ""):
-            return {}
-        if not isinstance(region, str) or region.strip().upper() not in phonenumbers.SUPPORTED_REGIONS:
-            raise SchemaError({"options.region": (
-                f"{shown(region)} is not a supported region: use a two-letter country code such as DE, AT, US")})
-        return {"region": region.strip().upper()}
+    options = (
+        OptionSpec("region", TEXT, check=check_region, max_length=2, label="Country of numbers written without +",
+                   help="Two letters, e.g. DE; empty: the system default"),
+    )
 
     def sa_type(self, field) -> sa.types.TypeEngine:
         return sa.String(MAX_PHONE)

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from ..errors import NotFound, SchemaError
+from ..errors import SchemaError
 from .base import FieldContext, OptionContext
 from .computed import (PENDING, REFERENCES, RESULT, ComputedType, decimal_result, field_context,
                        number_scale, plain_result, user_field)
+from .options import CHOICE, CONDITION, OBJECT, REFERENCE, OptionSpec
 from .registry import register
 
 AGGREGATES = ("sum", "count", "avg", "min", "max", "concat")
@@ -38,21 +39,31 @@ def rollup_result(aggregate: str, source) -> dict[str, Any]:
 class RollupType(ComputedType):
     name = "rollup"
     label = "Rollup"
+    options_legend = "Rollup: a figure over a child list"
+    options_empty = ("No other object links to %(object)s yet, so there is no child list to sum up. Add a link "
+                     "field to another object first.")
+    options = (
+        OptionSpec("child", OBJECT, required=True, widget="menu", placeholder="— choose —", label="Records of",
+                   help="the object whose records are aggregated"),
+        OptionSpec("link", REFERENCE, widget="menu", placeholder="— the only link —", label="Linked through",
+                   help="the link field of the child object to this one (needed when there are several)"),
+        OptionSpec("aggregate", CHOICE, required=True, choices=AGGREGATES, label="Figure",
+                   choice_labels={"sum": "Sum", "count": "Count", "avg": "Average", "min": "Minimum",
+                                  "max": "Maximum", "concat": "Joined texts"}),
+        OptionSpec("field", REFERENCE, widget="menu", placeholder="— none (count the records) —", label="Of the field",
+                   help="the field of the child object to aggregate (not needed to count)"),
+        OptionSpec("filter", CONDITION, label="Only records matching (optional condition)",
+                   help='In the filter language, e.g. {"field": "status", "op": "eq", "value": "open"}'),
+    )
 
-    def option_names(self) -> tuple[str, ...]:
-        return ("child", "link", "field", "aggregate", "filter")
-
-    def clean_options(self, options: Mapping[str, Any], ctx: OptionContext) -> dict[str, Any]:
+    def finish_options(self, options: dict[str, Any], ctx: OptionContext) -> dict[str, Any]:
         from ..computed.rollup_filter import filter_keys, to_stored
 
         fctx = field_context(ctx, self.name)
-        options = self.base_options(options, ctx)
         schema, obj = fctx.schema, fctx.obj
-        child = self._child(schema, options.get("child"))
+        child = schema.object(options["child"])
         link = self._link(schema, obj, child, options.get("link"))
-        aggregate = options.get("aggregate")
-        if aggregate not in AGGREGATES:
-            raise SchemaError({"options.aggregate": f"must be one of {', '.join(AGGREGATES)}"})
+        aggregate = options["aggregate"]
         field = None
         if options.get("field") not in (None, ""):
             field = user_field(child, options.get("field"), "options.field", "the field to aggregate")
@@ -65,20 +76,6 @@ class RollupType(ComputedType):
         cleaned = {"child": child.id, "link": link.id, "field": field.id if field is not None else None,
                    "aggregate": aggregate, "filter": condition}
         return {**cleaned, REFERENCES: sorted(set(references)), RESULT: result}
-
-    @staticmethod
-    def _child(schema, ref: Any):
-        if ref is None or ref == "":
-            raise SchemaError({"options.child": "is required: the object whose records are aggregated"})
-        if isinstance(ref, str) and ref.strip().isdigit():
-            ref = int(ref.strip())
-        try:
-            return schema.object(ref)
-        except NotFound:
-            for o in schema.objects:
-                if isinstance(ref, str) and ref.strip().casefold() in (o.label.casefold(), o.label_plural.casefold()):
-                    return o
-        raise SchemaError({"options.child": f"there is no object '{ref}'"})
 
     @staticmethod
     def _link(schema, obj, child, ref: Any):

@@ -1,13 +1,13 @@
 """Single-line text with a maximum length."""
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any
 
 import marshmallow as ma
 import sqlalchemy as sa
 
-from ..errors import SchemaError
-from .base import TEXTUAL, FieldType, FieldValueError, OptionContext
+from .base import TEXTUAL, FieldType, FieldValueError
+from .options import INT, OptionSpec
 from .registry import register
 from ..i18n import _
 
@@ -23,15 +23,10 @@ class StringType(FieldType):
     searchable = True
     indexed = False
 
-    def option_names(self) -> tuple[str, ...]:
-        return ("length",)
-
-    def clean_options(self, options: Mapping[str, Any], ctx: OptionContext) -> dict[str, Any]:
-        options = super().clean_options(options, ctx)
-        length = options.get("length", DEFAULT_LENGTH)
-        if isinstance(length, bool) or not isinstance(length, int) or not 1 <= length <= MAX_LENGTH:
-            raise SchemaError({"options.length": f"must be a whole number from 1 to {MAX_LENGTH}"})
-        return {"length": length}
+    options = (
+        OptionSpec("length", INT, default=DEFAULT_LENGTH, minimum=1, maximum=MAX_LENGTH,
+                   label="Maximum length (characters)", help="1 to 10,000; default 255"),
+    )
 
     def sa_type(self, field) -> sa.types.TypeEngine:
         return sa.String(field.options.get("length", DEFAULT_LENGTH))

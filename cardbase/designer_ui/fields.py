@@ -3,9 +3,12 @@ its type after a preview of what converts, reorder the fields, delete a field af
 seeing what uses it. Every change goes through SchemaService (validation, the configure
 right, the configuration log); its errors show under the input they concern.
 
-Option inputs are named ``<type>.<option>`` (``string.length``, ``link.target``) so each
-type's fieldset is independent; choices (choice and multi-choice) come as the lists
-``choice_value`` / ``choice_label`` / ``choice_color``.
+The option inputs are generated from each type's declaration (``FieldType.options``, see
+schema_engine/field_types/options.py): the kind or the named widget picks the input, the
+declaration gives its label, help, range and allowed values. Types with the same
+declaration (choice and multi-choice) share one fieldset. Inputs are named
+``<type>.<option>`` (``string.length``, ``link.target``) so each fieldset is independent;
+choices come as the lists ``choice_value`` / ``choice_label`` / ``choice_color``.
 """
 from __future__ import annotations
 
@@ -19,10 +22,9 @@ from cardbase.platform.api.metadata import field_json
 from cardbase.platform.context import current_actor, get_db
 from cardbase.platform.web.nav import field_label, object_label
 from cardbase.schema_engine.errors import CardbaseError
-from cardbase.schema_engine.field_types import all_types
+from cardbase.schema_engine.field_types import all_types, get_type
 from cardbase.schema_engine.field_types.choice import PALETTE
-from cardbase.schema_engine.field_types.link import ON_DELETE
-from cardbase.schema_engine.field_types.rollup import AGGREGATES
+from cardbase.schema_engine.field_types.options import BOOL, CHOICE_LIST, CONDITION, FORMULA, INT, OBJECT
 from cardbase.schema_engine.schema_service import SchemaService
 from cardbase.schema_engine.translations import FIELD_KEYS, clean_translations
 
@@ -30,23 +32,10 @@ from . import bp
 from .common import (user_field, LANGUAGE, FormErrors, checkbox, collect, configurable_object, form_state, is_stale,
                      same_translations, stale_message, text)
 
-# Options read as whole numbers, as text, as JSON (the rest of a type's options).
-INT_OPTIONS = {"string": ("length",), "decimal": ("precision", "scale"), "money": ("scale",),
-               "formula": ("scale",)}
-TEXT_OPTIONS = {"money": ("currency",), "phone": ("region",), "autonumber": ("pattern",),
-                "link": ("target", "on_delete"), "lookup": ("link", "field"),
-                "rollup": ("child", "link", "field", "aggregate"), "formula": ("formula",)}
-JSON_OPTIONS = {"rollup": ("filter",)}
-CHOICE_TYPES = ("choice", "multi_choice")
-# The order types appear in the type menu.
+# The order types appear in the type menu (types not named here follow, by name).
 TYPE_ORDER = ("string", "text", "integer", "decimal", "money", "date", "datetime", "boolean", "choice",
               "multi_choice", "email", "phone", "url", "link", "user", "autonumber", "formula", "lookup", "rollup")
 FIELD_RENAME = {f"translations.{LANGUAGE}.label": "label_de", f"translations.{LANGUAGE}.help_text": "help_text_de"}
-ON_DELETE_LABELS = {"restrict": "Refuse to delete a record that is still linked",
-                    "cascade": "Delete the linking records too",
-                    "set_null": "Empty the link"}
-AGGREGATE_LABELS = {"sum": "Sum", "count": "Count", "avg": "Average", "min": "Minimum", "max": "Maximum",
-                    "concat": "Joined texts"}
 COLOUR_LABELS = {"gray": "Grey", "red": "Red", "orange": "Orange", "yellow": "Yellow", "green": "Green",
                  "teal": "Teal", "blue": "Blue", "indigo": "Indigo", "purple": "Purple", "pink": "Pink"}
 
@@ -57,32 +46,70 @@ def type_menu() -> list[tuple[str, str]]:
     return [(n, _(types[n].label or n)) for n in names]
 
 
+def option_groups() -> list[dict[str, Any]]:
+    """One fieldset per distinct option declaration, in the order of the type menu: its
+    input prefix (the first type's name), the types it serves and the declaration."""
+    groups: list[dict[str, Any]] = []
+    types = all_types()
+    for name, _label in type_menu():
+        ftype = types[name]
+        if not ftype.options:
+            continue
+        for group in groups:
+            if group["specs"] is ftype.options:
+                group["types"].append(name)
+                break
+        else:
+            groups.append({"prefix": name, "types": [name], "specs": ftype.options,
+                           "legend": ftype.options_legend, "empty": ftype.options_empty})
+    return groups
+
+
+def _prefix(type_name: str) -> str:
+    """The input prefix of ``type_name``'s options (its fieldset's first type)."""
+    try:
+        specs = get_type(type_name).options
+    except CardbaseError:
+        return type_name
+    return next((g["prefix"] for g in option_groups() if g["specs"] is specs), type_name)
+
+
 # ---- form <-> spec ------------------------------------------------------------------------------
 def options_from_form(type_name: str) -> tuple[dict[str, Any], FormErrors]:
-    """The options of ``type_name`` as typed; values that are not numbers or JSON are passed
-    on as they are, so the field type's own check words the message."""
+    """The options of ``type_name`` as typed, read by their declared kind; values that are
+    not numbers or JSON are passed on as they are, so the option check words the message."""
     options: dict[str, Any] = {}
     errors = FormErrors()
-    for opt in INT_OPTIONS.get(type_name, ()):
-        raw = text(f"{type_name}.{opt}").strip()
-        if raw:
-            try:
-                options[opt] = int(raw)
-            except ValueError:
-                options[opt] = raw
-    for opt in TEXT_OPTIONS.get(type_name, ()):
-        raw = text(f"{type_name}.{opt}")
-        if raw.strip():
-            options[opt] = raw if opt == "formula" else raw.strip()
-    for opt in JSON_OPTIONS.get(type_name, ()):
-        raw = text(f"{type_name}.{opt}").strip()
-        if raw:
-            try:
-                options[opt] = json.loads(raw)
-            except ValueError as exc:
-                errors.add(f"options.{opt}", _("is not a valid condition (JSON): %(problem)s", problem=str(exc)))
-    if type_name in CHOICE_TYPES:
-        options["choices"] = choices_from_form()
+    try:
+        specs = get_type(type_name).options
+    except CardbaseError:
+        return options, errors  # the schema service names the unknown type
+    prefix = _prefix(type_name)
+    for spec in specs:
+        name = f"{prefix}.{spec.name}"
+        if spec.kind == CHOICE_LIST:
+            options[spec.name] = choices_from_form()
+        elif spec.kind == BOOL:
+            if name in request.form:
+                options[spec.name] = checkbox(name)
+        elif spec.kind == INT:
+            raw = text(name).strip()
+            if raw:
+                try:
+                    options[spec.name] = int(raw)
+                except ValueError:
+                    options[spec.name] = raw
+        elif spec.kind == CONDITION:
+            raw = text(name).strip()
+            if raw:
+                try:
+                    options[spec.name] = json.loads(raw)
+                except ValueError as exc:
+                    errors.add(spec.key, _("is not a valid condition (JSON): %(problem)s", problem=str(exc)))
+        else:
+            raw = text(name)
+            if raw.strip():
+                options[spec.name] = raw if spec.kind == FORMULA else raw.strip()
     return options, errors
 
 
@@ -120,35 +147,36 @@ def values_from_form() -> dict[str, Any]:
     """What the user typed, to show the form again after a refusal."""
     type_name = text("type")
     opts: dict[str, dict[str, Any]] = {}
-    for table in (INT_OPTIONS, TEXT_OPTIONS, JSON_OPTIONS):
-        for t, names in table.items():
-            for opt in names:
-                opts.setdefault(t, {})[opt] = text(f"{t}.{opt}")
+    has_choices = False
+    for group in option_groups():
+        for spec in group["specs"]:
+            if spec.kind == CHOICE_LIST:
+                has_choices = has_choices or type_name in group["types"]
+            else:
+                opts.setdefault(group["prefix"], {})[spec.name] = text(f"{group['prefix']}.{spec.name}")
     return {"label": text("label"), "name": text("name"), "type": type_name, "required": checkbox("required"),
             "unique": checkbox("unique"), "default": text("default"), "help_text": text("help_text"),
             "label_de": text("label_de"), "help_text_de": text("help_text_de"), "opts": opts,
-            "choices": choices_from_form() if type_name in CHOICE_TYPES else []}
+            "choices": choices_from_form() if has_choices else []}
 
 
 def values_from_field(schema, obj, field) -> dict[str, Any]:
     """An existing field as form values (options in portable form: names, formula text)."""
     data = field_json(schema, obj, field)
-    options = data["options"] or {}
-    opts: dict[str, dict[str, Any]] = {}
-    for table in (INT_OPTIONS, TEXT_OPTIONS):
-        for opt in table.get(field.type, ()):
-            value = options.get(opt)
-            opts.setdefault(field.type, {})[opt] = "" if value is None else str(value)
-    raw = field.ftype.editable_options(field)
-    if field.type == "lookup":
-        opts["lookup"] = {"link": str(raw.get("link") or ""), "field": str(raw.get("field") or "")}
-    elif field.type == "rollup":
-        child = schema.object(int(raw["child"])) if schema.has_object(int(raw.get("child") or 0)) else None
-        opts["rollup"].update({"child": child.api_name if child else "", "link": str(raw.get("link") or ""),
-                               "field": "" if raw.get("field") is None else str(raw["field"])})
-    for opt in JSON_OPTIONS.get(field.type, ()):
-        value = options.get(opt)
-        opts.setdefault(field.type, {})[opt] = json.dumps(value, ensure_ascii=False) if value else ""
+    options = data["options"] or {}  # portable: object names, formulas with names
+    raw = field.ftype.editable_options(field)  # as stored: the menus name fields by id
+    values: dict[str, Any] = {}
+    for spec in get_type(field.type).options:
+        if spec.kind == CHOICE_LIST:
+            continue
+        value = raw.get(spec.name) if spec.input_widget == "menu" and spec.kind != OBJECT else options.get(spec.name)
+        if spec.kind == CONDITION:
+            values[spec.name] = json.dumps(value, ensure_ascii=False) if value else ""
+        elif spec.kind == BOOL:
+            values[spec.name] = "1" if value else ""
+        else:
+            values[spec.name] = "" if value is None else str(value)
+    opts = {_prefix(field.type): values}
     de = field.translations.get(LANGUAGE, {})
     default = data["default"]
     return {"label": field.label, "name": field.api_name, "type": field.type, "required": field.required,
@@ -206,12 +234,17 @@ def menus(schema, obj, field=None) -> dict[str, list[tuple[str, ...]]]:
 def _form_context(schema, obj, field, values, errors, **extra) -> dict[str, Any]:
     from .formula_editor import editor_context
 
+    field_menus = menus(schema, obj, field)
+    groups = option_groups()
+    for group in groups:
+        # A type whose first menu has nothing to offer shows its "add ... first" text instead.
+        first = next((s for s in group["specs"] if s.input_widget == "menu"), None)
+        group["unavailable"] = bool(group["empty"]) and first is not None and \
+            not field_menus.get(f"{group['prefix']}_{first.name}")
     return {"obj": obj, "field": field, "values": values, "errors": errors, "types": type_menu(),
-            "objects": [(o.api_name, object_label(o)) for o in schema.objects],
-            "on_delete": [(v, _(ON_DELETE_LABELS[v])) for v in ON_DELETE],
-            "aggregates": [(v, _(AGGREGATE_LABELS[v])) for v in AGGREGATES],
+            "objects": [(o.api_name, object_label(o)) for o in schema.objects], "option_groups": groups,
             "palette": [(c, _(COLOUR_LABELS.get(c, c))) for c in PALETTE],
-            "menus": menus(schema, obj, field), "state": form_state(schema, obj),
+            "menus": field_menus, "state": form_state(schema, obj),
             "formula": editor_context(schema, obj, field), **extra}
 
 

@@ -102,6 +102,9 @@ class FieldType:
     options: ClassVar[tuple[OptionSpec, ...]] = ()
     # The heading of the options in the configurator.
     options_legend: ClassVar[str] = "Options"
+    # Shown instead of the options when the schema offers nothing to choose from (a lookup
+    # on an object without links); %(object)s is the object's label.
+    options_empty: ClassVar[str] = ""
 
     def bind(self, field: "FieldInfo") -> "FieldType":
         """The type object that serves ``field`` (``FieldInfo.ftype``). Plain types serve

@@ -36,6 +36,7 @@ from cardbase.schema_engine.store.access import Access, AccessPolicy
 
 from ..context import get_db
 from . import schemas as S
+from .openapi_fields import add_field_options
 from . import schemas_config, schemas_layouts
 from .auth import optional_actor
 from .blueprint import bp
@@ -115,6 +116,7 @@ def build_document(schema: Schema, objects: list[ObjectInfo], access: Access | N
     for obj in objects:
         builder.object_paths(obj)
     document = spec.to_dict()
+    add_field_options(document)  # the field types' option declarations (openapi_fields.py)
     document["tags"] = builder.tags
     return document
 

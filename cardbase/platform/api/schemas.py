@@ -94,10 +94,9 @@ class PersonalTokenList(Strict):
 
 
 # ---- metadata -----------------------------------------------------------------------------------
-_OPTIONS = ("the type's options: string {length}; decimal {precision, scale}; money {currency, scale}; "
-            "choice, multi_choice {choices: [{value, label, color}]}; link {target, on_delete}; "
-            "formula {formula, scale}; lookup {link, field}; rollup {child, link, field, aggregate, filter}; "
-            "autonumber {pattern}")
+# Each type's options are described by the <Type>FieldOptions schemas the OpenAPI document
+# generates from the types' declarations (openapi_fields.py); this is the fallback text.
+_OPTIONS = "the type's options, as the field type declares them (see the <Type>FieldOptions schemas)"
 _NAME = {"pattern": "^[a-z][a-z0-9_]{0,62}$"}
 
 
@@ -132,9 +131,7 @@ class FieldDef(Strict):
 class FieldDefInput(Strict):
     name = f.String(metadata={**_NAME, "description": "API name; default: from the label"})
     label = f.String(required=True, validate=v.Length(min=1, max=200))
-    type = f.String(required=True, metadata=_desc("string, text, integer, decimal, money, date, datetime, boolean, "
-                                                  "choice, multi_choice, email, phone, url, link, user, formula, "
-                                                  "lookup, rollup, autonumber"))
+    type = f.String(required=True, metadata=_desc("a registered field type (the OpenAPI document lists them)"))
     required = f.Boolean()
     unique = f.Boolean()
     default = f.Raw(allow_none=True)

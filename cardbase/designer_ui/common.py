@@ -18,7 +18,8 @@ from flask_babel import gettext as _
 
 from cardbase.platform.api.metadata import object_json
 from cardbase.platform.context import current_actor, get_db
-from cardbase.schema_engine.errors import (CardbaseError, ConversionRefused, InUse, NotFound,
+from cardbase.schema_engine.accounts.policy import ADMIN
+from cardbase.schema_engine.errors import (CardbaseError, ConversionRefused, Forbidden, InUse, NotFound,
                                            ValidationError)
 from cardbase.schema_engine.rights.admin import can_configure
 from cardbase.schema_engine.snapshot import FieldInfo, ObjectInfo, Schema
@@ -35,6 +36,14 @@ def configurable_object(object_name: str) -> tuple[Schema, ObjectInfo]:
     if not can_configure(db, current_actor(), object_name):
         abort(403)
     return schema, schema.object(object_name)
+
+
+def require_admin(what: str) -> None:
+    """403 unless the admin policy (``accounts.policy.ADMIN``) lets the user ``what``."""
+    try:
+        ADMIN.require_admin(current_actor(), what)
+    except Forbidden:
+        abort(403)
 
 
 def user_field(obj: ObjectInfo, field_name: str) -> FieldInfo:

@@ -6,6 +6,7 @@ from flask import render_template
 
 from cardbase.platform.context import current_actor, get_db
 from cardbase.platform.web.nav import object_label
+from cardbase.schema_engine.accounts.policy import ADMIN
 from cardbase.schema_engine.store.records import RecordStore
 
 from . import bp
@@ -20,6 +21,6 @@ def index():
     objects = [{"name": o.api_name, "label": object_label(o, plural=True), "singular": object_label(o),
                 "fields": len(o.user_fields), "description": o.description}
                for o in RecordStore(db).objects_with(actor, "configure")]
-    return render_template("designer/index.html", objects=objects, may_create=actor.is_admin,
-                           may_order=actor.is_admin, schema_version=schema.version,
+    return render_template("designer/index.html", objects=objects, may_create=ADMIN.is_admin(actor),
+                           may_order=ADMIN.is_admin(actor), schema_version=schema.version,
                            order=",".join(o.api_name for o in ordered))

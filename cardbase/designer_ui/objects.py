@@ -11,13 +11,14 @@ from flask_babel import gettext as _
 
 from cardbase.platform.context import current_actor, get_db
 from cardbase.platform.web.nav import field_label, object_label
-from cardbase.schema_engine.errors import CardbaseError
+from cardbase.schema_engine.accounts.policy import ADMIN
+from cardbase.schema_engine.errors import CardbaseError, Forbidden
 from cardbase.schema_engine.field_types import get_type
 from cardbase.schema_engine.schema_service import SchemaService
 from cardbase.schema_engine.translations import OBJECT_KEYS, clean_translations
 
 from . import bp
-from .common import (LANGUAGE, FormErrors, collect, configurable_object, form_state, is_stale,
+from .common import (LANGUAGE, FormErrors, collect, configurable_object, form_state, is_stale, require_admin,
                      same_translations, stale_message, text)
 
 OBJECT_TRANSLATION_INPUTS = {"label": "label_de", "label_plural": "label_plural_de"}
@@ -47,10 +48,8 @@ def _position(raw: str) -> int | str:
 # ---- new object ---------------------------------------------------------------------------------
 @bp.route("/new-object", methods=["GET", "POST"])
 def object_new():
-    actor = current_actor()
-    if not actor.is_admin:
-        abort(403)  # new objects need an administrator (docs/rights.md)
-    db = get_db()
+    require_admin("create objects")  # docs/rights.md
+    actor, db = current_actor(), get_db()
     values: dict[str, Any] = {"label": "", "label_plural": "", "name": "", "description": "",
                               "label_de": "", "label_plural_de": ""}
     errors = FormErrors()
@@ -95,7 +94,8 @@ def _field_rows(schema, obj) -> list[dict[str, Any]]:
 def render_object_page(schema, obj, values=None, errors=None, status: int = 200):
     return render_template(
         "designer/objects/edit.html", obj=obj, values=values or _object_values(obj), errors=errors or FormErrors(),
-        fields=_field_rows(schema, obj), state=form_state(schema, obj), may_delete=current_actor().is_admin,
+        fields=_field_rows(schema, obj), state=form_state(schema, obj), may_delete=ADMIN.is_admin(current_actor()),
+        may_order=ADMIN.is_admin(current_actor()),
     ), status
 
 
@@ -118,8 +118,8 @@ def object_edit(object_name: str):
             changes[key] = values[key]
     if values["name"].strip() != obj.api_name:
         changes["name"] = values["name"].strip()
-    if values["position"].strip() != str(obj.position):
-        changes["position"] = _position(values["position"])
+    if "position" in request.form and values["position"].strip() != str(obj.position):
+        changes["position"] = _position(values["position"])  # the service: admins only (MENU_ORDER)
     try:
         texts = _check_translations(_translations_input(obj.translations))
         service = SchemaService(db)
@@ -128,7 +128,8 @@ def object_edit(object_name: str):
         if not same_translations(obj.translations, texts):
             obj = service.set_translations(actor, obj.api_name, texts)
     except CardbaseError as exc:
-        return render_object_page(schema, obj, values, collect(exc, OBJECT_RENAME), status=422)
+        return render_object_page(schema, obj, values, collect(exc, OBJECT_RENAME),
+                                  status=403 if isinstance(exc, Forbidden) else 422)
     flash(_("Saved. The change applies to everyone at once."), "success")
     return redirect(url_for("designer.object_edit", object_name=obj.api_name))
 
@@ -136,10 +137,9 @@ def object_edit(object_name: str):
 # ---- menu order ---------------------------------------------------------------------------------
 @bp.route("/object-order", methods=["POST"])
 def object_order():
-    """Move one object up or down in the menu (buttons on the start page)."""
+    """Move one object up or down in the menu (buttons on the start page). The schema
+    service decides who may (admins: ``MENU_ORDER``), as for the API."""
     actor, db = current_actor(), get_db()
-    if not actor.is_admin:
-        abort(403)
     schema = db.schema()
     names = [o.api_name for o in schema.objects]
     name, _sep, direction = text("move").partition(":")
@@ -156,10 +156,10 @@ def object_order():
     j = i - 1 if direction == "up" else i + 1
     if 0 <= j < len(names):
         names[i], names[j] = names[j], names[i]
-        service = SchemaService(db)
-        for pos, api_name in enumerate(names, start=1):
-            if schema.object(api_name).position != pos:
-                service.update_object(actor, api_name, {"position": pos})
+        try:
+            SchemaService(db).reorder_objects(actor, names)
+        except Forbidden:
+            abort(403)
     return redirect(url_for("designer.index", _anchor=f"object-{name}"))
 
 
@@ -167,9 +167,8 @@ def object_order():
 @bp.route("/objects/<object_name>/delete", methods=["GET", "POST"])
 def object_delete(object_name: str):
     schema, obj = configurable_object(object_name)
+    require_admin("delete objects")
     actor, db = current_actor(), get_db()
-    if not actor.is_admin:
-        abort(403)  # deleting an object needs an administrator
     service = SchemaService(db)
     errors = FormErrors()
     status = 200

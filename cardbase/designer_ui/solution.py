@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from cardbase.platform.context import current_actor, get_db
@@ -24,16 +24,12 @@ from cardbase.schema_engine.solution import export_solution, import_solution
 from cardbase.schema_engine.solution_diff import check_document, diff_solution
 
 from . import bp
+from .common import require_admin
 from .support import error_list
 
 MAX_BYTES = 5 * 1024 * 1024
 PENDING_TTL = 3600  # seconds an uploaded document waits for "Apply"
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
-
-
-def _require_admin() -> None:
-    if not current_actor().is_admin:
-        abort(403)
 
 
 def pending_dir() -> Path:
@@ -63,13 +59,13 @@ def _page(errors: list[str] | None = None, status: int = 200):
 
 @bp.route("/solution")
 def solution():
-    _require_admin()
+    require_admin("export and import solutions")
     return _page()
 
 
 @bp.route("/solution/export.json")
 def solution_export():
-    _require_admin()
+    require_admin("export and import solutions")
     document = export_solution(get_db())
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M")
     body = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
@@ -100,7 +96,7 @@ def read_upload() -> tuple[dict[str, Any], bytes]:
 
 @bp.route("/solution/preview", methods=["POST"])
 def solution_preview():
-    _require_admin()
+    require_admin("export and import solutions")
     if request.content_length is not None and request.content_length > MAX_BYTES + 64 * 1024:
         return _page([_("document: the file is larger than %(mb)s MB; a solution document is at most %(mb)s MB",
                         mb=MAX_BYTES // (1024 * 1024))], 413)
@@ -122,7 +118,7 @@ def solution_preview():
 
 @bp.route("/solution/apply", methods=["POST"])
 def solution_apply():
-    _require_admin()
+    require_admin("export and import solutions")
     token = request.form.get("token", "")
     path = _pending_path(token) if _TOKEN.match(token) else None
     if path is None or not path.exists():

@@ -1,12 +1,12 @@
 """Login and logout (Flask-Login sessions, Flask-WTF forms with CSRF).
 
-The session stores the user id plus a fingerprint of the password hash, so changing a
-password ends every other session of that user; deactivated users are logged out on
-their next request.
+The session stores the user id plus the user's credentials epoch (``accounts.users``), so
+changing or resetting a password ends every other session of that user, while a login
+that only re-hashes the password ends none; deactivated users are logged out on their
+next request.
 """
 from __future__ import annotations
 
-import hashlib
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, session, url_for
@@ -39,22 +39,13 @@ class LoginUser(UserMixin):
         return bool(self.row.active)
 
     def get_id(self) -> str:
-        return f"{self.row.id}.{_fingerprint(self.row.password_hash)}"
-
-
-def _fingerprint(password_hash: str) -> str:
-    return hashlib.sha256((password_hash or "").encode()).hexdigest()[:16]
+        return users.session_key(self.row)
 
 
 @login_manager.user_loader
 def _load_user(session_id: str) -> LoginUser | None:
-    user_id, _, fingerprint = session_id.partition(".")
-    if not user_id.isdigit():
-        return None
-    row = users.get_user(get_db(), int(user_id))
-    if row is None or not row.active or fingerprint != _fingerprint(row.password_hash):
-        return None
-    return LoginUser(row)
+    row = users.user_for_session(get_db(), session_id)
+    return LoginUser(row) if row is not None else None
 
 
 def login_redirect() -> Response:

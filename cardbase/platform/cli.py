@@ -16,6 +16,7 @@ import click
 import sqlalchemy as sa
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
+from cardbase.schema_engine.accounts import groups as accounts_groups, users as accounts_users
 from cardbase.schema_engine.actor import SYSTEM
 from cardbase.schema_engine.db import Database, database_url
 from cardbase.schema_engine.drift import check_drift
@@ -23,7 +24,6 @@ from cardbase.schema_engine.errors import CardbaseError, SchemaError
 from cardbase.schema_engine.meta_models import User
 from cardbase.schema_engine.solution import export_solution, import_solution, load_file, save_file
 
-from . import users
 from .config import ensure_secret_key, load_config
 from .context import actor_for
 
@@ -108,13 +108,13 @@ def initialise(db: Database) -> InitResult:
     config = load_config()
     if not config.secret_key:
         ensure_secret_key(db)
-    if users.count_users(db):
+    if accounts_users.count_users(db):
         with db.read() as conn:
             admin = conn.execute(sa.select(User.username).where(User.is_admin.is_(True))
                                  .order_by(User.id).limit(1)).scalar()
         return InitResult(created=False, username=admin or ADMIN_USERNAME, password=None)
     password = config.admin_password or secrets.token_urlsafe(12)
-    users.create_user(db, ADMIN_USERNAME, password, display_name="Administrator", is_admin=True)
+    accounts_users.create_user(db, SYSTEM, ADMIN_USERNAME, password, display_name="Administrator", is_admin=True)
     if config.admin_password:
         return InitResult(created=True, username=ADMIN_USERNAME, password=None, from_env=True)
     return InitResult(created=True, username=ADMIN_USERNAME, password=password)
@@ -340,7 +340,8 @@ def user() -> None:
 @pass_state
 def user_create(state: State, username: str, admin: bool, password: str, display_name: str) -> None:
     """Create a user."""
-    row = users.create_user(state.initialised_db(), username, password, display_name=display_name, is_admin=admin)
+    row = accounts_users.create_user(state.initialised_db(), SYSTEM, username, password, display_name=display_name,
+                                     is_admin=admin)
     click.echo(f"Created {'the administrator' if row.is_admin else 'the user'} '{row.username}' (id {row.id}).")
 
 
@@ -351,7 +352,7 @@ def user_create(state: State, username: str, admin: bool, password: str, display
 @pass_state
 def user_set_password(state: State, username: str, password: str) -> None:
     """Set a user's password (and lift a login lock)."""
-    users.set_password(state.initialised_db(), username, password)
+    accounts_users.set_password(state.initialised_db(), SYSTEM, username, password)
     click.echo(f"The password of '{username}' was changed.")
 
 
@@ -367,7 +368,7 @@ def group() -> None:
 @pass_state
 def group_create(state: State, name: str, description: str) -> None:
     """Create a group."""
-    row = users.create_group(state.initialised_db(), SYSTEM, name, description)
+    row = accounts_groups.create_group(state.initialised_db(), SYSTEM, name, description)
     click.echo(f"Created the group '{row.name}' (id {row.id}).")
 
 
@@ -377,7 +378,7 @@ def group_create(state: State, name: str, description: str) -> None:
 @pass_state
 def group_add(state: State, username: str, group_name: str) -> None:
     """Add a user to a group."""
-    users.add_member(state.initialised_db(), SYSTEM, username, group_name)
+    accounts_groups.add_member(state.initialised_db(), SYSTEM, username, group_name)
     click.echo(f"'{username}' is now a member of '{group_name}'.")
 
 
@@ -387,7 +388,7 @@ def group_add(state: State, username: str, group_name: str) -> None:
 @pass_state
 def group_remove(state: State, username: str, group_name: str) -> None:
     """Remove a user from a group."""
-    users.remove_member(state.initialised_db(), SYSTEM, username, group_name)
+    accounts_groups.remove_member(state.initialised_db(), SYSTEM, username, group_name)
     click.echo(f"'{username}' is no longer a member of '{group_name}'.")
 
 
@@ -395,7 +396,7 @@ def group_remove(state: State, username: str, group_name: str) -> None:
 @pass_state
 def group_list(state: State) -> None:
     """List the groups and how many members each has."""
-    for g in users.list_groups(state.initialised_db()):
+    for g in accounts_groups.list_groups(state.initialised_db()):
         click.echo(f"{g['name']}\t{g['members']} member(s)")
 
 
@@ -415,7 +416,7 @@ def rights_explain(state: State, username: str, object_name: str, record_id: int
     from cardbase.schema_engine.rights import explain
 
     db = state.initialised_db()
-    row = users.find_user(db, username)
+    row = accounts_users.find_user(db, username)
     if row is None:
         raise CardbaseCliError(f"there is no user '{username}'")
     result = explain(db, actor_for(row, db), object_name, record_id)

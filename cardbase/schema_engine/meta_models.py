@@ -129,6 +129,9 @@ class User(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[Optional[datetime]] = mapped_column(DateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Bumped by a password change or reset and a deactivation (not by a login's re-hash):
+    # browser sessions and API session tokens issued in an older epoch end.
+    credentials_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Group(Base):
@@ -235,8 +238,27 @@ def create_system_tables(db) -> None:
 
     with db.write() as conn:
         Base.metadata.create_all(conn)
+        _add_missing_columns(conn)
         if conn.execute(select(MetaState.id)).first() is None:
             conn.execute(MetaState.__table__.insert().values(id=1, schema_version=1, format_version=1))
+
+
+# Columns added to system tables after their first release: (table, column), added with
+# their server default to databases created before (create_all only creates missing tables).
+ADDED_COLUMNS = (("cb_user", "credentials_epoch"), ("cb_api_token", "credentials_epoch"))
+
+
+def _add_missing_columns(conn) -> None:
+    from sqlalchemy import inspect
+    from sqlalchemy.schema import CreateColumn
+
+    inspector = inspect(conn)
+    for table_name, column_name in ADDED_COLUMNS:
+        present = {c["name"] for c in inspector.get_columns(table_name)}
+        if column_name not in present:
+            column = Base.metadata.tables[table_name].c[column_name]
+            ddl = CreateColumn(column).compile(dialect=conn.dialect)
+            conn.exec_driver_sql(f"ALTER TABLE {table_name} ADD COLUMN {ddl}")
 
 
 def system_table_names() -> set[str]:

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from . import naming
+from .accounts.policy import ADMIN
 from .actor import SYSTEM, Actor
 from .computed.changes import FieldSave, live_options
 from .computed.jobs import BATCH as RECOMPUTE_BATCH, ProgressCallback, cancel_jobs, run_job
@@ -35,6 +36,9 @@ FIELD_KEYS = {"name", "label", "type", "required", "unique", "default", "options
 OBJECT_KEYS = {"name", "label", "label_plural", "description", "code_pattern", "display_field",
                "position", "fields", "options"}
 CONVERT_BATCH = 2000
+# The menu order is everyone's: objects' positions are the admin policy's, in every channel
+# (designer, API, solutions), while the configure right covers the object's own settings.
+MENU_ORDER = "change the menu order (the position of objects)"
 log = logging.getLogger(__name__)
 
 
@@ -169,6 +173,8 @@ class SchemaService:
                 values["code_pattern"] = validate_pattern(changes["code_pattern"], key="code_pattern")
             if "position" in changes:
                 values["position"] = _int(changes["position"], "position")
+                if values["position"] != obj.position:
+                    ADMIN.require_admin(actor, MENU_ORDER)
             if "options" in changes:
                 values["options"] = dict(changes["options"] or {})
             if values:
@@ -280,6 +286,21 @@ class SchemaService:
         with self.db.read() as conn:
             schema = load_schema(conn)
             return dedupe(field_usages(conn, schema, _user_field(schema.object(obj_ref), field_ref)))
+
+    def reorder_objects(self, actor: Actor, names: list[str]) -> Schema:
+        """Put the objects in this menu order (every object's API name once), one
+        transaction; admins only (``MENU_ORDER``), like a position in ``update_object``."""
+        ADMIN.require_admin(actor, MENU_ORDER)
+        with self._change(actor, "reorder_objects", "menu") as tx:
+            current = [o.api_name for o in tx.schema.objects]
+            if not isinstance(names, list) or sorted(map(str, names)) != sorted(current):
+                raise SchemaError({"objects": f"must list every object exactly once: {', '.join(current)}"})
+            for pos, name in enumerate(names, start=1):
+                obj = tx.schema.object(name)
+                if obj.position != pos:
+                    tx.conn.execute(sa.update(ObjectType).where(ObjectType.id == obj.id).values(position=pos))
+            tx.details = {"order": list(names)}
+            return tx.reload()
 
     def reorder_fields(self, actor: Actor, obj_ref: str | int, names: list[str]) -> ObjectInfo:
         with self._change(actor, "reorder_fields", str(obj_ref), obj_ref) as tx:

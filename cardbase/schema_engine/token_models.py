@@ -8,7 +8,7 @@
 
 They live here, next to the users table, because ``create_system_tables`` creates every
 system table and the schema engine must not import the platform; the logic that uses
-them is in ``cardbase/platform/api/tokens.py``.
+them is in ``schema_engine/accounts/tokens.py`` (the rate limit: ``platform/api/tokens.py``).
 """
 from __future__ import annotations
 
@@ -32,7 +32,9 @@ class ApiToken(Base):
     name: Mapped[str] = mapped_column(String(200), default="")
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 hex of the secret
     prefix: Mapped[str] = mapped_column(String(16), default="")  # first characters, to recognise a token
-    password_fp: Mapped[str] = mapped_column(String(16), default="")  # session tokens end with the password
+    password_fp: Mapped[str] = mapped_column(String(16), default="")  # no longer read (was: hash fingerprint)
+    # Session tokens: the user's credentials epoch when issued; they end when it moves.
+    credentials_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     expires_at: Mapped[Optional[datetime]] = mapped_column(DateTime, nullable=True)
     last_used_at: Mapped[Optional[datetime]] = mapped_column(DateTime, nullable=True)

@@ -29,10 +29,11 @@ import pytest
 from argon2 import PasswordHasher
 from werkzeug.serving import make_server
 
-from cardbase.platform import passwords, users
+from cardbase.platform import users
 from cardbase.platform.app import create_app
 from cardbase.platform.cli import initialise, load_demo
 from cardbase.platform.context import actor_for
+from cardbase.schema_engine.accounts import passwords
 from cardbase.schema_engine.actor import SYSTEM
 from cardbase.schema_engine.db import Database
 from cardbase.schema_engine.rights import admin as rights_admin

@@ -12,7 +12,7 @@ import pytest
 from argon2 import PasswordHasher
 from click.testing import CliRunner, Result
 
-from cardbase.platform import passwords
+from cardbase.schema_engine.accounts import passwords
 from cardbase.platform.cli import main
 
 # Variables that would leak the developer's environment into a test.

@@ -1,10 +1,11 @@
 """Users, groups and rights: ``/api/v1/users``, ``/api/v1/groups`` and the rights
 sub-resources of objects (``/rights``, ``/rule-views``) and fields (``/rights``).
 
-Everything goes through the same functions the CLI and the admin screens use
-(``platform.users``, ``schema_engine.rights``), which check who may do what: admins
-manage users, groups and rights; users may read the list of users and groups (to share
-records or pick an owner) and change their own name, e-mail, language and password.
+Everything goes through the engine services the CLI and the admin screens use
+(``schema_engine.accounts``, ``schema_engine.rights``), which apply the one admin policy
+(``accounts.policy.ADMIN``): admins manage users, groups and rights; users may read the
+list of users and groups (to share records or pick an owner) and change their own name,
+e-mail, language and password. This module only adapts HTTP to them.
 """
 from __future__ import annotations
 
@@ -14,14 +15,14 @@ import sqlalchemy as sa
 from flask import url_for
 
 from cardbase.schema_engine import rights
+from cardbase.schema_engine.accounts import groups as accounts_groups, users as accounts_users
+from cardbase.schema_engine.accounts.policy import ADMIN
 from cardbase.schema_engine.actor import Actor
-from cardbase.schema_engine.errors import Forbidden, NotFound, ValidationError
+from cardbase.schema_engine.errors import NotFound, ValidationError
 from cardbase.schema_engine.meta_models import Group, User, UserGroup
 from cardbase.schema_engine.rights.models import ObjectAccess, ObjectRight, FieldRight, OBJECT_RIGHTS, DEFAULT_MODE
 
-from .. import users
 from ..context import get_db
-from ..passwords import verify_password
 from .auth import api_actor
 from .blueprint import bp
 from .http import id_or_name, json_object, json_response, no_content, small_id
@@ -31,11 +32,6 @@ _groups = Group.__table__
 _members = UserGroup.__table__
 USER_CREATE_KEYS = {"username", "password", "display_name", "email", "is_admin", "language"}
 USER_CHANGE_KEYS = {"display_name", "email", "language", "active", "is_admin", "password", "current_password"}
-
-
-def _require_admin(actor: Actor, what: str) -> None:
-    if not actor.is_admin:
-        raise Forbidden(f"only administrators may {what}")
 
 
 def _reject_unknown(body: dict, allowed: set[str], what: str) -> None:
@@ -51,7 +47,7 @@ def user_json(row: Any, actor: Actor, *, full: bool | None = None, groups: list[
     out = {"id": row.id, "username": row.username, "display_name": row.display_name or row.username,
            "active": bool(row.active)}
     if full is None:
-        full = actor.is_admin or actor.user_id == row.id
+        full = ADMIN.is_admin(actor) or actor.user_id == row.id
     if full:
         if groups is None:
             with get_db().read() as conn:
@@ -65,8 +61,8 @@ def user_json(row: Any, actor: Actor, *, full: bool | None = None, groups: list[
 
 def _user_row(user_ref: str, actor: Actor) -> Any:
     ident = small_id(user_ref, "user_id")
-    row = users.get_user(get_db(), ident)
-    if row is None or (not row.active and not actor.is_admin and row.id != actor.user_id):
+    row = accounts_users.get_user(get_db(), ident)
+    if row is None or (not row.active and not ADMIN.is_admin(actor) and row.id != actor.user_id):
         raise NotFound(f"there is no user with id {ident}")
     return row
 
@@ -76,16 +72,16 @@ def list_users():
     actor = api_actor()
     with get_db().read() as conn:
         query = sa.select(_users).order_by(_users.c.username)
-        if not actor.is_admin:
+        if not ADMIN.is_admin(actor):
             query = query.where(_users.c.active.is_(True))
         rows = conn.execute(query).all()
         memberships: dict[int, list[dict]] = {}
-        if actor.is_admin:
+        if ADMIN.is_admin(actor):
             for uid, gid, name in conn.execute(sa.select(_members.c.user_id, _groups.c.id, _groups.c.name)
                                                .join(_groups, _groups.c.id == _members.c.group_id)
                                                .order_by(_groups.c.name)):
                 memberships.setdefault(uid, []).append({"id": gid, "name": name})
-    return json_response({"data": [user_json(r, actor, groups=memberships.get(r.id, []) if actor.is_admin else None)
+    return json_response({"data": [user_json(r, actor, groups=memberships.get(r.id, []) if ADMIN.is_admin(actor) else None)
                                    for r in rows]})
 
 
@@ -93,20 +89,10 @@ def list_users():
 def create_user():
     actor = api_actor()
     body = json_object()
-    _require_admin(actor, "create users")
     _reject_unknown(body, USER_CREATE_KEYS, "a user")
-    for flag in ("is_admin",):
-        if flag in body and not isinstance(body[flag], bool):
-            raise ValidationError({flag: "must be true or false"})
-    for key in ("display_name", "email", "language"):
-        if key in body and not isinstance(body[key], str):
-            raise ValidationError({key: "must be a text"})
-    email = body.get("email") or ""
-    if email and not users.EMAIL_RE.match(email):
-        raise ValidationError({"email": f"{email!r} is not an e-mail address"})
-    row = users.create_user(get_db(), body.get("username"), body.get("password"),
-                            display_name=body.get("display_name", ""), email=email,
-                            is_admin=body.get("is_admin", False), language=body.get("language", "en"))
+    row = accounts_users.create_user(get_db(), actor, body.get("username"), body.get("password"),
+                                     **{k: body[k] for k in ("display_name", "email", "is_admin", "language")
+                                        if k in body})
     return json_response(user_json(row, actor), 201, {"Location": url_for("api.get_user", user_ref=row.id)})
 
 
@@ -122,26 +108,9 @@ def update_user(user_ref: str):
     row = _user_row(user_ref, actor)
     body = json_object()
     _reject_unknown(body, USER_CHANGE_KEYS, "a user")
-    changes = {k: v for k, v in body.items() if k in users.USER_CHANGES}
-    password = body.get("password")
-    if password is not None:
-        if not actor.is_admin:
-            if row.id != actor.user_id:
-                raise Forbidden("only administrators may change other users' passwords")
-            current = body.get("current_password")
-            if not isinstance(current, str) or not verify_password(row.password_hash, current):
-                raise ValidationError({"current_password": "is required and must be your current password"})
-        users.validate_password(password)
-    elif "current_password" in body:
-        raise ValidationError({"current_password": "is only needed together with a new password"})
-    db = get_db()
-    if changes or not password:
-        row = users.update_user(db, actor, row.id, **changes)
-    elif not actor.is_admin and row.id != actor.user_id:
-        raise Forbidden("only administrators may change other users")
-    if password is not None:
-        users.set_password(db, row.username, password)
-        row = users.get_user(db, row.id)
+    changes = {k: v for k, v in body.items() if k in accounts_users.USER_CHANGES}
+    row = accounts_users.update_user(get_db(), actor, row.id, password=body.get("password"),
+                                     current_password=body.get("current_password"), **changes)
     return json_response(user_json(row, actor))
 
 
@@ -150,8 +119,7 @@ def deactivate_user(user_ref: str):
     """Users are never deleted (history names them): this deactivates the account."""
     actor = api_actor()
     row = _user_row(user_ref, actor)
-    _require_admin(actor, "deactivate users")
-    users.update_user(get_db(), actor, row.id, active=False)
+    accounts_users.deactivate_user(get_db(), actor, row.id)
     return no_content()
 
 
@@ -175,7 +143,7 @@ def _group_row(group_ref: str) -> Any:
 def list_groups():
     api_actor()
     return json_response({"data": [{"id": g["id"], "name": g["name"], "description": g["description"] or "",
-                                    "member_count": g["members"]} for g in users.list_groups(get_db())]})
+                                    "member_count": g["members"]} for g in accounts_groups.list_groups(get_db())]})
 
 
 @bp.post("/v1/groups")
@@ -183,7 +151,7 @@ def create_group():
     actor = api_actor()
     body = json_object()
     _reject_unknown(body, {"name", "description"}, "a group")
-    row = users.create_group(get_db(), actor, body.get("name"), body.get("description", "") or "")
+    row = accounts_groups.create_group(get_db(), actor, body.get("name"), body.get("description", "") or "")
     return json_response(group_json(row, 0), 201, {"Location": url_for("api.get_group", group_ref=row.id)})
 
 
@@ -199,7 +167,7 @@ def update_group(group_ref: str):
     body = json_object()
     _reject_unknown(body, {"name", "description"}, "a group")
     row, _count = _group_row(group_ref)
-    users.update_group(get_db(), actor, row.id, name=body.get("name"), description=body.get("description"))
+    accounts_groups.update_group(get_db(), actor, row.id, name=body.get("name"), description=body.get("description"))
     return json_response(group_json(*_group_row(group_ref)))
 
 
@@ -207,7 +175,7 @@ def update_group(group_ref: str):
 def delete_group(group_ref: str):
     actor = api_actor()
     row, _count = _group_row(group_ref)
-    users.delete_group(get_db(), actor, row.id)
+    accounts_groups.delete_group(get_db(), actor, row.id)
     return no_content()
 
 
@@ -226,7 +194,7 @@ def add_group_member(group_ref: str, user_ref: str):
     actor = api_actor()
     row, _count = _group_row(group_ref)
     user = _user_row(user_ref, actor)
-    users.add_member(get_db(), actor, user.id, row.id)
+    accounts_groups.add_member(get_db(), actor, user.id, row.id)
     return no_content()
 
 
@@ -235,14 +203,14 @@ def remove_group_member(group_ref: str, user_ref: str):
     actor = api_actor()
     row, _count = _group_row(group_ref)
     user = _user_row(user_ref, actor)
-    users.remove_member(get_db(), actor, user.id, row.id)
+    accounts_groups.remove_member(get_db(), actor, user.id, row.id)
     return no_content()
 
 
 # ---- object rights ----------------------------------------------------------------------------
 def _rights_object(object_name: str):
     actor = api_actor()
-    _require_admin(actor, "see and change rights")
+    ADMIN.require_admin(actor, "see and change rights")
     schema = get_db().schema()
     if not schema.has_object(object_name):
         raise NotFound(f"there is no object '{object_name}'")

@@ -10,8 +10,8 @@ nothing). The answer of a real import carries the diff it applied and the engine
 """
 from __future__ import annotations
 
+from cardbase.schema_engine.accounts.policy import ADMIN
 from cardbase.schema_engine.actor import Actor
-from cardbase.schema_engine.errors import Forbidden
 from cardbase.schema_engine.solution import export_solution, import_solution
 from cardbase.schema_engine.solution_diff import check_document, diff_solution
 
@@ -23,8 +23,7 @@ from .http import arg_bool, json_body, json_response
 
 def _admin() -> Actor:
     actor = api_actor()
-    if not actor.is_admin:
-        raise Forbidden("only administrators may export and import solutions")
+    ADMIN.require_admin(actor, "export and import solutions")
     return actor
 
 

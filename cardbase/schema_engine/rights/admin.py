@@ -1,5 +1,6 @@
 """Changing the rights: object rights, access modes, field rights and rule views (admins
-only), and shares of single records (anyone, within what they hold).
+only, by the one admin policy ``accounts.policy.ADMIN``), and shares of single records
+(anyone, within what they hold).
 
 Every function is one transaction: a refused change (bad group, field, filter, level, or
 no right to make it) raises a clear error and changes nothing. Definition changes bump
@@ -12,6 +13,7 @@ from typing import Any, Iterable, Mapping
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
+from ..accounts.policy import ADMIN
 from ..actor import Actor
 from ..errors import Forbidden, NotFound, ValidationError
 from ..meta_models import ConfigChange, Group, User
@@ -24,11 +26,6 @@ MAX_NAME = 200
 
 
 # ---- helpers ---------------------------------------------------------------------------------
-def _require_admin(actor: Actor, what: str) -> None:
-    if not actor.is_admin:
-        raise Forbidden(f"only administrators may {what}")
-
-
 def group_id(conn: Connection, ref: Any, key: str = "group") -> int:
     """A group's id from its id or name; ValidationError naming the group if there is none."""
     if isinstance(ref, bool) or not isinstance(ref, (int, str)) or ref == "":
@@ -88,7 +85,7 @@ def _changed(conn: Connection, actor: Actor, action: str, target: str, details: 
 def set_object_rights(db, actor: Actor, group: Any, obj_ref: Any, rights: Iterable[str] | Mapping[str, bool]) -> frozenset[str]:
     """Replace what ``group`` may do with the object: a list of rights (or {right: bool})
     out of read, create, edit, delete, export, print, report, configure."""
-    _require_admin(actor, "change rights")
+    ADMIN.require_admin(actor, "change rights")
     if isinstance(rights, Mapping):
         names = [k for k, v in rights.items() if v] + [k for k in rights if k not in OBJECT_RIGHTS]
     elif isinstance(rights, (list, tuple, set, frozenset)):
@@ -113,7 +110,7 @@ def set_object_rights(db, actor: Actor, group: Any, obj_ref: Any, rights: Iterab
 def set_access_mode(db, actor: Actor, obj_ref: Any, mode: str) -> None:
     """"all": group members with read see every record; "own_and_shared": their own
     records, those shared with them and those their rule views match."""
-    _require_admin(actor, "change rights")
+    ADMIN.require_admin(actor, "change rights")
     if mode not in ACCESS_MODES:
         raise ValidationError({"mode": f"{mode!r} is not an access mode; use one of {', '.join(ACCESS_MODES)}"})
     with db.write() as conn:
@@ -126,7 +123,7 @@ def set_access_mode(db, actor: Actor, obj_ref: Any, mode: str) -> None:
 # ---- field rights ------------------------------------------------------------------------------
 def set_field_right(db, actor: Actor, group: Any, obj_ref: Any, field_ref: Any, level: str | None) -> None:
     """Set (or with None remove) the group's level for a field: hidden, read_only, editable."""
-    _require_admin(actor, "change rights")
+    ADMIN.require_admin(actor, "change rights")
     if level is not None and level not in FIELD_LEVELS:
         raise ValidationError({"level": f"{level!r} is not a field level; use one of {', '.join(FIELD_LEVELS)}"})
     with db.write() as conn:
@@ -163,7 +160,7 @@ def save_rule_view(db, actor: Actor, group: Any, obj_ref: Any, name: str, filter
     """Create or replace (by name) a rule view: members of ``group`` get ``level`` (read,
     change, full) on the records ``filter`` matches. The filter is checked now and stored
     with field ids."""
-    _require_admin(actor, "change rights")
+    ADMIN.require_admin(actor, "change rights")
     if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME:
         raise ValidationError({"name": f"must be a text of 1 to {MAX_NAME} characters"})
     if level not in LEVELS:
@@ -188,7 +185,7 @@ def save_rule_view(db, actor: Actor, group: Any, obj_ref: Any, name: str, filter
 
 
 def delete_rule_view(db, actor: Actor, view_id: int) -> None:
-    _require_admin(actor, "change rights")
+    ADMIN.require_admin(actor, "change rights")
     with db.write() as conn:
         row = conn.execute(sa.select(RuleView.name, RuleView.object_id).where(RuleView.id == view_id)).first()
         if row is None:

@@ -380,6 +380,86 @@ def test_personal_views_do_not_block_removing_a_field(people, db, w):
     assert [c["field"] for c in got["columns"]] == ["title"] and got["sort"] == ""
 
 
+def _stored_view(db, view_id):
+    with db.read() as conn:
+        return conn.execute(sa.select(SavedView.definition).where(SavedView.id == view_id)).scalar_one()
+
+
+def test_a_view_save_keeps_what_the_reader_may_not_read(people, db):
+    ann, ben = people
+    rights.set_object_rights(db, SYSTEM, "Juniors", "deal", ["read", "configure"])
+    ben = actor(db, ben.user_id)
+    shared = layouts.save_view(db, SYSTEM, "deal", "Team", {
+        "columns": ["title", "amount", "organisation"], "sort": "-amount,title",
+        "filter": {"and": [{"field": "title", "op": "eq", "value": "Big"},
+                           {"field": "amount", "op": "gt", "value": 1}]}}, shared=True)
+    stored = _stored_view(db, shared["id"])
+    # ben (amount hidden) renames it with what he was shown: the hidden parts stay as stored
+    shown = layouts.get_view(db, ben, "deal", shared["id"])
+    assert "amount" not in str(shown)
+    renamed = layouts.save_view(db, ben, "deal", "Team 2", shown["definition"], shared=True, view_id=shared["id"])
+    assert "amount" not in str(renamed) and renamed["filter_incomplete"]
+    assert _stored_view(db, shared["id"]) == stored
+    # a rename keeping the definition exactly, however it was written
+    layouts.save_view(db, ben, "deal", "Team 3", layouts.tables.KEEP, shared=True, view_id=shared["id"])
+    assert _stored_view(db, shared["id"]) == stored
+    # he changes his part: his condition and columns change, the hidden ones stay at their place
+    layouts.save_view(db, ben, "deal", "Team 3", {"columns": ["organisation", "title"], "sort": "-title",
+                                                   "filter": {"field": "title", "op": "eq", "value": "Small"}},
+                      shared=True, view_id=shared["id"])
+    full = layouts.get_view(db, SYSTEM, "deal", shared["id"])["definition"]
+    assert [c["field"] for c in full["columns"]] == ["organisation", "amount", "title"]
+    assert full["sort"] == "-title"  # he changed the sort (he was shown "title"): his
+    assert full["filter"] == {"and": [{"field": "title", "op": "eq", "value": "Small"},
+                                      {"field": "amount", "op": "gt", "value": 1}]}
+
+
+def test_a_view_refuses_fields_the_reader_may_not_read(people, db):
+    ann, ben = people
+    problems = errors_of(layouts.save_view, db, ben, "deal", "Peek", {
+        "columns": ["title", "amount"], "sort": "amount",
+        "filter": {"field": "amount", "op": "gt", "value": 1}})
+    assert problems == {"columns[1].field": "'amount': object 'deal' has no field 'amount'",
+                        "sort": "'amount': object 'deal' has no field 'amount'",
+                        "filter": "'amount': object 'deal' has no field 'amount'"}  # as if it did not exist
+    assert layouts.list_views(db, ben, "deal") == []
+    assert layouts.save_view(db, ann, "deal", "Mine", {"columns": ["title", "amount"]})["definition"]["columns"][1] \
+        == {"field": "amount"}
+
+
+def test_saves_with_a_stale_fingerprint_are_refused(people, db):
+    from cardbase.schema_engine.errors import Conflict
+
+    ann, _ben = people
+    card = layouts.save_card(db, SYSTEM, "deal", "Main", ONE)
+    tag = layouts.cards.card_etag(layouts.get_card(db, "deal", card["id"]))
+    assert tag == layouts.cards.card_etag(card)
+    layouts.save_card(db, SYSTEM, "deal", "Main 2", ONE, card_id=card["id"])  # someone else
+    with pytest.raises(Conflict) as exc:
+        layouts.save_card(db, SYSTEM, "deal", "Mine", ONE, card_id=card["id"], expected=tag)
+    assert exc.value.current["name"] == "Main 2" and layouts.get_card(db, "deal", card["id"])["name"] == "Main 2"
+    fresh = layouts.cards.card_etag(exc.value.current)
+    assert layouts.save_card(db, SYSTEM, "deal", "Mine", ONE, card_id=card["id"], expected=[fresh])["name"] == "Mine"
+
+    tag = layouts.tables.table_etag(layouts.default_table(db, "deal"))  # the generated table
+    layouts.save_table(db, SYSTEM, "deal", {"columns": ["title"]})
+    with pytest.raises(Conflict):
+        layouts.save_table(db, SYSTEM, "deal", {"columns": ["amount"]}, expected=tag)
+    assert [c["field"] for c in layouts.default_table(db, "deal")["columns"]] == ["title"]
+    tag = layouts.tables.table_etag(layouts.default_table(db, "deal"))
+    layouts.save_table(db, SYSTEM, "deal", {"columns": ["amount"]}, expected=tag)
+
+    view = layouts.save_view(db, ann, "deal", "Mine", {"sort": "title"})
+    tag = layouts.tables.view_etag(view)
+    layouts.save_view(db, ann, "deal", "Mine", {"sort": "-title"}, view_id=view["id"])
+    with pytest.raises(Conflict):
+        layouts.save_view(db, ann, "deal", "Renamed", {"sort": "title"}, view_id=view["id"], expected=tag)
+    now = layouts.get_view(db, ann, "deal", view["id"])
+    assert now["name"] == "Mine" and now["definition"]["sort"] == "-title"
+    assert layouts.save_view(db, ann, "deal", "Renamed", {}, view_id=view["id"],
+                             expected=layouts.tables.view_etag(now))["name"] == "Renamed"
+
+
 # ---- solutions ------------------------------------------------------------------------------------------
 def test_solution_round_trip_of_cards_tables_and_views(w, db, make_database, engine_name):
     svc, _ = w

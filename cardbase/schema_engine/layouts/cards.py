@@ -24,7 +24,7 @@ a card uses. References to fields that no longer exist are dropped when a card i
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 import sqlalchemy as sa
 
@@ -33,6 +33,7 @@ from ..errors import NotFound, SchemaError
 from ..meta_models import CardLayout
 from ..snapshot import FieldInfo, ObjectInfo, Schema
 from .common import MAX_HELP, MAX_LABEL, check_name, check_text, config_change, field_from_token, field_token
+from .fingerprints import check_unchanged, fingerprint
 
 MAX_TABS = 20
 MAX_SECTIONS = 50  # in the whole card
@@ -74,6 +75,11 @@ def get_card(db, obj_ref: str | int, card_id: int | None = None) -> dict[str, An
     return _card_dict(schema, obj, row)
 
 
+def card_etag(card: Mapping[str, Any]) -> str:
+    """The fingerprint of a card as ``get_card`` returns it (the API's ETag)."""
+    return fingerprint("card", card)
+
+
 def default_layout(schema: Schema, obj: ObjectInfo) -> dict[str, Any]:
     """The generated card: one tab with a section "Details" holding every user field in
     two columns in field order (computed fields too: the UI shows them read-only), then a
@@ -100,8 +106,12 @@ def validate_card(db, obj_ref: str | int, layout: Any) -> dict[str, Any]:
 
 
 def save_card(db, actor: Actor, obj_ref: str | int, name: str, layout: Any, *,
-              is_default: bool = False, card_id: int | None = None, policy=None) -> dict[str, Any]:
+              is_default: bool = False, card_id: int | None = None, expected: str | Iterable[str] | None = None,
+              policy=None) -> dict[str, Any]:
     """Create (``card_id`` None) or change a card; returns it as ``get_card`` does.
+
+    ``expected``: the ``card_etag`` (or several) of the card as the caller read it; when
+    the card is no longer that, Conflict (with ``current``) and nothing is saved.
 
     Needs the configure right on the object (admins always). The name is unique per
     object (case-insensitive). ``is_default`` True makes this the object's default card
@@ -114,11 +124,13 @@ def save_card(db, actor: Actor, obj_ref: str | int, name: str, layout: Any, *,
     with config_change(db, actor, "save_card", f"{obj_ref}/card:{clean_name}", obj_ref, policy) as tx:
         conn, schema = tx.conn, tx.schema
         obj = schema.object(obj_ref)
-        stored = layout_to_stored(schema, obj, normalise_layout(schema, obj, layout))
         if card_id is not None:
-            current = _card_row(conn, obj, card_id)
+            current = _card_row(conn, obj, card_id, lock=True)
             if current is None or current.id != card_id:
                 raise NotFound(f"object '{obj.api_name}' has no card #{card_id}")
+            shown = _card_dict(schema, obj, current)
+            check_unchanged(expected, shown, card_etag(shown), f"the card '{current.name}'")
+        stored = layout_to_stored(schema, obj, normalise_layout(schema, obj, layout))
         others = conn.execute(sa.select(CardLayout.id, CardLayout.name, CardLayout.is_default)
                               .where(CardLayout.object_id == obj.id)).all()
         for other in others:
@@ -303,9 +315,11 @@ def _default_list_columns(child: ObjectInfo, link: FieldInfo) -> list[str]:
     return cols[:DEFAULT_LIST_COLUMNS] or ["code"]
 
 
-def _card_row(conn, obj: ObjectInfo, card_id: int | None):
+def _card_row(conn, obj: ObjectInfo, card_id: int | None, *, lock: bool = False):
     c = CardLayout.__table__.c
     stmt = sa.select(c.id, c.name, c.is_default, c.layout).where(c.object_id == obj.id)
+    if lock:  # a save compares and writes in one transaction (SQLite: BEGIN IMMEDIATE already)
+        stmt = stmt.with_for_update()
     if card_id is not None:
         if isinstance(card_id, bool) or not isinstance(card_id, int):
             raise NotFound(f"object '{obj.api_name}' has no card {card_id!r}")

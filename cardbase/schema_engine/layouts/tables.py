@@ -24,7 +24,7 @@ junior user (``filter_incomplete`` tells the UI a condition was left out).
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 import sqlalchemy as sa
 
@@ -38,6 +38,7 @@ from ..query.sort import parse_sort
 from ..rights.stored_filter import check_filter, to_stored as filter_to_stored
 from ..snapshot import FieldInfo, ObjectInfo, Schema
 from .common import access_for, check_name, config_change, path_to_named, path_to_stored
+from .fingerprints import check_unchanged, fingerprint
 
 TABLE_NAME = "(table)"
 MAX_TABLE_COLUMNS = 50
@@ -49,6 +50,7 @@ DEFAULT_COLUMNS = 8  # the display field and up to 7 more
 # has no index (and sorts case-insensitively), so sorting by it would sort the whole table.
 DEFAULT_SORT = "-created_at"
 _DEFINITION_KEYS = {"columns", "sort", "filter", "page_size"}
+KEEP = object()  # save_view's definition: keep the stored one exactly as it is (a rename, a (un)share)
 _COLUMN_KEYS = {"field", "width"}
 
 FieldAllowed = Callable[[FieldInfo], bool]
@@ -65,11 +67,17 @@ def default_table(db, obj_ref: str | int, *, actor: Actor | None = None, policy=
         schema = db.schema(conn)
         obj = schema.object(obj_ref)
         readable = _readable(conn, schema, obj, actor, policy)
-        row = _table_row(conn, obj)
-        if row is None:
-            definition = generated_table(schema, obj)
-            return _masked(schema, obj, _stored(schema, obj, definition), readable)[0]
-        return _masked(schema, obj, row.definition, readable)[0]
+        return _table_named(schema, obj, _table_row(conn, obj), readable)
+
+
+def table_etag(definition: Mapping[str, Any]) -> str:
+    """The fingerprint of the table design as ``default_table`` returns it (the API's ETag)."""
+    return fingerprint("table", definition)
+
+
+def _table_named(schema: Schema, obj: ObjectInfo, row, readable: FieldAllowed | None) -> dict[str, Any]:
+    stored = row.definition if row is not None else _stored(schema, obj, generated_table(schema, obj))
+    return _masked(schema, obj, stored, readable)[0]
 
 
 def generated_table(schema: Schema, obj: ObjectInfo) -> dict[str, Any]:
@@ -94,14 +102,19 @@ def validate_table(db, obj_ref: str | int, definition: Any) -> dict[str, Any]:
     return normalise_definition(schema, schema.object(obj_ref), definition, require_columns=True)
 
 
-def save_table(db, actor: Actor, obj_ref: str | int, definition: Any, *, policy=None) -> dict[str, Any]:
+def save_table(db, actor: Actor, obj_ref: str | int, definition: Any, *,
+               expected: str | Iterable[str] | None = None, policy=None) -> dict[str, Any]:
     """Store the object's table design (configure right; logged as "save_table"; bumps
-    the schema version). Returns the named definition as stored."""
+    the schema version). Returns the named definition as stored. ``expected``: the
+    ``table_etag`` the caller read; when the design is no longer that, Conflict."""
     with config_change(db, actor, "save_table", f"{obj_ref}/table", obj_ref, policy) as tx:
         obj = tx.schema.object(obj_ref)
+        row = _table_row(tx.conn, obj, lock=True)
+        if expected is not None:
+            shown = _table_named(tx.schema, obj, row, None)
+            check_unchanged(expected, shown, table_etag(shown), f"the table of '{obj.label_plural}'")
         named = normalise_definition(tx.schema, obj, definition, require_columns=True)
         stored = {"kind": "table", **definition_to_stored(tx.schema, obj, named)}
-        row = _table_row(tx.conn, obj)
         if row is None:
             tx.conn.execute(sa.insert(SavedView).values(object_id=obj.id, name=TABLE_NAME, owner_id=None,
                                                         shared=True, definition=stored))
@@ -147,18 +160,40 @@ def get_view(db, actor: Actor, obj_ref: str | int, view_id: int, *, policy=None)
         obj = schema.object(obj_ref)
         _require_read(conn, schema, obj, actor, policy)
         row = _view_row(conn, obj, actor, view_id)
-        readable = _readable(conn, schema, obj, actor, policy)
-        definition, incomplete = _masked(schema, obj, row.definition, readable)
-        if not definition["columns"]:
-            table = _table_row(conn, obj)
-            stored = table.definition if table is not None else _stored(schema, obj, generated_table(schema, obj))
-            definition["columns"] = _masked(schema, obj, stored, readable)[0]["columns"]
+        return _view_dict(conn, schema, obj, actor, row, _readable(conn, schema, obj, actor, policy))
+
+
+def view_etag(view: Mapping[str, Any]) -> str:
+    """The fingerprint of a view as ``get_view`` returned it to its reader (the API's
+    ETag). It covers only what the reader sees: a save keeps what they may not read as
+    it is stored at that moment, so it cannot overwrite it with an older state."""
+    return fingerprint("view", view)
+
+
+def _view_dict(conn, schema: Schema, obj: ObjectInfo, actor: Actor, row,
+               readable: FieldAllowed | None) -> dict[str, Any]:
+    definition, incomplete = _masked(schema, obj, row.definition, readable)
+    if not definition["columns"]:
+        definition["columns"] = _table_named(schema, obj, _table_row(conn, obj), readable)["columns"]
     return {**_view_head(row, actor), "definition": definition, "filter_incomplete": incomplete}
 
 
 def save_view(db, actor: Actor, obj_ref: str | int, name: str, definition: Any, *, shared: bool = False,
-              view_id: int | None = None, policy=None) -> dict[str, Any]:
+              view_id: int | None = None, expected: str | Iterable[str] | None = None,
+              policy=None) -> dict[str, Any]:
     """Create (``view_id`` None) or change a saved view; returns it as ``get_view`` does.
+
+    The definition may use only what ``actor`` may read: a column, sort key or filter
+    condition on a field hidden from them is refused like an unknown field (it names
+    the place, e.g. ``columns[1].field``). What the stored view uses that they may not
+    read -- they were shown it without -- is kept as it is stored: hidden filter
+    conditions stay (and-ed with the new filter), hidden columns stay at their place,
+    and a sort left as it was shown keeps its hidden keys. ``definition`` ``KEEP``
+    (changing a view only) keeps the stored definition exactly.
+
+    ``expected``: the ``view_etag`` (or several) of the view as the caller read it; when
+    the view is no longer that, Conflict (with ``current``, as ``get_view``) and nothing
+    is saved.
 
     Anyone with the read right on the object may keep personal views (only the owner
     sees, changes or deletes one). Shared views -- making one, changing one, turning a
@@ -177,7 +212,8 @@ def save_view(db, actor: Actor, obj_ref: str | int, name: str, definition: Any, 
             was_shared = bool(_view_row(conn, obj, actor, view_id).shared)
     if shared or was_shared:
         with config_change(db, actor, "save_view", f"{obj_ref}/view:{clean_name}", obj_ref, policy) as tx:
-            view_id = _write_view(tx.conn, tx.schema, actor, obj_ref, clean_name, definition, shared, view_id)
+            view_id = _write_view(tx.conn, tx.schema, actor, obj_ref, clean_name, definition, shared, view_id,
+                                  expected, policy)
             tx.details = {"object": tx.schema.object(obj_ref).api_name, "view_id": view_id,
                           "name": clean_name, "shared": shared}
     else:
@@ -186,7 +222,8 @@ def save_view(db, actor: Actor, obj_ref: str | int, name: str, definition: Any, 
         with db.write() as conn:
             schema = db.schema(conn)
             _require_read(conn, schema, schema.object(obj_ref), actor, policy)
-            view_id = _write_view(conn, schema, actor, obj_ref, clean_name, definition, False, view_id)
+            view_id = _write_view(conn, schema, actor, obj_ref, clean_name, definition, False, view_id,
+                                  expected, policy)
     return get_view(db, actor, obj_ref, view_id, policy=policy)
 
 
@@ -415,19 +452,21 @@ def _table_where(obj: ObjectInfo) -> list:
     return [v.object_id == obj.id, _is_table(v)]
 
 
-def _table_row(conn, obj: ObjectInfo):
+def _table_row(conn, obj: ObjectInfo, *, lock: bool = False):
     v = SavedView.__table__.c
-    return conn.execute(sa.select(v.id, v.definition).where(*_table_where(obj)).order_by(v.id).limit(1)).first()
+    stmt = sa.select(v.id, v.definition).where(*_table_where(obj)).order_by(v.id).limit(1)
+    return conn.execute(stmt.with_for_update() if lock else stmt).first()
 
 
-def _view_row(conn, obj: ObjectInfo, actor: Actor, view_id: Any):
+def _view_row(conn, obj: ObjectInfo, actor: Actor, view_id: Any, *, lock: bool = False):
     """A view the actor may see (shared, or their own); NotFound otherwise, so another
     user's personal view does not even show it exists."""
     if isinstance(view_id, bool) or not isinstance(view_id, int):
         raise NotFound(f"object '{obj.api_name}' has no view {view_id!r}")
     v = SavedView.__table__.c
-    row = conn.execute(sa.select(v.id, v.name, v.shared, v.owner_id, v.definition)
-                       .where(v.id == view_id, v.object_id == obj.id, sa.not_(_is_table(v)))).first()
+    stmt = sa.select(v.id, v.name, v.shared, v.owner_id, v.definition) \
+        .where(v.id == view_id, v.object_id == obj.id, sa.not_(_is_table(v)))
+    row = conn.execute(stmt.with_for_update() if lock else stmt).first()
     if row is None or not (row.shared or (actor.user_id is not None and row.owner_id == actor.user_id)):
         raise NotFound(f"object '{obj.api_name}' has no view #{view_id}")
     return row
@@ -438,17 +477,93 @@ def _view_head(row, actor: Actor) -> dict[str, Any]:
             "mine": actor.user_id is not None and row.owner_id == actor.user_id}
 
 
+def _refuse_hidden(schema: Schema, obj: ObjectInfo, named: Mapping[str, Any], readable: FieldAllowed | None) -> None:
+    """A ValidationError naming each column, sort key and filter condition of a (valid)
+    named definition on a field the reader may not read, worded like an unknown field's."""
+    if readable is None:
+        return
+    errors: dict[str, str] = {}
+    checks = [(c["field"], f"columns[{i}].field") for i, c in enumerate(named["columns"])]
+    checks += [(key, "sort") for key, _desc in parse_sort(named["sort"])]
+    checks += [(path, "filter") for path in _leaf_paths(named["filter"])]
+    for path, key in checks:
+        if key in errors:
+            continue
+        try:
+            resolve(schema, obj, path, field_allowed=readable, key=key)
+        except ValidationError as exc:
+            errors.update({k: " ".join(v) for k, v in exc.errors.items()})
+    if errors:
+        raise ValidationError(errors)
+
+
+def _hidden(schema: Schema, obj: ObjectInfo, stored_path: Any, readable: FieldAllowed) -> bool:
+    """Does the stored path exist today but name a field the reader may not read?"""
+    return path_to_named(schema, obj, stored_path) is not None and \
+        _named_path(schema, obj, stored_path, readable) is None
+
+
+def _conjuncts(tree: Any) -> list[Any]:
+    """The top-level and-ed conditions of a filter (what ``_masked`` keeps or leaves out)."""
+    if not tree:
+        return []
+    if isinstance(tree, Mapping) and set(tree) == {"and"} and isinstance(tree["and"], list):
+        return list(tree["and"])
+    return [tree]
+
+
+def _keep_hidden(schema: Schema, obj: ObjectInfo, old: Any, new: dict[str, Any], new_sort: str,
+                 readable: FieldAllowed | None) -> dict[str, Any]:
+    """``new`` (stored form, written by a reader who was shown ``old`` without what they
+    may not read) with the parts of ``old`` they may not read put back: hidden columns at
+    their place, hidden filter conditions and-ed, the stored sort when the reader left
+    the sort as they were shown it. Paths to fields that no longer exist are dropped."""
+    if readable is None or not isinstance(old, Mapping):
+        return new
+    out = dict(new)
+    columns = list(new["columns"])
+    for i, col in enumerate(old.get("columns") or []):
+        if isinstance(col, Mapping) and _hidden(schema, obj, col.get("field"), readable):
+            columns.insert(min(i, len(columns)), dict(col))
+    out["columns"] = columns
+    old_sort = old.get("sort") if isinstance(old.get("sort"), str) else ""
+    if any(_hidden(schema, obj, p.strip().lstrip("+-"), readable) for p in old_sort.split(",") if p.strip()) \
+            and _masked(schema, obj, old, readable)[0]["sort"] == new_sort:
+        out["sort"] = old_sort
+    kept = [c for c in _conjuncts(old.get("filter"))
+            if any(_hidden(schema, obj, p, readable) for p in _leaf_paths(c))
+            and all(path_to_named(schema, obj, p) is not None for p in _leaf_paths(c))]
+    if kept:
+        conditions = _conjuncts(new["filter"]) + kept
+        out["filter"] = conditions[0] if len(conditions) == 1 else {"and": conditions}
+    return out
+
+
 def _write_view(conn, schema: Schema, actor: Actor, obj_ref: str | int, name: str, definition: Any,
-                shared: bool, view_id: int | None) -> int:
+                shared: bool, view_id: int | None, expected: str | Iterable[str] | None = None,
+                policy=None) -> int:
     obj = schema.object(obj_ref)
+    readable = _readable(conn, schema, obj, actor, policy)
+    row = None
     if view_id is not None:
-        row = _view_row(conn, obj, actor, view_id)
+        row = _view_row(conn, obj, actor, view_id, lock=True)
         if not row.shared and row.owner_id != actor.user_id:  # pragma: no cover - _view_row hides it
             raise NotFound(f"object '{obj.api_name}' has no view #{view_id}")
+        if expected is not None:
+            shown = _view_dict(conn, schema, obj, actor, row, readable)
+            check_unchanged(expected, shown, view_etag(shown), f"the view '{row.name}'")
     if not shared and actor.user_id is None:
         raise Forbidden("a personal view belongs to a user; sign in to save one")
-    named = normalise_definition(schema, obj, definition)
-    stored = {"kind": "view", **definition_to_stored(schema, obj, named)}
+    if definition is KEEP:
+        if row is None:
+            raise SchemaError({"definition": "is required"})
+        stored = dict(row.definition) if isinstance(row.definition, Mapping) else {"kind": "view"}
+    else:
+        named = normalise_definition(schema, obj, definition)
+        _refuse_hidden(schema, obj, named, readable)
+        stored = {"kind": "view", **definition_to_stored(schema, obj, named)}
+        if row is not None:
+            stored = _keep_hidden(schema, obj, row.definition, stored, named["sort"], readable)
     v = SavedView.__table__.c
     same = sa.and_(v.shared.is_(True), sa.not_(_is_table(v))) if shared else \
         sa.and_(v.shared.is_(False), v.owner_id == actor.user_id)

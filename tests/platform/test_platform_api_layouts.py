@@ -143,6 +143,41 @@ def test_the_table_design_is_read_saved_and_reset(root, db):
     assert actions == ["reset_table", "save_table"]
 
 
+def test_card_saves_with_a_stale_etag_are_refused(root, db):
+    created = root.post("/api/v1/objects/deal/cards", {"name": "Sales card", "layout": LAYOUT})
+    url, tag = created.headers["Location"], created.headers["ETag"]
+    assert root.get(url).headers["ETag"] == tag
+    assert root.get("/api/v1/objects/deal/cards/default").headers["ETag"] == tag  # the same card
+    moved = root.patch(url, {"name": "Main"}, headers={"If-Match": tag})  # fresh: saved
+    assert moved.status_code == 200 and moved.headers["ETag"] not in (tag, None)
+    for stale in (root.patch(url, {"name": "Lost"}, headers={"If-Match": tag}),
+                  root.put(url, {"name": "Lost", "layout": LAYOUT}, headers={"If-Match": tag})):
+        assert stale.status_code == 409, stale.get_json()
+        error = error_of(stale)
+        assert error["code"] == "conflict" and "the card 'Main' was changed by someone else" in error["message"]
+        assert error["current"] == moved.get_json()
+    assert layouts.get_card(db, "deal", moved.get_json()["id"]) == moved.get_json()  # nothing changed
+    put = root.put(url, {"name": "Main", "layout": {"tabs": [{"sections": []}]}},
+                   headers={"If-Match": moved.headers["ETag"]})
+    assert put.status_code == 200 and put.headers["ETag"] == root.get(url).headers["ETag"]
+    assert root.patch(url, {"name": "No If-Match"}).status_code == 200  # the last write wins, as for records
+    assert error_of(root.patch(url, {"name": "x"}, headers={"If-Match": '"'}))["code"] == "bad_request"
+
+
+def test_table_saves_with_a_stale_etag_are_refused(root, db):
+    url = "/api/v1/objects/deal/table"
+    generated = root.get(url)
+    tag = generated.headers["ETag"]
+    saved = root.put(url, {"columns": ["title", "amount"]}, headers={"If-Match": tag})  # fresh: saved
+    assert saved.status_code == 200 and saved.headers["ETag"] not in (tag, None)
+    stale = root.put(url, {"columns": ["title"]}, headers={"If-Match": tag})
+    assert stale.status_code == 409 and error_of(stale)["current"] == saved.get_json()
+    assert [c["field"] for c in layouts.default_table(db, "deal")["columns"]] == ["title", "amount"]
+    assert root.get(url).headers["ETag"] == saved.headers["ETag"]
+    assert root.put(url, {"columns": ["title"]}, headers={"If-Match": saved.headers["ETag"]}).status_code == 200
+    assert root.put(url, {"columns": ["amount"]}).status_code == 200  # no If-Match: the last write wins
+
+
 def test_the_description_lists_the_layout_endpoints_for_configurable_objects(root, sam, db):
     doc = root.get("/api/openapi.json").get_json()
     paths = doc["paths"]
@@ -158,3 +193,9 @@ def test_the_description_lists_the_layout_endpoints_for_configurable_objects(roo
     OPENAPI_31_VALIDATOR.validate(doc)  # valid for a caller who configures part of it, too
     mine = doc["paths"]["/api/v1/objects/{object_name}/table"]
     assert mine["get"]["parameters"][0]["schema"]["enum"] == ["deal"]
+    for path, methods in (("/api/v1/objects/{object_name}/table", ["put"]),
+                          ("/api/v1/objects/{object_name}/cards/{card_ref}", ["put", "patch"])):
+        assert "ETag" in doc["paths"][path]["get"]["responses"]["200"]["headers"]
+        for method in methods:
+            operation = doc["paths"][path][method]
+            assert "If-Match" in [p["name"] for p in operation["parameters"]] and "409" in operation["responses"]

@@ -103,7 +103,61 @@ def test_a_view_leaves_out_what_the_reader_may_not_read(sam, root, db):
     assert seen["filter_incomplete"] is True
     assert root.get(f"{URL}/{shared['id']}").get_json()["filter_incomplete"] is False
     peek = sam.post(URL, {"name": "Peek", "definition": {"columns": ["title", "secret_note"]}})
-    assert [c["field"] for c in peek.get_json()["definition"]["columns"]] == ["title"]  # masked as it is read
+    assert peek.status_code == 422  # refused like an unknown field: its existence does not leak
+    assert error_of(peek)["fields"] == {"columns[1].field": ["'secret_note': object 'deal' has no field 'secret_note'"]}
+    assert "Peek" not in [v["name"] for v in sam.get(URL).get_json()["data"]]
+
+
+SECRET = {"columns": [{"field": "title"}, {"field": "secret_note"}], "sort": "secret_note,title",
+          "filter": {"and": [{"field": "stage", "op": "eq", "value": "won"},
+                             {"field": "secret_note", "op": "contains", "value": "x"}]}, "page_size": 50}
+
+
+def test_a_patch_keeps_the_conditions_the_caller_may_not_read(sam, root, db):
+    shared = root.post(URL, {"name": "Secret", "definition": SECRET, "shared": True}).get_json()
+    url = f"{URL}/{shared['id']}"
+    rights.set_object_rights(db, SYSTEM, "Sales", "deal", ["read", "configure"])
+    rights.set_field_right(db, SYSTEM, "Sales", "deal", "secret_note", "hidden")
+    renamed = sam.patch(url, {"name": "Renamed"})
+    assert renamed.status_code == 200, renamed.get_json()
+    assert "secret_note" not in renamed.get_data(as_text=True) and renamed.get_json()["filter_incomplete"] is True
+    stored = layouts.get_view(db, SYSTEM, "deal", shared["id"])  # as an administrator
+    assert stored["name"] == "Renamed" and stored["definition"] == SECRET
+    assert sam.patch(url, {"shared": True}).status_code == 200
+    assert layouts.get_view(db, SYSTEM, "deal", shared["id"])["definition"] == SECRET
+    # a new definition from what the caller sees: theirs changes, the hidden parts stay
+    seen = sam.get(url).get_json()["definition"]
+    changed = sam.put(url, {"name": "Renamed", "definition": {**seen, "filter": {"field": "stage", "op": "eq",
+                                                                                  "value": "lead"}}})
+    assert changed.status_code == 200 and "secret_note" not in changed.get_data(as_text=True)
+    assert layouts.get_view(db, SYSTEM, "deal", shared["id"])["definition"] == {
+        **SECRET, "filter": {"and": [{"field": "stage", "op": "eq", "value": "lead"},
+                                     {"field": "secret_note", "op": "contains", "value": "x"}]}}
+    refused = sam.patch(url, {"definition": {**seen, "sort": "-secret_note"}})
+    assert refused.status_code == 422 and set(error_of(refused)["fields"]) == {"sort"}
+
+
+def test_view_saves_with_a_stale_etag_are_refused(sam, db):
+    created = sam.post(URL, {"name": "Mine", "definition": DEFINITION})
+    url, tag = created.headers["Location"], created.headers["ETag"]
+    read = sam.get(url)
+    assert read.headers["ETag"] == tag and tag.startswith('"') and len(tag) > 10
+    moved = sam.patch(url, {"name": "Mine 2"}, headers={"If-Match": tag})  # fresh: saved
+    assert moved.status_code == 200 and moved.headers["ETag"] not in (tag, None)
+    for stale in (sam.patch(url, {"name": "Lost"}, headers={"If-Match": tag}),
+                  sam.put(url, {"name": "Lost", "definition": {}}, headers={"If-Match": f"W/{tag}"})):
+        assert stale.status_code == 409, stale.get_json()
+        error = error_of(stale)
+        assert error["code"] == "conflict" and "changed by someone else" in error["message"]
+        assert error["current"]["name"] == "Mine 2"
+    assert sam.get(url).get_json()["name"] == "Mine 2"
+    assert layouts.get_view(db, actor(db, "sam"), "deal", moved.get_json()["id"])["definition"] == DEFINITION
+    both = sam.patch(url, {"name": "Mine 3"}, headers={"If-Match": f'{tag}, {moved.headers["ETag"]}'})
+    assert both.status_code == 200  # one of the listed tags is current
+    assert sam.patch(url, {"name": "Mine 4"}, headers={"If-Match": "*"}).status_code == 200
+    assert sam.patch(url, {"name": "Mine 5"}).status_code == 200  # no If-Match: the last write wins
+    bad = sam.patch(url, {"name": "x"}, headers={"If-Match": '"a" "b"'})
+    assert bad.status_code == 400 and "If-Match" in error_of(bad)["fields"]
 
 
 def test_bad_views_are_refused_clearly(sam, app, db):
@@ -126,3 +180,8 @@ def test_the_description_lists_the_view_endpoints_of_readable_objects(sam, root)
     assert set(paths[URL + "/{view_ref}"]) == {"get", "put", "patch", "delete"}
     assert "/api/v1/records/organisation/views" not in paths
     assert "/api/v1/records/organisation/views" in root.get("/api/openapi.json").get_json()["paths"]
+    view = paths[URL + "/{view_ref}"]
+    assert "ETag" in view["get"]["responses"]["200"]["headers"]
+    for method in ("put", "patch"):
+        assert "If-Match" in [p["name"] for p in view[method]["parameters"]]
+        assert "409" in view[method]["responses"] and "ETag" in view[method]["responses"]["200"]["headers"]

@@ -160,6 +160,24 @@ def if_match_version(body: Mapping[str, Any] | None = None) -> int | None:
     return from_header if from_header is not None else from_body
 
 
+_ENTITY_TAG = re.compile(r'(?:W/)?"([\x21\x23-\x7e]{1,100})"|([\x21\x23-\x2b\x2d-\x7e]{1,100})')
+
+
+def if_match_tags() -> list[str] | None:
+    """The entity tags of the If-Match header of a card, table or view save ("a1b2…",
+    W/"a1b2…" or a list of them); None when there is none, or "*" (any current state)."""
+    header = request.headers.get("If-Match")
+    if header is None or header.strip() == "*":
+        return None
+    tags = []
+    for part in header.split(","):
+        match = _ENTITY_TAG.fullmatch(part.strip())
+        if match is None:
+            raise bad_request(f"If-Match must be the ETag you read (e.g. \"3f2a…\"), not {header[:40]!r}", "If-Match")
+        tags.append(match.group(1) or match.group(2))
+    return tags
+
+
 def json_response(value: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
     response = Response(dumps(value), status=status, mimetype="application/json")
     for name, item in (headers or {}).items():

@@ -7,6 +7,11 @@ designers use -- which validate the layout (naming each problem by its place, e.
 and bump the schema version. Reads check the configure right here, like the designer's
 screens. Layouts are in their named form: fields by API name, child lists as
 ``{"object", "link"}``, never field ids.
+
+Cards and the table design answer with an ``ETag`` (the engine's fingerprint of what was
+read: ``cards.card_etag``, ``tables.table_etag``); a PUT or PATCH with ``If-Match`` is
+refused with 409 (``current``: the card or table as it is now) when someone changed it
+since, and changes nothing. Without ``If-Match`` the last write wins, as for records.
 """
 from __future__ import annotations
 
@@ -20,7 +25,7 @@ from cardbase.schema_engine.snapshot import ObjectInfo
 from ..context import get_db
 from .auth import api_actor
 from .blueprint import bp
-from .http import json_object, json_response, no_content, reject_unknown, require_keys, small_id
+from .http import if_match_tags, json_object, json_response, no_content, reject_unknown, require_keys, small_id
 from .metadata import configurable_object
 
 CARD_KEYS = {"name", "layout", "is_default"}
@@ -31,11 +36,21 @@ def _object(object_name: str) -> ObjectInfo:
 
 
 def _save_card(obj: ObjectInfo, body: dict[str, Any], card_id: int | None, defaults: dict[str, Any]):
-    """Save a card from a request body, taking what the body leaves out from ``defaults``."""
+    """Save a card from a request body, taking what the body leaves out from ``defaults``
+    (the engine compares the If-Match tags with the card as stored, in its transaction)."""
     reject_unknown(body, CARD_KEYS, "a card")
     merged = {**defaults, **body}
     return cards.save_card(get_db(), api_actor(), obj.api_name, merged.get("name"), merged.get("layout"),
-                           is_default=merged.get("is_default", False), card_id=card_id)
+                           is_default=merged.get("is_default", False), card_id=card_id,
+                           expected=if_match_tags() if card_id is not None else None)
+
+
+def _card_response(card: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None):
+    return json_response(card, status, {**(headers or {}), "ETag": f'"{cards.card_etag(card)}"'})
+
+
+def _table_response(definition: dict[str, Any]):
+    return json_response(definition, headers={"ETag": f'"{tables.table_etag(definition)}"'})
 
 
 # ---- cards ---------------------------------------------------------------------------------------
@@ -50,7 +65,7 @@ def list_cards(object_name: str):
 def default_card(object_name: str):
     """The card records open with: the default one, or the generated one (id null)."""
     obj = _object(object_name)
-    return json_response(cards.get_card(get_db(), obj.api_name))
+    return _card_response(cards.get_card(get_db(), obj.api_name))
 
 
 @bp.post("/v1/objects/<object_name>/cards")
@@ -61,13 +76,13 @@ def create_card(object_name: str):
     generated = {"layout": cards.default_layout(get_db().schema(), obj)}  # what the designer starts from
     card = _save_card(obj, body, None, generated)
     location = url_for("api.get_card", object_name=obj.api_name, card_ref=card["id"])
-    return json_response(card, 201, {"Location": location})
+    return _card_response(card, 201, {"Location": location})
 
 
 @bp.get("/v1/objects/<object_name>/cards/<card_ref>")
 def get_card(object_name: str, card_ref: str):
     card_id = small_id(card_ref, "card_id")
-    return json_response(cards.get_card(get_db(), _object(object_name).api_name, card_id))
+    return _card_response(cards.get_card(get_db(), _object(object_name).api_name, card_id))
 
 
 @bp.put("/v1/objects/<object_name>/cards/<card_ref>")
@@ -78,7 +93,7 @@ def replace_card(object_name: str, card_ref: str):
     obj = _object(object_name)
     require_keys(body, "name", "layout")
     current = cards.get_card(get_db(), obj.api_name, card_id)
-    return json_response(_save_card(obj, body, card_id, {"is_default": current["is_default"]}))
+    return _card_response(_save_card(obj, body, card_id, {"is_default": current["is_default"]}))
 
 
 @bp.patch("/v1/objects/<object_name>/cards/<card_ref>")
@@ -87,7 +102,7 @@ def update_card(object_name: str, card_ref: str):
     body = json_object()
     obj = _object(object_name)
     current = cards.get_card(get_db(), obj.api_name, card_id)
-    return json_response(_save_card(obj, body, card_id, current))
+    return _card_response(_save_card(obj, body, card_id, current))
 
 
 @bp.delete("/v1/objects/<object_name>/cards/<card_ref>")
@@ -101,14 +116,14 @@ def delete_card(object_name: str, card_ref: str):
 @bp.get("/v1/objects/<object_name>/table")
 def get_table(object_name: str):
     """The table as designed (or generated), unmasked, as the table designer shows it."""
-    return json_response(tables.default_table(get_db(), _object(object_name).api_name))
+    return _table_response(tables.default_table(get_db(), _object(object_name).api_name))
 
 
 @bp.put("/v1/objects/<object_name>/table")
 def save_table(object_name: str):
     body = json_object()
     obj = _object(object_name)
-    return json_response(tables.save_table(get_db(), api_actor(), obj.api_name, body))
+    return _table_response(tables.save_table(get_db(), api_actor(), obj.api_name, body, expected=if_match_tags()))
 
 
 @bp.delete("/v1/objects/<object_name>/table")

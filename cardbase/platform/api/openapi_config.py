@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from cardbase.schema_engine.query.model import MAX_LIMIT, MAX_OFFSET
 
 from .openapi import NO_CONTENT, READ, SMALL_ID, WRITE, body, ok_json, path_param, responses
+from .schemas_layouts import LAYOUT_ETAG, LAYOUT_IF_MATCH
 
 if TYPE_CHECKING:  # pragma: no cover
     from .openapi import _Builder
@@ -35,30 +36,31 @@ def layout_paths(b: "_Builder") -> None:
                 "responses": responses({200: ok_json("CardList")}, *READ)},
            post={"summary": "Design a card (layout left out: the generated one)", "operationId": "createCard",
                  "parameters": [obj], "requestBody": body("CardInput"),
-                 "responses": responses({201: ok_json("Card", "created")}, *WRITE)})
+                 "responses": responses({201: ok_json("Card", "created", LAYOUT_ETAG)}, *WRITE)})
     b.path(f"{base}/cards/default", tag, get={
         "summary": "The card records open with: the default card, or the generated one (id null)",
         "operationId": "getDefaultCard", "parameters": [obj],
-        "responses": responses({200: ok_json("Card")}, *READ)})
+        "responses": responses({200: ok_json("Card", headers=LAYOUT_ETAG)}, *READ)})
     b.path(f"{base}/cards/{{card_ref}}", tag,
            get={"summary": "Get a card", "operationId": "getCard", "parameters": [obj, card],
-                "responses": responses({200: ok_json("Card")}, *READ)},
+                "responses": responses({200: ok_json("Card", headers=LAYOUT_ETAG)}, *READ)},
            put={"summary": "Replace a card's name and layout (is_default left out: kept)",
-                "operationId": "replaceCard", "parameters": [obj, card], "requestBody": body("CardReplace"),
-                "responses": responses({200: ok_json("Card")}, *WRITE)},
+                "operationId": "replaceCard", "parameters": [obj, card, LAYOUT_IF_MATCH],
+                "requestBody": body("CardReplace"),
+                "responses": responses({200: ok_json("Card", headers=LAYOUT_ETAG)}, *WRITE)},
            patch={"summary": "Change a card's name, layout or default status", "operationId": "updateCard",
-                  "parameters": [obj, card], "requestBody": body("CardPatch"),
-                  "responses": responses({200: ok_json("Card")}, *WRITE)},
+                  "parameters": [obj, card, LAYOUT_IF_MATCH], "requestBody": body("CardPatch"),
+                  "responses": responses({200: ok_json("Card", headers=LAYOUT_ETAG)}, *WRITE)},
            delete={"summary": "Delete a card (the oldest remaining one becomes the default)",
                    "operationId": "deleteCard", "parameters": [obj, card],
                    "responses": responses({204: NO_CONTENT}, *READ)})
     b.path(f"{base}/table", tag,
            get={"summary": "The table design (the list's columns, sort, filter, page size)",
                 "operationId": "getTable", "parameters": [obj],
-                "responses": responses({200: ok_json("TableDefinition")}, *READ)},
-           put={"summary": "Store the table design", "operationId": "saveTable", "parameters": [obj],
+                "responses": responses({200: ok_json("TableDefinition", headers=LAYOUT_ETAG)}, *READ)},
+           put={"summary": "Store the table design", "operationId": "saveTable", "parameters": [obj, LAYOUT_IF_MATCH],
                 "requestBody": body("TableInput"),
-                "responses": responses({200: ok_json("TableDefinition")}, *WRITE)},
+                "responses": responses({200: ok_json("TableDefinition", headers=LAYOUT_ETAG)}, *WRITE)},
            delete={"summary": "Reset the table design: generated from the fields again", "operationId": "resetTable",
                    "parameters": [obj], "responses": responses({204: NO_CONTENT}, *READ)})
 

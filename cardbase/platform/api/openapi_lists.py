@@ -11,6 +11,7 @@ from cardbase.schema_engine.snapshot import ObjectInfo
 from .aggregate import DEFAULT_GROUPS, MAX_GROUPS, METRICS
 from .export import FORMATS
 from .openapi import NO_CONTENT, READ, SMALL_ID, WRITE, body, ok_json, path_param, responses
+from .schemas_layouts import LAYOUT_ETAG, LAYOUT_IF_MATCH
 
 if TYPE_CHECKING:  # pragma: no cover
     from .openapi import _Builder
@@ -37,16 +38,20 @@ def view_paths(b: "_Builder", obj: ObjectInfo, tag: str, base: str) -> None:
            get={"summary": "Saved views: the shared ones and your own", "operationId": f"views_{obj.api_name}",
                 "responses": responses({200: ok_json("ViewList")}, *READ)},
            post={"summary": f"Save a view (personal; {shared})", "operationId": f"create_view_{obj.api_name}",
-                 "requestBody": body("ViewInput"), "responses": responses({201: ok_json("View", "created")}, *WRITE)})
+                 "requestBody": body("ViewInput"),
+                 "responses": responses({201: ok_json("View", "created", LAYOUT_ETAG)}, *WRITE)})
     b.path(f"{base}/views/{{view_ref}}", tag,
            get={"summary": "Get a view (without what you may not read)", "operationId": f"view_{obj.api_name}",
-                "parameters": [view], "responses": responses({200: ok_json("View")}, *READ)},
-           put={"summary": "Replace a view's name and definition (shared left out: kept)",
-                "operationId": f"replace_view_{obj.api_name}", "parameters": [view], "requestBody": body("ViewInput"),
-                "responses": responses({200: ok_json("View")}, *WRITE)},
-           patch={"summary": f"Change a view ({shared})", "operationId": f"update_view_{obj.api_name}",
-                  "parameters": [view], "requestBody": body("ViewPatch"),
-                  "responses": responses({200: ok_json("View")}, *WRITE)},
+                "parameters": [view], "responses": responses({200: ok_json("View", headers=LAYOUT_ETAG)}, *READ)},
+           put={"summary": "Replace a view's name and definition (shared left out: kept; conditions on fields "
+                           "you may not read: kept)",
+                "operationId": f"replace_view_{obj.api_name}", "parameters": [view, LAYOUT_IF_MATCH],
+                "requestBody": body("ViewInput"), "responses": responses({200: ok_json("View", headers=LAYOUT_ETAG)},
+                                                                         *WRITE)},
+           patch={"summary": f"Change a view ({shared}); what the body leaves out stays as stored",
+                  "operationId": f"update_view_{obj.api_name}",
+                  "parameters": [view, LAYOUT_IF_MATCH], "requestBody": body("ViewPatch"),
+                  "responses": responses({200: ok_json("View", headers=LAYOUT_ETAG)}, *WRITE)},
            delete={"summary": f"Delete a view (your own; {shared})", "operationId": f"delete_view_{obj.api_name}",
                    "parameters": [view], "responses": responses({204: NO_CONTENT}, *READ)})
 

@@ -13,6 +13,14 @@ from cardbase.schema_engine.query.model import MAX_LIMIT
 
 from .schemas import Strict, _desc
 
+# Cards, the table design and saved views answer with an ETag, a fingerprint of what was
+# read (``cards.card_etag``, ``tables.table_etag``, ``tables.view_etag``); saves take it as If-Match.
+LAYOUT_ETAG = {"ETag": {"description": "a fingerprint of what was read, for If-Match", "schema": {"type": "string"}}}
+LAYOUT_IF_MATCH = {"name": "If-Match", "in": "header", "required": False,
+                   "description": "the ETag read: if it changed since, 409 conflict (with current) and nothing is "
+                                  "saved; left out, the last write wins",
+                   "schema": {"type": "string", "maxLength": 1000}}
+
 _LABEL = v.Length(max=common.MAX_LABEL)
 _HELP = v.Length(max=common.MAX_HELP)
 _NAME = v.Length(min=1, max=common.MAX_LABEL)

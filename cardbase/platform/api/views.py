@@ -5,7 +5,14 @@ as the browser's list page does, so the rules are the same: anyone who may read 
 keeps personal views (only their owner sees, changes or deletes one); shared views --
 making one, changing one, sharing or unsharing -- need the configure right; another
 user's personal view answers 404, so its existence does not leak. A view is read with
-what the caller may not read left out (``filter_incomplete`` says a condition was).
+what the caller may not read left out (``filter_incomplete`` says a condition was); a
+save may not use such fields (422, like an unknown field) and keeps what the stored view
+has of them. A PATCH without ``definition`` keeps the stored definition exactly.
+
+Reads answer with an ``ETag`` (``tables.view_etag``: the fingerprint of the view as the
+caller sees it); a PUT or PATCH with ``If-Match`` is refused with 409 (``current``: the
+view as it is now) when someone changed it since. Without ``If-Match`` the last write
+wins, as for records.
 """
 from __future__ import annotations
 
@@ -18,21 +25,27 @@ from cardbase.schema_engine.layouts import tables
 from ..context import get_db
 from .auth import api_actor
 from .blueprint import bp
-from .http import json_object, json_response, no_content, reject_unknown, require_keys, small_id
+from .http import if_match_tags, json_object, json_response, no_content, reject_unknown, require_keys, small_id
 
 VIEW_KEYS = {"name", "definition", "shared"}
 
 
 def _save(object_name: str, body: dict[str, Any], view_id: int | None, defaults: dict[str, Any]) -> dict[str, Any]:
-    """Save a view from a request body, taking what the body leaves out from ``defaults``."""
+    """Save a view from a request body, taking what the body leaves out from ``defaults``
+    (the engine compares the If-Match tags with the view as stored, in its transaction)."""
     reject_unknown(body, VIEW_KEYS, "a view")
     merged = {**defaults, **body}
     return tables.save_view(get_db(), api_actor(), object_name, merged.get("name"), merged.get("definition"),
-                            shared=merged.get("shared", False), view_id=view_id)
+                            shared=merged.get("shared", False), view_id=view_id,
+                            expected=if_match_tags() if view_id is not None else None)
 
 
 def _current(object_name: str, view_id: int) -> dict[str, Any]:
     return tables.get_view(get_db(), api_actor(), object_name, view_id)
+
+
+def _response(view: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None):
+    return json_response(view, status, {**(headers or {}), "ETag": f'"{tables.view_etag(view)}"'})
 
 
 @bp.get("/v1/records/<object_name>/views")
@@ -47,12 +60,12 @@ def create_view(object_name: str):
     require_keys(body, "name", "definition")
     view = _save(object_name, body, None, {})
     location = url_for("api.get_view", object_name=object_name, view_ref=view["id"])
-    return json_response(view, 201, {"Location": location})
+    return _response(view, 201, {"Location": location})
 
 
 @bp.get("/v1/records/<object_name>/views/<view_ref>")
 def get_view(object_name: str, view_ref: str):
-    return json_response(_current(object_name, small_id(view_ref, "view_id")))
+    return _response(_current(object_name, small_id(view_ref, "view_id")))
 
 
 @bp.put("/v1/records/<object_name>/views/<view_ref>")
@@ -62,14 +75,18 @@ def replace_view(object_name: str, view_ref: str):
     body = json_object()
     require_keys(body, "name", "definition")
     current = _current(object_name, view_id)
-    return json_response(_save(object_name, body, view_id, {"shared": current["shared"]}))
+    return _response(_save(object_name, body, view_id, {"shared": current["shared"]}))
 
 
 @bp.patch("/v1/records/<object_name>/views/<view_ref>")
 def update_view(object_name: str, view_ref: str):
+    """Change what the body names; the rest -- the definition too, with any conditions the
+    caller may not read -- stays as stored."""
     view_id = small_id(view_ref, "view_id")
     body = json_object()
-    return json_response(_save(object_name, body, view_id, _current(object_name, view_id)))
+    current = _current(object_name, view_id)
+    defaults = {"name": current["name"], "shared": current["shared"], "definition": tables.KEEP}
+    return _response(_save(object_name, body, view_id, defaults))
 
 
 @bp.delete("/v1/records/<object_name>/views/<view_ref>")

@@ -166,6 +166,25 @@ class HistoryEntry(Base):
     batch: Mapped[Optional[str]] = mapped_column(String(40), nullable=True, index=True)
 
 
+class ActionRow(Base):
+    """One applied ChangeSet (create, update, bulk, owner, trash, restore, purge, undo …):
+    who did what and when. Its per-record before/after are the history rows carrying the
+    same ``batch``; undo reads them from there, so history and undo never disagree."""
+
+    __tablename__ = "cb_action"
+    __table_args__ = (Index("ix_cb_action_actor", "actor_id", "id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    batch: Mapped[str] = mapped_column(String(40), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[Optional[int]] = mapped_column(Integer, nullable=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    object_id: Mapped[Optional[int]] = mapped_column(Integer, nullable=True)
+    record_count: Mapped[int] = mapped_column(Integer, default=0)
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    undoes: Mapped[Optional[int]] = mapped_column(BigInteger, nullable=True)
+    undone_by: Mapped[Optional[int]] = mapped_column(BigInteger, nullable=True)
+
+
 class OutboxEvent(Base):
     """Written in the same transaction as the change; a worker delivers it at least once."""
 

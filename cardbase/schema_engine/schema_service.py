@@ -53,7 +53,7 @@ class SchemaService:
     def __init__(self, db, policy=None, *, recompute_batch: int = RECOMPUTE_BATCH,
                  defer_recompute: bool = False, recompute_progress: ProgressCallback | None = None):
         self.db = db
-        self.policy = policy  # the rights (store.access.AccessPolicy when None)
+        self.policy = policy  # the rights (rights.access.AccessPolicy when None)
         self._batch: _Tx | None = None
         self.recompute_batch = recompute_batch
         self.defer_recompute = defer_recompute
@@ -80,7 +80,7 @@ class SchemaService:
         if actor.is_admin:
             return
         if obj_ref is not None and tx.schema.has_object(obj_ref):
-            from .store.access import AccessPolicy
+            from .rights.access import AccessPolicy
 
             obj = tx.schema.object(obj_ref)
             if (self.policy or AccessPolicy()).access(tx.conn, tx.schema, actor).can(obj, "configure"):

@@ -76,6 +76,9 @@ def test_the_rights_hold_as_in_the_store(app, db, data):
     refused = sam.get(URL, query={"group_by": "stage"})
     assert refused.status_code == 403 and error_of(refused)["message"] == "you may not read Deals"
     rights.set_object_rights(db, SYSTEM, "Sales", "deal", ["read", "create"])
+    refused = sam.get(URL, query={"group_by": "stage"})  # grouped figures are a report: read is not enough
+    assert refused.status_code == 403 and error_of(refused)["message"] == "you may not report on Deals"
+    rights.set_object_rights(db, SYSTEM, "Sales", "deal", ["read", "create", "report"])
     rights.set_field_right(db, SYSTEM, "Sales", "deal", "amount", "hidden")
     assert sam.get(URL, query={"group_by": "stage"}).get_json()["data"][0] == {"stage": "lead", "count": 2}
     for query in ({"sum": "amount"}, {"group_by": "amount"}, {"filter": {"field": "amount", "op": "gt", "value": 1}}):

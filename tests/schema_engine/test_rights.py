@@ -17,7 +17,7 @@ from cardbase.schema_engine.query.model import AggregateQuery, ListQuery
 from cardbase.schema_engine.rights.models import ObjectRight, Share
 from cardbase.schema_engine.schema_service import SchemaService
 from cardbase.schema_engine.store import RecordStore
-from cardbase.schema_engine.store.access import AccessPolicy
+from cardbase.schema_engine.rights.access import AccessPolicy
 from cardbase.schema_engine.values import LinkRef
 
 from crm_fixture import crm
@@ -89,7 +89,7 @@ def test_without_object_rights_nothing_is_readable_or_writable(w):
     ann = w.member("ann", "Sales")
     for call in (lambda: w.store.list(ann, "deal"), lambda: w.store.count(ann, "deal"),
                  lambda: w.store.get(ann, "deal", w.deals["small"]),
-                 lambda: w.store.aggregate(ann, "deal", AggregateQuery()),
+                 lambda: w.store.aggregate(ann, "deal", AggregateQuery(), purpose="read"),
                  lambda: w.store.create(ann, "deal", {"title": "x"})):
         with pytest.raises(Forbidden):
             call()
@@ -246,8 +246,8 @@ def test_hidden_field_is_absent_everywhere_and_cannot_be_used(w):
                  lambda: w.store.count(ann, "deal", filter={"field": "amount", "op": "gt", "value": 1}),
                  lambda: w.store.list(ann, "deal", ListQuery(sort="-amount")),
                  lambda: w.store.list(ann, "deal", ListQuery(fields=["amount"])),
-                 lambda: w.store.aggregate(ann, "deal", AggregateQuery(group_by=["amount"])),
-                 lambda: w.store.aggregate(ann, "deal", AggregateQuery(metrics=[{"op": "sum", "field": "amount"}]))):
+                 lambda: w.store.aggregate(ann, "deal", AggregateQuery(group_by=["amount"]), purpose="read"),
+                 lambda: w.store.aggregate(ann, "deal", AggregateQuery(metrics=[{"op": "sum", "field": "amount"}]), purpose="read")):
         with pytest.raises(ValidationError) as err:
             call()
         assert unknown in err.value.message
@@ -351,7 +351,7 @@ def test_links_to_invisible_records_are_restricted(w):
         ("large", None), ("medium", "Globex"), ("small", None)]
     # paths through the hidden organisation cannot be used to find out about it
     assert w.titles(ann, filter={"field": "organisation.city", "op": "eq", "value": "Berlin"}) == []
-    groups = w.store.aggregate(ann, "deal", AggregateQuery(group_by=["organisation"]))
+    groups = w.store.aggregate(ann, "deal", AggregateQuery(group_by=["organisation"]), purpose="read")
     assert {(g["organisation"], g["count"]) for g in groups} == {
         (LinkRef(w.acme, None, restricted=True), 2), (LinkRef(w.globex, "Globex"), 1)}
     # the picker offers visible records only; an invisible one cannot be linked
@@ -533,7 +533,7 @@ def test_filtering_by_a_hidden_field_is_refused_like_an_unknown_field(w):
     for probe in probes:
         for call in (lambda: w.store.list(ann, "deal", ListQuery(filter=probe)),
                      lambda: w.store.count(ann, "deal", filter=probe),
-                     lambda: w.store.aggregate(ann, "deal", AggregateQuery(filter=probe))):
+                     lambda: w.store.aggregate(ann, "deal", AggregateQuery(filter=probe), purpose="read")):
             with pytest.raises(ValidationError) as err:
                 call()
             assert "has no field" in err.value.message

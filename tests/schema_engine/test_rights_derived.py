@@ -53,7 +53,7 @@ def assert_absent_everywhere(store, who, obj: str, name: str, rid: int) -> None:
                  lambda: store.list(who, obj, ListQuery(sort=f"-{name}")),
                  lambda: store.list(who, obj, ListQuery(fields=[name])),
                  lambda: list(store.export(who, obj, ListQuery(sort=name))),
-                 lambda: store.aggregate(who, obj, AggregateQuery(group_by=[name]))):
+                 lambda: store.aggregate(who, obj, AggregateQuery(group_by=[name]), purpose="read")):
         with pytest.raises(ValidationError) as err:
             call()
         assert unknown in err.value.message
@@ -72,7 +72,7 @@ def test_a_formula_of_a_hidden_field_is_hidden_and_so_is_everything_computed_fro
     with pytest.raises(ValidationError, match="has no field 'total'"):  # across a link too
         store.list(ann, "order_line", ListQuery(filter={"field": "order.total", "op": "gt", "value": 1}))
     with pytest.raises(ValidationError, match="has no field 'cost'"):
-        store.aggregate(ann, "order_line", AggregateQuery(metrics=[{"op": "sum", "field": "cost"}]))
+        store.aggregate(ann, "order_line", AggregateQuery(metrics=[{"op": "sum", "field": "cost"}]), purpose="read")
     assert store.get(ann, "order_line", line)["quantity"] == 2  # the rest stays readable
     assert store.get(SYSTEM, "order", order)["total"] == Decimal("110.00")  # hidden, not gone
     why = rights.explain(db, ann, "order", order)["fields"]["total"]

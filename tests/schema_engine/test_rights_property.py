@@ -260,7 +260,7 @@ def test_every_read_channel_returns_exactly_what_the_rules_allow(world, sc):
         who = world.actor(sc, u)
         if not oracle.can_read(u, "deal"):
             for call in (lambda: store.list(who, "deal"), lambda: store.count(who, "deal"),
-                         lambda: store.aggregate(who, "deal", AggregateQuery())):
+                         lambda: store.aggregate(who, "deal", AggregateQuery(), purpose="read")):
                 with pytest.raises(Forbidden):
                     call()
             continue
@@ -293,16 +293,16 @@ def test_every_read_channel_returns_exactly_what_the_rules_allow(world, sc):
         # grouped aggregation counts the same records, and needs the grouped field visible
         if oracle.level(u, "deal", "stage") == "hidden":
             with pytest.raises(ValidationError):
-                store.aggregate(who, "deal", AggregateQuery(group_by=["stage"]))
+                store.aggregate(who, "deal", AggregateQuery(group_by=["stage"]), purpose="read")
         else:
-            groups = store.aggregate(who, "deal", AggregateQuery(group_by=["stage"]))
+            groups = store.aggregate(who, "deal", AggregateQuery(group_by=["stage"]), purpose="read")
             want: dict = {}
             for r in deals:
                 if r["id"] in expected:
                     want[r["stage"]] = want.get(r["stage"], 0) + 1
             assert {g["stage"]: g["count"] for g in groups} == want
         if oracle.level(u, "deal", "amount") != "hidden":
-            total = store.aggregate(who, "deal", AggregateQuery(metrics=[{"op": "sum", "field": "amount"}]))
+            total = store.aggregate(who, "deal", AggregateQuery(metrics=[{"op": "sum", "field": "amount"}]), purpose="read")
             want_sum = sum(r["amount"] or 0 for r in deals if r["id"] in expected)
             assert (total[0]["sum_amount"] or 0) == want_sum
         # a filter through the link sees only organisations the reader may see

@@ -32,7 +32,7 @@ from cardbase.schema_engine.field_types.integer import MAX_INT, MIN_INT
 from cardbase.schema_engine.query.model import MAX_LIMIT, MAX_OFFSET, MAX_SEARCH
 from cardbase.schema_engine.rights.models import rights_version
 from cardbase.schema_engine.snapshot import FieldInfo, ObjectInfo, Schema
-from cardbase.schema_engine.store.access import Access, AccessPolicy
+from cardbase.schema_engine.rights.access import Access, AccessPolicy
 
 from ..context import get_db
 from . import schemas as S

@@ -31,7 +31,7 @@ from cardbase.schema_engine.query.model import MAX_LIMIT, ListQuery, Page
 from cardbase.schema_engine.query.reader import PAGE_COUNT_CAP
 from cardbase.schema_engine.query.sort import parse_sort
 from cardbase.schema_engine.snapshot import FieldInfo, ObjectInfo, Schema
-from cardbase.schema_engine.store.access import AccessPolicy
+from cardbase.schema_engine.rights.access import AccessPolicy
 from cardbase.schema_engine.store.records import RecordStore
 
 from ..context import current_actor, get_db

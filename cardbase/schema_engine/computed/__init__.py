@@ -6,7 +6,7 @@ means for stored values (``changes``), and recomputation in resumable batches (`
 The field types themselves (options, columns, formatting) are in ``field_types/formula.py``,
 ``lookup.py`` and ``rollup.py``; the formula language in ``cardbase.formula``.
 """
-from .engine import Change, compute_new, has_computed, propagate
+from .engine import Change, Recomputed, compute_existing, compute_new, has_computed, own_seed, propagate
 from .plan import check_definition, plan_for
 
-__all__ = ["Change", "compute_new", "has_computed", "propagate", "check_definition", "plan_for"]
+__all__ = ["Change", "Recomputed", "compute_existing", "compute_new", "own_seed", "has_computed", "propagate", "check_definition", "plan_for"]

@@ -108,7 +108,7 @@ def after_redefinition(conn: Connection, schema: Schema, old: FieldInfo | None, 
     seed = {k: set(v) for k, v in (seed or {}).items()}
     if old is not None and (old.type != new.type or live_options(old) != live_options(new)):
         schema = rederive_dependants(conn, schema, new, seed)
-    propagate(conn, schema, list(changes), seed=seed, events=False)
+    propagate(conn, schema, list(changes), seed=seed)
     return schema
 
 

@@ -27,7 +27,6 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from .. import search_index
-from ..meta_models import OutboxEvent, utcnow
 from ..snapshot import FieldInfo, ObjectInfo, Schema
 from .defs import ComputedDef, chunks
 from .fetch import CURRENT, Fetcher, own_fields
@@ -118,24 +117,28 @@ def write_values(conn: Connection, schema: Schema, obj: ObjectInfo, field: Field
 
 
 # ---- propagation -------------------------------------------------------------------------------
+Recomputed = dict[int, dict[int, set[str]]]  # object id -> record id -> names of fields recomputed
+
+
 def propagate(conn: Connection, schema: Schema, changes: Sequence[Change], *,
-              seed: Mapping[str, Iterable[int]] | None = None, events: bool = True) -> None:
+              seed: Mapping[str, Iterable[int]] | None = None) -> Recomputed:
     """Recompute everything that depends on ``changes`` (and the definitions in ``seed``:
-    definition key -> record ids to recompute regardless), in this transaction."""
+    definition key -> record ids to recompute regardless), in this transaction. Returns
+    the other records whose values changed, for the caller's outbox events."""
     plan = plan_for(schema)
     if not plan.defs:
-        return
-    _Propagation(conn, schema, plan, events).run(changes, seed or {})
+        return {}
+    return _Propagation(conn, schema, plan).run(changes, seed or {})
 
 
 class _Propagation:
-    def __init__(self, conn: Connection, schema: Schema, plan: Plan, events: bool):
-        self.conn, self.schema, self.plan, self.events = conn, schema, plan, events
+    def __init__(self, conn: Connection, schema: Schema, plan: Plan):
+        self.conn, self.schema, self.plan = conn, schema, plan
         self.pending: dict[str, set[int]] = {}
         self.touched: dict[int, dict[int, set[str]]] = {}  # object id -> record id -> field names
         self.origin: set[tuple[int, int]] = set()
 
-    def run(self, changes: Sequence[Change], seed: Mapping[str, Iterable[int]]) -> None:
+    def run(self, changes: Sequence[Change], seed: Mapping[str, Iterable[int]]) -> Recomputed:
         for key, ids in seed.items():
             if key in self.plan.defs:
                 self.pending.setdefault(key, set()).update(ids)
@@ -152,8 +155,8 @@ class _Propagation:
                     by_record.setdefault(rid, set()).add(d.field.api_name)
                 self.seed(Change(d.obj, list(changed), frozenset({d.field.key})))
         self.refresh_search()
-        if self.events:
-            self.emit_events()
+        return {obj_id: {rid: fields for rid, fields in records.items() if (obj_id, rid) not in self.origin}
+                for obj_id, records in self.touched.items()}
 
     def seed(self, change: Change) -> None:
         walks: dict[tuple, set[int]] = {}
@@ -176,27 +179,11 @@ class _Propagation:
             if ids:
                 refresh_documents(self.conn, self.schema, obj, ids)
 
-    def emit_events(self) -> None:
-        from ..store.bulk_sql import insert_many  # local: the store imports this module
 
-        now = utcnow()
-        events = []
-        for obj_id, records in self.touched.items():
-            obj = self.schema.object(obj_id)
-            for rid, fields in records.items():
-                if (obj_id, rid) not in self.origin:
-                    events.append({"topic": "record.recomputed", "object_id": obj_id, "record_id": rid,
-                                   "created_at": now, "delivered_at": None, "attempts": 0,
-                                   "payload": {"object": obj.api_name, "id": rid, "fields": sorted(fields)}})
-        if events:
-            insert_many(self.conn, OutboxEvent.__table__, events)
-
-
-def recompute_own(conn: Connection, schema: Schema, obj: ObjectInfo, ids: Collection[int]) -> None:
-    """Recompute every computed field of these records (e.g. restored from the trash, whose
-    sources may have changed while they were there) and what depends on them."""
-    seed = {d.key: ids for d in plan_for(schema).by_object.get(obj.id, [])}
-    propagate(conn, schema, [Change(obj, ids)], seed=seed)
+def own_seed(schema: Schema, obj: ObjectInfo, ids: Collection[int]) -> dict[str, Collection[int]]:
+    """Every computed field of these records, to recompute regardless (e.g. restored from
+    the trash, whose sources may have changed while they were there)."""
+    return {d.key: ids for d in plan_for(schema).by_object.get(obj.id, [])}
 
 
 def relevant(path: KeyPath, position: int, change: Change) -> bool:
@@ -250,3 +237,41 @@ def refresh_documents(conn: Connection, schema: Schema, obj: ObjectInfo, ids: It
     for chunk in chunks(ids):
         records = fetch_records(conn, schema, obj, chunk, fields=fields, trash=None)
         search_index.write(conn, obj, [(rid, search_index.document(obj, r)) for rid, r in records.items()])
+
+
+# ---- existing records, before their UPDATE --------------------------------------------------------
+def compute_existing(conn: Connection, schema: Schema, obj: ObjectInfo,
+                     changes: Mapping[int, Mapping[str, Any]]) -> tuple[dict[int, dict[FieldInfo, Any]], frozenset[str]]:
+    """The record's own computed values after ``changes`` (id -> field key -> new value),
+    so the UPDATE writes them with the edit instead of a second UPDATE afterwards.
+
+    Only definitions that read the record itself and the records it links to (formulas,
+    lookups) are computed here; those that read child lists (rollups) cannot change by
+    an edit of the record and keep their stored value. Returns id -> {field: value} of
+    the values that differ from the stored ones, and the keys of the definitions done
+    (``Change.done``: propagation need not compute them again)."""
+    defs = [d for d in plan_for(schema).by_object.get(obj.id, []) if not any(p.many for p in d.paths)]
+    if not defs or not changes:
+        return {}, frozenset()
+    paths = _unique_paths(p for d in defs for p in d.inputs)
+    inputs = own_fields(paths)
+    keys = {f.key for f in inputs}
+    fetcher = Fetcher(conn, schema)
+    rows = fetcher.load(obj, inputs + [d.field for d in defs if d.field.key not in keys],
+                        ids=list(changes), live_only=True)
+    before = {rid: {d.field.key: row.get(d.field.key) for d in defs} for rid, row in rows.items()}
+    for rid, row in rows.items():
+        row.update(changes[rid])
+    values = fetcher.resolve(obj, rows, paths)
+    out: dict[int, dict[FieldInfo, Any]] = {rid: {} for rid in rows}
+    for d in defs:
+        for rid in rows:
+            value = d.value(values[rid], None)
+            if value != before[rid][d.field.key]:
+                out[rid][d.field] = value
+            if not d.pending:
+                values[rid][d.field.key] = value
+                for p in paths:  # later formulas that read this one see the new value
+                    if not p.steps and p.field.key == d.field.key:
+                        values[rid][p.key] = value
+    return {rid: v for rid, v in out.items() if v}, frozenset(d.key for d in defs)

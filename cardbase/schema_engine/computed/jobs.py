@@ -128,7 +128,7 @@ def _step(db, conn: Connection, job_id: int, batch_size: int) -> Progress | None
     if job["mode"] == "fill" and changed:
         if d.field.ftype.searchable:
             refresh_documents(conn, schema, d.obj, list(changed))
-        propagate(conn, schema, [Change(d.obj, list(changed), frozenset({d.field.key}))], events=False)
+        propagate(conn, schema, [Change(d.obj, list(changed), frozenset({d.field.key}))])
     processed = job["processed"] + len(ids)
     conn.execute(sa.update(JOBS).where(JOBS.c.id == job_id).values(
         last_id=ids[-1], processed=processed, updated_at=utcnow()))

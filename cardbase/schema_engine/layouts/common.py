@@ -119,6 +119,6 @@ def config_change(db, actor: Actor, action: str, target: str, obj_ref: str | int
 
 def access_for(conn, schema: Schema, actor: Actor, policy=None):
     """The store's rights of ``actor`` in this transaction."""
-    from ..store.access import AccessPolicy
+    from ..rights.access import AccessPolicy
 
     return (policy or AccessPolicy()).access(conn, schema, actor)

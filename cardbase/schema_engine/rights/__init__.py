@@ -1,7 +1,7 @@
 """Users' rights: object, record, field and rule-based access (docs/rights.md).
 
 The definitions live in system tables (``models``); ``model`` loads and caches them per
-rights and schema version; ``store.access.AccessPolicy`` turns them into the row filters
+rights and schema version; ``access.AccessPolicy`` turns them into the row filters
 and field masks the record store and its query compiler apply to every channel;
 ``admin`` changes them; ``explain`` says which rule grants or denies each right.
 """

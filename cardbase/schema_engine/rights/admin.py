@@ -228,7 +228,7 @@ def _share_target(conn: Connection, user: Any, group: Any) -> tuple[int | None, 
 
 
 def _record_access(db, conn: Connection, actor: Actor, obj_ref: Any, record_id: Any, policy=None):
-    from ..store.access import AccessPolicy
+    from .access import AccessPolicy
 
     schema = db.schema(conn)
     obj = _object(schema, obj_ref)
@@ -310,7 +310,7 @@ def can_configure(db, actor: Actor, obj_ref: Any = None, policy=None) -> bool:
     Admins always; others with the configure right on that object (on any, when None)."""
     if actor.is_admin:
         return True
-    from ..store.access import AccessPolicy
+    from .access import AccessPolicy
 
     with db.read() as conn:
         schema = db.schema(conn)

@@ -22,7 +22,7 @@ RECORD_RIGHTS = ("read", "edit", "delete")
 def explain(db, actor: Actor, obj_ref: Any, record_id: int, policy=None) -> dict[str, Any]:
     """{"rights": {right: {"allowed": bool, "reasons": [...]}}, "fields": {name: {"level",
     "reasons"}}} for the actor on one record (also a trashed one)."""
-    from ..store.access import AccessPolicy, RightsAccess
+    from .access import AccessPolicy, RightsAccess
 
     with db.read() as conn:
         schema = db.schema(conn)

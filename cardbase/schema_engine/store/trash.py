@@ -9,37 +9,32 @@ read -- children hidden from them are counted, not named.
 """
 from __future__ import annotations
 
-import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy import Connection
 
-from .. import search_index
-from ..actor import Actor
-from ..computed import Change, propagate
-from ..computed.engine import recompute_own
-from ..errors import Forbidden, InUse, ValidationError
-from ..meta_models import HistoryEntry, utcnow
-from ..snapshot import FieldInfo, ObjectInfo, Schema
-from . import history, outbox
-from .access import FULL_ACCESS, Access
+from ..errors import Forbidden, InUse, NotFound, ValidationError
+from ..i18n import _, language
+from ..meta_models import HistoryEntry
+from ..snapshot import FieldInfo, ObjectInfo
+from .changeset import ChangeSet, RecordChange
+from .operations import conflict, record_id
 from .validation import RowErrors
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .records import WriteHooks
+    from .session import Session
 
 MAX_NAMED = 10  # codes listed in a restrict message
 
 
 class Trasher:
-    """On-delete rules, restore and purge for one transaction."""
+    """On-delete rules, restore and purge inside one ChangeSet: rows are changed here,
+    each record's change is reported to ``cs`` for the pipeline's later steps."""
 
-    def __init__(self, conn: Connection, schema: Schema, actor: Actor, hooks: "WriteHooks",
-                 access: Access = FULL_ACCESS):
-        self.conn, self.schema, self.actor, self.hooks, self.access = conn, schema, actor, hooks, access
-        self.now = utcnow()
-        self.batch = uuid.uuid4().hex
+    def __init__(self, tx: "Session", cs: ChangeSet):
+        self.conn, self.schema, self.actor, self.access = tx.conn, tx.schema, tx.actor, tx.access
+        self.cs = cs
+        self.now = cs.at
         self.seen: set[tuple[int, int]] = set()
 
     def trash(self, obj: ObjectInfo, ids: list[int]) -> None:
@@ -70,12 +65,8 @@ class Trasher:
         self.conn.execute(sa.update(table).where(table.c.id.in_(ids), table.c.deleted_at.is_(None)).values(
             deleted_at=self.now, deleted_by=self.actor.user_id, version=table.c.version + 1,
             modified_at=self.now, modified_by=self.actor.user_id))
-        history.write(self.conn, [history.entry(obj, rid, "delete", self.actor, self.now, v + 1, {}, self.batch)
-                                  for rid, v in rows])
-        outbox.write(self.conn, [{"topic": "record.deleted", "object_id": obj.id, "record_id": rid, "created_at": self.now,
-                             "payload": {"object": obj.api_name, "id": rid}} for rid, _v in rows])
-        propagate(self.conn, self.schema, [Change(obj, [r[0] for r in rows])])
-        self.hooks.run(self.conn, self.schema, obj, [r[0] for r in rows], "delete", self.actor)
+        for rid, v in rows:
+            self.cs.add(RecordChange(obj, rid, "delete", v + 1))
 
     def _allowed(self, child: ObjectInfo, ids: list[int], right: str) -> set[int]:
         """Which of ``ids`` the actor may ``right`` (the list's row filter for them)."""
@@ -120,12 +111,10 @@ class Trasher:
         self.conn.execute(sa.update(ctable).where(ctable.c.id.in_(ids)).values(
             {link.column: None, "version": ctable.c.version + 1, "modified_at": self.now,
              "modified_by": self.actor.user_id}))
-        history.write(self.conn, [history.entry(child, rid, "unlink", self.actor, self.now, v + 1,
-                                                {link.key: [target, None]}, self.batch)
-                                  for rid, _code, v, target in kids])
-        propagate(self.conn, self.schema, [Change(child, ids, frozenset({link.key}),
-                                                  {link.key: {int(k[3]) for k in kids}})])
-        self.hooks.run(self.conn, self.schema, child, ids, "update", self.actor)
+        for rid, _code, v, target in kids:
+            self.cs.add(RecordChange(child, rid, "unlink", v + 1, history={link.key: [target, None]},
+                                     fields=frozenset({link.key}), old_links={link.key: {int(target)}},
+                                     payload={"fields": [link.api_name]}))
 
     def _batch_entries(self, batch: str) -> list:
         h = HistoryEntry.__table__
@@ -152,11 +141,8 @@ class Trasher:
                                         .returning(table.c.version)).scalar()
             if version is None:
                 continue
-            history.write(self.conn, [history.entry(o, record, "restore", self.actor, self.now, version, {}, self.batch)])
-            outbox.write(self.conn, [{"topic": "record.restored", "object_id": o.id, "record_id": record,
-                                 "created_at": self.now, "payload": {"object": o.api_name, "id": record}}])
-            recompute_own(self.conn, self.schema, o, [record])  # its sources may have changed meanwhile
-            self.hooks.run(self.conn, self.schema, o, [record], "restore", self.actor)
+            # its sources may have changed while it was in the trash: recompute its own fields
+            self.cs.add(RecordChange(o, record, "restore", version, recompute_own=True))
         for e in entries:
             if e.action == "unlink":
                 self._relink(e)
@@ -203,10 +189,8 @@ class Trasher:
                 {link.column: old, "version": table.c.version + 1, "modified_at": self.now,
                  "modified_by": self.actor.user_id}).returning(table.c.version)).scalar()
             if version is not None:
-                history.write(self.conn, [history.entry(child, entry.record_id, "relink", self.actor, self.now,
-                                                        version, {key: [None, old]}, self.batch)])
-                propagate(self.conn, self.schema, [Change(child, [entry.record_id], frozenset({key}))])
-                self.hooks.run(self.conn, self.schema, child, [entry.record_id], "update", self.actor)
+                self.cs.add(RecordChange(child, entry.record_id, "relink", version, history={key: [None, old]},
+                                         fields=frozenset({key}), payload={"fields": [link.api_name]}))
 
     def purge(self, obj: ObjectInfo, rid: int) -> None:
         batch = self._last_delete_batch(obj, rid)
@@ -225,14 +209,70 @@ class Trasher:
                 if (child.id, kid) in same_batch and deleted is not None:
                     self._purge(child, kid, same_batch)
                 else:
-                    self.conn.execute(sa.update(ctable).where(ctable.c.id == kid).values(
-                        {link.column: None, "version": ctable.c.version + 1}))
-                    history.write(self.conn, [history.entry(child, kid, "unlink", self.actor, self.now, 0,
-                                                            {link.key: [rid, None]}, self.batch)])
-                    propagate(self.conn, self.schema, [Change(child, [kid], frozenset({link.key}), {link.key: {rid}})])
+                    version = self.conn.execute(sa.update(ctable).where(ctable.c.id == kid).values(
+                        {link.column: None, "version": ctable.c.version + 1}).returning(ctable.c.version)).scalar()
+                    self.cs.add(RecordChange(child, kid, "unlink", version or 0, history={link.key: [rid, None]},
+                                             fields=frozenset({link.key}), old_links={link.key: {rid}},
+                                             payload={"fields": [link.api_name]}))
         table = self.schema.table(obj)
         self.conn.execute(sa.delete(table).where(table.c.id == rid, table.c.deleted_at.is_not(None)))
-        search_index.delete(self.conn, obj, [rid])
-        history.write(self.conn, [history.entry(obj, rid, "purge", self.actor, self.now, 0, {}, self.batch)])
-        outbox.write(self.conn, [{"topic": "record.purged", "object_id": obj.id, "record_id": rid, "created_at": self.now,
-                             "payload": {"object": obj.api_name, "id": rid}}])
+        self.cs.add(RecordChange(obj, rid, "purge", 0, index="delete"))
+
+
+# ---- the operations ------------------------------------------------------------------------------
+class _OneRecord:
+    """Trash, restore or purge one record (and what its links take along)."""
+
+    kind = ""
+    trash: bool | None = False  # where the record must be: live (False) or in the trash (True)
+
+    def __init__(self, obj: ObjectInfo, rid: Any, version: Any = None):
+        self.obj, self.rid, self.version = obj, record_id(rid), version
+        self.current: dict[str, Any] = {}
+
+    def authorize(self, tx: "Session") -> None:
+        tx.require(self.obj, "delete")
+        found = tx.fetch(self.obj, [self.rid], trash=self.trash)
+        if self.rid not in found:
+            label = self.obj.label_in(language())
+            raise NotFound(_("there is no '%(label)s' record with id %(id)s in the trash", label=label, id=self.rid)
+                           if self.trash else _("there is no '%(label)s' record with id %(id)s", label=label, id=self.rid))
+        self.current = found[self.rid]
+        if not tx.allowed_ids(self.obj, [self.rid], "delete"):
+            from ..i18n import right_verb
+
+            raise Forbidden(_("you may not %(right)s this '%(label)s' record", right=right_verb("delete"),
+                              label=self.obj.label_in(language())))
+
+    def validate(self, tx: "Session") -> None:
+        if self.version is not None and self.current["version"] != self.version:
+            raise conflict(tx.schema, self.obj, self.current, self.version)
+
+
+class TrashOp(_OneRecord):
+    """Move a record to the trash, applying each child link's on-delete rule."""
+
+    kind = "delete"
+
+    def write(self, tx: "Session", cs: ChangeSet) -> None:
+        Trasher(tx, cs).trash(self.obj, [self.rid])
+
+
+class RestoreOp(_OneRecord):
+    """Bring a record back from the trash, with the children its delete took along."""
+
+    kind = "restore"
+    trash = True
+
+    def write(self, tx: "Session", cs: ChangeSet) -> None:
+        Trasher(tx, cs).restore(self.obj, self.rid)
+
+
+class PurgeOp(_OneRecord):
+    """Delete a trashed record for good (and what its delete cascaded to)."""
+
+    kind = "purge"
+    trash = True
+
+    def write(self, tx: "Session", cs: ChangeSet) -> None:
+        Trasher(tx, cs).purge(self.obj, self.rid)

@@ -24,9 +24,9 @@ from sqlalchemy.sql.expression import FromClause
 from ..actor import Actor
 from ..errors import ValidationError
 from ..query.filters import condition_for_table
-from ..rights.derived import hidden_computed
-from ..rights.model import READ_GIVING, ActorRights, RightsModel, current_model, tx_cache
-from ..rights.models import LEVEL_RANK, LEVELS, RIGHT_LEVEL, Share
+from .derived import hidden_computed
+from .model import READ_GIVING, ActorRights, RightsModel, current_model, tx_cache
+from .models import LEVEL_RANK, LEVELS, RIGHT_LEVEL, Share
 from ..snapshot import FieldInfo, ObjectInfo, Schema
 
 RIGHTS = ("read", "create", "edit", "delete", "export", "print", "report", "configure")
@@ -66,6 +66,18 @@ class Access:
 
     def record_allows(self, obj: ObjectInfo, table: sa.Table, record_id: int, right: str) -> bool:
         return True
+
+    def allowed_ids(self, obj: ObjectInfo, table: sa.Table, ids: list[int], right: str) -> set[int]:
+        """Which of ``ids`` the actor may ``right``: the list's row filter for them."""
+        clause = self.row_filter(obj, table, right)
+        if clause is None or not ids:
+            return set(ids)
+        conn = self.conn  # type: ignore[attr-defined]  # only restricted accesses have a clause
+        found: set[int] = set()
+        for start in range(0, len(ids), 1000):
+            found.update(conn.execute(sa.select(table.c.id).where(table.c.id.in_(ids[start:start + 1000]), clause))
+                         .scalars())
+        return found
 
     @property
     def statement_key(self) -> tuple[object, tuple] | None:

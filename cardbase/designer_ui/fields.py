@@ -24,6 +24,7 @@ from cardbase.platform.web.nav import field_label, object_label
 from cardbase.schema_engine.errors import CardbaseError
 from cardbase.schema_engine.field_types import all_types, get_type
 from cardbase.schema_engine.field_types.choice import PALETTE
+from cardbase.schema_engine.field_types.lookup import NOT_LOOKED_UP
 from cardbase.schema_engine.field_types.options import BOOL, CHOICE_LIST, CONDITION, FORMULA, INT, OBJECT
 from cardbase.schema_engine.schema_service import SchemaService
 from cardbase.schema_engine.translations import FIELD_KEYS, clean_translations
@@ -215,7 +216,7 @@ def menus(schema, obj, field=None) -> dict[str, list[tuple[str, ...]]]:
                 targets.append(target)
     for target in targets:
         for f in target.user_fields:
-            if f.type not in ("link", "user"):
+            if f.type not in NOT_LOOKED_UP:
                 out["lookup_field"].append((str(f.id), f"{object_label(target)} › {field_label(f)}", target.api_name))
     seen = set()
     for child, link in schema.children(obj):

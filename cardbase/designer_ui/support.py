@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from cardbase.platform.i18n import current_language
 from cardbase.schema_engine.errors import CardbaseError, ValidationError
 from cardbase.schema_engine.field_types.choice import choices_of
+from cardbase.schema_engine.field_types.options import CHOICE_LIST
 from cardbase.schema_engine.snapshot import FieldInfo, ObjectInfo, Schema
 
 # System fields a table or a condition may use besides the object's own fields.
@@ -84,7 +85,7 @@ def field_description(field: FieldInfo, path: str | None = None, prefix: str = "
     language = current_language()
     out: dict[str, Any] = {"path": path or field.api_name, "label": prefix + field.label_in(language),
                            "type": field.type, "operators": list(field.ftype.operators)}
-    if field.type in ("choice", "multi_choice"):
+    if any(spec.kind == CHOICE_LIST for spec in field.ftype.options):  # the type keeps a list of choices
         out["choices"] = [{"value": c["value"], "label": c.get("label") or c["value"]} for c in choices_of(field)]
     return out
 

@@ -131,8 +131,10 @@ class FieldType:
         return next((spec for spec in self.options if spec.name == name), None)
 
     def export_options(self, options: Mapping[str, Any], ctx: OptionContext) -> dict[str, Any]:
-        """Options in portable form (object names instead of ids) for solutions and the API."""
-        return dict(options)
+        """Options in portable form (object names instead of ids) for solutions and the API:
+        the declared ones (what an import checks them against)."""
+        names = self.option_names()
+        return {k: v for k, v in options.items() if k in names}
 
     def editable_options(self, field: "FieldInfo") -> dict[str, Any]:
         """The options a change that does not mention them keeps (cleaned again on save)."""

@@ -54,7 +54,7 @@ class LinkType(FieldType):
     )
 
     def export_options(self, options: Mapping[str, Any], ctx: OptionContext) -> dict[str, Any]:
-        exported = dict(options)
+        exported = super().export_options(options, ctx)
         if "target" in exported:
             exported["target"] = ctx.object_name(int(exported["target"]))
         return exported

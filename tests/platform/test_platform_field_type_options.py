@@ -62,6 +62,9 @@ def test_a_type_declared_in_a_test_shows_in_the_designer_with_its_option(app, db
     assert 'id="opt-rating-stars"' in html and 'for="opt-rating-stars"' in html
     assert 'name="rating.stars"' in html and 'min="1"' in html and 'max="10"' in html
     assert "Number of stars" in html and "1 to 10; default 5" in html
+    # the built-in special widgets still take their options from the declarations
+    assert 'id="opt-formula-scale"' in html and 'max="10"' in html and 'id="cb-choice-rows"' in html
+    assert 'data-types="choice multi_choice"' in html and 'data-lookup-link="1"' in html
 
     before = _fields(db, "deal")
     refused = browser.post("/designer/objects/deal/new-field",

@@ -30,7 +30,7 @@ SPECS = (
     OptionSpec("wrap", BOOL),
     OptionSpec("mode", CHOICE, default="a", choices=("a", "b"), aliases={"alpha": "a"}),
     OptionSpec("title", TEXT, max_length=5),
-    OptionSpec("target", OBJECT, required=True, help="the object it points to"),
+    OptionSpec("target", OBJECT, required=True, doc="the object it points to"),
     OptionSpec("where", CONDITION),
 )
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from ..errors import SchemaError
 from .base import TEXTUAL, FieldType, FieldValueError
-from .options import TEXT, OptionSpec
+from .options import TEXT, OptionSpec, _l
 from .decimal import shown
 from .registry import register
 from ..i18n import _
@@ -76,8 +76,8 @@ class AutonumberType(FieldType):
 
     options = (
         OptionSpec("pattern", TEXT, default=DEFAULT_PATTERN, check=validate_pattern, max_length=MAX_PATTERN,
-                   label="Numbering pattern",
-                   help="e.g. INV-{YYYY}-{00000}: the zeros are the counter and its width"),
+                   label=_l("Numbering pattern"),
+                   help=_l("e.g. INV-{YYYY}-{00000}: the zeros are the counter and its width")),
     )
 
     def sa_type(self, field) -> sa.types.TypeEngine:

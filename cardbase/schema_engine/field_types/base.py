@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..errors import NotFound
-from .options import OptionSpec, clean_declared
+from .options import OptionSpec, _l, clean_declared
 from .truth import Truth, t_and, t_compare, t_in, t_not
 from ..i18n import _
 
@@ -101,7 +101,7 @@ class FieldType:
     # configurator's inputs and the solution format all come from this tuple.
     options: ClassVar[tuple[OptionSpec, ...]] = ()
     # The heading of the options in the configurator.
-    options_legend: ClassVar[str] = "Options"
+    options_legend: ClassVar[str] = _l("Options")
     # Shown instead of the options when the schema offers nothing to choose from (a lookup
     # on an object without links); %(object)s is the object's label.
     options_empty: ClassVar[str] = ""

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from ..errors import SchemaError
 from .base import EQUALITY, FieldType, FieldValueError
-from .options import CHOICE_LIST, OptionSpec
+from .options import CHOICE_LIST, OptionSpec, _l
 from .decimal import shown
 from .registry import register
 from ..i18n import _
@@ -133,10 +133,10 @@ class ChoiceType(FieldType):
     indexed = True
     searchable = True
 
-    options_legend = "Choices"
+    options_legend = _l("Choices")
     options = (
-        OptionSpec("choices", CHOICE_LIST, required=True, check=clean_choices, label="Choices",
-                   help="at least one choice: {value, label, color}"),
+        OptionSpec("choices", CHOICE_LIST, required=True, check=clean_choices, label=_l("Choices"),
+                   doc="at least one choice: {value, label, color}"),
     )
 
     def sa_type(self, field) -> sa.types.TypeEngine:

@@ -14,7 +14,7 @@ import marshmallow as ma
 import sqlalchemy as sa
 
 from .base import ORDERED, FieldType, FieldValueError
-from .options import INT, OptionSpec
+from .options import INT, OptionSpec, _l
 from .registry import register
 from ..i18n import _
 
@@ -147,9 +147,9 @@ class DecimalType(FieldType):
 
     options = (
         OptionSpec("precision", INT, default=DEFAULT_PRECISION, minimum=1, maximum=MAX_PRECISION,
-                   label="Digits in total (precision)", help="default 18"),
+                   label=_l("Digits in total (precision)"), help=_l("default 18")),
         OptionSpec("scale", INT, default=DEFAULT_SCALE, minimum=0, maximum_of="precision",
-                   label="Decimal places", help="default 2"),
+                   label=_l("Decimal places"), help=_l("default 2")),
     )
 
     @staticmethod

@@ -13,7 +13,7 @@ from ..errors import SchemaError
 from .base import OptionContext
 from .computed import (MAX_SCALE, PENDING, REFERENCES, RESULT, ComputedType, check_scale, decimal_result,
                        field_context, plain_result)
-from .options import FORMULA, INT, WITHIN, OptionSpec
+from .options import FORMULA, INT, WITHIN, OptionSpec, _l
 from .registry import register
 
 
@@ -37,12 +37,12 @@ RESULT_TYPES = {"text": "text", "date": "date", "datetime": "datetime", "boolean
 class FormulaType(ComputedType):
     name = "formula"
     label = "Formula"
-    options_legend = "Formula"
+    options_legend = _l("Formula")
     options = (
-        OptionSpec("formula", FORMULA, required=True, label="Calculate",
-                   help="the formula, e.g. [Price] * [Quantity]"),
+        OptionSpec("formula", FORMULA, required=True, label=_l("Calculate"),
+                   doc="the formula, e.g. [Price] * [Quantity]"),
         OptionSpec("scale", INT, minimum=0, maximum=MAX_SCALE, widget=WITHIN,
-                   label="Decimal places of a number result", help="default 2"),
+                   label=_l("Decimal places of a number result"), help=_l("default 2")),
     )
 
     def finish_options(self, options: dict[str, Any], ctx: OptionContext) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from .. import naming
 from .base import EQUALITY, FieldType, FieldValueError, OptionContext
-from .options import CHOICE, OBJECT, OptionSpec
+from .options import CHOICE, OBJECT, OptionSpec, _l
 from .decimal import shown
 from .registry import register
 from ..i18n import _
@@ -42,15 +42,15 @@ class LinkType(FieldType):
     indexed = True
     supports_default = False
 
-    options_legend = "Link"
+    options_legend = _l("Link")
     options = (
-        OptionSpec("target", OBJECT, required=True, label="Links to the object",
-                   help="the object this field links to"),
+        OptionSpec("target", OBJECT, required=True, label=_l("Links to the object"),
+                   doc="the object this field links to"),
         OptionSpec("on_delete", CHOICE, default="restrict", choices=ON_DELETE, aliases=_ON_DELETE_ALIASES,
-                   label="When the linked record is deleted",
-                   choice_labels={"restrict": "Refuse to delete a record that is still linked",
-                                  "cascade": "Delete the linking records too",
-                                  "set_null": "Empty the link"}),
+                   label=_l("When the linked record is deleted"),
+                   choice_labels={"restrict": _l("Refuse to delete a record that is still linked"),
+                                  "cascade": _l("Delete the linking records too"),
+                                  "set_null": _l("Empty the link")}),
     )
 
     def export_options(self, options: Mapping[str, Any], ctx: OptionContext) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any, Mapping
 from ..errors import SchemaError
 from .base import FieldContext, OptionContext
 from .computed import PENDING, REFERENCES, RESULT, ComputedType, field_context, result_of, user_field
-from .options import REFERENCE, OptionSpec
+from .options import REFERENCE, OptionSpec, _l
 from .registry import register
 
 NOT_LOOKED_UP = ("link", "user")
@@ -19,14 +19,14 @@ NOT_LOOKED_UP = ("link", "user")
 class LookupType(ComputedType):
     name = "lookup"
     label = "Lookup"
-    options_legend = "Lookup: show a field of the linked record"
-    options_empty = ("%(object)s has no link field yet. Add a link field first; a lookup shows a field of the "
-                     "linked record.")
+    options_legend = _l("Lookup: show a field of the linked record")
+    options_empty = _l("%(object)s has no link field yet. Add a link field first; a lookup shows a field of the "
+                        "linked record.")
     options = (
-        OptionSpec("link", REFERENCE, required=True, widget="menu", placeholder="— choose —",
-                   label="Follow the link field", help="the link field of this object to follow"),
-        OptionSpec("field", REFERENCE, required=True, widget="menu", placeholder="— choose —",
-                   label="Show this field of the linked record", help="the field of the linked object to show"),
+        OptionSpec("link", REFERENCE, required=True, widget="menu", placeholder=_l("— choose —"),
+                   label=_l("Follow the link field"), doc="the link field of this object to follow"),
+        OptionSpec("field", REFERENCE, required=True, widget="menu", placeholder=_l("— choose —"),
+                   label=_l("Show this field of the linked record"), doc="the field of the linked object to show"),
     )
 
     def finish_options(self, options: dict[str, Any], ctx: OptionContext) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import marshmallow as ma
 import sqlalchemy as sa
 
 from .base import ORDERED, ColumnSpec, FieldType, FieldValueError
-from .options import INT, TEXT, OptionSpec
+from .options import INT, TEXT, OptionSpec, _l
 from .decimal import format_number, parse_number_text, quantize, shown, to_decimal
 from .registry import register
 from ..i18n import _
@@ -88,9 +88,9 @@ class MoneyType(FieldType):
 
     options = (
         OptionSpec("currency", TEXT, default=DEFAULT_CURRENCY, check=check_currency, max_length=3,
-                   label="Currency (ISO code)", help="e.g. EUR, USD, CHF"),
+                   label=_l("Currency (ISO code)"), help=_l("e.g. EUR, USD, CHF")),
         OptionSpec("scale", INT, default=DEFAULT_SCALE, minimum=0, maximum=MAX_SCALE,
-                   label="Decimal places", help="default 2"),
+                   label=_l("Decimal places"), help=_l("default 2")),
     )
 
     @staticmethod

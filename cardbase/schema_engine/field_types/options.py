@@ -30,6 +30,12 @@ DEFAULT_WIDGETS = {INT: "number", BOOL: "checkbox", TEXT: "text", CHOICE: "selec
 WITHIN = "within"
 
 
+def _l(text: str) -> str:
+    """Marks a configurator text for translation (`make messages` extracts ``_l``); the
+    designer translates it where it is shown. The API's texts stay English (``doc``)."""
+    return text
+
+
 def shown(value: Any, limit: int = 40) -> str:
     text = repr(value) if not isinstance(value, str) else f"'{value}'"
     if isinstance(value, bool):
@@ -47,9 +53,10 @@ class OptionSpec:
     capped too). ``choices``: the allowed values of a choice (``aliases`` maps older
     spellings); ``choice_labels`` what the designer shows for them. ``check``: a callable
     value -> normalised value, raising ``ValueError`` (the message) or ``SchemaError`` for
-    what a kind cannot say (an ISO currency code, a numbering pattern). ``label``/``help``:
-    the designer's texts (English msgids, translated where shown); ``help`` is also the
-    OpenAPI description and completes "is required: ..."."""
+    what a kind cannot say (an ISO currency code, a numbering pattern). ``label``/``help``/
+    ``placeholder``: the configurator's texts (marked with ``_l``, translated where shown).
+    ``doc``: what the option is, in English, for the OpenAPI description and the "is
+    required: ..." message (default: ``help``, else ``label``)."""
 
     name: str
     kind: str
@@ -67,6 +74,7 @@ class OptionSpec:
     check: Callable[[Any], Any] | None = None
     widget: str | None = None
     placeholder: str = ""
+    doc: str = ""
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -77,6 +85,10 @@ class OptionSpec:
     @property
     def key(self) -> str:
         return f"options.{self.name}"
+
+    @property
+    def description(self) -> str:
+        return self.doc or self.help or self.label
 
     @property
     def input_widget(self) -> str:
@@ -205,8 +217,8 @@ class OptionSpec:
         if kind != CONDITION and not self.required:
             out = {"anyOf": [out, {"type": "null"}]} if "anyOf" not in out else \
                 {"anyOf": [*out["anyOf"], {"type": "null"}]}
-        if self.help or self.label:
-            out["description"] = self.help or self.label
+        if self.description:
+            out["description"] = self.description
         if self.default is not None:
             out["default"] = self.default
         return out
@@ -230,7 +242,7 @@ def clean_declared(specs: tuple[OptionSpec, ...], options: Mapping[str, Any], ct
         raw = options.get(spec.name)
         if is_empty(raw) if spec.kind != CHOICE_LIST else raw is None:
             if spec.required:
-                errors[spec.key] = "is required" + (f": {spec.help}" if spec.help else "")
+                errors[spec.key] = "is required" + (f": {spec.doc}" if spec.doc else "")
                 continue
             value = spec.default_for(cleaned)
             if value is not None:

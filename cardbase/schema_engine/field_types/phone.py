@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from phonenumbers import PhoneNumberFormat
 
 from .base import TEXTUAL, FieldType, FieldValueError
-from .options import TEXT, OptionSpec
+from .options import TEXT, OptionSpec, _l
 from .decimal import shown
 from .registry import register
 from ..i18n import _
@@ -53,8 +53,8 @@ class PhoneType(FieldType):
     searchable = True
 
     options = (
-        OptionSpec("region", TEXT, check=check_region, max_length=2, label="Country of numbers written without +",
-                   help="Two letters, e.g. DE; empty: the system default"),
+        OptionSpec("region", TEXT, check=check_region, max_length=2, label=_l("Country of numbers written without +"),
+                   help=_l("Two letters, e.g. DE; empty: the system default")),
     )
 
     def sa_type(self, field) -> sa.types.TypeEngine:

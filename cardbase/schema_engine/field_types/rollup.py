@@ -10,7 +10,7 @@ from ..errors import SchemaError
 from .base import FieldContext, OptionContext
 from .computed import (PENDING, REFERENCES, RESULT, ComputedType, decimal_result, field_context,
                        number_scale, plain_result, user_field)
-from .options import CHOICE, CONDITION, OBJECT, REFERENCE, OptionSpec
+from .options import CHOICE, CONDITION, OBJECT, REFERENCE, OptionSpec, _l
 from .registry import register
 
 AGGREGATES = ("sum", "count", "avg", "min", "max", "concat")
@@ -39,21 +39,21 @@ def rollup_result(aggregate: str, source) -> dict[str, Any]:
 class RollupType(ComputedType):
     name = "rollup"
     label = "Rollup"
-    options_legend = "Rollup: a figure over a child list"
-    options_empty = ("No other object links to %(object)s yet, so there is no child list to sum up. Add a link "
-                     "field to another object first.")
+    options_legend = _l("Rollup: a figure over a child list")
+    options_empty = _l("No other object links to %(object)s yet, so there is no child list to sum up. Add a link "
+                        "field to another object first.")
     options = (
-        OptionSpec("child", OBJECT, required=True, widget="menu", placeholder="— choose —", label="Records of",
-                   help="the object whose records are aggregated"),
-        OptionSpec("link", REFERENCE, widget="menu", placeholder="— the only link —", label="Linked through",
-                   help="the link field of the child object to this one (needed when there are several)"),
-        OptionSpec("aggregate", CHOICE, required=True, choices=AGGREGATES, label="Figure",
-                   choice_labels={"sum": "Sum", "count": "Count", "avg": "Average", "min": "Minimum",
-                                  "max": "Maximum", "concat": "Joined texts"}),
-        OptionSpec("field", REFERENCE, widget="menu", placeholder="— none (count the records) —", label="Of the field",
-                   help="the field of the child object to aggregate (not needed to count)"),
-        OptionSpec("filter", CONDITION, label="Only records matching (optional condition)",
-                   help='In the filter language, e.g. {"field": "status", "op": "eq", "value": "open"}'),
+        OptionSpec("child", OBJECT, required=True, widget="menu", placeholder=_l("— choose —"),
+                   label=_l("Records of"), doc="the object whose records are aggregated"),
+        OptionSpec("link", REFERENCE, widget="menu", placeholder=_l("— the only link —"),
+                   label=_l("Linked through"), doc="the link field of the child object to this one (needed when there are several)"),
+        OptionSpec("aggregate", CHOICE, required=True, choices=AGGREGATES, label=_l("Figure"),
+                   choice_labels={"sum": _l("Sum"), "count": _l("Count"), "avg": _l("Average"), "min": _l("Minimum"),
+                                  "max": _l("Maximum"), "concat": _l("Joined texts")}),
+        OptionSpec("field", REFERENCE, widget="menu", placeholder=_l("— none (count the records) —"),
+                   label=_l("Of the field"), doc="the field of the child object to aggregate (not needed to count)"),
+        OptionSpec("filter", CONDITION, label=_l("Only records matching (optional condition)"),
+                   help=_l('In the filter language, e.g. {"field": "status", "op": "eq", "value": "open"}')),
     )
 
     def finish_options(self, options: dict[str, Any], ctx: OptionContext) -> dict[str, Any]:

@@ -7,7 +7,7 @@ import marshmallow as ma
 import sqlalchemy as sa
 
 from .base import TEXTUAL, FieldType, FieldValueError
-from .options import INT, OptionSpec
+from .options import INT, OptionSpec, _l
 from .registry import register
 from ..i18n import _
 
@@ -25,7 +25,7 @@ class StringType(FieldType):
 
     options = (
         OptionSpec("length", INT, default=DEFAULT_LENGTH, minimum=1, maximum=MAX_LENGTH,
-                   label="Maximum length (characters)", help="1 to 10,000; default 255"),
+                   label=_l("Maximum length (characters)"), help=_l("1 to 10,000; default 255")),
     )
 
     def sa_type(self, field) -> sa.types.TypeEngine:

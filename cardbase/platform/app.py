@@ -22,7 +22,7 @@ from cardbase.schema_engine.field_types.datetime_type import display_timezone
 
 from . import api, auth, i18n, views, web
 from .config import ensure_secret_key, load_config
-from .context import actor_for, current_actor, get_db
+from .context import actor_for, current_actor, get_db, install_engine
 from .sessions import CookieSessionInterface
 
 __all__ = ["PUBLIC_ENDPOINTS", "NotInitialised", "actor_for", "create_app", "current_actor", "get_db"]
@@ -75,7 +75,7 @@ def create_app(config: Mapping[str, Any] | None = None, db: Database | None = No
     if db is None:
         db = Database(app.config["CARDBASE_DATABASE_URL"])
     _check_initialised(db)
-    app.extensions["cardbase"] = db
+    install_engine(app, db)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = settings.secret_key or ensure_secret_key(db)
 

@@ -1,16 +1,26 @@
-"""Request-scoped access to the Database and the acting user.
+"""Request-scoped access to the engine: the Database, the acting user and the request's
+one engine session.
 
-The Database lives on ``app.extensions["cardbase"]`` (one engine per process); the
-Actor is built once per request from the logged-in user, so every service call in the
-request acts with the same user and groups.
+The app factory is the composition root: it builds the Database, the RecordStore and the
+SchemaService once (``app.extensions``); channels get them here and never construct
+engine services themselves. The Actor is built once per request from the logged-in user
+or the API token. ``engine_session`` opens the request's one session on first use -- one
+transaction, one schema snapshot, one rights object for the whole page or API call -- and
+the app closes it after the view: committed when the response is not a server error,
+rolled back otherwise.
 """
 from __future__ import annotations
 
-from flask import current_app, g
+from contextlib import ExitStack
+
+from flask import Flask, Response, current_app, g
 from flask_login import current_user
 
 from cardbase.schema_engine.actor import Actor
 from cardbase.schema_engine.db import Database
+from cardbase.schema_engine.schema_service import SchemaService
+from cardbase.schema_engine.store import RecordStore
+from cardbase.schema_engine.store.session import Session
 
 from . import users
 
@@ -40,3 +50,60 @@ def current_actor() -> Actor:
         actor = actor_for(current_user.row)
         g.cardbase_actor = actor
     return actor
+
+
+# ---- the composition root and the request's session ------------------------------------------------
+def install_engine(app: Flask, db: Database) -> None:
+    """Build the engine services once per app (the composition root)."""
+    app.extensions["cardbase"] = db
+    app.extensions["cardbase_store"] = RecordStore(db)
+    app.extensions["cardbase_schema_service"] = SchemaService(db)
+    app.after_request(_finish_session)
+    app.teardown_request(_abandon_session)
+
+
+def get_store() -> RecordStore:
+    return current_app.extensions["cardbase_store"]
+
+
+def get_schema_service() -> SchemaService:
+    return current_app.extensions["cardbase_schema_service"]
+
+
+def engine_session(*, write: bool = False) -> Session:
+    """The request's engine session for its actor (the API token's or the signed-in user's).
+
+    Reads open a read transaction; the first ``write=True`` turns it into a write session
+    (the reads so far end first: a reader never holds SQLite's write lock longer than it
+    must), which the rest of the request then uses."""
+    found: Session | None = g.get("cardbase_session")
+    if found is not None and (found.writable or not write):
+        return found
+    if found is not None:
+        _close(commit=True)
+    stack = ExitStack()
+    actor = g.get("cardbase_actor") or current_actor()
+    found = stack.enter_context(get_store().session(actor, write=write))
+    g.cardbase_session, g.cardbase_session_stack = found, stack
+    return found
+
+
+def _close(*, commit: bool) -> None:
+    stack: ExitStack | None = g.pop("cardbase_session_stack", None)
+    g.pop("cardbase_session", None)
+    if stack is None:
+        return
+    if commit:
+        stack.close()  # a failing commit raises here: the request becomes an error
+    else:
+        failed = RuntimeError("the request failed: its engine session is rolled back")
+        stack.__exit__(RuntimeError, failed, None)
+
+
+def _finish_session(response: Response) -> Response:
+    _close(commit=response.status_code < 500)
+    return response
+
+
+def _abandon_session(_exc: BaseException | None) -> None:
+    _close(commit=False)  # only still open when the view or after_request failed

@@ -9,6 +9,7 @@ from sqlalchemy import Connection
 
 from ..actor import Actor
 from ..meta_models import HistoryEntry, User
+from .bulk_sql import insert_many
 from ..snapshot import ObjectInfo, Schema
 
 
@@ -21,8 +22,6 @@ def entry(obj: ObjectInfo, record_id: int, action: str, actor: Actor, at: dateti
 def write(conn: Connection, entries: Iterable[dict[str, Any]]) -> None:
     entries = list(entries)
     if entries:
-        from .bulk_sql import insert_many
-
         insert_many(conn, HistoryEntry.__table__, entries)
 
 

@@ -14,7 +14,7 @@ from ..computed import compute_existing, compute_new
 from ..errors import Conflict, Forbidden, NotFound, ValidationError
 from ..field_types import FieldValueError
 from ..field_types.autonumber import format_code
-from ..i18n import _, language
+from ..i18n import _, language, right_verb
 from ..meta_models import User, utcnow
 from ..query import reader
 from ..snapshot import FieldInfo, ObjectInfo, Schema
@@ -230,8 +230,6 @@ class UpdateOp:
                 self._fail(i, Forbidden(self.refusal()))
 
     def refusal(self) -> str:
-        from ..i18n import right_verb
-
         return _("you may not %(right)s this '%(label)s' record", right=right_verb(self.right),
                  label=self.obj.label_in(language()))
 

@@ -12,6 +12,7 @@ callers that do exactly one thing (tests, the demo loader, small tools).
 """
 from __future__ import annotations
 
+import dataclasses
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
@@ -131,16 +132,12 @@ class RecordStore:
         """Every record of a list (its filter, search, sort and fields), ``batch`` at a
         time, for exports: purpose "export" (the read and export rights), checked before
         the first batch is asked for; rights narrow it exactly like the list."""
-        import dataclasses
-
         query = query or ListQuery()
         with self._one(actor) as s:
             obj = s.require_purpose(obj_ref, "export")
         return self._export_batches(actor, obj, dataclasses.replace(query, limit=batch, offset=None, cursor=None))
 
     def _export_batches(self, actor: Actor, obj: ObjectInfo, current: ListQuery) -> Iterator[list[dict[str, Any]]]:
-        import dataclasses
-
         while True:  # a read transaction per batch: a long download holds no snapshot open
             with self._one(actor) as s:
                 page = s.list(obj.id, current, purpose="export", with_count=False)

@@ -33,6 +33,7 @@ from . import history, pipeline
 from .operations import BulkOp, CreateOp, OwnerOp, UpdateOp, record_id
 from .serialize import record_to_json
 from .trash import PurgeOp, RestoreOp, TrashOp
+from .undo import UndoOp, recent_actions
 
 if TYPE_CHECKING:  # pragma: no cover
     from .changeset import ChangeSet
@@ -263,14 +264,10 @@ class Session:
     # ---- actions and undo --------------------------------------------------------------------
     def actions(self, limit: int = 20) -> list[dict[str, Any]]:
         """The actor's recent actions, newest first."""
-        from .undo import recent_actions  # noqa: PLC0415
-
         return recent_actions(self, limit)
 
     def undo(self, action_id: Any) -> dict[str, Any]:
         """Revert one of the actor's own actions (itself an action: undoing it is redo)."""
-        from .undo import UndoOp
-
         op = UndoOp(action_id)
         self.apply(op, undoes=op.action_id)
         return {"undone": op.action_id, "action": self.last.action_id if self.last else None}

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from ..errors import Forbidden, InUse, NotFound, ValidationError
-from ..i18n import _, language
+from ..i18n import _, language, right_verb
 from ..meta_models import HistoryEntry
 from ..snapshot import FieldInfo, ObjectInfo
 from .changeset import ChangeSet, RecordChange
@@ -239,8 +239,6 @@ class _OneRecord:
                            if self.trash else _("there is no '%(label)s' record with id %(id)s", label=label, id=self.rid))
         self.current = found[self.rid]
         if not tx.allowed_ids(self.obj, [self.rid], "delete"):
-            from ..i18n import right_verb
-
             raise Forbidden(_("you may not %(right)s this '%(label)s' record", right=right_verb("delete"),
                               label=self.obj.label_in(language())))
 

@@ -168,8 +168,8 @@ def test_shares_to_users_and_groups_at_read_change_full(w):
     rights.set_access_mode(w.db, SYSTEM, "deal", "own_and_shared")
     w.own("small", "ann")
     small = w.deals["small"]
-    rights.share(w.db, ann, "deal", small, user="cat", level="read")
-    rights.share(w.db, ann, "deal", small, group="Berlin", level="change")
+    w.store.share(ann, "deal", small, user="cat", level="read")
+    w.store.share(ann, "deal", small, group="Berlin", level="change")
     assert w.titles(cat) == ["small"] and w.titles(ben) == ["small"]
     assert w.store.record_rights(cat, "deal", small) == {"read": True, "edit": False, "delete": False}
     assert w.store.record_rights(ben, "deal", small) == {"read": True, "edit": True, "delete": False}
@@ -178,10 +178,10 @@ def test_shares_to_users_and_groups_at_read_change_full(w):
     w.store.update(ben, "deal", small, {"title": "smaller"}, version=1)
     with pytest.raises(Forbidden):
         w.store.delete(ben, "deal", small)
-    rights.share(w.db, ann, "deal", small, user="cat", level="full")  # upgrade
+    w.store.share(ann, "deal", small, user="cat", level="full")  # upgrade
     assert w.store.record_rights(cat, "deal", small) == {"read": True, "edit": True, "delete": True}
-    assert [s["level"] for s in rights.shares_of(w.db, ann, "deal", small)] == ["full", "change"]
-    rights.unshare(w.db, ann, "deal", small, group="Berlin")
+    assert [s["level"] for s in w.store.shares_of(ann, "deal", small)] == ["full", "change"]
+    w.store.unshare(ann, "deal", small, group="Berlin")
     with pytest.raises(Forbidden):  # nothing left that lets ben read deals
         w.titles(ben)
     w.store.delete(cat, "deal", small)
@@ -330,7 +330,7 @@ def test_grants_add_up_across_groups_shares_and_rule_views(w):
                                                                             "value": "medium"})
     assert w.titles(ann) == ["medium"]
     w.own("small", "ann")
-    rights.share(w.db, SYSTEM, "deal", w.deals["large"], group="Berlin", level="read")
+    w.store.share(SYSTEM, "deal", w.deals["large"], group="Berlin", level="read")
     assert w.titles(ann) == ["large", "medium", "small"]
 
 
@@ -340,7 +340,7 @@ def test_links_to_invisible_records_are_restricted(w):
     rights.set_object_rights(w.db, SYSTEM, "Sales", "deal", ["read", "create", "edit"])
     rights.set_object_rights(w.db, SYSTEM, "Sales", "organisation", ["read"])
     rights.set_access_mode(w.db, SYSTEM, "organisation", "own_and_shared")
-    rights.share(w.db, SYSTEM, "organisation", w.globex, user="ann")
+    w.store.share(SYSTEM, "organisation", w.globex, user="ann")
     deal = w.store.get(ann, "deal", w.deals["small"])
     assert deal["organisation"] == LinkRef(w.acme, None, restricted=True)
     assert w.store.to_json("deal", deal)["organisation"] == {"id": w.acme, "display": None, "restricted": True}
@@ -376,7 +376,7 @@ def test_explain_names_the_rule_behind_each_right(w):
     rights.save_rule_view(w.db, SYSTEM, "Junior sales", "deal", "Small deals", SMALL, level="change")
     rights.set_field_right(w.db, SYSTEM, "Junior sales", "deal", "note", "hidden")
     w.own("medium", "ann")
-    rights.share(w.db, SYSTEM, "deal", w.deals["large"], user="ann", level="full")
+    w.store.share(SYSTEM, "deal", w.deals["large"], user="ann", level="full")
     small = rights.explain(w.db, ann, "deal", w.deals["small"])["rights"]
     assert small["edit"] == {"allowed": True, "reasons": [
         "rule view 'Small deals' of group 'Junior sales' (change) matches the record"]}
@@ -491,21 +491,21 @@ def test_sharing_above_ones_own_level_or_unseen_records_is_refused(w):
     rights.save_rule_view(w.db, SYSTEM, "Junior sales", "deal", "Small", SMALL, level="change")
     before = state(w.db)
     with pytest.raises(Forbidden, match="you hold change on this 'Deal' record and cannot share it at full"):
-        rights.share(w.db, ann, "deal", w.deals["small"], user="ben", level="full")
+        w.store.share(ann, "deal", w.deals["small"], user="ben", level="full")
     with pytest.raises(NotFound):  # a record one cannot see cannot be shared (nor its existence learnt)
-        rights.share(w.db, ann, "deal", w.deals["large"], user="ben", level="read")
+        w.store.share(ann, "deal", w.deals["large"], user="ben", level="read")
     with pytest.raises(ValidationError, match="no active user 'nobody'"):
-        rights.share(w.db, ann, "deal", w.deals["small"], user="nobody", level="read")
+        w.store.share(ann, "deal", w.deals["small"], user="nobody", level="read")
     with pytest.raises(ValidationError, match="exactly one of user or group"):
-        rights.share(w.db, ann, "deal", w.deals["small"], user="ben", group="Sales", level="read")
+        w.store.share(ann, "deal", w.deals["small"], user="ben", group="Sales", level="read")
     with pytest.raises(ValidationError, match="not a level"):
-        rights.share(w.db, ann, "deal", w.deals["small"], user="ben", level="owner")
+        w.store.share(ann, "deal", w.deals["small"], user="ben", level="owner")
     assert state(w.db) == before
-    rights.share(w.db, SYSTEM, "deal", w.deals["small"], user="ben", level="full")
+    w.store.share(SYSTEM, "deal", w.deals["small"], user="ben", level="full")
     with pytest.raises(Forbidden, match="changing that needs full access"):
-        rights.share(w.db, ann, "deal", w.deals["small"], user="ben", level="read")
+        w.store.share(ann, "deal", w.deals["small"], user="ben", level="read")
     with pytest.raises(Forbidden, match="may end a share"):
-        rights.unshare(w.db, ann, "deal", w.deals["small"], user="ben")
+        w.store.unshare(ann, "deal", w.deals["small"], user="ben")
 
 
 def test_giving_a_record_away_without_the_right_is_refused(w):

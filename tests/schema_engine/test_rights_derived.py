@@ -100,7 +100,7 @@ def test_lookups_and_rollups_over_an_object_the_user_may_not_read_are_hidden(boo
     why = rights.explain(db, ann, "order", order)["fields"]["total"]
     assert why["reasons"] == ["computed from 'Order lines', which the user may not read"]
     # a share of one organisation makes organisations readable, and the lookup with it
-    rights.share(db, SYSTEM, "organisation", bob["organisation"].id, user=ann.user_id)
+    store.share(SYSTEM, "organisation", bob["organisation"].id, user=ann.user_id)
     assert store.get(ann, "contact", bob["id"])["city"] == "Paris"
 
 

@@ -292,3 +292,31 @@ def test_undo_on_a_record_the_user_can_no_longer_see_is_refused(db):
     with pytest.raises(Forbidden, match="no longer visible"):
         store.undo(junior, action)
     assert state(db) == before
+
+
+def test_sharing_is_a_change_of_the_pipeline_and_can_be_undone(db):
+    _svc, store = crm(db)
+    owner_id, reader_id = add_user(db, "owner"), add_user(db, "reader")
+    gid = add_group(db, "Team")
+    join(db, owner_id, gid)
+    join(db, reader_id, gid)
+    rights.set_object_rights(db, SYSTEM, "Team", "deal", ["read", "create", "edit", "delete"])
+    rights.set_access_mode(db, SYSTEM, "deal", "own_and_shared")
+    owner, reader = actor(db, owner_id), actor(db, reader_id)
+    deal = store.create(owner, "deal", {"title": "Shared"})
+    with store.session(owner, write=True) as s:
+        s.share("deal", deal["id"], user="reader", level="read")
+        assert s.last.kind == "share" and s.last.steps == ALL_STEPS
+    assert store.get(reader, "deal", deal["id"])["title"] == "Shared"
+    with db.read() as conn:
+        topics = conn.execute(sa.select(OutboxEvent.topic).order_by(OutboxEvent.id.desc()).limit(1)).scalars().all()
+    assert topics == ["record.shared"]
+    assert store.history(owner, "deal", deal["id"])[0]["action"] == "share"
+    store.undo(owner, last_action(db)["id"])  # the share ends
+    with pytest.raises(NotFound):
+        store.get(reader, "deal", deal["id"])
+    store.undo(owner, last_action(db)["id"])  # redo: shared again
+    assert store.get(reader, "deal", deal["id"])["title"] == "Shared"
+    store.unshare(owner, "deal", deal["id"], user="reader")
+    store.undo(owner, last_action(db)["id"])  # the end of the share is undone
+    assert store.shares_of(owner, "deal", deal["id"])[0]["level"] == "read"

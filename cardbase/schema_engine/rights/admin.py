@@ -1,6 +1,6 @@
 """Changing the rights: object rights, access modes, field rights and rule views (admins
-only, by the one admin policy ``accounts.policy.ADMIN``), and shares of single records
-(anyone, within what they hold).
+only, by the one admin policy ``accounts.policy.ADMIN``). Shares of single records are
+record changes of the store's pipeline (``store/sharing.py``).
 
 Every function is one transaction: a refused change (bad group, field, filter, level, or
 no right to make it) raises a clear error and changes nothing. Definition changes bump
@@ -18,8 +18,8 @@ from ..actor import Actor
 from ..errors import Forbidden, NotFound, ValidationError
 from ..meta_models import ConfigChange, Group, User
 from ..snapshot import FieldInfo, ObjectInfo, Schema
-from .models import (ACCESS_MODES, FIELD_LEVELS, LEVEL_RANK, LEVELS, OBJECT_RIGHTS, FieldRight, ObjectAccess,
-                     ObjectRight, RuleView, Share, bump_rights_version)
+from .models import (ACCESS_MODES, FIELD_LEVELS, LEVELS, OBJECT_RIGHTS, FieldRight, ObjectAccess, ObjectRight,
+                     RuleView, bump_rights_version)
 from .stored_filter import to_named, to_stored
 
 MAX_NAME = 200
@@ -210,99 +210,6 @@ def rule_views(db, obj_ref: Any) -> list[dict[str, Any]]:
             out.append({"id": row["id"], "group": row["group_name"], "name": row["name"], "level": row["level"],
                         "filter": tree, "error": error})
         return out
-
-
-# ---- shares ------------------------------------------------------------------------------------
-def _level_of(held: Mapping[str, bool]) -> int:
-    if not held.get("read"):
-        return 0
-    if held.get("edit") and held.get("delete"):
-        return 3
-    return 2 if held.get("edit") else 1
-
-
-def _share_target(conn: Connection, user: Any, group: Any) -> tuple[int | None, int | None]:
-    if (user is None) == (group is None):
-        raise ValidationError({"share": "name exactly one of user or group"})
-    return (user_id(conn, user), None) if user is not None else (None, group_id(conn, group))
-
-
-def _record_access(db, conn: Connection, actor: Actor, obj_ref: Any, record_id: Any, policy=None):
-    from .access import AccessPolicy
-
-    schema = db.schema(conn)
-    obj = _object(schema, obj_ref)
-    if isinstance(record_id, bool) or not isinstance(record_id, int):
-        raise ValidationError({"record": "must be a record id"})
-    table = schema.table(obj)
-    access = (policy or AccessPolicy()).access(conn, schema, actor)
-    held = access.record_rights(obj, table, record_id)
-    live = conn.execute(sa.select(table.c.id).where(table.c.id == record_id, table.c.deleted_at.is_(None))).first()
-    if live is None or not held["read"]:
-        raise NotFound(f"there is no '{obj.label}' record with id {record_id}")
-    return obj, held
-
-
-def share(db, actor: Actor, obj_ref: Any, record_id: int, *, user: Any = None, group: Any = None,
-          level: str = "read", policy=None) -> dict[str, Any]:
-    """Share a record with a user or a group at read, change or full. You may pass on
-    at most the level you hold yourself; changing someone else's share needs full."""
-    if level not in LEVELS:
-        raise ValidationError({"level": f"{level!r} is not a level; use one of {', '.join(LEVELS)}"})
-    with db.write() as conn:
-        obj, held = _record_access(db, conn, actor, obj_ref, record_id, policy)
-        mine = _level_of(held)
-        if LEVEL_RANK[level] > mine:
-            raise Forbidden(f"you hold {LEVELS[mine - 1]} on this '{obj.label}' record and cannot share it at "
-                            f"{level}")
-        uid, gid = _share_target(conn, user, group)
-        s = Share.__table__
-        who = s.c.user_id == uid if uid is not None else s.c.group_id == gid
-        existing = conn.execute(sa.select(s.c.id, s.c.level, s.c.granted_by).where(
-            s.c.object_id == obj.id, s.c.record_id == record_id, who)).first()
-        if existing is not None:
-            if existing.level == level:
-                return {"user": uid, "group": gid, "level": level}
-            if mine < 3 and existing.granted_by != actor.user_id:
-                raise Forbidden(f"this '{obj.label}' record is already shared at {existing.level} by someone "
-                                "else; changing that needs full access")
-            conn.execute(sa.update(s).where(s.c.id == existing.id).values(level=level, granted_by=actor.user_id))
-        else:
-            conn.execute(sa.insert(s).values(object_id=obj.id, record_id=record_id, user_id=uid, group_id=gid,
-                                             level=level, granted_by=actor.user_id))
-        _log(conn, actor, "share", f"{obj.api_name} #{record_id}", {"user": uid, "group": gid, "level": level})
-    return {"user": uid, "group": gid, "level": level}
-
-
-def unshare(db, actor: Actor, obj_ref: Any, record_id: int, *, user: Any = None, group: Any = None,
-            policy=None) -> None:
-    """End a share: by whoever granted it, or anyone with full access to the record."""
-    with db.write() as conn:
-        obj, held = _record_access(db, conn, actor, obj_ref, record_id, policy)
-        uid, gid = _share_target(conn, user, group)
-        s = Share.__table__
-        who = s.c.user_id == uid if uid is not None else s.c.group_id == gid
-        existing = conn.execute(sa.select(s.c.id, s.c.granted_by).where(
-            s.c.object_id == obj.id, s.c.record_id == record_id, who)).first()
-        if existing is None:
-            raise NotFound(f"this '{obj.label}' record is not shared with that {'user' if uid else 'group'}")
-        if _level_of(held) < 3 and existing.granted_by != actor.user_id:
-            raise Forbidden("only who shared it, or someone with full access to the record, may end a share")
-        conn.execute(sa.delete(s).where(s.c.id == existing.id))
-        _log(conn, actor, "unshare", f"{obj.api_name} #{record_id}", {"user": uid, "group": gid})
-
-
-def shares_of(db, actor: Actor, obj_ref: Any, record_id: int, policy=None) -> list[dict[str, Any]]:
-    """Who a (visible) record is shared with."""
-    with db.read() as conn:
-        obj, _held = _record_access(db, conn, actor, obj_ref, record_id, policy)
-        s = Share.__table__
-        rows = conn.execute(sa.select(s.c.user_id, s.c.group_id, s.c.level, User.username, Group.name)
-                            .select_from(s.outerjoin(User.__table__, User.id == s.c.user_id)
-                                         .outerjoin(Group.__table__, Group.id == s.c.group_id))
-                            .where(s.c.object_id == obj.id, s.c.record_id == record_id).order_by(s.c.id)).all()
-        return [{"user": r.username, "user_id": r.user_id, "group": r.name, "group_id": r.group_id,
-                 "level": r.level} for r in rows]
 
 
 def can_configure(db, actor: Actor, obj_ref: Any = None, policy=None) -> bool:

@@ -27,6 +27,8 @@ EVENTS: dict[str, tuple[str | None, str]] = {
     "delete": ("record.deleted", "delete"),
     "restore": ("record.restored", "restore"),
     "purge": ("record.purged", "purge"),
+    "share": ("record.shared", "share"),
+    "unshare": ("record.unshared", "share"),
 }
 
 

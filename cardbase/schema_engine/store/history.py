@@ -9,6 +9,7 @@ from sqlalchemy import Connection
 
 from ..actor import Actor
 from ..meta_models import HistoryEntry, User
+from ..i18n import _
 from .bulk_sql import insert_many
 from ..snapshot import ObjectInfo, Schema
 
@@ -42,8 +43,8 @@ def read(conn: Connection, schema: Schema, obj: ObjectInfo, record_id: int,
             field = by_key.get(key)
             if field is not None and field_readable is not None and not field_readable(field):
                 continue
-            changes.append({"field": field.api_name if field else None, "key": key,
-                            "label": field.label if field else f"(removed field {key})",
+            label = field.label if field else _("Sharing") if key == "share" else f"(removed field {key})"
+            changes.append({"field": field.api_name if field else None, "key": key, "label": label,
                             "old": old, "new": new})
         who = row["username"] or "system"
         out.append({"id": row["id"], "at": row["at"], "action": row["action"], "version": row["version"],

@@ -189,6 +189,20 @@ class RecordStore:
         with self._one(actor, write=True) as s:
             return s.set_owner(obj_ref, record_id, user_id, version=version)
 
+    def share(self, actor: Actor, obj_ref: str | int, record_id: Any, *, user: Any = None, group: Any = None,
+              level: str = "read") -> dict[str, Any]:
+        with self._one(actor, write=True) as s:
+            return s.share(obj_ref, record_id, user=user, group=group, level=level)
+
+    def unshare(self, actor: Actor, obj_ref: str | int, record_id: Any, *, user: Any = None,
+                group: Any = None) -> None:
+        with self._one(actor, write=True) as s:
+            s.unshare(obj_ref, record_id, user=user, group=group)
+
+    def shares_of(self, actor: Actor, obj_ref: str | int, record_id: Any) -> list[dict[str, Any]]:
+        with self._one(actor) as s:
+            return s.shares_of(obj_ref, record_id)
+
     def undo(self, actor: Actor, action_id: Any) -> dict[str, Any]:
         with self._one(actor, write=True) as s:
             return s.undo(action_id)

@@ -32,6 +32,7 @@ from ..values import LinkRef
 from . import history, pipeline
 from .operations import BulkOp, CreateOp, OwnerOp, UpdateOp, record_id
 from .serialize import record_to_json
+from .sharing import ShareOp, UnshareOp, shares_of
 from .trash import PurgeOp, RestoreOp, TrashOp
 from .undo import UndoOp, recent_actions
 
@@ -164,9 +165,15 @@ class Session:
         obj = self.require_purpose(obj_ref, purpose)
         return run_aggregate(self.conn, self.schema, obj, query, **self._read_rights(obj))
 
-    def history(self, obj_ref: str | int | ObjectInfo, rid: Any) -> list[dict[str, Any]]:
+    def history(self, obj_ref: str | int | ObjectInfo, rid: Any, *,
+                read: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """The record's history. ``read``: the record as this session just read it (a
+        card has), which spares reading it again to check it is visible."""
         obj = self.object(obj_ref)
-        self.get(obj, rid, trash=None)
+        if read is not None and read.get("id") == record_id(rid):
+            self.require_purpose(obj, "read")
+        else:
+            self.get(obj, rid, trash=None)
         return history.read(self.conn, self.schema, obj, record_id(rid), self.access.field_readable(obj))
 
     def link_choices(self, obj_ref: str | int | ObjectInfo, link: str, search: str | None = None,
@@ -260,6 +267,18 @@ class Session:
         op = OwnerOp(obj, rid, user_id, version)
         self.apply(op)
         return self.fetch(obj, [op.ids[0]]).get(op.ids[0])
+
+    def share(self, obj_ref: str | int | ObjectInfo, rid: Any, *, user: Any = None, group: Any = None,
+              level: str = "read") -> dict[str, Any]:
+        """Share a record with a user or a group at read, change or full."""
+        return self.apply(ShareOp(self.object(obj_ref), rid, user=user, group=group, level=level))
+
+    def unshare(self, obj_ref: str | int | ObjectInfo, rid: Any, *, user: Any = None, group: Any = None) -> None:
+        """End a share: by whoever granted it, or anyone with full access to the record."""
+        self.apply(UnshareOp(self.object(obj_ref), rid, user, group))
+
+    def shares_of(self, obj_ref: str | int | ObjectInfo, rid: Any) -> list[dict[str, Any]]:
+        return shares_of(self, self.object(obj_ref), rid)
 
     # ---- actions and undo --------------------------------------------------------------------
     def actions(self, limit: int = 20) -> list[dict[str, Any]]:

@@ -8,7 +8,8 @@ undone already, and for a purge (the rows are gone). Otherwise each record chang
 reverted by the ordinary operations, with their rights: an update by an update back to
 the old values, a create by moving the records to the trash, a delete by restoring from
 the trash (children and links included), a restore by trashing again, a change of owner
-by giving the record back.
+by giving the record back, a share by ending it (or putting back the level it had), the
+end of a share by sharing again.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from ..meta_models import ActionRow, HistoryEntry
 from ..snapshot import ObjectInfo
 from .changeset import ChangeSet
 from .operations import OwnerOp, UpdateOp, record_id
+from .sharing import ShareOp, UnshareOp
 from .trash import Trasher
 from .validation import BulkValidationError
 
@@ -60,6 +62,7 @@ class UndoOp:
         self.entries: list[Any] = []
         self.updates: UpdateOp | None = None
         self.owners: list[OwnerOp] = []
+        self.shares: list[ShareOp | UnshareOp] = []
         self.to_trash: dict[int, list[int]] = {}
         self.to_restore: list[tuple[ObjectInfo, int]] = []
 
@@ -128,6 +131,12 @@ class UndoOp:
                         raise Conflict("this action changed records of several objects and cannot be undone")
                     update_obj = obj
                     rows.append((e.record_id, values, e.version))
+            elif e.action in ("share", "unshare"):
+                old, new = (e.changes or {}).get("share", [None, None])
+                grantee = old or new
+                who = {"user": grantee["user"]} if grantee.get("user") is not None else {"group": grantee["group"]}
+                self.shares.append(UnshareOp(obj, e.record_id, who.get("user"), who.get("group")) if old is None
+                                   else ShareOp(obj, e.record_id, level=old["level"], **who))
             # unlink / relink entries are part of a delete / restore and reverted with it
         if rows and update_obj is not None:
             self.updates = UpdateOp(update_obj, rows, single=False)
@@ -136,7 +145,7 @@ class UndoOp:
                 self.updates.validate(tx)
             except BulkValidationError as exc:
                 raise ValidationError(exc.errors, message="the old values cannot be put back: " + exc.message) from None
-        for op in self.owners:
+        for op in [*self.owners, *self.shares]:
             op.authorize(tx)
             op.validate(tx)
         for obj_id, ids in self.to_trash.items():
@@ -152,7 +161,7 @@ class UndoOp:
         cs.summary = {"undoes": self.action_id}
         if self.updates is not None:
             self.updates.write(tx, cs)
-        for op in self.owners:
+        for op in [*self.owners, *self.shares]:
             op.write(tx, cs)
         trasher = Trasher(tx, cs)
         for obj_id, ids in self.to_trash.items():

@@ -16,7 +16,6 @@ import click
 import sqlalchemy as sa
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from cardbase.schema_engine.accounts import groups as accounts_groups, users as accounts_users
 from cardbase.schema_engine.actor import SYSTEM
 from cardbase.schema_engine.db import Database, database_url
 from cardbase.schema_engine.drift import check_drift
@@ -24,6 +23,7 @@ from cardbase.schema_engine.errors import CardbaseError, SchemaError
 from cardbase.schema_engine.meta_models import User
 from cardbase.schema_engine.solution import export_solution, import_solution, load_file, save_file
 
+from .composition import Engine, build_engine
 from .config import ensure_secret_key, load_config
 from .context import actor_for
 
@@ -50,17 +50,30 @@ class _Group(click.Group):
 
 
 class State:
-    """What every command shares: the database URL and, once asked for, the Database."""
+    """What every command shares: the database URL and, once asked for, the Database and
+    its engine services (built once per command)."""
 
     def __init__(self, url: str | None):
         self.url = database_url(url)
         self._db: Database | None = None
+        self._engine: Engine | None = None
 
     @property
     def db(self) -> Database:
         if self._db is None:
             self._db = Database(self.url)
         return self._db
+
+    @property
+    def engine(self) -> Engine:
+        """The store, schema service and accounts of the command's Database."""
+        if self._engine is None:
+            self._engine = build_engine(self.db)
+        return self._engine
+
+    def initialised_engine(self) -> Engine:
+        self.initialised_db()
+        return self.engine
 
     def shown_url(self) -> str:
         return sa.engine.make_url(self.url).render_as_string(hide_password=True)
@@ -75,6 +88,7 @@ class State:
         return db
 
     def close(self) -> None:
+        self._engine = None
         if self._db is not None:
             self._db.dispose()
             self._db = None
@@ -102,19 +116,18 @@ class InitResult:
     from_env: bool = False
 
 
-def initialise(db: Database) -> InitResult:
+def initialise(db: Database, engine: Engine | None = None) -> InitResult:
     """System tables, secret key and (on an empty database) the admin user. Idempotent."""
     db.create_system_tables()
+    engine = engine or build_engine(db)
     config = load_config()
     if not config.secret_key:
         ensure_secret_key(db)
-    if accounts_users.count_users(db):
-        with db.read() as conn:
-            admin = conn.execute(sa.select(User.username).where(User.is_admin.is_(True))
-                                 .order_by(User.id).limit(1)).scalar()
-        return InitResult(created=False, username=admin or ADMIN_USERNAME, password=None)
+    if engine.users.count_users(db):
+        admin = _first_admin(db)
+        return InitResult(created=False, username=admin.username if admin else ADMIN_USERNAME, password=None)
     password = config.admin_password or secrets.token_urlsafe(12)
-    accounts_users.create_user(db, SYSTEM, ADMIN_USERNAME, password, display_name="Administrator", is_admin=True)
+    engine.users.create_user(db, SYSTEM, ADMIN_USERNAME, password, display_name="Administrator", is_admin=True)
     if config.admin_password:
         return InitResult(created=True, username=ADMIN_USERNAME, password=None, from_env=True)
     return InitResult(created=True, username=ADMIN_USERNAME, password=password)
@@ -124,7 +137,7 @@ def initialise(db: Database) -> InitResult:
 @pass_state
 def init(state: State) -> None:
     """Create the system tables and the admin user (idempotent)."""
-    result = initialise(state.db)
+    result = initialise(state.db, state.engine)
     if not result.created:
         click.echo(f"The database {state.shown_url()} is already initialised; nothing to do.")
         return
@@ -138,13 +151,20 @@ def init(state: State) -> None:
 
 
 # ---- demo ---------------------------------------------------------------------------------
-def load_demo(db: Database, records: int) -> dict[str, int]:
-    """Import the demo solution and create its sample records as the first admin."""
+def _first_admin(db: Database) -> sa.Row | None:
+    """The first administrator's cb_user row (None: there is none)."""
+    with db.read() as conn:
+        return conn.execute(sa.select(User.__table__).where(User.is_admin.is_(True))
+                            .order_by(User.id).limit(1)).first()
+
+
+def load_demo(db: Database, records: int, engine: Engine | None = None) -> dict[str, int]:
+    """Import the demo solution and create its sample records as the first admin (in one
+    write session)."""
     from .demo import demo_object_names, demo_solution, generate_records
 
-    with db.read() as conn:
-        admin = conn.execute(sa.select(User.__table__).where(User.is_admin.is_(True))
-                             .order_by(User.id).limit(1)).first()
+    engine = engine or build_engine(db)
+    admin = _first_admin(db)
     if admin is None:
         raise click.ClickException("there is no admin user: run `cardbase init` first")
     schema = db.schema()
@@ -154,7 +174,7 @@ def load_demo(db: Database, records: int) -> dict[str, int]:
             f"the demo is already loaded (or objects of the same names exist: {', '.join(existing)}); "
             "use a new, empty database for the demo")
     import_solution(db, demo_solution())
-    counts = generate_records(db, actor_for(admin, db), records, assignee=admin.id)
+    counts = generate_records(engine.store, actor_for(admin, db), records, assignee=admin.id)
     db.optimize()  # fresh planner statistics for the new tables and indexes
     return counts
 
@@ -165,7 +185,8 @@ def load_demo(db: Database, records: int) -> dict[str, int]:
 @pass_state
 def demo(state: State, records: int) -> None:
     """Load the demo CRM (objects and sample records) into an initialised database."""
-    counts = load_demo(state.initialised_db(), records)
+    engine = state.initialised_engine()
+    counts = load_demo(engine.db, records, engine)
     click.echo(f"Loaded the demo CRM: {_counts_text(counts)}.")
 
 
@@ -214,8 +235,8 @@ def serve(state: State, host: str, port: int | None, workers: int, dev: bool) ->
 @pass_state
 def run(state: State, host: str, port: int | None) -> None:
     """Initialise if needed, load the demo into an empty database, then serve."""
-    db = state.db
-    result = initialise(db)
+    db, engine = state.db, state.engine
+    result = initialise(db, engine)
     if result.created:
         click.echo(f"Initialised {state.shown_url()}.")
     from cardbase.schema_engine.computed.jobs import resume_recompute_jobs
@@ -224,7 +245,7 @@ def run(state: State, host: str, port: int | None) -> None:
         click.echo("Finished recalculations an earlier run left unfinished.")
     if not db.schema().objects:
         click.echo("The database has no objects yet: loading the demo CRM …")
-        click.echo(f"Loaded the demo CRM: {_counts_text(load_demo(db, 300))}.")
+        click.echo(f"Loaded the demo CRM: {_counts_text(load_demo(db, 300, engine))}.")
     if result.password:
         login = f"log in as {result.username} / {result.password}"
     elif result.from_env:
@@ -340,7 +361,8 @@ def user() -> None:
 @pass_state
 def user_create(state: State, username: str, admin: bool, password: str, display_name: str) -> None:
     """Create a user."""
-    row = accounts_users.create_user(state.initialised_db(), SYSTEM, username, password, display_name=display_name,
+    engine = state.initialised_engine()
+    row = engine.users.create_user(engine.db, SYSTEM, username, password, display_name=display_name,
                                      is_admin=admin)
     click.echo(f"Created {'the administrator' if row.is_admin else 'the user'} '{row.username}' (id {row.id}).")
 
@@ -352,7 +374,8 @@ def user_create(state: State, username: str, admin: bool, password: str, display
 @pass_state
 def user_set_password(state: State, username: str, password: str) -> None:
     """Set a user's password (and lift a login lock)."""
-    accounts_users.set_password(state.initialised_db(), SYSTEM, username, password)
+    engine = state.initialised_engine()
+    engine.users.set_password(engine.db, SYSTEM, username, password)
     click.echo(f"The password of '{username}' was changed.")
 
 
@@ -368,7 +391,8 @@ def group() -> None:
 @pass_state
 def group_create(state: State, name: str, description: str) -> None:
     """Create a group."""
-    row = accounts_groups.create_group(state.initialised_db(), SYSTEM, name, description)
+    engine = state.initialised_engine()
+    row = engine.groups.create_group(engine.db, SYSTEM, name, description)
     click.echo(f"Created the group '{row.name}' (id {row.id}).")
 
 
@@ -378,7 +402,8 @@ def group_create(state: State, name: str, description: str) -> None:
 @pass_state
 def group_add(state: State, username: str, group_name: str) -> None:
     """Add a user to a group."""
-    accounts_groups.add_member(state.initialised_db(), SYSTEM, username, group_name)
+    engine = state.initialised_engine()
+    engine.groups.add_member(engine.db, SYSTEM, username, group_name)
     click.echo(f"'{username}' is now a member of '{group_name}'.")
 
 
@@ -388,7 +413,8 @@ def group_add(state: State, username: str, group_name: str) -> None:
 @pass_state
 def group_remove(state: State, username: str, group_name: str) -> None:
     """Remove a user from a group."""
-    accounts_groups.remove_member(state.initialised_db(), SYSTEM, username, group_name)
+    engine = state.initialised_engine()
+    engine.groups.remove_member(engine.db, SYSTEM, username, group_name)
     click.echo(f"'{username}' is no longer a member of '{group_name}'.")
 
 
@@ -396,7 +422,8 @@ def group_remove(state: State, username: str, group_name: str) -> None:
 @pass_state
 def group_list(state: State) -> None:
     """List the groups and how many members each has."""
-    for g in accounts_groups.list_groups(state.initialised_db()):
+    engine = state.initialised_engine()
+    for g in engine.groups.list_groups(engine.db):
         click.echo(f"{g['name']}\t{g['members']} member(s)")
 
 
@@ -415,11 +442,12 @@ def rights_explain(state: State, username: str, object_name: str, record_id: int
     """Which rule grants or denies each right of USERNAME on a record."""
     from cardbase.schema_engine.rights import explain
 
-    db = state.initialised_db()
-    row = accounts_users.find_user(db, username)
+    engine = state.initialised_engine()
+    db = engine.db
+    row = engine.users.find_user(db, username)
     if row is None:
         raise CardbaseCliError(f"there is no user '{username}'")
-    result = explain(db, actor_for(row, db), object_name, record_id)
+    result = explain(db, actor_for(row, db), object_name, record_id, policy=engine.store.policy)
     if as_json:
         click.echo(json.dumps(result, indent=2, ensure_ascii=False))
         return

@@ -1,8 +1,9 @@
 """Deterministic sample records for the demo CRM (``random.Random(42)``).
 
-Everything goes through the RecordStore (``bulk_create`` in chunks), like an import
-would, so the demo exercises the same validation, codes, history and search index as
-real data. Dates are relative to ``today`` so the pipeline and tasks look current.
+Everything goes through the record store -- one write session for the whole load,
+``bulk_create`` in chunks -- like an import would, so the demo exercises the same
+validation, codes, history and search index as real data, and a failure leaves no half
+demo behind. Dates are relative to ``today`` so the pipeline and tasks look current.
 """
 from __future__ import annotations
 
@@ -14,8 +15,11 @@ from typing import Any, Callable, Sequence
 
 import phonenumbers
 
+from cardbase.platform.composition import build_engine
 from cardbase.schema_engine.actor import Actor
+from cardbase.schema_engine.db import Database
 from cardbase.schema_engine.store.records import RecordStore
+from cardbase.schema_engine.store.session import Session
 
 DEFAULT_RECORDS = 300
 CHUNK = 500  # rows per bulk_create call (the store allows up to 1000)
@@ -149,13 +153,13 @@ def _money(amount: float, currency: str = "EUR") -> dict[str, str]:
 
 
 class _Generator:
-    def __init__(self, store: RecordStore, actor: Actor, rng: random.Random, today: date):
-        self.store, self.actor, self.rng, self.today = store, actor, rng, today
+    def __init__(self, session: Session, rng: random.Random, today: date):
+        self.session, self.rng, self.today = session, rng, today
 
     def create(self, obj: str, rows: list[dict[str, Any]]) -> list[int]:
         ids: list[int] = []
         for start in range(0, len(rows), CHUNK):
-            ids += self.store.bulk_create(self.actor, obj, rows[start:start + CHUNK])
+            ids += self.session.bulk_create(obj, rows[start:start + CHUNK])
         return ids
 
     def organisations(self, n: int) -> list[tuple[int, dict[str, Any]]]:
@@ -264,12 +268,20 @@ class _Generator:
         return self.create("interaction", rows)
 
 
-def generate_records(db, actor: Actor, total: int = DEFAULT_RECORDS, *, seed: int = 42,
+def generate_records(store: RecordStore | Database, actor: Actor, total: int = DEFAULT_RECORDS, *, seed: int = 42,
                      today: date | None = None, assignee: int | None = None) -> dict[str, int]:
-    """Create about ``total`` demo records (the demo solution must be loaded). Returns the
-    number created per object. ``assignee`` is the user tasks are assigned to."""
-    counts = counts_for(total)
-    gen = _Generator(RecordStore(db), actor, random.Random(seed), today or date.today())
+    """Create about ``total`` demo records as ``actor`` (the demo solution must be loaded),
+    all in one write session: all or nothing. Returns the number created per object.
+    ``store``: the command's record store (a Database gets one built for it);
+    ``assignee`` is the user tasks are assigned to."""
+    if isinstance(store, Database):
+        store = build_engine(store).store
+    # one transaction for the whole load; a failure rolls all of it back, so no savepoints
+    with store.session(actor, write=True, savepoints=False) as session:
+        return _generate(_Generator(session, random.Random(seed), today or date.today()), counts_for(total), assignee)
+
+
+def _generate(gen: _Generator, counts: dict[str, int], assignee: int | None) -> dict[str, int]:
     orgs = gen.organisations(counts["organisation"])
     contacts = gen.contacts(counts["contact_person"], orgs)
     products = gen.products(counts["product"])

@@ -5,7 +5,7 @@ Modules: ``auth`` (bearer tokens, the token endpoints), ``tokens`` (token storag
 rate limit), ``records`` (records through the record store), ``metadata`` (objects and
 fields through the schema service), ``admin`` (users, groups, rights, shares),
 ``layouts`` (cards and the table design), ``views`` (saved views), ``trash``,
-``aggregate`` (grouped figures), ``export`` (CSV and XLSX), ``solution`` (export and
+``actions`` (the caller's recent actions and undo), ``aggregate`` (grouped figures), ``export`` (CSV and XLSX), ``solution`` (export and
 import of the configuration), ``config_log`` (the configuration change log),
 ``openapi`` (the document, generated from the live metadata; ``openapi_config`` and
 ``openapi_lists`` describe the endpoints above), ``reference`` (the HTML page),
@@ -49,8 +49,8 @@ def optional_actor():
 
 def init_app(app: Flask, csrf) -> None:
     """Register the API on the app: routes, JSON errors, and no CSRF (bearer tokens only)."""
-    from . import (admin, aggregate, auth, config_log, export, layouts, metadata, openapi, records,  # noqa: F401
-                   reference, solution, trash, views)  # (register routes)
+    from . import (actions, admin, aggregate, auth, config_log, export, layouts, metadata, openapi,  # noqa: F401
+                   records, reference, solution, trash, views)  # (register routes)
 
     app.register_blueprint(bp)
     csrf.exempt(bp)

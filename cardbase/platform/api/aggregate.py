@@ -1,7 +1,7 @@
 """Grouped figures: ``GET /api/v1/records/{object}/aggregate``.
 
-What the board's column totals and the reports compute, through ``RecordStore.aggregate``
-(one GROUP BY under the caller's rights: the row filter narrows the records, a hidden
+What the board's column totals and the reports compute, through the request's engine
+session (``Session.aggregate``, purpose "report": the read and report rights; one GROUP BY under the caller's rights: the row filter narrows the records, a hidden
 field can be neither grouped by nor summed, trashed records never count)::
 
     ?group_by=stage,close_date:month&sum=amount&avg=probability&filter={...}&q=...
@@ -20,11 +20,12 @@ from cardbase.schema_engine.query.buckets import BUCKETS
 from cardbase.schema_engine.query.model import AggregateQuery
 from cardbase.schema_engine.store.serialize import resolve_path_field, value_to_json
 
-from .auth import api_actor
+from cardbase.schema_engine.store.session import Session
+
 from .blueprint import bp
 from .errors import from_engine_error
 from .http import arg_int, arg_json, arg_text, json_response
-from .records import request_schema, store
+from .records import reading
 
 METRICS = ("sum", "avg", "min", "max")
 DEFAULT_GROUPS = 1000
@@ -56,9 +57,10 @@ def aggregate_query() -> AggregateQuery:
                           limit=DEFAULT_GROUPS if limit is None else limit)
 
 
-def _rows_json(object_name: str, groups: list[str | dict], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _rows_json(s: Session, object_name: str, groups: list[str | dict],
+               rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Group values in the records' JSON form (links, choices, money …); buckets are text."""
-    schema = request_schema()
+    schema = s.schema
     obj = schema.object(object_name)
     fields = {g: resolve_path_field(schema, obj, g) for g in groups if isinstance(g, str)}
     return [{k: value_to_json(fields[k], v) if fields.get(k) is not None else v for k, v in row.items()}
@@ -71,7 +73,8 @@ def aggregate_records(object_name: str):
         query = aggregate_query()
         if query.limit > MAX_GROUPS:
             raise ValidationError({"limit": f"must be a whole number from 1 to {MAX_GROUPS}"})
-        rows = store().aggregate(api_actor(), object_name, query)
+        s = reading()
+        rows = s.aggregate(object_name, query, purpose="report")
     except ValidationError as exc:  # a bad path, bucket, metric, filter: the query string is wrong
         return from_engine_error(exc, query=True)
-    return json_response({"data": _rows_json(object_name, query.group_by, rows)})
+    return json_response({"data": _rows_json(s, object_name, query.group_by, rows)})

@@ -13,13 +13,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from cardbase.schema_engine.config_log import object_condition
-from cardbase.schema_engine.store.records import RecordStore
 from cardbase.schema_engine.errors import Forbidden, NotFound
 from cardbase.schema_engine.meta_models import ConfigChange, User
 from cardbase.schema_engine.query.model import MAX_LIMIT, MAX_OFFSET
 
-from ..context import get_db
-from .auth import api_actor
+from ..context import engine_session
 from .blueprint import bp
 from .errors import bad_request
 from .http import arg_int, arg_text, json_response
@@ -29,9 +27,9 @@ DEFAULT_LIMIT = 50
 
 def _scope() -> list[Any]:
     """The WHERE conditions: the rows the caller may see, of the object asked for."""
-    db, actor = get_db(), api_actor()
-    schema = db.schema()
-    configurable = RecordStore(db).objects_with(actor, "configure")  # admins: every object
+    s = engine_session()
+    actor, schema = s.actor, s.schema
+    configurable = s.objects_with("configure")  # admins: every object
     if not actor.is_admin and not configurable:
         raise Forbidden("the configuration log needs the configure right")
     name = arg_text("object", 200)
@@ -70,7 +68,7 @@ def config_log():
     query = (sa.select(c.id, c.at, c.action, c.target, c.details, c.actor_id, u.username, u.display_name)
              .select_from(ConfigChange.__table__.outerjoin(User.__table__, u.id == c.actor_id)).where(*where)
              .order_by(c.at.desc(), c.id.desc()).limit(limit).offset(offset))
-    with get_db().read() as conn:
-        total = conn.execute(sa.select(sa.func.count()).select_from(ConfigChange.__table__).where(*where)).scalar_one()
-        rows = conn.execute(query).all()
+    conn = engine_session().conn  # the request's read transaction
+    total = conn.execute(sa.select(sa.func.count()).select_from(ConfigChange.__table__).where(*where)).scalar_one()
+    rows = conn.execute(query).all()
     return json_response({"data": [_entry(r) for r in rows], "count": total})

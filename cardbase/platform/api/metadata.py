@@ -1,8 +1,10 @@
 """Metadata: object types and their fields, addressed by API name.
 
-Reads need the configure right on the object (admins: everything); changes go through
-the schema service, which checks the same right (new and deleted objects: admins) and
-runs each change -- metadata rows and DDL -- as one transaction.
+Reads need the configure right on the object (admins: everything), which the request's
+engine session answers; changes go through the app's one schema service, which checks the
+same right (new and deleted objects: admins) and runs each change -- metadata rows and
+DDL -- as one transaction of its own (the request only ever holds a read session), and the
+answer is built from the new snapshot.
 
 Object JSON: {"name", "label", "label_plural", "description", "code_pattern",
 "display_field", "position", "fields": [...]}; field JSON: {"name", "label", "type",
@@ -20,11 +22,10 @@ from flask import url_for
 from cardbase.schema_engine.errors import Forbidden, NotFound, ValidationError
 from cardbase.schema_engine.field_rules import rules_of
 from cardbase.schema_engine.field_types.base import FieldContext
-from cardbase.schema_engine.rights import can_configure
 from cardbase.schema_engine.schema_service import SchemaService
 from cardbase.schema_engine.snapshot import FieldInfo, ObjectInfo, Schema
 
-from ..context import get_db
+from ..context import engine_session, get_db, get_schema_service
 from .auth import api_actor
 from .blueprint import bp
 from .http import json_object, json_response, no_content
@@ -49,11 +50,12 @@ def object_json(schema: Schema, obj: ObjectInfo) -> dict[str, Any]:
 
 def configurable_object(name: str) -> tuple[Schema, ObjectInfo]:
     """The object, if the caller may configure it: unknown is 404, not allowed 403."""
-    schema = get_db().schema()
+    s = engine_session()
+    schema = s.schema
     if not schema.has_object(name):
         raise NotFound(f"there is no object '{name}'")
     obj = schema.object(name)
-    if not can_configure(get_db(), api_actor(), obj.api_name):
+    if not s.can(obj, "configure"):
         raise Forbidden(f"changing the configuration of '{obj.label_plural}' needs the configure right")
     return schema, obj
 
@@ -66,7 +68,7 @@ def _field(obj: ObjectInfo, name: str) -> FieldInfo:
 
 
 def _service() -> SchemaService:
-    return SchemaService(get_db())
+    return get_schema_service()
 
 
 def _fresh_object(name: str) -> dict[str, Any]:
@@ -77,14 +79,12 @@ def _fresh_object(name: str) -> dict[str, Any]:
 # ---- objects ------------------------------------------------------------------------------------
 @bp.get("/v1/objects")
 def list_objects():
-    db, actor = get_db(), api_actor()
-    schema = db.schema()
-    if actor.is_admin:
-        shown = list(schema.objects)
-    else:
-        if not can_configure(db, actor):
-            raise Forbidden("the configuration needs the configure right")
-        shown = [o for o in schema.objects if can_configure(db, actor, o.api_name)]
+    s = engine_session()
+    schema = s.schema
+    configurable = {o.id for o in s.objects_with("configure")}  # admins: every object
+    if not s.actor.is_admin and not configurable:
+        raise Forbidden("the configuration needs the configure right")
+    shown = [o for o in schema.objects if o.id in configurable]
     return json_response({"data": [object_json(schema, o) for o in shown]})
 
 

@@ -7,11 +7,13 @@ length, choices, ranges) through apispec's marshmallow converter. Where the JSON
 speaks differs from the marshmallow value (decimals as strings, money as {"amount",
 "currency"}, links read as {"id", "display"}), the property says so.
 
-The document is filtered by the caller's rights: objects they cannot read are absent,
-hidden fields are absent, read-only fields are not in the input schemas. It is cached
-per (schema version, rights version, admin flag, groups, readable objects) -- every part
-of that key is read from the database on each request, so a schema or rights change
-elsewhere is seen at once (DESIGN: caches are invalidated through the database).
+The document is filtered by the caller's rights, as the request's engine session answers
+them (``objects_with``, ``capabilities``): objects they cannot read are absent, hidden
+fields are absent, read-only fields are not in the input schemas, the export and
+aggregate endpoints appear with the export and report rights. It is cached per (schema
+version, rights version, admin flag, groups, readable and configurable objects) -- the
+versions are the session's, read from the database on each request, so a schema or rights
+change elsewhere is seen at once (DESIGN: caches are invalidated through the database).
 """
 from __future__ import annotations
 
@@ -30,11 +32,12 @@ from cardbase.schema_engine.field_types.base import ALL_OPERATORS
 from cardbase.schema_engine.field_types.computed import is_computed
 from cardbase.schema_engine.field_types.integer import MAX_INT, MIN_INT
 from cardbase.schema_engine.query.model import MAX_LIMIT, MAX_OFFSET, MAX_SEARCH
-from cardbase.schema_engine.rights.models import rights_version
+from cardbase.schema_engine.rights.capabilities import ObjectCapabilities
+from cardbase.schema_engine.rights.model import current_model
 from cardbase.schema_engine.snapshot import FieldInfo, ObjectInfo, Schema
-from cardbase.schema_engine.rights.access import Access, AccessPolicy
+from cardbase.schema_engine.store.session import Session
 
-from ..context import get_db
+from ..context import engine_session, get_db
 from . import schemas as S
 from .openapi_fields import add_field_options
 from . import schemas_config, schemas_layouts
@@ -51,26 +54,40 @@ _cache_lock = threading.Lock()
 
 # ---- the cache ------------------------------------------------------------------------------------
 def document_for(actor: Actor | None) -> tuple[dict[str, Any], str]:
-    """(document, JSON text) for the caller; built once per cache key."""
+    """(document, JSON text) for the caller; built once per cache key.
+
+    What the caller may do comes from the request's engine session (``objects_with``,
+    ``capabilities``), never from rights derived here. The key holds the schema and rights
+    versions the session reads with (so a change elsewhere is seen at once) and what the
+    caller may read and configure."""
     from .jsonio import dumps
 
-    db = get_db()
-    with db.read() as conn:
-        schema = db.schema(conn)
-        rights_v = rights_version(conn)
-        access = AccessPolicy().access(conn, schema, actor) if actor is not None else None
-        readable = tuple(o.id for o in schema.objects if access is not None and access.can(o, "read"))
-        configurable = tuple(o.id for o in schema.objects if access is not None and access.can(o, "configure"))
-        key = (schema.version, rights_v, actor is None, bool(actor and actor.is_admin),
-               actor.group_ids if actor else frozenset(), readable, configurable, body_limit())
-        cache: OrderedDict = current_app.extensions.setdefault("cardbase_openapi", OrderedDict())
-        with _cache_lock:
-            found = cache.get(key)
-            if found is not None:
-                cache.move_to_end(key)
-                return found
-        document = build_document(schema, [schema.object(i) for i in readable], access,
-                                  is_admin=bool(actor and actor.is_admin))
+    if actor is None:  # anonymous: no objects, nothing of the rights
+        schema = get_db().schema()
+        key: tuple = (schema.version, 0, True, False, frozenset(), (), (), body_limit())
+        return _cached(key, lambda: build_document(schema, [], None), dumps)
+    s = engine_session()
+    schema = s.schema
+    readable_ids = {o.id for o in s.objects_with("read")}
+    readable = tuple(o.id for o in schema.objects if o.id in readable_ids)
+    configurable = tuple(sorted(o.id for o in s.objects_with("configure")))
+    # Admins' documents do not depend on the rights; everyone else's are keyed by their version
+    # (read once per transaction by the session's rights object: no further statement).
+    rights_v = 0 if actor.is_admin else current_model(s.conn, schema).version
+    key = (schema.version, rights_v, False, bool(actor.is_admin), actor.group_ids, readable, configurable,
+           body_limit())
+    return _cached(key, lambda: build_document(schema, [schema.object(i) for i in readable], s,
+                                               is_admin=bool(actor.is_admin)), dumps)
+
+
+def _cached(key: tuple, build, dumps) -> tuple[dict[str, Any], str]:
+    cache: OrderedDict = current_app.extensions.setdefault("cardbase_openapi", OrderedDict())
+    with _cache_lock:
+        found = cache.get(key)
+        if found is not None:
+            cache.move_to_end(key)
+            return found
+    document = build()
     found = (document, dumps(document))
     with _cache_lock:
         cache[key] = found
@@ -100,8 +117,10 @@ def schema_names(objects: list[ObjectInfo]) -> dict[int, str]:
     return names
 
 
-def build_document(schema: Schema, objects: list[ObjectInfo], access: Access | None, *,
+def build_document(schema: Schema, objects: list[ObjectInfo], session: Session | None, *,
                    is_admin: bool = False) -> dict[str, Any]:
+    """The document for ``objects`` (those the caller may read), with the fields and rights
+    the session's capabilities give (None: anonymous, no objects)."""
     plugin = MarshmallowPlugin()
     spec = APISpec(
         title="cardbase API", version=API_VERSION, openapi_version="3.1.0", plugins=[plugin],
@@ -111,7 +130,7 @@ def build_document(schema: Schema, objects: list[ObjectInfo], access: Access | N
                                                    "description": "a session or personal API token"})
     for cls in [*S.STATIC, *schemas_layouts.STATIC, *schemas_config.STATIC]:
         spec.components.schema(cls.__name__, schema=cls)
-    builder = _Builder(spec, plugin, schema, objects, access, is_admin)
+    builder = _Builder(spec, plugin, schema, objects, session, is_admin)
     builder.fixed_paths()
     for obj in objects:
         builder.object_paths(obj)
@@ -183,14 +202,22 @@ IF_MATCH = {"name": "If-Match", "in": "header", "required": False,
 
 class _Builder:
     def __init__(self, spec: APISpec, plugin: MarshmallowPlugin, schema: Schema, objects: list[ObjectInfo],
-                 access: Access | None, is_admin: bool = False):
-        self.spec, self.plugin, self.schema, self.objects, self.access = spec, plugin, schema, objects, access
+                 session: Session | None, is_admin: bool = False):
+        self.spec, self.plugin, self.schema, self.objects, self.session = spec, plugin, schema, objects, session
         self.is_admin = is_admin
         self.names = schema_names(objects)
         self.tags: list[dict[str, str]] = []
         # The objects the caller may configure (anonymous callers: none, not even their names).
-        self.object_names = [o.api_name for o in schema.objects
-                             if access is not None and access.can(o, "configure")]
+        configurable = {o.id for o in session.objects_with("configure")} if session is not None else set()
+        self.object_names = [o.api_name for o in schema.objects if o.id in configurable]
+
+    def capabilities(self, obj: ObjectInfo) -> ObjectCapabilities | None:
+        return self.session.capabilities(obj) if self.session is not None else None
+
+    def can(self, obj: ObjectInfo, right: str) -> bool:
+        """Does the caller hold the object right (the session's capabilities)?"""
+        caps = self.capabilities(obj)
+        return caps is not None and caps.can(right)
 
     def path(self, path: str, tag: str, **operations: dict[str, Any]) -> None:
         for op in operations.values():
@@ -338,9 +365,9 @@ class _Builder:
     # ---- one object's records ----------------------------------------------------------------
     def object_paths(self, obj: ObjectInfo) -> None:
         name = self.names[obj.id]
-        readable = self.access.field_readable(obj) if self.access is not None else None
-        visible = [f for f in obj.fields if readable is None or readable(f)]
-        writable = [f for f in visible if f.writable and (self.access is None or self.access.field_writable(obj, f))]
+        caps = self.capabilities(obj)
+        visible = [f for f in obj.fields if caps is None or caps.reads(f)]
+        writable = [f for f in visible if f.writable and (caps is None or caps.writes(f))]
         self.register_record_schemas(obj, name, visible, writable)
         tag = self.tag(f"records: {obj.api_name}", f"{obj.label_plural} ({obj.api_name})")
         base = f"/api/v1/records/{obj.api_name}"

@@ -26,8 +26,9 @@ def record_list_paths(b: "_Builder", obj: ObjectInfo, tag: str, list_params: lis
         "operationId": f"trash_{obj.api_name}", "parameters": [p for p in list_params if p["name"] != "trash"],
         "description": f"Restore one with POST {base}/{{id}}/restore.",
         "responses": responses({200: ok_json(f"{b.names[obj.id]}List")}, 400, 401, 403, 404)})
-    aggregate_path(b, obj, tag, base, by_name)
-    if b.access is not None and b.access.can(obj, "export"):
+    if b.can(obj, "report"):
+        aggregate_path(b, obj, tag, base, by_name)
+    if b.can(obj, "export"):
         export_path(b, obj, tag, base, by_name)
 
 

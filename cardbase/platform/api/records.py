@@ -1,26 +1,25 @@
 """Records: list, create, read, change, delete, bulk, history, restore, shares, owner.
 
-Every call goes through the one record store with the caller's Actor, so the rights --
+Every call goes through the request's one engine session (``context.engine_session``: one
+transaction, one schema snapshot, one rights object for the caller), so the rights --
 object rights, row filters, field masks, shares, rule views -- hold exactly as in the
-browser. Records are written in the store's JSON form: a link as the target's id and read
+browser; reads name their purpose ("api"). Every write answers with the id of the action
+it recorded in ``X-Cardbase-Action``, for ``POST /api/v1/actions/{id}/undo``. Records are written in the store's JSON form: a link as the target's id and read
 as {"id", "display"}; decimals and money amounts as strings; money as {"amount",
 "currency"}; dates and times in ISO 8601.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from contextlib import contextmanager
+from typing import Any, Iterator, Mapping
 
-from flask import current_app, g, url_for
+from flask import Response, url_for
 
-from cardbase.schema_engine import rights
-from cardbase.schema_engine.errors import NotFound, ValidationError
+from cardbase.schema_engine.errors import ValidationError
 from cardbase.schema_engine.query.model import ListQuery
-from cardbase.schema_engine.snapshot import Schema
-from cardbase.schema_engine.store import RecordStore
-from cardbase.schema_engine.store.serialize import record_to_json
+from cardbase.schema_engine.store.session import Session
 
-from ..context import get_db
-from .auth import api_actor
+from ..context import engine_session, get_db
 from .blueprint import bp
 from .errors import ApiError, from_engine_error
 from .http import (MAX_SMALL_ID, arg_bool, arg_int, arg_json, arg_text, etag, id_or_name, if_match_version, json_body,
@@ -28,47 +27,59 @@ from .http import (MAX_SMALL_ID, arg_bool, arg_int, arg_json, arg_text, etag, id
 
 DEFAULT_LIMIT = 50
 ALWAYS = ("id", "code", "version")  # every record carries these, whatever ``fields`` asks for
+ACTION_HEADER = "X-Cardbase-Action"  # the id of the action a write recorded (POST /api/v1/actions/{id}/undo)
 
 
-def store() -> RecordStore:
-    """The record store of this app (with the rights: the store's default AccessPolicy)."""
-    found = current_app.extensions.get("cardbase_api_store")
-    if found is None or found.db is not get_db():
-        found = RecordStore(get_db())
-        current_app.extensions["cardbase_api_store"] = found
-    return found
+def reading() -> Session:
+    """The request's one engine session (reads)."""
+    return engine_session()
 
 
-def request_schema() -> Schema:
-    schema = g.get("cardbase_schema")
-    if schema is None:
-        schema = get_db().schema()
-        g.cardbase_schema = schema
-    return schema
+def writing() -> Session:
+    """The request's one engine session, writable."""
+    return engine_session(write=True)
 
 
-def to_json(object_name: str, record: Mapping[str, Any]) -> dict[str, Any]:
-    """A record the store just returned, in JSON form. The store read it with the newest
-    snapshot, which the cache holds now: no second round trip for the schema version."""
-    return many_to_json(object_name, [record])[0]
+class _SessionDatabase:
+    """The session seen as the Database the layout reads expect (``layouts.tables``,
+    ``layouts.cards`` open ``db.read()`` and ask ``db.schema(conn)``): the session's own
+    transaction and snapshot, so reading a table design costs no second transaction and
+    version check. Only for reads: layout changes keep the real Database."""
+
+    def __init__(self, s: Session):
+        self._session = s
+
+    @contextmanager
+    def read(self) -> Iterator[Any]:
+        yield self._session.conn
+
+    def schema(self, conn: Any = None):
+        return self._session.schema
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(get_db(), name)
 
 
-def many_to_json(object_name: str, records: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Records of one read (so with the same keys) in JSON form; the snapshot is checked
-    against the first one."""
-    if not records:
-        return []
-    schema = g.get("cardbase_schema") or get_db().schema_cache.latest()
-    if schema is None or not schema.has_object(object_name) or not _same_fields(schema, object_name, records[0]):
-        schema = get_db().schema()
-    g.cardbase_schema = schema
-    obj = schema.object(object_name)
-    return [record_to_json(schema, obj, r) for r in records]
+def layouts_db(s: Session) -> Any:
+    return _SessionDatabase(s)
 
 
-def _same_fields(schema: Schema, object_name: str, record: Mapping[str, Any]) -> bool:
-    obj = schema.object(object_name)
-    return all(key in obj.fields_by_name or "." in key for key in record)
+def action_header(s: Session, response: Response) -> Response:
+    """Tell the client the action the write recorded, so it can offer to undo it (no
+    header when nothing changed, e.g. a PATCH with the values already stored)."""
+    action = s.last.action_id if s.last is not None else None
+    if action is not None:
+        response.headers[ACTION_HEADER] = str(action)
+    return response
+
+
+def to_json(s: Session, object_name: str, record: Mapping[str, Any]) -> dict[str, Any]:
+    return s.to_json(object_name, record)
+
+
+def many_to_json(s: Session, object_name: str, records: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    obj = s.object(object_name)
+    return [s.to_json(obj, r) for r in records]
 
 
 def _fields() -> list[str] | None:
@@ -90,11 +101,12 @@ def list_query() -> ListQuery:
 # ---- list and create ------------------------------------------------------------------------------
 def page_response(object_name: str, query: ListQuery):
     """One page of records as the list endpoints answer (the list, the trash)."""
+    s = reading()
     try:
-        page = store().list(api_actor(), object_name, query)
+        page = s.list(object_name, query, purpose="api")
     except ValidationError as exc:  # the filter, sort, fields, limit … of the query string
         return from_engine_error(exc, query=True)
-    return json_response({"data": many_to_json(object_name, page.data), "next_cursor": page.next_cursor,
+    return json_response({"data": many_to_json(s, object_name, page.data), "next_cursor": page.next_cursor,
                           "count": page.count, "count_is_estimate": page.count_is_estimate})
 
 
@@ -110,15 +122,17 @@ def list_records(object_name: str):
 @bp.post("/v1/records/<object_name>")
 def create_record(object_name: str):
     body = json_object()
-    record = store().create(api_actor(), object_name, body)
+    s = writing()
+    record = s.create(object_name, body)
     location = url_for("api.get_record", object_name=object_name, rid=record["id"])
-    return json_response(to_json(object_name, record), 201, {"Location": location, **etag(record["version"])})
+    return action_header(s, json_response(to_json(s, object_name, record), 201,
+                                          {"Location": location, **etag(record["version"])}))
 
 
 @bp.post("/v1/records/<object_name>/bulk")
 def bulk_records(object_name: str):
-    if not request_schema().has_object(object_name):
-        raise NotFound(f"there is no object '{object_name}'")
+    s = writing()
+    s.object(object_name)  # an unknown object is a 404 before the body is looked at
     body = json_object()
     unknown = sorted(set(body) - {"records"})
     if unknown:
@@ -126,14 +140,15 @@ def bulk_records(object_name: str):
     rows = body.get("records")
     if not isinstance(rows, list):
         raise ValidationError({"records": "is required: a list of records (with \"id\" and \"version\" to update)"})
-    return json_response({"data": store().bulk_write(api_actor(), object_name, rows)})
+    return action_header(s, json_response({"data": s.bulk_write(object_name, rows)}))
 
 
 # ---- one record ---------------------------------------------------------------------------------
 @bp.get("/v1/records/<object_name>/<rid>")
 def get_record(object_name: str, rid: str):
-    record = store().get(api_actor(), object_name, record_id(rid), trash=arg_bool("trash"))
-    return json_response(to_json(object_name, record), headers=etag(record.get("version")))
+    s = reading()
+    record = s.get(object_name, record_id(rid), purpose="api", trash=arg_bool("trash"))
+    return json_response(to_json(s, object_name, record), headers=etag(record.get("version")))
 
 
 @bp.patch("/v1/records/<object_name>/<rid>")
@@ -142,8 +157,9 @@ def update_record(object_name: str, rid: str):
     body = json_object()
     version = if_match_version(body)
     values = {k: v for k, v in body.items() if k != "version"}
-    record = store().update(api_actor(), object_name, ident, values, version=version)
-    return json_response(to_json(object_name, record), headers=etag(record.get("version")))
+    s = writing()
+    record = s.update(object_name, ident, values, version=version)
+    return action_header(s, json_response(to_json(s, object_name, record), headers=etag(record.get("version"))))
 
 
 @bp.delete("/v1/records/<object_name>/<rid>")
@@ -152,21 +168,23 @@ def delete_record(object_name: str, rid: str):
     version = if_match_version()
     if version is None:
         version = arg_int("version")
-    store().delete(api_actor(), object_name, ident, version=version)
-    return no_content()
+    s = writing()
+    s.delete(object_name, ident, version=version)
+    return action_header(s, no_content())
 
 
 @bp.get("/v1/records/<object_name>/<rid>/history")
 def record_history(object_name: str, rid: str):
-    return json_response({"data": store().history(api_actor(), object_name, record_id(rid))})
+    return json_response({"data": reading().history(object_name, record_id(rid))})
 
 
 @bp.post("/v1/records/<object_name>/<rid>/restore")
 def restore_record(object_name: str, rid: str):
     ident = record_id(rid)
     json_body(required=False)  # no body needed; one that is sent must be JSON
-    record = store().restore(api_actor(), object_name, ident)
-    return json_response(to_json(object_name, record), headers=etag(record.get("version")))
+    s = writing()
+    record = s.restore(object_name, ident)
+    return action_header(s, json_response(to_json(s, object_name, record), headers=etag(record.get("version"))))
 
 
 @bp.put("/v1/records/<object_name>/<rid>/owner")
@@ -180,17 +198,17 @@ def set_record_owner(object_name: str, rid: str):
     owner = body.get("owner")
     if isinstance(owner, int) and not isinstance(owner, bool) and not 1 <= owner <= MAX_SMALL_ID:
         raise ValidationError({"owner": f"there is no active user with id {owner}"})
-    record = store().set_owner(api_actor(), object_name, ident, owner, version=if_match_version(body))
+    s = writing()
+    record = s.set_owner(object_name, ident, owner, version=if_match_version(body))
     if record is None:
-        return no_content()  # given away: the caller may no longer see it
-    return json_response(to_json(object_name, record), headers=etag(record.get("version")))
+        return action_header(s, no_content())  # given away: the caller may no longer see it
+    return action_header(s, json_response(to_json(s, object_name, record), headers=etag(record.get("version"))))
 
 
 # ---- shares -------------------------------------------------------------------------------------
 @bp.get("/v1/records/<object_name>/<rid>/shares")
 def list_shares(object_name: str, rid: str):
-    return json_response({"data": rights.shares_of(get_db(), api_actor(), object_name, record_id(rid),
-                                                   policy=store().policy)})
+    return json_response({"data": reading().shares_of(object_name, record_id(rid))})
 
 
 @bp.post("/v1/records/<object_name>/<rid>/shares")
@@ -200,14 +218,13 @@ def add_share(object_name: str, rid: str):
     unknown = sorted(set(body) - {"user", "group", "level"})
     if unknown:
         raise ValidationError({k: "is not a parameter of a share (user or group, and level)" for k in unknown})
-    actor = api_actor()
     user = None if body.get("user") is None else id_or_name(body["user"], "user")
     group = None if body.get("group") is None else id_or_name(body["group"], "group")
-    shared = rights.share(get_db(), actor, object_name, ident, user=user, group=group,
-                          level=body.get("level", "read"), policy=store().policy)
-    entry = next(s for s in rights.shares_of(get_db(), actor, object_name, ident, policy=store().policy)
-                 if (s["user_id"], s["group_id"]) == (shared["user"], shared["group"]))
-    return json_response(entry, 201)
+    s = writing()
+    shared = s.share(object_name, ident, user=user, group=group, level=body.get("level", "read"))
+    entry = next(e for e in s.shares_of(object_name, ident)
+                 if (e["user_id"], e["group_id"]) == (shared["user"], shared["group"]))
+    return action_header(s, json_response(entry, 201))
 
 
 @bp.delete("/v1/records/<object_name>/<rid>/shares")
@@ -217,5 +234,6 @@ def remove_share(object_name: str, rid: str):
     if (user is None) == (group is None):
         raise ApiError(400, "name exactly one of the query parameters user or group", code="bad_request",
                        fields={"share": "name exactly one of user or group"})
-    rights.unshare(get_db(), api_actor(), object_name, ident, user=user, group=group, policy=store().policy)
-    return no_content()
+    s = writing()
+    s.unshare(object_name, ident, user=user, group=group)
+    return action_header(s, no_content())

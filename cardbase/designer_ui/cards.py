@@ -14,14 +14,13 @@ from flask import abort, flash, jsonify, redirect, render_template, request, url
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from cardbase.platform.context import current_actor, get_db
+from cardbase.platform.context import current_actor, engine_session, get_db
 from cardbase.platform.i18n import current_language
 from cardbase.platform.web import card_render
 from cardbase.platform.web.nav import object_label
 from cardbase.schema_engine.errors import CardbaseError, NotFound, ValidationError
 from cardbase.schema_engine.layouts import cards as layouts
 from cardbase.schema_engine.query.model import ListQuery
-from cardbase.schema_engine.store.records import RecordStore
 
 from . import bp
 from .common import configurable_object
@@ -78,13 +77,14 @@ def designer_texts() -> dict[str, str]:
     }
 
 
-def _preview_records(db, actor, obj) -> list[dict[str, Any]]:
-    store = RecordStore(db)
-    if not store.can(actor, obj.api_name, "read"):
+def _preview_records(obj) -> list[dict[str, Any]]:
+    """The newest records the user may read, to preview the card on."""
+    s = engine_session()
+    if not s.can(obj, "read"):
         return []
     shown = obj.display_field
     try:
-        page = store.list(actor, obj.api_name, ListQuery(limit=PREVIEW_RECORDS, sort="-modified_at"))
+        page = s.list(obj, ListQuery(limit=PREVIEW_RECORDS, sort="-modified_at"), with_count=False)
     except CardbaseError:
         return []
     out = []
@@ -96,14 +96,13 @@ def _preview_records(db, actor, obj) -> list[dict[str, Any]]:
 
 
 def _render_editor(obj, card: dict[str, Any], *, state: str, errors: list[str] | None = None, status: int = 200):
-    db = get_db()
-    schema = db.schema()
+    schema = engine_session().schema
     data = {"layout": card["layout"], "palette": _palette(schema, obj), "texts": designer_texts(),
             "max_columns": layouts.MAX_COLUMNS}
     return render_template(
         "designer/cards/edit.html", obj=obj, object_title=object_label(obj), card=card, state=state,
         errors=errors or [], data=data, layout_json=json.dumps(card["layout"], ensure_ascii=False),
-        records=_preview_records(db, current_actor(), obj),
+        records=_preview_records(obj),
     ), status
 
 
@@ -135,8 +134,7 @@ def cards_index(object_name: str):
 
 @bp.route("/objects/<object_name>/cards/new", methods=["GET", "POST"])
 def cards_new(object_name: str):
-    _schema, obj = configurable_object(object_name)
-    schema = get_db().schema()
+    schema, obj = configurable_object(object_name)
     card = {"id": None, "name": "" if layouts.list_cards(get_db(), obj.api_name) else obj.label,
             "is_default": False, "layout": layouts.default_layout(schema, obj)}
     state = card_state(obj, None)
@@ -239,7 +237,7 @@ def cards_preview(object_name: str):
         record_id = body.get("record_id")
         if record_id not in (None, ""):
             try:
-                record = RecordStore(db).get(actor, obj.api_name, int(record_id))
+                record = engine_session().get(obj, int(record_id))
             except (TypeError, ValueError):
                 raise ValidationError({"record_id": _("must be a record id")}) from None
         html = _preview_html(db, actor, obj, record, layout)
@@ -250,5 +248,6 @@ def cards_preview(object_name: str):
 
 def _preview_html(db, actor, obj, record, layout) -> Markup:
     """The card exactly as the end-user card renders it (card_render), in preview mode."""
-    context = card_render.card_context(db, actor, obj.api_name, record, layout, mode="preview")
+    context = card_render.card_context(db, actor, obj.api_name, record, layout, mode="preview",
+                                       session=engine_session())
     return Markup(render_template("web/cards/_layout.html", c=context))

@@ -17,25 +17,26 @@ from flask import abort, request
 from flask_babel import gettext as _
 
 from cardbase.platform.api.metadata import object_json
-from cardbase.platform.context import current_actor, get_db
+from cardbase.platform.context import current_actor, engine_session
 from cardbase.schema_engine.accounts.policy import ADMIN
 from cardbase.schema_engine.errors import (CardbaseError, ConversionRefused, Forbidden, InUse, NotFound,
                                            ValidationError)
-from cardbase.schema_engine.rights.admin import can_configure
 from cardbase.schema_engine.snapshot import FieldInfo, ObjectInfo, Schema
 
 LANGUAGE = "de"  # the other language the forms offer labels in
 
 
 def configurable_object(object_name: str) -> tuple[Schema, ObjectInfo]:
-    """The object by API name, if the user may configure it: unknown 404, else 403."""
-    db = get_db()
-    schema = db.schema()
+    """The object by API name, if the user may configure it: unknown 404, else 403 (the
+    request's engine session answers, with the schema it reads)."""
+    s = engine_session()
+    schema = s.schema
     if not schema.has_object(object_name):
         abort(404)
-    if not can_configure(db, current_actor(), object_name):
+    obj = schema.object(object_name)
+    if not s.can(obj, "configure"):
         abort(403)
-    return schema, schema.object(object_name)
+    return schema, obj
 
 
 def require_admin(what: str) -> None:

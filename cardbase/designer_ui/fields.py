@@ -19,14 +19,13 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from cardbase.platform.api.metadata import field_json
-from cardbase.platform.context import current_actor, get_db
+from cardbase.platform.context import current_actor, get_schema_service
 from cardbase.platform.web.nav import field_label, object_label
 from cardbase.schema_engine.errors import CardbaseError
 from cardbase.schema_engine.field_types import all_types, get_type
 from cardbase.schema_engine.field_types.choice import PALETTE
 from cardbase.schema_engine.field_types.lookup import NOT_LOOKED_UP
 from cardbase.schema_engine.field_types.options import BOOL, CHOICE_LIST, CONDITION, FORMULA, INT, OBJECT
-from cardbase.schema_engine.schema_service import SchemaService
 from cardbase.schema_engine.translations import FIELD_KEYS, clean_translations
 
 from . import bp
@@ -274,12 +273,11 @@ def field_new(object_name: str):
         errors = FormErrors()
         errors.add(None, stale_message(obj))
         return render_field_form(schema, obj, None, values_from_form(), errors, status=409)
-    actor, db = current_actor(), get_db()
+    actor, service = current_actor(), get_schema_service()
     spec, errors = spec_from_form()
     if not errors:
         try:
             texts = clean_translations(_translations_input({}), FIELD_KEYS)
-            service = SchemaService(db)
             field = service.add_field(actor, obj.api_name, spec)
             if texts:
                 service.set_translations(actor, obj.api_name, texts, field_ref=field.api_name)
@@ -302,8 +300,7 @@ def field_edit(object_name: str, field_name: str):
         return render_field_form(schema, obj, field, values_from_field(schema, obj, field))
     if is_stale(schema, obj):
         return _stale(schema, obj, field)
-    actor, db = current_actor(), get_db()
-    service = SchemaService(db)
+    actor, service = current_actor(), get_schema_service()
     spec, errors = spec_from_form()
     values = values_from_form()
     if errors:
@@ -352,7 +349,7 @@ def field_order(object_name: str):
             if 0 <= j < len(names):
                 names[i], names[j] = names[j], names[i]
     try:
-        SchemaService(get_db()).reorder_fields(current_actor(), obj.api_name, names)
+        get_schema_service().reorder_fields(current_actor(), obj.api_name, names)
     except CardbaseError as exc:
         return render_object_page(schema, obj, errors=collect(exc), status=422)
     flash(_("Field order saved."), "success")
@@ -365,7 +362,7 @@ def field_order(object_name: str):
 def field_delete(object_name: str, field_name: str):
     schema, obj = configurable_object(object_name)
     field = user_field(obj, field_name)
-    service = SchemaService(get_db())
+    service = get_schema_service()
     errors = FormErrors()
     status = 200
     if request.method == "POST":

@@ -3,8 +3,9 @@
 returns the error with its character offset, or a preview value computed on a real record.
 
 The preview reads the record - and the linked records and child lists the formula
-reaches - through the record store as the user, so a field the user may not read cannot
-be used to peek at values: the preview then says which field is hidden.
+reaches - through the request's engine session as the user (purpose "read"), so a field
+the user may not read cannot be used to peek at values: the preview then says which
+field is hidden.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from flask_babel import gettext as _
 
 from cardbase.formula import FUNCTIONS, FormulaError, compile_formula
 from cardbase.formula.tokenizer import format_path
-from cardbase.platform.context import current_actor, get_db
+from cardbase.platform.context import engine_session
 from cardbase.platform.web.nav import field_label, object_label
 from cardbase.schema_engine.computed.keys import parse_key
 from cardbase.schema_engine.computed.plan import check_definition
@@ -28,7 +29,6 @@ from cardbase.schema_engine.field_types import get_type
 from cardbase.schema_engine.field_types.base import FieldContext
 from cardbase.schema_engine.query.model import ListQuery
 from cardbase.schema_engine.snapshot import FieldInfo
-from cardbase.schema_engine.store.records import RecordStore
 from cardbase.schema_engine.values import LinkRef
 
 from . import bp
@@ -77,7 +77,8 @@ def function_help() -> list[dict[str, Any]]:
 def preview_records(schema, obj) -> list[tuple[int, str]]:
     """The first records the user may read, to compute the preview on."""
     try:
-        page = RecordStore(get_db()).list(current_actor(), obj.api_name, ListQuery(limit=PREVIEW_RECORDS, sort="-id"))
+        page = engine_session().list(obj, ListQuery(limit=PREVIEW_RECORDS, sort="-id"), purpose="read",
+                                     with_count=False)
     except CardbaseError:
         return []
     shown = obj.display_field
@@ -147,22 +148,22 @@ def check_formula(schema, obj, text: str, field: FieldInfo | None, scale: Any = 
 
 def preview(schema, obj, compiled, cleaned: dict[str, Any], record_ref: Any) -> dict[str, Any]:
     """The formula's value on one record the user may read (the newest when none chosen)."""
-    store, actor = RecordStore(get_db()), current_actor()
+    s = engine_session()
     try:
         if record_ref in (None, ""):
-            page = store.list(actor, obj.api_name, ListQuery(limit=1, sort="-id"))
+            page = s.list(obj, ListQuery(limit=1, sort="-id"), purpose="read", with_count=False)
             if not page.data:
                 return {"ok": False, "message": _("There is no record to compute a preview on yet.")}
             record = page.data[0]
         else:
-            record = store.get(actor, obj.api_name, int(record_ref))
+            record = s.get(obj, int(record_ref), purpose="read")
     except (CardbaseError, ValueError, TypeError):
         return {"ok": False, "message": _("That record cannot be read.")}
     values = {}
     try:
         for key in compiled.references:
             path = parse_key(schema, obj, key)
-            values[key] = _read(store, actor, path, 0, record)
+            values[key] = _read(s, path, 0, record)
     except Hidden as exc:
         return {"ok": False, "record": record["id"],
                 "message": _("No preview: you may not read %(what)s.", what=str(exc))}
@@ -171,7 +172,7 @@ def preview(schema, obj, compiled, cleaned: dict[str, Any], record_ref: Any) -> 
             "empty": raw is None}
 
 
-def _read(store, actor, path, i: int, record: dict[str, Any]) -> Any:
+def _read(s, path, i: int, record: dict[str, Any]) -> Any:
     """The value of ``path`` from position ``i`` on, starting at ``record``."""
     if i == len(path.steps):
         f = path.field
@@ -191,17 +192,17 @@ def _read(store, actor, path, i: int, record: dict[str, Any]) -> Any:
             return [] if rest_many else None
         link_id = link.id if isinstance(link, LinkRef) else int(link)
         try:
-            target = store.get(actor, step.target.api_name, link_id)
+            target = s.get(step.target, link_id, purpose="read")
         except (NotFound, Forbidden):
             raise Hidden(_("the linked %(object)s record", object=step.target.label)) from None
-        return _read(store, actor, path, i + 1, target)
+        return _read(s, path, i + 1, target)
     out: list[Any] = []
     kids: list[dict[str, Any]] = []
     cursor = None
     try:
         while len(kids) < MAX_CHILDREN:
-            page = store.children(actor, step.source.api_name, record["id"], step.target.api_name,
-                                  link=step.field.api_name, query=ListQuery(limit=500, cursor=cursor))
+            page = s.children(step.source, record["id"], step.target.id, link=step.field.api_name,
+                              query=ListQuery(limit=500, cursor=cursor), purpose="read")
             kids += page.data
             cursor = page.next_cursor
             if not cursor:
@@ -209,7 +210,7 @@ def _read(store, actor, path, i: int, record: dict[str, Any]) -> Any:
     except Forbidden:
         raise Hidden(step.target.label_plural) from None
     for kid in kids:
-        value = _read(store, actor, path, i + 1, kid)
+        value = _read(s, path, i + 1, kid)
         if isinstance(value, list):
             out.extend(value)
         else:

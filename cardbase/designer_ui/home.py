@@ -4,23 +4,22 @@ from __future__ import annotations
 
 from flask import render_template
 
-from cardbase.platform.context import current_actor, get_db
+from cardbase.platform.context import current_actor, engine_session
 from cardbase.platform.web.nav import object_label
 from cardbase.schema_engine.accounts.policy import ADMIN
-from cardbase.schema_engine.store.records import RecordStore
 
 from . import bp
 
 
 @bp.route("/")
 def index():
-    db = get_db()
     actor = current_actor()
-    schema = db.schema()
+    s = engine_session()
+    schema = s.schema
     ordered = sorted(schema.objects, key=lambda o: (o.position, o.id))
     objects = [{"name": o.api_name, "label": object_label(o, plural=True), "singular": object_label(o),
                 "fields": len(o.user_fields), "description": o.description}
-               for o in RecordStore(db).objects_with(actor, "configure")]
+               for o in s.objects_with("configure")]
     return render_template("designer/index.html", objects=objects, may_create=ADMIN.is_admin(actor),
                            may_order=ADMIN.is_admin(actor), schema_version=schema.version,
                            order=",".join(o.api_name for o in ordered))

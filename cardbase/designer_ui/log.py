@@ -10,10 +10,9 @@ import sqlalchemy as sa
 from flask import abort, render_template, request
 from flask_babel import format_datetime, gettext as _
 
-from cardbase.platform.context import current_actor, get_db
+from cardbase.platform.context import current_actor, engine_session
 from cardbase.platform.web.nav import object_label
 from cardbase.schema_engine.config_log import object_condition
-from cardbase.schema_engine.store.records import RecordStore
 from cardbase.schema_engine.meta_models import ConfigChange, User
 
 from . import bp
@@ -50,10 +49,10 @@ def _details(details: Any) -> str:
 
 @bp.route("/log")
 def config_log():
-    db = get_db()
     actor = current_actor()
-    schema = db.schema()
-    configurable = RecordStore(db).objects_with(actor, "configure")  # in menu order; admins: every object
+    s = engine_session()
+    schema = s.schema
+    configurable = s.objects_with("configure")  # in menu order; admins: every object
     chosen_name = request.args.get("object") or ""
     chosen = None
     if chosen_name:
@@ -74,10 +73,10 @@ def config_log():
     query = (sa.select(c.id, c.at, c.action, c.target, c.details, u.display_name, u.username)
              .select_from(ConfigChange.__table__.outerjoin(User.__table__, u.id == c.actor_id))
              .where(*conditions))
-    with db.read() as conn:
-        total = conn.execute(sa.select(sa.func.count()).select_from(ConfigChange.__table__).where(*conditions)).scalar_one()
-        rows = conn.execute(query.order_by(c.at.desc(), c.id.desc())
-                            .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    conn = s.conn  # the page's one transaction
+    total = conn.execute(sa.select(sa.func.count()).select_from(ConfigChange.__table__).where(*conditions)).scalar_one()
+    rows = conn.execute(query.order_by(c.at.desc(), c.id.desc())
+                        .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
     words = action_words()
     entries = [{"id": r.id, "when": format_datetime(r.at, "medium") if r.at else "",
                 "when_iso": r.at.isoformat() + "Z" if r.at else "",

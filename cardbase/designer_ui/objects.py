@@ -9,12 +9,11 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from cardbase.platform.context import current_actor, get_db
+from cardbase.platform.context import current_actor, engine_session, get_schema_service
 from cardbase.platform.web.nav import field_label, object_label
 from cardbase.schema_engine.accounts.policy import ADMIN
 from cardbase.schema_engine.errors import CardbaseError, Forbidden
 from cardbase.schema_engine.field_types import get_type
-from cardbase.schema_engine.schema_service import SchemaService
 from cardbase.schema_engine.translations import OBJECT_KEYS, clean_translations
 
 from . import bp
@@ -49,7 +48,7 @@ def _position(raw: str) -> int | str:
 @bp.route("/new-object", methods=["GET", "POST"])
 def object_new():
     require_admin("create objects")  # docs/rights.md
-    actor, db = current_actor(), get_db()
+    actor, service = current_actor(), get_schema_service()
     values: dict[str, Any] = {"label": "", "label_plural": "", "name": "", "description": "",
                               "label_de": "", "label_plural_de": ""}
     errors = FormErrors()
@@ -61,9 +60,9 @@ def object_new():
             spec["name"] = values["name"].strip()
         try:
             texts = _check_translations(_translations_input())
-            obj = SchemaService(db).create_object(actor, spec)
+            obj = service.create_object(actor, spec)
             if texts:
-                SchemaService(db).set_translations(actor, obj.api_name, texts)
+                service.set_translations(actor, obj.api_name, texts)
         except CardbaseError as exc:
             errors = collect(exc, OBJECT_RENAME)
         else:
@@ -108,7 +107,7 @@ def object_edit(object_name: str):
         errors = FormErrors()
         errors.add(None, stale_message(obj))
         return render_object_page(schema, obj, errors=errors, status=409)
-    actor, db = current_actor(), get_db()
+    actor, service = current_actor(), get_schema_service()
     values = {k: text(k) for k in ("label", "label_plural", "name", "description", "position",
                                    "label_de", "label_plural_de")}
     changes: dict[str, Any] = {}
@@ -122,7 +121,6 @@ def object_edit(object_name: str):
         changes["position"] = _position(values["position"])  # the service: admins only (MENU_ORDER)
     try:
         texts = _check_translations(_translations_input(obj.translations))
-        service = SchemaService(db)
         if changes:
             obj = service.update_object(actor, obj.api_name, changes)
         if not same_translations(obj.translations, texts):
@@ -139,8 +137,8 @@ def object_edit(object_name: str):
 def object_order():
     """Move one object up or down in the menu (buttons on the start page). The schema
     service decides who may (admins: ``MENU_ORDER``), as for the API."""
-    actor, db = current_actor(), get_db()
-    schema = db.schema()
+    actor = current_actor()
+    schema = engine_session().schema
     names = [o.api_name for o in schema.objects]
     name, _sep, direction = text("move").partition(":")
     try:
@@ -157,7 +155,7 @@ def object_order():
     if 0 <= j < len(names):
         names[i], names[j] = names[j], names[i]
         try:
-            SchemaService(db).reorder_objects(actor, names)
+            get_schema_service().reorder_objects(actor, names)
         except Forbidden:
             abort(403)
     return redirect(url_for("designer.index", _anchor=f"object-{name}"))
@@ -168,8 +166,7 @@ def object_order():
 def object_delete(object_name: str):
     schema, obj = configurable_object(object_name)
     require_admin("delete objects")
-    actor, db = current_actor(), get_db()
-    service = SchemaService(db)
+    actor, service = current_actor(), get_schema_service()
     errors = FormErrors()
     status = 200
     if request.method == "POST":

@@ -7,11 +7,10 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from cardbase.platform.context import current_actor, get_db
+from cardbase.platform.context import current_actor, get_schema_service
 from cardbase.platform.web.nav import field_label, object_label
 from cardbase.schema_engine.errors import CardbaseError, ValidationError
 from cardbase.schema_engine.field_rules import RULE_KINDS, describe, rules_of
-from cardbase.schema_engine.schema_service import SchemaService
 
 from . import bp
 from .common import configurable_object, user_field
@@ -47,8 +46,7 @@ def rules_index(object_name: str):
 
 @bp.route("/objects/<object_name>/fields/<field_name>/rules", methods=["GET", "POST"])
 def rules_edit(object_name: str, field_name: str):
-    db = get_db()
-    _schema, obj = configurable_object(object_name)
+    schema, obj = configurable_object(object_name)
     field = user_field(obj, field_name)
     state = fingerprint(fields_state(obj))
     errors: list[str] = []
@@ -66,7 +64,7 @@ def rules_edit(object_name: str, field_name: str):
             if bad:
                 raise ValidationError({f"rules.{k}": _("must be a condition object") for k in bad})
             rules = {k: v for k, v in parsed.items() if v}
-            SchemaService(db).update_field(current_actor(), obj.api_name, field.api_name, {"rules": rules})
+            get_schema_service().update_field(current_actor(), obj.api_name, field.api_name, {"rules": rules})
         except CardbaseError as exc:
             errors = _rule_errors(exc)
             status = exc.status if exc.status in (403, 404, 409) else 422
@@ -74,7 +72,7 @@ def rules_edit(object_name: str, field_name: str):
         else:
             flash(_("The rules of %(field)s were saved.", field=field_label(field)), "success")
             return redirect(url_for("designer.rules_index", object_name=obj.api_name))
-    fields = condition_fields(db.schema(), obj, rules=True)
+    fields = condition_fields(schema, obj, rules=True)  # unchanged: a saved change redirects
     builders = [condition_builder(kind, fields, values.get(kind), kind_labels()[kind]) for kind in RULE_KINDS]
     for b in builders:
         if isinstance(b["value"], str):  # a submitted text that did not parse: show it as typed

@@ -10,7 +10,7 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from cardbase.platform.context import current_actor, get_db
+from cardbase.platform.context import current_actor, engine_session, get_db
 from cardbase.platform.web.nav import object_label
 from cardbase.schema_engine.errors import CardbaseError, ValidationError
 from cardbase.schema_engine.layouts import tables as layouts
@@ -48,7 +48,7 @@ def table_texts() -> dict[str, str]:
 
 
 def _render(obj, definition: dict[str, Any], *, state: str, errors: list[str] | None = None, status: int = 200):
-    schema = get_db().schema()
+    schema = engine_session().schema  # the request's snapshot (a saved change redirects)
     columns = condition_fields(schema, obj, links=True)  # the same paths a filter may use
     filter_text = json.dumps(definition.get("filter"), ensure_ascii=False, indent=1) if definition.get("filter") else ""
     if isinstance(definition.get("filter"), str):

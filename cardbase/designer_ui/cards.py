@@ -14,7 +14,7 @@ from flask import abort, flash, jsonify, redirect, render_template, request, url
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from cardbase.platform.context import current_actor, engine_session, get_db
+from cardbase.platform.context import current_actor, engine_session, get_db, get_store
 from cardbase.platform.i18n import current_language
 from cardbase.platform.web import card_render
 from cardbase.platform.web.nav import object_label
@@ -174,7 +174,7 @@ def _save(obj, card: dict[str, Any], state: str):
                 "were not saved. Reload the designer to see the current card and make your change again.",
                 object=object_label(obj)))
         saved = layouts.save_card(get_db(), current_actor(), obj.api_name, name, posted,
-                                  is_default=is_default, card_id=card["id"])
+                                  is_default=is_default, card_id=card["id"], policy=get_store().policy)
     except CardbaseError as exc:
         shown = {**card, "name": name, "is_default": is_default or card["is_default"],
                  "layout": posted if isinstance(posted, dict) else card["layout"]}
@@ -195,7 +195,7 @@ def cards_default(object_name: str):
         card_id = int(request.form.get("card_id", ""))
         card = layouts.get_card(db, obj.api_name, card_id)
         layouts.save_card(db, current_actor(), obj.api_name, card["name"], card["layout"],
-                          is_default=True, card_id=card_id)
+                          is_default=True, card_id=card_id, policy=get_store().policy)
     except ValueError:
         flash(_("Choose the card that shall be the default."), "error")
     except CardbaseError as exc:
@@ -211,7 +211,7 @@ def cards_delete(object_name: str, card_id: int):
     if request.form.get("state") != cards_list_state(get_db(), obj):
         return _stale_list(obj)
     try:
-        layouts.delete_card(get_db(), current_actor(), obj.api_name, card_id)
+        layouts.delete_card(get_db(), current_actor(), obj.api_name, card_id, policy=get_store().policy)
     except NotFound:
         abort(404)
     except CardbaseError as exc:

@@ -10,7 +10,7 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from cardbase.platform.context import current_actor, engine_session, get_db
+from cardbase.platform.context import current_actor, engine_session, get_db, get_store
 from cardbase.platform.web.nav import object_label
 from cardbase.schema_engine.errors import CardbaseError, ValidationError
 from cardbase.schema_engine.layouts import tables as layouts
@@ -75,7 +75,7 @@ def table_design(object_name: str):
         return _render(obj, current, state=state)
     if request.form.get("action") == "reset":
         try:
-            layouts.reset_table(db, current_actor(), obj.api_name)
+            layouts.reset_table(db, current_actor(), obj.api_name, policy=get_store().policy)
         except CardbaseError as exc:
             return _render(obj, current, state=state, errors=error_list(exc), status=exc.status)
         flash(_("The table of %(object)s is generated from the fields again.", object=object_label(obj)), "success")
@@ -88,7 +88,7 @@ def table_design(object_name: str):
                 "Someone else changed the table or the fields of %(object)s since you opened this form; your "
                 "changes were not saved. Reload the page to see the current table and make your change again.",
                 object=object_label(obj)))
-        layouts.save_table(db, current_actor(), obj.api_name, posted)
+        layouts.save_table(db, current_actor(), obj.api_name, posted, policy=get_store().policy)
     except CardbaseError as exc:
         if isinstance(exc, _WithDefinition):
             posted = exc.definition

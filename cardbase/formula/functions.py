@@ -376,13 +376,16 @@ _add("ROUNDDOWN", 1, 2, rule(NUMBER, N, N), _round(ROUND_DOWN), "round towards z
 _add("ABS", 1, 1, rule(NUMBER, N), f_abs, "the number without its sign", "ABS([Balance])")
 _add("SUM", 1, None, rule(NUMBER, rest=N), f_sum, "the total of the numbers; empty values count as 0",
      "SUM([Order lines].[Cost])", lists=True)
-_add("AVG", 1, None, rule(NUMBER, rest=N), f_avg, "the average of the non-empty numbers", "AVG([Order lines].[Price])", lists=True)
+_add("AVG", 1, None, rule(NUMBER, rest=N), f_avg,
+     "the average of the non-empty numbers", "AVG([Order lines].[Price])", lists=True)
 _add("MIN", 1, None, _check_unified(ND), _extreme(min), "the smallest non-empty number or earliest date",
      "MIN([Order lines].[Price])", lists=True)
 _add("MAX", 1, None, _check_unified(ND), _extreme(max), "the largest non-empty number or latest date",
      "MAX([Orders].[Order date])", lists=True)
-_add("COUNT", 1, None, rule(NUMBER, rest=None), f_count, "how many values are not empty", "COUNT([Order lines].[Product])", lists=True)
-_add("CONCAT", 1, None, rule(TEXT, rest=None), f_concat, "the values joined as text", 'CONCAT([First name], " ", [Last name])', lists=True)
+_add("COUNT", 1, None, rule(NUMBER, rest=None), f_count,
+     "how many values are not empty", "COUNT([Order lines].[Product])", lists=True)
+_add("CONCAT", 1, None, rule(TEXT, rest=None), f_concat,
+     "the values joined as text", 'CONCAT([First name], " ", [Last name])', lists=True)
 _add("TEXTJOIN", 3, None, rule(TEXT, T, B, rest=None), f_textjoin,
      "the values joined with a separator, skipping empty ones when the 2nd argument is TRUE",
      'TEXTJOIN(", ", TRUE, [Order lines].[Product])', lists=True)

@@ -137,7 +137,7 @@ def _number(text: str, i: int) -> Token:
 
 
 def _string(text: str, i: int) -> Token:
-    parts, j, n = [], i + 1, len(text)
+    parts, j = [], i + 1
     while True:
         k = text.find('"', j)
         if k < 0:
@@ -151,7 +151,7 @@ def _string(text: str, i: int) -> Token:
 
 
 def _bracket(text: str, i: int) -> Token:
-    parts, j, n = [], i + 1, len(text)
+    parts, j = [], i + 1
     while True:
         k = text.find("]", j)
         nl = text.find("\n", j)

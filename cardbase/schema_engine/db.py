@@ -13,6 +13,9 @@ from typing import Iterator
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from .snapshot import Schema, SchemaCache
+from .system_tables import create_system_tables
+
 DEFAULT_URL = "sqlite:///cardbase.db"
 
 
@@ -66,8 +69,6 @@ class Database:
 
     def __init__(self, url: str | Engine | None = None, **engine_kwargs):
         self.engine: Engine = url if isinstance(url, Engine) else make_engine(url, **engine_kwargs)
-        from .snapshot import SchemaCache  # local import: snapshot imports field types
-
         self.schema_cache = SchemaCache(self)
 
     @property
@@ -92,14 +93,12 @@ class Database:
             with conn.begin():
                 yield conn
 
-    def schema(self, conn: Connection | None = None):
+    def schema(self, conn: Connection | None = None) -> Schema:
         """The current immutable schema snapshot (rebuilt only when the version moved)."""
         return self.schema_cache.get(conn)
 
     def create_system_tables(self) -> None:
         """Create the system (metadata) tables if missing. Idempotent."""
-        from .meta_models import create_system_tables
-
         create_system_tables(self)
 
     def optimize(self) -> None:

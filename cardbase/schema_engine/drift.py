@@ -60,13 +60,13 @@ def _type_family(t: sa.types.TypeEngine) -> str:
 
 
 def _compatible(expected: sa.types.TypeEngine, live: sa.types.TypeEngine, dialect: str) -> bool:
-    e, l = _type_family(expected), _type_family(live)
-    if e == l:
-        if e == "text" and getattr(expected, "length", None) and getattr(live, "length", None):
+    want, got = _type_family(expected), _type_family(live)
+    if want == got:
+        if want == "text" and getattr(expected, "length", None) and getattr(live, "length", None):
             return expected.length == live.length
         return True
     # SQLite reflects what was declared; PostgreSQL may report NUMERIC as numeric and BOOLEAN as boolean.
-    return dialect == "sqlite" and {e, l} <= {"integer", "boolean"}
+    return dialect == "sqlite" and {want, got} <= {"integer", "boolean"}
 
 
 def _check_columns(conn, insp, schema: Schema, obj: ObjectInfo) -> list[str]:

@@ -28,9 +28,12 @@ from sqlalchemy import Connection
 from .errors import CardbaseError, SchemaError, ValidationError
 from .field_types.base import FieldValueError
 from .i18n import _, language
+from .meta_models import Group
 from .query.filters import GROUP_KEYS, NO_OPERAND
 from .query.match import Matcher, compile_match
+from .rights_models import FieldRight
 from .snapshot import FieldInfo, ObjectInfo, Schema
+from .usage import field_finder, qualified
 from .values import LinkRef
 
 RULE_KINDS = ("visible_when", "required_when", "readonly_when")
@@ -126,9 +129,6 @@ def check_rule_rights(conn: Connection, schema: Schema, obj: ObjectInfo, field: 
     """A rule must not let anyone infer a field hidden from them: a group that hides a
     field a condition reads must hide the ruled field too (else its members would see the
     field switch to required or read-only as the hidden value changes)."""
-    from .rights.models import FieldRight
-    from .meta_models import Group
-
     if not field.rules:
         return
     levels: dict[tuple[int, int], str] = {}
@@ -273,3 +273,9 @@ def _json(field: FieldInfo, value: Any) -> Any:
         return value  # text operands (contains, starts_with) as written
     shown = field.ftype.to_json(field, value)
     return shown["amount"] if isinstance(shown, Mapping) and "amount" in shown else shown
+
+
+@field_finder
+def _rules_using(conn: Connection, schema: Schema, field: FieldInfo) -> list[str]:
+    """Usage (``usage.field_usages``): conditional rules of other fields whose condition reads the field."""
+    return [f"rule '{kind}' of field '{qualified(schema, f)}' uses it" for f, kind in rules_reading(schema, field)]

@@ -17,7 +17,6 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    select,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -250,35 +249,6 @@ class ConfigChange(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
-def create_system_tables(db) -> None:
-    """Create the system tables and the state row if missing (idempotent)."""
-    from .rights import models as _rights_tables  # noqa: F401  (registers the rights tables on Base)
-    from . import token_models as _token_tables  # noqa: F401  (the API's tokens and rate limit)
-
-    with db.write() as conn:
-        Base.metadata.create_all(conn)
-        _add_missing_columns(conn)
-        if conn.execute(select(MetaState.id)).first() is None:
-            conn.execute(MetaState.__table__.insert().values(id=1, schema_version=1, format_version=1))
-
-
-# Columns added to system tables after their first release: (table, column), added with
-# their server default to databases created before (create_all only creates missing tables).
-ADDED_COLUMNS = (("cb_user", "credentials_epoch"), ("cb_api_token", "credentials_epoch"))
-
-
-def _add_missing_columns(conn) -> None:
-    from sqlalchemy import inspect
-    from sqlalchemy.schema import CreateColumn
-
-    inspector = inspect(conn)
-    for table_name, column_name in ADDED_COLUMNS:
-        present = {c["name"] for c in inspector.get_columns(table_name)}
-        if column_name not in present:
-            column = Base.metadata.tables[table_name].c[column_name]
-            ddl = CreateColumn(column).compile(dialect=conn.dialect)
-            conn.exec_driver_sql(f"ALTER TABLE {table_name} ADD COLUMN {ddl}")
-
-
 def system_table_names() -> set[str]:
+    """The tables on the shared Base (``system_tables`` imports every module that adds some)."""
     return set(Base.metadata.tables)

@@ -16,25 +16,10 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection
 
 from . import naming
-from .meta_models import BigId
-from .snapshot import FieldInfo, ObjectInfo
+from .meta_models import SequenceRow
+from .snapshot import FieldInfo, ObjectInfo, system_columns
 
-
-def system_columns(with_fks: bool = False) -> list[sa.Column]:
-    """The columns every record table has. ``with_fks`` adds constraints (DDL only)."""
-    user_fk = (lambda: [sa.ForeignKey("cb_user.id")]) if with_fks else (lambda: [])
-    return [
-        sa.Column("id", BigId, primary_key=True, autoincrement=True),
-        sa.Column("version", sa.Integer, nullable=False, server_default="1"),
-        sa.Column("code", sa.String(64), nullable=True),
-        sa.Column("owner_id", sa.Integer, *user_fk(), nullable=True),
-        sa.Column("created_at", sa.DateTime, nullable=False),
-        sa.Column("created_by", sa.Integer, *user_fk(), nullable=True),
-        sa.Column("modified_at", sa.DateTime, nullable=False),
-        sa.Column("modified_by", sa.Integer, *user_fk(), nullable=True),
-        sa.Column("deleted_at", sa.DateTime, nullable=True),
-        sa.Column("deleted_by", sa.Integer, nullable=True),
-    ]
+__all__ = ["PhysicalSchema", "indexed_columns", "system_columns"]
 
 
 SYSTEM_INDEXED = ("id", "code", "created_at", "modified_at", "owner_id")
@@ -195,16 +180,12 @@ class PhysicalSchema:
         if self.dialect == "postgresql":
             self.op.execute(sa.schema.CreateSequence(sa.Sequence(name)))
         else:
-            from .meta_models import SequenceRow
-
             self.conn.execute(sa.insert(SequenceRow).values(name=name, value=0))
 
     def drop_sequence(self, name: str) -> None:
         if self.dialect == "postgresql":
             self.op.execute(sa.schema.DropSequence(sa.Sequence(name)))
         else:
-            from .meta_models import SequenceRow
-
             self.conn.execute(sa.delete(SequenceRow).where(SequenceRow.name == name))
 
     # ---- full-text search -------------------------------------------------------------------

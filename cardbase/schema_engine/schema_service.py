@@ -14,9 +14,9 @@ from typing import Any, Iterator, Mapping
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
-from . import naming
+from . import naming, search_index
 from .accounts.policy import ADMIN
-from .actor import SYSTEM, Actor
+from .actor import Actor
 from .computed.changes import FieldSave, live_options
 from .computed.jobs import BATCH as RECOMPUTE_BATCH, ProgressCallback, cancel_jobs, run_job
 from .errors import ConversionRefused, Forbidden, InUse, NotFound, SchemaError
@@ -24,11 +24,16 @@ from .field_types import FieldValueError, get_type
 from .field_types.autonumber import validate_pattern
 from .field_types.base import FieldContext
 from .field_types.computed import is_computed
-from .meta_models import ConfigChange, FieldRow, ObjectType, Translation
-from .physical import PhysicalSchema
+from .db import Database
 from .field_rules import check_rule_rights, clean_rules, rules_of
+from .meta_models import CardLayout, ConfigChange, FieldRow, HistoryEntry, ObjectType, SavedView, Translation
+from .physical import PhysicalSchema
+from .query.reader import iter_records
+from .rights.access import AccessPolicy
 from .snapshot import FieldInfo, ObjectInfo, Schema, bump_version, load_schema, stored_options
-from .translations import FIELD_KEYS as TRANSLATABLE_FIELD_KEYS, OBJECT_KEYS as TRANSLATABLE_OBJECT_KEYS, clean_translations, replace_translations
+from .translations import FIELD_KEYS as TRANSLATABLE_FIELD_KEYS
+from .translations import OBJECT_KEYS as TRANSLATABLE_OBJECT_KEYS
+from .translations import clean_translations, replace_translations
 from .usage import dedupe, field_usages, object_usages
 
 FIELD_KEYS = {"name", "label", "type", "required", "unique", "default", "options", "help_text", "position",
@@ -80,8 +85,6 @@ class SchemaService:
         if actor.is_admin:
             return
         if obj_ref is not None and tx.schema.has_object(obj_ref):
-            from .rights.access import AccessPolicy
-
             obj = tx.schema.object(obj_ref)
             if (self.policy or AccessPolicy()).access(tx.conn, tx.schema, actor).can(obj, "configure"):
                 return
@@ -194,8 +197,6 @@ class SchemaService:
             cancel_jobs(tx.conn, [f.id for f in obj.user_fields])
             tx.conn.execute(sa.delete(Translation).where(Translation.object_id == obj.id))
             tx.conn.execute(sa.delete(FieldRow).where(FieldRow.object_id == obj.id))
-            from .meta_models import CardLayout, HistoryEntry, SavedView
-
             tx.conn.execute(sa.delete(CardLayout).where(CardLayout.object_id == obj.id))
             tx.conn.execute(sa.delete(SavedView).where(SavedView.object_id == obj.id))
             tx.conn.execute(sa.delete(HistoryEntry).where(HistoryEntry.object_id == obj.id))
@@ -277,10 +278,8 @@ class SchemaService:
             tx.conn.execute(sa.delete(Translation).where(Translation.field_id == field.id))
             tx.conn.execute(sa.delete(FieldRow).where(FieldRow.id == field.id))
             tx.details = {"field": field.api_name}
-        from .search_index import SearchIndex
-
         if field.ftype.searchable:
-            SearchIndex(self.db).rebuild(obj.api_name)
+            rebuild_search_index(self.db, obj.api_name)
 
     def field_usages(self, obj_ref: str | int, field_ref: str | int) -> list[str]:
         with self.db.read() as conn:
@@ -583,3 +582,16 @@ def _text(value: Any, key: str, max_len: int) -> str:
     if len(value) > max_len:
         raise SchemaError({key: f"is {len(value)} characters long; at most {max_len} are allowed"})
     return value
+
+
+def rebuild_search_index(db: Database, obj_ref: str | int, batch: int = 5000) -> int:
+    """Rebuild an object's full-text index (after a searchable field is removed or retyped)."""
+    with db.write() as conn:
+        schema = db.schema(conn)
+        obj = schema.object(obj_ref)
+        conn.exec_driver_sql(f"DELETE FROM {naming.fts_table_name(obj.id)}")
+        count = 0
+        for chunk in iter_records(conn, schema, obj, batch=batch, fields=[f.api_name for f in obj.searchable_fields]):
+            search_index.write(conn, obj, [(r["id"], search_index.document(obj, r)) for r in chunk], replace=False)
+            count += len(chunk)
+        return count

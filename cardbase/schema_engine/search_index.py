@@ -3,7 +3,7 @@
 SQLite: an FTS5 table ``obj_<id>_fts`` (rowid = record id). PostgreSQL: a table of
 ``tsvector`` documents with a GIN index. The record store writes one document per record
 (the text of its searchable fields), so adding a field needs no rebuild; removing or
-retyping one does (``rebuild``). Queries match every word as a prefix: "mül ber" finds
+retyping one does (``schema_service`` rebuilds it with ``query.reader``). Queries match every word as a prefix: "mül ber" finds
 "Müller, Berlin".
 """
 from __future__ import annotations
@@ -13,10 +13,9 @@ from typing import Any, Iterable, Mapping
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
-from sqlalchemy.dialects import postgresql
 
 from . import naming
-from .snapshot import ObjectInfo, Schema
+from .snapshot import ObjectInfo
 
 MAX_TERMS = 8
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -87,24 +86,3 @@ def match_ids(obj: ObjectInfo, dialect: str, query: str) -> sa.Select | None:
     expr = " & ".join(re.sub(r"[^\w]", "", w) + ":*" for w in words)
     return sa.select(table.c.id).where(
         table.c.doc.op("@@")(sa.func.to_tsquery(sa.literal_column("'simple'"), sa.bindparam("fts_q", expr))))
-
-
-class SearchIndex:
-    """Maintenance of whole indexes (rebuild after a field is removed or retyped)."""
-
-    def __init__(self, db):
-        self.db = db
-
-    def rebuild(self, obj_ref: str | int, batch: int = 5000) -> int:
-        from .query.reader import iter_records  # local: the reader builds on this module
-
-        with self.db.write() as conn:
-            schema: Schema = self.db.schema(conn)
-            obj = schema.object(obj_ref)
-            name = naming.fts_table_name(obj.id)
-            conn.exec_driver_sql(f"DELETE FROM {name}")
-            count = 0
-            for chunk in iter_records(conn, schema, obj, batch=batch, fields=[f.api_name for f in obj.searchable_fields]):
-                write(conn, obj, [(r["id"], document(obj, r)) for r in chunk], replace=False)
-                count += len(chunk)
-            return count

@@ -16,7 +16,7 @@ from . import naming
 from .errors import NotFound
 from .field_types import get_type
 from .field_types.base import FieldType, OptionContext
-from .meta_models import FieldRow, MetaState, ObjectType, Translation
+from .meta_models import BigId, FieldRow, MetaState, ObjectType, Translation
 
 if TYPE_CHECKING:  # pragma: no cover
     from .db import Database
@@ -227,10 +227,25 @@ class Schema(OptionContext):
         return self.object(int(object_id)).api_name
 
 
+def system_columns(with_fks: bool = False) -> list[sa.Column]:
+    """The columns every record table has. ``with_fks`` adds constraints (DDL only)."""
+    user_fk = (lambda: [sa.ForeignKey("cb_user.id")]) if with_fks else (lambda: [])
+    return [
+        sa.Column("id", BigId, primary_key=True, autoincrement=True),
+        sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+        sa.Column("code", sa.String(64), nullable=True),
+        sa.Column("owner_id", sa.Integer, *user_fk(), nullable=True),
+        sa.Column("created_at", sa.DateTime, nullable=False),
+        sa.Column("created_by", sa.Integer, *user_fk(), nullable=True),
+        sa.Column("modified_at", sa.DateTime, nullable=False),
+        sa.Column("modified_by", sa.Integer, *user_fk(), nullable=True),
+        sa.Column("deleted_at", sa.DateTime, nullable=True),
+        sa.Column("deleted_by", sa.Integer, nullable=True),
+    ]
+
+
 def build_table(obj: ObjectInfo, metadata: sa.MetaData, schema: "Schema | None" = None) -> sa.Table:
     """The SQLAlchemy Table of an object as the metadata says it should be."""
-    from .physical import system_columns  # local: physical imports snapshot helpers
-
     cols: list[sa.Column] = system_columns()
     for f in obj.user_fields:
         for spec, name in zip(f.column_specs, f.column_names):

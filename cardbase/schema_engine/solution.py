@@ -19,6 +19,7 @@ from .errors import SchemaError
 from .field_types.base import FieldContext
 from .meta_models import CardLayout, SavedView
 from .field_rules import rules_of
+from .layouts import portable
 from .schema_service import SchemaService
 from .snapshot import Schema, load_schema
 
@@ -253,8 +254,6 @@ def _import_layouts(conn, schema: Schema, document: Mapping[str, Any], report) -
 def _portable_layout(schema: Schema, object_id: int, doc: Any) -> Any:
     """A card layout or table/view definition (``layouts``) converted where it holds
     field references only; other documents by the generic token rewrite."""
-    from .layouts import portable
-
     obj = schema.object(object_id)
     if portable.is_card_layout(doc):
         return portable.card_to_portable(schema, obj, doc)
@@ -264,8 +263,6 @@ def _portable_layout(schema: Schema, object_id: int, doc: Any) -> Any:
 
 
 def _local_layout(schema: Schema, obj, doc: Any, where: str) -> Any:
-    from .layouts import portable
-
     if portable.is_card_layout(doc):
         return portable.card_from_portable(schema, obj, doc, where)
     if portable.is_table_definition(doc):

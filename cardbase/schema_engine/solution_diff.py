@@ -19,6 +19,7 @@ from typing import Any, Mapping
 
 from .errors import SchemaError
 from .field_types.registry import all_types
+from .solution import FORMAT, FORMAT_VERSION
 
 OBJECT_KEYS = ("label", "label_plural", "description", "code_pattern", "display_field")
 FIELD_KEYS = ("label", "type", "required", "unique", "default", "help_text", "options", "rules")
@@ -27,8 +28,6 @@ FIELD_KEYS = ("label", "type", "required", "unique", "default", "help_text", "op
 def check_document(document: Any) -> None:
     """The header and shape of a solution document; SchemaError naming every problem
     found (location -> message) when import would refuse it."""
-    from .solution import FORMAT, FORMAT_VERSION
-
     if not isinstance(document, Mapping):
         raise SchemaError({"document": "must be a JSON object (a cardbase solution)"})
     errors: dict[str, str] = {}

@@ -3,7 +3,9 @@ references fields (reports, templates, automations) adds one finder and nothing 
 
 Stored definitions (views, cards, formulas) refer to fields by id as the token ``#<id>``
 (paths as ``#12.#34``) or under the keys listed in ``ID_KEYS``; that is what makes renames
-safe and what the finders look for."""
+safe and what the finders look for. A finder lives with what it knows about and registers
+itself here (``field_rules``, ``rights/usage.py``): this module sits below them
+(tests/test_layering.py)."""
 from __future__ import annotations
 
 import json
@@ -14,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from .meta_models import CardLayout, SavedView
+from .references import layout_field_ids
 from .snapshot import FieldInfo, ObjectInfo, Schema
 
 FieldFinder = Callable[[Connection, Schema, FieldInfo], list[str]]
@@ -63,7 +66,7 @@ def referenced_field_ids(document: Any) -> set[int]:
     return ids
 
 
-def _qualified(schema: Schema, f: FieldInfo) -> str:
+def qualified(schema: Schema, f: FieldInfo) -> str:
     return f"{schema.object(f.object_id).label}.{f.label}"
 
 
@@ -74,24 +77,14 @@ def _fields_referencing(conn: Connection, schema: Schema, field: FieldInfo) -> l
     for obj in schema.objects:
         for f in obj.user_fields:
             if f.id != field.id and field.id in referenced_field_ids(dict(f.options)):
-                out.append(f"field '{_qualified(schema, f)}' ({f.type}) uses it")
+                out.append(f"field '{qualified(schema, f)}' ({f.type}) uses it")
     return out
-
-
-@field_finder
-def _field_rules(conn: Connection, schema: Schema, field: FieldInfo) -> list[str]:
-    """Conditional rules of other fields whose condition reads the field."""
-    from .field_rules import rules_reading
-
-    return [f"rule '{kind}' of field '{_qualified(schema, f)}' uses it" for f, kind in rules_reading(schema, field)]
 
 
 @field_finder
 def _views_and_cards(conn: Connection, schema: Schema, field: FieldInfo) -> list[str]:
     """Cards, the table design and shared views. A user's personal view does not block a
     change: it is read leniently (``layouts.tables``) and simply loses the column."""
-    from .layouts.portable import layout_field_ids
-
     def uses(doc: Any) -> bool:
         ids = layout_field_ids(doc)
         return field.id in (referenced_field_ids(doc) if ids is None else ids)
@@ -135,7 +128,7 @@ def _fields_of_others(conn: Connection, schema: Schema, obj: ObjectInfo) -> list
             continue
         for f in other.user_fields:
             if f.type != "link" and own & referenced_field_ids(dict(f.options)):
-                out.append(f"field '{_qualified(schema, f)}' ({f.type}) uses its fields")
+                out.append(f"field '{qualified(schema, f)}' ({f.type}) uses its fields")
     return out
 
 

@@ -15,7 +15,7 @@ from ..actor import Actor
 from ..db import Database
 from ..errors import NotFound, ValidationError
 from ..meta_models import Group, User, UserGroup
-from ..rights.models import bump_rights_version
+from ..rights_models import bump_rights_version
 from . import users
 from .policy import ADMIN
 

@@ -25,6 +25,8 @@ import sqlalchemy as sa
 from ..actor import Actor
 from ..db import Database
 from ..errors import CardbaseError, Forbidden, NotFound, ValidationError
+from ..field_types import FieldValueError
+from ..field_types.datetime_type import parse_datetime
 from ..meta_models import User, UserGroup, utcnow
 from ..token_models import ApiToken
 from .policy import ADMIN
@@ -126,9 +128,6 @@ def create_personal_token(db: Database, actor: Actor, name: Any, expires_at: Any
 def _parse_expiry(value: Any) -> datetime | None:
     if value is None:
         return None
-    from ..field_types import FieldValueError
-    from ..field_types.datetime_type import parse_datetime
-
     if not isinstance(value, str):
         raise ValidationError({"expires_at": "must be a date and time like 2027-01-31T00:00:00Z, or null"})
     try:

@@ -14,26 +14,18 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
-from ..errors import SchemaError
-from ..field_types import get_type
-from ..field_types.base import FieldContext
 from ..field_types.computed import PENDING, SHADOW_SUFFIX, is_computed
-from ..meta_models import FieldRow
 from ..physical import PhysicalSchema
-from ..snapshot import FieldInfo, ObjectInfo, Schema, load_schema
-from .engine import Change, propagate, refresh_documents
-from .jobs import cancel_jobs, create_job, live_count, live_ids, same_shape
-from .plan import check_definition, plan_for
-
-
-def live_options(field: FieldInfo) -> dict[str, Any]:
-    """A field's options without a pending definition."""
-    return {k: v for k, v in field.options.items() if k != PENDING}
+from ..snapshot import FieldInfo, ObjectInfo, Schema
+from .engine import Change, refresh_documents
+from .jobs import cancel_jobs, create_job
+from .plan import check_definition
+from .redefine import after_redefinition, live_count, live_ids, live_options, same_shape
 
 
 class FieldSave:
@@ -99,42 +91,3 @@ class FieldSave:
         if self.redefined and searchable:
             refresh_documents(self.conn, schema, schema.object(obj.id), live_ids(self.conn, schema, obj))
         return None
-
-
-def after_redefinition(conn: Connection, schema: Schema, old: FieldInfo | None, new: FieldInfo,
-                       changes: Sequence[Change] = (), seed: Mapping[str, Iterable[int]] | None = None) -> Schema:
-    """Re-derive the dependants of a field whose definition or type may have changed, then
-    recompute what changed, up the chain. Returns the schema as it now stands."""
-    seed = {k: set(v) for k, v in (seed or {}).items()}
-    if old is not None and (old.type != new.type or live_options(old) != live_options(new)):
-        schema = rederive_dependants(conn, schema, new, seed)
-    propagate(conn, schema, list(changes), seed=seed)
-    return schema
-
-
-def rederive_dependants(conn: Connection, schema: Schema, changed: FieldInfo, seed: dict[str, set[int]]) -> Schema:
-    """Clean every (transitive) dependant's definition again against ``schema``; store
-    what differs, reshape columns where needed, and seed a full recompute of those."""
-    physical = PhysicalSchema(conn)
-    for field_id in plan_for(schema).dependants(changed.id):
-        field = schema.field_by_id(field_id)
-        obj = schema.object(field.object_id)
-        try:
-            options = get_type(field.type).clean_options(live_options(field), FieldContext(schema, obj, field.id))
-        except SchemaError as exc:
-            reason = "; ".join(m for msgs in exc.errors.values() for m in msgs)
-            raise SchemaError({"type" if changed.type else "options": (
-                f"field '{obj.label}.{field.label}' ({field.type}) uses '{changed.label}' and would break: {reason}")}) \
-                from None
-        if PENDING in field.options:
-            options[PENDING] = field.options[PENDING]
-        if options == dict(field.options):
-            continue
-        updated = dataclasses.replace(field, options=options)
-        if not same_shape(conn, field, updated):
-            physical.drop_field(obj, field)
-            physical.add_field(obj, updated, schema)
-        conn.execute(sa.update(FieldRow).where(FieldRow.id == field.id).values(options=options))
-        schema = load_schema(conn)
-        seed.setdefault(str(field.id), set()).update(live_ids(conn, schema, obj))
-    return schema

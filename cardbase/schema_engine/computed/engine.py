@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from .. import search_index
+from ..query.reader import fetch_records
 from ..snapshot import FieldInfo, ObjectInfo, Schema
 from .defs import ComputedDef, chunks
 from .fetch import CURRENT, Fetcher, own_fields
@@ -231,8 +232,6 @@ def walk_back(conn: Connection, schema: Schema, path: KeyPath, position: int, ch
 
 def refresh_documents(conn: Connection, schema: Schema, obj: ObjectInfo, ids: Iterable[int]) -> None:
     """Rewrite the search documents of records whose searchable values changed."""
-    from ..query.reader import fetch_records  # local: the reader builds on the search index
-
     fields = sorted({f.api_name for f in obj.searchable_fields} | {"code"})
     for chunk in chunks(ids):
         records = fetch_records(conn, schema, obj, chunk, fields=fields, trash=None)

@@ -28,10 +28,11 @@ from sqlalchemy import Connection
 from ..errors import NotFound
 from ..meta_models import FieldRow, RecomputeJob, utcnow
 from ..physical import PhysicalSchema
-from ..snapshot import FieldInfo, ObjectInfo, Schema, bump_version, load_schema
+from ..snapshot import FieldInfo, Schema, bump_version, load_schema
 from .defs import ComputedDef
 from .engine import Change, propagate, recompute, refresh_documents
 from .plan import plan_for
+from .redefine import after_redefinition, live_ids, same_shape
 
 BATCH = 1000
 JOBS = RecomputeJob.__table__
@@ -47,16 +48,6 @@ class Progress:
 
 
 ProgressCallback = Callable[[Progress], None]
-
-
-def live_ids(conn: Connection, schema: Schema, obj: ObjectInfo) -> list[int]:
-    table = schema.table(obj)
-    return [r for (r,) in conn.execute(sa.select(table.c.id).where(table.c.deleted_at.is_(None)))]
-
-
-def live_count(conn: Connection, schema: Schema, obj: ObjectInfo) -> int:
-    table = schema.table(obj)
-    return conn.execute(sa.select(sa.func.count()).select_from(table).where(table.c.deleted_at.is_(None))).scalar_one()
 
 
 def create_job(conn: Connection, field: FieldInfo, mode: str, total: int, definition: dict | None = None) -> int:
@@ -147,14 +138,12 @@ def _definition(schema: Schema, job) -> ComputedDef | None:
 def swap(conn: Connection, schema: Schema, d: ComputedDef) -> None:
     """Make the pending definition live: its shadow columns become the field's columns and
     its options the field's options, then update what depends on the field."""
-    from .changes import after_redefinition  # local: changes builds on the jobs
-
     obj, shadow = d.obj, d.field
     live = next(f for f in obj.user_fields if f.id == shadow.id)
     new_live = dataclasses.replace(live, options=shadow.options)
-    same_shape = _shape(conn, live) == _shape(conn, new_live)
+    unchanged_shape = same_shape(conn, live, new_live)
     table = schema.table(obj)
-    if same_shape:
+    if unchanged_shape:
         differs = sa.or_(*[table.c[a].is_distinct_from(table.c[b])
                            for a, b in zip(live.column_names, shadow.column_names)])
         changed = [r for (r,) in conn.execute(sa.select(table.c.id).where(table.c.deleted_at.is_(None), differs))]
@@ -173,11 +162,3 @@ def swap(conn: Connection, schema: Schema, d: ComputedDef) -> None:
                                 changes=[Change(obj, changed, frozenset({live.key}))] if changed else [])
     if changed and (live.ftype.searchable or new_live.ftype.searchable):
         refresh_documents(conn, schema, schema.object(obj.id), changed)
-
-
-def _shape(conn: Connection, field: FieldInfo) -> list[tuple[str, str, bool]]:
-    return [(s.suffix, str(s.type.compile(dialect=conn.dialect)), s.indexed) for s in field.column_specs]
-
-
-def same_shape(conn: Connection, a: FieldInfo, b: FieldInfo) -> bool:
-    return _shape(conn, a) == _shape(conn, b)

@@ -96,7 +96,8 @@ class AutonumberType(FieldType):
             raise FieldValueError(_('must be a code text, not %(value)s', value=shown(raw)))
         text = raw.strip()
         if len(text) > MAX_CODE:
-            raise FieldValueError(_('is %(length)s characters long; at most %(max_code)s are allowed', length=len(text), max_code=MAX_CODE))
+            raise FieldValueError(_('is %(length)s characters long; at most %(max_code)s are allowed',
+                                    length=len(text), max_code=MAX_CODE))
         if any(unicodedata.category(c) == "Cc" for c in text):
             raise FieldValueError(_("must not contain control characters"))
         return text or None

@@ -96,7 +96,8 @@ def find_choice(field, raw: Any) -> str:
     if isinstance(raw, int) and not isinstance(raw, bool):
         raw = str(raw)
     if not isinstance(raw, str):
-        raise FieldValueError(_('must be one of the choices (%(choices)s), not %(value)s', choices=allowed_text(field), value=shown(raw)))
+        raise FieldValueError(_('must be one of the choices (%(choices)s), not %(value)s',
+                                choices=allowed_text(field), value=shown(raw)))
     text = raw.strip()
     choices = choices_of(field)
     for c in choices:
@@ -169,6 +170,7 @@ class ChoiceType(FieldType):
         """From a multi-choice: keeps a single choice, refuses several."""
         if isinstance(value, (list, tuple)):
             if len(value) > 1:
-                raise FieldValueError(_('has %(count)s choices (%(values)s); only one can be kept', count=len(value), values=', '.join(map(str, value))))
+                raise FieldValueError(_('has %(count)s choices (%(values)s); only one can be kept',
+                                        count=len(value), values=', '.join(map(str, value))))
             return self.parse(field, value[0]) if value else None
         return super().convert_from(field, source, value)

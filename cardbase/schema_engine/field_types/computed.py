@@ -17,12 +17,13 @@ from __future__ import annotations
 import copy
 import dataclasses
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Protocol, Sequence
 
 import marshmallow as ma
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
+from ...formula import Resolver
 from ..errors import SchemaError
 from .base import EQUALITY, ColumnSpec, FieldContext, FieldType, FieldValueError, OptionContext
 from .options import clean_declared
@@ -36,6 +37,38 @@ DERIVED_KEYS = (RESULT, REFERENCES, PENDING)
 SHADOW_SUFFIX = "_next"  # column f12 is recomputed into f12__next (money: f12__next_currency)
 NUMBER_PRECISION = 28
 MAX_SCALE = 10
+
+
+class ReferenceSupport(Protocol):
+    """What formula and rollup options need from the layers above the field types: names
+    in a formula resolved against the schema (``computed.resolver``) and a rollup's
+    condition checked with the query compiler (``computed.rollup_filter``). The field types
+    sit below the snapshot and the query compiler (tests/test_layering.py), so they cannot
+    import those; ``cardbase.schema_engine.computed`` installs its implementation when it is
+    imported (``computed/support.py``), as the record store and the schema service do."""
+
+    def formula_resolver(self, schema: Any, obj: Any) -> Resolver: ...
+
+    def condition_to_stored(self, schema: Any, child: Any, tree: Any) -> dict | None: ...
+
+    def condition_to_named(self, schema: Any, child: Any, tree: Any) -> Any: ...
+
+    def condition_keys(self, tree: Any) -> list[str]: ...
+
+
+_support: ReferenceSupport | None = None
+
+
+def install_reference_support(support: ReferenceSupport) -> None:
+    global _support
+    _support = support
+
+
+def reference_support() -> ReferenceSupport:
+    if _support is None:
+        raise RuntimeError("formula and rollup options need cardbase.schema_engine.computed: import it first "
+                           "(the record store and the schema service do)")
+    return _support
 
 
 def is_computed(field: "FieldInfo") -> bool:
@@ -123,9 +156,8 @@ class ComputedType(FieldType):
         result = field.options.get(RESULT)
         if not isinstance(result, Mapping):
             return self
-        from ..snapshot import FieldInfo  # local: snapshot imports the field types
-
-        shape = FieldInfo(id=field.id, object_id=field.object_id, api_name=field.api_name,
+        # the snapshot's FieldInfo class, taken from the field: snapshot imports the field types
+        shape = type(field)(id=field.id, object_id=field.object_id, api_name=field.api_name,
                           label=field.label, type=result["type"], column=field.column,
                           options=MappingProxyType(dict(result.get("options") or {})))
         bound = copy.copy(self)

@@ -77,7 +77,8 @@ def quantize(value: Decimal, precision: int, scale: int) -> Decimal:
     int_digits = q.adjusted() + 1 if q and q.adjusted() >= 0 else 0
     if int_digits > max_int:
         raise FieldValueError(
-            _('has %(int_digits)s digits before the decimal point; at most %(max_int)s are allowed', int_digits=int_digits, max_int=max_int))
+            _('has %(int_digits)s digits before the decimal point; at most %(max_int)s are allowed',
+              int_digits=int_digits, max_int=max_int))
     return q.copy_abs() if q.is_zero() else q
 
 

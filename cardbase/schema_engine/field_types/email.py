@@ -27,11 +27,13 @@ def normalise_email(raw: Any) -> str:
     if text.lower().startswith("mailto:"):
         text = text[7:].strip()
     if len(text) > MAX_EMAIL:
-        raise FieldValueError(_('is %(length)s characters long; at most %(max_email)s are allowed', length=len(text), max_email=MAX_EMAIL))
+        raise FieldValueError(_('is %(length)s characters long; at most %(max_email)s are allowed',
+                                length=len(text), max_email=MAX_EMAIL))
     try:
         _VALIDATE(text)
     except ma.ValidationError:
-        raise FieldValueError(_('%(value)s is not a valid e-mail address (expected e.g. name@example.com)', value=shown(raw))) from None
+        raise FieldValueError(_('%(value)s is not a valid e-mail address (expected e.g. name@example.com)',
+                                value=shown(raw))) from None
     local, _at, domain = text.rpartition("@")
     return f"{local}@{domain.lower()}"
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from ...formula import FormulaError, compile_formula, load_canonical, render
 from ..errors import SchemaError
-from .base import OptionContext
+from .base import FieldContext, OptionContext
 from .computed import (MAX_SCALE, PENDING, REFERENCES, RESULT, ComputedType, check_scale, decimal_result,
-                       field_context, plain_result)
+                       field_context, plain_result, reference_support)
 from .options import FORMULA, INT, WITHIN, OptionSpec, _l
 from .registry import register
 
@@ -20,8 +21,6 @@ from .registry import register
 def _as_shown(exc, text: str, resolver):
     """An error in a stored formula ({#12} tokens, re-checked after a schema change)
     points into the formula as it is shown, with names."""
-    from ...formula import FormulaError, load_canonical
-
     if "{#" not in text:
         return exc
     try:
@@ -46,12 +45,9 @@ class FormulaType(ComputedType):
     )
 
     def finish_options(self, options: dict[str, Any], ctx: OptionContext) -> dict[str, Any]:
-        from ...formula import FormulaError, compile_formula  # local: keeps the type registry light
-        from ..computed.resolver import SchemaResolver
-
         fctx = field_context(ctx, self.name)
         text = options["formula"]
-        resolver = SchemaResolver(fctx.schema, fctx.obj)
+        resolver = reference_support().formula_resolver(fctx.schema, fctx.obj)
         try:
             compiled = compile_formula(text, resolver)
         except FormulaError as exc:
@@ -71,12 +67,8 @@ class FormulaType(ComputedType):
 
     def export_options(self, options: Mapping[str, Any], ctx: OptionContext) -> dict[str, Any]:
         """The formula with the current names: [Price] * [Quantity]."""
-        from ...formula import render
-        from ..computed.resolver import SchemaResolver
-        from .base import FieldContext
-
         source = options.get(PENDING) if isinstance(options.get(PENDING), Mapping) else options
         out = {k: v for k, v in source.items() if k in self.option_names()}
         if isinstance(ctx, FieldContext) and isinstance(out.get("formula"), str):
-            out["formula"] = render(out["formula"], SchemaResolver(ctx.schema, ctx.obj))
+            out["formula"] = render(out["formula"], reference_support().formula_resolver(ctx.schema, ctx.obj))
         return out

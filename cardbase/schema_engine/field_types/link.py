@@ -27,7 +27,8 @@ def parse_record_id(raw: Any, what: str) -> int:
     if isinstance(raw, str) and raw.strip().isdigit() and raw.strip().isascii():
         raw = int(raw.strip())
     if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= MAX_ID:
-        raise FieldValueError(_('must be the id of %(what)s (a whole number such as 42), not %(value)s', what=what, value=shown(raw)))
+        raise FieldValueError(_('must be the id of %(what)s (a whole number such as 42), not %(value)s',
+                                what=what, value=shown(raw)))
     return raw
 
 

@@ -117,7 +117,8 @@ class MoneyType(FieldType):
         elif isinstance(raw, Mapping):
             unknown = set(raw) - {"amount", "currency"}
             if unknown:
-                raise FieldValueError(_('unknown key(s) %(keys)s; expected %(example)s', keys=', '.join(sorted(map(str, unknown))), example=_EXAMPLE))
+                raise FieldValueError(_('unknown key(s) %(keys)s; expected %(example)s',
+                                        keys=', '.join(sorted(map(str, unknown))), example=_EXAMPLE))
             amount, currency = raw.get("amount"), raw.get("currency") or self._currency(field)
             if self.is_empty(amount):
                 return None

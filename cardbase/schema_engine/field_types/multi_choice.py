@@ -40,7 +40,8 @@ class MultiChoiceType(ChoiceType):
         if isinstance(raw, (str, int)) and not isinstance(raw, bool):
             raw = [raw]
         if not isinstance(raw, (list, tuple, set, frozenset)):
-            raise FieldValueError(_('must be a list of choices (%(choices)s), not %(value)s', choices=allowed_text(field), value=shown(raw)))
+            raise FieldValueError(_('must be a list of choices (%(choices)s), not %(value)s',
+                                    choices=allowed_text(field), value=shown(raw)))
         chosen = {find_choice(field, item) for item in raw if not self.is_empty(item)}
         values = [c["value"] for c in choices_of(field) if c["value"] in chosen]
         return values or None

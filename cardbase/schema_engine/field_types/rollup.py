@@ -9,7 +9,7 @@ from typing import Any, Mapping
 from ..errors import SchemaError
 from .base import FieldContext, OptionContext
 from .computed import (PENDING, REFERENCES, RESULT, ComputedType, decimal_result, field_context,
-                       number_scale, plain_result, user_field)
+                       number_scale, plain_result, reference_support, user_field)
 from .options import CHOICE, CONDITION, OBJECT, REFERENCE, OptionSpec, _l
 from .registry import register
 
@@ -46,7 +46,8 @@ class RollupType(ComputedType):
         OptionSpec("child", OBJECT, required=True, widget="menu", placeholder=_l("— choose —"),
                    label=_l("Records of"), doc="the object whose records are aggregated"),
         OptionSpec("link", REFERENCE, widget="menu", placeholder=_l("— the only link —"),
-                   label=_l("Linked through"), doc="the link field of the child object to this one (needed when there are several)"),
+                   label=_l("Linked through"),
+                   doc="the link field of the child object to this one (needed when there are several)"),
         OptionSpec("aggregate", CHOICE, required=True, choices=AGGREGATES, label=_l("Figure"),
                    choice_labels={"sum": _l("Sum"), "count": _l("Count"), "avg": _l("Average"), "min": _l("Minimum"),
                                   "max": _l("Maximum"), "concat": _l("Joined texts")}),
@@ -57,8 +58,6 @@ class RollupType(ComputedType):
     )
 
     def finish_options(self, options: dict[str, Any], ctx: OptionContext) -> dict[str, Any]:
-        from ..computed.rollup_filter import filter_keys, to_stored
-
         fctx = field_context(ctx, self.name)
         schema, obj = fctx.schema, fctx.obj
         child = schema.object(options["child"])
@@ -70,9 +69,10 @@ class RollupType(ComputedType):
         elif aggregate != "count":
             raise SchemaError({"options.field": f"is required: the field of '{child.label}' to {aggregate}"})
         result = rollup_result(aggregate, field)
-        condition = to_stored(schema, child, options.get("filter"))
+        support = reference_support()
+        condition = support.condition_to_stored(schema, child, options.get("filter"))
         references = [link.id] + ([field.id] if field is not None and field.id is not None else [])
-        references += [int(s) for key in filter_keys(condition) for s in key.split(".") if s.isdigit()]
+        references += [int(s) for key in support.condition_keys(condition) for s in key.split(".") if s.isdigit()]
         cleaned = {"child": child.id, "link": link.id, "field": field.id if field is not None else None,
                    "aggregate": aggregate, "filter": condition}
         return {**cleaned, REFERENCES: sorted(set(references)), RESULT: result}
@@ -94,8 +94,6 @@ class RollupType(ComputedType):
         return link
 
     def export_options(self, options: Mapping[str, Any], ctx: OptionContext) -> dict[str, Any]:
-        from ..computed.rollup_filter import to_named
-
         source = options.get(PENDING) if isinstance(options.get(PENDING), Mapping) else options
         out = {k: source.get(k) for k in self.option_names()}
         if isinstance(ctx, FieldContext):
@@ -106,7 +104,7 @@ class RollupType(ComputedType):
                 out["link"] = schema.field_by_id(int(out["link"])).api_name
                 if out["field"] is not None:
                     out["field"] = schema.field_by_id(int(out["field"])).api_name
-                out["filter"] = to_named(schema, child, out["filter"]) if out["filter"] else None
+                out["filter"] = reference_support().condition_to_named(schema, child, out["filter"]) if out["filter"] else None
             except Exception:  # a definition that no longer resolves is exported as stored
                 pass
         return out

@@ -25,7 +25,8 @@ def normalise_url(raw: Any) -> str:
         raise FieldValueError(_('must be a web address, not %(value)s', value=shown(raw)))
     text = raw.strip()
     if len(text) > MAX_URL:
-        raise FieldValueError(_('is %(length)s characters long; at most %(max_url)s are allowed', length=len(text), max_url=MAX_URL))
+        raise FieldValueError(_('is %(length)s characters long; at most %(max_url)s are allowed',
+                                length=len(text), max_url=MAX_URL))
     if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in text):
         raise FieldValueError(_('%(value)s is not a web address: it contains spaces or control characters', value=shown(raw)))
     m = _WITH_SCHEME.match(text)
@@ -42,7 +43,8 @@ def normalise_url(raw: Any) -> str:
     try:
         _VALIDATE(text)
     except ma.ValidationError:
-        raise FieldValueError(_('%(value)s is not a valid web address (expected e.g. https://example.com)', value=shown(raw))) from None
+        raise FieldValueError(_('%(value)s is not a valid web address (expected e.g. https://example.com)',
+                                value=shown(raw))) from None
     return text
 
 

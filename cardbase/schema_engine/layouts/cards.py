@@ -31,8 +31,10 @@ import sqlalchemy as sa
 from ..actor import Actor
 from ..errors import NotFound, SchemaError
 from ..meta_models import CardLayout
+from ..references import LIST_KINDS
 from ..snapshot import FieldInfo, ObjectInfo, Schema
 from .common import MAX_HELP, MAX_LABEL, check_name, check_text, config_change, field_from_token, field_token
+from ..usage import referenced_field_ids
 from .fingerprints import check_unchanged, fingerprint
 
 MAX_TABS = 20
@@ -41,7 +43,6 @@ MAX_ITEMS = 500  # in the whole card
 MAX_COLUMNS = 4  # columns of a section
 MAX_LIST_COLUMNS = 20  # columns of a children/related list
 DEFAULT_LIST_COLUMNS = 6
-LIST_KINDS = ("children", "related")
 _FIELD_ITEM_KEYS = {"field", "column", "label", "help"}
 _LIST_ITEM_KEYS = {"label", "columns", "help"}
 _SECTION_KEYS = {"label", "columns", "help", "items"}
@@ -251,7 +252,6 @@ def layout_to_named(schema: Schema, obj: ObjectInfo, stored: Any) -> dict[str, A
 def stored_field_ids(stored: Any) -> set[int]:
     """Ids of the user fields a stored layout refers to (for tools; ``usage.py`` finds
     the same through the ``#<id>`` tokens)."""
-    from ..usage import referenced_field_ids
 
     return referenced_field_ids(stored)
 

@@ -13,6 +13,8 @@ from typing import Any, Iterator
 
 from ..actor import Actor
 from ..errors import SchemaError
+from ..rights.access import AccessPolicy
+from ..schema_service import SchemaService
 from ..snapshot import FieldInfo, ObjectInfo, Schema
 
 MAX_LABEL = 200
@@ -111,14 +113,10 @@ def config_change(db, actor: Actor, action: str, target: str, obj_ref: str | int
     """The schema service's configuration transaction: the configure right on the object
     (admins always), one transaction, a ConfigChange row (``tx.details`` becomes its
     details) and a schema-version bump, so every worker reloads."""
-    from ..schema_service import SchemaService
-
     with SchemaService(db, policy)._change(actor, action, target, obj_ref) as tx:
         yield tx
 
 
 def access_for(conn, schema: Schema, actor: Actor, policy=None):
     """The store's rights of ``actor`` in this transaction."""
-    from ..rights.access import AccessPolicy
-
     return (policy or AccessPolicy()).access(conn, schema, actor)

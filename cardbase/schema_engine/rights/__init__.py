@@ -11,7 +11,7 @@ from . import usage  # noqa: F401  (registers: removing a field a rule view uses
 from .admin import (can_configure, delete_rule_view, rule_views, save_rule_view, set_access_mode,
                     set_field_right, set_object_rights)
 from .explain import explain
-from .models import ACCESS_MODES, FIELD_LEVELS, LEVELS, OBJECT_RIGHTS, bump_rights_version
+from ..rights_models import ACCESS_MODES, FIELD_LEVELS, LEVELS, OBJECT_RIGHTS, bump_rights_version
 
 __all__ = ["ACCESS_MODES", "FIELD_LEVELS", "LEVELS", "OBJECT_RIGHTS", "bump_rights_version", "can_configure",
            "delete_rule_view", "explain", "rule_views", "save_rule_view", "set_access_mode", "set_field_right",

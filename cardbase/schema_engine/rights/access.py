@@ -26,7 +26,7 @@ from ..errors import ValidationError
 from ..query.filters import condition_for_table
 from .derived import hidden_computed
 from .model import READ_GIVING, ActorRights, RightsModel, current_model, tx_cache
-from .models import LEVEL_RANK, LEVELS, RIGHT_LEVEL, Share
+from ..rights_models import LEVEL_RANK, LEVELS, RIGHT_LEVEL, Share
 from ..snapshot import FieldInfo, ObjectInfo, Schema
 
 RIGHTS = ("read", "create", "edit", "delete", "export", "print", "report", "configure")

@@ -15,11 +15,13 @@ from sqlalchemy import Connection
 
 from ..accounts.policy import ADMIN
 from ..actor import Actor
-from ..errors import Forbidden, NotFound, ValidationError
+from ..errors import NotFound, ValidationError
+from ..field_rules import rule_fields, rules_reading
 from ..meta_models import ConfigChange, Group, User
 from ..snapshot import FieldInfo, ObjectInfo, Schema
-from .models import (ACCESS_MODES, FIELD_LEVELS, LEVELS, OBJECT_RIGHTS, FieldRight, ObjectAccess, ObjectRight,
+from ..rights_models import (ACCESS_MODES, FIELD_LEVELS, LEVELS, OBJECT_RIGHTS, FieldRight, ObjectAccess, ObjectRight,
                      RuleView, bump_rights_version)
+from .access import AccessPolicy
 from .stored_filter import to_named, to_stored
 
 MAX_NAME = 200
@@ -140,8 +142,6 @@ def set_field_right(db, actor: Actor, group: Any, obj_ref: Any, field_ref: Any, 
 def _check_field_rules(conn, schema, gid: int, field, level: str | None) -> None:
     """Conditional field rules must not reveal a hidden field (field_rules.check_rule_rights):
     a group that hides a field a rule reads must hide the ruled field too."""
-    from ..field_rules import rule_fields, rules_reading
-
     levels = dict(conn.execute(sa.select(FieldRight.field_id, FieldRight.level).where(FieldRight.group_id == gid)).all())
     levels[field.id] = level
     hidden = {f for f, lv in levels.items() if lv == "hidden"}
@@ -217,8 +217,6 @@ def can_configure(db, actor: Actor, obj_ref: Any = None, policy=None) -> bool:
     Admins always; others with the configure right on that object (on any, when None)."""
     if actor.is_admin:
         return True
-    from .access import AccessPolicy
-
     with db.read() as conn:
         schema = db.schema(conn)
         access = (policy or AccessPolicy()).access(conn, schema, actor)

@@ -8,7 +8,10 @@ someone who cannot read organisations, a rollup over order lines they cannot rea
 another computed field hidden by this rule (transitively through the dependency graph).
 
 What a computed field reads comes from the dependency graph cached per schema snapshot
-(``computed.plan``): the field ids of every path and the objects each path crosses.
+(``computed.plan``): the field ids of every path and the objects each path crosses. The
+rights sit below the computed fields (tests/test_layering.py), so the graph is passed in:
+``cardbase.schema_engine.computed`` installs ``reads`` with ``install_reads`` when it is
+imported (``computed/support.py``).
 """
 from __future__ import annotations
 
@@ -16,10 +19,22 @@ import threading
 import weakref
 from typing import Callable
 
-from ..snapshot import ObjectInfo, Schema
+from ..field_types.computed import is_computed
+from ..snapshot import FieldInfo, ObjectInfo, Schema
 
-# field id -> (field ids read, object ids crossed besides the field's own object)
-Inputs = dict[int, tuple[frozenset[int], frozenset[int]]]
+# (field ids read, object ids crossed besides the field's own object)
+Reads = tuple[frozenset[int], frozenset[int]]
+# field id -> what it reads
+Inputs = dict[int, Reads]
+# What a computed field of the schema reads by its definition; None when it is broken.
+ReadsOf = Callable[[Schema, FieldInfo], "Reads | None"]
+_reads_of: ReadsOf | None = None
+
+
+def install_reads(reads_of: ReadsOf) -> None:
+    """Called by ``computed/support.py``: the dependency graph's answer for one field."""
+    global _reads_of
+    _reads_of = reads_of
 _cache: "weakref.WeakKeyDictionary[Schema, Inputs]" = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 
@@ -29,24 +44,20 @@ def computed_inputs(schema: Schema) -> Inputs:
     found = _cache.get(schema)
     if found is not None:
         return found
-    from ..computed.plan import plan_for
-    from ..field_types.computed import is_computed
-
-    plan = plan_for(schema)
     inputs: Inputs = {}
     for obj in schema.objects:
         for field in obj.user_fields:
             if not is_computed(field):
                 continue
-            definition = plan.defs.get(str(field.id))
-            if definition is None:  # a broken definition: what it stored that it reads
+            if _reads_of is None:
+                raise RuntimeError("rights of computed fields need cardbase.schema_engine.computed: import it "
+                                   "first (the record store and the schema service do)")
+            reads = _reads_of(schema, field)
+            if reads is None:  # a broken definition: what it stored that it reads
                 refs = frozenset(int(i) for i in field.options.get("references", ()) if str(i).isdigit())
                 known = _field_objects(schema)
-                inputs[field.id] = (refs, frozenset(known[i] for i in refs if i in known) - {obj.id})
-                continue
-            ids = frozenset(i for p in definition.paths for i in p.field_ids)
-            objects = frozenset(o.id for p in definition.paths for o in p.objects) - {obj.id}
-            inputs[field.id] = (ids, objects)
+                reads = (refs, frozenset(known[i] for i in refs if i in known) - {obj.id})
+            inputs[field.id] = reads
     with _lock:
         _cache[schema] = inputs
     return inputs

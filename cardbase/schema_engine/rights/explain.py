@@ -13,8 +13,9 @@ import sqlalchemy as sa
 from ..actor import Actor
 from ..errors import NotFound
 from ..meta_models import User
+from ..rights_models import LEVEL_RANK, LEVELS, OBJECT_RIGHTS, RIGHT_LEVEL, Share
+from .access import AccessPolicy, RightsAccess
 from .derived import hidden_reason
-from .models import LEVEL_RANK, LEVELS, OBJECT_RIGHTS, RIGHT_LEVEL, Share
 
 RECORD_RIGHTS = ("read", "edit", "delete")
 
@@ -22,8 +23,6 @@ RECORD_RIGHTS = ("read", "edit", "delete")
 def explain(db, actor: Actor, obj_ref: Any, record_id: int, policy=None) -> dict[str, Any]:
     """{"rights": {right: {"allowed": bool, "reasons": [...]}}, "fields": {name: {"level",
     "reasons"}}} for the actor on one record (also a trashed one)."""
-    from .access import AccessPolicy, RightsAccess
-
     with db.read() as conn:
         schema = db.schema(conn)
         obj = schema.object(obj_ref)

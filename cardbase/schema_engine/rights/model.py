@@ -29,7 +29,7 @@ from ..actor import Actor
 from ..errors import ValidationError
 from ..meta_models import Group
 from ..snapshot import Schema
-from .models import (DEFAULT_MODE, FIELD_RANK, LEVEL_RANK, OBJECT_RIGHTS, FieldRight, ObjectAccess, ObjectRight,
+from ..rights_models import (DEFAULT_MODE, FIELD_RANK, LEVEL_RANK, OBJECT_RIGHTS, FieldRight, ObjectAccess, ObjectRight,
                      RuleView, rights_version)
 from .stored_filter import to_named
 

@@ -7,7 +7,7 @@ from sqlalchemy import Connection
 from ..meta_models import Group
 from ..snapshot import FieldInfo, Schema
 from ..usage import field_finder, referenced_field_ids
-from .models import RuleView
+from ..rights_models import RuleView
 
 
 @field_finder

@@ -15,7 +15,7 @@ from ..errors import Conflict, Forbidden, NotFound, ValidationError
 from ..field_types import FieldValueError
 from ..field_types.autonumber import format_code
 from ..i18n import _, language, right_verb
-from ..meta_models import User, utcnow
+from ..meta_models import User
 from ..query import reader
 from ..snapshot import FieldInfo, ObjectInfo, Schema
 from ..values import LinkRef
@@ -249,7 +249,7 @@ class UpdateOp:
                 self._fail(i, conflict(schema, obj, self.current[rid], version))
         live = self._live()
         parsed, errors = [], []
-        for i, rid in live:
+        for i, _rid in live:
             p, e = self.parse(tx, i, self.rows[i][1])
             parsed.append(p)
             errors.append(e)
@@ -265,7 +265,7 @@ class UpdateOp:
                 check_rules(schema, obj, before, after, set(values) if isinstance(values, Mapping) else set(), e,
                             access.field_readable(obj))
         by_row = dict(zip([i for i, _r in live], zip(parsed, errors)))
-        for i, (p, e) in by_row.items():
+        for i, (_p, e) in by_row.items():
             if e and self.single:
                 raise_if_errors([e], single=True)
             if e:

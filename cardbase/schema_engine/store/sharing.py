@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from ..errors import Forbidden, NotFound, ValidationError
 from ..meta_models import Group, User
 from ..rights.admin import group_id, user_id
-from ..rights.models import LEVEL_RANK, LEVELS, Share
+from ..rights_models import LEVEL_RANK, LEVELS, Share
 from ..snapshot import ObjectInfo
 from .changeset import ChangeSet, RecordChange
 

@@ -42,7 +42,8 @@ def recent_actions(tx: "Session", limit: int = RECENT) -> list[dict[str, Any]]:
                            .order_by(_actions.c.id.desc()).limit(max(1, min(int(limit), 100)))).mappings().all()
     out = []
     for row in rows:
-        obj = (tx.schema.object(row["object_id"]) if row["object_id"] is not None and tx.schema.has_object(row["object_id"]) else None)
+        obj = (tx.schema.object(row["object_id"])
+               if row["object_id"] is not None and tx.schema.has_object(row["object_id"]) else None)
         out.append({"id": row["id"], "kind": row["kind"], "at": row["at"],
                     "object": obj.api_name if obj is not None else None, "records": row["record_count"],
                     "undoes": row["undoes"], "undone_by": row["undone_by"],
@@ -76,7 +77,8 @@ class UndoOp:
             raise Conflict(f"action {self.action_id} was undone already (by action {row['undone_by']})")
         if row["kind"] == "purge":
             raise Conflict("a purge cannot be undone: the records were deleted for good")
-        self.obj = (tx.schema.object(row["object_id"]) if row["object_id"] is not None and tx.schema.has_object(row["object_id"]) else None)
+        self.obj = (tx.schema.object(row["object_id"])
+                    if row["object_id"] is not None and tx.schema.has_object(row["object_id"]) else None)
         self.entries = list(tx.conn.execute(sa.select(_history).where(_history.c.batch == row["batch"])
                                             .order_by(_history.c.id)))
         if not self.entries:

@@ -130,7 +130,8 @@ def check_unique(conn: Connection, schema: Schema, obj: ObjectInfo, rows: list[d
                 continue
             key = field.ftype.to_db(field, value)[0]
             if key in seen:
-                errors[i].add(field.api_name, _('value %(value)s is used twice in this batch', value=repr(field.ftype.format(field, value))))
+                errors[i].add(field.api_name, _('value %(value)s is used twice in this batch',
+                                                value=repr(field.ftype.format(field, value))))
             seen[key] = i
             db_values[key] = i
         if not db_values:

@@ -9,9 +9,8 @@ from flask_login import login_required
 
 from cardbase.schema_engine.errors import CardbaseError
 from cardbase.schema_engine.snapshot import current_version
-from cardbase.schema_engine.store.records import RecordStore
 
-from .context import current_actor, get_db
+from .context import engine_session, get_db
 from .i18n import current_language
 
 bp = Blueprint("core", __name__)
@@ -21,20 +20,18 @@ log = logging.getLogger(__name__)
 @bp.route("/")
 @login_required
 def home():
-    db = get_db()
-    actor = current_actor()
-    store = RecordStore(db)
+    s = engine_session()
     rows = []
     language = current_language()
-    for obj in store.objects_with(actor, "read"):  # objects the user may not read are not shown at all
+    for obj in s.objects_with("read"):  # objects the user may not read are not shown at all
         try:
-            count, estimate = store.count(actor, obj.api_name)
+            count, estimate = s.count(obj, purpose="read")
         except CardbaseError:  # show the object, not a number
             count, estimate = None, False
         rows.append({"name": obj.api_name, "label": obj.label_in(language),
                      "label_plural": obj.label_plural_in(language),
                      "count": count, "estimate": estimate})
-    return render_template("home.html", objects=rows, unreadable=bool(db.schema().objects) and not rows)
+    return render_template("home.html", objects=rows, unreadable=bool(s.schema.objects) and not rows)
 
 
 @bp.route("/health")

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import account, boards, cards, lists, nav, search
+from . import account, actions, boards, cards, lists, nav, search
 
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(account.bp)
+    app.register_blueprint(actions.bp)
     app.register_blueprint(boards.bp)
     app.register_blueprint(cards.bp)
     app.register_blueprint(lists.bp)

@@ -12,10 +12,11 @@
 ``boards.calendar``  /o/<object>/calendar[/<field>]  a month grid of a date or datetime field
                                                      (?month=YYYY-MM), a list by day at phone width.
 
-Everything is read through the record store with the signed-in actor: the column totals
-are one grouped ``aggregate`` (right beyond the cards shown, and under the actor's rights),
-the cards one small ``list`` per non-empty column, the calendar one ``list`` of the grid's
-date range.
+Everything is read through the request's one engine session (purpose "read"): the column
+totals are one grouped ``aggregate`` (right beyond the cards shown, and under the actor's
+rights), the cards one small ``list`` per non-empty column, the calendar one ``list`` of
+the grid's date range. What the actor may see and change comes from the session's
+capabilities; a move is an update in the request's write session, with an Undo notice.
 """
 from __future__ import annotations
 
@@ -37,12 +38,13 @@ from cardbase.schema_engine.field_types.decimal import format_number
 from cardbase.schema_engine.field_types.datetime_type import display_timezone, iso_utc, to_utc_naive
 from cardbase.schema_engine.field_types.money import Money
 from cardbase.schema_engine.query.model import AggregateQuery, ListQuery
+from cardbase.schema_engine.rights.capabilities import ObjectCapabilities
 from cardbase.schema_engine.snapshot import FieldInfo, ObjectInfo
-from cardbase.schema_engine.store.records import RecordStore
+from cardbase.schema_engine.store.session import Session
 
-from ..context import current_actor, get_db
 from ..i18n import current_language
 from .display import display_for, render_value
+from .engine import engine_session, flash_undo
 from .errors import PageError, error_page
 from .nav import field_label, object_label
 
@@ -60,14 +62,16 @@ NONE_KEY = ""              # the column of records without a value
 # ---- shared ---------------------------------------------------------------------------------
 @dataclass
 class Scope:
-    """The object and what the signed-in actor may see and change of it."""
+    """The object, the request's session and what the actor may do with the object."""
 
-    store: RecordStore
-    actor: Any
+    session: Session
     obj: ObjectInfo
-    readable: list[FieldInfo]
-    writable: set[str]
+    caps: ObjectCapabilities
     language: str = dc_field(default_factory=current_language)
+
+    @property
+    def readable(self) -> list[FieldInfo]:
+        return self.caps.readable_fields
 
     def user_fields(self, *types: str) -> list[FieldInfo]:
         return [f for f in self.readable if not f.system and (not types or f.type in types)]
@@ -77,24 +81,16 @@ class Scope:
         return [f for f in self.readable if not f.system and f.ftype.value_type in DATE_TYPES]
 
     def named(self, name: str) -> FieldInfo | None:
-        return next((f for f in self.readable if f.api_name == name), None)
+        field = self.obj.fields_by_name.get(name)
+        return field if field is not None and self.caps.reads(field) else None
 
 
-def _scope(object_name: str) -> Scope:
-    db = get_db()
-    store = RecordStore(db)
-    actor = current_actor()
-    schema = db.schema()
-    if not schema.has_object(object_name):
+def _scope(object_name: str, *, write: bool = False) -> Scope:
+    s = engine_session(write=write)
+    if not s.schema.has_object(object_name):
         raise PageError(_("There is no object '%(name)s'.", name=object_name), 404)
-    obj = schema.object(object_name)
-    store.require(actor, obj.api_name, "read")
-    with db.read() as conn:
-        access = store.policy.access(conn, db.schema(conn), actor)
-        allowed = access.field_readable(obj)
-        readable = [f for f in obj.fields if allowed is None or allowed(f)]
-        writable = {f.api_name for f in readable if f.writable and access.field_writable(obj, f)}
-    return Scope(store, actor, obj, readable, writable)
+    obj = s.require(object_name, "read")
+    return Scope(s, obj, s.capabilities(obj))
 
 
 def _error_page(exc: Exception):
@@ -211,8 +207,8 @@ def _totals(scope: Scope, field: FieldInfo, sum_field: FieldInfo | None, conditi
     metrics: list[dict] = [{"op": "count", "as": "n"}]
     if sum_field is not None:
         metrics.append({"op": "sum", "field": sum_field.api_name, "as": "total"})
-    rows = scope.store.aggregate(scope.actor, scope.obj.api_name, AggregateQuery(
-        group_by=[field.api_name], metrics=metrics, filter=condition, search=q, limit=2000))
+    rows = scope.session.aggregate(scope.obj, AggregateQuery(
+        group_by=[field.api_name], metrics=metrics, filter=condition, search=q, limit=2000), purpose="read")
     out: dict[str, tuple[int, Any]] = {}
     for row in rows:
         out[row[field.api_name] or NONE_KEY] = (row["n"], row.get("total"))
@@ -291,15 +287,15 @@ def _board_data(scope: Scope, field: FieldInfo, sum_field: FieldInfo | None, con
             column.total_text = _column_total(sum_field, column, amounts, scope.language)
             continue
         where = _both(condition, _column_condition(field, column.key))
-        page = scope.store.list(scope.actor, scope.obj.api_name, ListQuery(
-            filter=where, search=q, sort="-modified_at", limit=CARDS_PER_COLUMN, fields=names))
+        page = scope.session.list(scope.obj, ListQuery(
+            filter=where, search=q, sort="-modified_at", limit=CARDS_PER_COLUMN, fields=names), purpose="read")
         for record in page.data:
             if sum_field is not None:
                 amounts.append(record.get(sum_field.api_name))
             column.cards.append({
                 "id": record["id"], "version": record.get("version"), "code": record.get("code"),
                 "title": _display_text(scope, record),
-                "lines": [(field_label(f), render_value(get_db().schema(), f, record.get(f.api_name), scope.language))
+                "lines": [(field_label(f), render_value(scope.session.schema, f, record.get(f.api_name), scope.language))
                           for f in lines if record.get(f.api_name) not in (None, "", [])],
             })
         if column.count > len(column.cards):
@@ -321,7 +317,7 @@ def board(object_name: str, field_name: str | None = None):
         sum_field, sum_fields = _sum_field(scope)
         condition, q = _list_filter()
         columns = _board_data(scope, field, sum_field, condition, q)
-        can_move = scope.store.can(scope.actor, scope.obj.api_name, "edit") and field.api_name in scope.writable
+        can_move = scope.caps.can("edit") and scope.caps.writes(field)
     except (PageError, CardbaseError) as exc:
         return _error_page(exc)
     return render_template(
@@ -338,7 +334,7 @@ def move(object_name: str, field_name: str):
     as_json = request.is_json
     body = request.get_json(silent=True) if as_json else request.form
     try:
-        scope = _scope(object_name)
+        scope = _scope(object_name, write=True)
         field, _fields = _board_field(scope, field_name)
         if not isinstance(body, Mapping):
             raise ValidationError({"body": 'must be a JSON object like {"id": 1, "version": 1, "value": "won"}'})
@@ -347,8 +343,7 @@ def move(object_name: str, field_name: str):
             version = int(version) if isinstance(version, str) and version.strip().isdigit() else version
         if value is not None and not isinstance(value, str):
             raise ValidationError({field.api_name: _("must be one of the choice values")})
-        record = scope.store.update(scope.actor, scope.obj.api_name, record_id,
-                                    {field.api_name: value or None}, version=version)
+        record = scope.session.update(scope.obj, record_id, {field.api_name: value or None}, version=version)
     except PageError as exc:
         if as_json:
             return jsonify(error="NotFound" if exc.status == 404 else "BadRequest", message=exc.message), exc.status
@@ -359,10 +354,13 @@ def move(object_name: str, field_name: str):
         flash(exc.message, "danger")
         return redirect(url_for("boards.board", object_name=object_name, field_name=field_name, **_view_args()))
     new_value = record.get(field.api_name) or NONE_KEY
+    action_id = getattr(scope.session.last, "action_id", None)
+    back = url_for("boards.board", object_name=object_name, field_name=field_name, **_view_args())
     if not as_json:
-        flash(_("%(record)s moved to %(column)s.", record=record.get("code") or record["id"],
-                column=field.ftype.format(field, new_value or None, scope.language) or _("(none)")), "success")
-        return redirect(url_for("boards.board", object_name=object_name, field_name=field_name, **_view_args()))
+        flash_undo(_("%(record)s moved to %(column)s.", record=record.get("code") or record["id"],
+                     column=field.ftype.format(field, new_value or None, scope.language) or _("(none)")),
+                   scope.session, back)
+        return redirect(back)
     try:
         sum_field, _sums = _sum_field(scope)
         condition, q = _list_filter()
@@ -370,7 +368,9 @@ def move(object_name: str, field_name: str):
     except (PageError, CardbaseError):
         totals = None  # the move is saved; the page keeps its old figures
     return jsonify(ok=True, id=record["id"], version=record["version"], value=new_value, totals=totals,
-                   message=_("%(record)s moved.", record=record.get("code") or record["id"]))
+                   message=_("%(record)s moved.", record=record.get("code") or record["id"]),
+                   undo_url=url_for("actions.undo", action_id=action_id) if action_id is not None else None,
+                   undo_next=back)
 
 
 # ---- calendar -------------------------------------------------------------------------------
@@ -476,8 +476,8 @@ def _calendar_data(scope: Scope, field: FieldInfo, first: date, today: date, con
         names.append(colour_field.api_name)
     names = [n for n in dict.fromkeys(names) if scope.named(n) is not None]
     where = _both(condition, _range_condition(field, start, end))
-    page = scope.store.list(scope.actor, scope.obj.api_name, ListQuery(
-        filter=where, search=q, sort=[field.api_name, "id"], limit=CALENDAR_LIMIT, fields=names))
+    page = scope.session.list(scope.obj, ListQuery(
+        filter=where, search=q, sort=[field.api_name, "id"], limit=CALENDAR_LIMIT, fields=names), purpose="read")
     by_day: dict[date, list[dict]] = {}
     for record in page.data:
         day = _local_day(record.get(field.api_name))
@@ -500,8 +500,8 @@ def _calendar_data(scope: Scope, field: FieldInfo, first: date, today: date, con
         last_loaded = max(by_day) if by_day else start
         day = last_loaded
         while day <= end:
-            counts[day], _estimate = scope.store.count(
-                scope.actor, scope.obj.api_name, filter=_both(condition, _range_condition(field, day, day)), search=q)
+            counts[day], _estimate = scope.session.count(
+                scope.obj, filter=_both(condition, _range_condition(field, day, day)), search=q, purpose="read")
             day += timedelta(days=1)
     weeks, day = [], start
     while day <= end:

@@ -4,12 +4,15 @@ with a record, the actor's rights and the form's state, ready for the Jinja part
 
 ``card_context(db, actor, obj_ref, record, layout, mode)`` is callable without a route
 (inside any request): the card route uses it with mode "edit", the card designer's live
-preview with mode "preview" (no record, no child records, nothing posted).
+preview with mode "preview" (no record, no child records, nothing posted). It reads
+through the request's one engine session (``session=`` or ``engine_session()``); ``db`` and
+``actor`` are kept for the designer's call and must be the request's.
 
-Rights are applied here as the store applies them: fields the actor may not read are not
-in the context at all, fields they may not write are disabled (calculated and system
-fields show their value read-only), and the child lists carry the actor's create, edit
-and delete rights on the child object (the store refuses a row the row rules exclude).
+Rights come from the session's capabilities (``s.capabilities(obj)``), the same answer the
+store applies: fields the actor may not read are not in the context at all, fields they
+may not write are disabled (calculated and system fields show their value read-only),
+and the child lists carry the actor's create, edit and delete rights on the child object
+(the store refuses a row the row rules exclude).
 """
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ import json
 from dataclasses import dataclass, field as dc_field
 from typing import Any, Mapping
 
-from flask import current_app, url_for
+from flask import current_app, g, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
 
@@ -25,9 +28,11 @@ from cardbase.schema_engine.actor import Actor
 from cardbase.schema_engine.errors import CardbaseError
 from cardbase.schema_engine.field_rules import field_rules_state, rules_json
 from cardbase.schema_engine.query.model import ListQuery
+from cardbase.schema_engine.rights.capabilities import ObjectCapabilities
 from cardbase.schema_engine.snapshot import FieldInfo, ObjectInfo, Schema
-from cardbase.schema_engine.store.records import RecordStore
+from cardbase.schema_engine.store.session import Session
 
+from ..context import engine_session
 from ..i18n import current_language
 from .display import render_value
 from .widgets import Control, FieldValueError, widget_for
@@ -36,42 +41,6 @@ MAX_CHILD_ROWS = 500     # child records shown in a sub-table (order lines)
 MAX_RELATED_ROWS = 20    # records shown in a related list; "all N" links to the list
 FIELD_PREFIX = "f-"      # form names of the card's fields
 CHILD_PREFIX = "c-"      # form names in a child row
-
-
-# ---- rights ---------------------------------------------------------------------------------
-@dataclass
-class ObjectRights:
-    """What the actor may do with an object and which of its fields they see or change."""
-
-    obj: ObjectInfo
-    read: bool
-    create: bool
-    edit: bool
-    delete: bool
-    readable: frozenset[str]
-    writable: frozenset[str]
-
-    def sees(self, field: FieldInfo) -> bool:
-        return field.api_name in self.readable
-
-    def writes(self, field: FieldInfo) -> bool:
-        return field.api_name in self.writable
-
-
-def object_rights(db, store: RecordStore, actor: Actor, objects: list[ObjectInfo]) -> dict[str, ObjectRights]:
-    """The actor's rights on ``objects`` (one read transaction for all of them)."""
-    out: dict[str, ObjectRights] = {}
-    with db.read() as conn:
-        schema = db.schema(conn)
-        access = store.policy.access(conn, schema, actor)
-        for obj in objects:
-            allowed = access.field_readable(obj)
-            readable = [f for f in obj.fields if allowed is None or allowed(f)]
-            out[obj.api_name] = ObjectRights(
-                obj, access.can(obj, "read"), access.can(obj, "create"), access.can(obj, "edit"),
-                access.can(obj, "delete"), frozenset(f.api_name for f in readable),
-                frozenset(f.api_name for f in readable if f.writable and access.field_writable(obj, f)))
-    return out
 
 
 # ---- the context ----------------------------------------------------------------------------
@@ -146,11 +115,11 @@ class Tab:
     sections: list[Section]
 
 
-def card_context(db, actor: Actor, obj_ref: str | int, record: Mapping[str, Any] | None,
+def card_context(db, actor: Actor | None, obj_ref: str | int, record: Mapping[str, Any] | None,
                  layout: Mapping[str, Any], mode: str = "edit", *, raws: Mapping[str, Any] | None = None,
                  errors: Mapping[str, list[str]] | None = None, conflict: Mapping[str, dict] | None = None,
                  record_rights: Mapping[str, bool] | None = None, language: str | None = None,
-                 store: RecordStore | None = None, generated: bool = False) -> dict[str, Any]:
+                 session: Session | None = None, generated: bool = False) -> dict[str, Any]:
     """The render context of ``layout`` (a named card layout: ``{"tabs": [...]}``).
 
     ``record`` None: a new record (mode "edit") or the designer's preview (mode
@@ -160,9 +129,13 @@ def card_context(db, actor: Actor, obj_ref: str | int, record: Mapping[str, Any]
     ``record_rights`` (read/edit/delete on this record) defaults to the object rights."""
     if mode not in ("edit", "preview"):
         raise ValueError(f"mode must be 'edit' or 'preview', not {mode!r}")
-    store = store or RecordStore(db)
+    if session is None and actor is not None and g.get("cardbase_actor") is None:
+        g.cardbase_actor = actor  # the request's actor (a request without a signed-in user)
+    s = session or engine_session()
+    if actor is not None and s.actor != actor:
+        raise ValueError("card_context renders for the request's actor only")
     language = language or current_language()
-    schema = db.schema()
+    schema = s.schema
     obj = schema.object(obj_ref)
     list_items = [item for tab in layout.get("tabs") or [] for s in tab.get("sections") or []
                   for item in s.get("items") or [] if "children" in item or "related" in item]
@@ -172,13 +145,13 @@ def card_context(db, actor: Actor, obj_ref: str | int, record: Mapping[str, Any]
         name = item[kind]["object"]
         if schema.has_object(name):
             child_objects[name] = schema.object(name)
-    rights = object_rights(db, store, actor, list(child_objects.values()))
+    rights = {name: s.capabilities(o) for name, o in child_objects.items()}
     mine = rights[obj.api_name]
     is_new = record is None
     if record_rights is None:
-        record_rights = {"read": mine.read, "edit": mine.create if is_new else mine.edit,
-                         "delete": mine.delete and not is_new}
-    may_write = mode == "preview" or (mine.create if is_new else bool(record_rights.get("edit")))
+        record_rights = {"read": mine.can("read"), "edit": mine.can("create") if is_new else mine.can("edit"),
+                         "delete": mine.can("delete") and not is_new}
+    may_write = mode == "preview" or (mine.can("create") if is_new else bool(record_rights.get("edit")))
     raws = dict(raws or {})
     errors = dict(errors or {})
     conflict = dict(conflict or {})
@@ -193,14 +166,14 @@ def card_context(db, actor: Actor, obj_ref: str | int, record: Mapping[str, Any]
             rule_values[name] = widget_for(f).parse(f, raw, language)
         except (FieldValueError, CardbaseError, TypeError, ValueError):
             rule_values[name] = None
-    rules = {k: v for k, v in rules_json(schema, obj).items() if k in mine.readable}
+    rules = {k: v for k, v in rules_json(schema, obj).items() if mine.reads(k)}
     rule_state = field_rules_state(schema, obj, rule_values) if rules else {}
     # values of the fields the rules read, for fields the card shows no control of
     read_by_rules: dict[str, Any] = {}
     for tree in (t for kinds in rules.values() for t in kinds.values()):
         for name in _leaf_names(tree):
             f = obj.fields_by_name.get(name)
-            if f is not None and mine.sees(f):
+            if f is not None and mine.reads(f):
                 read_by_rules[name] = _rule_json(f, rule_values.get(name))
 
     tabs: list[Tab] = []
@@ -214,14 +187,14 @@ def card_context(db, actor: Actor, obj_ref: str | int, record: Mapping[str, Any]
             for item in section.get("items") or []:
                 if "field" in item:
                     f = obj.fields_by_name.get(item["field"])
-                    if f is None or not mine.sees(f) or f.api_name in ("id", "version"):
+                    if f is None or not mine.reads(f) or f.api_name in ("id", "version"):
                         continue  # hidden fields are not rendered at all
                     placed.add(f.api_name)
                     slot = _field_slot(schema, obj, f, item, record, raws, errors, conflict, rule_state,
                                        mine, may_write, language, mode)
                     grid[min(max(slot.column, 1), n) - 1].append(slot)
                 else:
-                    found = _list_slot(schema, store, actor, obj, record, item, rights, mode, language)
+                    found = _list_slot(s, obj, record, item, rights, mode, language)
                     if found is not None:
                         lists.append(found)
             sections.append(Section(_section_label(section.get("label") or "", generated), section.get("help") or "",
@@ -240,7 +213,7 @@ def card_context(db, actor: Actor, obj_ref: str | int, record: Mapping[str, Any]
                                         "target": slot.control_id})
     for name, msgs in loose.items():
         f = obj.fields_by_name.get(name)
-        label = f.label_in(language) if f is not None and mine.sees(f) else name
+        label = f.label_in(language) if f is not None and mine.reads(f) else name
         for message in msgs:
             summary.append({"field": name, "label": label, "message": message, "target": None})
     originals = {}
@@ -290,7 +263,8 @@ def _section_label(label: str, generated: bool) -> str:
 
 
 def _field_slot(schema: Schema, obj: ObjectInfo, f: FieldInfo, item: Mapping[str, Any], record, raws, errors,
-                conflict, rule_state, mine: ObjectRights, may_write: bool, language: str, mode: str) -> FieldSlot:
+                conflict, rule_state, mine: ObjectCapabilities, may_write: bool, language: str,
+                mode: str) -> FieldSlot:
     label = item.get("label") or f.label_in(language)
     help_text = item.get("help") or f.help_in(language)
     state = rule_state.get(f.api_name, {})
@@ -333,19 +307,20 @@ def _default_ok(f: FieldInfo) -> bool:
         return False
 
 
-def _list_slot(schema: Schema, store: RecordStore, actor: Actor, obj: ObjectInfo, record, item, rights,
+def _list_slot(s: Session, obj: ObjectInfo, record, item, rights: Mapping[str, ObjectCapabilities],
                mode: str, language: str) -> ListSlot | None:
+    schema = s.schema
     kind = "children" if "children" in item else "related"
     spec = item[kind]
     if not schema.has_object(spec["object"]):
         return None
     child = schema.object(spec["object"])
     r = rights.get(child.api_name)
-    if r is None or not r.read or spec["link"] not in r.readable:
+    if r is None or not r.can("read") or not r.reads(spec["link"]):
         return None  # the user may not see these records (or how they link here)
     link = child.fields_by_name[spec["link"]]
     columns = [child.fields_by_name[c] for c in item.get("columns") or []
-               if c in child.fields_by_name and c != link.api_name and c in r.readable]
+               if c in child.fields_by_name and c != link.api_name and r.reads(c)]
     if not columns:
         columns = [child.fields_by_name["code"]]
     editable = frozenset(c.api_name for c in columns if r.writes(c))
@@ -362,9 +337,11 @@ def _list_slot(schema: Schema, store: RecordStore, actor: Actor, obj: ObjectInfo
     if record is not None:  # the designer's preview of a sample record shows its rows too
         limit = MAX_CHILD_ROWS if kind == "children" else MAX_RELATED_ROWS
         wanted = list(dict.fromkeys(["code", "version", *[c.api_name for c in form_columns]]))
+        # the records linking here; the card read the parent in this session already (so
+        # not ``s.children``, which would read it again to check it is visible)
+        condition = {"field": link.api_name, "op": "eq", "value": record["id"]}
         try:
-            page = store.children(actor, obj.api_name, record["id"], child.api_name, link.api_name,
-                                  ListQuery(limit=limit, fields=wanted, sort="id"))
+            page = s.list(child, ListQuery(filter=condition, limit=limit, fields=wanted, sort="id"), purpose="read")
         except CardbaseError:
             return None
         rows = page.data
@@ -374,13 +351,13 @@ def _list_slot(schema: Schema, store: RecordStore, actor: Actor, obj: ObjectInfo
                 all_url = url_for("lists.index", object_name=child.api_name,
                                   filter=json.dumps({"field": link.api_name, "op": "eq", "value": record["id"]}))
     new_url = None
-    if kind == "related" and record is not None and r.create and link.api_name in r.writable:
+    if kind == "related" and record is not None and r.can("create") and r.writes(link):
         new_url = url_for("cards.new", object_name=child.api_name, **{link.api_name: record["id"]})
     label = item.get("label") or child.label_plural_in(language)
     return ListSlot(kind, child, link, label, item.get("help") or "", columns, rows, total,
-                    can_create=kind == "children" and r.create and link.api_name in r.writable,
-                    can_edit=kind == "children" and r.edit and bool(editable),
-                    can_delete=kind == "children" and r.delete, key=key, new_url=new_url, all_url=all_url,
+                    can_create=kind == "children" and r.can("create") and r.writes(link),
+                    can_edit=kind == "children" and r.can("edit") and bool(editable),
+                    can_delete=kind == "children" and r.can("delete"), key=key, new_url=new_url, all_url=all_url,
                     form_columns=form_columns, editable_names=editable)
 
 

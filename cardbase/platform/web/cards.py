@@ -12,7 +12,9 @@ part sets edited in place, link pickers.
 ``cards.row_save``     POST     /o/<object>/<id>/rows/<child>/<link>/<child id>             a changed row (JSON)
 ``cards.row_delete``   POST     /o/<object>/<id>/rows/<child>/<link>/<child id>/delete      (JSON)
 
-Every read and write goes through the record store with the signed-in actor. A save
+Every read and write goes through the request's one engine session (reads with the
+purpose "read"; handlers that write open it with ``write=True`` first), and a save, a
+delete and a restore leave a notice with an Undo button (``actions.undo``). A save
 sends only the fields the user changed since the form was read, with the version it was
 read at: a stale version is a Conflict, answered with the card showing, per field, what
 the user typed and what is saved now (fields only the other person changed are taken
@@ -32,14 +34,15 @@ from markupsafe import Markup, escape
 from cardbase.schema_engine.errors import CardbaseError, Conflict, Forbidden, InUse, NotFound, ValidationError
 from cardbase.schema_engine.layouts.cards import get_card, list_cards
 from cardbase.schema_engine.query.model import ListQuery
+from cardbase.schema_engine.rights.capabilities import ObjectCapabilities
 from cardbase.schema_engine.snapshot import FieldInfo, ObjectInfo
-from cardbase.schema_engine.store.records import RecordStore
+from cardbase.schema_engine.store.session import Session
 from cardbase.schema_engine.values import LinkRef
 
-from ..context import current_actor, get_db
 from ..i18n import current_language
-from .card_render import CHILD_PREFIX, FIELD_PREFIX, ListSlot, card_context, child_row_controls, object_rights
+from .card_render import CHILD_PREFIX, FIELD_PREFIX, ListSlot, card_context, child_row_controls
 from .display import render_value
+from .engine import engine_session, flash_undo, layouts_db
 from .errors import PageError, error_page
 from .widgets import MISSING, FieldValueError, widget_for
 from .widgets.links import active_users
@@ -70,8 +73,11 @@ def _error_page(message: str, status: int):
 
 
 # ---- helpers --------------------------------------------------------------------------------
-def _object(name: str) -> ObjectInfo:
-    schema = get_db().schema()
+def _object(name: str, *, write: bool = False) -> ObjectInfo:
+    """The object named in the URL, after opening the request's session (a write session
+    for handlers that change records: open it before reading, so the whole request is
+    one transaction)."""
+    schema = engine_session(write=write).schema
     if not schema.has_object(name):
         raise PageError(_("There is no object '%(name)s'.", name=name), 404)
     return schema.object(name)
@@ -88,7 +94,7 @@ def _card_id() -> int | None:
 
 def _card(obj: ObjectInfo) -> dict[str, Any]:
     try:
-        return get_card(get_db(), obj.api_name, _card_id())
+        return get_card(layouts_db(), obj.api_name, _card_id())
     except NotFound:
         raise PageError(_("'%(object)s' has no card %(card)s.", object=obj.label, card=request.args.get("card")),
                         404) from None
@@ -106,8 +112,8 @@ def _list_url(obj: ObjectInfo) -> str:
     return url_for("core.home")
 
 
-def _editable_fields(obj: ObjectInfo, writable: frozenset[str]) -> list[FieldInfo]:
-    return [f for f in obj.user_fields if f.api_name in writable]
+def _editable_fields(obj: ObjectInfo, caps: ObjectCapabilities) -> list[FieldInfo]:
+    return [f for f in obj.user_fields if caps.writes(f)]
 
 
 def _read_form(obj: ObjectInfo, fields: list[FieldInfo], prefix: str, originals: Mapping[str, Any] | None,
@@ -179,16 +185,16 @@ def _history_value(schema, field: FieldInfo | None, value: Any, language: str, u
     return render_value(schema, field, value, language)
 
 
-def _history(store: RecordStore, actor, obj: ObjectInfo, record_id: int, readable: frozenset[str],
+def _history(s: Session, obj: ObjectInfo, record: Mapping[str, Any], caps: ObjectCapabilities,
              language: str) -> list[dict[str, Any]]:
-    schema = get_db().schema()
+    schema = s.schema
     users = dict(active_users())
     out = []
-    for entry in store.history(actor, obj.api_name, record_id)[:HISTORY_LIMIT]:
+    for entry in s.history(obj, record["id"], read=record)[:HISTORY_LIMIT]:
         changes = []
         for change in entry["changes"]:
             field = obj.fields_by_name.get(change["field"]) if change["field"] else None
-            if field is not None and field.api_name not in readable:
+            if field is not None and not caps.reads(field):
                 continue  # the store masks hidden fields already; never show one anyway
             changes.append({"label": field.label_in(language) if field else change["label"],
                             "old": _history_value(schema, field, change["old"], language, users),
@@ -203,10 +209,10 @@ def _history(store: RecordStore, actor, obj: ObjectInfo, record_id: int, readabl
 def _render_card(obj: ObjectInfo, record: Mapping[str, Any] | None, card: Mapping[str, Any], *, status: int = 200,
                  raws=None, errors=None, conflict=None, record_rights=None, version=None, originals=None,
                  form_message: str | None = None, conflict_changes=None):
-    db, actor, store = get_db(), current_actor(), RecordStore(get_db())
+    s = engine_session()
     language = current_language()
-    ctx = card_context(db, actor, obj.api_name, record, card["layout"], "edit", raws=raws, errors=errors,
-                       conflict=conflict, record_rights=record_rights, language=language, store=store,
+    ctx = card_context(None, s.actor, obj.api_name, record, card["layout"], "edit", raws=raws, errors=errors,
+                       conflict=conflict, record_rights=record_rights, language=language, session=s,
                        generated=card.get("id") is None)
     if version is not None:
         ctx["version"] = version
@@ -214,8 +220,8 @@ def _render_card(obj: ObjectInfo, record: Mapping[str, Any] | None, card: Mappin
         ctx["originals_json"] = json.dumps(originals, default=str)
     history = []
     if record is not None:
-        history = _history(store, actor, obj, record["id"], ctx["rights"].readable, language)
-    cards = list_cards(db, obj.api_name)
+        history = _history(s, obj, record, ctx["rights"], language)
+    cards = list_cards(layouts_db(s), obj.api_name)
     body = render_template(
         "web/cards/card.html", c=ctx, obj=obj, record=record, card=card, cards=cards, history=history,
         title=_record_title(obj, record, language), form_message=form_message,
@@ -226,20 +232,20 @@ def _render_card(obj: ObjectInfo, record: Mapping[str, Any] | None, card: Mappin
 
 @bp.route("/o/<object_name>/<int:record_id>", methods=["GET", "POST"])
 def card(object_name: str, record_id: int):
-    obj = _object(object_name)
-    db, actor, store = get_db(), current_actor(), RecordStore(get_db())
-    record = store.get(actor, obj.api_name, record_id)
-    rights = store.record_rights(actor, obj.api_name, record_id)
+    obj = _object(object_name, write=request.method == "POST")
+    s = engine_session()
+    record = s.get(obj, record_id, purpose="read")
+    rights = s.record_rights(obj, record_id)
     layout = _card(obj)
     if request.method == "GET":
         return _render_card(obj, record, layout, record_rights=rights)
     language = current_language()
-    mine = object_rights(db, store, actor, [obj])[obj.api_name]
-    if not rights.get("edit") or not mine.edit:
+    mine = s.capabilities(obj)
+    if not rights.get("edit") or not mine.can("edit"):
         raise PageError(_("You may not change this %(object)s.", object=obj.label_in(language)), 403)
     version = _form_version()
     originals = _form_originals()
-    raws, values, errors = _read_form(obj, _editable_fields(obj, mine.writable), FIELD_PREFIX, originals, language)
+    raws, values, errors = _read_form(obj, _editable_fields(obj, mine), FIELD_PREFIX, originals, language)
     keep = {"record_rights": rights, "raws": raws, "version": version, "originals": originals}
     if version is None:
         errors.setdefault("version", []).append(_("The form is missing the version it was read at; reload the card."))
@@ -249,15 +255,16 @@ def card(object_name: str, record_id: int):
         flash(_("Nothing was changed."), "info")
         return redirect(_card_url(obj, record_id))
     try:
-        store.update(actor, obj.api_name, record_id, values, version=version)
+        s.update(obj, record_id, values, version=version, fetch=False)
     except ValidationError as exc:
         return _render_card(obj, record, layout, status=422, errors=exc.errors, **keep)
     except Conflict:
         return _conflict(obj, record_id, layout, raws, originals or {}, rights, mine)
     except Forbidden as exc:
         return _render_card(obj, record, layout, status=403, form_message=exc.message, **keep)
-    flash(_("Saved."), "success")
-    return redirect(_card_url(obj, record_id))
+    back = _card_url(obj, record_id)
+    flash_undo(_("Saved."), s, back)
+    return redirect(back)
 
 
 def _conflict(obj: ObjectInfo, record_id: int, layout, raws: dict[str, Any], originals: Mapping[str, Any],
@@ -265,10 +272,10 @@ def _conflict(obj: ObjectInfo, record_id: int, layout, raws: dict[str, Any], ori
     """The card again after a stale save: the record as saved now, the user's input kept
     where they changed a field, the other person's value taken where only they did, and
     per field both values where both did. The form's version becomes the current one."""
-    store, actor, language = RecordStore(get_db()), current_actor(), current_language()
-    schema = get_db().schema()
+    s, language = engine_session(), current_language()
+    schema = s.schema
     try:
-        current = store.get(actor, obj.api_name, record_id)
+        current = s.get(obj, record_id, purpose="read")
     except NotFound:
         raise PageError(_("This %(object)s was moved to the trash by someone else while you edited it; "
                           "your changes were not saved.", object=obj.label_in(language)), 409) from None
@@ -295,41 +302,42 @@ def _conflict(obj: ObjectInfo, record_id: int, layout, raws: dict[str, Any], ori
         conflict[name] = {"theirs_html": theirs_html, "theirs_raw": json.dumps(theirs_raw, default=str)}
         changes.append({"label": label, "theirs": theirs_html, "state": "both"})
     new_originals = {f.api_name: widget_for(f).to_raw(f, current.get(f.api_name), language)
-                     for f in _editable_fields(obj, mine.writable)}
+                     for f in _editable_fields(obj, mine)}
     return _render_card(obj, current, layout, status=409, raws=merged, conflict=conflict, record_rights=rights,
                         version=current["version"], originals=new_originals, conflict_changes=changes)
 
 
 @bp.route("/o/<object_name>/new", methods=["GET", "POST"])
 def new(object_name: str):
-    obj = _object(object_name)
-    db, actor, store = get_db(), current_actor(), RecordStore(get_db())
+    obj = _object(object_name, write=request.method == "POST")
+    s = engine_session()
     language = current_language()
-    mine = object_rights(db, store, actor, [obj])[obj.api_name]
-    if not mine.read or not mine.create:
+    mine = s.capabilities(obj)
+    if not mine.can("read") or not mine.can("create"):
         raise PageError(_("You may not create %(objects)s.", objects=obj.label_plural_in(language)), 403)
     layout = _card(obj)
-    fields = _editable_fields(obj, mine.writable)
+    fields = _editable_fields(obj, mine)
     if request.method == "GET":
-        return _render_card(obj, None, layout, raws=_prefill(obj, fields, store, actor, language))
+        return _render_card(obj, None, layout, raws=_prefill(s, obj, fields, language))
     raws, values, errors = _read_form(obj, fields, FIELD_PREFIX, None, language)
     if errors:
         return _render_card(obj, None, layout, status=422, raws=raws, errors=errors)
     try:
-        created = store.create(actor, obj.api_name, {k: v for k, v in values.items() if v is not None})
+        created = s.create(obj, {k: v for k, v in values.items() if v is not None})
     except ValidationError as exc:
         return _render_card(obj, None, layout, status=422, raws=raws, errors=exc.errors)
     except Forbidden as exc:
         return _render_card(obj, None, layout, status=403, raws=raws, form_message=exc.message)
-    flash(_("%(code)s was created.", code=created.get("code") or ""), "success")
-    return redirect(_card_url(obj, created["id"]))
+    back = _card_url(obj, created["id"])
+    flash_undo(_("%(code)s was created.", code=created.get("code") or ""), s, back)
+    return redirect(back)
 
 
-def _prefill(obj: ObjectInfo, fields: list[FieldInfo], store: RecordStore, actor, language: str) -> dict[str, Any]:
+def _prefill(s: Session, obj: ObjectInfo, fields: list[FieldInfo], language: str) -> dict[str, Any]:
     """?<field>=<value>: a link by the target's id (its display looked up under the
     actor's rights), other fields as typed."""
     raws: dict[str, Any] = {}
-    schema = get_db().schema()
+    schema = s.schema
     for f in fields:
         value = request.args.get(f.api_name)
         if value is None:
@@ -338,7 +346,7 @@ def _prefill(obj: ObjectInfo, fields: list[FieldInfo], store: RecordStore, actor
             display = f"#{value}"
             if value.isdigit():
                 try:
-                    target = store.get(actor, schema.link_target(f).api_name, int(value))
+                    target = s.get(schema.link_target(f), int(value), purpose="read")
                     shown = target.get(schema.link_target(f).display_field.api_name)
                     display = shown.display if isinstance(shown, LinkRef) else (shown or target.get("code"))
                 except CardbaseError:
@@ -356,11 +364,11 @@ def _prefill(obj: ObjectInfo, fields: list[FieldInfo], store: RecordStore, actor
 # ---- delete, trash, restore -------------------------------------------------------------------
 @bp.route("/o/<object_name>/<int:record_id>/delete", methods=["POST"])
 def delete(object_name: str, record_id: int):
-    obj = _object(object_name)
-    store, actor = RecordStore(get_db()), current_actor()
-    record = store.get(actor, obj.api_name, record_id)
+    obj = _object(object_name, write=True)
+    s = engine_session(write=True)
+    record = s.get(obj, record_id, purpose="read")
     try:
-        store.delete(actor, obj.api_name, record_id, version=_form_version())
+        s.delete(obj, record_id, version=_form_version())
     except Conflict:
         flash(_("%(code)s was changed by someone else since you opened it; look at the changes and delete "
                 "again if you still want to.", code=record.get("code")), "error")
@@ -368,7 +376,7 @@ def delete(object_name: str, record_id: int):
     except (InUse, Forbidden, ValidationError) as exc:
         flash(exc.message, "error")
         return redirect(_card_url(obj, record_id))
-    flash(_("%(code)s was moved to the trash.", code=record.get("code")), "success")
+    flash_undo(_("%(code)s was moved to the trash.", code=record.get("code")), s, _card_url(obj, record_id))
     return redirect(url_for("cards.trash", object_name=obj.api_name) if not _has_list() else _list_url(obj))
 
 
@@ -379,37 +387,38 @@ def _has_list() -> bool:
 @bp.route("/o/<object_name>/trash")
 def trash(object_name: str):
     obj = _object(object_name)
-    db, store, actor = get_db(), RecordStore(get_db()), current_actor()
+    s = engine_session()
     language = current_language()
-    mine = object_rights(db, store, actor, [obj])[obj.api_name]
-    if not mine.read:
+    mine = s.capabilities(obj)
+    if not mine.can("read"):
         raise PageError(_("You may not read %(objects)s.", objects=obj.label_plural_in(language)), 403)
-    shown = obj.display_field if obj.display_field.api_name in mine.readable else obj.fields_by_name["code"]
+    shown = obj.display_field if mine.reads(obj.display_field) else obj.fields_by_name["code"]
     wanted = list(dict.fromkeys(["code", shown.api_name, "modified_at", "modified_by"]))
     cursor = request.args.get("cursor") or None
-    page = store.list(actor, obj.api_name, ListQuery(trash=True, limit=TRASH_PAGE, sort="-modified_at",
-                                                     fields=[w for w in wanted if w in mine.readable], cursor=cursor))
-    schema = db.schema()
+    page = s.list(obj, ListQuery(trash=True, limit=TRASH_PAGE, sort="-modified_at",
+                                 fields=[w for w in wanted if mine.reads(w)], cursor=cursor), purpose="read")
+    schema = s.schema
     rows = [{"id": r["id"], "code": r.get("code"),
              "title": render_value(schema, shown, r.get(shown.api_name), language) if shown.api_name != "code" else "",
              "at": render_value(schema, obj.fields_by_name["modified_at"], r.get("modified_at"), language),
              "by": render_value(schema, obj.fields_by_name["modified_by"], r.get("modified_by"), language)}
             for r in page.data]
-    return render_template("web/cards/trash.html", obj=obj, rows=rows, can_restore=mine.delete,
+    return render_template("web/cards/trash.html", obj=obj, rows=rows, can_restore=mine.can("delete"),
                            next_cursor=page.next_cursor, list_url=_list_url(obj), can_list=_has_list())
 
 
 @bp.route("/o/<object_name>/<int:record_id>/restore", methods=["POST"])
 def restore(object_name: str, record_id: int):
-    obj = _object(object_name)
-    store, actor = RecordStore(get_db()), current_actor()
+    obj = _object(object_name, write=True)
+    s = engine_session(write=True)
     try:
-        restored = store.restore(actor, obj.api_name, record_id)
+        restored = s.restore(obj, record_id)
     except (ValidationError, Forbidden, NotFound, InUse) as exc:
         flash(exc.message, "error")
         return redirect(url_for("cards.trash", object_name=obj.api_name))
-    flash(_("%(code)s was restored.", code=restored.get("code")), "success")
-    return redirect(url_for("cards.card", object_name=obj.api_name, record_id=record_id))
+    back = url_for("cards.card", object_name=obj.api_name, record_id=record_id)
+    flash_undo(_("%(code)s was restored.", code=restored.get("code")), s, back)
+    return redirect(back)
 
 
 # ---- link picker ------------------------------------------------------------------------------
@@ -418,7 +427,7 @@ def link_choices(object_name: str, field_name: str):
     obj = _object(object_name)
     q = request.args.get("q", "").strip()[:200] or None
     try:
-        found = RecordStore(get_db()).link_choices(current_actor(), obj.api_name, field_name, q, limit=20)
+        found = engine_session().link_choices(obj, field_name, q, limit=20)
     except CardbaseError as exc:
         return jsonify(error=type(exc).__name__, message=exc.message), exc.status
     return jsonify([{"id": ref.id, "display": ref.display if ref.display not in (None, "") else f"#{ref.id}"}
@@ -434,7 +443,7 @@ def _part(obj: ObjectInfo, record: Mapping[str, Any], child_name: str, link_name
             for item in section.get("items") or []:
                 spec = item.get("children")
                 if spec and spec.get("object") == child_name and spec.get("link") == link_name:
-                    ctx = card_context(get_db(), current_actor(), obj.api_name, None,
+                    ctx = card_context(None, None, obj.api_name, None,
                                        {"tabs": [{"label": "", "sections": [{"label": "", "columns": 1,
                                                                              "items": [item]}]}]}, "preview")
                     for s in ctx["tabs"][0].sections:
@@ -448,7 +457,7 @@ def _row_html(obj: ObjectInfo, record: Mapping[str, Any], slot: ListSlot, row: M
     language = current_language()
     key = str(row["id"]) if row is not None else "new"
     cells = child_row_controls(slot, row, raws, errors, language, key) if editing else None
-    schema = get_db().schema()
+    schema = engine_session().schema
     return render_template("web/cards/_child_row.html", slot=slot, row=row, cells=cells, editing=editing,
                            parent=record, obj=obj, message=message, language=language, card_arg=request.args.get("card"),
                            render=lambda f, v: render_value(schema, f, v, language))
@@ -456,9 +465,9 @@ def _row_html(obj: ObjectInfo, record: Mapping[str, Any], slot: ListSlot, row: M
 
 def _parent_values(obj: ObjectInfo, record_id: int) -> dict[str, str]:
     """The parent's calculated values as they are now (e.g. the order total)."""
-    store, actor, language = RecordStore(get_db()), current_actor(), current_language()
-    schema = get_db().schema()
-    record = store.get(actor, obj.api_name, record_id)
+    s, language = engine_session(), current_language()
+    schema = s.schema
+    record = s.get(obj, record_id, purpose="read")
     return {f.api_name: str(render_value(schema, f, record.get(f.api_name), language))
             for f in obj.fields if not f.writable and f.api_name in record}
 
@@ -466,14 +475,14 @@ def _parent_values(obj: ObjectInfo, record_id: int) -> dict[str, str]:
 @bp.route("/o/<object_name>/<int:record_id>/rows/<child_name>/<link_name>/form")
 def row_form(object_name: str, record_id: int, child_name: str, link_name: str):
     obj = _object(object_name)
-    store, actor = RecordStore(get_db()), current_actor()
-    record = store.get(actor, obj.api_name, record_id)
+    s = engine_session()
+    record = s.get(obj, record_id, purpose="read")
     slot = _part(obj, record, child_name, link_name)
     row = None
     if request.args.get("row"):
         if not request.args["row"].isdigit():
             raise PageError(_("row: '%(value)s' is not a record id.", value=request.args["row"]), 400)
-        row = store.get(actor, slot.obj.api_name, int(request.args["row"]))
+        row = s.get(slot.obj, int(request.args["row"]), purpose="read")
         if not slot.can_edit:
             raise PageError(_("You may not change %(objects)s.", objects=slot.label), 403)
     elif not slot.can_create:
@@ -488,12 +497,12 @@ def row_create(object_name: str, record_id: int, child_name: str, link_name: str
 
 @bp.route("/o/<object_name>/<int:record_id>/rows/<child_name>/<link_name>/<int:child_id>", methods=["POST"])
 def row_save(object_name: str, record_id: int, child_name: str, link_name: str, child_id: int | None):
-    obj = _object(object_name)
-    store, actor, language = RecordStore(get_db()), current_actor(), current_language()
-    record = store.get(actor, obj.api_name, record_id)
+    obj = _object(object_name, write=True)
+    s, language = engine_session(write=True), current_language()
+    record = s.get(obj, record_id, purpose="read")
     slot = _part(obj, record, child_name, link_name)
     fields = [f for f in slot.form_columns if f.api_name in slot.editable_names]
-    current = store.get(actor, slot.obj.api_name, child_id) if child_id is not None else None
+    current = s.get(slot.obj, child_id, purpose="read") if child_id is not None else None
     if current is not None:
         link_value = current.get(slot.link.api_name)
         if not isinstance(link_value, LinkRef) or link_value.id != record_id:
@@ -510,17 +519,17 @@ def row_save(object_name: str, record_id: int, child_name: str, link_name: str, 
         if child_id is None:
             if not slot.can_create:
                 raise Forbidden(_("You may not add %(objects)s.", objects=slot.label))
-            saved = store.create(actor, slot.obj.api_name, {**{k: v for k, v in values.items() if v is not None},
-                                                            slot.link.api_name: record_id})
+            saved = s.create(slot.obj, {**{k: v for k, v in values.items() if v is not None},
+                                        slot.link.api_name: record_id})
         else:
             version = _form_version()
             if version is None:
                 return refused(422, _("The row is missing the version it was read at; reload the card."))
-            saved = store.update(actor, slot.obj.api_name, child_id, values, version=version)
+            saved = s.update(slot.obj, child_id, values, version=version)
     except ValidationError as exc:
         return refused(422, _("Correct the marked values."), exc.errors)
     except Conflict:
-        now = store.get(actor, slot.obj.api_name, child_id)
+        now = s.get(slot.obj, child_id, purpose="read")
         changed = [f.label_in(language) for f in fields
                    if not widget_for(f).same(widget_for(f).to_raw(f, now.get(f.api_name), language),
                                              widget_for(f).to_raw(f, current.get(f.api_name), language))]
@@ -531,7 +540,7 @@ def row_save(object_name: str, record_id: int, child_name: str, link_name: str, 
         return jsonify(ok=False, conflict=True, message=message, row=html, saved=saved_row), 409
     except (Forbidden, InUse) as exc:
         return refused(exc.status, exc.message)
-    fresh = store.get(actor, slot.obj.api_name, saved["id"])
+    fresh = s.get(slot.obj, saved["id"], purpose="read")
     return jsonify(ok=True, row=_row_html(obj, record, slot, fresh, editing=False),
                    parent=_parent_values(obj, record_id), id=saved["id"])
 
@@ -539,16 +548,16 @@ def row_save(object_name: str, record_id: int, child_name: str, link_name: str, 
 @bp.route("/o/<object_name>/<int:record_id>/rows/<child_name>/<link_name>/<int:child_id>/delete",
           methods=["POST"])
 def row_delete(object_name: str, record_id: int, child_name: str, link_name: str, child_id: int):
-    obj = _object(object_name)
-    store, actor, language = RecordStore(get_db()), current_actor(), current_language()
-    record = store.get(actor, obj.api_name, record_id)
+    obj = _object(object_name, write=True)
+    s, language = engine_session(write=True), current_language()
+    record = s.get(obj, record_id, purpose="read")
     slot = _part(obj, record, child_name, link_name)
-    current = store.get(actor, slot.obj.api_name, child_id)
+    current = s.get(slot.obj, child_id, purpose="read")
     link_value = current.get(slot.link.api_name)
     if not isinstance(link_value, LinkRef) or link_value.id != record_id:
         raise PageError(_("That %(child)s does not belong to this record.", child=slot.obj.label_in(language)), 404)
     try:
-        store.delete(actor, slot.obj.api_name, child_id, version=_form_version())
+        s.delete(slot.obj, child_id, version=_form_version())
     except Conflict:
         return jsonify(ok=False, message=_("Someone else changed this row meanwhile; reload the card and "
                                            "delete again if you still want to.")), 409

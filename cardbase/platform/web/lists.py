@@ -7,9 +7,11 @@ The state of a list lives in the URL (``view``, ``q``, ``sort``, ``filter`` as J
 parameter that is present overrides the view's own setting (``filter=`` clears the
 view's filter); one that is absent keeps it.
 
-Every read goes through the record store with the signed-in user, so what the page
-shows, sorts, filters and exports follows their rights; hidden fields are not offered,
-and asking for one anyway is refused by the store like an unknown field.
+Every read goes through the request's one engine session (purpose "read"; an export checks
+purpose "export" in it before the store streams the rows), so what the page shows, sorts,
+filters and exports follows the user's rights; what they may do comes from the session's
+capabilities. Hidden fields are not offered, and asking for one anyway is refused by the
+store like an unknown field.
 """
 from __future__ import annotations
 
@@ -31,13 +33,14 @@ from cardbase.schema_engine.query.model import MAX_LIMIT, ListQuery, Page
 from cardbase.schema_engine.query.reader import PAGE_COUNT_CAP
 from cardbase.schema_engine.query.sort import parse_sort
 from cardbase.schema_engine.snapshot import FieldInfo, ObjectInfo, Schema
-from cardbase.schema_engine.rights.access import AccessPolicy
-from cardbase.schema_engine.store.records import RecordStore
+from cardbase.schema_engine.rights.capabilities import ObjectCapabilities
+from cardbase.schema_engine.store.session import Session
 
-from ..context import current_actor, get_db
+from ..context import current_actor, get_db, get_store
 from ..i18n import current_language
 from . import export as exports
 from .display import display_for, render_value
+from .engine import can_read, engine_session, layouts_db, readable
 from .errors import error_page
 from .filter_form import catalogue, operator_labels, path_field, path_label
 
@@ -49,33 +52,6 @@ EXPORT_BATCH = 500  # rows per store read (a page: at most MAX_LIMIT)
 PART_LABELS = {"filter": _l("Filter"), "sort": _l("Sort"), "cursor": _l("Page position"),
                "limit": _l("Page size"), "search": _l("Search"), "fields": _l("Columns"),
                "view": _l("View"), "cols": _l("Columns"), "name": _l("Name"), "definition": _l("View")}
-
-
-# ---- rights -------------------------------------------------------------------------------------
-@dataclass
-class Rights:
-    """What the user may do with the object, read in one transaction."""
-
-    read: bool
-    create: bool
-    export: bool
-    configure: bool
-    readable: Callable[[FieldInfo], bool]
-    readable_objects: frozenset[int]
-
-    def can_read(self, obj: ObjectInfo) -> bool:
-        return obj.id in self.readable_objects
-
-
-def rights_for(db, actor, obj: ObjectInfo) -> Rights:
-    with db.read() as conn:
-        schema = db.schema(conn)
-        access = AccessPolicy().access(conn, schema, actor)
-        allowed = access.field_readable(obj)
-        readable_objects = frozenset(o.id for o in schema.objects if access.can(o, "read"))
-        return Rights(read=obj.id in readable_objects, create=access.can(obj, "create"),
-                      export=access.can(obj, "export"), configure=access.can(obj, "configure"),
-                      readable=allowed or (lambda f: True), readable_objects=readable_objects)
 
 
 # ---- the state of a list --------------------------------------------------------------------------
@@ -153,8 +129,9 @@ def _int_arg(raw: str, name: str, low: int, high: int, errors: list[str]) -> int
     return int(text)
 
 
-def read_state(db, actor, schema: Schema, obj: ObjectInfo, rights: Rights, args) -> ListState:
+def read_state(s: Session, obj: ObjectInfo, args) -> ListState:
     """The list the request asks for; bad parameters become messages (and are ignored)."""
+    db, actor, schema, allowed = layouts_db(s), s.actor, s.schema, readable(s)
     errors: list[str] = []
     view = None
     incomplete = False
@@ -175,7 +152,7 @@ def read_state(db, actor, schema: Schema, obj: ObjectInfo, rights: Rights, args)
         wanted = [p.strip() for raw in args.getlist("cols") for p in raw.split(",") if p.strip()]
         chosen = []
         for path in dict.fromkeys(wanted):
-            if path_field(schema, obj, path, rights.readable) is None:
+            if path_field(schema, obj, path, allowed) is None:
                 errors.append(_("Columns: %(object)s has no field '%(path)s' that you may see.",
                                 object=obj.label_in(current_language()), path=path[:80]))
             else:
@@ -184,7 +161,7 @@ def read_state(db, actor, schema: Schema, obj: ObjectInfo, rights: Rights, args)
             columns = chosen[:layouts.tables.MAX_TABLE_COLUMNS]
             given["cols"] = ",".join(columns)
     if not columns:
-        columns = [obj.display_field.api_name] if rights.readable(obj.display_field) else ["code"]
+        columns = [obj.display_field.api_name] if allowed(obj.display_field) else ["code"]
 
     sort = definition.get("sort") or ""
     if "sort" in args:
@@ -275,12 +252,13 @@ class Column:
         return " ".join(c for c in ("num" if self.align == "end" else "", "cb-first" if self.first else "") if c)
 
 
-def _columns(schema: Schema, state: ListState, rights: Rights, language: str) -> list[Column]:
+def _columns(s: Session, state: ListState, language: str) -> list[Column]:
+    schema, allowed = s.schema, readable(s)
     keys = state.sort_keys()
     first = keys[0] if keys else None
     out = []
     for path in state.columns:
-        field = path_field(schema, state.obj, path, rights.readable)
+        field = path_field(schema, state.obj, path, allowed)
         if field is None:
             continue
         sortable = bool(getattr(field.ftype, "sortable", True))
@@ -309,19 +287,19 @@ def _filter_rows(tree: Any) -> dict[str, Any]:
     return {"match": "and", "rows": None}
 
 
-def _views(db, actor, obj: ObjectInfo) -> list[dict[str, Any]]:
+def _views(s: Session, obj: ObjectInfo) -> list[dict[str, Any]]:
     try:
-        return layouts.list_views(db, actor, obj.api_name)
+        return layouts.list_views(layouts_db(s), s.actor, obj.api_name)
     except CardbaseError:
         return []
 
 
-def _links(schema: Schema, obj: ObjectInfo, rights: Rights) -> dict[str, str]:
+def _links(obj: ObjectInfo, caps: ObjectCapabilities) -> dict[str, str]:
     """Board and calendar of the object, when it has a choice or date field and the
     screens exist."""
     has = current_app.view_functions.__contains__
     out = {}
-    visible = [f for f in obj.user_fields if rights.readable(f)]
+    visible = [f for f in obj.user_fields if caps.reads(f)]
     if has("boards.board") and any(f.type == "choice" for f in visible):
         out["board"] = url_for("boards.board", object_name=obj.api_name)
     if has("boards.calendar") and any(f.ftype.value_type in ("date", "datetime") for f in visible):
@@ -348,15 +326,15 @@ def card_url_maker(obj: ObjectInfo) -> Callable[[int], str | None]:
 
 @bp.route("/o/<object_name>")
 def index(object_name: str):
-    db, actor = get_db(), current_actor()
-    schema = db.schema()
+    s = engine_session()
+    schema = s.schema
     obj = _object_or_404(schema, object_name)
-    rights = rights_for(db, actor, obj)
-    if not rights.read:
+    caps = s.capabilities(obj)
+    if not caps.can("read"):
         raise Forbidden(_("You may not read %(objects)s.", objects=obj.label_plural_in(current_language())))
     language = current_language()
-    state = read_state(db, actor, schema, obj, rights, request.args)
-    columns = _columns(schema, state, rights, language)
+    state = read_state(s, obj, request.args)
+    columns = _columns(s, state, language)
     page, status = None, 200
     if state.bad_filter:
         status = 400  # the message is in state.errors; showing every row instead would mislead
@@ -364,7 +342,7 @@ def index(object_name: str):
         try:
             query = ListQuery(filter=state.filter, sort=state.sort or None, limit=state.limit, cursor=state.cursor,
                               search=state.q or None, fields=[c.path for c in columns])
-            page = RecordStore(db).list(actor, obj.api_name, query)
+            page = s.list(obj, query, purpose="read")
         except ValidationError as exc:
             state.errors.append(_message(exc))
             status = 400
@@ -380,7 +358,7 @@ def index(object_name: str):
                 cells[0] = _open_link(url, cells[0], record["id"], open_label)
             rows.append({"id": record["id"], "url": url,
                          "cells": [(label, css, html) for (label, css), html in zip(looks, cells)]})
-    entries = catalogue(schema, obj, rights.readable, rights.can_read, language,
+    entries = catalogue(schema, obj, readable(s), can_read(s), language,
                         current_app.view_functions.__contains__)
     labels = operator_labels()
     position = len(state.prev) * state.limit if state.cursor else 0
@@ -392,7 +370,7 @@ def index(object_name: str):
         rest = state.prev[:-1]
         nav["previous"] = state.url(cursor=None if back == "~" else back, prev=".".join(rest) or None)
         nav["first"] = state.url()
-    views = _views(db, actor, obj)
+    views = _views(s, obj)
     # (made here, not in the template: a translation used in an attribute must be escaped
     # as a whole -- in Jinja only its variables are, and its own quotes would end the attribute)
     delete_view_confirm = _('Delete the view "%(name)s"?', name=state.view["name"]) if state.view else ""
@@ -401,12 +379,12 @@ def index(object_name: str):
         count_text=count_text(page) if page is not None else "",
         first_row=position + 1, last_row=position + len(rows), nav=nav,
         entries=entries, filter_model=_filter_rows(state.filter),
-        entry_json=[e.to_json(labels) for e in entries], views=views, rights=rights,
-        links=_links(schema, obj, rights), language=language,
-        can_share=rights.configure, chosen=set(state.columns), delete_view_confirm=delete_view_confirm,
+        entry_json=[e.to_json(labels) for e in entries], views=views, caps=caps,
+        links=_links(obj, caps), language=language,
+        can_share=caps.can("configure"), chosen=set(state.columns), delete_view_confirm=delete_view_confirm,
         definition_json=json.dumps(state.definition(), default=str),
         new_url=url_for("cards.new", object_name=obj.api_name)
-        if rights.create and "cards.new" in current_app.view_functions else None,
+        if caps.can("create") and "cards.new" in current_app.view_functions else None,
     ), status
 
 
@@ -428,8 +406,8 @@ def _view_id_or_none(raw: str | None) -> int | None:
 @bp.route("/o/<object_name>/views", methods=["POST"])
 def save_view(object_name: str):
     """Save the list as shown as a view: a new one, or (``view_id``) over one's own view."""
-    db, actor = get_db(), current_actor()
-    obj = _object_or_404(db.schema(), object_name)
+    db, actor, s = get_db(), current_actor(), engine_session()
+    obj = _object_or_404(s.schema, object_name)
     try:
         definition = json.loads(request.form.get("definition") or "{}")
     except ValueError:
@@ -439,7 +417,7 @@ def save_view(object_name: str):
     shared = request.form.get("shared") == "1"
     try:
         view_id = _view_id_or_none(request.form.get("view_id"))
-        if shared and not RecordStore(db).can(actor, obj.api_name, "configure"):
+        if shared and not s.can(obj, "configure"):
             raise Forbidden(_("Only users who may configure %(objects)s can share views.",
                               objects=obj.label_plural_in(current_language())))
         view = layouts.save_view(db, actor, obj.api_name, name, definition, shared=shared, view_id=view_id)
@@ -452,11 +430,11 @@ def save_view(object_name: str):
 
 @bp.route("/o/<object_name>/views/<int:view_id>/rename", methods=["POST"])
 def rename_view(object_name: str, view_id: int):
-    db, actor = get_db(), current_actor()
-    obj = _object_or_404(db.schema(), object_name)
+    db, actor, s = get_db(), current_actor(), engine_session()
+    obj = _object_or_404(s.schema, object_name)
     try:
-        view = layouts.get_view(db, actor, obj.api_name, view_id)
-        if view["shared"] and not RecordStore(db).can(actor, obj.api_name, "configure"):
+        view = layouts.get_view(layouts_db(s), actor, obj.api_name, view_id)
+        if view["shared"] and not s.can(obj, "configure"):
             raise Forbidden(_("Only users who may configure %(objects)s can change shared views.",
                               objects=obj.label_plural_in(current_language())))
         if not view["shared"] and not view["mine"]:
@@ -472,11 +450,11 @@ def rename_view(object_name: str, view_id: int):
 
 @bp.route("/o/<object_name>/views/<int:view_id>/delete", methods=["POST"])
 def delete_view(object_name: str, view_id: int):
-    db, actor = get_db(), current_actor()
-    obj = _object_or_404(db.schema(), object_name)
+    db, actor, s = get_db(), current_actor(), engine_session()
+    obj = _object_or_404(s.schema, object_name)
     try:
-        view = layouts.get_view(db, actor, obj.api_name, view_id)
-        if view["shared"] and not RecordStore(db).can(actor, obj.api_name, "configure"):
+        view = layouts.get_view(layouts_db(s), actor, obj.api_name, view_id)
+        if view["shared"] and not s.can(obj, "configure"):
             raise Forbidden(_("Only users who may configure %(objects)s can delete shared views.",
                               objects=obj.label_plural_in(current_language())))
         layouts.delete_view(db, actor, obj.api_name, view_id)
@@ -497,26 +475,26 @@ def export(object_name: str, fmt: str):
     """The list as shown (view, filter, search, sort, columns), every page of it."""
     if fmt not in FORMATS:
         return _error_page(_("Unknown format"), _("Exports are CSV or XLSX files, not '%(fmt)s'.", fmt=fmt[:20]), 404)
-    db, actor = get_db(), current_actor()
-    schema = db.schema()
-    obj = _object_or_404(schema, object_name)
-    rights = rights_for(db, actor, obj)
+    s = engine_session()
+    obj = _object_or_404(s.schema, object_name)
     language = current_language()
-    if not rights.read or not rights.export:
+    if not (s.can(obj, "read") and s.can(obj, "export")):
         raise Forbidden(_("You may not export %(objects)s.", objects=obj.label_plural_in(language)))
-    state = read_state(db, actor, schema, obj, rights, request.args)
+    state = read_state(s, obj, request.args)
     if state.errors:
         return _error_page(_("The export was not made"), " ".join(state.errors), 400)
-    columns = [exports.Column(c.path, c.label, c.field) for c in _columns(schema, state, rights, language)]
-    store = RecordStore(db)
+    columns = [exports.Column(c.path, c.label, c.field) for c in _columns(s, state, language)]
     try:
         query = ListQuery(filter=state.filter, sort=state.sort or None, limit=1, search=state.q or None,
                           fields=[c.path for c in columns])
-        batches = store.export(actor, obj.api_name, query, batch=EXPORT_BATCH)
-        first = next(batches, None)  # rights and the query are checked before any byte is sent
         # how many rows will come, for the page's progress bar (the list page itself counts
-        # only its first thousand rows exactly); exact up to the store's count cap, else left out
-        total, estimated = store.count(actor, obj.api_name, filter=state.filter, search=state.q or None)
+        # only its first thousand rows exactly); exact up to the store's count cap, else left
+        # out. Read in the request's session for the purpose "export", which checks the rights.
+        total, estimated = s.count(obj, filter=state.filter, search=state.q or None, purpose="export")
+        # the rows stream from the store in its own per-batch transactions (a long download
+        # must not hold the request's transaction open); it checks purpose "export" again
+        batches = get_store().export(s.actor, obj.api_name, query, batch=EXPORT_BATCH)
+        first = next(batches, None)  # rights and the query are checked before any byte is sent
     except ValidationError as exc:
         return _error_page(_("The export was not made"), _message(exc), 400)
 

@@ -1,6 +1,6 @@
 """What every page needs: the object menu (plural labels in the power user's order, only
 objects the user may read), whether the configurator entry shows, and label helpers that
-speak the user's language."""
+speak the user's language. Both questions go to the request's one engine session."""
 from __future__ import annotations
 
 from typing import Any
@@ -8,11 +8,9 @@ from typing import Any
 from flask import Flask, g
 from flask_login import current_user
 
-from cardbase.schema_engine.rights.admin import can_configure
 from cardbase.schema_engine.snapshot import FieldInfo, ObjectInfo
-from cardbase.schema_engine.store.records import RecordStore
 
-from ..context import current_actor, get_db
+from ..context import engine_session
 from ..i18n import current_language
 
 
@@ -22,16 +20,22 @@ def menu() -> list[dict[str, Any]]:
     if items is None:
         language = current_language()
         items = [{"name": o.api_name, "label": o.label_plural_in(language)}
-                 for o in RecordStore(get_db()).objects_with(current_actor(), "read")]
+                 for o in engine_session().objects_with("read")]
         g.cardbase_menu = items
     return items
 
 
-def shows_configurator() -> bool:
+def may_configure_anything() -> bool:
+    """Does the configurator entry show? As ``rights.admin.can_configure`` decides: admins
+    always, others with the configure right on any object -- asked of the request's session."""
     value = g.get("cardbase_configure")
     if value is None:
-        value = g.cardbase_configure = can_configure(get_db(), current_actor())
+        s = engine_session()
+        value = g.cardbase_configure = s.actor.is_admin or any(s.can(o, "configure") for o in s.schema.objects)
     return value
+
+
+shows_configurator = may_configure_anything
 
 
 def object_label(obj: ObjectInfo, plural: bool = False) -> str:

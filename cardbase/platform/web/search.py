@@ -10,13 +10,11 @@ from flask_babel import gettext as _
 
 from cardbase.schema_engine.errors import CardbaseError, ValidationError
 from cardbase.schema_engine.query.model import MAX_SEARCH, ListQuery
-from cardbase.schema_engine.store.records import RecordStore
 
-from ..context import current_actor, get_db
 from ..i18n import current_language
 from .display import display_for
-from .lists import count_text, rights_for
-from .nav import menu
+from .engine import engine_session
+from .lists import count_text
 
 bp = Blueprint("search", __name__)
 
@@ -26,23 +24,19 @@ HITS_PER_OBJECT = 5
 @bp.route("/search")
 def results():
     q = request.args.get("q", "").strip()
-    db, actor = get_db(), current_actor()
-    schema = db.schema()
+    s = engine_session()
     language = current_language()
     groups: list[dict[str, Any]] = []
     error = None
     if len(q) > MAX_SEARCH:
         error = _("Search: at most %(n)s characters are allowed.", n=MAX_SEARCH)
     elif q:
-        store = RecordStore(db)
         has_card = "cards.card" in current_app.view_functions
-        for item in menu():  # the objects the user may read, in menu order
-            obj = schema.object(item["name"])
-            rights = rights_for(db, actor, obj)
-            shown = obj.display_field if rights.readable(obj.display_field) else obj.fields_by_name["code"]
+        for obj in s.objects_with("read"):  # the objects the user may read, in menu order
+            shown = obj.display_field if s.capabilities(obj).reads(obj.display_field) else obj.fields_by_name["code"]
             fields = list(dict.fromkeys([shown.api_name, "code"]))
             try:
-                page = store.list(actor, obj.api_name, ListQuery(search=q, limit=HITS_PER_OBJECT, fields=fields))
+                page = s.list(obj, ListQuery(search=q, limit=HITS_PER_OBJECT, fields=fields), purpose="read")
             except ValidationError as exc:
                 error = exc.message
                 break
@@ -56,7 +50,7 @@ def results():
                 hits.append({"id": record["id"], "text": text, "code": record.get("code"),
                              "url": url_for("cards.card", object_name=obj.api_name, record_id=record["id"])
                              if has_card else None})
-            groups.append({"name": obj.api_name, "label": item["label"], "hits": hits,
+            groups.append({"name": obj.api_name, "label": obj.label_plural_in(language), "hits": hits,
                            "count": count_text(page), "more": page.next_cursor is not None,
                            "list_url": url_for("lists.index", object_name=obj.api_name, q=q)})
     return render_template("web/search.html", q=q, groups=groups, error=error), 400 if error else 200

@@ -59,10 +59,10 @@ def active_users() -> list[tuple[int, str]]:
     """(id, name) of the active users, once per request."""
     found = g.get("cardbase_user_choices")
     if found is None:
-        from ...context import get_db
-        with get_db().read() as conn:
-            rows = conn.execute(sa.select(User.id, User.username, User.display_name)
-                                .where(User.active.is_(True)).order_by(User.display_name, User.username)).all()
+        from ...context import engine_session  # the request's one transaction
+        rows = engine_session().conn.execute(sa.select(User.id, User.username, User.display_name)
+                                             .where(User.active.is_(True))
+                                             .order_by(User.display_name, User.username)).all()
         found = g.cardbase_user_choices = [(r.id, r.display_name or r.username) for r in rows]
     return found
 

@@ -1,7 +1,7 @@
 # cardbase -- developer entry points. Needs only python3 and make.
 #
 #   make run          start cardbase (SQLite + demo CRM) on http://127.0.0.1:$PORT (default 5000)
-#   make test         run the test suite (SQLite and a throwaway PostgreSQL)
+#   make test         run the test suite (SQLite and a throwaway PostgreSQL), ruff and mypy
 #   make bench        run the benchmarks            (extra args: BENCH_ARGS=...)
 #   make clean        remove the virtualenv, caches and local *.db files
 #   make messages     collect UI strings into the translation catalogues
@@ -44,7 +44,8 @@ venv install: $(STAMP)
 run: install
 	$(BIN)/cardbase run --host 127.0.0.1 --port $${PORT:-5000}
 
-# -n 2 only when pytest-xdist happens to be installed (it is not a dependency).
+# -n 2 only when pytest-xdist happens to be installed (it is not a dependency). ruff and mypy
+# run inside the suite (tests/test_static_checks.py), so CI, which runs `make test`, runs them too.
 test: install
 	@xdist=""; if $(BIN)/python -c 'import xdist' 2>/dev/null; then xdist="-n 2"; fi; \
 	echo "==> CI=$${CI:-} CARDBASE_TEST_DB=$${CARDBASE_TEST_DB:-}" \

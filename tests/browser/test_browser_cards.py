@@ -199,3 +199,28 @@ def test_delete_to_the_trash_and_restore(page, site, login, screenshot):
     page.wait_for_selector("#cb-card-form")
     assert store.get(SYSTEM, "task", task["id"])["title"] == task["title"]
     assert page.js_errors == []
+
+
+def test_undo_a_save_from_its_notice(page, site, login, screenshot):
+    """Save, then the notice's Undo button: the old value is back, on the card and in the
+    store; the notice at desktop and phone width."""
+    login(page, "sam")
+    org = RecordStore(site.db).list(SYSTEM, "organisation", ListQuery(limit=1, sort="-id")).data[0]
+    before = RecordStore(site.db).get(SYSTEM, "organisation", org["id"])["city"]
+    page.goto(f"{site.url}/o/organisation/{org['id']}")
+    page.fill("#cb-f-city", "Undo-Stadt")
+    page.click("#cb-save")
+    notice = page.wait_for_selector(".cb-undo")
+    assert "Saved." in notice.inner_text()
+    assert RecordStore(site.db).get(SYSTEM, "organisation", org["id"])["city"] == "Undo-Stadt"
+    screenshot(page, "card-undo-notice-desktop")
+    page.set_viewport_size({"width": 390, "height": 844})
+    screenshot(page, "card-undo-notice-phone")
+    button = page.get_by_role("button", name="Undo")
+    assert button.is_visible()
+    button.click()
+    page.wait_for_selector(".alert-success:has-text('Undone.')")
+    assert page.input_value("#cb-f-city") == (before or "")
+    assert RecordStore(site.db).get(SYSTEM, "organisation", org["id"])["city"] == before
+    assert page.query_selector(".cb-undo") is None
+    assert page.js_errors == []

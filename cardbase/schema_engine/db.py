@@ -61,7 +61,9 @@ def _install_sqlite_recipe(engine: Engine) -> None:
         # going through exec_driver_sql costs more than a one-row read. Listeners on
         # before_cursor_execute therefore see the statements, never BEGIN.
         mode = "IMMEDIATE" if conn.get_execution_options().get("cardbase_write") else "DEFERRED"
-        conn.connection.dbapi_connection.execute(f"BEGIN {mode}")
+        dbapi = conn.connection.dbapi_connection
+        assert dbapi is not None  # a connection that began a transaction has its DB-API connection
+        dbapi.execute(f"BEGIN {mode}")
 
 
 class Database:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, inspect, select
+from sqlalchemy import Connection, insert, inspect, select
 from sqlalchemy.schema import CreateColumn
 
 from . import token_models  # noqa: F401  (the API's tokens and rate limit)
@@ -25,7 +25,7 @@ def create_system_tables(db: "Database") -> None:
         Base.metadata.create_all(conn)
         _add_missing_columns(conn)
         if conn.execute(select(MetaState.id)).first() is None:
-            conn.execute(MetaState.__table__.insert().values(id=1, schema_version=1, format_version=1))
+            conn.execute(insert(MetaState).values(id=1, schema_version=1, format_version=1))
 
 
 # Columns added to system tables after their first release: (table, column), added with

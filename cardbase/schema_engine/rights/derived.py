@@ -47,7 +47,7 @@ def computed_inputs(schema: Schema) -> Inputs:
     inputs: Inputs = {}
     for obj in schema.objects:
         for field in obj.user_fields:
-            if not is_computed(field):
+            if field.id is None or not is_computed(field):
                 continue
             if _reads_of is None:
                 raise RuntimeError("rights of computed fields need cardbase.schema_engine.computed: import it "
@@ -64,7 +64,7 @@ def computed_inputs(schema: Schema) -> Inputs:
 
 
 def _field_objects(schema: Schema) -> dict[int, int]:
-    return {f.id: o.id for o in schema.objects for f in o.user_fields}
+    return {f.id: o.id for o in schema.objects for f in o.user_fields if f.id is not None}
 
 
 def hidden_computed(schema: Schema, hidden: frozenset[int],

@@ -304,3 +304,30 @@ def test_every_write_names_its_action(writers, deals):
     undo_bulk = _undo(sam, ids[1])  # a bulk create is undone by trashing its records
     assert undo_bulk.status_code == 200
     assert sam.get("/api/v1/records/deal", query={"q": "B1"}).get_json()["data"] == []
+
+
+# ---- the description -----------------------------------------------------------------------------
+def test_openapi_comes_from_the_sessions_capabilities_and_describes_actions(app, db, deals):
+    rights.set_object_rights(db, SYSTEM, "Sales", "deal", ["read", "create", "edit"])
+    rights.set_field_right(db, SYSTEM, "Sales", "deal", "secret_note", "hidden")
+    rights.set_field_right(db, SYSTEM, "Sales", "deal", "amount", "read_only")
+    sam = api_for(app, db, "sam")
+    doc = sam.get("/api/openapi.json").get_json()
+    paths, schemas = doc["paths"], doc["components"]["schemas"]
+    assert "secret_note" not in schemas["DealRecord"]["properties"]
+    assert "amount" in schemas["DealRecord"]["properties"] and "amount" not in schemas["DealRecordInput"]["properties"]
+    assert "/api/v1/records/deal/aggregate" not in paths and "/api/v1/records/deal/export" not in paths
+    assert "/api/v1/records/organisation" not in paths  # not readable
+    assert paths["/api/v1/actions"]["get"]["responses"]["200"]["content"]["application/json"]["schema"] == \
+        {"$ref": "#/components/schemas/ActionList"}
+    undo = paths["/api/v1/actions/{action_id}/undo"]["post"]
+    assert {"200", "403", "404", "409"} <= set(undo["responses"])
+    create = paths["/api/v1/records/deal"]["post"]["responses"]["201"]
+    assert "X-Cardbase-Action" in create["headers"]
+    assert "X-Cardbase-Action" in paths["/api/v1/records/deal/{id}"]["delete"]["responses"]["204"]["headers"]
+    # a rights change elsewhere changes the document at once (the cache key holds the rights version)
+    rights.set_object_rights(db, SYSTEM, "Sales", "deal", ["read", "report", "export"])
+    rights.set_field_right(db, SYSTEM, "Sales", "deal", "secret_note", None)
+    doc = sam.get("/api/openapi.json").get_json()
+    assert "secret_note" in doc["components"]["schemas"]["DealRecord"]["properties"]
+    assert {"/api/v1/records/deal/aggregate", "/api/v1/records/deal/export"} <= set(doc["paths"])

@@ -180,6 +180,10 @@ NO_CONTENT = {"description": "done"}
 READ = (400, 401, 403, 404)
 WRITE = (400, 401, 403, 404, 409, 413, 415, 422)
 ETAG = {"ETag": {"description": "the record's version, for If-Match", "schema": {"type": "string"}}}
+ACTION = {"X-Cardbase-Action": {"description": "the id of the action this write recorded, for "
+                                               "POST /api/v1/actions/{id}/undo (absent when nothing changed)",
+                                "schema": {"type": "string", "pattern": "^[0-9]+$"}}}
+DONE = {"description": "done", "headers": ACTION}
 
 
 def body(schema_name: str, required: bool = True) -> dict[str, Any]:
@@ -259,11 +263,30 @@ class _Builder:
             "responses": responses({204: NO_CONTENT}, 400, 401, 404)})
         self.path("/api/v1/me", auth, get={"summary": "The caller", "operationId": "me",
                                            "responses": responses({200: ok_json("User")}, 401)})
+        self.action_paths()
         self.metadata_paths()
         self.admin_paths()
         from . import openapi_config  # the configuration beyond objects and fields: cards, tables, solutions, log
 
         openapi_config.config_paths(self)
+
+    def action_paths(self) -> None:
+        tag = self.tag("actions", "The caller's recent changes of records, and undo (undoing an undo is redo)")
+        self.path("/api/v1/actions", tag, get={
+            "summary": "Your recent actions, newest first", "operationId": "listActions",
+            "description": "Every change of records is one action; each write answers with its id in the "
+                           "X-Cardbase-Action header.",
+            "parameters": [{"name": "limit", "in": "query", "description": "how many (default 20, at most 100)",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 100}}],
+            "responses": responses({200: ok_json("ActionList")}, 400, 401)})
+        self.path("/api/v1/actions/{action_id}/undo", tag, post={
+            "summary": "Undo one of your actions (as a new action)", "operationId": "undoAction",
+            "description": "Refused with nothing changed: 409 when a record changed since, or the action was "
+                           "undone already or was a purge; 403 for someone else's action or a record you may no "
+                           "longer see or change; 404 for an unknown action.",
+            "parameters": [path_param("action_id", "the action's id", ID_SCHEMA, example=1)],
+            "responses": responses({200: ok_json("UndoResult", "undone", ACTION)}, 400, 401, 403, 404, 409, 413,
+                                   415, 422)})
 
     def metadata_paths(self) -> None:
         meta = self.tag("metadata", "Object types and fields (needs the configure right; new and deleted "
@@ -398,14 +421,14 @@ class _Builder:
                        "responses": responses({200: ok_json(f"{name}List")}, 400, 401, 403, 404)},
                   post={"summary": f"Create a {obj.label} record", "operationId": f"create_{obj.api_name}",
                         "requestBody": body(f"{name}Input"),
-                        "responses": responses({201: ok_json(name, "created", ETAG)}, *WRITE)})
+                        "responses": responses({201: ok_json(name, "created", {**ETAG, **ACTION})}, *WRITE)})
         self.path(f"{base}/bulk", tag, post={
             "summary": f"Create and update up to 1000 {label} in one transaction (all or nothing)",
             "operationId": f"bulk_{obj.api_name}",
             "description": "Rows without id are created; rows with id (and the version read) update that record. "
                            "On any error nothing is written and `error.rows` gives each row's errors by index.",
             "requestBody": body(f"{name}Bulk"),
-            "responses": responses({200: ok_json("BulkResult")}, *WRITE)})
+            "responses": responses({200: ok_json("BulkResult", "OK", ACTION)}, *WRITE)})
         trash = {"name": "trash", "in": "query", "description": "read a record in the trash",
                  "schema": {"type": "boolean"}}
         version = {"name": "version", "in": "query", "description": "the version read (or If-Match)",
@@ -416,31 +439,32 @@ class _Builder:
                   patch={"summary": f"Change a {obj.label} record (send the version read)",
                          "operationId": f"update_{obj.api_name}", "parameters": [rid, IF_MATCH],
                          "requestBody": body(f"{name}Patch"),
-                         "responses": responses({200: ok_json(name, "OK", ETAG)}, *WRITE)},
+                         "responses": responses({200: ok_json(name, "OK", {**ETAG, **ACTION})}, *WRITE)},
                   delete={"summary": f"Move a {obj.label} record to the trash", "operationId": f"delete_{obj.api_name}",
                           "parameters": [rid, IF_MATCH, version],
-                          "responses": responses({204: NO_CONTENT}, *READ, 409, 422)})
+                          "responses": responses({204: DONE}, *READ, 409, 422)})
         self.path(f"{base}/{{id}}/history", tag, get={
             "summary": "The record's history, newest first", "operationId": f"history_{obj.api_name}",
             "parameters": [rid], "responses": responses({200: ok_json("HistoryList")}, *READ)})
         self.path(f"{base}/{{id}}/restore", tag, post={
             "summary": "Restore the record from the trash", "operationId": f"restore_{obj.api_name}",
-            "parameters": [rid], "responses": responses({200: ok_json(name, "OK", ETAG)}, *WRITE)})
+            "parameters": [rid], "responses": responses({200: ok_json(name, "OK", {**ETAG, **ACTION})}, *WRITE)})
         self.path(f"{base}/{{id}}/owner", tag, put={
             "summary": "Give the record to another user (needs full access)", "operationId": f"owner_{obj.api_name}",
             "parameters": [rid, IF_MATCH], "requestBody": body("OwnerInput"),
-            "responses": responses({200: ok_json(name), 204: {"description": "given away: no longer visible"}},
+            "responses": responses({200: ok_json(name, "OK", {**ETAG, **ACTION}),
+                                    204: {"description": "given away: no longer visible", "headers": ACTION}},
                                    *WRITE)})
         self.path(f"{base}/{{id}}/shares", tag,
                   get={"summary": "Who the record is shared with", "operationId": f"shares_{obj.api_name}",
                        "parameters": [rid], "responses": responses({200: ok_json("ShareList")}, *READ, 422)},
                   post={"summary": "Share the record with a user or group", "operationId": f"share_{obj.api_name}",
                         "parameters": [rid], "requestBody": body("ShareInput"),
-                        "responses": responses({201: ok_json("Share", "shared")}, *WRITE)},
+                        "responses": responses({201: ok_json("Share", "shared", ACTION)}, *WRITE)},
                   delete={"summary": "End a share", "operationId": f"unshare_{obj.api_name}",
                           "parameters": [rid, {"name": "user", "in": "query", "schema": SMALL_ID},
                                          {"name": "group", "in": "query", "schema": SMALL_ID}],
-                          "responses": responses({204: NO_CONTENT}, *READ, 422)})
+                          "responses": responses({204: DONE}, *READ, 422)})
         from . import openapi_lists  # views, trash, aggregates and exports of the object's records
 
         openapi_lists.record_list_paths(self, obj, tag, list_params)

@@ -372,11 +372,34 @@ class BulkResult(Strict):
     data = f.List(f.Nested(BulkResultRow), required=True)
 
 
+class Action(Strict):
+    id = f.Integer(required=True, metadata=_desc("the action's id (for undo)"))
+    kind = f.String(required=True, metadata=_desc("create, bulk, update, owner, delete, restore, purge, share, "
+                                                  "unshare, undo …"))
+    at = f.DateTime(required=True)
+    object = f.String(required=True, allow_none=True, metadata=_desc("the object's API name"))
+    records = f.Integer(required=True, metadata=_desc("how many records it changed"))
+    undoes = f.Integer(required=True, allow_none=True, metadata=_desc("the action an undo reverted"))
+    undone_by = f.Integer(required=True, allow_none=True, metadata=_desc("the undo that reverted it"))
+    undoable = f.Boolean(required=True, metadata=_desc("not undone yet and not a purge (undo may still be "
+                                                       "refused when a record changed since)"))
+
+
+class ActionList(Strict):
+    data = f.List(f.Nested(Action), required=True)
+
+
+class UndoResult(Strict):
+    undone = f.Integer(required=True, metadata=_desc("the action reverted"))
+    action = f.Integer(required=True, allow_none=True, metadata=_desc("the new action (undo it to redo)"))
+
+
 STATIC = [ErrorBody, Error, LinkRef, Money, MoneyInput, TokenRequest, Token, PersonalTokenRequest, PersonalToken,
           PersonalTokenList, FieldRules, FieldDef, FieldDefInput, FieldDefPatch, FieldList, ObjectDef, ObjectDefInput,
           ObjectDefPatch, ObjectList, GroupRef, User, UserList, UserInput, UserPatch, Group, GroupList, GroupInput,
           GroupPatch, GroupRights, ObjectRights, GroupRightsInput, ObjectRightsPatch, GroupFieldLevel, FieldRights,
           GroupFieldLevelInput, FieldRightsPatch, RuleView, RuleViewList, RuleViewInput, Share, ShareList,
-          ShareInput, OwnerInput, Actor, Change, HistoryEntry, HistoryList, BulkResultRow, BulkResult]
+          ShareInput, OwnerInput, Actor, Change, HistoryEntry, HistoryList, BulkResultRow, BulkResult,
+          Action, ActionList, UndoResult]
 
 FILTER_OPERATORS = ALL_OPERATORS

@@ -26,6 +26,7 @@ from ..context import get_db
 from .auth import api_actor
 from .blueprint import bp
 from .http import if_match_tags, json_object, json_response, no_content, reject_unknown, require_keys, small_id
+from .records import layouts_db, reading
 
 VIEW_KEYS = {"name", "definition", "shared"}
 
@@ -41,7 +42,8 @@ def _save(object_name: str, body: dict[str, Any], view_id: int | None, defaults:
 
 
 def _current(object_name: str, view_id: int) -> dict[str, Any]:
-    return tables.get_view(get_db(), api_actor(), object_name, view_id)
+    s = reading()  # read in the request's session: its transaction, snapshot and rights
+    return tables.get_view(layouts_db(s), s.actor, object_name, view_id)
 
 
 def _response(view: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None):
@@ -51,7 +53,8 @@ def _response(view: dict[str, Any], status: int = 200, headers: dict[str, str] |
 @bp.get("/v1/records/<object_name>/views")
 def list_views(object_name: str):
     """The shared views and the caller's own, by name."""
-    return json_response({"data": tables.list_views(get_db(), api_actor(), object_name)})
+    s = reading()
+    return json_response({"data": tables.list_views(layouts_db(s), s.actor, object_name)})
 
 
 @bp.post("/v1/records/<object_name>/views")

@@ -17,6 +17,7 @@ def canonicalize(text: str, typed: Node) -> str:
     refs = sorted((n for n in walk(typed) if isinstance(n, FieldRef)), key=lambda n: n.pos)
     out, last = [], 0
     for ref in refs:
+        assert ref.key is not None  # the checker sets every reference's key
         out.append(text[last:ref.pos])
         out.append(key_token(ref.key))
         last = ref.end

@@ -10,6 +10,7 @@ import difflib
 import re
 from dataclasses import replace
 from decimal import Decimal
+from typing import NoReturn
 
 from .canonical import render_tolerant
 from .errors import FormulaError
@@ -40,7 +41,7 @@ class _Checker:
         self.text = text
         self.refs: dict[str, Ref] = {}
 
-    def fail(self, message: str, pos: int):
+    def fail(self, message: str, pos: int) -> NoReturn:
         raise FormulaError(message, pos, self.text)
 
     def source(self, node: Node) -> str:
@@ -48,7 +49,7 @@ class _Checker:
         return shown if len(shown) <= 60 else shown[:57] + "..."
 
     def list_error(self, node: Node):
-        self.fail(f"{self.source(node)} is {describe(node.type, True)} (it goes through a child "
+        self.fail(f"{self.source(node)} is {describe(node.vtype, True)} (it goes through a child "
                   f"list); use it inside {_LIST_FUNCTIONS}", node.pos)
 
     def scalar(self, node: Node) -> Node:
@@ -97,11 +98,11 @@ class _Checker:
 
     def need_number(self, node: Node):
         if node.type not in (NUMBER, ANY):
-            self.fail(f"{describe(node.type)} where a number is needed", node.pos)
+            self.fail(f"{describe(node.vtype)} where a number is needed", node.pos)
 
     def binary(self, node: Binary) -> Node:
         left, right = self.scalar(node.left), self.scalar(node.right)
-        lt, rt, op = left.type, right.type, node.op
+        lt, rt, op = left.vtype, right.vtype, node.op
         if op == "&":
             result = TEXT
         elif op in COMPARISONS:
@@ -117,7 +118,7 @@ class _Checker:
         return replace(node, left=left, right=right, type=result, const=left.const and right.const)
 
     def plus_minus(self, op: str, left: Node, right: Node, op_pos: int) -> str:
-        lt, rt = left.type, right.type
+        lt, rt = left.vtype, right.vtype
         if lt in DATES and rt in DATES:
             if op == "-":
                 return NUMBER  # days between

@@ -19,7 +19,7 @@ from typing import Any, Callable, Mapping
 from simpleeval import SimpleEval
 
 from .errors import FormulaError
-from .functions import FUNCTIONS, lookup
+from .functions import FUNCTIONS
 from .nodes import Binary, Call, FieldRef, Literal, Node, Unary
 from .runtime import (BINARY_OPS, CONTEXT, UNARY_OPS, LimitExceeded, convert, op_add, op_concat,
                       op_div, op_eq, op_ge, op_gt, op_le, op_lt, op_mod, op_mul, op_ne, op_neg,
@@ -62,7 +62,7 @@ def build(typed: Node, text: str) -> Program:
         expr = builder.emit(typed)
     parsed = SimpleEval.parse(expr)
     return Program(expr, parsed, {**_FIXED_NAMES, **builder.constants},
-                   tuple(builder.slots.values()), typed.type, builder.clock)
+                   tuple(builder.slots.values()), typed.vtype, builder.clock)
 
 
 class _Builder:
@@ -81,9 +81,11 @@ class _Builder:
         if node.const:
             return self.constant(fold(node, self.text))
         if isinstance(node, FieldRef):
-            if node.key not in self.slots:
-                self.slots[node.key] = (f"v{len(self.slots)}", node.key, node.type, node.many)
-            return self.slots[node.key][0]
+            key = node.key
+            assert key is not None  # the checker sets every reference's key
+            if key not in self.slots:
+                self.slots[key] = (f"v{len(self.slots)}", key, node.vtype, node.many)
+            return self.slots[key][0]
         if isinstance(node, Unary):
             return f"({node.op}{self.emit(node.operand)})"
         if isinstance(node, Binary):
@@ -107,7 +109,7 @@ class _Builder:
                 code = f"({self.emit(node.args[i + 1])} if {self.condition(node.args[i])} else {code})"
             return code
         args = [self.emit(a) for a in node.args]
-        if lookup(node.name).clock:
+        if FUNCTIONS[node.name].clock:  # the checker set the canonical name
             self.clock = True
             args.insert(0, "CLOCK")
         return f"{node.name}({', '.join(args)})"
@@ -138,8 +140,10 @@ def fold(node: Node, text: str) -> Any:
                         return fold(node.args[i + 1], text)
                 return None
             values = [fold(a, text) for a in node.args]
+            impl = FUNCTIONS[node.name].impl
+            assert impl is not None  # only IF and IFS have none, folded above
             try:
-                return FUNCTIONS[node.name].impl(*values)
+                return impl(*values)
             except LimitExceeded as exc:
                 raise FormulaError(f"{node.name}: {exc}", node.pos, text) from None
     except FormulaError:

@@ -55,17 +55,17 @@ _NEEDED = {
 def _need(spec: Spec, args: Sequence[Node], i: int, allowed: frozenset[str]) -> None:
     arg = args[i]
     if arg.type != ANY and arg.type not in allowed:
-        raise FormulaError(f"{spec.name}: argument {i + 1} is {describe(arg.type, arg.many)} "
+        raise FormulaError(f"{spec.name}: argument {i + 1} is {describe(arg.vtype, arg.many)} "
                            f"where {_NEEDED[allowed]} is needed", arg.pos)
 
 
 def _unify_all(spec: Spec, args: Sequence[Node], what: str = "values") -> str:
     result = ANY
     for arg in args:
-        combined = unify(result, arg.type)
+        combined = unify(result, arg.vtype)
         if combined is None:
             raise FormulaError(f"{spec.name}: the {what} have different types "
-                               f"({describe(result)} and {describe(arg.type)})", arg.pos)
+                               f"({describe(result)} and {describe(arg.vtype)})", arg.pos)
         result = combined
     return result
 
@@ -74,7 +74,7 @@ N, T, B, D = frozenset({NUMBER}), frozenset({TEXT}), frozenset({BOOLEAN}), froze
 ND = frozenset({NUMBER, DATE, DATETIME})
 
 
-def rule(result: str | None, *params: frozenset[str] | None, rest: frozenset[str] | None = None):
+def rule(result: str, *params: frozenset[str] | None, rest: frozenset[str] | None = None):
     """Positional parameter types (None: any type), then ``rest`` for further arguments."""
     def check(spec: Spec, args: Sequence[Node]) -> str:
         for i in range(len(args)):

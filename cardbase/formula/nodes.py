@@ -15,6 +15,13 @@ class Node:
     const: bool = field(default=False, kw_only=True)  # no references, no clock
     depth: int = field(default=1, kw_only=True, compare=False)
 
+    @property
+    def vtype(self) -> str:
+        """``type`` of a node the checker returned, where it is always set."""
+        if self.type is None:
+            raise ValueError(f"{self!r} has not been through the checker")
+        return self.type
+
     def children(self) -> tuple["Node", ...]:
         return ()
 
@@ -33,9 +40,9 @@ class FieldRef(Node):
 @dataclass(frozen=True)
 class Unary(Node):
     op: str = "-"
-    operand: Node | None = None
+    operand: Node = field(kw_only=True)
 
-    def children(self):
+    def children(self) -> tuple[Node, ...]:
         return (self.operand,)
 
 
@@ -43,10 +50,10 @@ class Unary(Node):
 class Binary(Node):
     op: str = "+"
     op_pos: int = 0
-    left: Node | None = None
-    right: Node | None = None
+    left: Node = field(kw_only=True)
+    right: Node = field(kw_only=True)
 
-    def children(self):
+    def children(self) -> tuple[Node, ...]:
         return (self.left, self.right)
 
 
@@ -56,7 +63,7 @@ class Call(Node):
     args: tuple[Node, ...] = ()
     written: str = ""  # the name as written (for messages)
 
-    def children(self):
+    def children(self) -> tuple[Node, ...]:
         return self.args
 
 

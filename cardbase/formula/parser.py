@@ -6,7 +6,7 @@ minus binds tighter than ^ (-2^2 = 4, as in Excel).
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import NoReturn, Sequence
 
 from . import tokenizer as tk
 from .errors import FormulaError
@@ -64,7 +64,7 @@ class _Parser:
             self.i += 1
         return tok
 
-    def fail(self, message: str, pos: int):
+    def fail(self, message: str, pos: int) -> NoReturn:
         raise FormulaError(message, pos, self.text)
 
     def make(self, cls, pos: int, end: int, children: Sequence[Node] = (), **kw) -> Node:

@@ -62,8 +62,8 @@ class DictResolver:
             self._by_path[tuple(_norm(n) for n in names)] = ref
             self._by_key.setdefault(ref.key, ref)
             self._names.setdefault(ref.key, names)
-        for key, names in (display or {}).items():
-            self._names[key] = (names,) if isinstance(names, str) else tuple(names)
+        for key, shown in (display or {}).items():
+            self._names[key] = (shown,) if isinstance(shown, str) else tuple(shown)
 
     def resolve(self, path: Sequence[str]) -> Ref:
         ref = self._by_path.get(tuple(_norm(n) for n in path))

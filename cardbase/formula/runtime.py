@@ -7,7 +7,7 @@ import decimal
 import math
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, overload
 
 from .limits import DECIMAL_PRECISION, MAX_EXPONENT, MAX_NUMBER, MAX_TEXT_LENGTH
 from .valuetypes import ANY, BOOLEAN, DATE, DATETIME, NUMBER, TEXT
@@ -106,6 +106,10 @@ def as_date(value: Any) -> date | None:
     return None
 
 
+@overload
+def as_datetime(value: date) -> datetime: ...
+@overload
+def as_datetime(value: Any) -> datetime | None: ...
 def as_datetime(value: Any) -> datetime | None:
     if isinstance(value, datetime):
         return naive_utc(value)
@@ -150,8 +154,8 @@ def as_any(value: Any) -> Any:
     return None
 
 
-CONVERTERS = {NUMBER: as_number, TEXT: as_text, DATE: as_date, DATETIME: as_datetime,
-              BOOLEAN: as_boolean, ANY: as_any}
+CONVERTERS: dict[str, Callable[[Any], Any]] = {
+    NUMBER: as_number, TEXT: as_text, DATE: as_date, DATETIME: as_datetime, BOOLEAN: as_boolean, ANY: as_any}
 
 
 def convert(value: Any, type_: str, many: bool = False) -> Any:

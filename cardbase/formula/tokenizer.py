@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Iterator
+from typing import Any, Iterator
 
 from .errors import FormulaError
 from .limits import MAX_NAME_LENGTH, MAX_NUMBER
@@ -23,7 +23,7 @@ LPAREN, RPAREN, COMMA, DOT, EOF = "(", ")", ",", ".", "eof"
 @dataclass(frozen=True)
 class Token:
     kind: str
-    value: object
+    value: Any  # by kind: Decimal (NUMBER), None (EOF), else str
     pos: int  # offset of the first character
     end: int  # offset after the last character
 
@@ -67,8 +67,9 @@ def _scan(text: str) -> Iterator[Token]:
         if two in _HINTS:
             raise FormulaError(f"'{two}' is not an operator: {_HINTS[two]}", i)
         if ch in _DIGITS or (ch == "." and text[i + 1:i + 2] in tuple(_DIGITS)):
-            yield _number(text, i)
-            i = _NUMBER_RE.match(text, i).end()
+            tok = _number(text, i)
+            yield tok
+            i = tok.end
             continue
         if ch == '"':
             tok = _string(text, i)
@@ -119,6 +120,7 @@ def _scan(text: str) -> Iterator[Token]:
 
 def _number(text: str, i: int) -> Token:
     m = _NUMBER_RE.match(text, i)
+    assert m is not None  # the caller saw a digit, or '.' and a digit
     end = m.end()
     if end < len(text) and (_ident_char(text[end], False) or text[end] == "."):
         raise FormulaError(f"'{text[i:end + 1]}' is not a number", i)

@@ -23,6 +23,7 @@ from cardbase.schema_engine.store import RecordStore
 from cardbase.schema_engine.store.session import Session
 
 from . import users
+from .composition import build_engine
 
 
 def get_db() -> Database:
@@ -55,9 +56,10 @@ def current_actor() -> Actor:
 # ---- the composition root and the request's session ------------------------------------------------
 def install_engine(app: Flask, db: Database) -> None:
     """Build the engine services once per app (the composition root)."""
+    engine = build_engine(db)
     app.extensions["cardbase"] = db
-    app.extensions["cardbase_store"] = RecordStore(db)
-    app.extensions["cardbase_schema_service"] = SchemaService(db)
+    app.extensions["cardbase_store"] = engine.store
+    app.extensions["cardbase_schema_service"] = engine.schema_service
     app.after_request(_finish_session)
     app.teardown_request(_abandon_session)
 

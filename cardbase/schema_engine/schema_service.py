@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, Iterator, Mapping
 
 import sqlalchemy as sa
@@ -23,7 +24,7 @@ from .errors import ConversionRefused, Forbidden, InUse, NotFound, SchemaError
 from .field_types import FieldValueError, get_type
 from .field_types.autonumber import validate_pattern
 from .field_types.base import FieldContext
-from .field_types.computed import is_computed
+from .field_types.computed import computed_type, is_computed
 from .db import Database
 from .field_rules import check_rule_rights, clean_rules, rules_of
 from .meta_models import CardLayout, ConfigChange, FieldRow, HistoryEntry, ObjectType, SavedView, Translation
@@ -59,12 +60,30 @@ class SchemaService:
                  defer_recompute: bool = False, recompute_progress: ProgressCallback | None = None):
         self.db = db
         self.policy = policy  # the rights (rights.access.AccessPolicy when None)
-        self._batch: _Tx | None = None
+        # The running ``batch`` belongs to the thread (or task) that opened it: one service
+        # serves every request of a threaded worker, and another request's change must not
+        # join a solution import's transaction.
+        self._batch_var: ContextVar[_Tx | None] = ContextVar(f"cardbase_schema_batch_{id(self)}", default=None)
         self.recompute_batch = recompute_batch
         self.defer_recompute = defer_recompute
         self.recompute_progress = recompute_progress
 
     # ---- transaction plumbing ---------------------------------------------------------------
+    @property
+    def _batch(self) -> "_Tx | None":
+        return self._batch_var.get()
+
+    @_batch.setter
+    def _batch(self, tx: "_Tx | None") -> None:
+        self._batch_var.set(tx)
+
+    @property
+    def batch_tx(self) -> "_Tx":
+        """The transaction of the running ``batch`` (RuntimeError outside one)."""
+        if self._batch is None:
+            raise RuntimeError("no SchemaService.batch() is running")
+        return self._batch
+
     @contextmanager
     def batch(self, actor: Actor) -> Iterator["SchemaService"]:
         """Run several changes as one transaction (solution import): all or nothing."""
@@ -194,7 +213,7 @@ class SchemaService:
             if usages:
                 raise InUse(f"object '{obj.label}' cannot be deleted, it is in use", usages)
             PhysicalSchema(tx.conn).drop_object_table(obj)
-            cancel_jobs(tx.conn, [f.id for f in obj.user_fields])
+            cancel_jobs(tx.conn, [f.stored_id for f in obj.user_fields])
             tx.conn.execute(sa.delete(Translation).where(Translation.object_id == obj.id))
             tx.conn.execute(sa.delete(FieldRow).where(FieldRow.object_id == obj.id))
             tx.conn.execute(sa.delete(CardLayout).where(CardLayout.object_id == obj.id))
@@ -247,9 +266,9 @@ class SchemaService:
             if obj.display_field_name == old.api_name and new.api_name != old.api_name:
                 tx.conn.execute(sa.update(ObjectType).where(ObjectType.id == obj.id)
                                 .values(display_field=new.api_name))
-            tx.queue(computed.finish(tx.reload(), old.id, converted))
+            tx.queue(computed.finish(tx.reload(), old.stored_id, converted))
             tx.details = {"changes": sorted(changes)}
-            return tx.reload().field_by_id(old.id)
+            return tx.reload().field_by_id(old.stored_id)
 
     def preview_type_change(self, obj_ref: str | int, field_ref: str | int,
                             changes: Mapping[str, Any]) -> dict[str, Any]:
@@ -270,10 +289,10 @@ class SchemaService:
             usages = dedupe(field_usages(tx.conn, tx.schema, field))
             if usages:
                 raise InUse(f"field '{obj.label}.{field.label}' cannot be removed, it is in use", usages)
-            shadow = field.ftype.pending_field(field) if is_computed(field) else None
+            shadow = computed_type(field).pending_field(field) if is_computed(field) else None
             if shadow is not None:
                 PhysicalSchema(tx.conn).drop_columns(obj, list(shadow.column_names))
-            cancel_jobs(tx.conn, [field.id])
+            cancel_jobs(tx.conn, [field.stored_id])
             PhysicalSchema(tx.conn).drop_field(obj, field)
             tx.conn.execute(sa.delete(Translation).where(Translation.field_id == field.id))
             tx.conn.execute(sa.delete(FieldRow).where(FieldRow.id == field.id))
@@ -428,7 +447,7 @@ class SchemaService:
         spec = {k: v for k, v in changes.items()}
         if "type" in spec and spec["type"] != old.type and "options" not in spec:
             spec["options"] = {}
-        new = self._field_from_spec(schema, obj, spec, field_id=old.id, current=old)
+        new = self._field_from_spec(schema, obj, spec, field_id=old.stored_id, current=old)
         if new.type != old.type and "link" in (old.type, new.type):
             raise SchemaError({"type": "a link field cannot change its type, nor can a field become a link "
                                        "(add a new link field instead)"})

@@ -1,8 +1,7 @@
 """The composition root: channels never construct engine services themselves.
 
-Only ``platform/context.py`` (the app factory's ``install_engine``) and
-``platform/composition.py`` (``build_engine`` for the CLI, the demo and scripts) may
-construct ``RecordStore``, ``SchemaService`` or ``AccessPolicy``; nobody else under
+Only ``platform/composition.py`` (``build_engine``, for the app factory's
+``context.install_engine``, the CLI, the demo and scripts) may construct ``RecordStore``, ``SchemaService`` or ``AccessPolicy``; nobody else under
 ``cardbase/platform`` or ``cardbase/designer_ui`` may, nor ask ``<store>.policy.access(...)``
 or ``rights.can_configure(...)`` for rights of their own (the engine session answers
 rights questions). The
@@ -19,7 +18,7 @@ import cardbase
 
 PACKAGE = Path(cardbase.__file__).resolve().parent
 CHECKED = ("platform", "designer_ui")
-ROOTS = {"platform/context.py", "platform/composition.py"}  # the composition root
+ROOTS = {"platform/composition.py"}  # the composition root
 SERVICES = {"RecordStore", "SchemaService", "AccessPolicy"}
 # engine helpers that answer a rights question in a transaction and policy of their own:
 # a channel asks its engine session instead (``s.can(obj, "configure")``)

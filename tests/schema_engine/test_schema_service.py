@@ -363,3 +363,41 @@ def test_schema_version_reloads_other_workers(db, tmp_path):
         assert [o.api_name for o in other.schema().objects] == ["x"]
     finally:
         other.dispose()
+
+
+def test_a_batch_belongs_to_the_thread_that_opened_it(db):
+    """One SchemaService serves every request of a threaded worker: a change made by
+    another thread while a solution import's batch is open must not join that batch
+    (and must not roll back with it)."""
+    import threading
+
+    svc = SchemaService(db)
+    inside, done = threading.Event(), threading.Event()
+    outcome: dict[str, object] = {}
+
+    def other_request() -> None:
+        inside.wait(10)
+        try:
+            outcome["batch"] = svc._batch
+            svc.create_object(SYSTEM, {"name": "note", "label": "Note", "label_plural": "Notes",
+                                       "fields": [{"name": "text", "label": "Text", "type": "string"}]})
+            outcome["created"] = True
+        except Exception as exc:  # noqa: BLE001 - reported below
+            outcome["error"] = exc
+        finally:
+            done.set()
+
+    worker = threading.Thread(target=other_request)
+    worker.start()
+    with pytest.raises(RuntimeError, match="import failed"):
+        with svc.batch(SYSTEM):
+            svc.create_object(SYSTEM, {"name": "ticket", "label": "Ticket", "label_plural": "Tickets",
+                                       "fields": [{"name": "title", "label": "Title", "type": "string"}]})
+            inside.set()
+            # the other change waits for the schema-version lock this batch holds (both engines)
+            assert not done.wait(0.5)
+            raise RuntimeError("import failed")
+    worker.join(30)
+    assert outcome.get("batch") is None and outcome.get("created") is True, outcome
+    schema = db.schema()
+    assert schema.has_object("note") and not schema.has_object("ticket")

@@ -5,8 +5,8 @@ Modules: ``auth`` (bearer tokens, the token endpoints), ``tokens`` (token storag
 rate limit), ``records`` (records through the record store), ``metadata`` (objects and
 fields through the schema service), ``admin`` (users, groups, rights, shares),
 ``layouts`` (cards and the table design), ``views`` (saved views), ``trash``,
-``actions`` (the caller's recent actions and undo), ``aggregate`` (grouped figures), ``export`` (CSV and XLSX), ``solution`` (export and
-import of the configuration), ``config_log`` (the configuration change log),
+``actions`` (the caller's recent actions and undo), ``aggregate`` (grouped figures),
+``export`` (CSV and XLSX), ``solution`` (export and import of the configuration), ``config_log`` (the configuration change log),
 ``openapi`` (the document, generated from the live metadata; ``openapi_config`` and
 ``openapi_lists`` describe the endpoints above), ``reference`` (the HTML page),
 ``errors``/``http``/``jsonio`` (one error shape, strict JSON, request helpers).

@@ -1,8 +1,9 @@
 """Grouped figures: ``GET /api/v1/records/{object}/aggregate``.
 
 What the board's column totals and the reports compute, through the request's engine
-session (``Session.aggregate``, purpose "report": the read and report rights; one GROUP BY under the caller's rights: the row filter narrows the records, a hidden
-field can be neither grouped by nor summed, trashed records never count)::
+session (``Session.aggregate``, purpose "report": the read and report rights; one GROUP BY
+under the caller's rights: the row filter narrows the records, a hidden field can be
+neither grouped by nor summed, trashed records never count)::
 
     ?group_by=stage,close_date:month&sum=amount&avg=probability&filter={...}&q=...
 

@@ -33,7 +33,7 @@ from ..web.filter_form import path_label
 from .blueprint import bp
 from .errors import bad_request, from_engine_error
 from .http import arg_json, arg_text
-from .records import layouts_db, reading
+from .records import reading
 
 FORMATS = {"csv": "text/csv; charset=utf-8",
            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
@@ -54,7 +54,7 @@ def _columns(s: Session, obj: ObjectInfo) -> tuple[list[str], str | None]:
     sort = arg_text("sort", 1000)
     if paths and sort:
         return paths, sort  # both given: the table design is not needed
-    table = tables.default_table(layouts_db(s), obj.api_name, actor=s.actor)
+    table = tables.default_table(s, obj.api_name, actor=s.actor)
     return paths or [c["field"] for c in table["columns"]] or ["code"], sort or table["sort"] or None
 
 

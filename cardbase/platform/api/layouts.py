@@ -27,7 +27,7 @@ from .auth import api_actor
 from .blueprint import bp
 from .http import if_match_tags, json_object, json_response, no_content, reject_unknown, require_keys, small_id
 from .metadata import configurable_object
-from .records import layouts_db, reading
+from .records import reading
 
 CARD_KEYS = {"name", "layout", "is_default"}
 
@@ -59,14 +59,14 @@ def _table_response(definition: dict[str, Any]):
 def list_cards(object_name: str):
     """The designed cards (empty when none was designed: the default card is generated)."""
     obj = _object(object_name)
-    return json_response({"data": cards.list_cards(layouts_db(reading()), obj.api_name)})
+    return json_response({"data": cards.list_cards(reading(), obj.api_name)})
 
 
 @bp.get("/v1/objects/<object_name>/cards/default")
 def default_card(object_name: str):
     """The card records open with: the default one, or the generated one (id null)."""
     obj = _object(object_name)
-    return _card_response(cards.get_card(layouts_db(reading()), obj.api_name))
+    return _card_response(cards.get_card(reading(), obj.api_name))
 
 
 @bp.post("/v1/objects/<object_name>/cards")
@@ -83,7 +83,7 @@ def create_card(object_name: str):
 @bp.get("/v1/objects/<object_name>/cards/<card_ref>")
 def get_card(object_name: str, card_ref: str):
     card_id = small_id(card_ref, "card_id")
-    return _card_response(cards.get_card(layouts_db(reading()), _object(object_name).api_name, card_id))
+    return _card_response(cards.get_card(reading(), _object(object_name).api_name, card_id))
 
 
 @bp.put("/v1/objects/<object_name>/cards/<card_ref>")
@@ -93,7 +93,7 @@ def replace_card(object_name: str, card_ref: str):
     body = json_object()
     obj = _object(object_name)
     require_keys(body, "name", "layout")
-    current = cards.get_card(layouts_db(reading()), obj.api_name, card_id)
+    current = cards.get_card(reading(), obj.api_name, card_id)
     return _card_response(_save_card(obj, body, card_id, {"is_default": current["is_default"]}))
 
 
@@ -102,7 +102,7 @@ def update_card(object_name: str, card_ref: str):
     card_id = small_id(card_ref, "card_id")
     body = json_object()
     obj = _object(object_name)
-    current = cards.get_card(layouts_db(reading()), obj.api_name, card_id)
+    current = cards.get_card(reading(), obj.api_name, card_id)
     return _card_response(_save_card(obj, body, card_id, current))
 
 
@@ -117,7 +117,7 @@ def delete_card(object_name: str, card_ref: str):
 @bp.get("/v1/objects/<object_name>/table")
 def get_table(object_name: str):
     """The table as designed (or generated), unmasked, as the table designer shows it."""
-    return _table_response(tables.default_table(layouts_db(reading()), _object(object_name).api_name))
+    return _table_response(tables.default_table(reading(), _object(object_name).api_name))
 
 
 @bp.put("/v1/objects/<object_name>/table")

@@ -4,14 +4,14 @@ Every call goes through the request's one engine session (``context.engine_sessi
 transaction, one schema snapshot, one rights object for the caller), so the rights --
 object rights, row filters, field masks, shares, rule views -- hold exactly as in the
 browser; reads name their purpose ("api"). Every write answers with the id of the action
-it recorded in ``X-Cardbase-Action``, for ``POST /api/v1/actions/{id}/undo``. Records are written in the store's JSON form: a link as the target's id and read
-as {"id", "display"}; decimals and money amounts as strings; money as {"amount",
-"currency"}; dates and times in ISO 8601.
+it recorded in ``X-Cardbase-Action``, for ``POST /api/v1/actions/{id}/undo``. Records are
+written in the store's JSON form: a link as the target's id and read as {"id", "display"};
+decimals and money amounts as strings; money as {"amount", "currency"}; dates and times in
+ISO 8601.
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
-from typing import Any, Iterator, Mapping
+from typing import Any, Mapping
 
 from flask import Response, url_for
 
@@ -19,7 +19,7 @@ from cardbase.schema_engine.errors import ValidationError
 from cardbase.schema_engine.query.model import ListQuery
 from cardbase.schema_engine.store.session import Session
 
-from ..context import engine_session, get_db
+from ..context import engine_session
 from .blueprint import bp
 from .errors import ApiError, from_engine_error
 from .http import (MAX_SMALL_ID, arg_bool, arg_int, arg_json, arg_text, etag, id_or_name, if_match_version, json_body,
@@ -38,30 +38,6 @@ def reading() -> Session:
 def writing() -> Session:
     """The request's one engine session, writable."""
     return engine_session(write=True)
-
-
-class _SessionDatabase:
-    """The session seen as the Database the layout reads expect (``layouts.tables``,
-    ``layouts.cards`` open ``db.read()`` and ask ``db.schema(conn)``): the session's own
-    transaction and snapshot, so reading a table design costs no second transaction and
-    version check. Only for reads: layout changes keep the real Database."""
-
-    def __init__(self, s: Session):
-        self._session = s
-
-    @contextmanager
-    def read(self) -> Iterator[Any]:
-        yield self._session.conn
-
-    def schema(self, conn: Any = None):
-        return self._session.schema
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(get_db(), name)
-
-
-def layouts_db(s: Session) -> Any:
-    return _SessionDatabase(s)
 
 
 def action_header(s: Session, response: Response) -> Response:

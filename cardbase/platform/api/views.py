@@ -26,7 +26,7 @@ from ..context import get_db
 from .auth import api_actor
 from .blueprint import bp
 from .http import if_match_tags, json_object, json_response, no_content, reject_unknown, require_keys, small_id
-from .records import layouts_db, reading
+from .records import reading
 
 VIEW_KEYS = {"name", "definition", "shared"}
 
@@ -43,7 +43,7 @@ def _save(object_name: str, body: dict[str, Any], view_id: int | None, defaults:
 
 def _current(object_name: str, view_id: int) -> dict[str, Any]:
     s = reading()  # read in the request's session: its transaction, snapshot and rights
-    return tables.get_view(layouts_db(s), s.actor, object_name, view_id)
+    return tables.get_view(s, s.actor, object_name, view_id)
 
 
 def _response(view: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None):
@@ -54,7 +54,7 @@ def _response(view: dict[str, Any], status: int = 200, headers: dict[str, str] |
 def list_views(object_name: str):
     """The shared views and the caller's own, by name."""
     s = reading()
-    return json_response({"data": tables.list_views(layouts_db(s), s.actor, object_name)})
+    return json_response({"data": tables.list_views(s, s.actor, object_name)})
 
 
 @bp.post("/v1/records/<object_name>/views")

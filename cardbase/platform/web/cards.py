@@ -42,7 +42,7 @@ from cardbase.schema_engine.values import LinkRef
 from ..i18n import current_language
 from .card_render import CHILD_PREFIX, FIELD_PREFIX, ListSlot, card_context, child_row_controls
 from .display import render_value
-from .engine import engine_session, flash_undo, layouts_db
+from .engine import engine_session, flash_undo
 from .errors import PageError, error_page
 from .widgets import MISSING, FieldValueError, widget_for
 from .widgets.links import active_users
@@ -94,7 +94,7 @@ def _card_id() -> int | None:
 
 def _card(obj: ObjectInfo) -> dict[str, Any]:
     try:
-        return get_card(layouts_db(), obj.api_name, _card_id())
+        return get_card(engine_session(), obj.api_name, _card_id())
     except NotFound:
         raise PageError(_("'%(object)s' has no card %(card)s.", object=obj.label, card=request.args.get("card")),
                         404) from None
@@ -221,7 +221,7 @@ def _render_card(obj: ObjectInfo, record: Mapping[str, Any] | None, card: Mappin
     history = []
     if record is not None:
         history = _history(s, obj, record, ctx["rights"], language)
-    cards = list_cards(layouts_db(s), obj.api_name)
+    cards = list_cards(s, obj.api_name)
     body = render_template(
         "web/cards/card.html", c=ctx, obj=obj, record=record, card=card, cards=cards, history=history,
         title=_record_title(obj, record, language), form_message=form_message,

@@ -40,7 +40,7 @@ from ..context import current_actor, get_db, get_store
 from ..i18n import current_language
 from . import export as exports
 from .display import display_for, render_value
-from .engine import can_read, engine_session, layouts_db, readable
+from .engine import can_read, engine_session, readable
 from .errors import error_page
 from .filter_form import catalogue, operator_labels, path_field, path_label
 
@@ -131,7 +131,7 @@ def _int_arg(raw: str, name: str, low: int, high: int, errors: list[str]) -> int
 
 def read_state(s: Session, obj: ObjectInfo, args) -> ListState:
     """The list the request asks for; bad parameters become messages (and are ignored)."""
-    db, actor, schema, allowed = layouts_db(s), s.actor, s.schema, readable(s)
+    db, actor, schema, allowed = s, s.actor, s.schema, readable(s)
     errors: list[str] = []
     view = None
     incomplete = False
@@ -289,7 +289,7 @@ def _filter_rows(tree: Any) -> dict[str, Any]:
 
 def _views(s: Session, obj: ObjectInfo) -> list[dict[str, Any]]:
     try:
-        return layouts.list_views(layouts_db(s), s.actor, obj.api_name)
+        return layouts.list_views(s, s.actor, obj.api_name)
     except CardbaseError:
         return []
 
@@ -433,7 +433,7 @@ def rename_view(object_name: str, view_id: int):
     db, actor, s = get_db(), current_actor(), engine_session()
     obj = _object_or_404(s.schema, object_name)
     try:
-        view = layouts.get_view(layouts_db(s), actor, obj.api_name, view_id)
+        view = layouts.get_view(s, actor, obj.api_name, view_id)
         if view["shared"] and not s.can(obj, "configure"):
             raise Forbidden(_("Only users who may configure %(objects)s can change shared views.",
                               objects=obj.label_plural_in(current_language())))
@@ -453,7 +453,7 @@ def delete_view(object_name: str, view_id: int):
     db, actor, s = get_db(), current_actor(), engine_session()
     obj = _object_or_404(s.schema, object_name)
     try:
-        view = layouts.get_view(layouts_db(s), actor, obj.api_name, view_id)
+        view = layouts.get_view(s, actor, obj.api_name, view_id)
         if view["shared"] and not s.can(obj, "configure"):
             raise Forbidden(_("Only users who may configure %(objects)s can delete shared views.",
                               objects=obj.label_plural_in(current_language())))

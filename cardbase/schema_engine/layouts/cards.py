@@ -33,7 +33,8 @@ from ..errors import NotFound, SchemaError
 from ..meta_models import CardLayout
 from ..references import LIST_KINDS
 from ..snapshot import FieldInfo, ObjectInfo, Schema
-from .common import MAX_HELP, MAX_LABEL, check_name, check_text, config_change, field_from_token, field_token
+from .common import (MAX_HELP, MAX_LABEL, check_name, check_text, config_change, field_from_token, field_token,
+                     reading)
 from ..usage import referenced_field_ids
 from .fingerprints import check_unchanged, fingerprint
 
@@ -53,8 +54,8 @@ _TAB_KEYS = {"label", "sections"}
 def list_cards(db, obj_ref: str | int) -> list[dict[str, Any]]:
     """The designed cards of an object, in creation order: ``[{"id", "name", "is_default"}]``
     (empty when none was designed: ``get_card`` then generates one)."""
-    with db.read() as conn:
-        obj = db.schema(conn).object(obj_ref)
+    with reading(db) as (conn, schema):
+        obj = schema.object(obj_ref)
         rows = conn.execute(sa.select(CardLayout.id, CardLayout.name, CardLayout.is_default)
                             .where(CardLayout.object_id == obj.id).order_by(CardLayout.id)).all()
     return [{"id": r.id, "name": r.name, "is_default": bool(r.is_default)} for r in rows]
@@ -67,8 +68,7 @@ def get_card(db, obj_ref: str | int, card_id: int | None = None) -> dict[str, An
     generated one (``id`` None, see ``default_layout``). Fields that no longer exist are
     left out of a stored layout (never an error when a card is shown). NotFound when the
     object has no card ``card_id``."""
-    with db.read() as conn:
-        schema = db.schema(conn)
+    with reading(db) as (conn, schema):
         obj = schema.object(obj_ref)
         row = _card_row(conn, obj, card_id)
     if row is None:

@@ -16,6 +16,7 @@ from ..errors import SchemaError
 from ..rights.access import AccessPolicy
 from ..schema_service import SchemaService
 from ..snapshot import FieldInfo, ObjectInfo, Schema
+from ..store.session import Session
 
 MAX_LABEL = 200
 MAX_HELP = 2000
@@ -115,6 +116,18 @@ def config_change(db, actor: Actor, action: str, target: str, obj_ref: str | int
     details) and a schema-version bump, so every worker reloads."""
     with SchemaService(db, policy)._change(actor, action, target, obj_ref) as tx:
         yield tx
+
+
+@contextmanager
+def reading(source: Any) -> Iterator[tuple[Any, Schema]]:
+    """(connection, snapshot) for a layout read: a channel's engine ``Session`` reads in its
+    own transaction and snapshot (no second transaction or version check); a ``Database``
+    opens a read transaction of its own."""
+    if isinstance(source, Session):
+        yield source.conn, source.schema
+        return
+    with source.read() as conn:
+        yield conn, source.schema(conn)
 
 
 def access_for(conn, schema: Schema, actor: Actor, policy=None):

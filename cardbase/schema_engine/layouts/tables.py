@@ -37,7 +37,7 @@ from ..query.paths import resolve
 from ..query.sort import parse_sort
 from ..rights.stored_filter import check_filter, to_stored as filter_to_stored
 from ..snapshot import FieldInfo, ObjectInfo, Schema
-from .common import access_for, check_name, config_change, path_to_named, path_to_stored
+from .common import access_for, check_name, config_change, path_to_named, path_to_stored, reading
 from .fingerprints import check_unchanged, fingerprint
 
 TABLE_NAME = "(table)"
@@ -63,8 +63,7 @@ def default_table(db, obj_ref: str | int, *, actor: Actor | None = None, policy=
     With ``actor``, columns, sort keys and filter conditions the actor may not read are
     left out (the store would refuse them). Named definition:
     ``{"columns": [{"field", "width"?}], "sort", "filter", "page_size"}``."""
-    with db.read() as conn:
-        schema = db.schema(conn)
+    with reading(db) as (conn, schema):
         obj = schema.object(obj_ref)
         readable = _readable(conn, schema, obj, actor, policy)
         return _table_named(schema, obj, _table_row(conn, obj), readable)
@@ -137,8 +136,7 @@ def list_views(db, actor: Actor, obj_ref: str | int, *, policy=None) -> list[dic
     """The views ``actor`` may use on the object: the shared ones and the actor's own
     personal ones, by name: ``[{"id", "name", "shared", "owner_id", "mine"}]``.
     Forbidden without the read right on the object."""
-    with db.read() as conn:
-        schema = db.schema(conn)
+    with reading(db) as (conn, schema):
         obj = schema.object(obj_ref)
         _require_read(conn, schema, obj, actor, policy)
         v = SavedView.__table__.c
@@ -155,8 +153,7 @@ def get_view(db, actor: Actor, obj_ref: str | int, view_id: int, *, policy=None)
     "sort", "filter", "page_size"}, "filter_incomplete"}``, named, with what the actor may
     not read left out. A view without columns gets the table's. NotFound for another
     user's personal view."""
-    with db.read() as conn:
-        schema = db.schema(conn)
+    with reading(db) as (conn, schema):
         obj = schema.object(obj_ref)
         _require_read(conn, schema, obj, actor, policy)
         row = _view_row(conn, obj, actor, view_id)
@@ -207,8 +204,8 @@ def save_view(db, actor: Actor, obj_ref: str | int, name: str, definition: Any, 
         raise SchemaError({"shared": "must be true or false"})
     was_shared = False
     if view_id is not None:
-        with db.read() as conn:
-            obj = db.schema(conn).object(obj_ref)
+        with reading(db) as (conn, schema):
+            obj = schema.object(obj_ref)
             was_shared = bool(_view_row(conn, obj, actor, view_id).shared)
     if shared or was_shared:
         with config_change(db, actor, "save_view", f"{obj_ref}/view:{clean_name}", obj_ref, policy) as tx:
@@ -230,8 +227,8 @@ def save_view(db, actor: Actor, obj_ref: str | int, name: str, definition: Any, 
 def delete_view(db, actor: Actor, obj_ref: str | int, view_id: int, *, policy=None) -> None:
     """Delete a view: a personal one by its owner; a shared one with the configure right
     (logged as "delete_view")."""
-    with db.read() as conn:
-        obj = db.schema(conn).object(obj_ref)
+    with reading(db) as (conn, schema):
+        obj = schema.object(obj_ref)
         row = _view_row(conn, obj, actor, view_id)
     if row.shared:
         with config_change(db, actor, "delete_view", f"{obj_ref}/view:{row.name}", obj_ref, policy) as tx:
@@ -390,7 +387,7 @@ def _rename_leaves(tree: Any, names: Mapping[str, str]) -> Any:
 
 def _masked(schema: Schema, obj: ObjectInfo, stored: Any, readable: FieldAllowed | None) -> tuple[dict, bool]:
     stored = stored if isinstance(stored, Mapping) else {}
-    columns = []
+    columns: list[dict[str, Any]] = []
     for col in stored.get("columns") or []:
         if not isinstance(col, Mapping):
             continue
@@ -415,10 +412,11 @@ def _masked(schema: Schema, obj: ObjectInfo, stored: Any, readable: FieldAllowed
         for conj in conjuncts:
             paths = _leaf_paths(conj)
             names = {p: _named_path(schema, obj, p, readable) for p in paths}
-            if any(n is None for n in names.values()):
+            known = {p: n for p, n in names.items() if n is not None}
+            if len(known) < len(names):
                 incomplete = True
                 continue
-            kept.append(_rename_leaves(conj, names))
+            kept.append(_rename_leaves(conj, known))
         tree = None if not kept else kept[0] if len(kept) == 1 and len(conjuncts) == 1 else {"and": kept}
     else:
         tree = None
@@ -526,7 +524,8 @@ def _keep_hidden(schema: Schema, obj: ObjectInfo, old: Any, new: dict[str, Any],
         if isinstance(col, Mapping) and _hidden(schema, obj, col.get("field"), readable):
             columns.insert(min(i, len(columns)), dict(col))
     out["columns"] = columns
-    old_sort = old.get("sort") if isinstance(old.get("sort"), str) else ""
+    stored_sort = old.get("sort")
+    old_sort = stored_sort if isinstance(stored_sort, str) else ""
     if any(_hidden(schema, obj, p.strip().lstrip("+-"), readable) for p in old_sort.split(",") if p.strip()) \
             and _masked(schema, obj, old, readable)[0]["sort"] == new_sort:
         out["sort"] = old_sort

@@ -62,8 +62,9 @@ def _type_family(t: sa.types.TypeEngine) -> str:
 def _compatible(expected: sa.types.TypeEngine, live: sa.types.TypeEngine, dialect: str) -> bool:
     want, got = _type_family(expected), _type_family(live)
     if want == got:
-        if want == "text" and getattr(expected, "length", None) and getattr(live, "length", None):
-            return expected.length == live.length
+        want_length, live_length = getattr(expected, "length", None), getattr(live, "length", None)
+        if want == "text" and want_length and live_length:
+            return want_length == live_length
         return True
     # SQLite reflects what was declared; PostgreSQL may report NUMERIC as numeric and BOOLEAN as boolean.
     return dialect == "sqlite" and {want, got} <= {"integer", "boolean"}
@@ -104,7 +105,7 @@ def _check_indexes(conn, insp, obj: ObjectInfo) -> list[str]:
 
 def _check_sequences(conn, obj: ObjectInfo) -> list[str]:
     names = [naming.sequence_name("code", obj.id)] + [
-        naming.sequence_name("auto", f.id) for f in obj.user_fields if f.type == "autonumber"]
+        naming.sequence_name("auto", f.stored_id) for f in obj.user_fields if f.type == "autonumber"]
     out = []
     for name in names:
         if conn.dialect.name == "postgresql":

@@ -39,7 +39,7 @@ from .values import LinkRef
 RULE_KINDS = ("visible_when", "required_when", "readonly_when")
 STATE_KEYS = {"visible_when": "visible", "required_when": "required", "readonly_when": "readonly"}
 log = logging.getLogger(__name__)
-_cache: "weakref.WeakKeyDictionary[Schema, dict[int, dict[str, Matcher]]]" = weakref.WeakKeyDictionary()
+_cache: "weakref.WeakKeyDictionary[Schema, dict[int, dict[FieldInfo, dict[str, Matcher]]]]" = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 
 
@@ -58,7 +58,12 @@ def _map_fields(tree: Any, fn) -> Any:
 
 def _leaf_fields(tree: Any) -> list[str]:
     names: list[str] = []
-    _map_fields(tree, lambda name: names.append(name) or name)
+
+    def collect(name: str) -> str:
+        names.append(name)
+        return name
+
+    _map_fields(tree, collect)
     return names
 
 
@@ -131,7 +136,7 @@ def check_rule_rights(conn: Connection, schema: Schema, obj: ObjectInfo, field: 
     field switch to required or read-only as the hidden value changes)."""
     if not field.rules:
         return
-    levels: dict[tuple[int, int], str] = {}
+    levels: dict[tuple[int, int | None], str] = {}  # a field not saved yet (no id) has no levels
     names: dict[int, str] = dict(conn.execute(sa.select(Group.id, Group.name)).all())
     for gid, fid, level in conn.execute(sa.select(FieldRight.group_id, FieldRight.field_id, FieldRight.level)):
         levels[(gid, fid)] = level
@@ -141,7 +146,7 @@ def check_rule_rights(conn: Connection, schema: Schema, obj: ObjectInfo, field: 
             if used is None or used.id == field.id:
                 continue
             for gid, group in names.items():
-                if levels.get((gid, used.id)) == "hidden" and levels.get((gid, field.id)) != "hidden":
+                if levels.get((gid, used.stored_id)) == "hidden" and levels.get((gid, field.id)) != "hidden":
                     raise SchemaError({f"rules.{kind}": (
                         f"uses '{used.api_name}', which group '{group}' may not see while it sees "
                         f"'{field.api_name}': its members could infer the hidden value; hide "

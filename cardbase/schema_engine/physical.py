@@ -80,7 +80,7 @@ class PhysicalSchema:
         self.drop_sequence(naming.sequence_name("code", obj.id))
         for f in obj.user_fields:
             if f.type == "autonumber":
-                self.drop_sequence(naming.sequence_name("auto", f.id))
+                self.drop_sequence(naming.sequence_name("auto", f.stored_id))
 
     # ---- fields --------------------------------------------------------------------------
     def _field_columns(self, field: FieldInfo, schema) -> list[sa.Column]:
@@ -95,7 +95,7 @@ class PhysicalSchema:
         self.add_columns(obj, self._field_columns(field, schema))
         self._create_field_indexes(obj, field)
         if field.type == "autonumber":
-            self.create_sequence(naming.sequence_name("auto", field.id))
+            self.create_sequence(naming.sequence_name("auto", field.stored_id))
 
     def drop_field(self, obj: ObjectInfo, field: FieldInfo) -> None:
         self._drop_field_indexes(obj, field)
@@ -103,7 +103,7 @@ class PhysicalSchema:
             for name in field.column_names:
                 batch.drop_column(name)
         if field.type == "autonumber":
-            self.drop_sequence(naming.sequence_name("auto", field.id))
+            self.drop_sequence(naming.sequence_name("auto", field.stored_id))
 
     def rename_field_columns(self, obj: ObjectInfo, old_names: tuple[str, ...], new_names: tuple[str, ...]) -> None:
         with self._alter(obj.table_name) as batch:

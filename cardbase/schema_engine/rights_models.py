@@ -123,9 +123,12 @@ _RIGHTS_VERSION_SQL = f"SELECT version FROM {RightsState.__tablename__} WHERE id
 
 def bump_rights_version(conn: sa.Connection) -> None:
     """Mark the rights definitions changed; every worker reloads them on its next read."""
+    first: sa.Executable
     if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+        first = pg_insert(RightsState).values(id=1, version=0).on_conflict_do_nothing(index_elements=["id"])
     else:
-        from sqlalchemy.dialects.sqlite import insert
-    conn.execute(insert(RightsState).values(id=1, version=0).on_conflict_do_nothing(index_elements=["id"]))
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+        first = sqlite_insert(RightsState).values(id=1, version=0).on_conflict_do_nothing(index_elements=["id"])
+    conn.execute(first)
     conn.execute(sa.update(RightsState).where(RightsState.id == 1).values(version=RightsState.version + 1))

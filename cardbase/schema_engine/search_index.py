@@ -40,7 +40,7 @@ def terms(query: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(query or "")][:MAX_TERMS]
 
 
-def _fts_table(obj: ObjectInfo, dialect: str) -> sa.Table:
+def _fts_table(obj: ObjectInfo, dialect: str) -> sa.TableClause:
     name = naming.fts_table_name(obj.id)
     if dialect == "sqlite":
         return sa.table(name, sa.column("rowid"), sa.column("doc"))

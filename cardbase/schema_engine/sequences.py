@@ -7,6 +7,8 @@ nothing extra there.
 """
 from __future__ import annotations
 
+from typing import Sequence
+
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
@@ -28,9 +30,9 @@ def next_values(conn: Connection, name: str, count: int = 1) -> list[int]:
     if count <= 0:
         return []
     if conn.dialect.name == "postgresql":
-        rows = conn.execute(_PG_NEXTVAL, {"n": name, "c": count}).scalars().all()
+        rows: Sequence[int] = conn.execute(_PG_NEXTVAL, {"n": name, "c": count}).scalars().all()
         return list(rows)
-    end = conn.execute(_SQLITE_NEXT, {"n": name, "c": count}).scalar_one()
+    end: int = conn.execute(_SQLITE_NEXT, {"n": name, "c": count}).scalar_one()
     return list(range(end - count + 1, end + 1))
 
 
@@ -62,7 +64,7 @@ def record_ids(conn: Connection, table: sa.Table, count: int) -> list[int]:
     if conn.dialect.name == "postgresql":
         return list(conn.execute(_PG_IDS, {"t": table.name, "c": count}).scalars())
     # One statement; the table name is generated (naming.table_name), never user text.
-    start = conn.exec_driver_sql(
+    start: int = conn.exec_driver_sql(
         f"SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = ?), 0), "
         f"coalesce((SELECT max(id) FROM {table.name}), 0)) + 1", (table.name,)).scalar_one()
     return list(range(start, start + count))

@@ -52,6 +52,13 @@ class FieldInfo:
         """Stable key (survives renames): the field id, or the system field's name."""
         return str(self.id) if self.id is not None else self.api_name
 
+    @property
+    def stored_id(self) -> int:
+        """The id of a user field, where one is certain (a system field has none: ValueError)."""
+        if self.id is None:
+            raise ValueError(f"{self.api_name} is a system field: it has no id")
+        return self.id
+
     @cached_property
     def ma_field(self):
         return self.ftype.marshmallow_field(self)

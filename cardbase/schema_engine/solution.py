@@ -77,7 +77,7 @@ def import_solution(db, document: Mapping[str, Any], actor: Actor = SYSTEM) -> d
     service = SchemaService(db)
     report: dict[str, list[str]] = {"added": [], "changed": []}
     with service.batch(actor):
-        schema = service._batch.schema
+        schema = service.batch_tx.schema
         # Pass 1: objects with their non-link fields (links may point at objects defined later).
         deferred: list[tuple[str, dict]] = []
         for i, spec in enumerate(objects):
@@ -91,11 +91,11 @@ def import_solution(db, document: Mapping[str, Any], actor: Actor = SYSTEM) -> d
             else:
                 service.create_object(actor, {**head, "fields": plain})
                 report["added"].append(f"object {spec['name']}")
-            schema = service._batch.reload()
+            schema = service.batch_tx.reload()
         # Pass 2: links, then the computed fields that read other fields (possibly each other).
         deferred.sort(key=lambda item: item[1].get("type") != "link")
         _add_deferred(service, actor, deferred, report)
-        schema = service._batch.reload()
+        schema = service.batch_tx.reload()
         for spec in objects:
             obj = schema.object(spec["name"])
             wanted = [f["name"] for f in spec.get("fields") or []]
@@ -105,11 +105,11 @@ def import_solution(db, document: Mapping[str, Any], actor: Actor = SYSTEM) -> d
                 service.reorder_fields(actor, obj.api_name, wanted + rest)
             if spec.get("display_field") and obj.display_field_name != spec["display_field"]:
                 service.update_object(actor, spec["name"], {"display_field": spec["display_field"]})
-            schema = service._batch.reload()
-        schema = service._batch.reload()
+            schema = service.batch_tx.reload()
+        schema = service.batch_tx.reload()
         _import_rules(service, actor, objects, report)  # last: a rule may read any field of the object
-        schema = service._batch.reload()
-        _import_layouts(service._batch.conn, schema, document, report)
+        schema = service.batch_tx.reload()
+        _import_layouts(service.batch_tx.conn, schema, document, report)
         _import_translations(service, actor, schema, document.get("translations"))
     return report
 
@@ -120,7 +120,7 @@ def _import_rules(service: SchemaService, actor: Actor, objects: list, report) -
         for fspec in spec.get("fields") or []:
             if "rules" not in fspec:
                 continue
-            obj = service._batch.reload().object(spec["name"])
+            obj = service.batch_tx.reload().object(spec["name"])
             field = obj.field(fspec["name"])
             if (rules_of(field, obj) or None) != (fspec["rules"] or None):
                 service.update_field(actor, obj.api_name, field.api_name, {"rules": fspec["rules"]})
@@ -181,7 +181,7 @@ def _add_deferred(service: SchemaService, actor: Actor, deferred: list[tuple[str
     while waiting:
         failed: list[tuple[str, dict, SchemaError]] = []
         for obj_name, fspec in waiting:
-            obj = service._batch.reload().object(obj_name)
+            obj = service.batch_tx.reload().object(obj_name)
             try:
                 if obj.has_field(fspec["name"]):
                     _update_field(service, obj, fspec, report)
@@ -205,7 +205,7 @@ def _update_object(service: SchemaService, schema: Schema, spec, head, fields, r
         service.update_object(SYSTEM, obj.api_name, changes)
         report["changed"].append(f"object {obj.api_name}: {', '.join(sorted(changes))}")
     for fspec in fields:
-        obj = service._batch.reload().object(spec["name"])
+        obj = service.batch_tx.reload().object(spec["name"])
         if obj.has_field(fspec["name"]):
             _update_field(service, obj, fspec, report)
         else:
@@ -215,7 +215,7 @@ def _update_object(service: SchemaService, schema: Schema, spec, head, fields, r
 
 def _update_field(service: SchemaService, obj, fspec: Mapping[str, Any], report) -> None:
     field = obj.field(fspec["name"])
-    schema = service._batch.schema
+    schema = service.batch_tx.schema
     current = {"label": field.label, "type": field.type, "required": field.required, "unique": field.unique,
                "default": field.default, "help_text": field.help_text,
                "options": field.ftype.export_options(field.options, FieldContext(schema, obj, field.id))}
@@ -235,7 +235,7 @@ def _import_layouts(conn, schema: Schema, document: Mapping[str, Any], report) -
                 raise SchemaError({f"{kind}[{i}].name": "must be a non-empty text"})
             same = [model.object_id == obj.id, model.name == item["name"]]
             if kind == "views":  # a user's personal view of the same name is not this one
-                same.append(model.shared.is_(True))
+                same.append(SavedView.shared.is_(True))
             exists = conn.execute(sa.select(model.id).where(*same)).first()
             values = {body: _local_layout(schema, obj, item.get(body) or {}, f"{kind}[{i}]")}
             if kind == "cards":

@@ -95,7 +95,7 @@ def _views_and_cards(conn: Connection, schema: Schema, field: FieldInfo) -> list
             out.append(f"card '{name}' uses it")
     v = SavedView.__table__.c
     for object_id, name, owner_id, doc in conn.execute(
-            sa.select(v.object_id, v.name, v.owner_id, v.definition).where(v.shared.is_(True))):
+            sa.select(v.object_id, v.name, v.owner_id, v.definition).where(v.shared.is_(True))).tuples():
         if uses(doc):
             if owner_id is None and isinstance(doc, dict) and doc.get("kind") == "table" \
                     and schema.has_object(object_id):

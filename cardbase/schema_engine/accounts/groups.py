@@ -66,7 +66,7 @@ def create_group(db: Database, actor: Actor, name: str, description: str = "") -
         with db.write() as conn:
             if _name_taken(conn, name):
                 raise ValidationError({"name": f"a group named '{name}' already exists"})
-            gid = conn.execute(sa.insert(_groups).values(name=name, description=description)
+            gid: int = conn.execute(sa.insert(_groups).values(name=name, description=description)
                                .returning(_groups.c.id)).scalar_one()
             bump_rights_version(conn)
             return conn.execute(sa.select(_groups).where(_groups.c.id == gid)).one()
@@ -105,7 +105,8 @@ def delete_group(db: Database, actor: Actor, group: Any) -> None:
 def list_groups(db: Database) -> list[dict[str, Any]]:
     """Every group with its member count (anyone may read them: to share records)."""
     with db.read() as conn:
-        counts = dict(conn.execute(sa.select(_members.c.group_id, sa.func.count()).group_by(_members.c.group_id)).all())
+        counts: dict[int, int] = dict(conn.execute(
+            sa.select(_members.c.group_id, sa.func.count()).group_by(_members.c.group_id)).all())
         return [{"id": r.id, "name": r.name, "description": r.description, "members": counts.get(r.id, 0)}
                 for r in conn.execute(sa.select(_groups).order_by(_groups.c.name))]
 

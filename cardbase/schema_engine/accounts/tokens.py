@@ -117,7 +117,7 @@ def create_personal_token(db: Database, actor: Actor, name: Any, expires_at: Any
         if live >= MAX_TOKENS_PER_USER:
             raise ValidationError({"name": f"a user may have at most {MAX_TOKENS_PER_USER} personal tokens; "
                                            "revoke unused ones first"})
-        token_id = conn.execute(sa.insert(_tokens).values(
+        token_id: int = conn.execute(sa.insert(_tokens).values(
             user_id=owner, kind="personal", name=name.strip(), token_hash=hash_token(secret), prefix=secret[:10],
             password_fp="", credentials_epoch=0, created_at=now, expires_at=expires)
             .returning(_tokens.c.id)).scalar_one()

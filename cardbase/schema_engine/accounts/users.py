@@ -167,7 +167,7 @@ def create_user(db: Database, actor: Actor, username: str, password: str, *, dis
         with db.write() as conn:
             if find(conn, username) is not None:
                 raise ValidationError({"username": f"'{username}' is already taken"})
-            user_id = conn.execute(sa.insert(_users).values(
+            user_id: int = conn.execute(sa.insert(_users).values(
                 username=username, display_name=display_name or username, email=email,
                 password_hash=password_hash, language=language, active=True, is_admin=is_admin,
                 failed_logins=0, locked_until=None, credentials_epoch=0, created_at=utcnow(),
@@ -280,7 +280,7 @@ def authenticate(db: Database, username: str, password: str, *,
             conn.execute(sa.update(_users).where(_users.c.id == user.id).values(**values))
         return get_user(db, user.id)
     with db.write() as conn:
-        failures = conn.execute(sa.update(_users).where(_users.c.id == user.id)
+        failures: int = conn.execute(sa.update(_users).where(_users.c.id == user.id)
                                 .values(failed_logins=_users.c.failed_logins + 1)
                                 .returning(_users.c.failed_logins)).scalar_one()
         if failures >= MAX_FAILURES:

@@ -19,7 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
-from ..field_types.computed import PENDING, SHADOW_SUFFIX, is_computed
+from ..field_types.computed import PENDING, SHADOW_SUFFIX, computed_type, is_computed
 from ..physical import PhysicalSchema
 from ..snapshot import FieldInfo, ObjectInfo, Schema
 from .engine import Change, refresh_documents
@@ -42,7 +42,7 @@ class FieldSave:
         same_type = old is not None and old.type == new.type
         self.keep_pending = self.old_pending is not None and same_type and dict(new.options) == dict(self.old_pending)
         self.redefined = self.computed and not self.keep_pending and (
-            not same_type or live_options(old) != dict(new.options))
+            old is None or old.type != new.type or live_options(old) != dict(new.options))
         self.job_mode: str | None = None
         if self.redefined and live_count(conn, schema, obj) > batch:
             if old is None:
@@ -51,10 +51,11 @@ class FieldSave:
                 self.job_mode = "swap"
 
     def stored_options(self) -> dict[str, Any]:
-        if self.keep_pending:
-            return dict(self.old.options)
-        if self.job_mode == "swap":
-            return {**live_options(self.old), PENDING: dict(self.new.options)}
+        old = self.old
+        if self.keep_pending and old is not None:  # keeping a pending definition implies an old field
+            return dict(old.options)
+        if self.job_mode == "swap" and old is not None:  # as does a swap
+            return {**live_options(old), PENDING: dict(self.new.options)}
         return dict(self.new.options)
 
     def apply_columns(self, physical: PhysicalSchema) -> None:
@@ -62,10 +63,13 @@ class FieldSave:
         superseded pending definition; add shadow columns for a new one; give a field
         redefined inline columns of its new shape."""
         old, new = self.old, self.new
+        if old is None:  # updates only: add_field makes an added field's columns
+            return
         if self.old_pending is not None and not self.keep_pending:
-            shadow = old.ftype.pending_field(old)
-            physical.drop_columns(self.obj, list(shadow.column_names))
-            cancel_jobs(self.conn, [old.id])
+            shadow = computed_type(old).pending_field(old)
+            if shadow is not None:  # old_pending is its definition, so there is one
+                physical.drop_columns(self.obj, list(shadow.column_names))
+            cancel_jobs(self.conn, [old.stored_id])
         if not self.computed or not self.redefined:
             return
         if self.job_mode == "swap":

@@ -14,6 +14,7 @@ from sqlalchemy import Connection
 
 from ...formula import load_canonical
 from ..field_types.base import FieldValueError
+from ..field_types.computed import computed_type
 from ..field_types.text import MAX_TEXT
 from ..query.filters import condition_for_table
 from ..snapshot import FieldInfo, ObjectInfo, Schema
@@ -56,7 +57,10 @@ class ComputedDef:
         self.schema, self.field, self.pending = schema, field, pending
         self.obj: ObjectInfo = schema.object(field.object_id)
         self.key = f"{field.id}~next" if pending else str(field.id)
-        self.result: FieldInfo = field.ftype.result_field()
+        result = computed_type(field).result_field()
+        if result is None:  # bound from the stored options; their absence is a broken definition
+            raise ValueError(f"computed field #{field.id} has no result type")
+        self.result: FieldInfo = result
         self.options = field.options
 
     @property
@@ -135,9 +139,11 @@ class RollupDef(ComputedDef):
         self.paths = tuple(paths)
 
     def _where(self, table: sa.Table, ids: list[int]) -> list:
-        where = [table.c[self.link.column].in_(ids), table.c.deleted_at.is_(None)]
+        where: list[sa.ColumnElement] = [table.c[self.link.column].in_(ids), table.c.deleted_at.is_(None)]
         if self.filter:
-            where.append(condition_for_table(self.schema, self.child, table, self.filter))
+            condition = condition_for_table(self.schema, self.child, table, self.filter)
+            if condition is not None:  # a non-empty filter always gives one
+                where.append(condition)
         return where
 
     def gather(self, conn: Connection, ids: list[int]) -> Mapping[int, Any]:
@@ -154,13 +160,14 @@ class RollupDef(ComputedDef):
                 column = table.c[self.source.column_names[0]]  # a money field's amount
                 expr = getattr(sa.func, self.aggregate)(column)
             stmt = sa.select(parent, expr).where(*self._where(table, chunk)).group_by(parent)
-            out.update((int(p), v) for p, v in conn.execute(stmt))
+            out.update((int(p), v) for p, v in conn.execute(stmt).tuples())
         return out
 
     def _concat(self, conn, table, parent, ids, out) -> None:
         """Joined texts as people see them (choice labels, formatted numbers), in the
         children's order of creation: formatted in Python, identical on both engines."""
         f = self.source
+        assert f is not None  # a concat rollup always names the field it joins
         cols = [table.c[n] for n in f.column_names]
         stmt = (sa.select(parent, *cols).where(*self._where(table, ids)).order_by(parent, table.c.id))
         texts: dict[int, list[str]] = {}

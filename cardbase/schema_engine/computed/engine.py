@@ -214,16 +214,16 @@ def walk_back(conn: Connection, schema: Schema, path: KeyPath, position: int, ch
             table = schema.table(step.target)
             link = table.c[step.field.column]
             for chunk in chunks(ids):
-                found.update(r for (r,) in conn.execute(
-                    sa.select(link).where(table.c.id.in_(chunk), link.is_not(None)).distinct()))
+                found.update(conn.execute(
+                    sa.select(link).where(table.c.id.in_(chunk), link.is_not(None)).distinct()).scalars())
             if j == position:
                 found.update(change.old_links.get(step.field.key, ()))
         else:
             table = schema.table(step.source)
             link = table.c[step.field.column]
             for chunk in chunks(ids):
-                found.update(r for (r,) in conn.execute(
-                    sa.select(table.c.id).where(link.in_(chunk), table.c.deleted_at.is_(None))))
+                found.update(conn.execute(
+                    sa.select(table.c.id).where(link.in_(chunk), table.c.deleted_at.is_(None))).scalars())
         ids = {int(i) for i in found}
         if not ids:
             break

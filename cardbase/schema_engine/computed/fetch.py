@@ -104,7 +104,8 @@ class Fetcher:
         found = self.resolve(step.target, self.load(step.target, own_fields(subs), ids=targets, lock="share"),
                              subs) if targets else {}
         for rid, row in rows.items():
-            values = found.get(row.get(step.field.key), {})
+            target = row.get(step.field.key)
+            values = found.get(target, {}) if target is not None else {}
             for p, sub in zip(group, subs):
                 out[rid][p.key] = values.get(sub.key, [] if sub.many else None)
 

@@ -51,7 +51,7 @@ ProgressCallback = Callable[[Progress], None]
 
 
 def create_job(conn: Connection, field: FieldInfo, mode: str, total: int, definition: dict | None = None) -> int:
-    cancel_jobs(conn, [field.id])
+    cancel_jobs(conn, [field.stored_id])
     return conn.execute(sa.insert(JOBS).values(
         object_id=field.object_id, field_id=field.id, mode=mode, definition=definition or {},
         status="running", last_id=0, processed=0, total=total, started_at=utcnow(), updated_at=utcnow(),
@@ -106,9 +106,9 @@ def _step(db, conn: Connection, job_id: int, batch_size: int) -> Progress | None
         conn.execute(sa.update(JOBS).where(JOBS.c.id == job_id).values(status="cancelled", finished_at=utcnow()))
         return None
     table = schema.table(d.obj)
-    ids = [r for (r,) in conn.execute(
+    ids: list[int] = list(conn.execute(
         sa.select(table.c.id).where(table.c.id > job["last_id"], table.c.deleted_at.is_(None))
-        .order_by(table.c.id).limit(batch_size).with_for_update())]
+        .order_by(table.c.id).limit(batch_size).with_for_update()).scalars())
     if not ids:
         if job["mode"] == "swap":
             swap(conn, schema, d)
@@ -146,7 +146,7 @@ def swap(conn: Connection, schema: Schema, d: ComputedDef) -> None:
     if unchanged_shape:
         differs = sa.or_(*[table.c[a].is_distinct_from(table.c[b])
                            for a, b in zip(live.column_names, shadow.column_names)])
-        changed = [r for (r,) in conn.execute(sa.select(table.c.id).where(table.c.deleted_at.is_(None), differs))]
+        changed = list(conn.execute(sa.select(table.c.id).where(table.c.deleted_at.is_(None), differs)).scalars())
     else:
         changed = live_ids(conn, schema, obj)
     physical = PhysicalSchema(conn)

@@ -48,7 +48,7 @@ class KeyPath:
     @cached_property
     def field_ids(self) -> tuple[int, ...]:
         """Ids of every field the path touches (links crossed and the final field)."""
-        ids = [s.field.id for s in self.steps]
+        ids = [s.field.stored_id for s in self.steps]
         if self.field.id is not None:
             ids.append(self.field.id)
         return tuple(ids)

@@ -12,7 +12,7 @@ from typing import Iterable
 
 from ...formula import CycleError, DependencyGraph, FormulaError
 from ..errors import CardbaseError, SchemaError
-from ..field_types.computed import is_computed
+from ..field_types.computed import computed_type, is_computed
 from ..snapshot import FieldInfo, Schema
 from .defs import ComputedDef, make_def
 from .keys import KeyPath
@@ -57,12 +57,12 @@ class Plan:
     def _add(self, field: FieldInfo) -> None:
         try:
             self.defs[str(field.id)] = make_def(self.schema, field)
-            shadow = field.ftype.pending_field(field)
+            shadow = computed_type(field).pending_field(field)
             if shadow is not None:
                 d = make_def(self.schema, shadow, pending=True)
                 self.defs[d.key] = d
         except _BROKEN as exc:
-            self.broken[field.id] = str(exc)
+            self.broken[field.stored_id] = str(exc)
             log.warning("computed field #%s cannot be evaluated: %s", field.id, exc)
 
     def label(self, node: str) -> str:

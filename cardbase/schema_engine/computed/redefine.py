@@ -25,7 +25,7 @@ __all__ = ["after_redefinition", "live_count", "live_ids", "live_options", "rede
 
 def live_ids(conn: Connection, schema: Schema, obj: ObjectInfo) -> list[int]:
     table = schema.table(obj)
-    return [r for (r,) in conn.execute(sa.select(table.c.id).where(table.c.deleted_at.is_(None)))]
+    return list(conn.execute(sa.select(table.c.id).where(table.c.deleted_at.is_(None))).scalars())
 
 
 def live_count(conn: Connection, schema: Schema, obj: ObjectInfo) -> int:
@@ -50,10 +50,10 @@ def after_redefinition(conn: Connection, schema: Schema, old: FieldInfo | None, 
                        changes: Sequence[Change] = (), seed: Mapping[str, Iterable[int]] | None = None) -> Schema:
     """Re-derive the dependants of a field whose definition or type may have changed, then
     recompute what changed, up the chain. Returns the schema as it now stands."""
-    seed = {k: set(v) for k, v in (seed or {}).items()}
+    seeds = {k: set(v) for k, v in (seed or {}).items()}
     if old is not None and (old.type != new.type or live_options(old) != live_options(new)):
-        schema = rederive_dependants(conn, schema, new, seed)
-    propagate(conn, schema, list(changes), seed=seed)
+        schema = rederive_dependants(conn, schema, new, seeds)
+    propagate(conn, schema, list(changes), seed=seeds)
     return schema
 
 
@@ -61,7 +61,7 @@ def rederive_dependants(conn: Connection, schema: Schema, changed: FieldInfo, se
     """Clean every (transitive) dependant's definition again against ``schema``; store
     what differs, reshape columns where needed, and seed a full recompute of those."""
     physical = PhysicalSchema(conn)
-    for field_id in plan_for(schema).dependants(changed.id):
+    for field_id in plan_for(schema).dependants(changed.stored_id):
         field = schema.field_by_id(field_id)
         obj = schema.object(field.object_id)
         try:

@@ -31,11 +31,11 @@ def child_lists(schema: Schema, obj: ObjectInfo) -> list[tuple[Step, str, tuple[
     """(step, display name, plain names) of every child list of ``obj``; the plain names
     (plural label, API name) are empty when the child object links here more than once."""
     kids = schema.children(obj)
-    out = []
+    out: list[tuple[Step, str, tuple[str, ...]]] = []
     for child, link in kids:
         unique = sum(1 for c, _ in kids if c.id == child.id) == 1
         qualified = f"{child.label_plural} ({link.label})"
-        plain = (child.label_plural, child.api_name) if unique else ()
+        plain: tuple[str, ...] = (child.label_plural, child.api_name) if unique else ()
         out.append((Step(link, True, obj, child), child.label_plural if unique else qualified, plain))
     return out
 
@@ -66,7 +66,8 @@ class SchemaResolver:
         self.schema, self.obj = schema, obj
 
     def resolve(self, path: Sequence[str]) -> Ref:
-        current, steps = self.obj, []
+        current = self.obj
+        steps: list[Step] = []
         for i, name in enumerate(path):
             field = match_field(current, name)
             if i == len(path) - 1:
@@ -83,9 +84,10 @@ class SchemaResolver:
                     raise LookupError(f"[{field.label}] is not a link, so the path cannot go on from it")
                 step = Step(field, False, current, self.schema.link_target(field))
             else:
-                step = match_child_list(self.schema, current, name)
-                if step is None:
+                child_step = match_child_list(self.schema, current, name)
+                if child_step is None:
                     raise KeyError(name)
+                step = child_step
             steps.append(step)
             current = step.target
         raise KeyError(tuple(path))  # an empty path

@@ -66,5 +66,10 @@ def to_named(schema: Schema, child: ObjectInfo, tree: Any) -> Any:
 def filter_keys(tree: Any) -> list[str]:
     """The reference keys (relative to the child object) a stored condition reads."""
     keys: list[str] = []
-    map_paths(tree, lambda path: keys.append(path.replace("#", "")) or path)
+
+    def collect(path: str) -> str:
+        keys.append(path.replace("#", ""))
+        return path
+
+    map_paths(tree, collect)
     return keys

@@ -89,10 +89,12 @@ class FieldType:
 
     name: ClassVar[str] = ""
     label: ClassVar[str] = ""
-    operators: ClassVar[tuple[str, ...]] = EQUALITY
-    value_type: ClassVar[str] = "text"  # formula type: text/number/date/datetime/boolean/link/list
-    indexed: ClassVar[bool] = False  # index the primary column (filter/sort/link columns)
-    searchable: ClassVar[bool] = False  # contributes to the record's full-text document
+    # Per instance, not ClassVar: a computed type's bound copy (bind) takes these from its result type.
+    operators: tuple[str, ...] = EQUALITY
+    value_type: str = "text"  # formula type: text/number/date/datetime/boolean/link/list
+    indexed: bool = False  # index the primary column (filter/sort/link columns)
+    searchable: bool = False  # contributes to the record's full-text document
+    sortable: bool = True  # False: lists and tables do not sort by it
     writable: ClassVar[bool] = True  # False: value computed by the system, never written by users
     system_only: ClassVar[bool] = False  # used only for built-in system fields
     supports_unique: ClassVar[bool] = True

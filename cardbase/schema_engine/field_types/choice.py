@@ -146,10 +146,12 @@ class ChoiceType(FieldType):
     def marshmallow_field(self, field) -> ma.fields.Field:
         return ma.fields.String(allow_none=True, validate=ma.validate.OneOf([c["value"] for c in choices_of(field)]))
 
-    def parse(self, field, raw: Any) -> str | None:
+    # parse/to_json/convert_from keep FieldType's Any: a choice is a str (or None) here, but
+    # MultiChoiceType reuses this class for lists of choices.
+    def parse(self, field, raw: Any) -> Any:
         return None if self.is_empty(raw) else find_choice(field, raw)
 
-    def to_json(self, field, value: str | None) -> str | None:
+    def to_json(self, field, value: Any) -> Any:
         return value
 
     def format(self, field, value: str | None, locale: str = "en") -> str:
@@ -166,7 +168,7 @@ class ChoiceType(FieldType):
             return cols[0]
         return sa.case(order, value=cols[0], else_=len(order))
 
-    def convert_from(self, field, source, value: Any) -> str | None:
+    def convert_from(self, field, source, value: Any) -> Any:
         """From a multi-choice: keeps a single choice, refuses several."""
         if isinstance(value, (list, tuple)):
             if len(value) > 1:

@@ -75,6 +75,14 @@ def is_computed(field: "FieldInfo") -> bool:
     return isinstance(field.ftype, ComputedType)
 
 
+def computed_type(field: "FieldInfo") -> "ComputedType":
+    """``field.ftype`` of a field known to be computed (TypeError for any other)."""
+    ftype = field.ftype
+    if not isinstance(ftype, ComputedType):
+        raise TypeError(f"field {field.api_name!r} is not a computed field")
+    return ftype
+
+
 def decimal_result(scale: int) -> dict[str, Any]:
     return {"type": "decimal", "options": {"precision": NUMBER_PRECISION, "scale": scale}}
 
@@ -148,7 +156,7 @@ class ComputedType(FieldType):
     writable = False
     supports_default = False
     supports_unique = False
-    operators = EQUALITY  # the bound copy uses its result type's operators
+    operators: tuple[str, ...] = EQUALITY  # the bound copy uses its result type's operators
     _result: "FieldInfo | None" = None
 
     # ---- binding --------------------------------------------------------------------------
@@ -167,8 +175,7 @@ class ComputedType(FieldType):
         bound.value_type = target.value_type
         bound.searchable = target.searchable
         bound.indexed = target.indexed
-        if hasattr(target, "sortable"):
-            bound.sortable = target.sortable
+        bound.sortable = target.sortable
         return bound
 
     def result_field(self) -> "FieldInfo | None":

@@ -35,7 +35,8 @@ def parse_date(raw: Any) -> date:
     if isinstance(raw, str):
         m = _ISO.match(raw.strip())
         if m:
-            return _make(*m.groups(), raw)
+            year, month, day = m.groups()
+            return _make(year, month, day, raw)
         raise FieldValueError(_('%(value)s is not a date (expected YYYY-MM-DD, e.g. 2026-11-22)', value=shown(raw)))
     raise FieldValueError(_('must be a date like 2026-11-22, not %(value)s', value=shown(raw)))
 

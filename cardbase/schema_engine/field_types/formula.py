@@ -55,9 +55,8 @@ class FormulaType(ComputedType):
         if compiled.result_type not in ("number", *RESULT_TYPES):
             raise SchemaError({"options.formula": "the result has no type: the formula is always empty "
                                                   "or only passes a link on (name a field of the linked record)"})
-        scale = check_scale(options, compiled.result_type)
-        result = decimal_result(scale) if compiled.result_type == "number" else plain_result(
-            RESULT_TYPES[compiled.result_type])
+        scale = check_scale(options, compiled.result_type)  # None exactly when the result is not a number
+        result = decimal_result(scale) if scale is not None else plain_result(RESULT_TYPES[compiled.result_type])
         ids = sorted({int(seg.lstrip("c")) for key in compiled.references for seg in key.split(".")
                       if seg.lstrip("c").isdigit()})
         cleaned: dict[str, Any] = {"formula": compiled.canonical}
@@ -67,7 +66,8 @@ class FormulaType(ComputedType):
 
     def export_options(self, options: Mapping[str, Any], ctx: OptionContext) -> dict[str, Any]:
         """The formula with the current names: [Price] * [Quantity]."""
-        source = options.get(PENDING) if isinstance(options.get(PENDING), Mapping) else options
+        pending = options.get(PENDING)
+        source = pending if isinstance(pending, Mapping) else options
         out = {k: v for k, v in source.items() if k in self.option_names()}
         if isinstance(ctx, FieldContext) and isinstance(out.get("formula"), str):
             out["formula"] = render(out["formula"], reference_support().formula_resolver(ctx.schema, ctx.obj))

@@ -112,6 +112,7 @@ class MoneyType(FieldType):
     def parse(self, field, raw: Any) -> Money | None:
         if self.is_empty(raw):
             return None
+        amount: Any
         if isinstance(raw, Money):
             amount, currency = raw.amount, raw.currency
         elif isinstance(raw, Mapping):
@@ -174,6 +175,7 @@ class MoneyType(FieldType):
         number = getattr(value, "amount", value)
         if isinstance(number, (int, float, Decimal)) and not isinstance(number, bool):
             result = self.parse(field, value if isinstance(value, Money) else number)
+            assert result is not None  # a number is never empty
             if result.amount != to_decimal(number):
                 raise FieldValueError(_('%(number)s would be rounded to %(amount)s', number=number, amount=result.amount))
             return result

@@ -46,7 +46,7 @@ class MultiChoiceType(ChoiceType):
         values = [c["value"] for c in choices_of(field) if c["value"] in chosen]
         return values or None
 
-    def to_json(self, field, value: list[str] | None) -> list[str] | None:
+    def to_json(self, field, value: Any) -> list[str] | None:
         return None if value is None else list(value)
 
     def to_db(self, field, value: Sequence[str] | None) -> tuple:

@@ -94,8 +94,9 @@ class RollupType(ComputedType):
         return link
 
     def export_options(self, options: Mapping[str, Any], ctx: OptionContext) -> dict[str, Any]:
-        source = options.get(PENDING) if isinstance(options.get(PENDING), Mapping) else options
-        out = {k: source.get(k) for k in self.option_names()}
+        pending = options.get(PENDING)
+        source = pending if isinstance(pending, Mapping) else options
+        out: dict[str, Any] = {k: source.get(k) for k in self.option_names()}
         if isinstance(ctx, FieldContext):
             try:
                 schema = ctx.schema

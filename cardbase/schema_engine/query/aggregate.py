@@ -101,8 +101,7 @@ def _group(joins: JoinBuilder, item: Any, field_allowed: FieldAllowed | None) ->
         cols = joins.columns(path)
         field = path.field
         order = field.ftype.sort_expression(field, cols)
-        return _Part(name, cols, True, [order.asc().nulls_last()],
-                     lambda v, f=field: f.ftype.from_db(f, v))
+        return _Part(name, cols, True, [order.asc().nulls_last()], lambda v: field.ftype.from_db(field, v))
     return _reference_group(joins, path, name)
 
 
@@ -110,7 +109,7 @@ def _reference_group(joins: JoinBuilder, path: Path, name: str) -> _Part:
     """A link or user group: its id plus the display columns, ordered by display text."""
     ident = joins.columns(path)[0]
     shown_field, shown = joins.display_columns(path)
-    order = [joins.sort_expression(path).asc().nulls_last(), ident.asc().nulls_last()]
+    order: list[ColumnElement] = [joins.sort_expression(path).asc().nulls_last(), ident.asc().nulls_last()]
     marker = joins.visibility_column(path.links + (path.field,)) if path.kind == "link" else None
     extra = [marker] if marker is not None else []
 
@@ -151,7 +150,7 @@ def _metric(joins: JoinBuilder, item: Any, field_allowed: FieldAllowed | None) -
         raise ValidationError({"metrics": f"'{path.text}': a {field.type} field has no order, so no {op}"})
     expr = getattr(sa.func, op)(col)
     single = len(path.field.column_names) == 1 or field.system
-    return _Part(name, [expr], False, [], lambda v, o=op: _metric_value(o, col.type, field, v[0], single))
+    return _Part(name, [expr], False, [], lambda v: _metric_value(op, col.type, field, v[0], single))
 
 
 def _metric_value(op: str, col_type: Any, field: Any, value: Any, single: bool) -> Any:

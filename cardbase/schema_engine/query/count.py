@@ -6,6 +6,7 @@ a table holds (pg_class.reltuples); SQLite knows neither, so it answers "at leas
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
@@ -58,7 +59,7 @@ def reltuples(conn: Connection, table_name: str) -> int | None:
 
 def planner_rows(conn: Connection, rows: sa.Select) -> int:
     """The planner's estimate of how many rows ``rows`` returns."""
-    plan = conn.execute(_Explain(rows)).scalar_one()
+    plan: Any = conn.execute(_Explain(rows)).scalar_one()
     if isinstance(plan, str):
         plan = json.loads(plan)
     return int(plan[0]["Plan"]["Plan Rows"])

@@ -17,7 +17,7 @@ import datetime as dt
 import hashlib
 import json
 from decimal import Decimal, InvalidOperation
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
@@ -26,7 +26,7 @@ from ..errors import ValidationError
 from .sort import SortKey
 
 MAX_CURSOR = 4096
-_TAGS = {"$dec": Decimal, "$date": dt.date.fromisoformat, "$dt": dt.datetime.fromisoformat,
+_TAGS: dict[str, Callable[[str], Any]] = {"$dec": Decimal, "$date": dt.date.fromisoformat, "$dt": dt.datetime.fromisoformat,
          "$time": dt.time.fromisoformat}
 
 

@@ -113,6 +113,7 @@ def condition_for_table(schema: Schema, obj: ObjectInfo, table: FromClause, tree
         return clause
     inner = JoinBuilder(schema, obj, base=schema.table(obj).alias("rf"))
     clause = compile_filter(inner, tree, field_allowed=field_allowed, key=key)
+    assert clause is not None  # the same tree gave a condition above
     sub = sa.select(inner.base.c.id).select_from(inner.from_clause()).where(clause)
     return table.c.id.in_(sub)
 

@@ -11,19 +11,18 @@ index, and changes nothing else), so the planner walks the sort index.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
-import sqlalchemy as sa
 from sqlalchemy.sql import operators, visitors
 from sqlalchemy.sql.elements import ColumnClause, ColumnElement, UnaryExpression
-from sqlalchemy.sql.selectable import Exists, SelectBase
+from sqlalchemy.sql.selectable import Exists, FromClause, SelectBase
 
 from ..physical import indexed_columns
 from ..snapshot import ObjectInfo
 from .sort import SortKey
 
 
-def sort_index_column(obj: ObjectInfo, base: sa.Table, keys: Sequence[SortKey]) -> str | None:
+def sort_index_column(obj: ObjectInfo, base: FromClause, keys: Sequence[SortKey]) -> str | None:
     """The base-table column of the first sort key if an index leads with it."""
     first = keys[0].expr if keys else None
     if isinstance(first, ColumnClause) and first.table is base and first.name in indexed_columns(obj):
@@ -31,9 +30,9 @@ def sort_index_column(obj: ObjectInfo, base: sa.Table, keys: Sequence[SortKey]) 
     return None
 
 
-def walk_sort_index(where: Sequence[ColumnElement], base: sa.Table, keep: str) -> list[ColumnElement]:
+def walk_sort_index(where: Sequence[ColumnElement], base: FromClause, keep: str) -> list[ColumnElement]:
     """``where`` with every other base-table column wrapped in unary ``+`` (SQLite)."""
-    def replace(element):
+    def replace(element: Any, **kw: Any) -> Any:
         if isinstance(element, (Exists, SelectBase)):
             return element  # a sub-query (e.g. the rights' share probe) is left as it is
         if isinstance(element, ColumnClause) and element.table is base and element.name != keep:

@@ -24,6 +24,7 @@ from sqlalchemy.sql.expression import FromClause
 from ..actor import Actor
 from ..errors import ValidationError
 from ..query.filters import condition_for_table
+from ..query.paths import LinkFilter
 from .derived import hidden_computed
 from .model import READ_GIVING, ActorRights, RightsModel, current_model, tx_cache
 from ..rights_models import LEVEL_RANK, LEVELS, RIGHT_LEVEL, Share
@@ -32,7 +33,6 @@ from ..snapshot import FieldInfo, ObjectInfo, Schema
 RIGHTS = ("read", "create", "edit", "delete", "export", "print", "report", "configure")
 RECORD_RIGHTS = ("read", "edit", "delete")
 FieldAllowed = Callable[[FieldInfo], bool]
-LinkFilter = Callable[[ObjectInfo, FromClause], Optional[ColumnElement]]
 _share = Share.__table__
 # One alias object for every share sub-query: aliases are immutable and each sub-query is
 # its own scope, and building the alias's columns anew would cost more than the query.

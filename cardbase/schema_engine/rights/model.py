@@ -134,17 +134,17 @@ def load_model(conn: Connection, schema: Schema, version: int | None = None) -> 
                                                             FieldRight.level)):
         field_levels.setdefault(group_id, {})[field_id] = level
     rule_views: dict[int, list[RuleViewDef]] = {}
-    for row in conn.execute(sa.select(RuleView).order_by(RuleView.id)).mappings():
+    for view in conn.execute(sa.select(RuleView).order_by(RuleView.id)).mappings():
         tree, error = None, None
-        if not schema.has_object(row["object_id"]):
+        if not schema.has_object(view["object_id"]):
             continue
-        obj = schema.object(row["object_id"])
+        obj = schema.object(view["object_id"])
         try:
-            tree = to_named(schema, obj, row["filter"])
+            tree = to_named(schema, obj, view["filter"])
         except (ValidationError, KeyError, TypeError, ValueError) as exc:  # grants nothing
             error = getattr(exc, "message", str(exc))
-        rule_views.setdefault(row["object_id"], []).append(RuleViewDef(
-            row["id"], row["group_id"], row["object_id"], row["name"], row["level"], tree, error))
+        rule_views.setdefault(view["object_id"], []).append(RuleViewDef(
+            view["id"], view["group_id"], view["object_id"], view["name"], view["level"], tree, error))
     return RightsModel(version, schema.version, object_rights, modes, field_levels,
                        {k: tuple(v) for k, v in rule_views.items()}, group_names)
 

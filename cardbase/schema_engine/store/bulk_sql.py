@@ -33,7 +33,8 @@ def _compiled(conn: Connection, table: sa.Table, columns: tuple[str, ...]) -> tu
             return found
     compiled = sa.insert(table).compile(dialect=dialect, column_keys=list(columns))
     procs = {c: table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns}
-    order = list(compiled.positiontup) if compiled.positional else list(columns)
+    positions = compiled.positiontup  # set when the dialect's parameters are positional
+    order = list(positions) if compiled.positional and positions is not None else list(columns)
     found = (compiled.string, bool(compiled.positional), [(name, procs[name]) for name in order])
     with _lock:
         _COMPILED[key] = found

@@ -124,7 +124,7 @@ class CreateOp:
         for field in obj.user_fields:
             if field.type == "autonumber":
                 need = [i for i, p in enumerate(parsed) if p.get(field) is None]
-                nums = sequences.next_values(conn, naming.sequence_name("auto", field.id), len(need))
+                nums = sequences.next_values(conn, naming.sequence_name("auto", field.stored_id), len(need))
                 for i, n in zip(need, nums):
                     parsed[i][field] = format_code(field.options["pattern"], n, now.date())
         table = schema.table(obj)
@@ -161,7 +161,8 @@ def _check_codes_free(tx: "Session", obj: ObjectInfo, codes: list[str | None], e
     if not wanted:
         return
     table = tx.schema.table(obj)
-    for (code,) in tx.conn.execute(sa.select(table.c.code).where(table.c.code.in_(list(wanted)))):
+    code: str
+    for code in tx.conn.execute(sa.select(table.c.code).where(table.c.code.in_(list(wanted)))).scalars():
         errors[wanted[code]].add("code", _('%(code)s is already used', code=code))
 
 
@@ -273,8 +274,9 @@ class UpdateOp:
         if self.errors:
             raise BulkValidationError({i: dict(e) for i, e in sorted(self.errors.items())})
         self.changes = [{} for _ in self.rows]
+        live_ids = dict(live)
         for i, (p, _e) in by_row.items():
-            current = self.current[self.ids[i]]
+            current = self.current[live_ids[i]]
             for field, value in p.items():
                 old = current.get(field.api_name)
                 if _plain(old) != value:
@@ -409,19 +411,21 @@ class BulkOp:
     def write(self, tx: "Session", cs: ChangeSet) -> list[dict[str, Any]]:
         ids: list[int | None] = [None] * len(self.rows)
         if self.create is not None:
-            for i, rid in zip(self.creates, self.create.write(tx, cs)):
-                ids[i] = rid
+            for i, new_id in zip(self.creates, self.create.write(tx, cs)):
+                ids[i] = new_id
         if self.update is not None:
             self.update.write(tx, cs)
-            for i, rid in zip(self.updates, self.update.ids):
-                ids[i] = rid
+            for i, old_id in zip(self.updates, self.update.ids):
+                ids[i] = old_id
         table = tx.schema.table(self.obj)
-        found: dict[int, tuple[str, int]] = {}
+        found: dict[int, tuple[str | None, int | None]] = {}
         chunk = [i for i in ids if i is not None]
         for start in range(0, len(chunk), 1000):
-            for rid, code, version in tx.conn.execute(sa.select(table.c.id, table.c.code, table.c.version)
-                                                      .where(table.c.id.in_(chunk[start:start + 1000]))):
-                found[rid] = (code, version)
+            for row in tx.conn.execute(sa.select(table.c.id, table.c.code, table.c.version)
+                                       .where(table.c.id.in_(chunk[start:start + 1000]))):
+                found[row.id] = (row.code, row.version)
         created = set(self.creates)
-        return [{"id": rid, "code": found.get(rid, (None, None))[0], "version": found.get(rid, (None, None))[1],
-                 "action": "created" if i in created else "updated"} for i, rid in enumerate(ids)]
+        unknown: tuple[str | None, int | None] = (None, None)
+        known = [found.get(rid, unknown) if rid is not None else unknown for rid in ids]
+        return [{"id": rid, "code": code, "version": version, "action": "created" if i in created else "updated"}
+                for i, (rid, (code, version)) in enumerate(zip(ids, known))]

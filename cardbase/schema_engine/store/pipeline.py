@@ -35,7 +35,9 @@ class Operation(Protocol):
     """What one kind of mutation knows: who may do it, what is valid, how rows change."""
 
     kind: str
-    obj: ObjectInfo | None
+
+    @property
+    def obj(self) -> ObjectInfo | None: ...  # read-only here: operations narrow it to ObjectInfo
 
     def authorize(self, tx: "Session") -> None: ...
 

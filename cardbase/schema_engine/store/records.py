@@ -12,6 +12,7 @@ callers that do exactly one thing (tests, the demo loader, small tools).
 """
 from __future__ import annotations
 
+import builtins
 import dataclasses
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, Mapping, Sequence
@@ -98,11 +99,11 @@ class RecordStore:
             return s.children(obj_ref, record_id, child_ref, link, query)
 
     def aggregate(self, actor: Actor, obj_ref: str | int, query: AggregateQuery, *,
-                  purpose: str = "report") -> list[dict[str, Any]]:
+                  purpose: str = "report") -> builtins.list[dict[str, Any]]:
         with self._one(actor) as s:
             return s.aggregate(obj_ref, query, purpose=purpose)
 
-    def history(self, actor: Actor, obj_ref: str | int, record_id: int) -> list[dict[str, Any]]:
+    def history(self, actor: Actor, obj_ref: str | int, record_id: int) -> builtins.list[dict[str, Any]]:
         with self._one(actor) as s:
             return s.history(obj_ref, record_id)
 
@@ -114,7 +115,7 @@ class RecordStore:
         with self._one(actor) as s:
             return s.can(obj_ref, right)
 
-    def objects_with(self, actor: Actor, right: str = "read") -> list[ObjectInfo]:
+    def objects_with(self, actor: Actor, right: str = "read") -> builtins.list[ObjectInfo]:
         with self._one(actor) as s:
             return s.objects_with(right)
 
@@ -128,7 +129,7 @@ class RecordStore:
             return s.record_rights(obj_ref, record_id)
 
     def export(self, actor: Actor, obj_ref: str | int, query: ListQuery | None = None,
-               batch: int = 500) -> Iterator[list[dict[str, Any]]]:
+               batch: int = 500) -> Iterator[builtins.list[dict[str, Any]]]:
         """Every record of a list (its filter, search, sort and fields), ``batch`` at a
         time, for exports: purpose "export" (the read and export rights), checked before
         the first batch is asked for; rights narrow it exactly like the list."""
@@ -137,7 +138,7 @@ class RecordStore:
             obj = s.require_purpose(obj_ref, "export")
         return self._export_batches(actor, obj, dataclasses.replace(query, limit=batch, offset=None, cursor=None))
 
-    def _export_batches(self, actor: Actor, obj: ObjectInfo, current: ListQuery) -> Iterator[list[dict[str, Any]]]:
+    def _export_batches(self, actor: Actor, obj: ObjectInfo, current: ListQuery) -> Iterator[builtins.list[dict[str, Any]]]:
         while True:  # a read transaction per batch: a long download holds no snapshot open
             with self._one(actor) as s:
                 page = s.list(obj.id, current, purpose="export", with_count=False)
@@ -148,7 +149,7 @@ class RecordStore:
             current = dataclasses.replace(current, cursor=page.next_cursor)
 
     def link_choices(self, actor: Actor, obj_ref: str | int, link: str, search: str | None = None,
-                     limit: int = 20) -> list[LinkRef]:
+                     limit: int = 20) -> builtins.list[LinkRef]:
         with self._one(actor) as s:
             return s.link_choices(obj_ref, link, search, limit)
 
@@ -157,7 +158,7 @@ class RecordStore:
             return s.create(obj_ref, values)
 
     def bulk_create(self, actor: Actor, obj_ref: str | int, rows: Sequence[Mapping[str, Any]], *,
-                    importing: bool = False, keep_codes: bool = False) -> list[int]:
+                    importing: bool = False, keep_codes: bool = False) -> builtins.list[int]:
         if len(rows) > MAX_BULK:
             raise ValidationError({"records": f"at most {MAX_BULK} records per call, got {len(rows)}"})
         with self._one(actor, write=True) as s:
@@ -168,7 +169,7 @@ class RecordStore:
         with self._one(actor, write=True) as s:
             return s.update(obj_ref, record_id, values, version=version)
 
-    def bulk_write(self, actor: Actor, obj_ref: str | int, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    def bulk_write(self, actor: Actor, obj_ref: str | int, rows: Sequence[Mapping[str, Any]]) -> builtins.list[dict[str, Any]]:
         with self._one(actor, write=True) as s:
             return s.bulk_write(obj_ref, rows)
 
@@ -199,7 +200,7 @@ class RecordStore:
         with self._one(actor, write=True) as s:
             s.unshare(obj_ref, record_id, user=user, group=group)
 
-    def shares_of(self, actor: Actor, obj_ref: str | int, record_id: Any) -> list[dict[str, Any]]:
+    def shares_of(self, actor: Actor, obj_ref: str | int, record_id: Any) -> builtins.list[dict[str, Any]]:
         with self._one(actor) as s:
             return s.shares_of(obj_ref, record_id)
 
@@ -207,7 +208,7 @@ class RecordStore:
         with self._one(actor, write=True) as s:
             return s.undo(action_id)
 
-    def actions(self, actor: Actor, limit: int = 20) -> list[dict[str, Any]]:
+    def actions(self, actor: Actor, limit: int = 20) -> builtins.list[dict[str, Any]]:
         with self._one(actor) as s:
             return s.actions(limit)
 

@@ -12,6 +12,7 @@ what the actor may do with an object and its fields, for menus, cards and lists.
 """
 from __future__ import annotations
 
+import builtins
 import dataclasses
 from contextlib import contextmanager, nullcontext
 from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
@@ -160,13 +161,13 @@ class Session:
         return self.list(child, dataclasses.replace(query, filter=combined), purpose=purpose)
 
     def aggregate(self, obj_ref: str | int | ObjectInfo, query: AggregateQuery, *,
-                  purpose: str = "report") -> list[dict[str, Any]]:
+                  purpose: str = "report") -> builtins.list[dict[str, Any]]:
         """Grouped figures: a report unless the caller says otherwise (a board's column sums)."""
         obj = self.require_purpose(obj_ref, purpose)
         return run_aggregate(self.conn, self.schema, obj, query, **self._read_rights(obj))
 
     def history(self, obj_ref: str | int | ObjectInfo, rid: Any, *,
-                read: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+                read: Mapping[str, Any] | None = None) -> builtins.list[dict[str, Any]]:
         """The record's history. ``read``: the record as this session just read it (a
         card has), which spares reading it again to check it is visible."""
         obj = self.object(obj_ref)
@@ -177,7 +178,7 @@ class Session:
         return history.read(self.conn, self.schema, obj, record_id(rid), self.access.field_readable(obj))
 
     def link_choices(self, obj_ref: str | int | ObjectInfo, link: str, search: str | None = None,
-                     limit: int = 20) -> list[LinkRef]:
+                     limit: int = 20) -> builtins.list[LinkRef]:
         """What a link picker offers: records of the link's target the actor may see, by
         display value, optionally searched. Nothing when the target is not readable."""
         obj = self.object(obj_ref)
@@ -225,7 +226,7 @@ class Session:
         return self.fetch(obj, [rid])[rid]
 
     def bulk_create(self, obj_ref: str | int | ObjectInfo, rows: Sequence[Mapping[str, Any]], *,
-                    importing: bool = False, keep_codes: bool = False) -> list[int]:
+                    importing: bool = False, keep_codes: bool = False) -> builtins.list[int]:
         """Up to MAX_BULK records: all or nothing, errors per row."""
         return self.apply(CreateOp(self.object(obj_ref), rows, single=False, importing=importing,
                                    keep_codes=keep_codes))
@@ -243,7 +244,7 @@ class Session:
             return op.current[rid]
         return self.fetch(obj, [rid])[rid]
 
-    def bulk_write(self, obj_ref: str | int | ObjectInfo, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    def bulk_write(self, obj_ref: str | int | ObjectInfo, rows: Sequence[Mapping[str, Any]]) -> builtins.list[dict[str, Any]]:
         """Creates (rows without "id") and updates (with "id" and "version"), all or nothing."""
         return self.apply(BulkOp(self.object(obj_ref), rows))
 
@@ -266,7 +267,9 @@ class Session:
         obj = self.object(obj_ref)
         op = OwnerOp(obj, rid, user_id, version)
         self.apply(op)
-        return self.fetch(obj, [op.ids[0]]).get(op.ids[0])
+        rid = op.ids[0]
+        assert rid is not None  # OwnerOp.authorize parsed the id or raised
+        return self.fetch(obj, [rid]).get(rid)
 
     def share(self, obj_ref: str | int | ObjectInfo, rid: Any, *, user: Any = None, group: Any = None,
               level: str = "read") -> dict[str, Any]:
@@ -277,11 +280,11 @@ class Session:
         """End a share: by whoever granted it, or anyone with full access to the record."""
         self.apply(UnshareOp(self.object(obj_ref), rid, user, group))
 
-    def shares_of(self, obj_ref: str | int | ObjectInfo, rid: Any) -> list[dict[str, Any]]:
+    def shares_of(self, obj_ref: str | int | ObjectInfo, rid: Any) -> builtins.list[dict[str, Any]]:
         return shares_of(self, self.object(obj_ref), rid)
 
     # ---- actions and undo --------------------------------------------------------------------
-    def actions(self, limit: int = 20) -> list[dict[str, Any]]:
+    def actions(self, limit: int = 20) -> builtins.list[dict[str, Any]]:
         """The actor's recent actions, newest first."""
         return recent_actions(self, limit)
 

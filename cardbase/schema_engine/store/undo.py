@@ -95,7 +95,8 @@ class UndoOp:
             obj = schema.object(obj_id)
             table = schema.table(obj)
             ids = sorted({e.record_id for e in entries})
-            versions = dict(tx.conn.execute(sa.select(table.c.id, table.c.version).where(table.c.id.in_(ids))).all())
+            versions: dict[int, int] = dict(
+                tx.conn.execute(sa.select(table.c.id, table.c.version).where(table.c.id.in_(ids))).all())
             visible = tx.fetch(obj, ids, trash=None, fields=["code"])
             label = obj.label_in(None)
             for e in entries:

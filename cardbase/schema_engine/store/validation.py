@@ -20,7 +20,7 @@ READ_ONLY_KEYS = frozenset({"id", "code", "version", "created_at", "created_by",
 LINK_TYPES = ("link", "user")
 
 
-class RowErrors(dict):
+class RowErrors(dict[str, list[str]]):
     """field name -> messages, for one row."""
 
     def add(self, key: str, message: str) -> None:
@@ -98,8 +98,11 @@ def check_links(conn: Connection, schema: Schema, rows: list[dict[FieldInfo, Any
             seen = visible(target, table) if visible is not None else None
             for rid, code, deleted in conn.execute(
                     sa.select(table.c.id, table.c.code, table.c.deleted_at).where(
-                        table.c.id.in_(ids), *([seen] if seen is not None else []))):
-                (trashed.__setitem__(rid, code) if deleted is not None else found.add(rid))
+                        table.c.id.in_(ids), *([seen] if seen is not None else []))).tuples():
+                if deleted is not None:
+                    trashed[rid] = code
+                else:
+                    found.add(rid)
             target_label = _("'%(label)s' record", label=target.label_in(language()))
         for row, row_errors in zip(rows, errors):
             value = row.get(field)
@@ -142,10 +145,10 @@ def check_unique(conn: Connection, schema: Schema, obj: ObjectInfo, rows: list[d
         clash = conn.execute(sa.select(col, table.c.id, shown).where(
             col.in_(list(db_values)), table.c.deleted_at.is_(None))).all()
         for value, rid, code in clash:
-            i = db_values.get(value)
-            if i is not None and own_ids[i] != rid:
+            at = db_values.get(value)
+            if at is not None and own_ids[at] != rid:
                 by = code if code is not None else "another record"
-                errors[i].add(field.api_name, _('must be unique: %(value)s is already used by %(by)s', value=repr(value), by=by))
+                errors[at].add(field.api_name, _('must be unique: %(value)s is already used by %(by)s', value=repr(value), by=by))
 
 
 def raise_if_errors(errors: list[RowErrors], single: bool) -> None:
@@ -153,7 +156,7 @@ def raise_if_errors(errors: list[RowErrors], single: bool) -> None:
         if errors[0]:
             raise ValidationError(errors[0])
         return
-    bad = {i: e for i, e in enumerate(errors) if e}
+    bad: dict[int, dict[str, list[str]]] = {i: e for i, e in enumerate(errors) if e}
     if bad:
         raise BulkValidationError(bad)
 

@@ -140,7 +140,7 @@ class PgCluster:
             fh.write("\n# cardbase test cluster\n" + lines)
 
     def _start_server(self, attempts: int = 5) -> None:
-        for attempt in range(attempts):
+        for _attempt in range(attempts):
             self.port = free_port()
             result = self._run(
                 ["pg_ctl", "-D", str(self.data_dir), "-l", str(self.log_file), "-w", "-t", "60",

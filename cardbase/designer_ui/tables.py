@@ -43,7 +43,8 @@ def table_texts() -> dict[str, str]:
             "width": _("Width in pixels"), "width_auto": _("automatic"), "add": _("Add column"),
             "sort_field": _("Sort by"), "direction": _("Direction"), "asc": _("ascending"), "desc": _("descending"),
             "remove_sort": _("Remove sort level"), "add_sort": _("Add sort level"), "no_columns": _("No columns yet."),
-            "all_placed": _("Every field is a column."), "no_match": _("No other column matches."), "moved": _("Moved."), "added": _("Added."),
+            "all_placed": _("Every field is a column."), "no_match": _("No other column matches."), "moved": _("Moved."),
+            "added": _("Added."),
             "removed": _("Removed."), "then": _("then")}
 
 

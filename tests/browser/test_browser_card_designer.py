@@ -63,8 +63,11 @@ def test_drag_and_keyboard_arrange_two_sections_and_the_card_shows_them(page, si
     page.click("#cb-p-f_website-add")
     assert items_of(page, "0:1") == ["f:phone", "f:city", "f:website"]
     # every control has a label
-    unlabelled = page.evaluate("""() => [...document.querySelectorAll('#cb-card-form input:not([type=hidden]), #cb-card-form select, #cb-card-form textarea, #cb-card-form button')]
-        .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.textContent.trim()).map(e => e.id || e.outerHTML.slice(0, 80))""")
+    unlabelled = page.evaluate("""(selector) => [...document.querySelectorAll(selector)]
+        .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.textContent.trim())
+        .map(e => e.id || e.outerHTML.slice(0, 80))""",
+                               "#cb-card-form input:not([type=hidden]), #cb-card-form select, #cb-card-form textarea, "
+                               "#cb-card-form button")
     assert unlabelled == []
     # the live preview (a real record) shows the new section
     page.locator("#cb-preview", has_text="Reach").wait_for()
@@ -235,8 +238,10 @@ def test_rules_are_built_with_the_condition_builder(page, site, login, screensho
     rows.nth(1).locator(".cb-condition-op").select_option("gt")
     rows.nth(1).locator(".cb-condition-value").fill("1000")
     box.locator(".cb-condition-join").select_option("or")
-    unlabelled = page.evaluate("""() => [...document.querySelectorAll('main input:not([type=hidden]), main select, main textarea, main button')]
-        .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.textContent.trim()).map(e => e.id || e.outerHTML.slice(0, 80))""")
+    unlabelled = page.evaluate("""(selector) => [...document.querySelectorAll(selector)]
+        .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.textContent.trim())
+        .map(e => e.id || e.outerHTML.slice(0, 80))""",
+                               "main input:not([type=hidden]), main select, main textarea, main button")
     assert unlabelled == []
     screenshot(page, "field-rules")
     page.click("#cb-rules-save")

@@ -1,7 +1,8 @@
 """The composition root: channels never construct engine services themselves.
 
 Only ``platform/composition.py`` (``build_engine``, for the app factory's
-``context.install_engine``, the CLI, the demo and scripts) may construct ``RecordStore``, ``SchemaService`` or ``AccessPolicy``; nobody else under
+``context.install_engine``, the CLI, the demo and scripts) may construct ``RecordStore``,
+``SchemaService`` or ``AccessPolicy``; nobody else under
 ``cardbase/platform`` or ``cardbase/designer_ui`` may, nor ask ``<store>.policy.access(...)``
 or ``rights.can_configure(...)`` for rights of their own (the engine session answers
 rights questions). The

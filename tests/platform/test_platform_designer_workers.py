@@ -8,6 +8,7 @@ a named worker: WorkerClient finds the process holding the server end of its con
 in /proc, so the test knows, not hopes, that both processes answered."""
 from __future__ import annotations
 
+import functools
 import json
 import re
 
@@ -61,7 +62,7 @@ def test_changes_saved_through_one_worker_are_seen_at_once_by_both(db, db_url, t
             def everywhere(check) -> None:
                 """``check(reply_of)`` with requests served by each worker in turn."""
                 for worker in both:
-                    check(lambda method, path, **kw: client.request(worker, method, path, **kw))
+                    check(functools.partial(client.request, worker))
 
             # Each worker has the current schema cached before the change (it answered with it).
             def no_rating(call):

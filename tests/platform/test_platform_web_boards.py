@@ -196,7 +196,8 @@ def test_sum_picker_search_and_counts_only(app, db):
         {"field": "amount", "op": "gt", "value": "50"}))))
     assert cols["lead"]["cards"] == ["Alpha"]
     response = client.get("/o/deal/board?sum=title")
-    assert response.status_code == 400 and "sum: &#39;title&#39; is not a number or money field" in response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "sum: &#39;title&#39; is not a number or money field" in response.get_data(as_text=True)
     response = client.get("/o/deal/board?filter={nope")
     assert response.status_code == 400 and "filter: is not valid JSON" in response.get_data(as_text=True)
     response = client.get("/o/deal/board?filter=" + json.dumps({"field": "nope", "op": "eq", "value": 1}))

@@ -130,9 +130,11 @@ def test_every_widget_type_renders_its_control_with_a_label(site):
     app, db, ids = site
     page = html(client_for(app, "root").get(f"/o/deal/{ids['deal']}"))
     expect = {
-        "title": r'<input type="text" id="cb-f-title" name="f-title" class="form-control"[^>]*required[^>]*value="Big deal" maxlength="100"',
+        "title": r'<input type="text" id="cb-f-title" name="f-title" class="form-control"[^>]*required'
+                 r'[^>]*value="Big deal" maxlength="100"',
         "notes": r'<textarea id="cb-f-notes" name="f-notes"',
-        "amount": r'<input type="text" inputmode="decimal" id="cb-f-amount" name="f-amount".*?<select class="form-select cb-currency" name="f-amount-currency"',
+        "amount": r'<input type="text" inputmode="decimal" id="cb-f-amount" name="f-amount"'
+                  r'.*?<select class="form-select cb-currency" name="f-amount-currency"',
         "qty": r'inputmode="decimal" id="cb-f-qty" name="f-qty" class="form-control cb-number" value="2.00"',
         "probability": r'inputmode="numeric" id="cb-f-probability"',
         "stage": r'<select id="cb-f-stage" name="f-stage" class="form-select"><option value="">\(none\)</option>'

@@ -173,7 +173,7 @@ def test_an_organisation_card_and_a_list_page_are_one_session_each(site):
     assert len(t.matching(SCHEMA_VERSION)) <= 1 and len(t.matching(RIGHTS_VERSION)) <= 1
 
     for url in ("/", "/o/deal/board", "/o/deal/calendar", "/search?q=ACME", "/o/deal/trash",
-                f"/o/deal/links/organisation?q=AC"):
+                "/o/deal/links/organisation?q=AC"):
         t = tally(db, client, url)
         _report(url, t)
         assert len(t.page_transactions()) == 1, (url, t.page_transactions())

@@ -247,7 +247,8 @@ def test_hidden_field_is_absent_everywhere_and_cannot_be_used(w):
                  lambda: w.store.list(ann, "deal", ListQuery(sort="-amount")),
                  lambda: w.store.list(ann, "deal", ListQuery(fields=["amount"])),
                  lambda: w.store.aggregate(ann, "deal", AggregateQuery(group_by=["amount"]), purpose="read"),
-                 lambda: w.store.aggregate(ann, "deal", AggregateQuery(metrics=[{"op": "sum", "field": "amount"}]), purpose="read")):
+                 lambda: w.store.aggregate(ann, "deal", AggregateQuery(metrics=[{"op": "sum", "field": "amount"}]),
+                                           purpose="read")):
         with pytest.raises(ValidationError) as err:
             call()
         assert unknown in err.value.message
@@ -530,12 +531,13 @@ def test_filtering_by_a_hidden_field_is_refused_like_an_unknown_field(w):
               {"not": {"field": "amount", "op": "is_empty"}},
               {"or": [{"field": "title", "op": "eq", "value": "x"}, {"field": "amount", "op": "lt", "value": 1}]},
               {"field": "organisation.vat", "op": "eq", "value": "DE1"}]
+    calls = (lambda tree: w.store.list(ann, "deal", ListQuery(filter=tree)),
+             lambda tree: w.store.count(ann, "deal", filter=tree),
+             lambda tree: w.store.aggregate(ann, "deal", AggregateQuery(filter=tree), purpose="read"))
     for probe in probes:
-        for call in (lambda: w.store.list(ann, "deal", ListQuery(filter=probe)),
-                     lambda: w.store.count(ann, "deal", filter=probe),
-                     lambda: w.store.aggregate(ann, "deal", AggregateQuery(filter=probe), purpose="read")):
+        for call in calls:
             with pytest.raises(ValidationError) as err:
-                call()
+                call(probe)
             assert "has no field" in err.value.message
     assert state(w.db) == before
 

@@ -259,10 +259,10 @@ def test_every_read_channel_returns_exactly_what_the_rules_allow(world, sc):
     for u in range(USERS):
         who = world.actor(sc, u)
         if not oracle.can_read(u, "deal"):
-            for call in (lambda: store.list(who, "deal"), lambda: store.count(who, "deal"),
-                         lambda: store.aggregate(who, "deal", AggregateQuery(), purpose="read")):
+            for call in (lambda actor: store.list(actor, "deal"), lambda actor: store.count(actor, "deal"),
+                         lambda actor: store.aggregate(actor, "deal", AggregateQuery(), purpose="read")):
                 with pytest.raises(Forbidden):
-                    call()
+                    call(who)
             continue
         expected = {r["id"] for i, r in enumerate(deals) if oracle.allows(u, "deal", i, "read")}
         page = store.list(who, "deal", ListQuery(limit=500))

@@ -6,7 +6,6 @@ import copy
 import pytest
 import sqlalchemy as sa
 
-from cardbase.schema_engine.actor import SYSTEM
 from cardbase.schema_engine.db import Database
 from cardbase.schema_engine.errors import SchemaError
 from cardbase.schema_engine.meta_models import CardLayout

@@ -11,8 +11,6 @@ from cardbase.schema_engine.actor import SYSTEM, Actor
 from cardbase.schema_engine.errors import Conflict, InUse, NotFound, ValidationError
 from cardbase.schema_engine.meta_models import HistoryEntry, OutboxEvent, User
 from cardbase.schema_engine.query.model import ListQuery
-from cardbase.schema_engine.schema_service import SchemaService
-from cardbase.schema_engine.store import RecordStore
 from cardbase.schema_engine.store.validation import BulkValidationError
 from cardbase.schema_engine.values import LinkRef
 

@@ -226,7 +226,8 @@ def card_context(db, actor: Actor | None, obj_ref: str | int, record: Mapping[st
         "rights": mine, "record_rights": record_rights, "may_write": may_write and mode == "edit",
         "rules_json": {"rules": rules, "values": read_by_rules,
                                      "types": {f.api_name: f.type for f in obj.user_fields if f.api_name in rules
-                                               or f.api_name in read_by_rules}} if rules else {}, "error_summary": summary, "conflict": bool(conflict),
+                                               or f.api_name in read_by_rules}} if rules else {},
+        "error_summary": summary, "conflict": bool(conflict),
         "version": record.get("version") if record is not None else None,
         "originals_json": json.dumps(originals, default=str),
         "field_prefix": FIELD_PREFIX, "child_prefix": CHILD_PREFIX,

@@ -50,7 +50,8 @@ class LinkWidget(Widget):
             '<input type="text" {} value="{}" autocomplete="off" role="combobox" aria-autocomplete="list" '
             'aria-expanded="false" aria-controls="{}-list" placeholder="{}">'
             '<ul class="dropdown-menu cb-link-list" id="{}-list" role="listbox"></ul>'
-            '</div>').format(c.extra.get("url", ""), _("No matches"), c.name, raw.get("id") or "", Markup(" disabled") if c.disabled else "",
+            '</div>').format(c.extra.get("url", ""), _("No matches"), c.name, raw.get("id") or "",
+                             Markup(" disabled") if c.disabled else "",
                              c.attrs(name=c.name + "-text"),
                              raw.get("display") or "", c.id, _("Type to search"), c.id)
 

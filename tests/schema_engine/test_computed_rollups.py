@@ -17,6 +17,7 @@ from cardbase.schema_engine.field_types.base import FieldContext
 from cardbase.schema_engine.meta_models import OutboxEvent
 
 from computed_fixture import add_revenue, d, order_book, value
+from sql_recorder import recorded
 
 
 def total(store, order) -> object:
@@ -203,16 +204,8 @@ def test_every_aggregate(db):
 
 
 def count_statements(db, action) -> int:
-    statements = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", count)
-    try:
+    with recorded(db.engine) as statements:
         action()
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", count)
     return len(statements)
 
 

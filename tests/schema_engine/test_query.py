@@ -24,6 +24,8 @@ from cardbase.schema_engine.query.reader import count_records, fetch_page, fetch
 from cardbase.schema_engine.schema_service import SchemaService
 from cardbase.schema_engine.values import LinkRef
 
+from sql_recorder import recorded
+
 NOW = dt.datetime(2026, 3, 1, 12, 0, 0)
 
 
@@ -589,20 +591,12 @@ def test_a_page_of_fifty_with_three_links_is_two_statements(crm):
         insert(conn, schema, "ticket", [
             {"subject": f"T{i}", "client": crm.clients["acme"], "order": crm.orders["beta"], "parent": first,
              "assignee": crm.users["alice"], "owner": crm.users["bob"]} for i in range(60)])
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-
     with db.read() as conn:
         schema = db.schema(conn)
         obj = schema.object("ticket")
-        sa.event.listen(db.engine, "before_cursor_execute", count)
-        try:
+        with recorded(db.engine) as statements:
             page = fetch_page(conn, schema, obj, ListQuery(
                 limit=50, sort="-order.client.name,subject", filter=F("client.city", "eq", "Berlin")))
-        finally:
-            sa.event.remove(db.engine, "before_cursor_execute", count)
     assert len(page.data) == 50 and page.count == 60
     record = page.data[1]
     assert record["client"] == LinkRef(crm.clients["acme"], "Acme")

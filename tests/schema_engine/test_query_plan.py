@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import pytest
-import sqlalchemy as sa
 
 from cardbase.schema_engine.actor import SYSTEM
 from cardbase.schema_engine.query import reader
@@ -10,15 +9,12 @@ from cardbase.schema_engine.query.model import ListQuery
 from cardbase.schema_engine.schema_service import SchemaService
 from cardbase.schema_engine.store import RecordStore
 
+from sql_recorder import recorded
+
 
 def statements(db, fn):
-    seen = []
-    listener = lambda conn, cur, stmt, params, ctx, many: seen.append(stmt)  # noqa: E731
-    sa.event.listen(db.engine, "before_cursor_execute", listener)
-    try:
+    with recorded(db.engine) as seen:
         result = fn()
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", listener)
     return result, seen
 
 

@@ -18,6 +18,7 @@ from cardbase.schema_engine.store.validation import BulkValidationError
 
 from crm_fixture import crm
 from rights_fixture import actor, add_group, add_user, join, state
+from sql_recorder import recorded
 
 ALL_STEPS = ["rights", "validate", "write"] + [name for name, _step in EFFECTS]
 
@@ -108,27 +109,15 @@ def test_own_formulas_are_written_with_the_update_not_in_a_second_update(world):
     db, store, ann, _ben, _calls = world
     deal = store.create(ann, "deal", {"title": "One", "amount": "5"})
     table = db.schema().table(db.schema().object("deal")).name
-    updates: list[str] = []
-
-    def listen(conn, cursor, statement, params, context, executemany):
-        if statement.lstrip().upper().startswith("UPDATE") and table in statement:
-            updates.append(statement)
-    sa.event.listen(db.engine, "before_cursor_execute", listen)
-    try:
+    with recorded(db.engine) as seen:
         after = store.update(ann, "deal", deal["id"], {"amount": "7"}, version=1)
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", listen)
+    updates = [s for s in seen if s.lstrip().upper().startswith("UPDATE") and table in s]
     assert after["double"] == Decimal("14") and len(updates) == 1
 
 
 def statements_for(db, fn) -> int:
-    seen = []
-    listen = lambda *a: seen.append(a[2])  # noqa: E731
-    sa.event.listen(db.engine, "before_cursor_execute", listen)
-    try:
+    with recorded(db.engine) as seen:
         fn()
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", listen)
     return len(seen)
 
 

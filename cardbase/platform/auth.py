@@ -27,8 +27,9 @@ login_manager.login_view = "auth.login"
 class LoginUser(UserMixin):
     """The logged-in user as Flask-Login sees it; ``row`` is the cb_user row."""
 
-    def __init__(self, row):
+    def __init__(self, row, group_ids: frozenset[int] | None = None):
         self.row = row
+        self.group_ids = group_ids  # read with the row (None: not known yet)
         self.id = row.id
         self.username = row.username
         self.display_name = row.display_name or row.username
@@ -44,8 +45,8 @@ class LoginUser(UserMixin):
 
 @login_manager.user_loader
 def _load_user(session_id: str) -> LoginUser | None:
-    row = users.user_for_session(get_db(), session_id)
-    return LoginUser(row) if row is not None else None
+    found = users.user_for_session(get_db(), session_id)
+    return LoginUser(*found) if found is not None else None
 
 
 def login_redirect() -> Response:

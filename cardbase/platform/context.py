@@ -31,15 +31,15 @@ def get_db() -> Database:
     return current_app.extensions["cardbase"]
 
 
-def actor_for(user_row, db: Database | None = None) -> Actor:
+def actor_for(user_row, db: Database | None = None, group_ids: frozenset[int] | None = None) -> Actor:
     """The Actor (user id, username, groups, admin flag, language) for a cb_user row.
 
-    Groups are read from cb_user_group now, not cached in the session, so a change of
-    membership takes effect on the user's next request."""
-    db = db or get_db()
-    return Actor(user_id=user_row.id, username=user_row.username,
-                 group_ids=users.group_ids(db, user_row.id), is_admin=bool(user_row.is_admin),
-                 language=user_row.language or "en")
+    Groups are read from cb_user_group now (unless the caller read them with the row), not
+    cached in the session, so a change of membership takes effect on the user's next request."""
+    if group_ids is None:
+        group_ids = users.group_ids(db or get_db(), user_row.id)
+    return Actor(user_id=user_row.id, username=user_row.username, group_ids=group_ids,
+                 is_admin=bool(user_row.is_admin), language=user_row.language or "en")
 
 
 def current_actor() -> Actor:
@@ -48,7 +48,7 @@ def current_actor() -> Actor:
     if actor is None:
         if not current_user.is_authenticated:
             raise RuntimeError("current_actor() needs a logged-in user")
-        actor = actor_for(current_user.row)
+        actor = actor_for(current_user.row, group_ids=current_user.group_ids)
         g.cardbase_actor = actor
     return actor
 

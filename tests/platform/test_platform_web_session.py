@@ -21,9 +21,10 @@ a rollup, a related list of tasks, a user field):
   linking to it, its history) are not reads of the record;
 * transactions: the engine's ``begin`` events (the pysqlite recipe emits BEGIN there;
   PostgreSQL begins there too), each with the statements run in it. The page's work must
-  be ONE transaction; the sign-in's own reads before it -- flask-login's user loader
-  (``cb_user``) and the Actor's groups (``cb_user_group``), one small transaction each,
-  in platform/auth.py and context.py -- are counted in the total but are not the page's.
+  be ONE transaction; the sign-in's own read before it -- flask-login's user loader
+  reads the user (``cb_user``) and their groups (``cb_user_group``) in one small
+  transaction (accounts.users.user_for_session) -- is counted in the total but is not
+  the page's.
 
 The figures before the change (issue 12, measured on the same fixtures): Deal card 14
 transactions / 28 statements / 18 version checks, Organisation card 17 transactions.
@@ -153,7 +154,7 @@ def test_a_deal_card_is_one_session_and_reads_its_record_once(site):
     assert len(reads) == 1, reads
     assert len(rights_checks) <= 1, rights_checks
     assert len(t.page_transactions()) == 1, t.page_transactions()
-    assert t.begins <= 3, f"{t.begins} transactions"  # the page's and the sign-in's two
+    assert t.begins <= 2, f"{t.begins} transactions"  # the page's and the sign-in's (user and groups)
 
 
 def test_an_organisation_card_and_a_list_page_are_one_session_each(site):

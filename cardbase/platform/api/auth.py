@@ -77,7 +77,7 @@ def optional_actor() -> Actor | None:
     if secret is not None:
         return _authenticate(secret)
     if current_user.is_authenticated:
-        actor = actor_for(current_user.row)
+        actor = actor_for(current_user.row, group_ids=current_user.group_ids)
         g.cardbase_actor = actor
         return actor
     return None

@@ -139,15 +139,19 @@ def session_key(row: UserRow) -> str:
     return f"{row.id}.{row.credentials_epoch or 0}"
 
 
-def user_for_session(db: Database, key: str) -> UserRow | None:
-    """The active user a session key names, if their credentials did not change since."""
+def user_for_session(db: Database, key: str) -> tuple[UserRow, frozenset[int]] | None:
+    """The active user a session key names, if their credentials did not change since,
+    with the ids of their groups (read now, so a change of membership takes effect on the
+    next request): one read transaction per request for who is asking."""
     user_id, _sep, epoch = key.partition(".")
     if not user_id.isdigit() or not epoch.isdigit():
         return None
-    row = get_user(db, int(user_id))
-    if row is None or not row.active or int(epoch) != (row.credentials_epoch or 0):
-        return None
-    return row
+    with db.read() as conn:
+        row = conn.execute(sa.select(_users).where(_users.c.id == int(user_id))).first()
+        if row is None or not row.active or int(epoch) != (row.credentials_epoch or 0):
+            return None
+        groups = frozenset(conn.execute(sa.select(UserGroup.group_id).where(UserGroup.user_id == row.id)).scalars())
+    return row, groups
 
 
 # ---- administration -----------------------------------------------------------------------------

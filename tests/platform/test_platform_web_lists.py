@@ -18,13 +18,18 @@ from cardbase.schema_engine.query.model import ListQuery, Page
 from cardbase.schema_engine.schema_service import SchemaService
 from cardbase.schema_engine.store.records import RecordStore
 
-from api_testlib import PASSWORD, crm_app
+from api_testlib import PASSWORD, crm_app, signed_in
 
 SALES = ("read", "create", "edit", "delete", "export")
 
 
 @pytest.fixture
 def app(db):
+    return list_app(db)
+
+
+def list_app(db):
+    """The CRM with groups Sales (sam) and Junior (kim), three organisations and seven deals."""
     app = crm_app(db)  # organisation, deal; users root (admin), sam, kim
     users.create_group(db, SYSTEM, "Sales")
     users.add_member(db, SYSTEM, "sam", "Sales")
@@ -45,10 +50,7 @@ def app(db):
 
 
 def client_for(app, username: str):
-    client = app.test_client()
-    response = client.post("/login", data={"username": username, "password": PASSWORD})
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return client
+    return signed_in(app, username, PASSWORD)
 
 
 def page_of(client, url: str, status: int = 200) -> str:
@@ -63,14 +65,15 @@ def row_texts(body: str, column: int = 0) -> list[str]:
     tbody = body.split("<tbody>", 1)[1].split("</tbody>", 1)[0] if "<tbody>" in body else ""
     out = []
     for row in re.findall(r"<tr[^>]*>(.*?)</tr>", tbody, re.S):
-        cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+        cells = re.findall(r'<td(?! class="cb-select")[^>]*>(.*?)</td>', row, re.S)  # not the tick box
         out.append(re.sub(r"<[^>]+>", "", cells[column]).replace("↗", "").strip())
     return out
 
 
 def headers(body: str) -> list[str]:
     thead = body.split("<thead", 1)[1].split("</thead>", 1)[0]
-    return [re.sub(r"<[^>]+>|[▲▼]", "", h).strip() for h in re.findall(r"<th[^>]*>(.*?)</th>", thead, re.S)]
+    return [re.sub(r"<[^>]+>|[▲▼]", "", h).strip()
+            for h in re.findall(r'<th(?! scope="col" class="cb-select")[^>]*>(.*?)</th>', thead, re.S)]
 
 
 def errors_of(body: str) -> list[str]:

@@ -38,6 +38,7 @@ from cardbase.schema_engine.store.session import Session
 
 from ..context import current_actor, get_db, get_store
 from ..i18n import current_language
+from . import bulk as bulk_changes
 from . import export as exports
 from .display import display_for, render_value
 from .engine import can_read, engine_session, readable
@@ -340,14 +341,17 @@ def index(object_name: str):
         status = 400  # the message is in state.errors; showing every row instead would mislead
     else:
         try:
+            # the rows' versions and codes: a ticked row posts the version it was shown at
+            shown = [c.path for c in columns] + [p for p in ("version", "code") if readable(s)(obj.fields_by_name[p])]
             query = ListQuery(filter=state.filter, sort=state.sort or None, limit=state.limit, cursor=state.cursor,
-                              search=state.q or None, fields=[c.path for c in columns])
+                              search=state.q or None, fields=list(dict.fromkeys(shown)))
             page = s.list(obj, query, purpose="read")
         except ValidationError as exc:
             state.errors.append(_message(exc))
             status = 400
     rows = []
     card_url = card_url_maker(obj)
+    bulk = bulk_changes.panel(obj, caps, language) if page is not None and page.data else None
     if page is not None:
         looks = [(c.label, c.css) for c in columns]
         open_label = _("Open the record")
@@ -356,7 +360,8 @@ def index(object_name: str):
             cells = [render_value(schema, c.field, record.get(c.path), language) for c in columns]
             if url and cells:
                 cells[0] = _open_link(url, cells[0], record["id"], open_label)
-            rows.append({"id": record["id"], "url": url,
+            rows.append({"id": record["id"], "url": url, "select": bulk_changes.selection_value(record),
+                         "code": record.get("code") or f"#{record['id']}",
                          "cells": [(label, css, html) for (label, css), html in zip(looks, cells)]})
     entries = catalogue(schema, obj, readable(s), can_read(s), language,
                         current_app.view_functions.__contains__)
@@ -380,12 +385,16 @@ def index(object_name: str):
         first_row=position + 1, last_row=position + len(rows), nav=nav,
         entries=entries, filter_model=_filter_rows(state.filter),
         entry_json=[e.to_json(labels) for e in entries], views=views, caps=caps,
-        links=_links(obj, caps), language=language,
+        links=_links(obj, caps), language=language, bulk=bulk, back=request.full_path.rstrip("?"),
         can_share=caps.can("configure"), chosen=set(state.columns), delete_view_confirm=delete_view_confirm,
         definition_json=json.dumps(state.definition(), default=str),
         new_url=url_for("cards.new", object_name=obj.api_name)
         if caps.can("create") and "cards.new" in current_app.view_functions else None,
     ), status
+
+
+bp.add_url_rule("/o/<object_name>/bulk", "bulk", bulk_changes.bulk, methods=["POST"])
+bp.add_url_rule("/o/<object_name>/bulk/undo", "bulk_undo", bulk_changes.bulk_undo, methods=["POST"])
 
 
 # ---- saved views ---------------------------------------------------------------------------------

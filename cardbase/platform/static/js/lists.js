@@ -1,5 +1,5 @@
-// cardbase list view: clickable rows, the filter builder, the column chooser and exports
-// with a progress indicator. Data comes from <script type="application/json"> blocks.
+// cardbase list view: clickable rows, the filter builder, the column chooser, exports
+// with a progress indicator and the toolbar of ticked rows. Data comes from <script type="application/json"> blocks.
 (function () {
   "use strict";
 
@@ -25,7 +25,7 @@
     document.querySelectorAll("#cb-list-table tbody tr[data-href]").forEach(function (tr) {
       tr.classList.add("cb-row-link");
       tr.addEventListener("click", function (ev) {
-        if (ev.target.closest("a, button, input, select, label")) { return; }
+        if (ev.target.closest("a, button, input, select, label, .cb-select")) { return; }
         if (window.getSelection && String(window.getSelection())) { return; } // selecting text
         window.location.href = tr.getAttribute("data-href");
       });
@@ -373,6 +373,68 @@
     });
   }
 
+  // ---- ticked rows: the toolbar to change one field of all of them, or trash them ----------
+  function bulkSelection() {
+    var form = document.getElementById("cb-bulk-form");
+    var table = document.getElementById("cb-list-table");
+    if (!form || !table) { return; }
+    var texts = json("cb-bulk-texts", {});
+    var boxes = Array.prototype.slice.call(table.querySelectorAll("input.cb-row-select"));
+    var alls = Array.prototype.slice.call(document.querySelectorAll("input.cb-select-all"));
+    var count = document.getElementById("cb-bulk-count");
+    var clear = document.getElementById("cb-bulk-clear");
+    alls.forEach(function (box) { box.hidden = false; });
+    document.querySelectorAll(".cb-bulk-all").forEach(function (el) { el.hidden = false; });
+    if (clear) { clear.hidden = false; }
+
+    function ticked() { return boxes.filter(function (b) { return b.checked; }).length; }
+    function update() {
+      var n = ticked();
+      form.classList.toggle("cb-bulk-idle", n === 0);
+      count.textContent = n === 0 ? texts.none : (n === 1 ? texts.one : fill(texts.many, {n: n}));
+      boxes.forEach(function (b) { var tr = b.closest("tr"); if (tr) { tr.classList.toggle("cb-selected", b.checked); } });
+      alls.forEach(function (all) {
+        all.checked = n > 0 && n === boxes.length;
+        all.indeterminate = n > 0 && n < boxes.length;
+      });
+    }
+    boxes.forEach(function (b) { b.addEventListener("change", update); });
+    alls.forEach(function (all) {
+      all.addEventListener("change", function () {
+        boxes.forEach(function (b) { b.checked = all.checked; });
+        update();
+      });
+    });
+    if (clear) {
+      clear.addEventListener("click", function () {
+        boxes.forEach(function (b) { b.checked = false; });
+        update();
+        if (boxes.length) { boxes[0].focus(); }
+      });
+    }
+
+    // only the chosen field's control is shown (and submitted)
+    var picker = document.getElementById("cb-bulk-field");
+    function showField() {
+      form.querySelectorAll(".cb-bulk-value").forEach(function (box) {
+        var on = picker && box.getAttribute("data-field") === picker.value;
+        box.hidden = !on;
+        box.querySelectorAll("input, select, textarea").forEach(function (el) { el.disabled = !on; });
+      });
+    }
+    if (picker) { picker.addEventListener("change", showField); showField(); }
+
+    form.addEventListener("submit", function (ev) {
+      var n = ticked();
+      if (ev.submitter && ev.submitter.value === "trash") {
+        var question = n === 1 ? texts.confirm_one : fill(texts.confirm_many, {n: n});
+        if (!window.confirm(question)) { ev.preventDefault(); }
+      }
+    });
+    window.addEventListener("pageshow", update);  // back to the page: boxes the browser kept ticked
+    update();
+  }
+
   function columnWidths() {
     document.querySelectorAll("#cb-list-table th[data-width]").forEach(function (th) {
       var w = Number(th.getAttribute("data-width"));
@@ -388,5 +450,6 @@
     columnChooser();
     exports();
     confirmations();
+    bulkSelection();
   });
 })();

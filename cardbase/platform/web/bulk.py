@@ -1,0 +1,295 @@
+"""Bulk changes from the list (like Airtable, Baserow and NocoDB): tick rows, then set one
+field to one value for all of them, or move them to the trash.
+
+``lists.bulk``       POST /o/<object>/bulk       (form: csrf_token, next, r = "id:version" per
+                     ticked row, op = change|trash, field, v-<field> = the field's control)
+``lists.bulk_undo``  POST /o/<object>/bulk/undo?actions=12-15.19   (form: csrf_token, next)
+
+Every row carries the version the page showed, so a record changed by someone else in
+the meantime is a Conflict for that row, never a silent overwrite. A change is ONE
+``bulk_write`` (one ChangeSet, one action: the notice's Undo is the ordinary
+``actions.undo``). The engine's trash operation takes one record, so "Move to trash" does
+one delete per record inside one savepoint of the request's write session (all or
+nothing); its Undo reverts those actions together, again all or nothing
+(``bulk_undo``). Either way a problem anywhere changes nothing, and the list comes back
+with a message naming each failing record by its code and the field.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from flask import flash, redirect, request, url_for
+from flask_babel import format_number, gettext as _
+from markupsafe import Markup
+
+from cardbase.schema_engine.errors import CardbaseError, Conflict, Forbidden, InUse, NotFound, ValidationError
+from cardbase.schema_engine.rights.capabilities import ObjectCapabilities
+from cardbase.schema_engine.snapshot import FieldInfo, ObjectInfo
+from cardbase.schema_engine.store.operations import MAX_BULK
+from cardbase.schema_engine.store.session import Session
+from cardbase.schema_engine.store.validation import BulkValidationError
+
+from ..i18n import current_language
+from .engine import engine_session, flash_undo
+from .widgets import MISSING, Control, FieldValueError, widget_for
+
+SELECT = "r"            # one "id:version" per ticked row
+VALUE_PREFIX = "v-"     # the chosen field's control: v-<api name>
+MAX_NAMED = 20          # failing records listed in a message
+_PAIR = re.compile(r"(\d{1,12}):(\d{1,9})")
+
+
+class _RollBack(Exception):
+    """Leaves the savepoint of an all-or-nothing batch without keeping any of it."""
+
+
+# ---- what the list page shows ---------------------------------------------------------------
+@dataclass
+class BulkField:
+    name: str
+    label: str
+    control_id: str
+    html: Markup
+
+
+@dataclass
+class BulkPanel:
+    url: str
+    fields: list[BulkField]
+    can_trash: bool
+    has_links: bool
+
+
+def writable_fields(obj: ObjectInfo, caps: ObjectCapabilities) -> list[FieldInfo]:
+    """The fields the actor may set on existing records (the card's editable fields)."""
+    return [f for f in obj.user_fields if f.writable and caps.writes(f)] if caps.can("edit") else []
+
+
+def panel(obj: ObjectInfo, caps: ObjectCapabilities, language: str) -> BulkPanel | None:
+    """The toolbar of ticked rows, or None when the actor may neither edit nor delete."""
+    fields = writable_fields(obj, caps)
+    can_trash = caps.can("delete")
+    if not fields and not can_trash:
+        return None
+    out = []
+    for f in fields:
+        widget = widget_for(f)
+        control_id = f"cb-bulk-{f.api_name}"
+        label = f.label_in(language)
+        extra = {}
+        if f.type == "link":
+            extra["url"] = url_for("cards.link_choices", object_name=obj.api_name, field_name=f.api_name)
+        html = widget.control(Control(f, VALUE_PREFIX + f.api_name, control_id, widget.to_raw(f, None, language),
+                                      language, label=label, extra=extra))
+        out.append(BulkField(f.api_name, label, control_id, html))
+    return BulkPanel(url_for("lists.bulk", object_name=obj.api_name), out, can_trash,
+                     any(f.type == "link" for f in fields))
+
+
+# ---- reading the post ----------------------------------------------------------------------------
+def _selected() -> list[tuple[int, int]]:
+    """(id, version) of the ticked rows, each record once; bad items are refused."""
+    out: dict[int, int] = {}
+    for item in request.form.getlist(SELECT):
+        m = _PAIR.fullmatch(item.strip())
+        if m is None:
+            raise ValidationError({SELECT: _("'%(value)s' is not a record of this list (id:version).",
+                                             value=item[:40])})
+        out.setdefault(int(m.group(1)), int(m.group(2)))
+    return list(out.items())
+
+
+def _codes(s: Session, obj: ObjectInfo, ids: list[int]) -> dict[int, str]:
+    found = s.fetch(obj, ids, fields=["code"])
+    return {rid: str(found[rid].get("code") or f"#{rid}") if rid in found else f"#{rid}" for rid in ids}
+
+
+def _problems(headline: str, lines: list[str]) -> Markup:
+    shown = lines[:MAX_NAMED]
+    items = Markup("").join(Markup("<li>{}</li>").format(line) for line in shown)
+    more = len(lines) - len(shown)
+    if more:
+        items += Markup("<li>{}</li>").format(_("… and %(n)s more", n=format_number(more)))
+    return Markup('{}<ul class="mb-0 cb-bulk-problems">{}</ul>').format(headline, items)
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return one if n == 1 else many.replace("{n}", format_number(n))
+
+
+# ---- the post ------------------------------------------------------------------------------------
+def bulk(object_name: str):
+    from .lists import _back, _object_or_404  # the list owns its URL and its object lookup
+
+    s = engine_session(write=True)
+    obj = _object_or_404(s.schema, object_name)
+    caps = s.capabilities(obj)
+    language = current_language()
+    back = _back(object_name)
+    op = request.form.get("op", "")
+    if op not in ("change", "trash"):
+        flash(_("Choose what to do with the selected records."), "danger")
+        return redirect(back)
+    if op == "change" and not caps.can("edit"):
+        raise Forbidden(_("You may not change %(objects)s.", objects=obj.label_plural_in(language)))
+    if op == "trash" and not caps.can("delete"):
+        raise Forbidden(_("You may not delete %(objects)s.", objects=obj.label_plural_in(language)))
+    try:
+        selected = _selected()
+    except ValidationError as exc:
+        flash(" ".join(m for msgs in exc.errors.values() for m in msgs), "danger")
+        return redirect(back)
+    if not selected:
+        flash(_("Nothing was changed: select at least one record first."), "danger")
+        return redirect(back)
+    if len(selected) > MAX_BULK:
+        flash(_("Nothing was changed: at most %(max)s records can be changed at once, and %(n)s were selected. "
+                "Narrow the list with a filter and work through it in parts.",
+                max=format_number(MAX_BULK), n=format_number(len(selected))), "danger")
+        return redirect(back)
+    if op == "change":
+        return _change(s, obj, caps, selected, back, language)
+    return _trash(s, obj, selected, back)
+
+
+def _change(s: Session, obj: ObjectInfo, caps: ObjectCapabilities, selected: list[tuple[int, int]], back: str,
+            language: str):
+    name = request.form.get("field", "")
+    fields = {f.api_name: f for f in writable_fields(obj, caps)}
+    field = fields.get(name)
+    if field is None:
+        raise Forbidden(_("You may not change the field '%(field)s' of %(objects)s.", field=name[:80],
+                          objects=obj.label_plural_in(language)))
+    label = field.label_in(language)
+    widget = widget_for(field)
+    raw = widget.from_form(request.form, VALUE_PREFIX + name)
+    try:
+        value = widget.parse(field, None if raw is MISSING else raw, language)
+    except FieldValueError as exc:
+        flash(_("Nothing was changed. %(field)s: %(problem)s", field=label, problem=str(exc)), "danger")
+        return redirect(back)
+    rows = [{"id": rid, "version": version, name: value} for rid, version in selected]
+    try:
+        s.bulk_write(obj, rows)
+    except BulkValidationError as exc:
+        codes = _codes(s, obj, [rid for rid, _v in selected])
+        lines = []
+        for i, errors in sorted(exc.rows.items()):
+            code = codes[selected[i][0]]
+            for key, messages in errors.items():
+                lines.append(_row_problem(obj, code, key, messages, language))
+        headline = _("Nothing was changed: %(bad)s of %(n)s records cannot be changed.",
+                     bad=format_number(len(exc.rows)), n=format_number(len(selected)))
+        flash(_problems(headline, lines), "danger")
+        return redirect(back)
+    except CardbaseError as exc:
+        flash(_("Nothing was changed: %(problem)s", problem=exc.message), "danger")
+        return redirect(back)
+    n = len(selected)
+    flash_undo(_count(n, _("1 record changed."), _("{n} records changed.")), s, back)
+    return redirect(back)
+
+
+def _row_problem(obj: ObjectInfo, code: str, key: str, messages: list[str], language: str) -> str:
+    if key == "version":
+        return _("%(code)s was changed by someone else since the list was shown; reload the list and try again.",
+                 code=code)
+    text = " ".join(messages)
+    field = obj.fields_by_name.get(key)
+    if key == "id" or field is None:
+        return f"{code}: {text}"
+    return f"{code} – {field.label_in(language)}: {text}"
+
+
+def _trash(s: Session, obj: ObjectInfo, selected: list[tuple[int, int]], back: str):
+    codes = _codes(s, obj, [rid for rid, _v in selected])
+    lines: list[str] = []
+    actions: list[int] = []
+    try:
+        with s.savepoint():  # one delete per record, kept only if every one succeeds
+            for rid, version in selected:
+                try:
+                    s.delete(obj, rid, version=version)
+                except Conflict:
+                    lines.append(_("%(code)s was changed by someone else since the list was shown; reload the "
+                                   "list and try again.", code=codes[rid]))
+                except (NotFound, Forbidden, InUse, ValidationError) as exc:
+                    lines.append(f"{codes[rid]}: {exc.message}")
+                else:
+                    action_id = getattr(s.last, "action_id", None)
+                    if action_id is not None:
+                        actions.append(action_id)
+            if lines:
+                raise _RollBack
+    except _RollBack:
+        headline = _("Nothing was moved to the trash: %(bad)s of %(n)s records cannot be deleted.",
+                     bad=format_number(len(lines)), n=format_number(len(selected)))
+        flash(_problems(headline, lines), "danger")
+        return redirect(back)
+    n = len(selected)
+    text = _count(n, _("1 record moved to the trash."), _("{n} records moved to the trash."))
+    if len(actions) == 1:
+        flash_undo(text, s, back)
+    elif actions:
+        flash({"text": text, "next": back,
+               "url": url_for("lists.bulk_undo", object_name=obj.api_name, actions=_runs(actions))}, "undo")
+    else:
+        flash(text, "success")
+    return redirect(back)
+
+
+# ---- undo of a trash of many -----------------------------------------------------------------------
+def _runs(ids: list[int]) -> str:
+    """12,13,14,15,19 -> "12-15.19" (the flashed notice lives in the session cookie)."""
+    out: list[list[int]] = []
+    for i in sorted(set(ids)):
+        if out and i == out[-1][1] + 1:
+            out[-1][1] = i
+        else:
+            out.append([i, i])
+    return ".".join(str(a) if a == b else f"{a}-{b}" for a, b in out)
+
+
+def _parse_runs(text: str) -> list[int]:
+    ids: list[int] = []
+    for part in (text or "").split("."):
+        m = re.fullmatch(r"(\d{1,12})(?:-(\d{1,12}))?", part)
+        if m is None:
+            raise ValidationError({"actions": _("'%(value)s' is not a list of actions.", value=text[:60])})
+        first, last = int(m.group(1)), int(m.group(2) or m.group(1))
+        if last < first or last - first >= MAX_BULK or len(ids) + last - first + 1 > MAX_BULK:
+            raise ValidationError({"actions": _("'%(value)s' is not a list of actions.", value=text[:60])})
+        ids.extend(range(first, last + 1))
+    return ids
+
+
+def bulk_undo(object_name: str):
+    """Undo the deletes of one "Move to trash" together: all of them or none."""
+    from .lists import _back, _object_or_404
+
+    s = engine_session(write=True)
+    _object_or_404(s.schema, object_name)
+    back = _back(object_name)
+    try:
+        ids = _parse_runs(request.args.get("actions", ""))
+        with s.savepoint():
+            for action_id in reversed(ids):
+                s.undo(action_id)
+    except (Conflict, Forbidden, NotFound, InUse, ValidationError) as exc:
+        flash(_("Not undone: %(reason)s", reason=_message(exc)), "error")
+        return redirect(back)
+    flash(_("Undone."), "success")
+    return redirect(back)
+
+
+def _message(exc: CardbaseError) -> str:
+    if isinstance(exc, ValidationError) and exc.errors:
+        return " ".join(m for msgs in exc.errors.values() for m in (msgs if isinstance(msgs, list) else [msgs]))
+    return exc.message
+
+
+def selection_value(record: Mapping[str, Any]) -> str:
+    """What a row's checkbox posts: the record's id and the version the page shows."""
+    return f"{int(record['id'])}:{int(record.get('version') or 0)}"

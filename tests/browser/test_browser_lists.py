@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from openpyxl import load_workbook
 
+from cardbase.platform import users
 from cardbase.schema_engine import layouts
 from cardbase.schema_engine.actor import SYSTEM
 from cardbase.schema_engine.rights import admin as rights_admin
@@ -213,3 +214,85 @@ def test_a_long_export_shows_its_progress_before_it_is_ready(page, site, login, 
             rows = list(load_workbook(fh, read_only=True).active.iter_rows(values_only=True))
         assert len(rows) == EXPORT_ROWS + 1 and rows[-1][:2] == (f"Entry {EXPORT_ROWS - 1:05d}", EXPORT_ROWS - 1)
     assert page.js_errors == []
+
+
+def _stages(site, ids: list[int]) -> list[str]:
+    return [RecordStore(site.db).get(SYSTEM, "deal", i)["stage"] for i in ids]
+
+
+def test_bulk_change_of_two_rows_and_undo(site, page, new_page, login, screenshot):
+    """Tick two deals, set their Stage for both, see "2 records changed. Undo", undo: the
+    old stages are back. Screenshots at desktop and phone width, English and German."""
+    login(page, "sam")
+    page.set_viewport_size({"width": 1400, "height": 900})
+    url = site.url + "/o/deal?sort=title&cols=title,stage,amount,organisation&limit=10"
+    page.goto(url)
+    page.wait_for_selector("#cb-list-table")
+    assert page.locator("#cb-bulk-form.cb-bulk-idle").count() == 1  # no row ticked: no toolbar
+    assert not page.is_visible("#cb-bulk-form")
+    rows = page.locator("#cb-list-table tbody tr")
+    ids = [int(rows.nth(i).get_attribute("data-id")) for i in range(2)]
+    before = _stages(site, ids)
+    target = "won" if "won" not in before else "lost"
+    # by keyboard: tab to the first tick box, space ticks it
+    page.locator("#cb-select-%d" % ids[0]).focus()
+    page.keyboard.press("Space")
+    page.check("#cb-select-%d" % ids[1])
+    page.wait_for_selector("#cb-bulk-form:not(.cb-bulk-idle)")
+    assert page.inner_text("#cb-bulk-count") == "2 records selected"
+    assert page.get_attribute("#cb-select-all", "aria-label") == "Select all on this page"
+    assert page.evaluate("document.getElementById('cb-select-all').indeterminate")
+    page.select_option("#cb-bulk-field", "stage")
+    assert page.is_visible("#cb-bulk-v-stage") and not page.is_visible("#cb-bulk-v-title")
+    page.select_option("#cb-bulk-v-stage", target)
+    screenshot(page, "list-bulk-selected")
+    page.click("#cb-bulk-apply")
+    page.wait_for_selector(".cb-undo")
+    assert page.inner_text(".cb-undo-text") == "2 records changed."
+    assert "sort=title" in page.url and "limit=10" in page.url  # the same list
+    assert _stages(site, ids) == [target, target]
+    screenshot(page, "list-bulk-changed")
+    page.click(".cb-undo-button")
+    page.wait_for_selector(".flash:has-text('Undone.')")
+    assert _stages(site, ids) == before
+    stage_col = [h.strip() for h in page.locator("#cb-list-table thead th").all_inner_texts()].index("Stage") + 1
+    shown = [t.strip() for t in page.locator(
+        f"#cb-list-table tbody tr td:nth-child({stage_col})").all_inner_texts()][:2]
+    labels = {"lead": "Lead", "qualified": "Qualified", "proposal": "Proposal", "negotiation": "Negotiation",
+              "won": "Won", "lost": "Lost"}
+    assert [s.casefold() for s in shown] == [labels.get(b, b).casefold() for b in before]
+    assert page.js_errors == []
+
+    # phone width: the tick box sits on each card, the toolbar wraps; then German
+    phone = new_page()
+    errors: list[str] = []
+    phone.on("pageerror", lambda exc: errors.append(str(exc)))
+    login(phone, "sam")
+    phone.set_viewport_size({"width": 390, "height": 844})
+    phone.goto(url)
+    phone.wait_for_selector("#cb-list-table")
+    phone.check("#cb-select-%d" % ids[0])
+    phone.wait_for_selector("#cb-bulk-form:not(.cb-bulk-idle)")
+    assert phone.is_visible("#cb-select-all-phone")
+    phone.check("#cb-select-all-phone")
+    assert phone.inner_text("#cb-bulk-count") == "10 records selected"
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, width  # nothing sticks out sideways
+    screenshot(phone, "list-bulk-phone")
+    users.update_user(site.db, SYSTEM, "sam", language="de")
+    try:
+        phone.goto(url)
+        phone.wait_for_selector("#cb-list-table")
+        phone.check("#cb-select-%d" % ids[0])
+        phone.check("#cb-select-%d" % ids[1])
+        assert phone.inner_text("#cb-bulk-count") == "2 Datensätze ausgewählt"
+        screenshot(phone, "list-bulk-phone-de")
+        page.goto(url)
+        page.wait_for_selector("#cb-list-table")
+        page.check("#cb-select-%d" % ids[0])
+        page.check("#cb-select-%d" % ids[1])
+        page.select_option("#cb-bulk-field", "stage")
+        screenshot(page, "list-bulk-selected-de")
+    finally:
+        users.update_user(site.db, SYSTEM, "sam", language="en")
+    assert errors == []

@@ -72,7 +72,7 @@ def test_the_toolbar_offers_only_fields_the_user_may_write(app):
     offered = form.xpath('.//select[@id="cb-bulk-field"]/option/@value')
     assert "stage" in offered and "title" in offered and "organisation" in offered
     assert "secret_note" not in offered and "total" not in offered  # hidden field, formula
-    assert form.xpath('.//label[@for="cb-bulk-stage"]') and form.xpath('.//select[@name="v-stage"]')
+    assert form.xpath('.//label[@for="cb-bulk-v-stage"]') and form.xpath('.//select[@name="v-stage"]')
     assert form.xpath('.//button[@value="trash"]') and form.xpath('.//button[@value="change"]')
     assert doc.xpath('//input[@id="cb-select-all"]/@aria-label') == ["Select all on this page"]
     assert len(ticks(body)) == 7

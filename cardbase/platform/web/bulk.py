@@ -76,7 +76,7 @@ def panel(obj: ObjectInfo, caps: ObjectCapabilities, language: str) -> BulkPanel
     out = []
     for f in fields:
         widget = widget_for(f)
-        control_id = f"cb-bulk-{f.api_name}"
+        control_id = f"cb-bulk-v-{f.api_name}"
         label = f.label_in(language)
         extra = {}
         if f.type == "link":

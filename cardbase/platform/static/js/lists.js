@@ -25,7 +25,7 @@
     document.querySelectorAll("#cb-list-table tbody tr[data-href]").forEach(function (tr) {
       tr.classList.add("cb-row-link");
       tr.addEventListener("click", function (ev) {
-        if (ev.target.closest("a, button, input, select, label, .cb-select")) { return; }
+        if (ev.target.closest("a, button, input, select, label")) { return; }
         if (window.getSelection && String(window.getSelection())) { return; } // selecting text
         window.location.href = tr.getAttribute("data-href");
       });

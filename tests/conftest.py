@@ -17,18 +17,23 @@ Environment
 """
 from __future__ import annotations
 
+import hashlib
 import itertools
 import os
 import shutil
 import time
 
+import jinja2
+import jinja2.bccache
 import pytest
 
 from cardbase.schema_engine.db import Database
 
 try:  # tests/ may or may not become a package
+    from . import db_templates
     from .pg_cluster import PgCluster, find_bin_dir
 except ImportError:
+    import db_templates
     from pg_cluster import PgCluster, find_bin_dir
 
 ENGINES = ("sqlite", "postgresql")
@@ -101,6 +106,65 @@ def pytest_terminal_summary(terminalreporter):
                                 green=state == "used")
 
 
+# -- Flask apps: compiled templates shared across the session's apps ---------------------
+class SharedBytecodeCache(jinja2.BytecodeCache):
+    """Compiled Jinja templates kept in memory for the whole session. Every test makes a
+    new Flask app, and each app's Jinja environment compiled every template it rendered
+    again (~50 ms per page); with this the first compile is reused. The key holds the
+    template's name, its source checksum (checked by Jinja itself) and the environment's
+    compile-time settings (extensions, filters, tests, syntax), so apps configured
+    differently never share code."""
+
+    def __init__(self) -> None:
+        self.store: dict[str, bytes] = {}
+
+    def get_bucket(self, environment, name, filename, source):
+        key = f"{self.get_cache_key(name, filename)}:{_environment_signature(environment)}"
+        bucket = jinja2.bccache.Bucket(environment, key, self.get_source_checksum(source))
+        self.load_bytecode(bucket)
+        return bucket
+
+    def load_bytecode(self, bucket) -> None:
+        code = self.store.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket) -> None:
+        self.store[bucket.key] = bucket.bytecode_to_string()
+
+
+def _environment_signature(env) -> str:
+    def name_of(obj):
+        obj = getattr(obj, "__func__", obj)
+        return f"{getattr(obj, '__module__', '')}.{getattr(obj, '__qualname__', repr(obj))}"
+    parts = (sorted(env.extensions), sorted((k, name_of(v)) for k, v in env.filters.items()),
+             sorted((k, name_of(v)) for k, v in env.tests.items()), name_of(env.autoescape),
+             env.block_start_string, env.block_end_string, env.variable_start_string,
+             env.variable_end_string, env.comment_start_string, env.comment_end_string,
+             env.line_statement_prefix, env.line_comment_prefix, env.trim_blocks,
+             env.lstrip_blocks, env.newline_sequence, env.keep_trailing_newline,
+             env.optimized, env.finalize is not None, env.is_async)
+    return hashlib.sha1(repr(parts).encode()).hexdigest()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_template_cache():
+    """Every Flask app of the session stores compiled templates in one SharedBytecodeCache."""
+    import flask
+
+    cache = SharedBytecodeCache()
+    original = flask.Flask.create_jinja_environment
+
+    def create_jinja_environment(self):
+        env = original(self)
+        if env.bytecode_cache is None:
+            env.bytecode_cache = cache
+        return env
+    flask.Flask.create_jinja_environment = create_jinja_environment
+    yield cache
+    flask.Flask.create_jinja_environment = original
+
+
 # -- PostgreSQL --------------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def pg_bin_dir():
@@ -131,6 +195,7 @@ def pg_server(pg_bin_dir):
         f"PostgreSQL {cluster.version} used at {cluster.host}:{cluster.port} "
         f"(started in {time.perf_counter() - started:.1f}s from {pg_bin_dir})"))
     yield cluster
+    db_templates.forget_postgresql()
     cluster.stop()
 
 
@@ -143,6 +208,7 @@ def pg_template(pg_server):
         database.create_system_tables()
     finally:
         database.dispose()  # CREATE DATABASE ... TEMPLATE needs it to have no connections
+    db_templates.use_postgresql(pg_server, TEMPLATE_DB)
     return TEMPLATE_DB
 
 
@@ -156,6 +222,7 @@ def sqlite_template(tmp_path_factory):
         database.create_system_tables()
     finally:
         database.dispose()  # closing the last connection checkpoints the WAL into the file
+    db_templates.use_sqlite(path.parent, path)
     return path
 
 

@@ -1,12 +1,17 @@
 """Helpers of the REST API tests: a small CRM on the test database, users with tokens and
-a JSON client that sends them. Imported by the tests/platform/test_platform_api*.py files
-(tests/platform is on sys.path: pytest's rootdir-relative import of test modules)."""
+a JSON client that sends them, and ``signed_in``, the one way the Flask tests log a user
+in. Imported by the tests/platform/test_platform_*.py files (tests/platform is on
+sys.path: pytest's rootdir-relative import of test modules).
+
+The CRM and its users are copied from per-session template databases
+(tests/db_templates.py) instead of being created by DDL in every test."""
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
+from db_templates import from_template
 from flask import Flask
 
 from cardbase.platform import users
@@ -43,9 +48,33 @@ CRM = [
 
 
 def build_crm(db) -> None:
+    from_template(db, "api_crm", _create_crm)
+
+
+def _create_crm(db) -> None:
     service = SchemaService(db)
     for spec in CRM:
         service.create_object(SYSTEM, spec)
+
+
+def templated(db, name: str, *steps: Callable[[Any], Any]) -> None:
+    """Run ``steps`` on ``db`` -- through a template database named after them and the
+    password hasher in use (the users' hashes are in the template)."""
+    hasher = _passwords()._hasher
+    key = f"{name}_{hasher.time_cost}_{hasher.memory_cost}_{hasher.parallelism}"
+
+    def build(database) -> None:
+        for step in steps:
+            step(database)
+    from_template(db, key, build)
+
+
+def _passwords():
+    try:
+        from cardbase.schema_engine.accounts import passwords
+    except ImportError:  # before the accounts package
+        from cardbase.platform import passwords
+    return passwords
 
 
 @dataclass
@@ -98,8 +127,7 @@ def make_app(db, **config) -> Flask:
 
 def crm_app(db, **config) -> Flask:
     """The app over the test CRM with its users: what most API tests start from."""
-    build_crm(db)
-    make_users(db)
+    templated(db, "api_crm_users", _create_crm, _create_users)
     return make_app(db, **config)
 
 
@@ -126,9 +154,19 @@ def error_of(response) -> dict[str, Any]:
 
 def make_users(db) -> dict[str, Any]:
     """root (admin), sam and kim (no groups yet)."""
-    return {"root": users.create_user(db, "root", PASSWORD, is_admin=True),
-            "sam": users.create_user(db, "sam", PASSWORD, display_name="Sam"),
-            "kim": users.create_user(db, "kim", PASSWORD, display_name="Kim")}
+    templated(db, "api_users", _create_users)
+    return {name: users.find_user(db, name) for name in ("root", "sam", "kim")}
+
+
+def _create_users(db) -> None:
+    users.create_user(db, "root", PASSWORD, is_admin=True)
+    users.create_user(db, "sam", PASSWORD, display_name="Sam")
+    users.create_user(db, "kim", PASSWORD, display_name="Kim")
+
+
+def _sales_group(db) -> None:
+    users.create_group(db, SYSTEM, "Sales")
+    users.add_member(db, SYSTEM, "sam", "Sales")
 
 
 def seed_orgs(db, n: int = 3) -> list[int]:
@@ -138,7 +176,14 @@ def seed_orgs(db, n: int = 3) -> list[int]:
 
 def crm_app_with_sales(db, **config) -> Flask:
     """``crm_app`` with sam in a group "Sales" that holds no rights yet (each test grants them)."""
-    app = crm_app(db, **config)
-    users.create_group(db, SYSTEM, "Sales")
-    users.add_member(db, SYSTEM, "sam", "Sales")
-    return app
+    templated(db, "api_crm_sales", _create_crm, _create_users, _sales_group)
+    return make_app(db, **config)
+
+
+def signed_in(app: Flask, username: str, password: str = PASSWORD):
+    """A Flask test client logged in as ``username`` through the login form (a session
+    cookie, as a browser has it)."""
+    client = app.test_client()
+    response = client.post("/login", data={"username": username, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return client

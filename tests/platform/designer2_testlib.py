@@ -6,18 +6,27 @@ from __future__ import annotations
 import json
 import re
 
-from api_testlib import PASSWORD, crm_app  # noqa: F401  (re-exported for the tests)
+from api_testlib import PASSWORD, crm_app, signed_in, templated  # noqa: F401  (re-exported for the tests)
 
 from cardbase.platform import users
 from cardbase.schema_engine.actor import SYSTEM
 from cardbase.schema_engine.rights import admin as rights_admin
 
 
-def signed_in(app, username: str):
-    client = app.test_client()
-    response = client.post("/login", data={"username": username, "password": PASSWORD})
-    assert response.status_code in (302, 303), response.get_data(as_text=True)[:500]
-    return client
+def demo_crm(db) -> None:
+    """An initialised database (admin's password: PASSWORD) with the demo CRM's objects and
+    no records, copied from a template database (tests/db_templates.py)."""
+    templated(db, "demo_crm", _demo_crm)
+
+
+def _demo_crm(db) -> None:
+    from cardbase.platform.cli import initialise
+    from cardbase.platform.demo import demo_solution
+    from cardbase.schema_engine.solution import import_solution
+
+    initialise(db)
+    users.set_password(db, "admin", PASSWORD)
+    import_solution(db, demo_solution())
 
 
 def grant(db, username: str, group: str, obj: str, rights) -> None:

@@ -23,7 +23,7 @@ from dataclasses import field as dc_field
 from pathlib import Path
 from typing import Any, Iterator
 
-from api_testlib import PASSWORD, build_crm, make_app, make_users
+from api_testlib import _create_crm, _create_users, make_app, signed_in, templated
 
 from cardbase.platform import users
 from cardbase.schema_engine.actor import SYSTEM
@@ -32,9 +32,12 @@ from cardbase.schema_engine.rights import admin as rights_admin
 
 def designer_app(db, **config):
     """root (admin); sam (reads and edits deals and organisations, no configure right);
-    kim (configure right on deals only, in group Designers)."""
-    build_crm(db)
-    make_users(db)
+    kim (configure right on deals only, in group Designers). From a template database."""
+    templated(db, "designer", _create_crm, _create_users, _designer_rights)
+    return make_app(db, **config)
+
+
+def _designer_rights(db) -> None:
     users.create_group(db, SYSTEM, "Sales")
     users.add_member(db, SYSTEM, "sam", "Sales")
     users.create_group(db, SYSTEM, "Designers")
@@ -43,14 +46,9 @@ def designer_app(db, **config):
         rights_admin.set_object_rights(db, SYSTEM, "Sales", name, ["read", "create", "edit"])
     rights_admin.set_object_rights(db, SYSTEM, "Designers", "deal", ["read", "configure"])
     rights_admin.set_object_rights(db, SYSTEM, "Designers", "organisation", ["read"])
-    return make_app(db, **config)
 
 
-def client_for(app, username: str):
-    client = app.test_client()
-    response = client.post("/login", data={"username": username, "password": PASSWORD})
-    assert response.status_code == 302, response.get_data(as_text=True)[:500]
-    return client
+client_for = signed_in  # the name the designer tests use
 
 
 def form_state(html: str) -> dict[str, str]:

@@ -8,14 +8,11 @@ import json
 
 import pytest
 from api_testlib import PASSWORD, api_for, error_of, make_app
-from designer2_testlib import embedded_json, grant, hidden, signed_in
+from designer2_testlib import demo_crm, embedded_json, grant, hidden, signed_in
 
 from cardbase.platform import users
-from cardbase.platform.cli import initialise
-from cardbase.platform.demo import demo_solution
 from cardbase.schema_engine.actor import SYSTEM
 from cardbase.schema_engine.schema_service import SchemaService
-from cardbase.schema_engine.solution import import_solution
 from cardbase.schema_engine.store.records import RecordStore
 
 LOST = {"field": "stage", "op": "eq", "value": "lost"}
@@ -25,9 +22,7 @@ RULES_URL = "/designer/objects/deal/fields/lost_reason/rules"
 @pytest.fixture
 def app(db):
     """The demo CRM's objects with a "Lost reason" field on Deal; admin and sam."""
-    initialise(db)
-    users.set_password(db, "admin", PASSWORD)
-    import_solution(db, demo_solution())  # the demo CRM's objects (records are not needed here)
+    demo_crm(db)  # initialised, admin's password, the demo CRM's objects (no records)
     RecordStore(db).create(SYSTEM, "organisation", {"name": "Acme"})
     SchemaService(db).add_field(SYSTEM, "deal", {"name": "lost_reason", "label": "Lost reason", "type": "text"})
     users.create_user(db, "sam", PASSWORD, display_name="Sam")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import sqlalchemy as sa
+from db_templates import from_template
 
 from cardbase.schema_engine.actor import SYSTEM
 from cardbase.schema_engine.schema_service import SchemaService
@@ -17,8 +18,14 @@ STATUS = [{"value": "open", "label": "Open"}, {"value": "closed", "label": "Clos
 
 
 def order_book(db, **service_options):
-    """Returns (schema service, store)."""
-    svc = SchemaService(db, **service_options)
+    """Returns (schema service, store). The schema is copied from a per-session template
+    database (tests/db_templates.py); the service options only matter after that."""
+    from_template(db, "order_book", _build_order_book)
+    return SchemaService(db, **service_options), RecordStore(db)
+
+
+def _build_order_book(db) -> None:
+    svc = SchemaService(db)
     svc.create_object(SYSTEM, {
         "name": "organisation", "label": "Organisation", "label_plural": "Organisations", "fields": [
             {"name": "name", "label": "Name", "type": "string", "required": True},
@@ -49,7 +56,6 @@ def order_book(db, **service_options):
         ]})
     svc.add_field(SYSTEM, "order", {"name": "total", "label": "Total", "type": "rollup", "options": {
         "child": "order_line", "link": "order", "field": "cost", "aggregate": "sum"}})
-    return svc, RecordStore(db)
 
 
 def add_revenue(svc) -> None:

@@ -1,13 +1,21 @@
 """Small builders shared by the schema-engine tests."""
 from __future__ import annotations
 
+from db_templates import from_template
+
 from cardbase.schema_engine.actor import SYSTEM
 from cardbase.schema_engine.schema_service import SchemaService
 from cardbase.schema_engine.store import RecordStore
 
 
 def crm(db):
-    """Organisation <- Contact, Organisation <- Deal; returns (schema service, store)."""
+    """Organisation <- Contact, Organisation <- Deal; returns (schema service, store).
+    Copied from a per-session template database (tests/db_templates.py)."""
+    from_template(db, "crm", _build_crm)
+    return SchemaService(db), RecordStore(db)
+
+
+def _build_crm(db) -> None:
     svc = SchemaService(db)
     svc.create_object(SYSTEM, {
         "name": "organisation", "label": "Organisation", "label_plural": "Organisations",
@@ -30,4 +38,3 @@ def crm(db):
              "options": {"target": "organisation", "on_delete": "restrict"}},
             {"name": "amount", "label": "Amount", "type": "decimal", "options": {"precision": 12, "scale": 2}},
         ]})
-    return svc, RecordStore(db)

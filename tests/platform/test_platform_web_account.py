@@ -10,6 +10,7 @@ import pytest
 from cardbase.platform import users
 
 from api_testlib import PASSWORD, crm_app
+from api_testlib import signed_in as sign_in
 
 
 @pytest.fixture
@@ -18,9 +19,7 @@ def app(db):
 
 
 def signed_in(app, username: str = "sam"):
-    client = app.test_client()
-    assert client.post("/login", data={"username": username, "password": PASSWORD}).status_code == 302
-    return client
+    return sign_in(app, username, PASSWORD)
 
 
 def choose(client, language: str, next_page: str | None = None):

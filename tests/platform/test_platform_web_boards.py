@@ -19,6 +19,8 @@ from cardbase.schema_engine.actor import SYSTEM
 from cardbase.schema_engine.schema_service import SchemaService
 from cardbase.schema_engine.store.records import RecordStore
 
+from api_testlib import signed_in
+
 PASSWORD = "s3cret-password"
 TEST_CONFIG = {"TESTING": True, "WTF_CSRF_ENABLED": False, "CARDBASE_LOGIN_SLEEP": lambda seconds: None}
 
@@ -50,10 +52,7 @@ def app(db, monkeypatch):
 
 
 def client_for(app, username: str):
-    client = app.test_client()
-    response = client.post("/login", data={"username": username, "password": PASSWORD})
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return client
+    return signed_in(app, username, PASSWORD)
 
 
 def deals(db, *rows: dict) -> list[dict]:

@@ -22,6 +22,8 @@ from cardbase.schema_engine.layouts.cards import save_card
 from cardbase.schema_engine.schema_service import SchemaService
 from cardbase.schema_engine.store.records import RecordStore
 
+from api_testlib import signed_in
+
 PASSWORD = "s3cret-password"
 TEST_CONFIG = {"TESTING": True, "WTF_CSRF_ENABLED": False, "CARDBASE_LOGIN_SLEEP": lambda seconds: None}
 LOST = {"field": "stage", "op": "eq", "value": "lost"}
@@ -97,10 +99,7 @@ def site(db):
 
 
 def client_for(app, username: str):
-    client = app.test_client()
-    response = client.post("/login", data={"username": username, "password": PASSWORD})
-    assert response.status_code == 302
-    return client
+    return signed_in(app, username, PASSWORD)
 
 
 def html(response) -> str:

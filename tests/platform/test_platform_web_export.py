@@ -18,7 +18,7 @@ from cardbase.schema_engine import rights
 from cardbase.schema_engine.actor import SYSTEM
 from cardbase.schema_engine.store.records import RecordStore
 
-from api_testlib import PASSWORD, crm_app
+from api_testlib import PASSWORD, crm_app, signed_in
 
 NASTY = ["=HYPERLINK(\"http://evil\",\"x\")", "+49 30 1234", "-2+3", "@SUM(A1)", "\tTabbed", "\rReturn"]
 
@@ -44,9 +44,7 @@ def app(db):
 
 
 def client_for(app, username: str):
-    client = app.test_client()
-    assert client.post("/login", data={"username": username, "password": PASSWORD}).status_code == 302
-    return client
+    return signed_in(app, username, PASSWORD)
 
 
 def csv_rows(response) -> list[list[str]]:

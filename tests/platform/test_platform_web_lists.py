@@ -18,7 +18,7 @@ from cardbase.schema_engine.query.model import ListQuery, Page
 from cardbase.schema_engine.schema_service import SchemaService
 from cardbase.schema_engine.store.records import RecordStore
 
-from api_testlib import PASSWORD, crm_app
+from api_testlib import PASSWORD, crm_app, signed_in
 
 SALES = ("read", "create", "edit", "delete", "export")
 
@@ -50,10 +50,7 @@ def list_app(db):
 
 
 def client_for(app, username: str):
-    client = app.test_client()
-    response = client.post("/login", data={"username": username, "password": PASSWORD})
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return client
+    return signed_in(app, username, PASSWORD)
 
 
 def page_of(client, url: str, status: int = 200) -> str:

@@ -6,10 +6,12 @@ Fixtures
               thread: ``site.url``, ``site.db``, ``site.users`` {"admin", "sam", "junior"}
               (passwords in ``site.passwords``); sam is in group Sales (read, create,
               edit, delete on every demo object, no configure); junior is in group Junior
-              (read on every demo object, nothing else).
+              (read on every demo object, nothing else). A copy of ``site_template``
+              (session), which builds that database once.
   browser     (session) the Chromium browser.
   page        a new browser context and page per test (no shared cookies).
-  login       ``login(page, "sam")`` signs in through the login form.
+  login       ``login(page, "sam")`` signs in through the login form (``ready=`` another
+              selector to wait for, e.g. the phone layout's collapsed menu).
   screenshot  ``screenshot(page, "list")`` saves test-artifacts/screenshots/<name>.png.
 
 Environment: CHROMIUM=/path overrides the browser. Without Chromium or Playwright the
@@ -85,26 +87,46 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Any:
+def _cheap_hasher() -> tuple:
+    """Swap in a cheap Argon2 hasher; returns what to restore."""
     cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     saved = passwords._hasher, passwords._DUMMY_HASH
     passwords._hasher, passwords._DUMMY_HASH = cheap, cheap.hash("cardbase: no such user")
-    path = tmp_path_factory.mktemp("site") / "cardbase.db"
+    return saved
+
+
+@pytest.fixture(scope="session")
+def site_template(tmp_path_factory) -> Path:
+    """The demo CRM with its users and groups, built once per session (initialise, 300
+    demo records, rights); every module's ``site`` gets a copy of the file."""
+    saved = _cheap_hasher()
+    path = tmp_path_factory.mktemp("site-template") / "cardbase.db"
     db = Database(f"sqlite:///{path}")
-    initialise(db)
-    users.set_password(db, "admin", PASSWORDS["admin"])
-    load_demo(db, 300)
-    objects = [o.api_name for o in db.schema().objects]
-    ids = {"admin": users.find_user(db, "admin").id}
-    for username, group, rights in (("sam", "Sales", ("read", "create", "edit", "delete", "export")),
-                                    ("junior", "Junior", ("read",))):
-        row = users.create_user(db, username, PASSWORDS[username], display_name=username.title())
-        ids[username] = row.id
-        users.create_group(db, SYSTEM, group)
-        users.add_member(db, SYSTEM, username, group)
-        for name in objects:
-            rights_admin.set_object_rights(db, SYSTEM, group, name, rights)
+    try:
+        initialise(db)
+        users.set_password(db, "admin", PASSWORDS["admin"])
+        load_demo(db, 300)
+        objects = [o.api_name for o in db.schema().objects]
+        for username, group, rights in (("sam", "Sales", ("read", "create", "edit", "delete", "export")),
+                                        ("junior", "Junior", ("read",))):
+            users.create_user(db, username, PASSWORDS[username], display_name=username.title())
+            users.create_group(db, SYSTEM, group)
+            users.add_member(db, SYSTEM, username, group)
+            for name in objects:
+                rights_admin.set_object_rights(db, SYSTEM, group, name, rights)
+    finally:
+        db.dispose()  # the last connection checkpoints the WAL into the file
+        passwords._hasher, passwords._DUMMY_HASH = saved
+    return path
+
+
+@pytest.fixture(scope="module")
+def site(site_template, tmp_path_factory) -> Any:
+    saved = _cheap_hasher()
+    path = tmp_path_factory.mktemp("site") / "cardbase.db"
+    shutil.copyfile(site_template, path)
+    db = Database(f"sqlite:///{path}")
+    ids = {name: users.find_user(db, name).id for name in PASSWORDS}
     app = create_app({"TESTING": False, "WTF_CSRF_ENABLED": True, "CARDBASE_LOGIN_SLEEP": lambda s: None}, db=db)
     port = _free_port()
     server = make_server("127.0.0.1", port, app, threaded=True)
@@ -166,8 +188,8 @@ def new_page(browser) -> Callable[..., Any]:
 def login(site) -> Callable[[Any, str], Any]:
     from designer_browserlib import sign_in
 
-    def do(page, username: str = "admin"):
-        return sign_in(page, site.url, username, site.passwords[username])
+    def do(page, username: str = "admin", ready: str = "#cb-user-menu"):
+        return sign_in(page, site.url, username, site.passwords[username], ready=ready)
     return do
 
 

@@ -49,13 +49,14 @@ def focused_id(page: Any) -> str:
     return page.evaluate("document.activeElement && document.activeElement.id")
 
 
-def sign_in(page: Any, url: str, username: str, password: str) -> Any:
-    """Sign in through the login form of the site at ``url``; the page shows the user menu."""
+def sign_in(page: Any, url: str, username: str, password: str, ready: str = "#cb-user-menu") -> Any:
+    """Sign in through the login form of the site at ``url``; waits until the page shows
+    ``ready`` (the user menu; at phone width the menu is collapsed: ".navbar-toggler")."""
     page.goto(f"{url}/login")
     page.fill("#username", username)
     page.fill("#password", password)
     page.click("button[type=submit]")
-    page.wait_for_selector("#cb-user-menu")
+    page.wait_for_selector(ready)
     return page
 
 

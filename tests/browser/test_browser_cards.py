@@ -161,11 +161,7 @@ def test_a_reader_sees_no_actions_and_screenshots(page, new_page, site, login, s
     sam.wait_for_selector(".cb-part")
     screenshot(sam, "card")
     phone = new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
-    phone.goto(f"{site.url}/login")  # the menu is collapsed at phone width: sign in by hand
-    phone.fill("#username", "sam")
-    phone.fill("#password", site.passwords["sam"])
-    phone.click("button[type=submit]")
-    phone.wait_for_selector(".navbar-toggler")
+    login(phone, "sam", ready=".navbar-toggler")  # the menu is collapsed at phone width
     phone.goto(f"{site.url}/o/order/{order['id']}")
     width = phone.evaluate("() => document.documentElement.scrollWidth")
     assert width <= 390, width  # nothing wider than the phone

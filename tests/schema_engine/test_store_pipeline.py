@@ -309,3 +309,23 @@ def test_sharing_is_a_change_of_the_pipeline_and_can_be_undone(db):
     store.unshare(owner, "deal", deal["id"], user="reader")
     store.undo(owner, last_action(db)["id"])  # the end of the share is undone
     assert store.shares_of(owner, "deal", deal["id"])[0]["level"] == "read"
+
+
+def test_many_records_go_to_the_trash_as_one_action_and_come_back_with_one_undo(world):
+    db, store, ann, _ben, _calls = world
+    org = store.create(ann, "organisation", {"name": "ACME"})
+    ids = store.bulk_create(ann, "deal", [{"title": f"D{i}", "organisation": org["id"]} for i in range(3)])
+    stale = store.update(ann, "deal", ids[2], {"title": "changed"}, version=1)
+    before = state(db)
+    with pytest.raises(BulkValidationError) as err:  # one stale row: nothing moves
+        with store.session(ann, write=True) as s:
+            s.bulk_delete("deal", [(ids[0], 1), (ids[1], None), (ids[2], 1), ("x", 1), (999999, None)])
+    assert set(err.value.rows) == {2, 3, 4} and "changed by someone else" in err.value.rows[2]["version"][0]
+    assert state(db) == before
+    with store.session(ann, write=True) as s:
+        assert s.bulk_delete("deal", [(ids[0], 1), (ids[1], None), (ids[2], stale["version"])]) == ids
+        action = s.last.action_id
+        assert s.last.kind == "delete" and len(s.last.records) == 3
+    assert store.list(ann, "deal").data == []
+    store.undo(ann, action)
+    assert sorted(r["id"] for r in store.list(ann, "deal").data) == ids

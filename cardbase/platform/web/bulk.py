@@ -3,16 +3,12 @@ field to one value for all of them, or move them to the trash.
 
 ``lists.bulk``       POST /o/<object>/bulk       (form: csrf_token, next, r = "id:version" per
                      ticked row, op = change|trash, field, v-<field> = the field's control)
-``lists.bulk_undo``  POST /o/<object>/bulk/undo?actions=12-15.19   (form: csrf_token, next)
 
 Every row carries the version the page showed, so a record changed by someone else in
 the meantime is a Conflict for that row, never a silent overwrite. A change is ONE
-``bulk_write`` (one ChangeSet, one action: the notice's Undo is the ordinary
-``actions.undo``). The engine's trash operation takes one record, so "Move to trash" does
-one delete per record inside one savepoint of the request's write session (all or
-nothing); its Undo reverts those actions together, again all or nothing
-(``bulk_undo``). Either way a problem anywhere changes nothing, and the list comes back
-with a message naming each failing record by its code and the field.
+``bulk_write``, a move to the trash ONE ``bulk_delete``: each one ChangeSet and one action,
+so the notice's Undo is the ordinary ``actions.undo``. A problem anywhere changes nothing,
+and the list comes back with a message naming each failing record by its code and field.
 """
 from __future__ import annotations
 
@@ -24,7 +20,7 @@ from flask import flash, redirect, request, url_for
 from flask_babel import format_number, gettext as _
 from markupsafe import Markup
 
-from cardbase.schema_engine.errors import CardbaseError, Conflict, Forbidden, InUse, NotFound, ValidationError
+from cardbase.schema_engine.errors import CardbaseError, Forbidden, ValidationError
 from cardbase.schema_engine.rights.capabilities import ObjectCapabilities
 from cardbase.schema_engine.snapshot import FieldInfo, ObjectInfo
 from cardbase.schema_engine.store.operations import MAX_BULK
@@ -39,10 +35,6 @@ SELECT = "r"            # one "id:version" per ticked row
 VALUE_PREFIX = "v-"     # the chosen field's control: v-<api name>
 MAX_NAMED = 20          # failing records listed in a message
 _PAIR = re.compile(r"(\d{1,12}):(\d{1,9})")
-
-
-class _RollBack(Exception):
-    """Leaves the savepoint of an all-or-nothing batch without keeping any of it."""
 
 
 # ---- what the list page shows ---------------------------------------------------------------
@@ -151,7 +143,7 @@ def bulk(object_name: str):
         return redirect(back)
     if op == "change":
         return _change(s, obj, caps, selected, back, language)
-    return _trash(s, obj, selected, back)
+    return _trash(s, obj, selected, back, language)
 
 
 def _change(s: Session, obj: ObjectInfo, caps: ObjectCapabilities, selected: list[tuple[int, int]], back: str,
@@ -203,84 +195,22 @@ def _row_problem(obj: ObjectInfo, code: str, key: str, messages: list[str], lang
     return f"{code} – {field.label_in(language)}: {text}"
 
 
-def _trash(s: Session, obj: ObjectInfo, selected: list[tuple[int, int]], back: str):
-    codes = _codes(s, obj, [rid for rid, _v in selected])
-    lines: list[str] = []
-    actions: list[int] = []
+def _trash(s: Session, obj: ObjectInfo, selected: list[tuple[int, int]], back: str, language: str):
     try:
-        with s.savepoint():  # one delete per record, kept only if every one succeeds
-            for rid, version in selected:
-                try:
-                    s.delete(obj, rid, version=version)
-                except Conflict:
-                    lines.append(_("%(code)s was changed by someone else since the list was shown; reload the "
-                                   "list and try again.", code=codes[rid]))
-                except (NotFound, Forbidden, InUse, ValidationError) as exc:
-                    lines.append(f"{codes[rid]}: {exc.message}")
-                else:
-                    action_id = getattr(s.last, "action_id", None)
-                    if action_id is not None:
-                        actions.append(action_id)
-            if lines:
-                raise _RollBack
-    except _RollBack:
+        s.bulk_delete(obj, selected)  # one action: the notice's Undo restores them all
+    except BulkValidationError as exc:
+        codes = _codes(s, obj, [rid for rid, _v in selected])
+        lines = [_row_problem(obj, codes[selected[i][0]], key, messages, language)
+                 for i, errors in sorted(exc.rows.items()) for key, messages in errors.items()]
         headline = _("Nothing was moved to the trash: %(bad)s of %(n)s records cannot be deleted.",
-                     bad=format_number(len(lines)), n=format_number(len(selected)))
+                     bad=format_number(len(exc.rows)), n=format_number(len(selected)))
         flash(_problems(headline, lines), "danger")
         return redirect(back)
-    n = len(selected)
-    text = _count(n, _("1 record moved to the trash."), _("{n} records moved to the trash."))
-    if len(actions) == 1:
-        flash_undo(text, s, back)
-    elif actions:
-        flash({"text": text, "next": back,
-               "url": url_for("lists.bulk_undo", object_name=obj.api_name, actions=_runs(actions))}, "undo")
-    else:
-        flash(text, "success")
-    return redirect(back)
-
-
-# ---- undo of a trash of many -----------------------------------------------------------------------
-def _runs(ids: list[int]) -> str:
-    """12,13,14,15,19 -> "12-15.19" (the flashed notice lives in the session cookie)."""
-    out: list[list[int]] = []
-    for i in sorted(set(ids)):
-        if out and i == out[-1][1] + 1:
-            out[-1][1] = i
-        else:
-            out.append([i, i])
-    return ".".join(str(a) if a == b else f"{a}-{b}" for a, b in out)
-
-
-def _parse_runs(text: str) -> list[int]:
-    ids: list[int] = []
-    for part in (text or "").split("."):
-        m = re.fullmatch(r"(\d{1,12})(?:-(\d{1,12}))?", part)
-        if m is None:
-            raise ValidationError({"actions": _("'%(value)s' is not a list of actions.", value=text[:60])})
-        first, last = int(m.group(1)), int(m.group(2) or m.group(1))
-        if last < first or last - first >= MAX_BULK or len(ids) + last - first + 1 > MAX_BULK:
-            raise ValidationError({"actions": _("'%(value)s' is not a list of actions.", value=text[:60])})
-        ids.extend(range(first, last + 1))
-    return ids
-
-
-def bulk_undo(object_name: str):
-    """Undo the deletes of one "Move to trash" together: all of them or none."""
-    from .lists import _back, _object_or_404
-
-    s = engine_session(write=True)
-    _object_or_404(s.schema, object_name)
-    back = _back(object_name)
-    try:
-        ids = _parse_runs(request.args.get("actions", ""))
-        with s.savepoint():
-            for action_id in reversed(ids):
-                s.undo(action_id)
-    except (Conflict, Forbidden, NotFound, InUse, ValidationError) as exc:
-        flash(_("Not undone: %(reason)s", reason=_message(exc)), "error")
+    except CardbaseError as exc:  # a link's on-delete rule refuses (InUse), a cascade needs rights …
+        flash(_("Nothing was moved to the trash: %(problem)s", problem=_message(exc)), "danger")
         return redirect(back)
-    flash(_("Undone."), "success")
+    n = len(selected)
+    flash_undo(_count(n, _("1 record moved to the trash."), _("{n} records moved to the trash.")), s, back)
     return redirect(back)
 
 

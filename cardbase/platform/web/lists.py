@@ -394,7 +394,6 @@ def index(object_name: str):
 
 
 bp.add_url_rule("/o/<object_name>/bulk", "bulk", bulk_changes.bulk, methods=["POST"])
-bp.add_url_rule("/o/<object_name>/bulk/undo", "bulk_undo", bulk_changes.bulk_undo, methods=["POST"])
 
 
 # ---- saved views ---------------------------------------------------------------------------------

@@ -239,15 +239,21 @@ class UpdateOp:
         return parse_row(self.obj, values, creating=False, readable=access.field_readable(self.obj),
                          writable=lambda f: access.field_writable(self.obj, f))
 
-    def validate(self, tx: "Session") -> None:
-        obj, schema, access = self.obj, tx.schema, tx.access
-        live = self._live()
-        for i, rid in live:
+    def check_versions(self, tx: "Session", *, required: bool = True) -> None:
+        """Each row's version against the record's (optimistic locking): a stale one is a
+        Conflict; a missing one is an error when ``required``, else not checked."""
+        for i, rid in self._live():
             version = self.rows[i][2]
+            if version is None and not required:
+                continue
             if version is None or isinstance(version, bool) or not isinstance(version, int):
                 self._fail(i, ValidationError({"version": "is required: send the version of the record you read"}))
             elif self.current[rid]["version"] != version:
-                self._fail(i, conflict(schema, obj, self.current[rid], version))
+                self._fail(i, conflict(tx.schema, self.obj, self.current[rid], version))
+
+    def validate(self, tx: "Session") -> None:
+        obj, schema, access = self.obj, tx.schema, tx.access
+        self.check_versions(tx)
         live = self._live()
         parsed, errors = [], []
         for i, _rid in live:

@@ -34,7 +34,7 @@ from . import history, pipeline
 from .operations import BulkOp, CreateOp, OwnerOp, UpdateOp, record_id
 from .serialize import record_to_json
 from .sharing import ShareOp, UnshareOp, shares_of
-from .trash import PurgeOp, RestoreOp, TrashOp
+from .trash import PurgeOp, RestoreOp, TrashManyOp, TrashOp
 from .undo import UndoOp, recent_actions
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -250,6 +250,13 @@ class Session:
 
     def delete(self, obj_ref: str | int | ObjectInfo, rid: Any, *, version: int | None = None) -> None:
         self.apply(TrashOp(self.object(obj_ref), rid, version))
+
+    def bulk_delete(self, obj_ref: str | int | ObjectInfo, rows: Sequence[tuple[Any, int | None]]) -> list[int]:
+        """Move up to MAX_BULK records -- (id, version read or None) -- to the trash as one
+        action: all or nothing, every row's problem at once (BulkValidationError)."""
+        op = TrashManyOp(self.object(obj_ref), rows)
+        self.apply(op)
+        return [rid for rid in op.ids if rid is not None]
 
     def restore(self, obj_ref: str | int | ObjectInfo, rid: Any) -> dict[str, Any]:
         obj = self.object(obj_ref)

@@ -9,7 +9,7 @@ read -- children hidden from them are counted, not named.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Sequence
 
 import sqlalchemy as sa
 
@@ -18,8 +18,8 @@ from ..i18n import _, language, right_verb
 from ..meta_models import HistoryEntry
 from ..snapshot import FieldInfo, ObjectInfo
 from .changeset import ChangeSet, RecordChange
-from .operations import conflict, record_id
-from .validation import RowErrors
+from .operations import UpdateOp, conflict, record_id
+from .validation import BulkValidationError, RowErrors
 
 if TYPE_CHECKING:  # pragma: no cover
     from .session import Session
@@ -255,6 +255,26 @@ class TrashOp(_OneRecord):
 
     def write(self, tx: "Session", cs: ChangeSet) -> None:
         Trasher(tx, cs).trash(self.obj, [self.rid])
+
+
+class TrashManyOp(UpdateOp):
+    """Move several records to the trash as one action (a list's "Move to trash"): each
+    row (id, version or None) is checked like an update -- visible, deletable, not changed
+    since -- and every row's problem is reported at once; nothing moves unless all may."""
+
+    kind = "delete"
+    right = "delete"
+
+    def __init__(self, obj: ObjectInfo, rows: Sequence[tuple[Any, Any]]):
+        super().__init__(obj, [(rid, {}, version) for rid, version in rows], single=False)
+
+    def validate(self, tx: "Session") -> None:
+        self.check_versions(tx, required=False)
+        if self.errors:
+            raise BulkValidationError({i: dict(e) for i, e in sorted(self.errors.items())})
+
+    def write(self, tx: "Session", cs: ChangeSet) -> None:
+        Trasher(tx, cs).trash(self.obj, [rid for rid in self.ids if rid is not None])
 
 
 class RestoreOp(_OneRecord):

@@ -329,3 +329,39 @@ def test_many_records_go_to_the_trash_as_one_action_and_come_back_with_one_undo(
     assert store.list(ann, "deal").data == []
     store.undo(ann, action)
     assert sorted(r["id"] for r in store.list(ann, "deal").data) == ids
+
+
+def test_a_share_never_passes_on_a_field_the_sharer_may_not_read_or_change(db):
+    """Issue 19, point 5: a junior for whom Amount is hidden shared a deal at change level
+    with a user in no group, who then read and changed the amount."""
+    _svc, store = crm(db)
+    junior_id, outsider_id, peer_id = add_user(db, "junior"), add_user(db, "outsider"), add_user(db, "peer")
+    juniors, auditors = add_group(db, "Juniors"), add_group(db, "Auditors")
+    join(db, junior_id, juniors)
+    join(db, peer_id, juniors)
+    rights.set_object_rights(db, SYSTEM, "Juniors", "deal", ["read", "create", "edit", "delete"])
+    rights.set_field_right(db, SYSTEM, "Juniors", "deal", "amount", "hidden")
+    rights.set_field_right(db, SYSTEM, "Juniors", "deal", "title", "read_only")
+    junior, outsider = actor(db, junior_id), actor(db, outsider_id)
+    deal = store.create(SYSTEM, "deal", {"title": "Secret", "amount": "99000"})
+    before = state(db)
+    with pytest.raises(Forbidden, match="would read 1 field"):
+        store.share(junior, "deal", deal["id"], user="outsider", level="change")
+    with pytest.raises(Forbidden, match="would read 1 field"):
+        store.share(junior, "deal", deal["id"], user="outsider", level="read")
+    assert state(db) == before
+    join(db, outsider_id, auditors)
+    outsider = actor(db, outsider_id)
+    before = state(db)
+    with pytest.raises(Forbidden, match="group 'Auditors'"):
+        store.share(junior, "deal", deal["id"], group="Auditors", level="read")
+    assert state(db) == before
+    with pytest.raises(Forbidden, match="may not read Deals"):  # nothing was shared
+        store.get(outsider, "deal", deal["id"])
+    # the peer holds what the junior holds: read is fine, and so is change (Title read-only for both)
+    store.share(junior, "deal", deal["id"], user="peer", level="change")
+    rights.set_field_right(db, SYSTEM, "Auditors", "deal", "amount", "hidden")
+    store.share(junior, "deal", deal["id"], user="outsider", level="read")  # Amount hidden for them too
+    assert "amount" not in store.get(outsider, "deal", deal["id"])
+    with pytest.raises(Forbidden, match="could change 1 field"):  # Title is read-only for the junior only
+        store.share(junior, "deal", deal["id"], user="outsider", level="change")

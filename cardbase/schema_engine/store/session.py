@@ -251,7 +251,8 @@ class Session:
     def delete(self, obj_ref: str | int | ObjectInfo, rid: Any, *, version: int | None = None) -> None:
         self.apply(TrashOp(self.object(obj_ref), rid, version))
 
-    def bulk_delete(self, obj_ref: str | int | ObjectInfo, rows: Sequence[tuple[Any, int | None]]) -> list[int]:
+    def bulk_delete(self, obj_ref: str | int | ObjectInfo,
+                    rows: Sequence[tuple[Any, int | None]]) -> builtins.list[int]:
         """Move up to MAX_BULK records -- (id, version read or None) -- to the trash as one
         action: all or nothing, every row's problem at once (BulkValidationError)."""
         op = TrashManyOp(self.object(obj_ref), rows)

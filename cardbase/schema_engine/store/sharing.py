@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from ..errors import Forbidden, NotFound, ValidationError
-from ..meta_models import Group, User
+from ..actor import Actor
+from ..meta_models import Group, User, UserGroup
+from ..rights.access import RightsAccess
 from ..rights.admin import group_id, user_id
 from ..rights_models import LEVEL_RANK, LEVELS, Share
 from ..snapshot import ObjectInfo
@@ -93,6 +95,52 @@ class ShareOp(_ShareChange):
                 and existing.granted_by != tx.actor.user_id:
             raise Forbidden(f"this '{self.obj.label}' record is already shared at {existing.level} by someone "
                             "else; changing that needs full access")
+        self.check_fields(tx)
+
+    def check_fields(self, tx: "Session") -> None:
+        """A share passes on no more than the sharer holds, fields included: refused when a
+        recipient (the user, or any member of the group) would read a field hidden from
+        the sharer, or -- at change or full -- could change a field the sharer may only
+        read. (Field rights are per object, not per record, so a share cannot narrow them.)"""
+        access = tx.access
+        if not isinstance(access, RightsAccess):
+            return  # admins and the system hold every field
+        ids = {f.stored_id for f in self.obj.user_fields}
+        hidden = access.rights.hidden & ids
+        read_only = {i for i in ids - hidden if access.rights.field_level.get(i, "editable") != "editable"} \
+            if self.level != "read" else set()
+        if not hidden and not read_only:
+            return
+        for actor in self.recipients(tx):
+            theirs = access.model.for_actor(actor)
+            if hidden - theirs.hidden:
+                raise Forbidden(f"you cannot share this '{self.obj.label}' record with {self.whom(tx)}: they would "
+                                f"read {len(hidden - theirs.hidden)} field(s) hidden from you")
+            writable = {i for i in read_only if theirs.field_level.get(i, "editable") == "editable"}
+            if writable:
+                raise Forbidden(f"you cannot share this '{self.obj.label}' record with {self.whom(tx)} at "
+                                f"{self.level}: they could change {len(writable)} field(s) you may only read; "
+                                "share it at read")
+
+    def recipients(self, tx: "Session") -> list[Actor]:
+        """The non-admin users the share reaches, with their groups."""
+        wanted = sa.select(User.id).where(User.active.is_(True), User.is_admin.is_(False))
+        wanted = wanted.where(User.id == self.uid) if self.uid is not None else wanted.where(
+            User.id.in_(sa.select(UserGroup.user_id).where(UserGroup.group_id == self.gid)))
+        users = list(tx.conn.execute(wanted).scalars())
+        groups: dict[int, set[int]] = {u: set() for u in users}
+        if users:
+            for uid, gid in tx.conn.execute(sa.select(UserGroup.user_id, UserGroup.group_id)
+                                            .where(UserGroup.user_id.in_(users))):
+                groups[uid].add(gid)
+        return [Actor(user_id=u, group_ids=frozenset(g)) for u, g in groups.items()]
+
+    def whom(self, tx: "Session") -> str:
+        if self.uid is not None:
+            name = tx.conn.execute(sa.select(User.username).where(User.id == self.uid)).scalar()
+            return f"user '{name}'"
+        name = tx.conn.execute(sa.select(Group.name).where(Group.id == self.gid)).scalar()
+        return f"group '{name}'"
 
     def validate(self, tx: "Session") -> None:
         pass  # the level was checked when the operation was built, the grantee in authorize

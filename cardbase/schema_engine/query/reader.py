@@ -53,8 +53,9 @@ def fetch_page(conn: Connection, schema: Schema, obj: ObjectInfo, query: ListQue
     page_where = list(where)
     if sort_column and count >= count_cap:
         page_where = walk_sort_index(page_where, joins.base, sort_column)
+    scope = [query.filter, query.search, query.trash]  # a cursor is valid for this list only
     if query.cursor is not None:
-        page_where.append(cursors.after(keys, cursors.decode(query.cursor, obj.id, keys)))
+        page_where.append(cursors.after(keys, cursors.decode(query.cursor, obj.id, keys, scope)))
     stmt = (sa.select(*projection.labeled(), *[k.expr.label(f"s{i}") for i, k in enumerate(keys)])
             .select_from(joins.from_clause()).where(*page_where)
             .order_by(*order_by(keys)).limit(query.limit + 1))
@@ -66,7 +67,7 @@ def fetch_page(conn: Connection, schema: Schema, obj: ObjectInfo, query: ListQue
     next_cursor = None
     if has_more and not query.offset:
         width = len(projection.columns)
-        next_cursor = cursors.encode(obj.id, keys, list(rows[-1][width:width + len(keys)]))
+        next_cursor = cursors.encode(obj.id, keys, list(rows[-1][width:width + len(keys)]), scope)
     if not with_count:
         count, estimate = -1, False
     return Page([projection.decode(r) for r in rows], next_cursor, count, estimate, has_more)

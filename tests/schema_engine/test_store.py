@@ -348,3 +348,31 @@ def test_wrong_typed_value_for_every_field_type(db, ftype, options, good, bad_va
             store.update(SYSTEM, "deal", rec["id"], {"probe": bad}, version=rec["version"])
         assert list(err.value.errors) == ["probe"], bad
     assert snapshot_rows(db) == before
+
+
+def test_history_leaves_out_updates_of_hidden_fields_only(db):
+    """Issue 19, point 12: an update that changed only fields hidden from the reader was
+    shown to them as an entry with ``changes: []`` (telling when a hidden field changed)."""
+    from cardbase.schema_engine import rights
+
+    from test_rights import World
+
+    w = World(db)
+    ann = w.member("ann", "Sales")
+    rights.set_object_rights(db, SYSTEM, "Sales", "deal", ["read", "edit", "delete"])
+    rights.set_field_right(db, SYSTEM, "Sales", "deal", "amount", "hidden")
+    large = w.deals["large"]
+    v = w.store.get(SYSTEM, "deal", large)["version"]
+    w.store.update(SYSTEM, "deal", large, {"amount": "600000"}, version=v)  # hidden only
+    w.store.update(SYSTEM, "deal", large, {"amount": "700000", "title": "Larger"}, version=v + 1)  # mixed
+    w.store.delete(SYSTEM, "deal", large)
+    w.store.restore(SYSTEM, "deal", large)
+    full = w.store.history(SYSTEM, "deal", large)
+    mine = w.store.history(ann, "deal", large)
+    assert [e["action"] for e in full] == ["restore", "delete", "update", "update", "create"]
+    assert [e["action"] for e in mine] == ["restore", "delete", "update", "create"]
+    assert [c["field"] for c in mine[2]["changes"]] == ["title"]
+    assert all(e["changes"] or e["action"] in ("create", "delete", "restore") for e in mine)
+    assert all(c["field"] != "amount" for e in mine for c in e["changes"])
+    with w.store.session(ann) as s:  # the session's history is the same
+        assert [e["id"] for e in s.history("deal", large)] == [e["id"] for e in mine]

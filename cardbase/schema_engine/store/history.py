@@ -28,7 +28,12 @@ def write(conn: Connection, entries: Iterable[dict[str, Any]]) -> None:
 
 def read(conn: Connection, schema: Schema, obj: ObjectInfo, record_id: int,
          field_readable=None) -> list[dict[str, Any]]:
-    """Entries newest first, field keys turned into today's names and labels."""
+    """Entries newest first, field keys turned into today's names and labels.
+
+    ``field_readable`` hides the changes of fields the reader may not see; an entry whose
+    every change is hidden (an update of a hidden field only) is left out altogether, so
+    the reader cannot even tell when such a field changed. Entries that carry no field
+    changes of their own (delete, restore) and creations are always shown."""
     h = HistoryEntry.__table__
     rows = conn.execute(
         sa.select(h, User.username, User.display_name)
@@ -46,6 +51,8 @@ def read(conn: Connection, schema: Schema, obj: ObjectInfo, record_id: int,
             label = field.label if field else _("Sharing") if key == "share" else f"(removed field {key})"
             changes.append({"field": field.api_name if field else None, "key": key, "label": label,
                             "old": old, "new": new})
+        if row["changes"] and not changes and row["action"] != "create":
+            continue  # only hidden fields changed
         who = row["username"] or "system"
         out.append({"id": row["id"], "at": row["at"], "action": row["action"], "version": row["version"],
                     "actor": {"id": row["actor_id"], "username": who, "display": row["display_name"] or who},

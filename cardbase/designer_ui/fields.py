@@ -312,7 +312,7 @@ def field_edit(object_name: str, field_name: str):
     try:
         texts = clean_translations(_translations_input(field.translations), FIELD_KEYS)
         if type_changed and text("confirm_type") != spec["type"]:
-            preview = service.preview_type_change(obj.api_name, field.api_name, changes)
+            preview = service.preview_type_change(obj.api_name, field.api_name, changes, actor)
             return render_field_form(schema, obj, field, values, FormErrors(), status=200,
                                      preview=preview, preview_type=spec["type"])
         updated = service.update_field(actor, obj.api_name, field.api_name, changes)

@@ -67,17 +67,21 @@ class InUse(CardbaseError):
 
 
 class ConversionRefused(CardbaseError):
-    """A field type change would lose data; ``failures`` lists (record, value, reason)."""
+    """A field type change would lose data; ``failures`` lists (record, value, reason) of
+    the records the actor may read, ``hidden`` counts the failures in records they may not
+    (those are never listed)."""
 
     status = 409
 
-    def __init__(self, message: str, failures: list[dict[str, Any]], total: int):
+    def __init__(self, message: str, failures: list[dict[str, Any]], total: int, hidden: int = 0):
         super().__init__(message)
         self.failures = failures
         self.total = total
+        self.hidden = hidden
 
     def to_dict(self) -> dict[str, Any]:
-        return {**super().to_dict(), "failures": self.failures, "total": self.total}
+        return {**super().to_dict(), "failures": self.failures, "total": self.total,
+                "hidden_failures": self.hidden}
 
 
 class Forbidden(CardbaseError):

@@ -30,7 +30,7 @@ from .field_rules import check_rule_rights, clean_rules, rules_of
 from .meta_models import CardLayout, ConfigChange, FieldRow, HistoryEntry, ObjectType, SavedView, Translation
 from .physical import PhysicalSchema
 from .query.reader import iter_records
-from .rights.access import AccessPolicy
+from .rights.access import FULL_ACCESS, Access, AccessPolicy
 from .snapshot import FieldInfo, ObjectInfo, Schema, bump_version, load_schema, stored_options
 from .translations import FIELD_KEYS as TRANSLATABLE_FIELD_KEYS
 from .translations import OBJECT_KEYS as TRANSLATABLE_OBJECT_KEYS
@@ -109,6 +109,28 @@ class SchemaService:
                 return
             raise Forbidden(f"changing the configuration of '{obj.label_plural}' needs the configure right")
         raise Forbidden("changing the configuration needs the configure right")
+
+    # ---- what the actor may see (configure never grants read) --------------------------------
+    def _access(self, conn: Connection, schema: Schema, actor: Actor) -> Access:
+        return (self.policy or AccessPolicy()).access(conn, schema, actor)
+
+    def _check_field_rights(self, conn: Connection, schema: Schema, actor: Actor, obj: ObjectInfo,
+                            field: FieldInfo, *, rewrites_values: bool) -> Access:
+        """The configure right lets a group shape an object, never read or write what its
+        field rights withhold: a field hidden from the actor cannot be changed at all (its
+        definition, type, uniqueness, labels or its removal would show or destroy values
+        they may not read), and one that is read-only for them cannot be converted to
+        another type or other options, nor removed, since that rewrites or drops values
+        they may not edit (docs/rights.md). Returns the actor's access."""
+        access = self._access(conn, schema, actor)
+        readable = access.field_readable(obj)
+        if readable is not None and not readable(field):
+            raise Forbidden(f"field '{obj.label}.{field.label}' is hidden from you: you cannot change "
+                            "or remove it, even with the configure right")
+        if rewrites_values and field.writable and not access.field_writable(obj, field):
+            raise Forbidden(f"field '{obj.label}.{field.label}' is read-only for you: you cannot change its "
+                            "type or options, nor remove it, since that rewrites its values")
+        return access
 
     @contextmanager
     def _change(self, actor: Actor, action: str, target: str, obj_ref: str | int | None = None) -> Iterator["_Tx"]:
@@ -245,7 +267,10 @@ class SchemaService:
         with self._change(actor, "update_field", f"{obj_ref}.{field_ref}", obj_ref) as tx:
             obj = tx.schema.object(obj_ref)
             old = _user_field(obj, field_ref)
+            access = self._check_field_rights(tx.conn, tx.schema, actor, obj, old, rewrites_values=False)
             new = self._updated_field(tx.schema, obj, old, changes)
+            if new.type != old.type or dict(new.options) != live_options(old):
+                self._check_field_rights(tx.conn, tx.schema, actor, obj, old, rewrites_values=True)
             computed = FieldSave(tx.conn, tx.schema, obj, old, new, self.recompute_batch)
             values = {k: getattr(new, k) for k in ("label", "required", "unique", "default", "help_text", "position", "type")}
             values["api_name"] = new.api_name
@@ -257,10 +282,10 @@ class SchemaService:
             # finish() fills them.
             converted = not computed.computed and (new.type != old.type or dict(new.options) != live_options(old))
             if converted:
-                self._convert_values(tx, obj, old, new, physical)
+                self._convert_values(tx, obj, old, new, physical, access)
             elif not computed.computed and new.unique != old.unique:
                 if new.unique:
-                    self._check_no_duplicates(tx, obj, new)
+                    self._check_no_duplicates(tx, obj, new, access)
                 physical.reindex_field(obj, old, new)
             tx.conn.execute(sa.update(FieldRow).where(FieldRow.id == old.id).values(**values))
             if obj.display_field_name == old.api_name and new.api_name != old.api_name:
@@ -271,21 +296,29 @@ class SchemaService:
             return tx.reload().field_by_id(old.stored_id)
 
     def preview_type_change(self, obj_ref: str | int, field_ref: str | int,
-                            changes: Mapping[str, Any]) -> dict[str, Any]:
-        """How many values would convert and which would fail, without changing anything."""
+                            changes: Mapping[str, Any], actor: Actor | None = None) -> dict[str, Any]:
+        """How many values would convert and which would fail, without changing anything.
+        ``failures`` lists only records ``actor`` may read (None: the system, everything);
+        ``hidden_failures`` counts the others. The actor needs the configure right."""
         with self.db.read() as conn:
             tx = _Tx(conn, load_schema(conn))
+            if actor is not None:
+                self._check_configure(tx, actor, obj_ref)
             obj = tx.schema.object(obj_ref)
             old = _user_field(obj, field_ref)
+            access = FULL_ACCESS
+            if actor is not None:
+                access = self._check_field_rights(conn, tx.schema, actor, obj, old, rewrites_values=True)
             new = self._updated_field(tx.schema, obj, old, changes)
-            converted, failures, total = _convert_all(tx, obj, old, new, limit_failures=50)
-            return {"convertible": total - len(failures) if len(failures) < 50 else None,
-                    "total": total, "failures": failures}
+            converted, report = _convert_all(tx, obj, old, new, access, limit_failures=50)
+            return {"convertible": report.total - report.count,
+                    "total": report.total, "failures": report.failures, "hidden_failures": report.hidden}
 
     def remove_field(self, actor: Actor, obj_ref: str | int, field_ref: str | int) -> None:
         with self._change(actor, "remove_field", f"{obj_ref}.{field_ref}", obj_ref) as tx:
             obj = tx.schema.object(obj_ref)
             field = _user_field(obj, field_ref)
+            self._check_field_rights(tx.conn, tx.schema, actor, obj, field, rewrites_values=True)
             usages = dedupe(field_usages(tx.conn, tx.schema, field))
             if usages:
                 raise InUse(f"field '{obj.label}.{field.label}' cannot be removed, it is in use", usages)
@@ -338,6 +371,8 @@ class SchemaService:
         with self._change(actor, "set_translations", target, obj_ref) as tx:
             obj = tx.schema.object(obj_ref)
             field = _user_field(obj, field_ref) if field_ref is not None else None
+            if field is not None:
+                self._check_field_rights(tx.conn, tx.schema, actor, obj, field, rewrites_values=False)
             cleaned = clean_translations(texts, TRANSLATABLE_FIELD_KEYS if field else TRANSLATABLE_OBJECT_KEYS)
             replace_translations(tx.conn, obj, field, cleaned)
             tx.details = {"languages": sorted(cleaned)}
@@ -453,23 +488,44 @@ class SchemaService:
                                        "(add a new link field instead)"})
         return new
 
-    def _check_no_duplicates(self, tx: "_Tx", obj: ObjectInfo, field: FieldInfo) -> None:
+    def _check_no_duplicates(self, tx: "_Tx", obj: ObjectInfo, field: FieldInfo, access: Access) -> None:
+        """Refuse making ``field`` unique while records share a value. The message shows
+        values only from records the actor may read (counted among those), and only a count
+        of the records they may not read that share a value."""
         table = tx.schema.table(obj)
         col = table.c[field.column]
-        dup = tx.conn.execute(
-            sa.select(col, sa.func.count()).where(table.c.deleted_at.is_(None), col.is_not(None))
-            .group_by(col).having(sa.func.count() > 1).limit(5)).all()
-        if dup:
-            shown = ", ".join(f"'{v}' ({n}×)" for v, n in dup)
-            raise SchemaError({"unique": f"existing records have duplicate values: {shown}"})
+        live = [table.c.deleted_at.is_(None), col.is_not(None)]
+        duplicated = sa.select(col).where(*live).group_by(col).having(sa.func.count() > 1)
+        visible = _visible_clause(access, obj, table)
+        if visible is None:  # everything is readable: as before
+            dup = tx.conn.execute(sa.select(col, sa.func.count()).where(*live).group_by(col)
+                                  .having(sa.func.count() > 1).limit(5)).all()
+            if dup:
+                shown = ", ".join(f"'{v}' ({n}×)" for v, n in dup)
+                raise SchemaError({"unique": f"existing records have duplicate values: {shown}"})
+            return
+        if tx.conn.execute(duplicated.limit(1)).first() is None:
+            return
+        dup = tx.conn.execute(sa.select(col, sa.func.count()).where(*live, visible, col.in_(duplicated))
+                              .group_by(col).order_by(col).limit(5)).all()
+        unseen = tx.conn.execute(sa.select(sa.func.count()).select_from(table)
+                                 .where(*live, sa.case((visible, False), else_=True), col.in_(duplicated))
+                                 ).scalar_one()  # NULL (e.g. no owner) is "cannot see" too
+        parts = [f"'{v}' ({n}× in records you can see)" for v, n in dup]
+        if unseen:
+            parts.append(f"{unseen} record{'s' if unseen != 1 else ''} you cannot see")
+        raise SchemaError({"unique": f"existing records have duplicate values: {', '.join(parts)}"})
 
     def _convert_values(self, tx: "_Tx", obj: ObjectInfo, old: FieldInfo, new: FieldInfo,
-                        physical: PhysicalSchema) -> None:
-        converted, failures, total = _convert_all(tx, obj, old, new, limit_failures=100)
-        if failures:
-            raise ConversionRefused(
-                f"{len(failures)}{'+' if len(failures) >= 100 else ''} of {total} values of "
-                f"'{obj.label}.{old.label}' cannot be converted to {new.type}", failures, total)
+                        physical: PhysicalSchema, access: Access) -> None:
+        converted, report = _convert_all(tx, obj, old, new, access, limit_failures=100)
+        if report.count:
+            message = (f"{report.count} of {report.total} values of '{obj.label}.{old.label}' cannot be "
+                       f"converted to {new.type}")
+            if report.hidden:
+                message += (f"; {report.hidden} of them in records you cannot see (only the records you can "
+                            "see are listed)")
+            raise ConversionRefused(message, report.failures, report.total, hidden=report.hidden)
         same_columns = [(s.suffix, str(s.type.compile(dialect=tx.conn.dialect))) for s in old.column_specs] == \
                        [(s.suffix, str(s.type.compile(dialect=tx.conn.dialect))) for s in new.column_specs]
         table = tx.schema.table(obj)
@@ -510,32 +566,56 @@ class _Tx:
         return self.schema
 
 
-def _convert_all(tx: _Tx, obj: ObjectInfo, old: FieldInfo, new: FieldInfo, limit_failures: int):
-    """Convert every stored value; returns (id -> db values, failures, total)."""
+@dataclasses.dataclass
+class _Failures:
+    """What a conversion could not convert: ``failures`` (up to a limit) lists records the
+    actor may read; ``hidden`` counts those they may not; ``count`` is every failure."""
+
+    total: int = 0
+    count: int = 0
+    hidden: int = 0
+    failures: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+
+
+def _visible_clause(access: Access, obj: ObjectInfo, table: sa.Table) -> Any:
+    """The actor's read row filter on ``table`` (None: every row; false: none)."""
+    if not access.can(obj, "read"):
+        return sa.false()
+    return access.row_filter(obj, table, "read")
+
+
+def _convert_all(tx: _Tx, obj: ObjectInfo, old: FieldInfo, new: FieldInfo, access: Access,
+                 limit_failures: int) -> tuple[dict[int, tuple], _Failures]:
+    """Convert every stored value; returns (id -> db values, the failures as ``access`` may
+    see them: records outside its row filter are only counted)."""
     table = tx.schema.table(obj)
     cols = [table.c[n] for n in old.column_names]
+    visible = _visible_clause(access, obj, table)
+    seen = sa.literal(True) if visible is None else sa.case((visible, True), else_=False)
     converted: dict[int, tuple] = {}
-    failures: list[dict[str, Any]] = []
-    total = 0
+    report = _Failures()
     last_id = 0
     while True:
-        rows = tx.conn.execute(sa.select(table.c.id, table.c.code, *cols).where(table.c.id > last_id)
+        rows = tx.conn.execute(sa.select(table.c.id, table.c.code, seen, *cols).where(table.c.id > last_id)
                                .order_by(table.c.id).limit(CONVERT_BATCH)).all()
         if not rows:
             break
         for row in rows:
-            total += 1
+            report.total += 1
             last_id = row[0]
-            value = old.ftype.from_db(old, tuple(row[2:]))
+            value = old.ftype.from_db(old, tuple(row[3:]))
             try:
                 new_value = new.ftype.convert_from(new, old, value)
             except FieldValueError as exc:
-                if len(failures) < limit_failures:
-                    failures.append({"id": row[0], "code": row[1],
-                                     "value": old.ftype.to_json(old, value), "reason": str(exc)})
+                report.count += 1
+                if not row[2]:
+                    report.hidden += 1
+                elif len(report.failures) < limit_failures:
+                    report.failures.append({"id": row[0], "code": row[1],
+                                            "value": old.ftype.to_json(old, value), "reason": str(exc)})
                 continue
             converted[row[0]] = new.ftype.to_db(new, new_value) if new_value is not None else (None,) * len(new.column_specs)
-    return converted, failures, total
+    return converted, report
 
 
 def _write_values(conn: Connection, table_name: str, columns: list[str], values: dict[int, tuple],

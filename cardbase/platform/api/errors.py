@@ -79,7 +79,7 @@ def from_engine_error(exc: CardbaseError, *, query: bool = False) -> Response:
         return error_response(409, "in_use", exc.message, None, {"usages": exc.usages})
     if isinstance(exc, ConversionRefused):
         return error_response(409, "conversion_refused", exc.message, None,
-                              {"failures": exc.failures, "total": exc.total})
+                              {"failures": exc.failures, "total": exc.total, "hidden_failures": exc.hidden})
     if isinstance(exc, NotFound):
         return error_response(404, "not_found", exc.message)
     if isinstance(exc, Forbidden):

@@ -6,6 +6,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from cardbase.schema_engine.query.buckets import BUCKETS
+from cardbase.schema_engine.query.filters import MAX_LIST
+from cardbase.schema_engine.query.model import MAX_FIELDS, MAX_LIMIT, MAX_OFFSET, MAX_SEARCH
+from cardbase.schema_engine.query.sort import MAX_SORT_KEYS
 from cardbase.schema_engine.snapshot import ObjectInfo
 
 from .aggregate import DEFAULT_GROUPS, MAX_GROUPS, METRICS
@@ -21,6 +24,7 @@ def record_list_paths(b: "_Builder", obj: ObjectInfo, tag: str, list_params: lis
     base = f"/api/v1/records/{obj.api_name}"
     by_name = {p["name"]: p for p in list_params}
     view_paths(b, obj, tag, base)
+    query_path(b, obj, tag, base)
     b.path(f"{base}/trash", tag, get={
         "summary": f"The {obj.label_plural} in the trash, the most recently deleted first",
         "operationId": f"trash_{obj.api_name}", "parameters": [p for p in list_params if p["name"] != "trash"],
@@ -30,6 +34,42 @@ def record_list_paths(b: "_Builder", obj: ObjectInfo, tag: str, list_params: lis
         aggregate_path(b, obj, tag, base, by_name)
     if b.can(obj, "export"):
         export_path(b, obj, tag, base, by_name)
+
+
+def query_path(b: "_Builder", obj: ObjectInfo, tag: str, base: str) -> None:
+    """POST {base}/query: the list with its parameters in a JSON body (long filters)."""
+    name = b.names[obj.id]
+    paths = {"type": "string", "minLength": 1, "maxLength": 1000}
+    b.spec.components.schema(f"{name}Query", component={
+        "type": "object", "additionalProperties": False,
+        "description": "The parameters of the list, as JSON: for filters too long for a URL.",
+        "properties": {
+            "filter": {"$ref": f"#/components/schemas/{name}Filter"},
+            "sort": {"description": 'field paths, minus for descending: "-amount,name" or ["-amount", "name"]',
+                     "anyOf": [{"type": "string", "maxLength": 1000},
+                               {"type": "array", "items": paths, "maxItems": MAX_SORT_KEYS}]},
+            "fields": {"description": "fields to return, link paths allowed; id, code and version are always "
+                                      "included",
+                       "anyOf": [{"type": "array", "items": paths, "maxItems": MAX_FIELDS},
+                                 {"type": "string", "maxLength": 5000}]},
+            "q": {"type": "string", "maxLength": MAX_SEARCH, "description": "search text: every word must match"},
+            "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT,
+                      "description": f"page size (default 50, at most {MAX_LIMIT})"},
+            "cursor": {"type": "string", "maxLength": 4000, "description": "next_cursor of the previous page "
+                                                                           "(of the same query)"},
+            "offset": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET,
+                       "description": "rows to skip (instead of a cursor)"},
+            "trash": {"type": "boolean", "description": "list the trash instead"},
+            "count": {"type": "boolean", "description": "count the matching rows (default true; false answers "
+                                                        "count -1 and saves the count's work)"}}})
+    b.path(f"{base}/query", tag, post={
+        "summary": f"List {obj.label_plural} with the query in a JSON body",
+        "operationId": f"query_{obj.api_name}",
+        "description": f"The same parameters, limits and rights as GET {base}, sent as a JSON object: for "
+                       f"filters too long for a URL (a server's request line ends near 4 KB, long before the "
+                       f"{MAX_LIST:,} values an `in` may list). Reads nothing else and changes nothing.",
+        "requestBody": body(f"{name}Query"),
+        "responses": responses({200: ok_json(f"{name}List")}, 400, 401, 403, 404, 413, 415)})
 
 
 def view_paths(b: "_Builder", obj: ObjectInfo, tag: str, base: str) -> None:

@@ -16,7 +16,7 @@ from typing import Any, Mapping
 from flask import Response, url_for
 
 from cardbase.schema_engine.errors import ValidationError
-from cardbase.schema_engine.query.model import ListQuery
+from cardbase.schema_engine.query.model import MAX_SEARCH, ListQuery
 from cardbase.schema_engine.store.session import Session
 
 from ..context import engine_session
@@ -74,12 +74,57 @@ def list_query() -> ListQuery:
                      trash=arg_bool("trash"))
 
 
+# The body of POST /v1/records/{object}/query: the list's query parameters as JSON, for
+# filters too long for a URL (a proxy's or gunicorn's request line ends near 4 KB, long
+# before the filter language's 1,000 values of an ``in``); ``count`` false skips counting.
+QUERY_BODY = {"filter": "a condition object", "sort": 'a text like "-amount,name" or a list of field paths',
+              "fields": "a list of field paths (or a comma-separated text)", "q": "a text", "limit": "a whole number",
+              "cursor": "the next_cursor of the previous page", "offset": "a whole number",
+              "trash": "true or false", "count": "true or false"}
+
+
+def body_query(body: Any) -> tuple[ListQuery, bool]:
+    """(the ListQuery, whether to count) of a query body; ValidationError naming each bad key."""
+    if not isinstance(body, dict):
+        raise ValidationError({"body": 'must be a JSON object like {"filter": {...}, "sort": "-amount", "limit": 50}'})
+    unknown = sorted(set(body) - set(QUERY_BODY), key=str)
+    if unknown:
+        raise ValidationError({k: f"is not a parameter of a list query (allowed: {', '.join(QUERY_BODY)})"
+                               for k in unknown})
+    problems = {}
+    for key, test in (("q", lambda v: isinstance(v, str)), ("cursor", lambda v: isinstance(v, str)),
+                      ("trash", lambda v: isinstance(v, bool)), ("count", lambda v: isinstance(v, bool)),
+                      ("limit", _whole), ("offset", _whole)):
+        if body.get(key) is not None and not test(body[key]):
+            problems[key] = f"must be {QUERY_BODY[key]}, not {type(body[key]).__name__}"
+    if isinstance(body.get("q"), str) and len(body["q"]) > MAX_SEARCH:
+        problems["q"] = f"is {len(body['q'])} characters long; at most {MAX_SEARCH} are allowed"
+    fields = body.get("fields")
+    if isinstance(fields, str):
+        fields = [part.strip() for part in fields.split(",") if part.strip()] or None
+    if fields is not None and not (isinstance(fields, list) and all(isinstance(f, str) for f in fields)):
+        problems["fields"] = f"must be {QUERY_BODY['fields']}"
+    if problems:
+        raise ValidationError(problems)
+    if fields:
+        fields = [*[f for f in ALWAYS if f not in fields], *fields]
+    limit = body.get("limit")
+    query = ListQuery(filter=body.get("filter"), sort=body.get("sort"), limit=DEFAULT_LIMIT if limit is None else limit,
+                      offset=body.get("offset"), cursor=body.get("cursor"), search=body.get("q") or None,
+                      fields=fields or None, trash=bool(body.get("trash")))
+    return query, body.get("count") is not False
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 # ---- list and create ------------------------------------------------------------------------------
-def page_response(object_name: str, query: ListQuery):
-    """One page of records as the list endpoints answer (the list, the trash)."""
+def page_response(object_name: str, query: ListQuery, *, with_count: bool = True):
+    """One page of records as the list endpoints answer (the list, the trash, the query)."""
     s = reading()
     try:
-        page = s.list(object_name, query, purpose="api")
+        page = s.list(object_name, query, purpose="api", with_count=with_count)
     except ValidationError as exc:  # the filter, sort, fields, limit … of the query string
         return from_engine_error(exc, query=True)
     return json_response({"data": many_to_json(s, object_name, page.data), "next_cursor": page.next_cursor,
@@ -93,6 +138,17 @@ def list_records(object_name: str):
     except ValidationError as exc:
         return from_engine_error(exc, query=True)
     return page_response(object_name, query)
+
+
+@bp.post("/v1/records/<object_name>/query")
+def query_records(object_name: str):
+    """The list by POST: the same parameters, limits and rights as the GET, in a JSON body."""
+    reading().object(object_name)  # an unknown object is a 404 before the body is looked at
+    try:
+        query, with_count = body_query(json_body())
+    except ValidationError as exc:
+        return from_engine_error(exc, query=True)
+    return page_response(object_name, query, with_count=with_count)
 
 
 @bp.post("/v1/records/<object_name>")

@@ -18,7 +18,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from cardbase.schema_engine.actor import SYSTEM
 from cardbase.schema_engine.db import Database, database_url
-from cardbase.schema_engine.drift import check_drift
+from cardbase.schema_engine.drift import check_drift, unfinished_jobs
 from cardbase.schema_engine.errors import CardbaseError, SchemaError
 from cardbase.schema_engine.meta_models import User
 from cardbase.schema_engine.solution import export_solution, import_solution, load_file, save_file
@@ -208,6 +208,9 @@ def _serve(state: State, host: str, port: int, workers: int, dev: bool, login: s
         click.echo(f"cardbase is running at {server.base_url(host, port)}" + (f" — {login}" if login else ""))
     sys.stdout.flush()
     factory = lambda: create_app({"CARDBASE_DATABASE_URL": url})  # noqa: E731
+    if os.environ.get("WERKZEUG_RUN_MAIN") != "true":
+        # once per server (the gunicorn master, the dev server's watcher), in the background
+        server.start_job_resumer(url)
     if dev:
         server.serve_dev(factory, host, port)
     else:
@@ -277,10 +280,12 @@ def recompute(state: State) -> None:
 @pass_state
 @click.pass_context
 def check(ctx: click.Context, state: State) -> None:
-    """Compare the metadata with the database's tables, columns, indexes and sequences."""
-    problems = check_drift(state.initialised_db())
+    """Compare the metadata with the database's tables, columns, indexes and sequences,
+    and list recalculations left unfinished."""
+    db = state.initialised_db()
+    problems = check_drift(db) + unfinished_jobs(db)
     if not problems:
-        click.echo("metadata and database agree")
+        click.echo("metadata and database agree; no recalculation is unfinished")
         return
     for problem in problems:
         click.echo(problem)

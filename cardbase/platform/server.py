@@ -11,9 +11,19 @@ socket per request, which on loopback costs as much as a small request itself). 
 connections wait in the worker's poller, not in a thread. The app is thread-safe: every
 request takes its own database connection from the engine's pool, and the per-process
 caches (schema snapshot, rights model, statements) are immutable or built under a lock.
+
+Recalculations a crash left unfinished (``computed.jobs``) are resumed once per server at
+start: ``cardbase serve`` (gunicorn's master, before the workers fork; the dev server's
+watcher process, not the reloaded child) calls ``start_job_resumer``, which runs
+``resume_jobs`` in a process of its own so the server answers at once. Several servers
+starting together are safe: the jobs lock their rows (see ``computed.jobs``).
 """
 from __future__ import annotations
 
+import logging
+import os
+import subprocess
+import sys
 from typing import Any, Callable
 
 from flask import Flask
@@ -67,6 +77,46 @@ def serve_gunicorn(factory: Callable[[], Flask], host: str, port: int, workers: 
     }).run()
 
 
+log = logging.getLogger(__name__)
+
+
+def resume_jobs(url: str, echo: Callable[[str], None] = print) -> list[int]:
+    """Finish every unfinished recompute job of the database at ``url``, oldest first;
+    a job that fails is logged and left for the next start (``cardbase check`` lists it).
+    Returns the ids finished here (a job another process is running is left to it)."""
+    from cardbase.schema_engine.computed.jobs import run_job, running_jobs
+    from cardbase.schema_engine.db import Database
+
+    db = Database(url)
+    finished = []
+    try:
+        for job_id in running_jobs(db):
+            try:
+                if run_job(db, job_id, skip_locked=True):
+                    finished.append(job_id)
+                    echo(f"cardbase: finished recalculation job {job_id} an earlier run left unfinished")
+            except Exception:  # the next start tries again; cardbase check reports it meanwhile
+                log.exception("recalculation job %s failed; it stays unfinished", job_id)
+                echo(f"cardbase: recalculation job {job_id} failed; `cardbase check` shows it, "
+                     "`cardbase recompute` tries again")
+    finally:
+        db.dispose()
+    return finished
+
+
+def start_job_resumer(url: str) -> subprocess.Popen:
+    """Run ``resume_jobs(url)`` in a new process (its own interpreter: no engine or
+    connection is shared with the server or its forked workers); returns it. The URL goes
+    through the environment, never the command line (``ps`` shows that)."""
+    env = {**os.environ, "CARDBASE_DATABASE_URL": url}
+    return subprocess.Popen([sys.executable, "-m", "cardbase.platform.server"], env=env)
+
+
 def serve_dev(factory: Callable[[], Flask], host: str, port: int) -> None:
     """Flask's development server with the reloader and debugger (never in production)."""
     factory().run(host=host, port=port, debug=True, use_reloader=True)
+
+
+if __name__ == "__main__":  # the job resumer started by ``start_job_resumer``
+    logging.basicConfig(level=logging.INFO)
+    resume_jobs(os.environ["CARDBASE_DATABASE_URL"], echo=lambda line: print(line, flush=True))

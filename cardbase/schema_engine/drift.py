@@ -9,7 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from . import naming
-from .meta_models import Base, SequenceRow
+from .errors import CardbaseError
+from .meta_models import Base, RecomputeJob, SequenceRow
 from .physical import PhysicalSchema, system_columns
 from .snapshot import ObjectInfo, Schema, load_schema
 
@@ -19,6 +20,28 @@ def check_drift(db) -> list[str]:
     with db.read() as conn:
         schema = load_schema(conn)
         return _check(conn, schema)
+
+
+def unfinished_jobs(db) -> list[str]:
+    """Recalculations of computed fields that have not finished (a crash, or a job that
+    keeps failing), one readable line each: until they finish, a new field's values are
+    missing or a changed definition's values are still the old ones."""
+    jobs = RecomputeJob.__table__
+    with db.read() as conn:
+        schema = load_schema(conn)
+        rows = conn.execute(sa.select(jobs).where(jobs.c.status == "running").order_by(jobs.c.id)).mappings().all()
+    out = []
+    for job in rows:
+        try:
+            field = schema.field_by_id(job["field_id"])
+            name = f"'{schema.object(field.object_id).api_name}.{field.api_name}'"
+        except CardbaseError:
+            name = f"#{job['field_id']} (removed)"
+        what = "filling its values" if job["mode"] == "fill" else "computing its changed definition"
+        out.append(f"field {name}: recalculation job {job['id']} ({job['mode']}: {what}) is unfinished, "
+                   f"{job['processed']}/{job['total']} records done, last progress {job['updated_at']:%Y-%m-%d %H:%M:%S} "
+                   "UTC; `cardbase recompute` (or starting the server) finishes it")
+    return out
 
 
 def _check(conn: Connection, schema: Schema) -> list[str]:

@@ -12,9 +12,14 @@ plan); the last transaction swaps the columns and the definition at once and upd
 what depends on the field. Tables up to one batch are recomputed inline, in the schema
 change's own transaction, without a job.
 
-The CLI/worker is expected to call ``resume_recompute_jobs(db)`` at start and
-periodically (``cardbase recompute`` / the background worker); the schema service runs
-the jobs it starts itself unless told to defer them.
+Every process that serves or works calls ``resume_recompute_jobs(db)`` at start
+(``cardbase serve``, the dev server and ``cardbase run`` through
+``platform.server.start_job_resumer``, and ``cardbase recompute``); the schema service runs
+the jobs it starts itself unless told to defer them. Several resumers may run at once: a
+batch locks its job row (PostgreSQL ``FOR UPDATE``; a resumer skips a job another process
+is working on with ``SKIP LOCKED``; SQLite has one writer), and reads ``last_id`` under
+that lock, so no batch is done twice and none is skipped. ``drift.unfinished_jobs`` lists
+the jobs still running (``cardbase check``).
 """
 from __future__ import annotations
 
@@ -71,17 +76,21 @@ def running_jobs(db) -> list[int]:
 
 
 def resume_recompute_jobs(db, *, batch_size: int = BATCH, progress: Optional[ProgressCallback] = None) -> list[int]:
-    """Run every unfinished job to the end, oldest first; returns the ids finished."""
-    return [job_id for job_id in running_jobs(db) if run_job(db, job_id, batch_size=batch_size, progress=progress)]
+    """Run every unfinished job to the end, oldest first; returns the ids finished here.
+    A job another process is running right now is left to it (``skip_locked``)."""
+    return [job_id for job_id in running_jobs(db)
+            if run_job(db, job_id, batch_size=batch_size, progress=progress, skip_locked=True)]
 
 
 def run_job(db, job_id: int, *, batch_size: int = BATCH, progress: Optional[ProgressCallback] = None,
-            max_batches: int | None = None) -> bool:
-    """Run batches of a job until it is done (True), cancelled, or ``max_batches`` ran."""
+            max_batches: int | None = None, skip_locked: bool = False) -> bool:
+    """Run batches of a job until it is done (True), cancelled, or ``max_batches`` ran.
+    ``skip_locked``: stop (False) when another process holds the job's row (PostgreSQL)
+    instead of waiting for it."""
     batches = 0
     while True:
         with db.write() as conn:
-            report = _step(db, conn, job_id, batch_size)
+            report = _step(db, conn, job_id, batch_size, skip_locked)
         if report is None:
             return False
         if report.done:
@@ -95,9 +104,11 @@ def run_job(db, job_id: int, *, batch_size: int = BATCH, progress: Optional[Prog
             return False
 
 
-def _step(db, conn: Connection, job_id: int, batch_size: int) -> Progress | None:
-    """One batch (or the final swap) in the caller's transaction."""
-    job = conn.execute(sa.select(JOBS).where(JOBS.c.id == job_id).with_for_update()).mappings().first()
+def _step(db, conn: Connection, job_id: int, batch_size: int, skip_locked: bool = False) -> Progress | None:
+    """One batch (or the final swap) in the caller's transaction; None: the job is not
+    running (or, with ``skip_locked``, another process holds it)."""
+    job = conn.execute(sa.select(JOBS).where(JOBS.c.id == job_id).with_for_update(skip_locked=skip_locked)
+                       ).mappings().first()
     if job is None or job["status"] != "running":
         return None
     schema = db.schema(conn)

@@ -59,7 +59,7 @@ ENGINE_LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("services: layouts, solutions, accounts (users, groups, tokens) -- and later reports, "
      "documents, imports, automation",
      ("layouts", "solution", "solution_diff", "accounts.users", "accounts.groups", "accounts.tokens",
-      "accounts.passwords")),
+      "accounts.passwords", "accounts.password_rules", "accounts.throttle")),
 ]
 
 # Only the Flask applications know Flask.

@@ -6,7 +6,6 @@ runs before every request (and before the CSRF check), so a new blueprint that f
 """
 from __future__ import annotations
 
-import time
 from typing import Any, Mapping
 
 import sqlalchemy as sa
@@ -53,7 +52,7 @@ class NotInitialised(RuntimeError):
 
 def create_app(config: Mapping[str, Any] | None = None, db: Database | None = None) -> Flask:
     """Build the app. ``config`` overrides Flask settings (tests: WTF_CSRF_ENABLED,
-    SECRET_KEY, CARDBASE_LOGIN_SLEEP); ``db`` is used instead of opening
+    SECRET_KEY); ``db`` is used instead of opening
     CARDBASE_DATABASE_URL. The database must have been initialised (``cardbase init``)."""
     settings = load_config()
     app = Flask(__name__)
@@ -61,9 +60,12 @@ def create_app(config: Mapping[str, Any] | None = None, db: Database | None = No
     app.config.from_mapping(
         CARDBASE_DATABASE_URL=settings.database_url,
         CARDBASE_PHONE_REGION=settings.phone_region,
-        CARDBASE_LOGIN_SLEEP=time.sleep,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        # Secure (HTTPS only) when CARDBASE_SECURE_COOKIES=true; the session cookie is also
+        # Secure whenever the request itself came over HTTPS (sessions.CookieSessionInterface).
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        REMEMBER_COOKIE_SECURE=settings.secure_cookies,
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
         WTF_CSRF_TIME_LIMIT=None,  # the token is bound to the session; no expiry mid-form

@@ -1,15 +1,20 @@
 """Login and logout (Flask-Login sessions, Flask-WTF forms with CSRF).
 
-The session stores the user id plus the user's credentials epoch (``accounts.users``), so
-changing or resetting a password ends every other session of that user, while a login
-that only re-hashes the password ends none; deactivated users are logged out on their
-next request.
+Each login is a server-side session (``cb_login_session``, ``accounts.users``): the
+cookie keeps only its random secret, the user loader reads session, user and groups in
+one read transaction, and logout revokes the session on the server, so a copy of the
+cookie opens nothing afterwards. A new password, a reset, a deactivation and a
+reactivation revoke all of the user's sessions.
+
+Failed logins are throttled in the database (``accounts.throttle``): the page then
+answers 429 with Retry-After, says "too many attempts, try again in N minutes" whether
+or not the name exists, and never sleeps in the worker thread.
 """
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -27,8 +32,9 @@ login_manager.login_view = "auth.login"
 class LoginUser(UserMixin):
     """The logged-in user as Flask-Login sees it; ``row`` is the cb_user row."""
 
-    def __init__(self, row, group_ids: frozenset[int] | None = None):
+    def __init__(self, row, group_ids: frozenset[int] | None = None, session_secret: str = ""):
         self.row = row
+        self.session_secret = session_secret  # what the cookie keeps: the login session's secret
         self.group_ids = group_ids  # read with the row (None: not known yet)
         self.id = row.id
         self.username = row.username
@@ -40,13 +46,13 @@ class LoginUser(UserMixin):
         return bool(self.row.active)
 
     def get_id(self) -> str:
-        return users.session_key(self.row)
+        return self.session_secret
 
 
 @login_manager.user_loader
-def _load_user(session_id: str) -> LoginUser | None:
-    found = users.user_for_session(get_db(), session_id)
-    return LoginUser(*found) if found is not None else None
+def _load_user(session_secret: str) -> LoginUser | None:
+    found = users.user_for_session(get_db(), session_secret)
+    return LoginUser(*found, session_secret=session_secret) if found is not None else None
 
 
 def login_redirect() -> Response:
@@ -83,18 +89,19 @@ def login():
     error = None
     if form.validate_on_submit():
         db = get_db()
-        row = users.authenticate(db, form.username.data, form.password.data,
-                                 sleep=current_app.config["CARDBASE_LOGIN_SLEEP"])
+        try:
+            row = users.authenticate(db, form.username.data, form.password.data, address=request.remote_addr)
+        except users.LoginThrottled as exc:
+            minutes = max(1, -(-exc.retry_after // 60))
+            error = (_("Too many attempts, try again in a minute.") if minutes == 1
+                     else _("Too many attempts, try again in %(n)s minutes.", n=minutes))
+            return (render_template("login.html", form=form, error=error), 429,
+                    {"Retry-After": str(exc.retry_after)})
         if row is not None:
             session.clear()  # nothing from before the login survives into the session
-            login_user(LoginUser(row))
+            login_user(LoginUser(row, session_secret=users.start_session(db, row)))
             return redirect(target)
-        known = users.find_user(db, form.username.data)
-        if known is not None and users.is_locked(known):
-            error = _("Too many failed attempts: this account is locked for a few minutes. "
-                      "Try again later.")
-        else:
-            error = _("Wrong username or password.")
+        error = _("Wrong username or password.")
     elif request.method == "POST":
         error = _("Enter your username and password.")
     return render_template("login.html", form=form, error=error)
@@ -102,6 +109,8 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    if current_user.is_authenticated:
+        users.end_session(get_db(), current_user.get_id())
     logout_user()
     session.clear()
     flash(_("You have been logged out."), "info")

@@ -36,6 +36,20 @@ class Config:
     phone_region: str
     admin_password: str | None
     port: int
+    secure_cookies: bool = False  # CARDBASE_SECURE_COOKIES: cookies only over HTTPS
+
+
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off")
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    text = (env.get(name) or "").strip().lower()
+    if not text or text in FALSE_WORDS:
+        return False
+    if text in TRUE_WORDS:
+        return True
+    raise ConfigError(f"{name}={env.get(name)!r} is not a yes/no value: use true or false")
 
 
 def load_config(env: Mapping[str, str] | None = None) -> Config:
@@ -54,6 +68,7 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         phone_region=(env.get("CARDBASE_PHONE_REGION") or DEFAULT_PHONE_REGION).strip().upper(),
         admin_password=env.get("CARDBASE_ADMIN_PASSWORD") or None,
         port=port,
+        secure_cookies=_flag(env, "CARDBASE_SECURE_COOKIES"),
     )
 
 

@@ -12,12 +12,10 @@ from typing import Any
 from cardbase.schema_engine.accounts import users as _users
 from cardbase.schema_engine.accounts.groups import (add_member, create_group, delete_group, group_members,
                                                     list_groups, remove_member, update_group)
-from cardbase.schema_engine.accounts.users import (EMAIL_RE, LANGUAGES, LOCK_TIME, MAX_DELAY, MAX_FAILURES,
-                                                   MAX_PASSWORD, SELF_CHANGES, USER_CHANGES, UserRow, authenticate, count_users,
-                                                   deactivate_user,
-                                                   failure_delay, find_user, get_user, group_ids, is_locked,
-                                                   session_key, update_user, user_for_session, validate_password,
-                                                   validate_username)
+from cardbase.schema_engine.accounts.users import (EMAIL_RE, LANGUAGES, MAX_PASSWORD, SELF_CHANGES, USER_CHANGES,
+                                                   LoginThrottled, UserRow, authenticate, count_users, deactivate_user,
+                                                   end_session, find_user, get_user, group_ids, start_session,
+                                                   update_user, user_for_session, validate_password, validate_username)
 from cardbase.schema_engine.actor import SYSTEM, Actor
 from cardbase.schema_engine.db import Database
 from cardbase.schema_engine.errors import Forbidden, NotFound, ValidationError
@@ -35,9 +33,9 @@ def set_password(db: Database, username: str, password: str, *, actor: Actor = S
     return _users.set_password(db, actor, username, password)
 
 
-__all__ = ["EMAIL_RE", "LANGUAGES", "LOCK_TIME", "MAX_DELAY", "MAX_FAILURES", "MAX_PASSWORD", "SELF_CHANGES", "USER_CHANGES",
-           "Forbidden", "NotFound",
+__all__ = ["EMAIL_RE", "LANGUAGES", "MAX_PASSWORD", "SELF_CHANGES", "USER_CHANGES",
+           "Forbidden", "LoginThrottled", "NotFound",
            "User", "UserRow", "ValidationError", "add_member", "authenticate", "count_users", "create_group", "create_user",
-           "deactivate_user", "delete_group", "failure_delay", "find_user", "get_user", "group_ids",
-           "group_members", "is_locked", "list_groups", "remove_member", "session_key", "set_password",
+           "deactivate_user", "delete_group", "end_session", "find_user", "get_user", "group_ids",
+           "group_members", "list_groups", "remove_member", "set_password", "start_session",
            "update_group", "update_user", "user_for_session", "validate_password", "validate_username"]

@@ -77,7 +77,7 @@ def xss(site) -> dict:
         "child": "xss_line", "link": "parent", "field": "amount", "aggregate": "sum"}})
     types = {f.type for f in site.db.schema().object("xss").user_fields}
     assert types == TYPES, TYPES ^ types
-    mallory = users.create_user(site.db, "mallory", "mallory-pass-123", display_name=P2)
+    mallory = users.create_user(site.db, "mallory", "mike-pass-123x", display_name=P2)
     targets = [store.create(SYSTEM, "xss_target", {"name": p}) for p in PAYLOADS]
     records, lines = [], []
     for i, payload in enumerate(PAYLOADS):
@@ -374,3 +374,18 @@ def test_a_saved_view_named_with_a_payload_shows_it_as_text(admin, site, xss, pa
     open_screen(admin, f"{site.url}/o/xss")
     assert name in texts(admin.locator("#cb-view-picker option"))
     assert_inert(admin, "saved view, listed")
+
+
+@pytest.mark.parametrize("payload", [P2, '" autofocus onfocus="window.__xss=1'])
+def test_a_filter_value_in_the_url_stays_in_its_attribute(admin, site, xss, payload):
+    """Issue 19, point 2: the list's hidden filter input held ``tojson`` output, which does
+    not escape '"' -- a filter value in the URL (or a view's or the table's filter) ended
+    the attribute and added elements or handlers."""
+    import json
+    from urllib.parse import quote
+
+    condition = {"field": "name", "op": "eq", "value": payload}
+    open_screen(admin, f"{site.url}/o/xss?filter={quote(json.dumps(condition))}")
+    assert json.loads(admin.locator("#cb-filter-value").get_attribute("value")) == condition
+    assert admin.locator("[autofocus]").count() == 0
+    assert_inert(admin, "filter in the URL")

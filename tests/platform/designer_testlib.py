@@ -114,7 +114,7 @@ def serve_env() -> dict[str, str]:
     """The environment of a served cardbase: none of the developer's CARDBASE_* settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CARDBASE_")}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    env["CARDBASE_ADMIN_PASSWORD"] = "admin-password"
+    env["CARDBASE_ADMIN_PASSWORD"] = "chief-pass-2024"
     return env
 
 

@@ -57,13 +57,24 @@ def test_wrong_password_unknown_user_and_missing_fields(anon):
     assert set(error_of(typed)["fields"]) == {"username", "password", "remember"}
 
 
-def test_the_login_lockout_holds_for_the_token_endpoint(db, app):
+@pytest.mark.parametrize("name", ["kim", "nobody"])
+def test_the_login_throttle_holds_for_the_token_endpoint(db, app, monkeypatch, name):
+    """Known and unknown names alike: 401 "wrong username or password", then 429 with
+    Retry-After -- never "account locked", never a sleep in the worker."""
+    monkeypatch.setattr("time.sleep", lambda seconds: pytest.fail("a failed login slept"))
     api = Api(app.test_client())
-    for _ in range(users.MAX_FAILURES):
-        api.post("/api/v1/auth/token", {"username": "kim", "password": "wrong-password"},
-                 headers={"X-Forwarded-For": "ignored"})
-    locked = api.post("/api/v1/auth/token", {"username": "kim", "password": PASSWORD})
-    assert locked.status_code == 401 and error_of(locked)["code"] == "account_locked"
+    for _ in range(5):
+        wrong = api.post("/api/v1/auth/token", {"username": name, "password": "wrong-password"})
+        assert wrong.status_code == 401 and error_of(wrong) == {
+            **error_of(wrong), "code": "invalid_credentials", "message": "wrong username or password"}
+    held = api.post("/api/v1/auth/token", {"username": name, "password": PASSWORD})
+    assert held.status_code == 429 and 1 <= int(held.headers["Retry-After"]) <= 31
+    assert error_of(held)["code"] == "too_many_attempts"
+    assert error_of(held)["message"] == "too many attempts, try again in a minute"
+    if name == "kim":  # from another address the owner still gets in
+        other = app.test_client().post("/api/v1/auth/token", json={"username": "kim", "password": PASSWORD},
+                                       environ_base={"REMOTE_ADDR": "10.7.7.7"})
+        assert other.status_code == 200
 
 
 def test_token_endpoint_is_rate_limited_per_address(db, people):

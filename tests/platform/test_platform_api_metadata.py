@@ -108,12 +108,12 @@ def test_schema_errors_name_the_option(root):
 
 
 def test_users_and_groups(db, root, app):
-    created = root.post("/api/v1/users", {"username": "eve", "password": "eve-password", "display_name": "Eve",
+    created = root.post("/api/v1/users", {"username": "eve", "password": "echo-pass-9953", "display_name": "Eve",
                                           "email": "eve@example.com", "language": "de"})
     assert created.status_code == 201
     eve = created.get_json()
     assert eve["username"] == "eve" and eve["email"] == "eve@example.com" and eve["groups"] == []
-    assert root.post("/api/v1/users", {"username": "EVE", "password": "eve-password"}).status_code == 422
+    assert root.post("/api/v1/users", {"username": "EVE", "password": "echo-pass-9953"}).status_code == 422
     group = root.post("/api/v1/groups", {"name": "Support", "description": "first line"}).get_json()
     assert group == {"id": group["id"], "name": "Support", "description": "first line", "member_count": 0}
     assert root.put(f"/api/v1/groups/{group['id']}/members/{eve['id']}").status_code == 204
@@ -123,12 +123,12 @@ def test_users_and_groups(db, root, app):
     assert root.patch(f"/api/v1/groups/{group['id']}", {"name": "Service"}).get_json()["name"] == "Service"
     # Eve logs in, changes her own password (with the current one).
     eve_api = Api(app.test_client(), Api(app.test_client()).post(
-        "/api/v1/auth/token", {"username": "eve", "password": "eve-password"}).get_json()["token"])
+        "/api/v1/auth/token", {"username": "eve", "password": "echo-pass-9953"}).get_json()["token"])
     assert eve_api.get("/api/v1/me").get_json()["groups"] == [{"id": group["id"], "name": "Service"}]
     wrong = eve_api.patch(f"/api/v1/users/{eve['id']}", {"password": "new-password", "current_password": "nope"})
     assert wrong.status_code == 422 and "current_password" in error_of(wrong)["fields"]
     assert eve_api.patch(f"/api/v1/users/{eve['id']}", {"password": "new-password",
-                                                        "current_password": "eve-password"}).status_code == 200
+                                                        "current_password": "echo-pass-9953"}).status_code == 200
     assert users.authenticate(db, "eve", "new-password") is not None
     assert root.delete(f"/api/v1/groups/{group['id']}/members/{eve['id']}").status_code == 204
     assert root.delete(f"/api/v1/users/{eve['id']}").status_code == 204  # deactivates

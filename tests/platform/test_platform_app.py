@@ -13,6 +13,7 @@ from cardbase.platform import users
 from cardbase.platform.app import PUBLIC_ENDPOINTS, NotInitialised, create_app
 from cardbase.platform.auth import is_safe_next
 from cardbase.platform.context import actor_for
+from cardbase.schema_engine.accounts import throttle as users_throttle
 from cardbase.schema_engine.actor import SYSTEM
 from cardbase.schema_engine.db import Database
 from cardbase.schema_engine.meta_models import Group, Setting, UserGroup, utcnow
@@ -20,7 +21,7 @@ from cardbase.schema_engine.schema_service import SchemaService
 from cardbase.schema_engine.store.records import RecordStore
 
 PASSWORD = "s3cret-password"
-TEST_CONFIG = {"TESTING": True, "WTF_CSRF_ENABLED": False, "CARDBASE_LOGIN_SLEEP": lambda seconds: None}
+TEST_CONFIG = {"TESTING": True, "WTF_CSRF_ENABLED": False}
 
 
 @pytest.fixture
@@ -252,6 +253,51 @@ def test_changing_the_password_ends_other_sessions(db, client):
     assert client.get("/").status_code == 302
 
 
+def test_a_session_cookie_opens_nothing_after_logout(client):
+    """Logout revokes the session on the server: a copy of the cookie kept from before
+    (before the fix it stayed valid) is refused."""
+    login(client)
+    assert client.get("/").status_code == 200
+    stolen = client.get_cookie("session").value
+    assert client.post("/logout").status_code == 302
+    client.set_cookie("session", stolen)
+    assert client.get("/").status_code == 302
+
+
+def test_other_devices_stay_signed_in_after_one_logs_out(app):
+    laptop, phone = app.test_client(), app.test_client()
+    login(laptop), login(phone)
+    laptop.post("/logout")
+    assert laptop.get("/").status_code == 302 and phone.get("/").status_code == 200
+
+
+def test_reactivating_a_user_brings_no_old_session_back(db, client, alice):
+    users.create_user(db, "other-admin", PASSWORD, is_admin=True)
+    login(client)
+    users.deactivate_user(db, SYSTEM, "alice")
+    users.update_user(db, SYSTEM, "alice", active=True)
+    assert client.get("/").status_code == 302
+
+
+@pytest.mark.parametrize("value, secure", [("true", True), ("", False)])
+def test_secure_cookies_when_configured(db, alice, monkeypatch, value, secure):
+    monkeypatch.setenv("CARDBASE_SECURE_COOKIES", value)
+    client = create_app(TEST_CONFIG, db=db).test_client()
+    response = login(client)
+    assert ("Secure" in response.headers["Set-Cookie"]) is secure
+
+
+def test_the_cookie_is_secure_over_https(client):
+    response = client.post("/login", data={"username": "alice", "password": PASSWORD}, base_url="https://localhost")
+    assert "Secure" in response.headers["Set-Cookie"]
+
+
+def test_a_bad_secure_cookies_value_is_refused(monkeypatch):
+    from cardbase.platform.config import ConfigError, load_config
+    with pytest.raises(ConfigError, match="CARDBASE_SECURE_COOKIES='maybe'"):
+        load_config({"CARDBASE_SECURE_COOKIES": "maybe"})
+
+
 def test_a_deactivated_user_is_logged_out(db, client, alice):
     login(client)
     with db.write() as conn:
@@ -260,46 +306,80 @@ def test_a_deactivated_user_is_logged_out(db, client, alice):
     assert "Wrong username or password." in login(client).get_data(as_text=True)
 
 
-# ---- lockout ---------------------------------------------------------------------------------
-def test_lockout_after_five_failures(db, alice):
-    delays: list[float] = []
-    for _ in range(users.MAX_FAILURES):
-        assert users.authenticate(db, "alice", "wrong-password", sleep=delays.append) is None
-    assert delays == sorted(delays) and delays[0] > 0 and max(delays) <= users.MAX_DELAY
-    row = users.find_user(db, "alice")
-    assert row.failed_logins == 5
-    assert row.locked_until is not None and row.locked_until > utcnow()
-    # Locked: even the right password is refused.
-    assert users.authenticate(db, "alice", PASSWORD, sleep=delays.append) is None
-    # After the lock runs out the right password works and resets the counter.
-    later = lambda: utcnow() + users.LOCK_TIME + timedelta(seconds=1)  # noqa: E731
-    assert users.authenticate(db, "alice", PASSWORD, sleep=delays.append, now=later) is not None
-    row = users.find_user(db, "alice")
-    assert row.failed_logins == 0 and row.locked_until is None
+# ---- login throttle (issue 19.7) -------------------------------------------------------------
+def _no_sleep(monkeypatch):
+    def refuse(seconds):
+        raise AssertionError(f"a failed login slept {seconds} s in the worker thread")
+    monkeypatch.setattr("time.sleep", refuse)
 
 
-def test_delays_grow_and_are_capped():
-    delays = [users.failure_delay(n) for n in range(1, 12)]
-    assert delays == sorted(delays)
-    assert delays[0] < delays[1] < delays[4]
-    assert max(delays) == users.MAX_DELAY == 2.0
+def test_known_and_unknown_names_get_the_same_answer(client, monkeypatch):
+    _no_sleep(monkeypatch)
+    for _ in range(4):
+        known = login(client, password="wrong-password")
+        unknown = login(client, username="nobody", password="wrong-password")
+        assert known.status_code == unknown.status_code == 200
+        assert known.get_data(as_text=True).replace('value="alice"', "") == \
+            unknown.get_data(as_text=True).replace('value="nobody"', "")
+        assert "Wrong username or password." in known.get_data(as_text=True)
+        assert "locked" not in known.get_data(as_text=True)
 
 
-def test_lockout_shows_in_the_login_page(client):
-    for _ in range(users.MAX_FAILURES):
-        login(client, password="wrong-password")
-    response = login(client)
-    assert "locked" in response.get_data(as_text=True)
-    assert client.get("/").status_code == 302
+@pytest.mark.parametrize("name", ["alice", "nobody"])
+def test_the_web_login_is_throttled_per_name_with_retry_after(client, monkeypatch, name):
+    _no_sleep(monkeypatch)
+    for _ in range(5):
+        assert login(client, username=name, password="wrong-password").status_code == 200
+    held = login(client, username=name, password=PASSWORD if name == "alice" else "wrong-password")
+    assert held.status_code == 429 and 1 <= int(held.headers["Retry-After"]) <= 31
+    assert "Too many attempts, try again in a minute." in held.get_data(as_text=True)
+    assert "locked" not in held.get_data(as_text=True)
+    assert client.get("/").status_code == 302  # not signed in
+    # another address (the owner at their own computer) is not held up by it
+    if name == "alice":
+        assert login(client, environ_base={"REMOTE_ADDR": "10.9.9.9"}).status_code == 302
+
+
+def test_the_web_login_is_throttled_per_address(client, monkeypatch):
+    _no_sleep(monkeypatch)
+    for i in range(users_throttle.ADDRESS_LIMIT):
+        assert login(client, username=f"user{i}", password="wrong-password").status_code == 200
+    held = login(client)
+    assert held.status_code == 429 and int(held.headers["Retry-After"]) >= 1
+    assert login(client, environ_base={"REMOTE_ADDR": "10.9.9.8"}).status_code == 302
+
+
+def test_the_throttle_expires_and_never_locks_the_admin_out_for_good(db, alice):
+    moment = utcnow()
+    clock = lambda: moment  # noqa: E731
+    waits = []
+    for _ in range(4):
+        assert users.authenticate(db, "alice", "wrong-password", address="6.6.6.6", now=clock) is None
+    for _ in range(7):  # an attacker from one address: the wait doubles up to 15 minutes
+        assert users.authenticate(db, "alice", "wrong-password", address="6.6.6.6", now=clock) is None
+        with pytest.raises(users.LoginThrottled) as held:
+            users.authenticate(db, "alice", "wrong-password", address="6.6.6.6", now=clock)
+        waits.append(held.value.retry_after)
+        moment += timedelta(seconds=held.value.retry_after)
+    assert waits == [31, 61, 121, 241, 481, 901, 901]  # doubled, capped at 15 minutes
+    assert users.authenticate(db, "alice", "wrong-password", address="6.6.6.6", now=clock) is None
+    for _ in range(100):  # attempts while held are refused without counting: the wait does not grow
+        with pytest.raises(users.LoginThrottled):
+            users.authenticate(db, "alice", PASSWORD, address="6.6.6.6", now=clock)
+    # meanwhile the admin signs in from their own address
+    assert users.authenticate(db, "alice", PASSWORD, address="10.0.0.1", now=clock).id == alice.id
+    # and the held address may try again once the wait ran out
+    moment += timedelta(minutes=15, seconds=2)
+    assert users.authenticate(db, "alice", PASSWORD, address="6.6.6.6", now=clock).id == alice.id
 
 
 # ---- users and passwords -----------------------------------------------------------------------
 def test_passwords_are_stored_as_argon2_hashes(db, real_hasher):
-    row = users.create_user(db, "bob", "bob-password")
+    row = users.create_user(db, "bob", "violet-harbour-42")
     assert row.password_hash.startswith("$argon2id$")
     assert "m=65536" in row.password_hash  # the real (slow) parameters
-    assert "bob-password" not in row.password_hash
-    assert users.authenticate(db, "bob", "bob-password", sleep=lambda s: None).id == row.id
+    assert "violet-harbour-42" not in row.password_hash
+    assert users.authenticate(db, "bob", "violet-harbour-42").id == row.id
 
 
 @pytest.mark.parametrize("username, password, message", [
@@ -307,7 +387,7 @@ def test_passwords_are_stored_as_argon2_hashes(db, real_hasher):
     ("a" * 151, "long-enough", "at most 150"),
     ("with space", "long-enough", "may only contain"),
     ("semi;colon", "long-enough", "may only contain"),
-    ("ok.name-1_@x", "short", "at least 8"),
+    ("ok.name-1_@x", "short", "is 5 characters long; at least 10 are needed"),
 ])
 def test_create_user_validation(db, username, password, message):
     with pytest.raises(users.ValidationError) as info:

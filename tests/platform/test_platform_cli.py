@@ -73,7 +73,7 @@ def test_init_uses_admin_password_from_environment(cli, database):
 def test_init_refuses_a_short_admin_password(cli, database):
     result = cli("init", env={"CARDBASE_ADMIN_PASSWORD": "short"})
     assert result.exit_code == 2
-    assert "password" in result.output and "at least 8" in result.output
+    assert "password" in result.output and "at least 10" in result.output
     assert "Traceback" not in result.output
     assert users.count_users(database) == 0
 
@@ -87,7 +87,7 @@ def _table_rows(db: Database, obj_name: str):
 
 
 def test_demo_loads_solution_and_records(cli, database):
-    assert cli("init", env={"CARDBASE_ADMIN_PASSWORD": "admin-password"}).exit_code == 0
+    assert cli("init", env={"CARDBASE_ADMIN_PASSWORD": "chief-pass-2024"}).exit_code == 0
     result = cli("demo")
     assert result.exit_code == 0, result.output
     assert "Loaded the demo CRM" in result.output
@@ -151,7 +151,7 @@ def test_demo_is_deterministic(engine_name, make_database, cli_for):
     for _ in range(2):
         url = make_database(engine_name)
         cli = cli_for(url)
-        assert cli("init", env={"CARDBASE_ADMIN_PASSWORD": "admin-password"}).exit_code == 0
+        assert cli("init", env={"CARDBASE_ADMIN_PASSWORD": "chief-pass-2024"}).exit_code == 0
         assert cli("demo", "--records", "40").exit_code == 0
         db = Database(url)
         try:
@@ -164,7 +164,7 @@ def test_demo_is_deterministic(engine_name, make_database, cli_for):
 
 
 def test_demo_twice_refuses(cli, database):
-    assert cli("init", env={"CARDBASE_ADMIN_PASSWORD": "admin-password"}).exit_code == 0
+    assert cli("init", env={"CARDBASE_ADMIN_PASSWORD": "chief-pass-2024"}).exit_code == 0
     assert cli("demo", "--records", "40").exit_code == 0
     version = schema_version(database)
     before = RecordStore(database).count(SYSTEM, "organisation")[0]
@@ -184,7 +184,7 @@ def test_demo_needs_an_initialised_database(cli):
 
 # ---- check ---------------------------------------------------------------------------------
 def test_check_agrees_after_demo_and_reports_a_dropped_column(cli, database):
-    assert cli("init", env={"CARDBASE_ADMIN_PASSWORD": "admin-password"}).exit_code == 0
+    assert cli("init", env={"CARDBASE_ADMIN_PASSWORD": "chief-pass-2024"}).exit_code == 0
     assert cli("demo", "--records", "40").exit_code == 0
     ok = cli("check")
     assert ok.exit_code == 0, ok.output
@@ -206,7 +206,7 @@ def _without_timestamp(document: dict) -> dict:
 
 
 def test_solution_export_import_round_trip(cli, engine_name, make_database, cli_for, tmp_path):
-    assert cli("init", env={"CARDBASE_ADMIN_PASSWORD": "admin-password"}).exit_code == 0
+    assert cli("init", env={"CARDBASE_ADMIN_PASSWORD": "chief-pass-2024"}).exit_code == 0
     assert cli("demo", "--records", "40").exit_code == 0
     first = tmp_path / "first.json"
     result = cli("solution", "export", str(first))
@@ -233,7 +233,7 @@ def test_solution_export_import_round_trip(cli, engine_name, make_database, cli_
 
 
 def test_solution_export_to_stdout(cli):
-    assert cli("init", env={"CARDBASE_ADMIN_PASSWORD": "admin-password"}).exit_code == 0
+    assert cli("init", env={"CARDBASE_ADMIN_PASSWORD": "chief-pass-2024"}).exit_code == 0
     result = cli("solution", "export", "-")
     assert result.exit_code == 0
     assert json.loads(result.stdout)["format"] == "cardbase-solution"
@@ -269,7 +269,7 @@ def test_importing_a_broken_file_changes_nothing(cli, database, tmp_path, case):
     content, message = BROKEN[case]
     path = tmp_path / "broken.json"
     path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
-    assert cli("init", env={"CARDBASE_ADMIN_PASSWORD": "admin-password"}).exit_code == 0
+    assert cli("init", env={"CARDBASE_ADMIN_PASSWORD": "chief-pass-2024"}).exit_code == 0
     version = schema_version(database)
     result = cli("solution", "import", str(path))
     assert result.exit_code == 2, result.output
@@ -282,7 +282,7 @@ def test_importing_a_broken_file_changes_nothing(cli, database, tmp_path, case):
 
 
 def test_import_of_a_missing_file_is_a_usage_error(cli, tmp_path):
-    assert cli("init", env={"CARDBASE_ADMIN_PASSWORD": "admin-password"}).exit_code == 0
+    assert cli("init", env={"CARDBASE_ADMIN_PASSWORD": "chief-pass-2024"}).exit_code == 0
     result = cli("solution", "import", str(tmp_path / "nope.json"))
     assert result.exit_code == 2
     assert "does not exist" in result.output
@@ -290,26 +290,26 @@ def test_import_of_a_missing_file_is_a_usage_error(cli, tmp_path):
 
 # ---- users ---------------------------------------------------------------------------------
 def test_user_create_with_option_and_prompt(cli, database):
-    assert cli("init", env={"CARDBASE_ADMIN_PASSWORD": "admin-password"}).exit_code == 0
-    made = cli("user", "create", "bob", "--password", "bob-password")
+    assert cli("init", env={"CARDBASE_ADMIN_PASSWORD": "chief-pass-2024"}).exit_code == 0
+    made = cli("user", "create", "bob", "--password", "bravo-pass-7731")
     assert made.exit_code == 0, made.output
     assert "Created the user 'bob'" in made.output
-    prompted = cli("user", "create", "carol", "--admin", input="carol-password\ncarol-password\n")
+    prompted = cli("user", "create", "carol", "--admin", input="charlie-pass-8842\ncharlie-pass-8842\n")
     assert prompted.exit_code == 0, prompted.output
-    assert "carol-password" not in prompted.output  # hidden input is not echoed
-    carol = users.authenticate(database, "carol", "carol-password", sleep=lambda s: None)
+    assert "charlie-pass-8842" not in prompted.output  # hidden input is not echoed
+    carol = users.authenticate(database, "carol", "charlie-pass-8842", sleep=lambda s: None)
     assert carol is not None and carol.is_admin
-    bob = users.authenticate(database, "bob", "bob-password", sleep=lambda s: None)
+    bob = users.authenticate(database, "bob", "bravo-pass-7731", sleep=lambda s: None)
     assert bob is not None and not bob.is_admin
 
 
 @pytest.mark.parametrize("username, password, message", [
     ("bad name", "long-enough", "may only contain"),
-    ("dave", "short", "at least 8"),
+    ("dave", "short", "at least 10"),
     ("ADMIN", "long-enough", "already taken"),
 ])
 def test_user_create_errors_are_clear(cli, username, password, message):
-    assert cli("init", env={"CARDBASE_ADMIN_PASSWORD": "admin-password"}).exit_code == 0
+    assert cli("init", env={"CARDBASE_ADMIN_PASSWORD": "chief-pass-2024"}).exit_code == 0
     result = cli("user", "create", username, "--password", password)
     assert result.exit_code == 2
     assert message in result.output
@@ -317,11 +317,11 @@ def test_user_create_errors_are_clear(cli, username, password, message):
 
 
 def test_user_set_password(cli, database):
-    assert cli("init", env={"CARDBASE_ADMIN_PASSWORD": "admin-password"}).exit_code == 0
-    result = cli("user", "set-password", "admin", "--password", "new-admin-password")
+    assert cli("init", env={"CARDBASE_ADMIN_PASSWORD": "chief-pass-2024"}).exit_code == 0
+    result = cli("user", "set-password", "admin", "--password", "new-chief-pass-2024")
     assert result.exit_code == 0, result.output
-    assert users.authenticate(database, "admin", "new-admin-password", sleep=lambda s: None) is not None
-    assert users.authenticate(database, "admin", "admin-password", sleep=lambda s: None) is None
+    assert users.authenticate(database, "admin", "new-chief-pass-2024", sleep=lambda s: None) is not None
+    assert users.authenticate(database, "admin", "chief-pass-2024", sleep=lambda s: None) is None
     missing = cli("user", "set-password", "nobody", "--password", "whatever-123")
     assert missing.exit_code == 2 and "no user 'nobody'" in missing.output
 

@@ -13,7 +13,7 @@ from cardbase.schema_engine.store import RecordStore
 
 @pytest.fixture
 def demo_db(cli, new_url):
-    assert cli("init", env={"CARDBASE_ADMIN_PASSWORD": "admin-password"}).exit_code == 0
+    assert cli("init", env={"CARDBASE_ADMIN_PASSWORD": "chief-pass-2024"}).exit_code == 0
     assert cli("demo", "--records", "120").exit_code == 0
     db = Database(new_url)
     yield db

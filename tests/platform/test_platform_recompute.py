@@ -11,7 +11,7 @@ from cardbase.schema_engine.store import RecordStore
 
 
 def test_recompute_command_resumes_unfinished_jobs(cli, new_url):
-    assert cli("init", env={"CARDBASE_ADMIN_PASSWORD": "admin-password"}).exit_code == 0
+    assert cli("init", env={"CARDBASE_ADMIN_PASSWORD": "chief-pass-2024"}).exit_code == 0
     assert "no unfinished recalculations" in cli("recompute").output
     db = Database(new_url)
     try:

@@ -116,7 +116,7 @@ def test_user_attributes_and_the_last_admin(db, people):
 
 def test_cli_groups_and_rights_explain(db_url, cli_for, db):
     cli = cli_for(db_url)
-    assert cli("init", env={"CARDBASE_ADMIN_PASSWORD": "admin-password"}).exit_code == 0
+    assert cli("init", env={"CARDBASE_ADMIN_PASSWORD": "chief-pass-2024"}).exit_code == 0
     assert cli("user", "create", "sam", "--password", PASSWORD).exit_code == 0
     result = cli("group", "create", "Sales")
     assert result.exit_code == 0 and "Created the group 'Sales'" in result.output

@@ -22,7 +22,7 @@ a rollup, a related list of tasks, a user field):
 * transactions: the engine's ``begin`` events (the pysqlite recipe emits BEGIN there;
   PostgreSQL begins there too), each with the statements run in it. The page's work must
   be ONE transaction; the sign-in's own read before it -- flask-login's user loader
-  reads the user (``cb_user``) and their groups (``cb_user_group``) in one small
+  reads the session (``cb_login_session``), the user (``cb_user``) and their groups (``cb_user_group``) in one small
   transaction (accounts.users.user_for_session) -- is counted in the total but is not
   the page's.
 
@@ -45,7 +45,7 @@ SCHEMA_VERSION = re.compile(r"select\s+schema_version\s+from\s+cb_meta_state", r
 RIGHTS_VERSION = re.compile(r"select\s+version\s+from\s+cb_rights_state", re.I)
 
 
-SIGN_IN_TABLES = {"cb_user", "cb_user_group"}
+SIGN_IN_TABLES = {"cb_login_session", "cb_user", "cb_user_group"}
 
 
 @dataclass

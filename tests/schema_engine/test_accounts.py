@@ -160,7 +160,7 @@ def test_the_menu_position_needs_an_admin_the_configure_right_the_rest(db, peopl
 # ---- credentials epoch -----------------------------------------------------------------------------
 def test_a_login_that_rehashes_keeps_sessions_and_tokens_a_password_change_ends_them(db, people):
     ann = users.find_user(db, "ann")
-    key = users.session_key(ann)  # a browser session of ann's
+    key = users.start_session(db, ann)  # a browser session of ann's
     session_token, _expires = tokens.issue_session_token(db, ann)
     personal = tokens.create_personal_token(db, people["ann"], "script")["token"]
     # Argon2 parameters were raised: the next login re-hashes the password.
@@ -179,11 +179,39 @@ def test_a_login_that_rehashes_keeps_sessions_and_tokens_a_password_change_ends_
         tokens.authenticate(db, session_token)
     assert tokens.authenticate(db, personal).kind == "personal"  # personal tokens survive it
     fresh = users.find_user(db, "ann")
-    assert users.user_for_session(db, users.session_key(fresh)) is not None
-    # Deactivating moves the epoch too: reactivating does not bring old sessions back.
+    assert users.user_for_session(db, users.start_session(db, fresh)) is not None
+
+
+def test_reactivation_brings_no_old_session_or_token_back(db, people):
+    """Deactivating revokes sessions and every token; reactivating moves the epoch again and
+    revives none of them (before, personal tokens and sessions came back)."""
+    ann = users.find_user(db, "ann")
+    key = users.start_session(db, ann)
+    session_token, _expires = tokens.issue_session_token(db, ann)
+    personal = tokens.create_personal_token(db, people["ann"], "script")["token"]
     users.deactivate_user(db, people["root"], "ann")
-    users.update_user(db, people["root"], "ann", active=True)
-    assert users.user_for_session(db, users.session_key(fresh)) is None
+    assert users.user_for_session(db, key) is None
+    back = users.update_user(db, people["root"], "ann", active=True)
+    assert back.credentials_epoch == ann.credentials_epoch + 2  # deactivation and reactivation
+    assert users.user_for_session(db, key) is None
+    for token in (session_token, personal):
+        with pytest.raises(tokens.TokenRejected):
+            tokens.authenticate(db, token)
+    assert users.user_for_session(db, users.start_session(db, back)) is not None  # a new login works
+
+
+def test_logout_revokes_the_session_on_the_server(db, people):
+    ann = users.find_user(db, "ann")
+    key, other = users.start_session(db, ann), users.start_session(db, ann)
+    row, groups = users.user_for_session(db, key)
+    assert row.id == ann.id and groups == frozenset()
+    users.end_session(db, key)
+    assert users.user_for_session(db, key) is None
+    assert users.user_for_session(db, other) is not None  # the other device stays signed in
+    assert users.user_for_session(db, "not-a-session") is None
+    # a new password ends every session of the user
+    users.set_password(db, people["ann"], "ann", "another-password", current_password=PASSWORD)
+    assert users.user_for_session(db, other) is None
 
 
 def test_old_databases_get_the_epoch_columns(db):

@@ -115,12 +115,11 @@ def token():
         raise ValidationError(errors)
     db = get_db()
     tokens.check_rate(db, request.remote_addr or "", username, **_rate_limits())
-    row = users.authenticate(db, username, password, sleep=current_app.config["CARDBASE_LOGIN_SLEEP"])
-    if row is None:
-        known = users.find_user(db, username)
-        if known is not None and users.is_locked(known):
-            raise ApiError(401, "too many failed attempts: this account is locked for a few minutes",
-                           code="account_locked")
+    try:
+        row = users.authenticate(db, username, password, address=request.remote_addr)
+    except users.LoginThrottled as exc:
+        raise ApiError(429, str(exc), code="too_many_attempts", headers={"Retry-After": str(exc.retry_after)}) from None
+    if row is None:  # the same answer whether or not the name exists
         raise ApiError(401, "wrong username or password", code="invalid_credentials")
     secret, expires = tokens.issue_session_token(db, row)
     return json_response({"token": secret, "expires_at": expires})

@@ -1,20 +1,33 @@
 """Users: creation, profile changes, deactivation and passwords (admin policy applied
-here, for every channel), and password login with lockout.
+here, for every channel), password login with throttling, and browser login sessions.
 
-Repeated wrong passwords slow down (a growing delay, at most 2 s) and after five the
-account is locked for five minutes, so guessing passwords online is hopeless. The
-counter is updated atomically in the database, so several web workers count together.
+**Login.** ``authenticate`` answers alike for known and unknown names (an unknown name or
+an inactive user costs one Argon2 verification of a dummy hash, like a wrong password)
+and never sleeps: failures are counted in the database by name and address
+(``throttle``), and past the limits it raises ``LoginThrottled`` (429 with Retry-After)
+before checking any password. The per-name throttle expires (at most 15 minutes) and does
+not hold up an address that has not failed for that name, so nobody locks the real owner
+out -- administrators included.
+
+**Passwords** must pass ``password_rules`` (length, repetitions, sequences, notorious
+words, the user's own name): the refusal names the rule.
+
+**Sessions.** A browser login is a row of ``cb_login_session``; the cookie carries its
+secret (``start_session``), ``user_for_session`` reads it with the user and the groups in
+one read transaction, logout revokes it (``end_session``).
 
 **Credentials epoch.** ``cb_user.credentials_epoch`` is a counter bumped when the
-credentials really change: a new password (own change or admin reset) and a
-deactivation. Browser sessions and API session tokens carry the epoch they were issued
-in and end when it moved. A login that merely re-hashes the same password with newer
-Argon2 parameters changes the hash but not the epoch, so it ends nothing.
+credentials really change: a new password (own change or admin reset), a deactivation and
+a reactivation. API session tokens carry the epoch they were issued in and end when it
+moved; the same changes revoke every browser session of the user, and a deactivation
+also revokes the personal tokens, so a reactivation brings nothing old back. A login that
+merely re-hashes the same password with newer Argon2 parameters ends nothing.
 """
 from __future__ import annotations
 
+import hashlib
 import re
-import time
+import secrets
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
@@ -25,24 +38,28 @@ from ..actor import Actor
 from ..db import Database
 from ..errors import NotFound, ValidationError
 from ..meta_models import User, UserGroup, utcnow
+from ..token_models import ApiToken, LoginSession
+from . import throttle
+from .password_rules import MIN_LENGTH, password_problem
 from .passwords import burn_time, hash_password, needs_rehash, verify_password
 from .policy import ADMIN
+from .throttle import LoginThrottled
 
 UserRow = sa.Row  # a row of cb_user; columns are attributes (row.username, row.is_admin)
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9._@-]{1,150}$")
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 LANGUAGES = ("en", "de")
-MIN_PASSWORD = 8
+MIN_PASSWORD = MIN_LENGTH
 MAX_PASSWORD = 1024  # hashing megabytes of "password" would be a cheap denial of service
-MAX_FAILURES = 5
-LOCK_TIME = timedelta(minutes=5)
-BASE_DELAY = 0.1
-MAX_DELAY = 2.0
+SESSION_IDLE = timedelta(days=14)  # a browser session unused this long ends
+SEEN_EVERY = timedelta(minutes=10)  # last_seen_at is written at most this often per session
 USER_CHANGES = ("display_name", "email", "language", "active", "is_admin")
 SELF_CHANGES = ("display_name", "email", "language")
 
 _users = User.__table__
+_sessions = LoginSession.__table__
+_tokens = ApiToken.__table__
 
 
 # ---- validation ---------------------------------------------------------------------------------
@@ -58,14 +75,17 @@ def validate_username(username: Any) -> str:
     return username
 
 
-def validate_password(password: Any) -> str:
-    """The password, or ValidationError if it is too short or too long."""
+def validate_password(password: Any, *, username: str | None = None, display_name: str | None = None,
+                      email: str | None = None) -> str:
+    """The password, or ValidationError naming the rule it breaks (``password_rules``:
+    too short, repeated, a sequence, a common word, the user's own name)."""
     if not isinstance(password, str) or not password:
         raise ValidationError({"password": "is required"})
-    if len(password) < MIN_PASSWORD:
-        raise ValidationError({"password": f"is {len(password)} characters long; at least {MIN_PASSWORD} are needed"})
     if len(password) > MAX_PASSWORD:
         raise ValidationError({"password": f"is longer than {MAX_PASSWORD} characters"})
+    problem = password_problem(password, username=username, display_name=display_name, email=email)
+    if problem is not None:
+        raise ValidationError({"password": problem})
     return password
 
 
@@ -134,24 +154,68 @@ def group_ids(db: Database, user_id: int) -> frozenset[int]:
         return frozenset(conn.execute(sa.select(UserGroup.group_id).where(UserGroup.user_id == user_id)).scalars())
 
 
-def session_key(row: UserRow) -> str:
-    """What a browser session remembers of the user: id and credentials epoch."""
-    return f"{row.id}.{row.credentials_epoch or 0}"
+def _session_id(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8", "replace")).hexdigest()
+
+
+def start_session(db: Database, user: UserRow) -> str:
+    """A new browser session for a user who just logged in: the secret its cookie keeps
+    (only its SHA-256 is stored, so a copy of the database opens no session)."""
+    secret = secrets.token_urlsafe(32)
+    now = utcnow()
+    with db.write() as conn:
+        conn.execute(sa.delete(_sessions).where(_sessions.c.user_id == user.id,
+                                                sa.or_(_sessions.c.revoked_at.is_not(None),
+                                                       _sessions.c.last_seen_at < now - SESSION_IDLE)))
+        conn.execute(sa.insert(_sessions).values(id=_session_id(secret), user_id=user.id, created_at=now,
+                                                 last_seen_at=now, revoked_at=None))
+    return secret
+
+
+def end_session(db: Database, secret: str) -> None:
+    """Log out: the session is revoked on the server, so its cookie opens nothing any more."""
+    if not isinstance(secret, str) or not secret:
+        return
+    with db.write() as conn:
+        conn.execute(sa.update(_sessions).where(_sessions.c.id == _session_id(secret), _sessions.c.revoked_at.is_(None))
+                     .values(revoked_at=utcnow()))
+
+
+def _revoke_all(conn: sa.Connection, user_id: int, now: datetime, *, personal: bool = False) -> None:
+    """End every browser session of a user (session tokens end with the credentials
+    epoch), and with ``personal`` also their personal tokens."""
+    conn.execute(sa.update(_sessions).where(_sessions.c.user_id == user_id, _sessions.c.revoked_at.is_(None))
+                 .values(revoked_at=now))
+    if personal:
+        conn.execute(sa.update(_tokens).where(_tokens.c.user_id == user_id, _tokens.c.kind == "personal",
+                                              _tokens.c.revoked_at.is_(None)).values(revoked_at=now))
+
+
+_SESSION_USER = (sa.select(_sessions.c.last_seen_at.label("session_seen"), _sessions.c.revoked_at.label("session_revoked"),
+                           _users)
+                 .join(_users, _users.c.id == _sessions.c.user_id)
+                 .where(_sessions.c.id == sa.bindparam("session_id")))
 
 
 def user_for_session(db: Database, key: str) -> tuple[UserRow, frozenset[int]] | None:
-    """The active user a session key names, if their credentials did not change since,
-    with the ids of their groups (read now, so a change of membership takes effect on the
-    next request): one read transaction per request for who is asking."""
-    user_id, _sep, epoch = key.partition(".")
-    if not user_id.isdigit() or not epoch.isdigit():
+    """The active user whose live browser session the cookie's secret names, with the ids
+    of their groups (read now, so a change of membership takes effect on the next
+    request): one read transaction per request for who is asking. A revoked, idle or
+    unknown session, or a deactivated user, is None."""
+    if not isinstance(key, str) or not key or len(key) > 200:
         return None
+    session_id = _session_id(key)
+    now = utcnow()
     with db.read() as conn:
-        row = conn.execute(sa.select(_users).where(_users.c.id == int(user_id))).first()
-        if row is None or not row.active or int(epoch) != (row.credentials_epoch or 0):
+        found = conn.execute(_SESSION_USER, {"session_id": session_id}).first()
+        if found is None or found.session_revoked is not None or not found.active \
+                or found.session_seen < now - SESSION_IDLE:
             return None
-        groups = frozenset(conn.execute(sa.select(UserGroup.group_id).where(UserGroup.user_id == row.id)).scalars())
-    return row, groups
+        groups = frozenset(conn.execute(sa.select(UserGroup.group_id).where(UserGroup.user_id == found.id)).scalars())
+    if found.session_seen < now - SEEN_EVERY:
+        with db.write() as conn:
+            conn.execute(sa.update(_sessions).where(_sessions.c.id == session_id).values(last_seen_at=now))
+    return found, groups  # the row has every cb_user column
 
 
 # ---- administration -----------------------------------------------------------------------------
@@ -161,9 +225,9 @@ def create_user(db: Database, actor: Actor, username: str, password: str, *, dis
     ignoring case."""
     ADMIN.require_admin(actor, "create users")
     username = validate_username(username)
-    password = validate_password(password)
     display_name = _display_name(display_name)
     email = _email(email)
+    password = validate_password(password, username=username, display_name=display_name, email=email)
     language = _language(language)
     is_admin = _flag(is_admin, "is_admin")
     password_hash = hash_password(password)  # slow: outside the write transaction
@@ -210,7 +274,10 @@ def update_user(db: Database, actor: Actor, user: Any, *, password: str | None =
         if not ADMIN.is_admin(actor) and (not isinstance(current_password, str)
                                           or not verify_password(row.password_hash, current_password)):
             raise ValidationError({"current_password": "is required and must be your current password"})
-        password_hash = hash_password(validate_password(password))  # slow: outside the transaction
+        display = _display_name(changes["display_name"]) if "display_name" in changes else row.display_name
+        email = _email(changes["email"]) if "email" in changes else row.email
+        password_hash = hash_password(validate_password(  # slow: outside the transaction
+            password, username=row.username, display_name=display, email=email))
     elif current_password is not None:
         raise ValidationError({"current_password": "is only needed together with a new password"})
     with db.write() as conn:
@@ -233,8 +300,12 @@ def update_user(db: Database, actor: Actor, user: Any, *, password: str | None =
                 raise ValidationError({"is_admin": "the last active administrator cannot be demoted or deactivated"})
         if password_hash is not None:
             values.update(password_hash=password_hash, failed_logins=0, locked_until=None)
-        if password_hash is not None or (values.get("active") is False and row.active):
+        deactivated = values.get("active") is False and row.active
+        reactivated = values.get("active") is True and not row.active
+        if password_hash is not None or deactivated or reactivated:
+            # Sessions and tokens from before end; a reactivation brings none of them back.
             values["credentials_epoch"] = _users.c.credentials_epoch + 1
+            _revoke_all(conn, row.id, utcnow(), personal=deactivated or reactivated)
         if values:
             conn.execute(sa.update(_users).where(_users.c.id == row.id).values(**values))
         return conn.execute(sa.select(_users).where(_users.c.id == row.id)).one()
@@ -247,48 +318,38 @@ def deactivate_user(db: Database, actor: Actor, user: Any) -> UserRow:
 
 
 # ---- login --------------------------------------------------------------------------------------
-def failure_delay(failures: int) -> float:
-    """Seconds to wait after the n-th failed attempt: 0.1, 0.2, 0.4, … at most 2."""
-    return min(MAX_DELAY, BASE_DELAY * 2 ** max(0, failures - 1))
-
-
-def is_locked(user: UserRow, now: datetime | None = None) -> bool:
-    return user.locked_until is not None and user.locked_until > (now or utcnow())
-
-
-def authenticate(db: Database, username: str, password: str, *,
-                 sleep: Callable[[float], None] = time.sleep,
-                 now: Callable[[], datetime] = utcnow) -> UserRow | None:
-    """The user if ``password`` is right and the account is active and not locked, else
-    None. Failures are counted; the fifth in a row locks the account for LOCK_TIME (and
-    after the lock runs out, each further failure locks it again until a login succeeds).
-    A hash made with weaker parameters is replaced; the credentials epoch stays."""
-    if not isinstance(password, str) or not password or len(password) > MAX_PASSWORD:
-        sleep(failure_delay(1))
-        return None
-    with db.read() as conn:
-        user = find(conn, username)
-    if user is None or not user.active:
-        burn_time(password)
-        sleep(failure_delay(1))
-        return None
+def authenticate(db: Database, username: str, password: str, *, address: str | None = None,
+                 now: Callable[[], datetime] = utcnow, sleep: Any = None) -> UserRow | None:
+    """The user if ``password`` is right and the account is active, else None -- the same
+    work and answer whether or not the name exists. ``LoginThrottled`` (429, with
+    ``retry_after`` seconds) when the name or the client ``address`` failed too often
+    (``throttle``); no password is checked then. Never sleeps (``sleep`` is accepted and
+    ignored, for old callers). A hash made with weaker parameters is replaced; the
+    credentials epoch stays."""
+    del sleep
+    name = username if isinstance(username, str) else ""
     moment = now()
-    if is_locked(user, moment):
-        sleep(failure_delay(user.failed_logins or MAX_FAILURES))
-        return None
-    if verify_password(user.password_hash, password):
-        values: dict[str, Any] = {"failed_logins": 0, "locked_until": None}
-        if needs_rehash(user.password_hash):
-            values["password_hash"] = hash_password(password)
+    with db.read() as conn:
+        wait = throttle.retry_after(conn, name, address, moment)
+        user = find(conn, name) if wait is None else None
+    if wait is not None:
+        raise LoginThrottled(wait)
+    if not isinstance(password, str) or not password or len(password) > MAX_PASSWORD:
+        ok = False
+        burn_time("")
+    elif user is None or not user.active or not user.password_hash:
+        ok = False
+        burn_time(password)  # as long as checking a real password: no timing oracle
+    else:
+        ok = verify_password(user.password_hash, password)
+    if not ok or user is None:
         with db.write() as conn:
-            conn.execute(sa.update(_users).where(_users.c.id == user.id).values(**values))
-        return get_user(db, user.id)
+            throttle.record_failure(conn, name, address, moment)
+        return None
+    values: dict[str, Any] = {"failed_logins": 0, "locked_until": None}
+    if needs_rehash(user.password_hash):
+        values["password_hash"] = hash_password(password)
     with db.write() as conn:
-        failures: int = conn.execute(sa.update(_users).where(_users.c.id == user.id)
-                                .values(failed_logins=_users.c.failed_logins + 1)
-                                .returning(_users.c.failed_logins)).scalar_one()
-        if failures >= MAX_FAILURES:
-            conn.execute(sa.update(_users).where(_users.c.id == user.id).values(locked_until=moment + LOCK_TIME))
-    sleep(failure_delay(failures))
-    return None
-
+        throttle.record_success(conn, name, address)
+        conn.execute(sa.update(_users).where(_users.c.id == user.id).values(**values))
+        return conn.execute(sa.select(_users).where(_users.c.id == user.id)).one()

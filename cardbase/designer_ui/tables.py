@@ -11,6 +11,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from cardbase.platform.context import current_actor, engine_session, get_db, get_store
+from cardbase.platform.jsonio import JsonInputError, loads, usable_filter
 from cardbase.platform.web.nav import object_label
 from cardbase.schema_engine.errors import CardbaseError, ValidationError
 from cardbase.schema_engine.layouts import tables as layouts
@@ -48,7 +49,9 @@ def table_texts() -> dict[str, str]:
             "removed": _("Removed."), "then": _("then")}
 
 
-def _render(obj, definition: dict[str, Any], *, state: str, errors: list[str] | None = None, status: int = 200):
+def _render(obj, definition: dict[str, Any], *, state: str, errors: list[str] | None = None, status: int = 200,
+            problem: str | None = None):
+    """The form; ``problem``: why the stored default filter cannot be used (it is left out)."""
     schema = engine_session().schema  # the request's snapshot (a saved change redirects)
     columns = condition_fields(schema, obj, links=True)  # the same paths a filter may use
     filter_text = json.dumps(definition.get("filter"), ensure_ascii=False, indent=1) if definition.get("filter") else ""
@@ -60,7 +63,8 @@ def _render(obj, definition: dict[str, Any], *, state: str, errors: list[str] | 
             "min_width": layouts.MIN_WIDTH, "max_width": layouts.MAX_WIDTH}
     return render_template(
         "designer/tables/edit.html", obj=obj, object_title=object_label(obj), data=data, state=state,
-        errors=errors or [], filter_text=filter_text, page_size=definition.get("page_size") or layouts.DEFAULT_PAGE_SIZE,
+        errors=errors or [], filter_text=filter_text, filter_problem=problem,
+        page_size=definition.get("page_size") or layouts.DEFAULT_PAGE_SIZE,
         max_page_size=MAX_LIMIT, fields=columns, ops=operator_labels(), texts=builder_texts(),
         definition_json=json.dumps({k: v for k, v in data.items() if k in ("columns", "sort")}, ensure_ascii=False),
     ), status
@@ -70,10 +74,11 @@ def _render(obj, definition: dict[str, Any], *, state: str, errors: list[str] | 
 def table_design(object_name: str):
     _schema, obj = configurable_object(object_name)
     db = get_db()
-    current = layouts.default_table(db, obj.api_name)
-    state = table_state(obj, current)
+    stored = layouts.default_table(db, obj.api_name)
+    state = table_state(obj, stored)  # of the design as stored, so saving over a broken filter is not "stale"
+    current, problem = usable_filter(stored)
     if request.method == "GET":
-        return _render(obj, current, state=state)
+        return _render(obj, current, state=state, problem=problem)
     if request.form.get("action") == "reset":
         try:
             layouts.reset_table(db, current_actor(), obj.api_name, policy=get_store().policy)
@@ -104,8 +109,8 @@ def _posted_definition() -> dict[str, Any]:
     kept by table_designer.js), the filter as JSON (the condition builder), the page size."""
     errors: dict[str, str] = {}
     try:
-        body = json.loads(request.form.get("definition") or "{}")
-    except ValueError:
+        body = loads(request.form.get("definition") or "{}", what=None)
+    except JsonInputError:
         body = None
     if not isinstance(body, dict):
         raise ValidationError({"definition": _("the columns sent by the form are not valid JSON")})
@@ -119,9 +124,9 @@ def _posted_definition() -> dict[str, Any]:
     tree: Any = None
     if filter_raw.strip():
         try:
-            tree = json.loads(filter_raw)
-        except ValueError as exc:
-            errors["filter"] = _("is not valid JSON (%(error)s)", error=str(exc))
+            tree = loads(filter_raw, what=None)  # the API's strict reader: no lone surrogates, NUL, NaN, deep nesting
+        except JsonInputError as exc:
+            errors["filter"] = _("is not a valid condition (%(error)s)", error=str(exc))
             tree = filter_raw
     size_text = request.form.get("page_size", "").strip()
     page_size: Any = layouts.DEFAULT_PAGE_SIZE

@@ -74,7 +74,7 @@ def test_table_is_saved_with_columns_widths_sort_filter_and_page_size(root, db):
     ({"columns": [{"field": "title"}, {"field": "title"}]}, "title"),
     ({"columns": []}, "columns"),
     ({"sort": [{"field": "nope", "desc": False}]}, "sort"),
-    ({"filter": "{oops"}, "filter: is not valid JSON"),
+    ({"filter": "{oops"}, "filter: is not a valid condition (not valid JSON"),
     ({"filter": {"field": "amount", "op": "contains_all", "value": 1}}, "filter"),
     ({"page_size": "many"}, "page_size: must be a whole number"),
     ({"page_size": "0"}, "page_size: must be a whole number"),

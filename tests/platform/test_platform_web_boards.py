@@ -198,7 +198,7 @@ def test_sum_picker_search_and_counts_only(app, db):
     assert response.status_code == 400
     assert "sum: &#39;title&#39; is not a number or money field" in response.get_data(as_text=True)
     response = client.get("/o/deal/board?filter={nope")
-    assert response.status_code == 400 and "filter: is not valid JSON" in response.get_data(as_text=True)
+    assert response.status_code == 400 and "filter: is not a valid condition (not valid JSON" in response.get_data(as_text=True)
     response = client.get("/o/deal/board?filter=" + json.dumps({"field": "nope", "op": "eq", "value": 1}))
     assert response.status_code == 422 and "nope" in response.get_data(as_text=True)
 

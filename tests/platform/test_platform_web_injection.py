@@ -182,3 +182,147 @@ def test_the_table_designs_filter_stays_text(app, db, payload):
     assert_no_injection(body, harmless_designer, "table designer")
     textarea = lxml.html.document_fromstring(body).xpath('//textarea[@name="filter"]')[0]
     assert json.loads(textarea.text) == condition(payload)
+
+
+# ---- point 6: lone surrogates and other text a database cannot store -----------------------------
+SURROGATE = '{"field": "title", "op": "eq", "value": "\\udcff"}'  # JSON text: decodes to a lone surrogate
+BAD_JSON = [
+    (SURROGATE, "lone UTF-16 surrogate"),
+    ('{"field": "\\udcff", "op": "eq", "value": "x"}', "lone UTF-16 surrogate"),
+    ('{"field": "title", "op": "eq", "value": "a\\u0000b"}', "NUL character"),
+    ('{"field": "amount", "op": "gt", "value": NaN}', "NaN is not valid JSON"),
+    ("[" * 5000 + "]" * 5000, "nested"),
+]
+
+
+def messages(body: str) -> str:
+    return " ".join(lxml.html.document_fromstring(body).xpath(
+        '//div[contains(@class, "alert")]//text()|//main//p//text()'))
+
+
+@pytest.mark.parametrize("raw, words", BAD_JSON)
+def test_unstorable_text_in_a_url_filter_is_refused_naming_the_parameter(app, raw, words):
+    sam = client_for(app, "sam")
+    for path, start in (("/o/deal", "Filter: this is not a valid condition"),
+                        ("/o/deal/board", "filter: is not a valid condition"),
+                        ("/o/deal/calendar", "filter: is not a valid condition"),
+                        ("/o/deal/export.csv", "Filter: this is not a valid condition")):
+        response = sam.get(f"{path}?filter={quote(raw)}")
+        body = response.get_data(as_text=True)
+        assert response.status_code == 400, (path, response.status_code, body[-1500:])
+        assert start in messages(body) and words in messages(body), (path, messages(body))
+        assert "<tbody>" not in body  # no list shown as if unfiltered
+
+
+def test_unstorable_text_in_the_save_view_form_is_refused(app, db):
+    sam = client_for(app, "sam")
+    definition = '{"columns": [{"field": "title"}], "filter": ' + SURROGATE + "}"
+    response = sam.post("/o/deal/views", data={"name": "broken", "definition": definition})
+    assert response.status_code == 302
+    assert "could not be read" in get(sam, response.headers["Location"])
+    assert api_for(app, db, "sam").get("/api/v1/records/deal/views").get_json()["data"] == []
+
+
+def test_unstorable_text_in_the_table_designers_filter_is_refused(app, db):
+    admin = client_for(app, "root")
+    form = lxml.html.document_fromstring(get(admin, "/designer/objects/deal/table")).get_element_by_id("cb-table-form")
+    data = {el.get("name"): el.get("value") or "" for el in form.xpath(".//input[@name]")}
+    response = admin.post("/designer/objects/deal/table", data={**data, "filter": SURROGATE, "page_size": "50"})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422, body[-1500:]
+    assert "is not a valid condition (a text at 'value' contains a lone UTF-16 surrogate" in messages(body)
+    assert api_for(app, db, "root").get("/api/v1/objects/deal/table").get_json()["filter"] is None  # nothing saved
+
+
+def store_broken_filter(db, view_id: int) -> None:
+    """Put a filter with a lone surrogate into a stored definition, as an older version or a
+    write around the checks could have left it (SQLAlchemy's JSON writes it escaped)."""
+    import sqlalchemy as sa
+
+    from cardbase.schema_engine.meta_models import SavedView
+
+    with db.write() as conn:
+        row = conn.execute(sa.select(SavedView.definition).where(SavedView.id == view_id)).scalar_one()
+        conn.execute(sa.update(SavedView).where(SavedView.id == view_id)
+                     .values(definition={**row, "filter": {"field": "title", "op": "eq", "value": "\udcff"}}))
+
+
+def table_row_id(db) -> int:
+    import sqlalchemy as sa
+
+    from cardbase.schema_engine.layouts.tables import TABLE_NAME
+    from cardbase.schema_engine.meta_models import SavedView
+
+    with db.read() as conn:
+        return conn.execute(sa.select(SavedView.id).where(SavedView.name == TABLE_NAME)).scalar_one()
+
+
+def test_a_stored_table_filter_that_cannot_be_used_is_shown_as_a_problem(app, db):
+    root = api_for(app, db, "root")
+    design = {"columns": [{"field": "title"}], "sort": "title", "filter": condition("Deal 001"), "page_size": 50}
+    assert root.call("PUT", "/api/v1/objects/deal/table", design).status_code == 200
+    store_broken_filter(db, table_row_id(db))
+    sam = client_for(app, "sam")
+    # the list: every deal, without the filter, and a message saying so
+    body = get(sam, "/o/deal", (200,))
+    doc = lxml.html.document_fromstring(body)
+    problem = doc.get_element_by_id("cb-stored-filter-problem").text_content()
+    assert "default filter of the table of Deals cannot be used" in problem and "lone UTF-16 surrogate" in problem
+    assert len(doc.xpath('//table[@id="cb-list-table"]/tbody/tr')) == 7
+    assert shown_filter(body) is None
+    # a filter of the user's own replaces it: no message then
+    body = get(sam, filter_url("/o/deal", "Deal 001"), (200,))
+    assert "cb-stored-filter-problem" not in body and len(
+        lxml.html.document_fromstring(body).xpath('//table[@id="cb-list-table"]/tbody/tr')) == 1
+    # the export refuses (a file cannot carry the message) and says why
+    response = sam.get("/o/deal/export.csv")
+    assert response.status_code == 409 and "lone UTF-16 surrogate" in messages(response.get_data(as_text=True))
+    assert sam.get("/o/deal/export.csv?filter=").status_code == 200
+    # the table designer shows the design without it, and the problem
+    admin = client_for(app, "root")
+    body = get(admin, "/designer/objects/deal/table", (200,))
+    doc = lxml.html.document_fromstring(body)
+    assert "lone UTF-16 surrogate" in doc.get_element_by_id("cb-table-filter-problem").text_content()
+    assert (doc.xpath('//textarea[@name="filter"]')[0].text or "").strip() == ""
+    # the API: the design without the filter, the problem, and the stored design's ETag
+    response = root.get("/api/v1/objects/deal/table")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    shown = response.get_json()
+    assert shown["filter"] is None and "lone UTF-16 surrogate" in shown["filter_problem"]
+    assert shown["columns"] == [{"field": "title"}]
+    # saving over it with that ETag replaces it (from the designer too)
+    fixed = {**design, "filter": condition("Deal 002")}
+    response = root.call("PUT", "/api/v1/objects/deal/table", fixed, headers={"If-Match": response.headers["ETag"]})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert "filter_problem" not in root.get("/api/v1/objects/deal/table").get_json()
+    assert "cb-stored-filter-problem" not in get(sam, "/o/deal", (200,))
+
+
+def test_the_table_designer_saves_over_a_broken_stored_filter(app, db):
+    root = api_for(app, db, "root")
+    design = {"columns": [{"field": "title"}], "sort": "title", "filter": condition("Deal 001"), "page_size": 50}
+    assert root.call("PUT", "/api/v1/objects/deal/table", design).status_code == 200
+    store_broken_filter(db, table_row_id(db))
+    admin = client_for(app, "root")
+    form = lxml.html.document_fromstring(get(admin, "/designer/objects/deal/table")).get_element_by_id("cb-table-form")
+    data = {el.get("name"): el.get("value") or "" for el in form.xpath(".//input[@name]")}
+    response = admin.post("/designer/objects/deal/table", data={**data, "filter": "", "page_size": "50"})
+    assert response.status_code == 302, response.get_data(as_text=True)[-1500:]
+    assert root.get("/api/v1/objects/deal/table").get_json()["filter"] is None
+    assert "cb-table-filter-problem" not in get(admin, "/designer/objects/deal/table")
+
+
+def test_a_saved_view_whose_filter_cannot_be_used_is_shown_as_a_problem(app, db):
+    sam = client_for(app, "sam")
+    view_id = save_view(sam, "won", "Deal 001")
+    store_broken_filter(db, view_id)
+    body = get(sam, f"/o/deal?view={view_id}", (200,))
+    doc = lxml.html.document_fromstring(body)
+    problem = doc.get_element_by_id("cb-stored-filter-problem").text_content()
+    assert "filter of this view cannot be used" in problem and "lone UTF-16 surrogate" in problem
+    assert len(doc.xpath('//table[@id="cb-list-table"]/tbody/tr')) == 7
+    response = sam.get(f"/o/deal/export.xlsx?view={view_id}")
+    assert response.status_code == 409 and "filter of this view" in messages(response.get_data(as_text=True))
+    # saving the view as shown replaces the broken filter
+    saved = json.loads(doc.xpath('//form[@id="cb-save-view-form"]/input[@name="definition"]')[0].get("value"))
+    assert saved["filter"] is None

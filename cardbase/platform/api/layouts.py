@@ -23,6 +23,7 @@ from cardbase.schema_engine.layouts import cards, tables
 from cardbase.schema_engine.snapshot import ObjectInfo
 
 from ..context import get_db
+from ..jsonio import usable_filter
 from .auth import api_actor
 from .blueprint import bp
 from .http import if_match_tags, json_object, json_response, no_content, reject_unknown, require_keys, small_id
@@ -116,8 +117,14 @@ def delete_card(object_name: str, card_ref: str):
 # ---- the table design ----------------------------------------------------------------------------
 @bp.get("/v1/objects/<object_name>/table")
 def get_table(object_name: str):
-    """The table as designed (or generated), unmasked, as the table designer shows it."""
-    return _table_response(tables.default_table(reading(), _object(object_name).api_name))
+    """The table as designed (or generated), unmasked, as the table designer shows it. A
+    stored filter holding text no database can store is left out and ``filter_problem``
+    says why; the ETag stays the stored design's, so a PUT with If-Match replaces it."""
+    stored = tables.default_table(reading(), _object(object_name).api_name)
+    shown, problem = usable_filter(stored)
+    if problem is None:
+        return _table_response(stored)
+    return json_response({**shown, "filter_problem": problem}, headers={"ETag": f'"{tables.table_etag(stored)}"'})
 
 
 @bp.put("/v1/objects/<object_name>/table")

@@ -120,6 +120,8 @@ class TableDefinition(Strict):
     sort = f.String(required=True, metadata=_desc("-amount,name (empty: the store's order)"))
     filter = f.Dict(required=True, allow_none=True, metadata=_desc("the filter language (docs/filters.md)"))
     page_size = f.Integer(required=True)
+    filter_problem = f.String(metadata=_desc("only when the stored filter cannot be used (it holds text no "
+                                             "database can store): why; ``filter`` is then null"))
 
 
 _COLUMN_IN = {"anyOf": [{"$ref": "#/components/schemas/TableColumn"},

@@ -43,6 +43,7 @@ from cardbase.schema_engine.snapshot import FieldInfo, ObjectInfo
 from cardbase.schema_engine.store.session import Session
 
 from ..i18n import current_language
+from ..jsonio import JsonInputError, loads
 from .display import display_for, render_value
 from .engine import engine_session, flash_undo
 from .errors import PageError, error_page
@@ -103,10 +104,9 @@ def _list_filter() -> tuple[dict | None, str | None]:
     condition = None
     if raw:
         try:
-            condition = json.loads(raw)
-        except ValueError:
-            raise PageError(_("filter: is not valid JSON (expected a condition like "
-                              '{"field": "name", "op": "eq", "value": "x"})')) from None
+            condition = loads(raw, what=None)  # the API's strict reader: no lone surrogates, NUL, NaN, deep nesting
+        except JsonInputError as exc:
+            raise PageError(_("filter: is not a valid condition (%(error)s)", error=str(exc))) from None
         if not isinstance(condition, dict):
             raise PageError(_("filter: must be a condition object like "
                               '{"field": "name", "op": "eq", "value": "x"}'))

@@ -38,6 +38,7 @@ from cardbase.schema_engine.store.session import Session
 
 from ..context import current_actor, get_db, get_store
 from ..i18n import current_language
+from ..jsonio import JsonInputError, loads, usable_filter
 from . import bulk as bulk_changes
 from . import export as exports
 from .display import display_for, render_value
@@ -74,6 +75,8 @@ class ListState:
     filter_incomplete: bool = False
     widths: dict[str, int] = dc_field(default_factory=dict)
     bad_filter: bool = False
+    # the view's or the table's stored filter could not be used (shown without it)
+    stored_problem: str | None = None
 
     def args(self, **changes: Any) -> dict[str, Any]:
         """Query arguments of this list with ``changes`` (None removes a parameter)."""
@@ -146,6 +149,15 @@ def read_state(s: Session, obj: ObjectInfo, args) -> ListState:
                 errors.append(_("View: there is no view #%(id)s of %(object)s that you may see.",
                                 id=view_id, object=obj.label_plural_in(current_language())))
     definition = view["definition"] if view is not None else layouts.default_table(db, obj.api_name, actor=actor)
+    stored_problem = None
+    if "filter" not in args:  # a filter in the URL replaces the stored one: a broken one does not matter then
+        definition, problem = usable_filter(definition)
+        if problem is not None:
+            stored_problem = (_("The filter of this view cannot be used (%(problem)s); the list is shown without it.",
+                                problem=problem) if view is not None else
+                              _("The default filter of the table of %(objects)s cannot be used (%(problem)s); the list "
+                                "is shown without it. Someone who may configure %(objects)s can replace it in the "
+                                "table designer.", problem=problem, objects=obj.label_plural_in(current_language())))
     given: dict[str, str] = {}
 
     columns = [c["field"] for c in definition.get("columns") or []]
@@ -177,9 +189,9 @@ def read_state(s: Session, obj: ObjectInfo, args) -> ListState:
         tree = None
         if raw:
             try:
-                tree = json.loads(raw)
-            except ValueError as exc:
-                errors.append(_("Filter: this is not a valid condition (JSON error: %(error)s).", error=str(exc)))
+                tree = loads(raw, what=None)  # the API's strict reader: no lone surrogates, NUL, NaN, deep nesting
+            except JsonInputError as exc:
+                errors.append(_("Filter: this is not a valid condition (%(error)s).", error=str(exc)))
                 tree, bad_filter = None, True
             else:
                 if not isinstance(tree, dict):
@@ -200,7 +212,7 @@ def read_state(s: Session, obj: ObjectInfo, args) -> ListState:
     prev = [p for p in args.get("prev", "").split(".") if p][-MAX_PREV:]
     widths = {c["field"]: c["width"] for c in definition.get("columns") or [] if c.get("width")}
     return ListState(obj, view, columns, sort, tree, q, limit, cursor, prev, given, errors, incomplete, widths,
-                     bad_filter)
+                     bad_filter, stored_problem)
 
 
 # ---- pages -----------------------------------------------------------------------------------------
@@ -417,8 +429,8 @@ def save_view(object_name: str):
     db, actor, s = get_db(), current_actor(), engine_session()
     obj = _object_or_404(s.schema, object_name)
     try:
-        definition = json.loads(request.form.get("definition") or "{}")
-    except ValueError:
+        definition = loads(request.form.get("definition") or "{}", what=None)
+    except JsonInputError:
         flash(_("View: the list's settings could not be read; reload the page and try again."), "danger")
         return redirect(_back(object_name))
     name = request.form.get("name", "")
@@ -491,6 +503,8 @@ def export(object_name: str, fmt: str):
     state = read_state(s, obj, request.args)
     if state.errors:
         return _error_page(_("The export was not made"), " ".join(state.errors), 400)
+    if state.stored_problem:  # the list says so on its page; a file cannot, so no file without the filter
+        return _error_page(_("The export was not made"), state.stored_problem, 409)
     columns = [exports.Column(c.path, c.label, c.field) for c in _columns(s, state, language)]
     try:
         query = ListQuery(filter=state.filter, sort=state.sort or None, limit=1, search=state.q or None,

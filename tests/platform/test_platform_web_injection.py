@@ -326,3 +326,15 @@ def test_a_saved_view_whose_filter_cannot_be_used_is_shown_as_a_problem(app, db)
     # saving the view as shown replaces the broken filter
     saved = json.loads(doc.xpath('//form[@id="cb-save-view-form"]/input[@name="definition"]')[0].get("value"))
     assert saved["filter"] is None
+    # the API answers the view without it, saying why (it answered 500)
+    api = api_for(app, db, "sam")
+    response = api.get(f"/api/v1/records/deal/views/{view_id}")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    shown = response.get_json()["definition"]
+    assert shown["filter"] is None and "lone UTF-16 surrogate" in shown["filter_problem"]
+    # a PUT with its ETag replaces the broken filter
+    response = api.call("PUT", f"/api/v1/records/deal/views/{view_id}",
+                        {"name": "won", "definition": {"columns": [{"field": "title"}], "filter": None}},
+                        headers={"If-Match": response.headers["ETag"]})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert "cb-stored-filter-problem" not in get(sam, f"/o/deal?view={view_id}", (200,))

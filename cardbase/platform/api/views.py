@@ -23,6 +23,7 @@ from flask import url_for
 from cardbase.schema_engine.layouts import tables
 
 from ..context import get_db
+from ..jsonio import usable_filter
 from .auth import api_actor
 from .blueprint import bp
 from .http import if_match_tags, json_object, json_response, no_content, reject_unknown, require_keys, small_id
@@ -47,7 +48,11 @@ def _current(object_name: str, view_id: int) -> dict[str, Any]:
 
 
 def _response(view: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None):
-    return json_response(view, status, {**(headers or {}), "ETag": f'"{tables.view_etag(view)}"'})
+    """The view; a stored filter holding text no database can store is left out of it, with
+    ``definition.filter_problem`` saying why (the ETag stays the stored view's)."""
+    definition, problem = usable_filter(view["definition"])
+    shown = view if problem is None else {**view, "definition": {**definition, "filter_problem": problem}}
+    return json_response(shown, status, {**(headers or {}), "ETag": f'"{tables.view_etag(view)}"'})
 
 
 @bp.get("/v1/records/<object_name>/views")

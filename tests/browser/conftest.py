@@ -44,7 +44,7 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshot
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
                  "--disable-dev-shm-usage"]
-PASSWORDS = {"admin": "admin-pass-123", "sam": "sam-pass-1234", "junior": "junior-pass-123"}
+PASSWORDS = {"admin": "chief-pass-2024", "sam": "blue-river-47", "junior": "green-hill-58"}
 
 
 def _on_ci() -> bool:

@@ -3,6 +3,8 @@
 * a formula, lookup or rollup computed from a hidden field, or over an object the user
   may not read, is itself hidden -- absent from every read and refused in filters, sorts,
   groups and metrics like an unknown field, transitively through the computed graph;
+* so is a min, max or concat rollup over children of which the user may not see every
+  record (a row filter applies), while sums, counts and averages stay visible;
 * unique clashes and restrict-deletes name only records the user may read;
 * a cascading delete is refused when it would take along children the user may not delete.
 """
@@ -111,6 +113,100 @@ def test_rollups_count_every_child_when_the_user_may_read_the_field(book):
     rights.set_access_mode(db, SYSTEM, "order_line", "own_and_shared")
     assert store.list(ann, "order_line").data == []  # sees no line ...
     assert store.get(ann, "order", order)["total"] == Decimal("110.00")  # ... but the total
+
+
+# ---- rollups revealing values of children the reader cannot all see ---------------------------
+ROLLUPS = {"titles": ("Deal titles", "concat", "title"), "smallest": ("Smallest deal", "min", "amount"),
+           "largest": ("Largest deal", "max", "amount"), "volume": ("Deal volume", "sum", "amount"),
+           "deals": ("Deal count", "count", None), "average": ("Average deal", "avg", "amount")}
+REVEALING = ("titles", "smallest", "largest", "headline")  # headline = UPPER([Deal titles])
+SUMMARIES = {"volume": Decimal("1500.00"), "deals": 2, "average": Decimal("750.0000")}
+
+
+@pytest.fixture
+def deal_book(db):
+    """ACME with a small deal the junior's rule view shows and a big 'Zeppelin' one it does
+    not; Organisation rollups of every aggregate over them."""
+    svc, store = crm(db)
+    for name, (label, aggregate, field) in ROLLUPS.items():
+        svc.add_field(SYSTEM, "organisation", {"name": name, "label": label, "type": "rollup", "options": {
+            "child": "deal", "aggregate": aggregate, **({"field": field} if field else {})}})
+    svc.add_field(SYSTEM, "organisation", {"name": "headline", "label": "Headline", "type": "formula",
+                                           "options": {"formula": "UPPER([Deal titles])"}})
+    acme = store.create(SYSTEM, "organisation", {"name": "ACME"})["id"]
+    store.bulk_create(SYSTEM, "deal", [{"title": "Small", "organisation": acme, "amount": "100"},
+                                       {"title": "Zeppelin", "organisation": acme, "amount": "1400"}])
+    junior, senior = add_user(db, "jun"), add_user(db, "sen")
+    join(db, junior, add_group(db, "Juniors"))
+    join(db, senior, add_group(db, "Seniors"))
+    for group in ("Juniors", "Seniors"):
+        rights.set_object_rights(db, SYSTEM, group, "organisation", ["read", "export", "report"])
+    rights.set_object_rights(db, SYSTEM, "Seniors", "deal", ["read"])
+    rights.save_rule_view(db, SYSTEM, "Juniors", "deal", "Small deals",
+                          {"field": "amount", "op": "lt", "value": 1000}, level="read")
+    return db, store, actor(db, junior), actor(db, senior), acme
+
+
+def test_min_max_and_concat_rollups_over_deals_outside_the_rule_view_are_hidden(deal_book):
+    db, store, junior, senior, acme = deal_book
+    assert [d["title"] for d in store.list(junior, "deal").data] == ["Small"]
+    for name in REVEALING:
+        assert_absent_everywhere(store, junior, "organisation", name, acme)
+    # search: the organisation is not found by a title the junior may not see
+    assert store.list(junior, "organisation", ListQuery(search="zeppelin")).data == []
+    assert store.count(junior, "organisation", search="zeppelin") == (0, False)
+    for name in ("smallest", "largest"):  # metrics over it are refused like an unknown field
+        with pytest.raises(ValidationError, match=f"has no field '{name}'"):
+            store.aggregate(junior, "organisation", AggregateQuery(metrics=[{"op": "max", "field": name}]),
+                            purpose="read")
+    # sums, counts and averages are figures over the whole list: visible as before
+    card = store.get(junior, "organisation", acme)
+    assert {k: card[k] for k in SUMMARIES} == SUMMARIES
+    assert store.list(junior, "organisation", ListQuery(filter={"field": "volume", "op": "gt", "value": 1000})
+                      ).data[0]["id"] == acme
+    # a user with object-wide read on deals sees every figure, and so does an admin
+    admin = actor(db, add_user(db, "boss", admin=True))
+    for who in (senior, admin, SYSTEM):
+        card = store.get(who, "organisation", acme)
+        assert (card["titles"], card["smallest"], card["largest"], card["headline"]) == (
+            "Small, Zeppelin", Decimal("100.00"), Decimal("1400.00"), "SMALL, ZEPPELIN")
+        assert [r["id"] for r in store.list(who, "organisation", ListQuery(search="zeppelin")).data] == [acme]
+        assert store.list(who, "organisation", ListQuery(filter={"field": "largest", "op": "gt", "value": 1000},
+                                                         sort="-titles")).data[0]["id"] == acme
+    why = rights.explain(db, junior, "organisation", acme)["fields"]
+    assert why["titles"] == {"level": "hidden", "reasons": [
+        "a concat rollup over 'Deals', of which the user may not see every record"]}
+    assert why["largest"]["reasons"] == ["a max rollup over 'Deals', of which the user may not see every record"]
+    assert why["headline"]["reasons"] == ["computed from 'Organisation.Deal titles', which is hidden for the user"]
+    assert why["volume"]["level"] != "hidden"
+    assert rights.explain(db, senior, "organisation", acme)["fields"]["titles"]["level"] != "hidden"
+
+
+@pytest.mark.parametrize("setup", ["own_and_shared", "shares_only"])
+def test_revealing_rollups_are_hidden_whenever_a_row_filter_applies_to_the_children(deal_book, setup):
+    db, store, junior, senior, acme = deal_book
+    zeppelin = store.list(SYSTEM, "deal", ListQuery(search="zeppelin")).data[0]["id"]
+    if setup == "own_and_shared":  # the seniors' read becomes own records and shares
+        rights.set_access_mode(db, SYSTEM, "deal", "own_and_shared")
+    else:  # no group right on deals at all; one deal shared with the senior
+        rights.set_object_rights(db, SYSTEM, "Seniors", "deal", [])
+        store.share(SYSTEM, "deal", zeppelin, user=senior.user_id)
+        assert [d["title"] for d in store.list(senior, "deal").data] == ["Zeppelin"]
+    for name in REVEALING:
+        assert_absent_everywhere(store, senior, "organisation", name, acme)
+    card = store.get(senior, "organisation", acme)
+    assert {k: card[k] for k in SUMMARIES} == SUMMARIES
+    rights.set_access_mode(db, SYSTEM, "deal", "all")
+    rights.set_object_rights(db, SYSTEM, "Seniors", "deal", ["read"])  # object-wide read again
+    assert store.get(senior, "organisation", acme)["titles"] == "Small, Zeppelin"
+
+
+def test_every_rollup_aggregate_is_classified_as_a_summary_or_revealing():
+    """A new aggregate is hidden from partial readers until it is declared a summary."""
+    from cardbase.schema_engine.field_types.rollup import AGGREGATES
+    from cardbase.schema_engine.rights.derived import SUMMARY_AGGREGATES
+    assert SUMMARY_AGGREGATES == {"sum", "count", "avg"} and SUMMARY_AGGREGATES <= set(AGGREGATES)
+    assert set(AGGREGATES) - SUMMARY_AGGREGATES == {"min", "max", "concat"}
 
 
 # ---- messages name only records the user may read ----------------------------------------------

@@ -25,7 +25,7 @@ from ..actor import Actor
 from ..errors import ValidationError
 from ..query.filters import condition_for_table
 from ..query.paths import LinkFilter
-from .derived import hidden_computed
+from .derived import hidden_computed, partial_rollups
 from .model import READ_GIVING, ActorRights, RightsModel, current_model, tx_cache
 from ..rights_models import LEVEL_RANK, LEVELS, RIGHT_LEVEL, Share
 from ..snapshot import FieldInfo, ObjectInfo, Schema
@@ -235,14 +235,32 @@ class RightsAccess(Access):
         return self.conn.execute(stmt).first() is not None
 
     # ---- fields --------------------------------------------------------------------------
+    def sees_every_record(self, obj: ObjectInfo) -> bool:
+        """May the actor read every record of ``obj`` (no row filter narrows its reads)?"""
+        return self.row_filter(obj, self.schema.table(obj)) is None
+
+    @property
+    def partial_rollups(self) -> frozenset[int]:
+        """Ids of the min, max and concat rollups over children of which the actor may not
+        see every record (``rights.derived.partial_rollups``). Whether a row filter
+        applies depends on the rights and the schema only, never on data, so this is
+        computed once per actor and model (schema and rights version)."""
+        key = ("partial_rollups",)
+        found = self.rights.clauses.get(key)
+        if found is None:
+            found = partial_rollups(self.schema, self.sees_every_record)
+            self.rights.clauses[key] = found
+        return found
+
     @property
     def hidden_fields(self) -> frozenset[int]:
-        """Ids of the fields the actor may not read: those their groups hide, and the
-        computed fields derived from a hidden field or an object they may not read
+        """Ids of the fields the actor may not read: those their groups hide, the rollups
+        revealing values of children the actor cannot all see (``partial_rollups``), and
+        the computed fields derived from any of those or from an object they may not read
         (``rights.derived``). Computed once per transaction: readability of objects
         depends on shares, which are data."""
         if self._hidden is None:
-            hidden = self.rights.hidden
+            hidden = self.rights.hidden | self.partial_rollups
             self._hidden = hidden | hidden_computed(self.schema, hidden, lambda o: self.can(o, "read"))
             if self._hidden:
                 mask = self._hidden

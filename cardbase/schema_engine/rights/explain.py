@@ -84,7 +84,8 @@ def explain(db, actor: Actor, obj_ref: Any, record_id: int, policy=None) -> dict
         for field in obj.fields:
             out["fields"][field.api_name] = _field_reason(model, rights, field, names)
             if field.id in access.hidden_fields and field.id not in rights.hidden:
-                derived = hidden_reason(schema, field.id, rights.hidden, lambda o: access.can(o, "read"))
+                derived = hidden_reason(schema, field.id, rights.hidden, lambda o: access.can(o, "read"),
+                                        access.partial_rollups)
                 out["fields"][field.api_name] = {"level": "hidden", "reasons": [derived or "computed from hidden data"]}
         return out
 

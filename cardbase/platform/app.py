@@ -6,6 +6,9 @@ runs before every request (and before the CSRF check), so a new blueprint that f
 """
 from __future__ import annotations
 
+import logging
+import random
+import time
 from typing import Any, Mapping
 
 import sqlalchemy as sa
@@ -21,7 +24,7 @@ from cardbase.schema_engine.field_types.datetime_type import display_timezone
 
 from . import api, auth, i18n, views, web
 from .config import ensure_secret_key, load_config
-from .context import actor_for, current_actor, get_db, install_engine
+from .context import abandon_session, actor_for, current_actor, get_db, install_engine
 from .sessions import CookieSessionInterface
 
 __all__ = ["PUBLIC_ENDPOINTS", "NotInitialised", "actor_for", "create_app", "current_actor", "get_db"]
@@ -78,6 +81,7 @@ def create_app(config: Mapping[str, Any] | None = None, db: Database | None = No
         db = Database(app.config["CARDBASE_DATABASE_URL"])
     _check_initialised(db)
     install_engine(app, db)
+    _retry_transient_failures(app)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = settings.secret_key or ensure_secret_key(db)
 
@@ -96,6 +100,38 @@ def create_app(config: Mapping[str, Any] | None = None, db: Database | None = No
     app.after_request(_security_headers)
     app.register_error_handler(CSRFError, _csrf_error)
     return app
+
+
+# PostgreSQL aborts one of two transactions that wait for each other (deadlock detected,
+# 40P01) or that cannot be serialised (40001). Neither wrote anything (the request's session
+# rolls back), so the whole view runs again, a few times, after a short random pause.
+RETRY_SQLSTATES = frozenset({"40P01", "40001"})
+RETRIES = 4
+log = logging.getLogger(__name__)
+
+
+def transient(exc: BaseException) -> bool:
+    """Whether ``exc`` is a deadlock or serialisation failure the database reported."""
+    orig = getattr(exc, "orig", None)
+    return isinstance(exc, sa.exc.DBAPIError) and getattr(orig, "sqlstate", None) in RETRY_SQLSTATES
+
+
+def _retry_transient_failures(app: Flask) -> None:
+    dispatch = app.dispatch_request
+
+    def dispatch_request() -> Any:
+        for attempt in range(RETRIES + 1):
+            try:
+                return dispatch()
+            except sa.exc.DBAPIError as exc:
+                if attempt == RETRIES or not transient(exc):
+                    raise
+                log.info("%s %s: %s, running it again", request.method, request.path, exc.orig.__class__.__name__)
+            abandon_session()
+            time.sleep(random.uniform(0, 0.01 * 2 ** attempt))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    app.dispatch_request = dispatch_request
 
 
 def _check_initialised(db: Database) -> None:

@@ -90,6 +90,11 @@ def engine_session(*, write: bool = False) -> Session:
     return found
 
 
+def abandon_session() -> None:
+    """Roll the request's session back (if one is open), e.g. before the view runs again."""
+    _close(commit=False)
+
+
 def _close(*, commit: bool) -> None:
     stack: ExitStack | None = g.pop("cardbase_session_stack", None)
     g.pop("cardbase_session", None)

@@ -31,7 +31,7 @@ from .meta_models import CardLayout, ConfigChange, FieldRow, HistoryEntry, Objec
 from .physical import PhysicalSchema
 from .query.reader import iter_records
 from .rights.access import FULL_ACCESS, Access, AccessPolicy
-from .snapshot import FieldInfo, ObjectInfo, Schema, bump_version, load_schema, stored_options
+from .snapshot import FieldInfo, ObjectInfo, Schema, bump_version, load_schema, lock_schema, stored_options
 from .translations import FIELD_KEYS as TRANSLATABLE_FIELD_KEYS
 from .translations import OBJECT_KEYS as TRANSLATABLE_OBJECT_KEYS
 from .translations import clean_translations, replace_translations
@@ -148,6 +148,7 @@ class SchemaService:
             return
         with self.db.write() as conn:
             conn.execution_options(cardbase_schema_tx=True)
+            lock_schema(conn)  # PostgreSQL: wait for running sessions, hold new ones off
             tx = _Tx(conn, load_schema(conn))
             self._check_configure(tx, actor, obj_ref)
             yield tx

@@ -3,7 +3,9 @@
 when a configuration change bumped it."""
 from __future__ import annotations
 
+import logging
 import threading
+import weakref
 from dataclasses import dataclass, field as dc_field
 from functools import cached_property
 from types import MappingProxyType
@@ -17,6 +19,8 @@ from .errors import NotFound
 from .field_types import get_type
 from .field_types.base import FieldType, OptionContext
 from .meta_models import BigId, FieldRow, MetaState, ObjectType, Translation
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:  # pragma: no cover
     from .db import Database
@@ -302,8 +306,61 @@ def _frozen(texts: dict[str, dict[str, str]] | None) -> Mapping[str, Mapping[str
 _VERSION_SQL = f"SELECT schema_version FROM {MetaState.__tablename__} WHERE id = 1"
 
 
+# PostgreSQL: schema changes and sessions exclude each other through one advisory lock.
+# Every transaction that reads the version holds it SHARED to its end; a schema change (and
+# a recompute job's final swap) takes it EXCLUSIVE before anything else, so it waits for
+# the running sessions and new sessions wait for it and then read the new version. No
+# session ever sees a column added, renamed, retyped or dropped under its snapshot. The
+# lock is taken by the first of two statements sent as one query (one round trip): under
+# READ COMMITTED the second gets its own snapshot, taken after the lock was granted, so it
+# reads the version the change committed (one statement would read the version of a
+# snapshot taken before it waited). SQLite has one writer and WAL readers keep their snapshot.
+SCHEMA_LOCK_KEY = 0x63617264  # "card"
+_PG_VERSION_SQL = f"SELECT pg_advisory_xact_lock_shared({SCHEMA_LOCK_KEY}); {_VERSION_SQL}"
+_SEEN = "cardbase_schema_version"  # key in the DB-API connection's info: the version it last used
+_holders = threading.local()  # connections of this thread that hold the shared lock
+
+
 def current_version(conn: Connection) -> int:
-    return conn.exec_driver_sql(_VERSION_SQL).scalar_one()
+    if conn.dialect.name != "postgresql":
+        return conn.exec_driver_sql(_VERSION_SQL).scalar_one()
+    result = conn.exec_driver_sql(_PG_VERSION_SQL)
+    cursor = result.cursor
+    cursor.nextset()
+    row = cursor.fetchone()
+    assert row is not None, "cb_meta_state has no row 1"
+    version = int(row[0])
+    result.close()
+    _holding(conn).add(conn)
+    seen = conn.info.get(_SEEN)
+    if seen is not None and seen != version:
+        # The driver keeps prepared statements per connection across transactions; one
+        # prepared before a retype fails with "cached plan must not change result type".
+        # psycopg forgets its own cache when it sees DEALLOCATE ALL go through, but looks
+        # only at a query text new to it: hence the version in a comment (psycopg 3.3).
+        conn.exec_driver_sql(f"DEALLOCATE ALL /* schema version {int(version)} */")
+    conn.info[_SEEN] = version
+    return version
+
+
+def _holding(conn: Connection) -> "weakref.WeakSet[Connection]":
+    held = getattr(_holders, "conns", None)
+    if held is None:
+        held = _holders.conns = weakref.WeakSet()
+    return held
+
+
+def lock_schema(conn: Connection) -> None:
+    """Take the schema lock exclusively (PostgreSQL) for a change of the physical schema in
+    ``conn``'s transaction: first thing, before the version or metadata are read. Waiting
+    for a session this thread itself holds open on another connection would never end, so
+    then (a channel that changes the schema while its own session is open) it is skipped."""
+    if conn.dialect.name != "postgresql":
+        return
+    if any(c is not conn and not c.closed and c.in_transaction() for c in list(_holding(conn))):
+        log.warning("schema change without the schema lock: this thread holds a session open")
+        return
+    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK_KEY})")
 
 
 def bump_version(conn: Connection) -> int:

@@ -2,7 +2,7 @@
 of reference paths touches (a link prefix, a child list), never one per record.
 
 Locks (PostgreSQL; SQLite has one writer anyway): the records being recomputed are read
-FOR UPDATE, in id order, before their inputs, so two transactions adding lines to the
+FOR NO KEY UPDATE, in id order, before their inputs, so two transactions adding lines to the
 same order compute its total one after the other, the second seeing the first's line
 (under READ COMMITTED each would otherwise miss the other's: a lost update). Linked
 records a lookup reads are read FOR SHARE: a concurrent change of the organisation's
@@ -61,8 +61,14 @@ class Fetcher:
                       [sa.select(*cols).where(*base, table.c.id.in_(chunk)) for chunk in chunks(sorted(ids))])
         for stmt in statements:
             stmt = stmt.order_by(table.c.id)
-            if lock is not None:
-                stmt = stmt.with_for_update(read=lock == "share")
+            if lock == "update":
+                # NO KEY UPDATE, what the UPDATE of a computed column takes anyway: FOR UPDATE
+                # would also wait for the KEY SHARE lock a child's foreign key takes on its
+                # parent, so two transactions each inserting a deal of the same organisation
+                # and then locking it for its rollup would deadlock.
+                stmt = stmt.with_for_update(key_share=True)
+            elif lock == "share":
+                stmt = stmt.with_for_update(read=True)
             for row in self.conn.execute(stmt):
                 out[int(row[0])] = self._decode(row, wanted, current)
         return out

@@ -33,7 +33,7 @@ from sqlalchemy import Connection
 from ..errors import NotFound
 from ..meta_models import FieldRow, RecomputeJob, utcnow
 from ..physical import PhysicalSchema
-from ..snapshot import FieldInfo, Schema, bump_version, load_schema
+from ..snapshot import FieldInfo, Schema, bump_version, load_schema, lock_schema
 from .defs import ComputedDef
 from .engine import Change, propagate, recompute, refresh_documents
 from .plan import plan_for
@@ -149,6 +149,7 @@ def _definition(schema: Schema, job) -> ComputedDef | None:
 def swap(conn: Connection, schema: Schema, d: ComputedDef) -> None:
     """Make the pending definition live: its shadow columns become the field's columns and
     its options the field's options, then update what depends on the field."""
+    lock_schema(conn)  # PostgreSQL: DDL other sessions must not run into (snapshot.lock_schema)
     obj, shadow = d.obj, d.field
     live = next(f for f in obj.user_fields if f.id == shadow.id)
     new_live = dataclasses.replace(live, options=shadow.options)

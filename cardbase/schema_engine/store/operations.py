@@ -220,7 +220,7 @@ class UpdateOp:
         if schema.dialect == "postgresql" and wanted:  # hold them: the versions read below stay current
             for start in range(0, len(wanted), 1000):
                 tx.conn.execute(sa.select(table.c.id).where(table.c.id.in_(wanted[start:start + 1000]))
-                                .order_by(table.c.id).with_for_update()).all()
+                                .order_by(table.c.id).with_for_update(key_share=True)).all()
         self.current = tx.fetch(obj, wanted)
         allowed = tx.allowed_ids(obj, [r for r in wanted if r in self.current], self.right)
         label = obj.label_in(language())

@@ -46,7 +46,7 @@ def statements(db) -> Iterator[list[str]]:
 
 def _kind(sql: str) -> str:
     text = sql.lower()
-    if text.startswith("select schema_version from"):
+    if text.startswith("select schema_version from") or "; select schema_version from" in text:  # with the PG lock
         return "schema_version"
     if "cb_rights_state" in text:
         return "rights_version"

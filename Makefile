@@ -6,7 +6,8 @@
 #   make clean        remove the virtualenv, caches and local *.db files
 #   make messages     collect UI strings into the translation catalogues
 #
-# Test knobs: PYTEST_ARGS='-k foo -x', CARDBASE_TEST_DB=sqlite|postgresql, CI=true.
+# Test knobs: PYTEST_ARGS='-k foo -x', PYTEST_WORKERS=0 (one process; default 2),
+#             CARDBASE_TEST_DB=sqlite|postgresql, CI=true.
 
 SHELL  := /bin/bash
 PYTHON ?= python3
@@ -15,6 +16,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 PYTEST_ARGS ?=
+PYTEST_WORKERS ?= 2
 BENCH_ARGS  ?=
 
 # CI and CARDBASE_TEST_DB reach the tests from the environment (CI=true make test) or the
@@ -24,7 +26,7 @@ BENCH_ARGS  ?=
 .PHONY: help venv install run test bench clean messages
 
 help:
-	@sed -n '3,10s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
+	@sed -n '3,11s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
 
 # The interpreter. Debian's python3 has no ensurepip until python3-venv is installed
 # (.ci/run installs it; on a workstation: apt-get install python3-venv).
@@ -44,10 +46,13 @@ venv install: $(STAMP)
 run: install
 	$(BIN)/cardbase run --host 127.0.0.1 --port $${PORT:-5000}
 
-# -n 2 only when pytest-xdist happens to be installed (it is not a dependency). ruff and mypy
-# run inside the suite (tests/test_static_checks.py), so CI, which runs `make test`, runs them too.
+# Two pytest-xdist workers (a test dependency), each with its own PostgreSQL cluster, template
+# databases and browser; --dist loadscope keeps a module's tests on one worker in file order
+# (the browser modules share one site per module). PYTEST_WORKERS=0 runs in one process.
+# ruff and mypy run inside the suite (tests/test_static_checks.py), so CI runs them too.
 test: install
-	@xdist=""; if $(BIN)/python -c 'import xdist' 2>/dev/null; then xdist="-n 2"; fi; \
+	@xdist=""; if $(BIN)/python -c 'import xdist' 2>/dev/null; then \
+	  xdist="-n $(PYTEST_WORKERS) --dist loadscope"; fi; \
 	echo "==> CI=$${CI:-} CARDBASE_TEST_DB=$${CARDBASE_TEST_DB:-}" \
 	     "$(BIN)/python -m pytest -q -p no:cacheprovider $$xdist $(PYTEST_ARGS)"; \
 	$(BIN)/python -m pytest -q -p no:cacheprovider $$xdist $(PYTEST_ARGS)

@@ -153,16 +153,20 @@ class Served:
 
 
 def child_pids(pid: int) -> list[int]:
-    """The processes whose parent is ``pid`` (gunicorn's workers of its master)."""
+    """gunicorn's workers of its master ``pid``: the processes whose parent it is, except
+    the short-lived job resumer ``cardbase serve`` starts beside them
+    (``python -m cardbase.platform.server``, see platform/server.py)."""
     out = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
                 with open(f"/proc/{entry}/stat") as stat:
                     fields = stat.read().rsplit(")", 1)[1].split()
+                with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                    resumer = b"cardbase.platform.server" in cmdline.read()
             except OSError:
                 continue
-            if int(fields[1]) == pid:
+            if int(fields[1]) == pid and not resumer:
                 out.append(int(entry))
     return sorted(out)
 

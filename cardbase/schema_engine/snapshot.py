@@ -187,7 +187,10 @@ class ObjectInfo:
 class Schema(OptionContext):
     """All object types of one schema version, with their SQLAlchemy tables."""
 
-    def __init__(self, version: int, objects: Iterable[ObjectInfo], dialect: str):
+    def __init__(self, version: int, objects: Iterable[ObjectInfo], dialect: str, base: "Schema | None" = None):
+        """``base``: an earlier snapshot whose tables are kept for the objects taken over
+        unchanged (the very same ObjectInfo), so an incremental reload builds only the
+        tables of the objects it read again."""
         self.version = version
         self.dialect = dialect
         self.objects: tuple[ObjectInfo, ...] = tuple(sorted(objects, key=lambda o: (o.position, o.id)))
@@ -197,7 +200,8 @@ class Schema(OptionContext):
         self.metadata = sa.MetaData()
         self._tables: dict[int, sa.Table] = {}
         for obj in self.objects:
-            self._tables[obj.id] = build_table(obj, self.metadata, self)
+            kept = base._tables.get(obj.id) if base is not None and base._by_id.get(obj.id) is obj else None
+            self._tables[obj.id] = kept if kept is not None else build_table(obj, self.metadata, self)
 
     # ---- lookups ----------------------------------------------------------------------
     def object(self, ref: str | int) -> ObjectInfo:
@@ -266,14 +270,25 @@ def build_table(obj: ObjectInfo, metadata: sa.MetaData, schema: "Schema | None" 
     return sa.Table(obj.table_name, metadata, *cols)
 
 
-def load_schema(conn: Connection) -> Schema:
-    """Read the metadata tables and build a snapshot."""
+def load_schema(conn: Connection, base: Schema | None = None, object_ids: Iterable[int] | None = None) -> Schema:
+    """Read the metadata tables and build a snapshot. With ``base`` and ``objects`` (ids),
+    only those objects are read again (a new id is read, a vanished one dropped); the
+    others are taken over from ``base`` with their tables: for a change whose metadata
+    writes touch only those objects (a schema change inside a solution import), in time
+    independent of the size of the rest of the schema."""
     version = conn.execute(select(MetaState.schema_version).where(MetaState.id == 1)).scalar_one()
-    obj_rows = conn.execute(select(ObjectType)).mappings().all()
-    field_rows = conn.execute(select(FieldRow).order_by(FieldRow.object_id, FieldRow.position, FieldRow.id)).mappings().all()
+    only = None if base is None or object_ids is None else sorted(set(object_ids))
+    obj_query, field_query = select(ObjectType), select(FieldRow)
+    text_query = select(Translation.object_id, Translation.field_id, Translation.language,
+                        Translation.key, Translation.text)
+    if only is not None:
+        obj_query = obj_query.where(ObjectType.id.in_(only))
+        field_query = field_query.where(FieldRow.object_id.in_(only))
+        text_query = text_query.where(Translation.object_id.in_(only))
+    obj_rows = conn.execute(obj_query).mappings().all()
+    field_rows = conn.execute(field_query.order_by(FieldRow.object_id, FieldRow.position, FieldRow.id)).mappings().all()
     texts: dict[tuple[int, int | None], dict[str, dict[str, str]]] = {}
-    for t in conn.execute(select(Translation.object_id, Translation.field_id, Translation.language,
-                                 Translation.key, Translation.text)):
+    for t in conn.execute(text_query):
         texts.setdefault((t.object_id, t.field_id), {}).setdefault(t.language, {})[t.key] = t.text
     by_object: dict[int, list[FieldInfo]] = {}
     for r in field_rows:
@@ -285,7 +300,7 @@ def load_schema(conn: Connection) -> Schema:
             column=naming.column_name(r["id"]), translations=_frozen(texts.get((r["object_id"], r["id"]))),
             rules=(r["options"] or {}).get(RULES_KEY) or None,
         ))
-    objects = []
+    objects: list[ObjectInfo] = []
     for r in obj_rows:
         fields = system_fields(r["id"], r["code_pattern"]) + tuple(by_object.get(r["id"], ()))
         objects.append(ObjectInfo(
@@ -294,7 +309,10 @@ def load_schema(conn: Connection) -> Schema:
             display_field_name=r["display_field"], options=MappingProxyType(dict(r["options"] or {})),
             fields=fields, translations=_frozen(texts.get((r["id"], None))),
         ))
-    return Schema(version, objects, conn.dialect.name)
+    if only is not None and base is not None:
+        fresh = set(only)
+        objects.extend(o for o in base.objects if o.id not in fresh)
+    return Schema(version, objects, conn.dialect.name, base=base if only is not None else None)
 
 
 def _frozen(texts: dict[str, dict[str, str]] | None) -> Mapping[str, Mapping[str, str]]:

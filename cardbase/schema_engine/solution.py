@@ -68,8 +68,30 @@ def _export_translations(schema: Schema) -> list[dict[str, Any]]:
     return out
 
 
-def import_solution(db, document: Mapping[str, Any], actor: Actor = SYSTEM) -> dict[str, list[str]]:
-    """Apply a solution document. Returns what was added and changed."""
+class _DryRun(Exception):
+    """Ends a dry run's transaction: everything it did is rolled back."""
+
+
+def import_solution(db, document: Mapping[str, Any], actor: Actor = SYSTEM, *,
+                    dry_run: bool = False) -> dict[str, list[str]]:
+    """Apply a solution document. Returns what was added and changed.
+
+    ``dry_run``: do the whole import -- every check, every metadata row and table -- in
+    its transaction and roll it back at the end (the schema changes are transactional on
+    both engines), so a document is refused with exactly the errors the real import
+    gives, and nothing is left behind either way."""
+    if not dry_run:
+        return _import(db, document, actor)
+    report: dict[str, list[str]] = {}
+    try:
+        _import(db, document, actor, keep=report)
+    except _DryRun:
+        return report
+    raise AssertionError("a dry run must roll back")  # pragma: no cover
+
+
+def _import(db, document: Mapping[str, Any], actor: Actor,
+            keep: dict[str, list[str]] | None = None) -> dict[str, list[str]]:
     _check_header(document)
     objects = document.get("objects")
     if not isinstance(objects, list):
@@ -91,11 +113,11 @@ def import_solution(db, document: Mapping[str, Any], actor: Actor = SYSTEM) -> d
             else:
                 service.create_object(actor, {**head, "fields": plain})
                 report["added"].append(f"object {spec['name']}")
-            schema = service.batch_tx.reload()
+            schema = service.batch_tx.schema
         # Pass 2: links, then the computed fields that read other fields (possibly each other).
         deferred.sort(key=lambda item: item[1].get("type") != "link")
         _add_deferred(service, actor, deferred, report)
-        schema = service.batch_tx.reload()
+        schema = service.batch_tx.schema
         for spec in objects:
             obj = schema.object(spec["name"])
             wanted = [f["name"] for f in spec.get("fields") or []]
@@ -105,12 +127,14 @@ def import_solution(db, document: Mapping[str, Any], actor: Actor = SYSTEM) -> d
                 service.reorder_fields(actor, obj.api_name, wanted + rest)
             if spec.get("display_field") and obj.display_field_name != spec["display_field"]:
                 service.update_object(actor, spec["name"], {"display_field": spec["display_field"]})
-            schema = service.batch_tx.reload()
-        schema = service.batch_tx.reload()
+            schema = service.batch_tx.schema
         _import_rules(service, actor, objects, report)  # last: a rule may read any field of the object
-        schema = service.batch_tx.reload()
+        schema = service.batch_tx.schema
         _import_layouts(service.batch_tx.conn, schema, document, report)
         _import_translations(service, actor, schema, document.get("translations"))
+        if keep is not None:  # a dry run: hand the report out, roll everything back
+            keep.update(report)
+            raise _DryRun()
     return report
 
 
@@ -120,7 +144,7 @@ def _import_rules(service: SchemaService, actor: Actor, objects: list, report) -
         for fspec in spec.get("fields") or []:
             if "rules" not in fspec:
                 continue
-            obj = service.batch_tx.reload().object(spec["name"])
+            obj = service.batch_tx.schema.object(spec["name"])
             field = obj.field(fspec["name"])
             if (rules_of(field, obj) or None) != (fspec["rules"] or None):
                 service.update_field(actor, obj.api_name, field.api_name, {"rules": fspec["rules"]})
@@ -181,7 +205,7 @@ def _add_deferred(service: SchemaService, actor: Actor, deferred: list[tuple[str
     while waiting:
         failed: list[tuple[str, dict, SchemaError]] = []
         for obj_name, fspec in waiting:
-            obj = service.batch_tx.reload().object(obj_name)
+            obj = service.batch_tx.schema.object(obj_name)
             try:
                 if obj.has_field(fspec["name"]):
                     _update_field(service, obj, fspec, report)
@@ -205,7 +229,7 @@ def _update_object(service: SchemaService, schema: Schema, spec, head, fields, r
         service.update_object(SYSTEM, obj.api_name, changes)
         report["changed"].append(f"object {obj.api_name}: {', '.join(sorted(changes))}")
     for fspec in fields:
-        obj = service.batch_tx.reload().object(spec["name"])
+        obj = service.batch_tx.schema.object(spec["name"])
         if obj.has_field(fspec["name"]):
             _update_field(service, obj, fspec, report)
         else:

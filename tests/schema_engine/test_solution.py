@@ -89,3 +89,80 @@ def test_bad_documents_change_nothing(db, mutate, key):
     assert strip(export_solution(db)) == before
     with db.read() as conn:
         assert conn.execute(sa.text("SELECT schema_version FROM cb_meta_state")).scalar() == version
+
+
+def _generated(n):
+    objects = []
+    for i in range(n):
+        fields = [{"name": f"f{j}", "label": f"F{j}", "type": "string" if j % 2 else "integer"} for j in range(6)]
+        if i:
+            fields.append({"name": "parent", "label": "Parent", "type": "link", "options": {"target": f"o{i - 1}"}})
+        objects.append({"name": f"o{i}", "label": f"O{i}", "label_plural": f"Os{i}", "display_field": "f1",
+                        "fields": fields})
+    return {"format": FORMAT, "format_version": 1, "objects": objects}
+
+
+def test_import_work_grows_linearly_with_the_document(make_database, engine_name, monkeypatch):
+    """Issue 19/10: the schema snapshot was rebuilt in full after every change of an import
+    (time quadratic in the number of objects). Tables built per object stay flat."""
+    from cardbase.schema_engine import snapshot
+
+    built = []
+    real = snapshot.build_table
+    monkeypatch.setattr(snapshot, "build_table", lambda *a, **kw: built.append(1) or real(*a, **kw))
+    per_object = {}
+    for n in (4, 12):
+        other = Database(make_database(engine_name))
+        try:
+            other.create_system_tables()
+            built.clear()
+            import_solution(other, _generated(n))
+            per_object[n] = len(built) / n
+            assert [o.api_name for o in other.schema().objects] == [f"o{i}" for i in range(n)]
+            assert other.schema().object(f"o{n - 1}").field("parent").options["target"] == other.schema().object(
+                f"o{n - 2}").id
+        finally:
+            other.dispose()
+    assert per_object[12] <= per_object[4] * 1.5, per_object
+
+
+def _state(db):
+    with db.read() as conn:
+        tables = sorted(sa.inspect(conn).get_table_names())
+        version = conn.execute(sa.text("SELECT schema_version FROM cb_meta_state WHERE id = 1")).scalar_one()
+        rows = {t: conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one()
+                for t in ("cb_object", "cb_field", "cb_card", "cb_translation", "cb_config_log")}
+    return tables, version, rows
+
+
+def test_dry_run_refuses_what_the_import_refuses_with_the_same_message(db):
+    crm(db)
+    doc = export_solution(db)
+    doc["objects"].append({"name": "ticket", "label": "Ticket", "label_plural": "Tickets", "fields": [
+        {"name": "subject", "label": "Subject", "type": "string"},
+        {"name": "Bad Name", "label": "Bad", "type": "string"}]})
+    before = _state(db)
+    with pytest.raises(SchemaError) as dry:
+        import_solution(db, doc, dry_run=True)
+    assert _state(db) == before
+    with pytest.raises(SchemaError) as real:
+        import_solution(db, doc)
+    assert dry.value.errors == real.value.errors and "Bad Name" in str(dry.value.errors)
+    assert _state(db) == before
+
+
+def test_dry_run_reports_and_leaves_nothing_behind(db):
+    crm(db)
+    doc = export_solution(db)
+    doc["objects"].append({"name": "ticket", "label": "Ticket", "label_plural": "Tickets", "fields": [
+        {"name": "subject", "label": "Subject", "type": "string"},
+        {"name": "org", "label": "Organisation", "type": "link", "options": {"target": "organisation"}}]})
+    doc["cards"].append({"object": "ticket", "name": "Main", "is_default": True,
+                         "layout": {"sections": [{"title": "Main", "fields": ["@ticket.subject"]}]}})
+    before = _state(db)
+    report = import_solution(db, doc, dry_run=True)
+    assert "object ticket" in report["added"] and "field ticket.org" in report["added"]
+    assert _state(db) == before
+    assert not db.schema().has_object("ticket")
+    assert import_solution(db, doc) == report
+    assert db.schema().object("ticket").has_field("org")

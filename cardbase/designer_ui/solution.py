@@ -102,6 +102,8 @@ def solution_preview():
                         mb=MAX_BYTES // (1024 * 1024))], 413)
     try:
         document, raw = read_upload()
+        # the whole import in a transaction rolled back: what it would refuse is refused now
+        import_solution(get_db(), document, current_actor(), dry_run=True)
     except CardbaseError as exc:
         return _page(error_list(exc), 422)
     diff = diff_solution(document, export_solution(get_db()))

@@ -104,3 +104,18 @@ def test_solutions_are_for_administrators_only(app, db, root):
         assert error_of(response)["message"] == "only administrators may export and import solutions"
     assert URL not in sam.get("/api/openapi.json").get_json()["paths"]
     assert set(root.get("/api/openapi.json").get_json()["paths"][URL]) == {"get", "post"}
+
+
+def test_dry_run_refuses_what_the_import_refuses_and_leaves_nothing(root, db):
+    """Issue 19/10: the dry run showed a 200 diff for names the real import refuses."""
+    document = root.get(URL).get_json()
+    document["objects"].append({"name": "ticket", "label": "Ticket", "label_plural": "Tickets", "fields": [
+        {"name": "subject", "label": "Subject", "type": "string"},
+        {"name": "Bad Name", "label": "Bad", "type": "string"}]})
+    version = db.schema().version
+    dry = root.post(URL, document, query={"dry_run": "true"})
+    assert dry.status_code == 422, dry.get_json()
+    real = root.post(URL, document)
+    assert real.status_code == 422
+    assert error_of(dry) == error_of(real) and "Bad Name" in str(error_of(dry))
+    assert db.schema().version == version and not db.schema().has_object("ticket")

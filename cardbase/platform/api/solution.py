@@ -1,7 +1,9 @@
 """Solutions (administrators, as the designer's solution page): ``GET /api/v1/solution``
 exports the whole configuration as one portable document; ``POST /api/v1/solution``
 imports one -- with ``?dry_run=true`` only the preview: what importing it would add,
-change, keep and remove (``solution_diff``), nothing written.
+change, keep and remove (``solution_diff``), after running the whole import in a
+transaction that is rolled back (so a document the import refuses is refused, with the
+same 422, and nothing is written).
 
 The same engine functions as the designer: ``check_document`` refuses a malformed document
 with the place of each problem (422), ``diff_solution`` compares it with the current
@@ -40,7 +42,8 @@ def post_solution():
     document = json_body()
     check_document(document)
     diff = diff_solution(document, export_solution(get_db()))
-    if dry_run:
+    if dry_run:  # the whole import, rolled back: refused exactly as the real import would be
+        import_solution(get_db(), document, actor, dry_run=True)
         return json_response({"dry_run": True, "diff": diff})
     report = import_solution(get_db(), document, actor)
     return json_response({"dry_run": False, "diff": diff, "report": report})

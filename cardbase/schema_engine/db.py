@@ -28,26 +28,28 @@ def database_url(url: str | None = None) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def make_engine(url: str | None = None, **kwargs) -> Engine:
-    """Create an engine with the per-dialect settings cardbase needs."""
+def make_engine(url: str | None = None, *, busy_timeout: float = 30, **kwargs) -> Engine:
+    """Create an engine with the per-dialect settings cardbase needs. ``busy_timeout``
+    (SQLite): seconds a statement waits for another connection's lock before "database
+    is locked" (tests use a short one)."""
     url = database_url(url)
     if url.startswith("sqlite"):
-        kwargs.setdefault("connect_args", {}).setdefault("timeout", 30)
+        kwargs.setdefault("connect_args", {}).setdefault("timeout", busy_timeout)
         engine = create_engine(url, **kwargs)
-        _install_sqlite_recipe(engine)
+        _install_sqlite_recipe(engine, busy_timeout)
     else:
         kwargs.setdefault("pool_pre_ping", True)
         engine = create_engine(url, **kwargs)
     return engine
 
 
-def _install_sqlite_recipe(engine: Engine) -> None:
+def _install_sqlite_recipe(engine: Engine, busy_timeout: float = 30) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):  # pragma: no cover - exercised by every test
         dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
         if engine.url.database not in (None, "", ":memory:"):
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")

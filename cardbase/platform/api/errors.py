@@ -9,9 +9,11 @@ its per-row ``rows``, an object or field in use its ``usages``.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any, Mapping
 
 from flask import Response, request
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 from cardbase.schema_engine.errors import (CardbaseError, Conflict, ConversionRefused, Forbidden, InUse, NotFound,
@@ -26,7 +28,7 @@ log = logging.getLogger(__name__)
 STATUS_CODES = {
     400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
     409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type", 422: "validation_error",
-    428: "precondition_required", 429: "rate_limited", 500: "internal_error",
+    428: "precondition_required", 429: "rate_limited", 500: "internal_error", 503: "busy",
 }
 
 
@@ -109,6 +111,34 @@ def from_http_error(exc: HTTPException) -> Response:
     return error_response(status, STATUS_CODES.get(status, "error"), message, headers=headers)
 
 
+# How long a client waits before trying again when the database is held by a long change.
+RETRY_AFTER_LOCKED = 5
+# PostgreSQL: lock_not_available (lock_timeout) and query_canceled (statement_timeout).
+LOCK_SQLSTATES = frozenset({"55P03", "57014"})
+
+
+def is_lock_timeout(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database was held by another transaction longer than this
+    one would wait: SQLite's "database is locked" (after its busy timeout) or a
+    PostgreSQL lock or statement timeout. Other operational errors are not."""
+    # The BEGIN IMMEDIATE of a write goes straight to the driver (db.py): its error comes unwrapped.
+    orig = exc.orig if isinstance(exc, sa_exc.OperationalError) else exc
+    if orig is exc and not isinstance(exc, sqlite3.OperationalError):
+        return False
+    if getattr(orig, "sqlstate", None) in LOCK_SQLSTATES:
+        return True
+    message = str(orig).lower()
+    return isinstance(orig, sqlite3.OperationalError) and ("database is locked" in message
+                                                           or "database table is locked" in message)
+
+
+def from_lock_timeout(exc: Exception) -> Response:
+    log.warning("%s %s: the database is busy (%s): 503", request.method, request.path, exc.__class__.__name__)
+    return error_response(503, "busy", "the database is busy with a long change (e.g. a solution import); "
+                          f"nothing was written: try again in {RETRY_AFTER_LOCKED} s",
+                          headers={"Retry-After": str(RETRY_AFTER_LOCKED)})
+
+
 def from_unexpected(exc: Exception) -> Response:
     log.exception("unexpected error in %s %s", request.method, request.path)
     return error_response(500, "internal_error", "an unexpected error occurred; it has been logged")
@@ -122,6 +152,8 @@ def handle(exc: Exception) -> Response:
         return from_engine_error(exc)
     if isinstance(exc, HTTPException):
         return from_http_error(exc)
+    if is_lock_timeout(exc):
+        return from_lock_timeout(exc)
     return from_unexpected(exc)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import random
+import sqlite3
 import time
 from typing import Any, Mapping
 
@@ -99,6 +100,8 @@ def create_app(config: Mapping[str, Any] | None = None, db: Database | None = No
     api.init_app(app, csrf)  # /api: bearer tokens (so no CSRF), JSON errors
     app.after_request(_security_headers)
     app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(sa.exc.OperationalError, _busy)
+    app.register_error_handler(sqlite3.OperationalError, _busy)
     return app
 
 
@@ -169,3 +172,14 @@ def _csrf_error(error: CSRFError):
     return render_template("error.html", title=_("Form expired"),
                            message=_("The form was too old or did not come from this site "
                                      "(its security token is missing or wrong). Reload the page and try again.")), 400
+
+
+def _busy(error: Exception):
+    """A long change (a solution import, a type change) held the database longer than this
+    request would wait: a 503 page saying so, never a 500 (the API answers the same in JSON)."""
+    if not api.errors.is_lock_timeout(error):
+        raise error
+    page = render_template("error.html", title=_("Busy"),
+                           message=_("The database is busy with a long change. Nothing was saved: try again in a "
+                                     "few seconds."))
+    return page, 503, {"Retry-After": str(api.errors.RETRY_AFTER_LOCKED)}

@@ -21,6 +21,7 @@ from cardbase.platform.web.nav import object_label
 from cardbase.schema_engine.errors import CardbaseError, NotFound, ValidationError
 from cardbase.schema_engine.layouts import cards as layouts
 from cardbase.schema_engine.query.model import ListQuery
+from cardbase.platform.jsonio import loads as strict_json
 
 from . import bp
 from .common import configurable_object
@@ -165,7 +166,7 @@ def _save(obj, card: dict[str, Any], state: str):
     posted: Any = card["layout"]
     try:
         try:
-            posted = json.loads(raw)
+            posted = strict_json(raw, what=None)
         except ValueError:
             raise ValidationError({"layout": _("the layout sent by the form is not valid JSON")}) from None
         if request.form.get("state") != state:

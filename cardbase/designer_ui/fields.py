@@ -27,6 +27,7 @@ from cardbase.schema_engine.field_types.choice import PALETTE
 from cardbase.schema_engine.field_types.lookup import NOT_LOOKED_UP
 from cardbase.schema_engine.field_types.options import BOOL, CHOICE_LIST, CONDITION, FORMULA, INT, OBJECT
 from cardbase.schema_engine.translations import FIELD_KEYS, clean_translations
+from cardbase.platform.jsonio import loads as strict_json
 
 from . import bp
 from .common import (user_field, LANGUAGE, FormErrors, checkbox, collect, configurable_object, form_state, is_stale,
@@ -103,7 +104,7 @@ def options_from_form(type_name: str) -> tuple[dict[str, Any], FormErrors]:
             raw = text(name).strip()
             if raw:
                 try:
-                    options[spec.name] = json.loads(raw)
+                    options[spec.name] = strict_json(raw, what=None)
                 except ValueError as exc:
                     errors.add(spec.key, _("is not a valid condition (JSON): %(problem)s", problem=str(exc)))
         else:

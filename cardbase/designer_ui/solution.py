@@ -22,6 +22,7 @@ from cardbase.platform.context import current_actor, get_db
 from cardbase.schema_engine.errors import CardbaseError, SchemaError
 from cardbase.schema_engine.solution import export_solution, import_solution
 from cardbase.schema_engine.solution_diff import check_document, diff_solution
+from cardbase.platform.jsonio import loads as strict_json
 
 from . import bp
 from .common import require_admin
@@ -85,7 +86,7 @@ def read_upload() -> tuple[dict[str, Any], bytes]:
     if not raw.strip():
         raise SchemaError({"document": _("the file is empty")})
     try:
-        document = json.loads(raw.decode("utf-8-sig"))
+        document = strict_json(raw.decode("utf-8-sig"), what=None)
     except UnicodeDecodeError:
         raise SchemaError({"document": _("the file is not text in UTF-8: is it really a JSON file?")}) from None
     except ValueError as exc:

@@ -16,6 +16,7 @@ from cardbase.schema_engine.errors import CardbaseError, ValidationError
 from cardbase.schema_engine.field_types.choice import choices_of
 from cardbase.schema_engine.field_types.options import CHOICE_LIST
 from cardbase.schema_engine.snapshot import FieldInfo, ObjectInfo, Schema
+from cardbase.platform.jsonio import loads as strict_json
 
 # System fields a table or a condition may use besides the object's own fields.
 SYSTEM_COLUMNS = ("code", "owner", "created_at", "created_by", "modified_at", "modified_by")
@@ -74,7 +75,7 @@ def parse_json_field(text: str | None, name: str) -> Any:
     if text is None or not text.strip():
         return None
     try:
-        return json.loads(text)
+        return strict_json(text, what=None)  # the API's strict reader: no NaN, NUL or lone surrogates
     except ValueError as exc:
         raise ValidationError({name: _("is not valid JSON (%(error)s)", error=str(exc))}) from None
 

@@ -38,6 +38,7 @@ from cardbase.schema_engine.rights.capabilities import ObjectCapabilities
 from cardbase.schema_engine.snapshot import FieldInfo, ObjectInfo
 from cardbase.schema_engine.store.session import Session
 from cardbase.schema_engine.values import LinkRef
+from cardbase.platform.jsonio import loads as strict_json
 
 from ..i18n import current_language
 from .card_render import CHILD_PREFIX, FIELD_PREFIX, ListSlot, card_context, child_row_controls
@@ -146,7 +147,7 @@ def _form_version() -> int | None:
 
 def _form_originals() -> dict[str, Any] | None:
     try:
-        found = json.loads(request.form.get("_original", ""))
+        found = strict_json(request.form.get("_original", ""), what=None)
     except ValueError:
         return None
     return found if isinstance(found, dict) else None

@@ -4,8 +4,9 @@ database consistent (issue 19, "Also"), on PostgreSQL and on SQLite.
 Each scenario runs in a child process (``python -c CHILD url scenario``) that prints a line
 after each step it committed; the test waits until it is well under way, stops it half a
 step later (SIGSTOP; on PostgreSQL it makes sure the child is inside a transaction then,
-else it lets it go on to the next step), sends SIGKILL (on PostgreSQL the server rolls back the dead client's transaction when it notices the
-closed socket, so the test waits until no other backend is connected), and then checks:
+else it lets it go on to the next step), sends SIGKILL (on PostgreSQL the server rolls back
+the dead client's transaction when it notices the closed socket, so the test waits until no
+other backend is connected), and then checks:
 
 - bulk load: whole committed batches only -- the row count is a multiple of the batch size,
   at least what the child reported, and every row of every batch there is complete;

@@ -6,14 +6,14 @@ SchemaService once (``app.extensions``); channels get them here and never constr
 engine services themselves. The Actor is built once per request from the logged-in user
 or the API token. ``engine_session`` opens the request's one session on first use -- one
 transaction, one schema snapshot, one rights object for the whole page or API call -- and
-the app closes it after the view: committed when the response is not a server error,
-rolled back otherwise.
+the app closes it after the view: committed when the answer is a success or a redirect,
+rolled back when it is an error (400 or more), so an error answer never keeps half a change.
 """
 from __future__ import annotations
 
 from contextlib import ExitStack
 
-from flask import Flask, Response, current_app, g
+from flask import Flask, Response, current_app, g, request
 from flask_login import current_user
 
 from cardbase.schema_engine.actor import Actor
@@ -24,6 +24,8 @@ from cardbase.schema_engine.store.session import Session
 
 from . import users
 from .composition import build_engine
+
+API_BLUEPRINT = "api"  # platform/api/blueprint.py
 
 
 def get_db() -> Database:
@@ -85,7 +87,11 @@ def engine_session(*, write: bool = False) -> Session:
         _close(commit=True)
     stack = ExitStack()
     actor = g.get("cardbase_actor") or current_actor()
-    found = stack.enter_context(get_store().session(actor, write=write))
+    # An API call never goes on after a failed change (the error is its answer, and an
+    # answer of 400 or more rolls the session back), so its changes need no savepoints;
+    # a web page may show a form again after one, so its changes get them.
+    savepoints = request.blueprint != API_BLUEPRINT
+    found = stack.enter_context(get_store().session(actor, write=write, savepoints=savepoints))
     g.cardbase_session, g.cardbase_session_stack = found, stack
     return found
 
@@ -108,7 +114,7 @@ def _close(*, commit: bool) -> None:
 
 
 def _finish_session(response: Response) -> Response:
-    _close(commit=response.status_code < 500)
+    _close(commit=response.status_code < 400)  # an error answer keeps nothing of the request
     return response
 
 

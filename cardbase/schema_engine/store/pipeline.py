@@ -126,17 +126,24 @@ def _hooks(tx: "Session", cs: ChangeSet) -> None:
         tx.hooks.run(tx.conn, tx.schema, tx.schema.object(obj_id), ids, action, cs.actor)
 
 
+_ACTIONS = ActionRow.__table__
+# Built once: the action row is written by every change, and building the statement with
+# .values(...) anew each time cost more than running it.
+_INSERT_ACTION = sa.insert(_ACTIONS).returning(_ACTIONS.c.id)
+_MARK_UNDONE = sa.update(_ACTIONS).where(_ACTIONS.c.id == sa.bindparam("_id")).values(
+    undone_by=sa.bindparam("_by"))
+
+
 def _action(tx: "Session", cs: ChangeSet) -> None:
     """The ChangeSet recorded once: who, what, when. Its before/after are the history
     rows of the same batch."""
     named = [[c.obj.id, c.record_id, c.action] for c in cs.records[:MAX_SUMMARY]]
-    cs.action_id = tx.conn.execute(sa.insert(ActionRow.__table__).values(
-        batch=cs.batch, kind=cs.kind, actor_id=cs.actor.user_id, at=cs.at,
-        object_id=cs.obj.id if cs.obj is not None else None, record_count=len(cs.records),
-        summary={"records": named, **cs.summary}, undoes=cs.undoes).returning(ActionRow.__table__.c.id)).scalar_one()
+    cs.action_id = tx.conn.execute(_INSERT_ACTION, {
+        "batch": cs.batch, "kind": cs.kind, "actor_id": cs.actor.user_id, "at": cs.at,
+        "object_id": cs.obj.id if cs.obj is not None else None, "record_count": len(cs.records),
+        "summary": {"records": named, **cs.summary}, "undoes": cs.undoes}).scalar_one()
     if cs.undoes is not None:
-        table = ActionRow.__table__
-        tx.conn.execute(sa.update(table).where(table.c.id == cs.undoes).values(undone_by=cs.action_id))
+        tx.conn.execute(_MARK_UNDONE, {"_id": cs.undoes, "_by": cs.action_id})
 
 
 EFFECTS: tuple[tuple[str, Callable[["Session", ChangeSet], None]], ...] = (

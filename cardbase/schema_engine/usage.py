@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
@@ -94,8 +94,9 @@ def _views_and_cards(conn: Connection, schema: Schema, field: FieldInfo) -> list
         if uses(doc):
             out.append(f"card '{name}' uses it")
     v = SavedView.__table__.c
-    for object_id, name, owner_id, doc in conn.execute(
-            sa.select(v.object_id, v.name, v.owner_id, v.definition).where(v.shared.is_(True))).tuples():
+    views: Sequence[Any] = conn.execute(
+        sa.select(v.object_id, v.name, v.owner_id, v.definition).where(v.shared.is_(True))).all()
+    for object_id, name, owner_id, doc in views:
         if uses(doc):
             if owner_id is None and isinstance(doc, dict) and doc.get("kind") == "table" \
                     and schema.has_object(object_id):

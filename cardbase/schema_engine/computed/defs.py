@@ -7,7 +7,7 @@ one record from those (``value``)."""
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, Callable, ClassVar, Iterable, Mapping
+from typing import Any, Callable, ClassVar, Iterable, Mapping, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
@@ -160,7 +160,8 @@ class RollupDef(ComputedDef):
                 column = table.c[self.source.column_names[0]]  # a money field's amount
                 expr = getattr(sa.func, self.aggregate)(column)
             stmt = sa.select(parent, expr).where(*self._where(table, chunk)).group_by(parent)
-            out.update((int(p), v) for p, v in conn.execute(stmt).tuples())
+            groups: Sequence[Any] = conn.execute(stmt).all()
+            out.update((int(p), v) for p, v in groups)
         return out
 
     def _concat(self, conn, table, parent, ids, out) -> None:

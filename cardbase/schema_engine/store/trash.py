@@ -60,8 +60,8 @@ class Trasher:
             else:
                 raise InUse(f"'{obj.label}' cannot be deleted while records link to it (on delete: restrict)",
                             [self._blocking(child, link, kids)])
-        rows = self.conn.execute(sa.select(table.c.id, table.c.version).where(
-            table.c.id.in_(ids), table.c.deleted_at.is_(None))).tuples().all()
+        rows: Sequence[Any] = self.conn.execute(sa.select(table.c.id, table.c.version).where(
+            table.c.id.in_(ids), table.c.deleted_at.is_(None))).all()
         self.conn.execute(sa.update(table).where(table.c.id.in_(ids), table.c.deleted_at.is_(None)).values(
             deleted_at=self.now, deleted_by=self.actor.user_id, version=table.c.version + 1,
             modified_at=self.now, modified_by=self.actor.user_id))
@@ -205,7 +205,7 @@ class Trasher:
         for child, link in self.schema.children(obj):
             ctable = self.schema.table(child)
             col = ctable.c[link.column]
-            kids = self.conn.execute(sa.select(ctable.c.id, ctable.c.deleted_at).where(col == rid)).tuples().all()
+            kids: Sequence[Any] = self.conn.execute(sa.select(ctable.c.id, ctable.c.deleted_at).where(col == rid)).all()
             for kid, deleted in kids:
                 if (child.id, kid) in same_batch and deleted is not None:
                     self._purge(child, kid, same_batch)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
@@ -96,9 +96,9 @@ def check_links(conn: Connection, schema: Schema, rows: list[dict[FieldInfo, Any
             table = schema.table(target)
             found, trashed = set(), {}
             seen = visible(target, table) if visible is not None else None
-            for rid, code, deleted in conn.execute(
-                    sa.select(table.c.id, table.c.code, table.c.deleted_at).where(
-                        table.c.id.in_(ids), *([seen] if seen is not None else []))).tuples():
+            targets: Sequence[Any] = conn.execute(sa.select(table.c.id, table.c.code, table.c.deleted_at).where(
+                table.c.id.in_(ids), *([seen] if seen is not None else []))).all()
+            for rid, code, deleted in targets:
                 if deleted is not None:
                     trashed[rid] = code
                 else:

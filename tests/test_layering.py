@@ -33,8 +33,9 @@ PACKAGE = ROOT / "cardbase"
 PACKAGE_LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("formula: the formula language, pure Python", ("cardbase", "cardbase.formula")),
     ("schema_engine: metadata, field types, record store, query compiler, rights", ("cardbase.schema_engine",)),
-    ("report_builder / doc_templates: reports and Word templates over the engine",
-     ("cardbase.report_builder", "cardbase.doc_templates")),
+    ("report_builder / doc_templates / transfer / automation: reports, Word templates, imports "
+     "and backups, the worker and automations over the engine",
+     ("cardbase.report_builder", "cardbase.doc_templates", "cardbase.transfer", "cardbase.automation")),
     ("platform / designer_ui: the Flask applications", ("cardbase.platform", "cardbase.designer_ui")),
 ]
 
@@ -45,7 +46,8 @@ ENGINE_LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("base: errors, messages, names, values, the actor and the admin policy (no tables)",
      ("", "errors", "i18n", "naming", "values", "actor", "accounts", "accounts.policy")),
     ("models: the system tables (SQLAlchemy ORM) and creating them",
-     ("meta_models", "rights_models", "token_models", "system_tables")),
+     ("meta_models", "rights_models", "token_models", "report_models", "template_models", "transfer_models",
+      "automation_models", "system_tables")),
     ("field_types: one class per field type (no schema, no SQL compiler)", ("field_types",)),
     ("snapshot: the schema snapshot and its cache, the database handle, DDL, translations",
      ("snapshot", "db", "physical", "drift", "translations", "config_log", "sequences")),
@@ -63,7 +65,8 @@ ENGINE_LAYERS: list[tuple[str, tuple[str, ...]]] = [
 ]
 
 # Only the Flask applications know Flask.
-NO_FLASK = ("cardbase.formula", "cardbase.schema_engine", "cardbase.report_builder", "cardbase.doc_templates")
+NO_FLASK = ("cardbase.formula", "cardbase.schema_engine", "cardbase.report_builder", "cardbase.doc_templates",
+            "cardbase.transfer", "cardbase.automation")
 FLASK_MODULES = ("flask", "flask_login", "flask_wtf", "flask_babel", "flask_bootstrap", "werkzeug")
 
 

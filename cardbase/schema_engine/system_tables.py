@@ -12,6 +12,7 @@ from sqlalchemy.schema import CreateColumn
 from . import token_models  # noqa: F401  (the API's tokens and rate limit)
 from .meta_models import Base, MetaState
 from . import rights_models  # noqa: F401  (the rights tables)
+from . import automation_models, report_models, template_models, transfer_models  # noqa: F401
 
 if TYPE_CHECKING:  # pragma: no cover
     from .db import Database

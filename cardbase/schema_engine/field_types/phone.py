@@ -96,14 +96,18 @@ class PhoneType(FieldType):
         return value if number is None else phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL)
 
     def search_text(self, field, value: str | None) -> str | None:
-        """E.164 and the national digits, so "+4930123456" and "030123456" both find it."""
+        """The number as stored, as shown and as typed at home: E.164 and the national
+        digits in one piece ("+4930123456", "030123456") and the international and national
+        formats in their groups ("+49 30 123456", "030 123456"), so each of them -- every
+        word a prefix -- finds it."""
         if value is None:
             return None
         number = _parse_number(value)
         if number is None:
             return value
-        national = re.sub(r"\D", "", phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL))
-        return f"{value.split(_EXT)[0]} {national}"
+        international = phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL)
+        national = phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL)
+        return " ".join((value.split(_EXT)[0], re.sub(r"\D", "", national), international, national))
 
     def filter_value(self, field, op: str, value: Any) -> Any:
         """Text operators compare digits: "030 12" becomes "+493012" (the region's code)."""

@@ -153,13 +153,20 @@ class PhysicalSchema:
             return [sa.text(f'"{column}" NULLS FIRST')]
         return [column]
 
-    def create_field_index(self, table: str, index: str, column: str, unique: bool) -> None:
+    def create_field_index(self, table: str, index: str, column: str, unique: bool,
+                           fold: str | None = None) -> None:
+        """``fold`` ("lower"): a unique index on lower(column), the type's comparison."""
         kw = _live_where(self.dialect) if unique else {}
-        self.op.create_index(index, table, self._sort_order(column), unique=unique, **kw)
+        key = [sa.text(f'lower("{column}")')] if unique and fold == "lower" else self._sort_order(column)
+        self.op.create_index(index, table, key, unique=unique, **kw)
+
+    def create_indexes_of(self, obj: ObjectInfo, field: FieldInfo) -> None:
+        """Every index ``field`` should have, unique ones compared as its type compares."""
+        for index, column, unique in self.field_index_names(obj, field):
+            self.create_field_index(obj.table_name, index, column, unique, field.ftype.unique_fold)
 
     def _create_field_indexes(self, obj: ObjectInfo, field: FieldInfo) -> None:
-        for index, column, unique in self.field_index_names(obj, field):
-            self.create_field_index(obj.table_name, index, column, unique)
+        self.create_indexes_of(obj, field)
 
     def _drop_field_indexes(self, obj: ObjectInfo, field: FieldInfo) -> None:
         for index, _column, _unique in self.field_index_names(obj, field):
@@ -173,7 +180,7 @@ class PhysicalSchema:
             self.op.drop_index(name, table_name=obj.table_name)
         for name in after.keys() - before.keys():
             _n, column, unique = after[name]
-            self.create_field_index(obj.table_name, name, column, unique)
+            self.create_field_index(obj.table_name, name, column, unique, new.ftype.unique_fold)
 
     # ---- sequences (codes and autonumbers) ---------------------------------------------------
     def create_sequence(self, name: str) -> None:

@@ -511,7 +511,7 @@ class SchemaService:
         values only from records the actor may read (counted among those), and only a count
         of the records they may not read that share a value."""
         table = tx.schema.table(obj)
-        col = table.c[field.column]
+        col = field.ftype.unique_expression(field, table.c[field.column])  # as the type compares
         live = [table.c.deleted_at.is_(None), col.is_not(None)]
         duplicated = sa.select(col).where(*live).group_by(col).having(sa.func.count() > 1)
         visible = _visible_clause(access, obj, table)
@@ -562,8 +562,7 @@ class SchemaService:
             physical.op.drop_index(index, table_name=obj.table_name)
         physical.drop_columns(obj, list(old.column_names))
         physical.rename_field_columns(obj, tuple(temp_names), new.column_names)
-        for index, column, unique in physical.field_index_names(obj, new):
-            physical.create_field_index(obj.table_name, index, column, unique)
+        physical.create_indexes_of(obj, new)
 
 
 class _Tx:

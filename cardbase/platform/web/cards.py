@@ -140,6 +140,17 @@ def _read_form(obj: ObjectInfo, fields: list[FieldInfo], prefix: str, originals:
     return raws, values, errors
 
 
+def _with_store_problems(form_errors: dict[str, list[str]], store_errors: Mapping[str, list[str]]) -> dict[str, list[str]]:
+    """The controls that did not parse, plus what the store finds in the rest (required,
+    unique, links, rules): every problem of the form at once, not one save at a time.
+    A control that did not parse keeps only its own message."""
+    merged = dict(form_errors)
+    for key, messages in store_errors.items():
+        if key not in form_errors:
+            merged[key] = list(messages)
+    return merged
+
+
 def _form_version() -> int | None:
     raw = request.form.get("_version", "")
     return int(raw) if raw.isdigit() else None
@@ -250,6 +261,8 @@ def card(object_name: str, record_id: int):
     keep = {"record_rights": rights, "raws": raws, "version": version, "originals": originals}
     if version is None:
         errors.setdefault("version", []).append(_("The form is missing the version it was read at; reload the card."))
+    elif errors:
+        errors = _with_store_problems(errors, s.problems(obj, values, rid=record_id, version=version))
     if errors:
         return _render_card(obj, record, layout, status=422, errors=errors, **keep)
     if not values:
@@ -322,6 +335,7 @@ def new(object_name: str):
         return _render_card(obj, None, layout, raws=_prefill(s, obj, fields, language))
     raws, values, errors = _read_form(obj, fields, FIELD_PREFIX, None, language)
     if errors:
+        errors = _with_store_problems(errors, s.problems(obj, {k: v for k, v in values.items() if v is not None}))
         return _render_card(obj, None, layout, status=422, raws=raws, errors=errors)
     try:
         created = s.create(obj, {k: v for k, v in values.items() if v is not None})
@@ -515,7 +529,10 @@ def row_save(object_name: str, record_id: int, child_name: str, link_name: str, 
         return jsonify(ok=False, message=message, errors=errs or {}, row=html), status
 
     if errors:
-        return refused(422, _("Correct the marked values."), errors)
+        found = (s.problems(slot.obj, {**{k: v for k, v in values.items() if v is not None},
+                                       slot.link.api_name: record_id}) if child_id is None
+                 else s.problems(slot.obj, values, rid=child_id, version=_form_version()))
+        return refused(422, _("Correct the marked values."), _with_store_problems(errors, found))
     try:
         if child_id is None:
             if not slot.can_create:

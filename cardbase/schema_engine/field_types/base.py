@@ -99,6 +99,9 @@ class FieldType:
     system_only: ClassVar[bool] = False  # used only for built-in system fields
     supports_unique: ClassVar[bool] = True
     supports_default: ClassVar[bool] = True
+    # How a unique field compares values: None = as stored; "lower" = case-insensitively
+    # (e-mail). The unique index is then on lower(column), so the database agrees.
+    unique_fold: ClassVar[str | None] = None
     # The type's options, declared once (options.py): the check, the API's schema, the
     # configurator's inputs and the solution format all come from this tuple.
     options: ClassVar[tuple[OptionSpec, ...]] = ()
@@ -188,6 +191,15 @@ class FieldType:
 
     def from_db(self, field: "FieldInfo", values: Sequence[Any]) -> Any:
         return values[0]
+
+    def unique_key(self, field: "FieldInfo", value: Any) -> Any:
+        """The value a unique field compares: the stored one, folded like ``unique_fold``."""
+        key = self.to_db(field, value)[0]
+        return key.lower() if self.unique_fold == "lower" and isinstance(key, str) else key
+
+    def unique_expression(self, field: "FieldInfo", column: Any) -> Any:
+        """The SQL expression a unique field compares (and its unique index is on)."""
+        return sa.func.lower(column) if self.unique_fold == "lower" else column
 
     def import_value(self, field: "FieldInfo", text: Any) -> Any:
         """A spreadsheet/CSV cell -> Python value. Default: trimmed text through ``parse``."""

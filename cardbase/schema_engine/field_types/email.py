@@ -46,6 +46,7 @@ class EmailType(FieldType):
     label = "E-mail"
     operators = TEXTUAL
     searchable = True
+    unique_fold = "lower"  # INFO@acme.de is info@acme.de: one mailbox, one record
 
     def sa_type(self, field) -> sa.types.TypeEngine:
         return sa.String(MAX_EMAIL)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
 from sqlalchemy import Connection
 
 from ..actor import Actor
-from ..errors import Forbidden, NotFound, ValidationError
+from ..errors import Conflict, Forbidden, NotFound, ValidationError
 from ..i18n import _, language, right_verb
 from ..query import reader
 from ..query.aggregate import aggregate as run_aggregate
@@ -219,6 +219,23 @@ class Session:
         cs, result = pipeline.apply(self, op, undoes=undoes)
         self.last = cs
         return result
+
+    def problems(self, obj_ref: str | int | ObjectInfo, values: Mapping[str, Any], *, rid: Any = None,
+                 version: int | None = None) -> dict[str, builtins.list[str]]:
+        """What a create (``rid`` None) or an update of ``values`` would be refused for,
+        field by field, without writing: a form whose own controls already failed to
+        parse shows these beside them, so every problem is reported at once."""
+        obj = self.object(obj_ref)
+        op: CreateOp | UpdateOp = (CreateOp(obj, [values], single=True) if rid is None
+                                   else UpdateOp(obj, [(rid, values, version)], single=True))
+        try:
+            op.authorize(self)
+            op.validate(self)
+        except ValidationError as exc:
+            return {k: list(v) if isinstance(v, list) else [str(v)] for k, v in exc.errors.items()}
+        except (Forbidden, NotFound, Conflict):
+            return {}  # the save itself reports those
+        return {}
 
     def create(self, obj_ref: str | int | ObjectInfo, values: Mapping[str, Any]) -> dict[str, Any]:
         obj = self.object(obj_ref)

@@ -131,7 +131,7 @@ def check_unique(conn: Connection, schema: Schema, obj: ObjectInfo, rows: list[d
             value = row.get(field)
             if value is None:
                 continue
-            key = field.ftype.to_db(field, value)[0]
+            key = field.ftype.unique_key(field, value)  # as the type compares: e-mails ignore case
             if key in seen:
                 errors[i].add(field.api_name, _('value %(value)s is used twice in this batch',
                                                 value=repr(field.ftype.format(field, value))))
@@ -139,7 +139,7 @@ def check_unique(conn: Connection, schema: Schema, obj: ObjectInfo, rows: list[d
             db_values[key] = i
         if not db_values:
             continue
-        col = table.c[field.column]
+        col = field.ftype.unique_expression(field, table.c[field.column])
         seen_clause = visible(obj, table) if visible is not None else None
         shown = table.c.code if seen_clause is None else sa.case((seen_clause, table.c.code), else_=None)
         clash = conn.execute(sa.select(col, table.c.id, shown).where(
@@ -147,8 +147,9 @@ def check_unique(conn: Connection, schema: Schema, obj: ObjectInfo, rows: list[d
         for value, rid, code in clash:
             at = db_values.get(value)
             if at is not None and own_ids[at] != rid:
-                by = code if code is not None else "another record"
-                errors[at].add(field.api_name, _('must be unique: %(value)s is already used by %(by)s', value=repr(value), by=by))
+                by = code if code is not None else _("another record")
+                used = field.ftype.format(field, rows[at][field])
+                errors[at].add(field.api_name, _('must be unique: %(value)s is already used by %(by)s', value=repr(used), by=by))
 
 
 def raise_if_errors(errors: list[RowErrors], single: bool) -> None:

@@ -48,8 +48,8 @@ def test_csv_export_is_the_browsers_file(app, root):
     assert response.headers["X-Total-Count"] == "3"
     assert response.headers["Content-Disposition"].startswith('attachment; filename="deal-')
     rows = rows_of(response)
-    assert rows[0] == ["Title", "Amount", "Organisation", "Organisation › City"]
-    assert rows[1][0] == "Deal 05" and rows[1][2] == "'=HYPERLINK(\"http://evil\")"  # neutralised
+    assert rows[0] == ["Title", "Amount", "Amount (currency)", "Organisation", "Organisation › City"]
+    assert rows[1][0] == "Deal 05" and rows[1][3] == "'=HYPERLINK(\"http://evil\")"  # neutralised
     assert [r[0] for r in rows[1:]] == ["Deal 05", "Deal 03", "Deal 01"]
     browser = app.test_client()
     assert browser.post("/login", data={"username": "root", "password": PASSWORD}).status_code == 302

@@ -63,16 +63,17 @@ def test_csv_holds_the_view_over_all_pages(app, monkeypatch):
     assert response.headers["Content-Type"].startswith("text/csv")
     assert "attachment" in response.headers["Content-Disposition"] and ".csv" in response.headers["Content-Disposition"]
     rows = csv_rows(response)
-    assert rows[0] == ["Title", "Amount", "Organisation › City", "Stage"]
+    assert rows[0] == ["Title", "Amount", "Amount (currency)", "Organisation › City", "Stage"]
     assert [r[0] for r in rows[1:]] == [f"Deal {i:02d}" for i in range(23, 0, -2)]  # 12 rows, not one page of 5
-    assert rows[1][1:] == ["1,023.50 EUR", "Köln", "Won"]
+    assert rows[1][1:] == ["1023.50", "EUR", "Köln", "Won"]  # the amount a plain number, its currency beside it
 
 
 def test_csv_in_german_uses_semicolons(app, db):
     users.update_user(db, SYSTEM, users.find_user(db, "sam").id, language="de")
     rows = list(csv.reader(io.StringIO(client_for(app, "sam").get("/o/deal/export.csv?cols=title,amount&sort=title")
                                        .get_data().decode("utf-8-sig")), delimiter=";"))
-    assert rows[1] == ["Deal 00", "1.000,50 EUR"]
+    assert rows[0] == ["Title", "Amount", "Amount (currency)"]
+    assert rows[1] == ["Deal 00", "1000,50", "EUR"]  # German Excel reads 1000,50 as a number
 
 
 def stored_names(db) -> list[str]:

@@ -8,6 +8,13 @@ return would run as a formula when the file is opened. In CSV such a cell gets a
 apostrophe; in XLSX every text is written as a text cell (never a formula), and such a
 cell is marked "quote prefix", Excel's own flag for "typed with a leading apostrophe".
 Numbers, dates and booleans are written as typed values and need no neutralising.
+
+What a CSV holds must come back unchanged when it is imported again (issue 14, point 7):
+numbers are plain numbers -- no thousands separators, the locale's decimal mark, so the
+spreadsheet reads them as numbers -- and a money column is followed by its currency
+column; a phone number is written as shown ("+49 30 1234567"): the phone type made that
+text from a validated number, so it is digits after a plus and can run no formula --
+the apostrophe is kept for text that could.
 """
 from __future__ import annotations
 
@@ -18,6 +25,8 @@ import tempfile
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import IO, Any, Iterable, Iterator
+
+from flask_babel import gettext as _
 
 from cardbase.schema_engine.field_types.datetime_type import display_timezone
 from cardbase.schema_engine.field_types.money import Money
@@ -47,16 +56,51 @@ def neutralise(text: str) -> str:
     return "'" + text if is_dangerous(text) else text
 
 
+# Types whose shown text is built from a validated value and can hold no formula, however
+# it starts: a phone number is "+", digits and spaces.
+FORMULA_FREE_TYPES = frozenset({"phone"})
+_FORMULA_FREE_TEXT = re.compile(r"\+?[0-9 ]+(;ext=[0-9]+)?")
+
+
+def plain_number(value: int | float | Decimal, language: str) -> str:
+    """A number as a spreadsheet reads it back: no grouping, the locale's decimal mark
+    ("1040.5" / "1040,5"), every digit kept ("1040.50" stays two places)."""
+    if isinstance(value, float):
+        text = repr(value)
+    elif isinstance(value, Decimal):
+        text = format(value, "f")
+    else:
+        text = str(value)
+    return text.replace(".", ",") if language.startswith("de") else text
+
+
 def cell_text(column: Column, value: Any, language: str) -> str:
-    """A value as the list shows it (per type and locale), safe for a spreadsheet."""
+    """A value for a CSV cell: numbers plain, the rest as the list shows it (per type and
+    locale), safe for a spreadsheet."""
     if value is None:
         return ""
     if isinstance(value, LinkRef) and value.restricted:
         return ""
+    if isinstance(value, Money):
+        return plain_number(value.amount, language)
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        return plain_number(value, language)
     text = display_for(column.field).text(column.field, value, language)
-    if isinstance(value, (bool, int, float, Decimal, Money, dt.date)):
-        return text  # the type formatted a number or date: nothing a spreadsheet could run
+    if isinstance(value, (bool, dt.date)):
+        return text  # the type formatted a date or a yes/no: nothing a spreadsheet could run
+    if column.field.type in FORMULA_FREE_TYPES and _FORMULA_FREE_TEXT.fullmatch(text):
+        return text
     return neutralise(text)
+
+
+def currency_text(value: Any) -> str:
+    """The currency column beside a money column: the ISO code of the amount."""
+    return value.currency if isinstance(value, Money) else ""
+
+
+def is_money(column: Column) -> bool:
+    """Does the column hold money (its amount, then a currency column of its own)?"""
+    return column.field.ftype.name == "money" or any(spec.suffix == "currency" for spec in column.field.column_specs)
 
 
 def csv_delimiter(language: str) -> str:
@@ -86,12 +130,29 @@ def csv_chunks(columns: list[Column], batches: Iterable[list[dict[str, Any]]], l
     chunk per batch of records, the header first."""
     sink = _Line()
     writer = csv.writer(sink, delimiter=csv_delimiter(language), lineterminator="\r\n")
-    writer.writerow([neutralise(c.label) for c in columns])
+    money = [is_money(c) for c in columns]
+    header: list[str] = []
+    for column, with_currency in zip(columns, money):
+        header.append(neutralise(column.label))
+        if with_currency:
+            header.append(neutralise(currency_label(column.label)))
+    writer.writerow(header)
     yield BOM + sink.take()
     for batch in batches:
         for record in batch:
-            writer.writerow([cell_text(c, record.get(c.path), language) for c in columns])
+            row: list[str] = []
+            for column, with_currency in zip(columns, money):
+                value = record.get(column.path)
+                row.append(cell_text(column, value, language))
+                if with_currency:
+                    row.append(currency_text(value))
+            writer.writerow(row)
         yield sink.take()
+
+
+def currency_label(label: str) -> str:
+    """The heading of a money column's currency column."""
+    return _("%(label)s (currency)", label=label)
 
 
 def _excel_value(column: Column, value: Any, language: str) -> tuple[Any, str | None]:

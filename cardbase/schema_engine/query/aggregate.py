@@ -23,7 +23,7 @@ from .model import AggregateQuery
 from .paths import FieldAllowed, JoinBuilder, LinkFilter, Path, display_text, resolve
 from .scope import RowFilter, conditions
 
-METRIC_OPS = ("count", "sum", "avg", "min", "max")
+METRIC_OPS = ("count", "count_distinct", "sum", "avg", "min", "max")
 NUMERIC_VALUE_TYPES = ("number",)
 AVG_EXTRA_PLACES = 2
 
@@ -78,10 +78,12 @@ def aggregate(conn: Connection, schema: Schema, obj: ObjectInfo, query: Aggregat
 def _group(joins: JoinBuilder, item: Any, field_allowed: FieldAllowed | None) -> _Part:
     bucket = None
     if isinstance(item, dict):
-        unknown = set(item) - {"field", "bucket", "as"}
+        unknown = set(item) - {"field", "bucket", "as", "part"}
         if unknown or "field" not in item:
             raise ValidationError({"group_by": 'items are field paths or {"field": path, "bucket": ..., "as": name}'})
         text, bucket, name = item["field"], item.get("bucket"), item.get("as")
+        if item.get("part") is not None:
+            return _currency_group(joins, text, item["part"], name, field_allowed)
     elif isinstance(item, str):
         text, name = item, None
     else:
@@ -103,6 +105,18 @@ def _group(joins: JoinBuilder, item: Any, field_allowed: FieldAllowed | None) ->
         order = field.ftype.sort_expression(field, cols)
         return _Part(name, cols, True, [order.asc().nulls_last()], lambda v: field.ftype.from_db(field, v))
     return _reference_group(joins, path, name)
+
+
+def _currency_group(joins: JoinBuilder, text: Any, part: Any, name: Any,
+                    field_allowed: FieldAllowed | None) -> _Part:
+    """``{"field": money path, "part": "currency"}``: group by the currency column of a
+    money field, so sums of it stay per currency (money is never mixed)."""
+    path = resolve(joins.schema, joins.obj, text, field_allowed=field_allowed, key="group_by")
+    if part != "currency" or path.field.type != "money" or path.field.system:
+        raise ValidationError({"group_by": f"'{path.text}': only a money field has a \"currency\" part"})
+    col = joins.columns(path)[1]
+    name = _name(name, f"{path.text}:currency", "group_by")
+    return _Part(name, [col], True, [col.asc().nulls_last()], lambda v: v[0])
 
 
 def _reference_group(joins: JoinBuilder, path: Path, name: str) -> _Part:
@@ -143,6 +157,8 @@ def _metric(joins: JoinBuilder, item: Any, field_allowed: FieldAllowed | None) -
     col = joins.columns(path)[0]  # the primary column: a money field's amount
     if op == "count":
         return _Part(name, [sa.func.count(col)], False, [], lambda v: int(v[0]))
+    if op == "count_distinct":
+        return _Part(name, [sa.func.count(sa.distinct(col))], False, [], lambda v: int(v[0]))
     if op in ("sum", "avg") and field.ftype.value_type not in NUMERIC_VALUE_TYPES:
         raise ValidationError({"metrics": f"'{path.text}': '{op}' needs a number field, "
                                           f"not a {field.type} field"})

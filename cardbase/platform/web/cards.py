@@ -45,6 +45,7 @@ from .card_render import CHILD_PREFIX, FIELD_PREFIX, ListSlot, card_context, chi
 from .display import render_value
 from .engine import engine_session, flash_undo
 from .errors import PageError, error_page
+from .history_links import LinkNames, link_names
 from .widgets import MISSING, FieldValueError, widget_for
 from .widgets.links import active_users
 
@@ -177,15 +178,17 @@ def _record_title(obj: ObjectInfo, record: Mapping[str, Any] | None, language: s
 
 
 # ---- history --------------------------------------------------------------------------------
-def _history_value(schema, field: FieldInfo | None, value: Any, language: str, users: dict[int, str]) -> Markup:
+def _history_value(schema, field: FieldInfo | None, value: Any, language: str, users: dict[int, str],
+                   links: LinkNames | None = None) -> Markup:
     if value is None or value == "" or value == []:
         return Markup('<span class="text-body-secondary">—</span>')
     if field is None:
         return escape(json.dumps(value) if not isinstance(value, str) else value)
+    named = (links or {}).get(field.api_name, {})
     if isinstance(value, dict) and "id" in value and set(value) <= {"id", "display", "restricted"}:
-        value = LinkRef(value["id"], value.get("display"), bool(value.get("restricted")))
+        value = named.get(value["id"]) or LinkRef(value["id"], value.get("display"), bool(value.get("restricted")))
     elif field.type in ("link",) and isinstance(value, int):
-        value = LinkRef(value, None)
+        value = named.get(value, LinkRef(value, None))
     elif field.type in ("user", "owner", "created_by", "modified_by") or (field.system and isinstance(value, int)):
         if isinstance(value, int):
             return escape(users.get(value, f"#{value}"))
@@ -202,15 +205,17 @@ def _history(s: Session, obj: ObjectInfo, record: Mapping[str, Any], caps: Objec
     schema = s.schema
     users = dict(active_users())
     out = []
-    for entry in s.history(obj, record["id"], read=record)[:HISTORY_LIMIT]:
+    entries = s.history(obj, record["id"], read=record)[:HISTORY_LIMIT]
+    links = link_names(s, obj, entries)
+    for entry in entries:
         changes = []
         for change in entry["changes"]:
             field = obj.fields_by_name.get(change["field"]) if change["field"] else None
             if field is not None and not caps.reads(field):
                 continue  # the store masks hidden fields already; never show one anyway
             changes.append({"label": field.label_in(language) if field else change["label"],
-                            "old": _history_value(schema, field, change["old"], language, users),
-                            "new": _history_value(schema, field, change["new"], language, users)})
+                            "old": _history_value(schema, field, change["old"], language, users, links),
+                            "new": _history_value(schema, field, change["new"], language, users, links)})
         out.append({"at": entry["at"], "who": entry["actor"]["display"], "action": entry["action"],
                     "action_text": str(ACTIONS.get(entry["action"], entry["action"])), "changes": changes,
                     "version": entry["version"]})

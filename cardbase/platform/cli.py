@@ -257,6 +257,9 @@ def run(state: State, host: str, port: int | None) -> None:
         login = (f"log in as {result.username} (its password was printed when the database was initialised; "
                  f"reset it with `cardbase user set-password {result.username}`, or set CARDBASE_ADMIN_PASSWORD "
                  "before the first run to choose it)")
+    from .worker_cli import start_worker
+
+    start_worker(state.url)  # the outbox's worker beside the web server
     _serve(state, host, port or _default_port(), 2, False, login)
 
 
@@ -462,6 +465,11 @@ def rights_explain(state: State, username: str, object_name: str, record_id: int
     restricted = {k: v for k, v in result["fields"].items() if v["level"] != "editable"}
     for name, info in restricted.items():
         click.echo(f"  field {name}: {info['level']} (" + "; ".join(info["reasons"]) + ")")
+
+
+from .worker_cli import worker as _worker  # noqa: E402  (cardbase worker)
+
+main.add_command(_worker)
 
 
 if __name__ == "__main__":  # python -m cardbase.platform.cli

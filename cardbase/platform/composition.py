@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import ModuleType
 
+from cardbase.automation import confirm
 from cardbase.schema_engine.accounts import groups as accounts_groups, users as accounts_users
 from cardbase.schema_engine.db import Database
 from cardbase.schema_engine.schema_service import SchemaService
@@ -30,4 +31,5 @@ class Engine:
 def build_engine(db: Database) -> Engine:
     """The store and the schema service of ``db`` (one rights policy for both)."""
     store = RecordStore(db)
+    confirm.install(store)  # webhooks that confirm a change before it commits
     return Engine(db=db, store=store, schema_service=SchemaService(db, policy=store.policy))

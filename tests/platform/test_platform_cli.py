@@ -337,11 +337,16 @@ def test_commands_on_an_uninitialised_database_say_so(cli):
 def test_run_initialises_loads_the_demo_and_serves(cli, database, monkeypatch):
     from cardbase.platform import server
 
+    from cardbase.platform import worker_cli
+
     calls = []
     monkeypatch.setattr(server, "serve_gunicorn",
                         lambda factory, host, port, workers: calls.append((host, port, workers, factory)))
+    workers_started = []
+    monkeypatch.setattr(worker_cli, "start_worker", workers_started.append)
     first = cli("run", "--port", "5999")
     assert first.exit_code == 0, first.output
+    assert len(workers_started) == 1  # the outbox's worker beside the web server (issue 18, point 1)
     assert "Loaded the demo CRM" in first.output
     match = re.search(r"cardbase is running at http://127\.0\.0\.1:5999 — log in as admin / (\S+)", first.output)
     assert match, first.output

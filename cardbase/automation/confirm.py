@@ -83,7 +83,7 @@ class ConfirmHook:
             raise ValidationError({"record": f"refused by '{hook['name']}': {text}"})
         values = answer.get("set")
         if values:
-            self._set(conn, obj, [r["id"] for r in records], hook, values)
+            self._set(conn, obj, {r["id"]: versions.get(r["id"]) for r in records}, hook, values)
 
     def _ask(self, conn: Connection, hook: Mapping[Any, Any], topic: str, payload: bytes) -> dict[str, Any] | None:
         try:
@@ -104,15 +104,15 @@ class ConfirmHook:
             return None
         return answer
 
-    def _set(self, conn: Connection, obj: ObjectInfo, ids: list[int], hook: Mapping[Any, Any],
+    def _set(self, conn: Connection, obj: ObjectInfo, ids: dict[int, int | None], hook: Mapping[Any, Any],
              values: Mapping[Any, Any]) -> None:
         owner = actor_of(conn, hook["owner_id"], "owner")
         tx = Session(self.store, conn, owner, write=True)
         token = _applying.set(True)
         try:
-            for rid in ids:
+            for rid, version in ids.items():
                 try:
-                    tx.update(obj, rid, values, version=None, fetch=False)
+                    tx.update(obj, rid, values, version=version, fetch=False)
                 except CardbaseError as exc:
                     raise ValidationError({"record": f"'{hook['name']}' set fields that cannot be saved: "
                                                      f"{exc.message}"}) from None

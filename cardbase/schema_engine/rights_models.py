@@ -6,6 +6,11 @@
   cb_field_right    group x field: hidden, read_only or editable
   cb_rule_view      group x object: a saved filter (fields by id) granting read/change/full
   cb_share          one record shared with one user or one group at read/change/full
+  cb_record_scope   group x object: which records the group's object rights reach -- all,
+                    own_and_shared, rule_views (only records its rule views match) or none;
+                    without a row the object's access mode counts
+  cb_parent_access  object: takes its record access from the record one of its links
+                    points at (order lines follow their order)
   cb_rights_state   a counter bumped by every change of the definitions above, so each
                     worker reloads its cached rights (shares are data: never cached)
 
@@ -26,6 +31,7 @@ from .meta_models import Base, utcnow
 
 OBJECT_RIGHTS = ("read", "create", "edit", "delete", "export", "print", "report", "configure")
 ACCESS_MODES = ("all", "own_and_shared")
+RECORD_SCOPES = ("all", "own_and_shared", "rule_views", "none")
 DEFAULT_MODE = "all"
 FIELD_LEVELS = ("hidden", "read_only", "editable")
 FIELD_RANK = {name: i for i, name in enumerate(FIELD_LEVELS)}
@@ -59,6 +65,24 @@ class ObjectAccess(Base):
     __tablename__ = "cb_object_access"
     object_id: Mapped[int] = mapped_column(ForeignKey("cb_object.id", ondelete="CASCADE"), primary_key=True)
     mode: Mapped[str] = mapped_column(String(20), default=DEFAULT_MODE)
+
+
+class RecordScope(Base):
+    """Which records one group's object rights reach on one object (RECORD_SCOPES)."""
+
+    __tablename__ = "cb_record_scope"
+    group_id: Mapped[int] = mapped_column(ForeignKey("cb_group.id", ondelete="CASCADE"), primary_key=True)
+    object_id: Mapped[int] = mapped_column(ForeignKey("cb_object.id", ondelete="CASCADE"), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(20))
+
+
+class ParentAccess(Base):
+    """The object's records are reachable exactly when the record its link ``field_id``
+    points at is (the parent's record access, applied as a row filter)."""
+
+    __tablename__ = "cb_parent_access"
+    object_id: Mapped[int] = mapped_column(ForeignKey("cb_object.id", ondelete="CASCADE"), primary_key=True)
+    field_id: Mapped[int] = mapped_column(ForeignKey("cb_field.id", ondelete="CASCADE"))
 
 
 class FieldRight(Base):

@@ -1,11 +1,12 @@
-"""Property: for random groups, memberships, object rights, access modes, field rights,
-rule views, shares and records, every read channel -- list, get, search, count, grouped
+"""Property: for random groups, memberships, object rights, access modes, record scopes per
+group and object, parent-following (deals taking their access from their organisation),
+field rights, rule views, shares and records, every read channel -- list, get, search, count, grouped
 aggregation, link display, filters through links and the single-record rights check --
 returns exactly the records and fields an independent model of the rules allows, on both
 engines. The single-record check and the list filter can never disagree."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field as dc_field
 
 import pytest
 import sqlalchemy as sa
@@ -17,8 +18,8 @@ from cardbase.schema_engine.actor import SYSTEM, Actor
 from cardbase.schema_engine.errors import Forbidden, NotFound, ValidationError
 from cardbase.schema_engine.meta_models import UserGroup
 from cardbase.schema_engine.query.model import AggregateQuery, ListQuery
-from cardbase.schema_engine.rights.models import (FieldRight, ObjectAccess, ObjectRight, RuleView, Share,
-                                                  bump_rights_version)
+from cardbase.schema_engine.rights.models import (FieldRight, ObjectAccess, ObjectRight, ParentAccess, RecordScope,
+                                                  RuleView, Share, bump_rights_version)
 from cardbase.schema_engine.rights.stored_filter import to_stored
 from cardbase.schema_engine.schema_service import SchemaService
 from cardbase.schema_engine.store import RecordStore
@@ -46,6 +47,8 @@ class Scenario:
     deals: list[tuple[int | None, int | None, str, int | None, str]]  # owner, amount, stage, org, note
     shares: list[tuple[str, int, str, int, str]]  # object, record index, "user"/"group", who, level
     word: str
+    scopes: dict[tuple[int, str], str] = dc_field(default_factory=dict)  # (group, object) -> record scope
+    parent: bool = False  # deals follow their organisation
 
 
 owner = st.one_of(st.none(), st.integers(0, USERS - 1))
@@ -89,8 +92,14 @@ def scenarios(draw) -> Scenario:
             who = draw(st.integers(0, (USERS if kind == "user" else GROUPS) - 1))
             if not any(s[:4] == (obj, index, kind, who) for s in shares):  # one share per grantee
                 shares.append((obj, index, kind, who, draw(st.sampled_from(list(RANK)))))
+    scopes = {}
+    for g in range(GROUPS):
+        for o in ("deal", "organisation"):
+            scope = draw(st.sampled_from([None, None, "all", "own_and_shared", "rule_views", "none"]))
+            if scope:
+                scopes[(g, o)] = scope
     return Scenario(members, rights, modes, field_levels, rule_views, orgs, deals, shares,
-                    draw(st.sampled_from(WORDS)))
+                    draw(st.sampled_from(WORDS)), scopes, draw(st.booleans()))
 
 
 # ---- the independent model of the rules (docs/rights.md) --------------------------------------
@@ -98,13 +107,30 @@ class Oracle:
     def __init__(self, sc: Scenario, records: dict[str, list[dict]]):
         self.sc, self.records = sc, records
 
-    def held(self, u: int, obj: str) -> set[str]:
-        out: set[str] = set()
-        for g in self.sc.members[u]:
-            out |= self.sc.rights[(g, obj)]
+    def held_by(self, g: int, obj: str) -> set[str]:
+        out = set(self.sc.rights[(g, obj)])
         if out & {"edit", "delete"}:
             out.add("read")
         return out
+
+    def held(self, u: int, obj: str) -> set[str]:
+        out: set[str] = set()
+        for g in self.sc.members[u]:
+            out |= self.held_by(g, obj)
+        return out
+
+    def scope(self, g: int, obj: str) -> str:
+        return self.sc.scopes.get((g, obj)) or self.sc.modes[obj]
+
+    def follows(self, obj: str) -> bool:
+        return obj == "deal" and self.sc.parent
+
+    @staticmethod
+    def has(held: set[str], right: str) -> bool:
+        return bool(held & {"read", "create", "edit", "delete"}) if right == "read" else right in held
+
+    def sees_all(self, u: int, obj: str, right: str) -> bool:
+        return any(right in self.held_by(g, obj) and self.scope(g, obj) == "all" for g in self.sc.members[u])
 
     def matches(self, obj: str, template: tuple, rec: dict) -> bool:
         kind, value = template
@@ -118,8 +144,9 @@ class Oracle:
             return rec["org"] is not None and self.records["organisation"][rec["org"]]["city"] == value
         return rec["city"] == value  # city_eq on organisations
 
-    def views(self, u: int, obj: str):
-        return [(t, lv) for g, o, t, lv in self.sc.rule_views if o == obj and g in self.sc.members[u]]
+    def views(self, u: int, obj: str, group: int | None = None):
+        return [(t, lv) for g, o, t, lv in self.sc.rule_views if o == obj and g in self.sc.members[u]
+                and self.scope(g, obj) != "none" and (group is None or g == group)]
 
     def share_levels(self, u: int, obj: str, index: int | None = None) -> list[int]:
         return [RANK[lv] for o, i, kind, who, lv in self.sc.shares
@@ -127,16 +154,29 @@ class Oracle:
                 ((kind == "user" and who == u) or (kind == "group" and who in self.sc.members[u]))]
 
     def can_read(self, u: int, obj: str) -> bool:
+        if self.follows(obj):
+            return self.has(self.held(u, obj), "read")
         return bool(self.held(u, obj) & {"read", "create", "edit", "delete"}) or bool(self.views(u, obj)) \
             or bool(self.share_levels(u, obj))
 
     def allows(self, u: int, obj: str, index: int, right: str) -> bool:
-        need, held, rec = NEED[right], self.held(u, obj), self.records[obj][index]
-        if right in held and self.sc.modes[obj] == "all":
-            return True
-        has = bool(held & {"read", "create", "edit", "delete"}) if right == "read" else right in held
-        if has and rec["owner"] == u:
-            return True
+        need, rec = NEED[right], self.records[obj][index]
+        if self.follows(obj):  # exactly the organisation's access, with the right on deals
+            if not self.has(self.held(u, obj), right):
+                return False
+            if rec["org"] is None:
+                return self.sees_all(u, "organisation", right)
+            return self.allows(u, "organisation", rec["org"], right)
+        for g in self.sc.members[u]:
+            held, scope = self.held_by(g, obj), self.scope(g, obj)
+            if not self.has(held, right):
+                continue
+            if scope == "all" and right in held:
+                return True
+            if scope in ("all", "own_and_shared") and rec["owner"] == u:
+                return True
+            if scope == "rule_views" and any(self.matches(obj, t, rec) for t, _lv in self.views(u, obj, g)):
+                return True
         if any(r >= need for r in self.share_levels(u, obj, index)):
             return True
         return any(RANK[lv] >= need and self.matches(obj, t, rec) for t, lv in self.views(u, obj))
@@ -172,7 +212,7 @@ class World:
     def apply(self, sc: Scenario) -> dict[str, list[dict]]:
         schema = self.db.schema()
         with self.db.write() as conn:
-            for model in (Share, RuleView, FieldRight, ObjectRight, ObjectAccess, UserGroup):
+            for model in (Share, RuleView, FieldRight, ObjectRight, ObjectAccess, RecordScope, ParentAccess, UserGroup):
                 conn.execute(sa.delete(model))
             for name in ("deal", "organisation"):
                 obj = schema.object(name)
@@ -206,6 +246,12 @@ class World:
                         **{f"may_{r}": r in rights for r in ("read", "create", "edit", "delete")}))
             for o, mode in sc.modes.items():
                 conn.execute(sa.insert(ObjectAccess).values(object_id=schema.object(o).id, mode=mode))
+            for (g, o), scope in sc.scopes.items():
+                conn.execute(sa.insert(RecordScope).values(group_id=self.group_ids[g], object_id=schema.object(o).id,
+                                                           scope=scope))
+            if sc.parent:
+                deal = schema.object("deal")
+                conn.execute(sa.insert(ParentAccess).values(object_id=deal.id, field_id=deal.field("organisation").id))
             for (g, o, f), level in sc.field_levels.items():
                 conn.execute(sa.insert(FieldRight).values(group_id=self.group_ids[g],
                                                           field_id=schema.object(o).field(f).id, level=level))

@@ -13,9 +13,10 @@ from sqlalchemy.exc import IntegrityError
 
 from ..actor import Actor
 from ..db import Database
-from ..errors import NotFound, ValidationError
-from ..meta_models import Group, User, UserGroup
-from ..rights_models import bump_rights_version
+from ..errors import InUse, NotFound, ValidationError
+from ..i18n import _
+from ..meta_models import Group, ObjectType, User, UserGroup
+from ..rights_models import FieldRight, ObjectRight, RecordScope, RuleView, bump_rights_version
 from . import users
 from .policy import ADMIN
 
@@ -93,11 +94,18 @@ def update_group(db: Database, actor: Actor, group: Any, *, name: str | None = N
         return conn.execute(sa.select(_groups).where(_groups.c.id == row.id)).one()
 
 
-def delete_group(db: Database, actor: Actor, group: Any) -> None:
-    """Delete a group with its memberships, rights, rule views and shares (admins only)."""
+def delete_group(db: Database, actor: Actor, group: Any, *, with_rights: bool = True) -> None:
+    """Delete a group with its memberships, rights, rule views and shares (admins only).
+    With ``with_rights=False`` (the admin screen) a group that rights still refer to is
+    refused with ``InUse`` naming them, so no access disappears unnoticed."""
     ADMIN.require_admin(actor, "delete groups")
     with db.write() as conn:
         row = resolve(conn, group)
+        if not with_rights:
+            usages = rights_of_group(conn, row.id)
+            if usages:
+                raise InUse(_("the group '%(name)s' cannot be deleted while rights refer to it (remove them "
+                              "first)", name=row.name), usages)
         conn.execute(sa.delete(_groups).where(_groups.c.id == row.id))  # the rest cascades
         bump_rights_version(conn)
 
@@ -133,3 +141,19 @@ def remove_member(db: Database, actor: Actor, user: Any, group: Any) -> None:
     with db.write() as conn:
         u, g = users.resolve(conn, user), resolve(conn, group)
         conn.execute(sa.delete(_members).where(_members.c.user_id == u.id, _members.c.group_id == g.id))
+
+
+def rights_of_group(conn: sa.Connection, gid: int) -> list[str]:
+    """What refers to a group, named for a person: object rights, record scopes, field
+    rights and rule views, each with its object."""
+    names = dict(conn.execute(sa.select(ObjectType.id, ObjectType.label_plural)).all())
+    out = [_("object rights on %(object)s", object=names.get(o, o)) for o in conn.execute(
+        sa.select(ObjectRight.object_id).where(ObjectRight.group_id == gid)).scalars()]
+    out += [_("record scope on %(object)s", object=names.get(o, o)) for o in conn.execute(
+        sa.select(RecordScope.object_id).where(RecordScope.group_id == gid)).scalars()]
+    fields = conn.execute(sa.select(sa.func.count()).select_from(FieldRight).where(FieldRight.group_id == gid)).scalar()
+    if fields:
+        out.append(_("%(n)s field rights", n=fields))
+    out += [_("rule view '%(name)s' on %(object)s", name=n, object=names.get(o, o)) for n, o in conn.execute(
+        sa.select(RuleView.name, RuleView.object_id).where(RuleView.group_id == gid))]
+    return out

@@ -105,3 +105,14 @@ def record_failure(conn: sa.Connection, name: str, address: str | None, now: dat
 def record_success(conn: sa.Connection, name: str, address: str | None) -> None:
     conn.execute(sa.delete(_failures).where(_failures.c.name == key_of(name),
                                             _failures.c.address == _address(address)))
+
+
+def forget_name(conn: sa.Connection, name: str) -> None:
+    """An administrator unlocks a user: every failure counted for the name is forgotten."""
+    conn.execute(sa.delete(_failures).where(_failures.c.name == key_of(name)))
+
+
+def name_failures(conn: sa.Connection, name: str, now: datetime) -> int:
+    """How many failures the name has within MEMORY (the admin screen shows it as locked)."""
+    return conn.execute(sa.select(sa.func.count()).select_from(_failures).where(
+        _failures.c.name == key_of(name), _failures.c.at >= now - MEMORY)).scalar_one()

@@ -37,6 +37,7 @@ from sqlalchemy.exc import IntegrityError
 from ..actor import Actor
 from ..db import Database
 from ..errors import NotFound, ValidationError
+from ..i18n import _
 from ..meta_models import User, UserGroup, utcnow
 from ..token_models import ApiToken, LoginSession
 from . import throttle
@@ -293,6 +294,8 @@ def update_user(db: Database, actor: Actor, user: Any, *, password: str | None =
         for flag in ("active", "is_admin"):
             if flag in changes:
                 values[flag] = _flag(changes[flag], flag)
+        if values.get("active") is False and row.active and actor.user_id == row.id:
+            raise ValidationError({"active": _("you cannot deactivate yourself: ask another administrator")})
         if row.is_admin and row.active and (values.get("active") is False or values.get("is_admin") is False):
             others = conn.execute(sa.select(sa.func.count()).select_from(_users).where(
                 _users.c.is_admin.is_(True), _users.c.active.is_(True), _users.c.id != row.id)).scalar_one()
@@ -315,6 +318,23 @@ def deactivate_user(db: Database, actor: Actor, user: Any) -> UserRow:
     """Users are never deleted (history names them): this deactivates the account."""
     ADMIN.require_admin(actor, "deactivate users")
     return update_user(db, actor, user, active=False)
+
+
+def unlock_user(db: Database, actor: Actor, user: Any) -> UserRow:
+    """Lift the login throttle of a user (admins only): their name's failed logins are
+    forgotten, so they may try again at once."""
+    ADMIN.require_admin(actor, "unlock users")
+    with db.write() as conn:
+        row = resolve(conn, user)
+        throttle.forget_name(conn, row.username)
+        conn.execute(sa.update(_users).where(_users.c.id == row.id).values(failed_logins=0, locked_until=None))
+        return conn.execute(sa.select(_users).where(_users.c.id == row.id)).one()
+
+
+def is_throttled(db: Database, user: UserRow, now: datetime | None = None) -> bool:
+    """Would a login by this user's name be held back now (from an address that failed)?"""
+    with db.read() as conn:
+        return throttle.name_failures(conn, user.username, now or utcnow()) >= throttle.FREE_FAILURES
 
 
 # ---- login --------------------------------------------------------------------------------------

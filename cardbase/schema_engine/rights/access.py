@@ -100,6 +100,7 @@ class RightsAccess(Access):
         self._has_share: dict[tuple[int, int], bool] = {}
         self._hidden: frozenset[int] | None = None
         self._readable: FieldAllowed | None = None
+        self._following: set[int] = set()  # objects whose parent clause is being built (loop guard)
 
     # ---- object level --------------------------------------------------------------------
     def can(self, obj: ObjectInfo | None, right: str) -> bool:
@@ -112,6 +113,8 @@ class RightsAccess(Access):
             return right in held
         if right == "read" and held & READ_GIVING or right in held:
             return True
+        if obj.id in self.model.parents:  # record access follows the parent: no rule views, no shares
+            return False
         need = RIGHT_LEVEL[right]
         if any(v.rank >= need for v in self.rights.rule_views.get(obj.id, ())):
             return True
@@ -170,24 +173,68 @@ class RightsAccess(Access):
 
     def grant_terms(self, obj: ObjectInfo, table: FromClause, right: str) -> list[tuple[str, ColumnElement]] | None:
         """The ways ``right`` may be granted on rows of ``table``, each with its reason
-        kind ("rule_view:<id>", "owner", "share"); None: every row (object-wide grant)."""
+        kind ("rule_view:<id>", "owner", "share", "parent"); None: every row.
+
+        Each group's object right reaches the records its record scope names (all, own
+        and shared, only those its rule views match, none); rule views grant their level
+        on the records they match (not under scope "none"); shares add single records.
+        An object following its parent takes exactly the parent's row filter instead."""
         need = RIGHT_LEVEL[right]
-        held = self.rights.rights_on(obj.id)
-        has_right = bool(held & READ_GIVING) if right == "read" else right in held
-        if has_right and right in held and self.model.mode(obj.id) == "all":
-            return None
+        model, rights = self.model, self.rights
+        parent_field = model.parents.get(obj.id)
+        if parent_field is not None:
+            held = rights.rights_on(obj.id)
+            if not (bool(held & READ_GIVING) if right == "read" else right in held):
+                return []
+            clause = self._parent_clause(obj, table, right, parent_field)
+            return None if clause is None else [("parent", clause)]
+        owner, view_groups = False, set()
+        for group in sorted(rights.group_ids):
+            held_g = model.object_rights.get(group, {}).get(obj.id, frozenset())
+            if not (bool(held_g & READ_GIVING) if right == "read" else right in held_g):
+                continue
+            scope = model.scope(group, obj.id)
+            if scope == "all" and right in held_g:
+                return None
+            if scope in ("all", "own_and_shared"):
+                owner = True
+            elif scope == "rule_views":
+                view_groups.add(group)
         terms: list[tuple[str, ColumnElement]] = []
-        for view in self.rights.rule_views.get(obj.id, ()):
-            if view.rank >= need:
+        for view in rights.rule_views.get(obj.id, ()):
+            if view.rank >= need or view.group_id in view_groups:
                 clause = self._rule_clause(obj, table, view)
                 if clause is not None:
                     terms.append((f"rule_view:{view.id}", clause))
-        if has_right and self.actor.user_id is not None:
+        if owner and self.actor.user_id is not None:
             terms.append(("owner", table.c.owner_id == self.actor.user_id))
         share = self.share_clause(obj, table, need)
         if share is not None:
             terms.append(("share", share))
         return terms
+
+    def parent_link(self, obj: ObjectInfo) -> FieldInfo | None:
+        """The link field whose record ``obj``'s records take their access from, if any."""
+        field_id = self.model.parents.get(obj.id)
+        return None if field_id is None else next((f for f in obj.user_fields if f.id == field_id), None)
+
+    def _parent_clause(self, obj: ObjectInfo, table: FromClause, right: str, field_id: int) -> ColumnElement | None:
+        """Rows whose parent (the record the link points at) allows ``right``: the link
+        column IN the parent rows the parent's own row filter lets through; None when that
+        filter lets every parent through. A loop (refused when saved) grants nothing."""
+        field = next((f for f in obj.user_fields if f.id == field_id), None)
+        if field is None or obj.id in self._following:
+            return sa.false()
+        target = self.schema.link_target(field)
+        self._following.add(obj.id)
+        try:
+            parent = self.schema.table(target).alias(f"par{len(self._following)}_{target.id}")
+            inner = self.row_filter(target, parent, right)
+        finally:
+            self._following.discard(obj.id)
+        if inner is None:
+            return None
+        return table.c[field.column].in_(sa.select(parent.c.id).where(inner))
 
     def _rule_clause(self, obj: ObjectInfo, table: FromClause, view) -> ColumnElement | None:
         try:

@@ -19,8 +19,8 @@ from ..errors import NotFound, ValidationError
 from ..field_rules import rule_fields, rules_reading
 from ..meta_models import ConfigChange, Group, User
 from ..snapshot import FieldInfo, ObjectInfo, Schema
-from ..rights_models import (ACCESS_MODES, FIELD_LEVELS, LEVELS, OBJECT_RIGHTS, FieldRight, ObjectAccess, ObjectRight,
-                     RuleView, bump_rights_version)
+from ..rights_models import (ACCESS_MODES, DEFAULT_MODE, FIELD_LEVELS, LEVELS, OBJECT_RIGHTS, FieldRight,
+                             ObjectAccess, ObjectRight, RuleView, bump_rights_version)
 from .access import AccessPolicy
 from .stored_filter import to_named, to_stored
 
@@ -73,6 +73,13 @@ def _field(obj: ObjectInfo, ref: Any) -> FieldInfo:
     return field
 
 
+def held_rights(conn: Connection, gid: int, object_id: int) -> list[str]:
+    """The object rights a group holds on an object now, as stored (for logs and forms)."""
+    cols = [getattr(ObjectRight, f"may_{r}") for r in OBJECT_RIGHTS]
+    row = conn.execute(sa.select(*cols).where(ObjectRight.group_id == gid, ObjectRight.object_id == object_id)).first()
+    return [] if row is None else [r for r, flag in zip(OBJECT_RIGHTS, row) if flag]
+
+
 def _log(conn: Connection, actor: Actor, action: str, target: str, details: Mapping[str, Any]) -> None:
     conn.execute(sa.insert(ConfigChange).values(actor_id=actor.user_id, action=action, target=target[:200],
                                                 details=dict(details)))
@@ -101,11 +108,13 @@ def set_object_rights(db, actor: Actor, group: Any, obj_ref: Any, rights: Iterab
         schema = db.schema(conn)
         obj = _object(schema, obj_ref)
         gid = group_id(conn, group)
+        before = held_rights(conn, gid, obj.id)
         conn.execute(sa.delete(ObjectRight).where(ObjectRight.group_id == gid, ObjectRight.object_id == obj.id))
         if names:
             conn.execute(sa.insert(ObjectRight).values(group_id=gid, object_id=obj.id,
                                                        **{f"may_{r}": r in names for r in OBJECT_RIGHTS}))
-        _changed(conn, actor, "rights.object", f"{obj.api_name}", {"group": gid, "rights": sorted(set(names))})
+        _changed(conn, actor, "rights.object", f"{obj.api_name}", {"group": gid, "rights": sorted(set(names)),
+                                                                       "before": before, "after": sorted(set(names))})
     return frozenset(names)
 
 
@@ -117,9 +126,11 @@ def set_access_mode(db, actor: Actor, obj_ref: Any, mode: str) -> None:
         raise ValidationError({"mode": f"{mode!r} is not an access mode; use one of {', '.join(ACCESS_MODES)}"})
     with db.write() as conn:
         obj = _object(db.schema(conn), obj_ref)
+        before = conn.execute(sa.select(ObjectAccess.mode).where(ObjectAccess.object_id == obj.id)).scalar()
         conn.execute(sa.delete(ObjectAccess).where(ObjectAccess.object_id == obj.id))
         conn.execute(sa.insert(ObjectAccess).values(object_id=obj.id, mode=mode))
-        _changed(conn, actor, "rights.mode", obj.api_name, {"mode": mode})
+        _changed(conn, actor, "rights.mode", obj.api_name, {"mode": mode, "before": before or DEFAULT_MODE,
+                                                            "after": mode})
 
 
 # ---- field rights ------------------------------------------------------------------------------
@@ -133,10 +144,13 @@ def set_field_right(db, actor: Actor, group: Any, obj_ref: Any, field_ref: Any, 
         field = _field(obj, field_ref)
         gid = group_id(conn, group)
         _check_field_rules(conn, db.schema(conn), gid, field, level)
+        before = conn.execute(sa.select(FieldRight.level).where(FieldRight.group_id == gid,
+                                                                FieldRight.field_id == field.id)).scalar()
         conn.execute(sa.delete(FieldRight).where(FieldRight.group_id == gid, FieldRight.field_id == field.id))
         if level is not None:
             conn.execute(sa.insert(FieldRight).values(group_id=gid, field_id=field.id, level=level))
-        _changed(conn, actor, "rights.field", f"{obj.api_name}.{field.api_name}", {"group": gid, "level": level})
+        _changed(conn, actor, "rights.field", f"{obj.api_name}.{field.api_name}", {"group": gid, "level": level,
+                                                                                      "before": before, "after": level})
 
 
 def _check_field_rules(conn, schema, gid: int, field, level: str | None) -> None:
@@ -170,8 +184,10 @@ def save_rule_view(db, actor: Actor, group: Any, obj_ref: Any, name: str, filter
         obj = _object(schema, obj_ref)
         gid = group_id(conn, group)
         stored = to_stored(schema, obj, filter)
-        existing = conn.execute(sa.select(RuleView.id).where(
-            RuleView.group_id == gid, RuleView.object_id == obj.id, RuleView.name == name.strip())).scalar()
+        existing_row = conn.execute(sa.select(RuleView.id, RuleView.filter, RuleView.level).where(
+            RuleView.group_id == gid, RuleView.object_id == obj.id, RuleView.name == name.strip())).first()
+        existing = None if existing_row is None else existing_row.id
+        before = None if existing_row is None else {"level": existing_row.level, "filter": existing_row.filter}
         if existing is None:
             view_id = conn.execute(sa.insert(RuleView).values(
                 group_id=gid, object_id=obj.id, name=name.strip(), filter=stored, level=level
@@ -180,18 +196,21 @@ def save_rule_view(db, actor: Actor, group: Any, obj_ref: Any, name: str, filter
             view_id = existing
             conn.execute(sa.update(RuleView).where(RuleView.id == existing).values(filter=stored, level=level))
         _changed(conn, actor, "rights.rule_view", f"{obj.api_name}: {name.strip()}",
-                 {"group": gid, "level": level, "filter": stored})
+                 {"group": gid, "level": level, "filter": stored, "before": before,
+                  "after": {"level": level, "filter": stored}})
     return view_id
 
 
 def delete_rule_view(db, actor: Actor, view_id: int) -> None:
     ADMIN.require_admin(actor, "change rights")
     with db.write() as conn:
-        row = conn.execute(sa.select(RuleView.name, RuleView.object_id).where(RuleView.id == view_id)).first()
+        row = conn.execute(sa.select(RuleView.name, RuleView.object_id, RuleView.group_id, RuleView.level,
+                                     RuleView.filter).where(RuleView.id == view_id)).first()
         if row is None:
             raise NotFound(f"there is no rule view #{view_id}")
         conn.execute(sa.delete(RuleView).where(RuleView.id == view_id))
-        _changed(conn, actor, "rights.rule_view.delete", row.name, {"id": view_id})
+        _changed(conn, actor, "rights.rule_view.delete", row.name, {
+            "id": view_id, "before": {"group": row.group_id, "level": row.level, "filter": row.filter}, "after": None})
 
 
 def rule_views(db, obj_ref: Any) -> list[dict[str, Any]]:

@@ -55,10 +55,13 @@ def explain(db, actor: Actor, obj_ref: Any, record_id: int, policy=None) -> dict
         mode = model.mode(obj.id)
         for right in RECORD_RIGHTS:
             terms = access.grant_terms(obj, table, right)
+            parent = access.parent_link(obj)
             if terms is None:
                 out["rights"][right] = {"allowed": True, "reasons": [
-                    f"group '{g}' has {right} on {obj.label_plural} (access mode 'all': every record)"
-                    for g in granting(right)]}
+                    f"{obj.label_plural} follow their {parent.label}: every one allows {right}"] if parent else [
+                    f"group '{g}' has {right} on {obj.label_plural} (record scope 'all': every record)"
+                    for g in sorted(names[g] for g in rights.group_ids if model.scope(g, obj.id) == "all"
+                                    and right in model.object_rights.get(g, {}).get(obj.id, ()))]}
                 continue
             hits = []
             if terms:
@@ -67,7 +70,10 @@ def explain(db, actor: Actor, obj_ref: Any, record_id: int, policy=None) -> dict
                 hits = [kind for (kind, _), hit in zip(terms, row) if hit]
             reasons = []
             for kind in hits:
-                if kind == "owner":
+                if kind == "parent" and parent is not None:
+                    reasons.append(f"{obj.label_plural} follow their {parent.label} (link '{parent.api_name}'), "
+                                   f"and the linked record allows {right}")
+                elif kind == "owner":
                     via = ", ".join(f"'{g}'" for g in granting(right) or granting("read") or
                                     granting("create") or granting("edit") or granting("delete"))
                     reasons.append(f"owner: the user owns the record (object right via group {via})")
@@ -77,6 +83,10 @@ def explain(db, actor: Actor, obj_ref: Any, record_id: int, policy=None) -> dict
                     view = next(v for v in rights.rule_views[obj.id] if f"rule_view:{v.id}" == kind)
                     reasons.append(f"rule view '{view.name}' of group '{names[view.group_id]}' "
                                    f"({view.level}) matches the record")
+            if not reasons and parent is not None:
+                reasons = [f"denied: {obj.label_plural} follow their {parent.label} (link '{parent.api_name}') and "
+                           f"the linked record does not allow {right}, or no group of the user has {right} on "
+                           f"{obj.label_plural}"]
             if not reasons:
                 reasons = [_denial(obj, right, mode, granting(right), bool(granting("read") or granting("create")
                                                                          or granting("edit") or granting("delete")))]
@@ -104,8 +114,8 @@ def _denial(obj, right: str, mode: str, groups: list[str], may_own: bool) -> str
     need = LEVELS[RIGHT_LEVEL[right] - 1]
     parts = []
     if groups:
-        parts.append(f"groups {', '.join(repr(g) for g in groups)} have {right} on own records only "
-                     f"(access mode '{mode}') and the user does not own it")
+        parts.append(f"groups {', '.join(repr(g) for g in groups)} have {right} only on some records "
+                     f"(record scope own and shared, rule views or none) and this is not one of them")
     else:
         parts.append(f"no group of the user has {right} on {obj.label_plural}")
     parts.append(f"it is not shared with the user or their groups at {need} or above")

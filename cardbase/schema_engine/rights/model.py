@@ -30,7 +30,7 @@ from ..errors import ValidationError
 from ..meta_models import Group
 from ..snapshot import Schema
 from ..rights_models import (DEFAULT_MODE, FIELD_RANK, LEVEL_RANK, OBJECT_RIGHTS, FieldRight, ObjectAccess, ObjectRight,
-                     RuleView, rights_version)
+                     ParentAccess, RecordScope, RuleView, rights_version)
 from .stored_filter import to_named
 
 READ_GIVING = frozenset({"read", "create", "edit", "delete"})  # rights that let owners read their records
@@ -73,18 +73,29 @@ class ActorRights:
 class RightsModel:
     def __init__(self, version: int, schema_version: int, object_rights: dict[int, dict[int, frozenset[str]]],
                  modes: dict[int, str], field_levels: dict[int, dict[int, str]],
-                 rule_views: dict[int, tuple[RuleViewDef, ...]], group_names: dict[int, str]):
+                 rule_views: dict[int, tuple[RuleViewDef, ...]], group_names: dict[int, str],
+                 scopes: dict[tuple[int, int], str] | None = None, parents: dict[int, int] | None = None):
         self.version, self.schema_version = version, schema_version
         self.object_rights = object_rights  # group -> object -> rights
         self.modes = modes
         self.field_levels = field_levels  # group -> field -> level
         self.rule_views = rule_views  # object -> all rule views
         self.group_names = group_names
+        self.scopes = scopes or {}  # (group, object) -> record scope set explicitly
+        self.parents = parents or {}  # object -> the link field it takes its record access from
         self._actors: OrderedDict[tuple, ActorRights] = OrderedDict()
         self._lock = threading.Lock()
 
     def mode(self, object_id: int) -> str:
         return self.modes.get(object_id, DEFAULT_MODE)
+
+    def scope(self, group_id: int, object_id: int) -> str:
+        """Which records the group's object rights reach on the object: its explicit record
+        scope, else the object's access mode ("all" or "own_and_shared")."""
+        return self.scopes.get((group_id, object_id)) or self.mode(object_id)
+
+    def scope_is_explicit(self, group_id: int, object_id: int) -> bool:
+        return (group_id, object_id) in self.scopes
 
     def for_actor(self, actor: Actor) -> ActorRights:
         key = (actor.user_id, actor.group_ids)
@@ -102,7 +113,9 @@ class RightsModel:
             for field_id, level in self.field_levels.get(g, {}).items():
                 if field_id not in levels or FIELD_RANK[level] > FIELD_RANK[levels[field_id]]:
                     levels[field_id] = level
-        views = {obj_id: tuple(v for v in defs if v.group_id in groups and v.tree is not None)
+        # A rule view grants nothing while its group's record scope on the object is "none".
+        views = {obj_id: tuple(v for v in defs if v.group_id in groups and v.tree is not None
+                               and self.scope(v.group_id, obj_id) != "none")
                  for obj_id, defs in self.rule_views.items()}
         result = ActorRights(actor.user_id, groups, {k: frozenset(v) for k, v in held.items()}, levels,
                              {k: v for k, v in views.items() if v},
@@ -145,8 +158,17 @@ def load_model(conn: Connection, schema: Schema, version: int | None = None) -> 
             error = getattr(exc, "message", str(exc))
         rule_views.setdefault(view["object_id"], []).append(RuleViewDef(
             view["id"], view["group_id"], view["object_id"], view["name"], view["level"], tree, error))
+    scopes = {(g, o): scope for g, o, scope in conn.execute(
+        sa.select(RecordScope.group_id, RecordScope.object_id, RecordScope.scope))}
+    parents = {o: f for o, f in conn.execute(sa.select(ParentAccess.object_id, ParentAccess.field_id))
+               if schema.has_object(o) and _is_link_of(schema, o, f)}
     return RightsModel(version, schema.version, object_rights, modes, field_levels,
-                       {k: tuple(v) for k, v in rule_views.items()}, group_names)
+                       {k: tuple(v) for k, v in rule_views.items()}, group_names, scopes, parents)
+
+
+def _is_link_of(schema: Schema, object_id: int, field_id: int) -> bool:
+    field = next((f for f in schema.object(object_id).user_fields if f.id == field_id), None)
+    return field is not None and field.type == "link"
 
 
 _models: "weakref.WeakKeyDictionary[Any, RightsModel]" = weakref.WeakKeyDictionary()

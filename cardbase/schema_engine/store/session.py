@@ -240,7 +240,8 @@ class Session:
     def create(self, obj_ref: str | int | ObjectInfo, values: Mapping[str, Any]) -> dict[str, Any]:
         obj = self.object(obj_ref)
         rid = self.apply(CreateOp(obj, [values], single=True))[0]
-        return self.fetch(obj, [rid])[rid]
+        # A group may create without reading what it created (record scope "none"): then the id only.
+        return self.fetch(obj, [rid]).get(rid) or {"id": rid}
 
     def bulk_create(self, obj_ref: str | int | ObjectInfo, rows: Sequence[Mapping[str, Any]], *,
                     importing: bool = False, keep_codes: bool = False) -> builtins.list[int]:

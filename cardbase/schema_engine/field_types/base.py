@@ -74,10 +74,14 @@ class FieldContext(OptionContext):
 ALL_OPERATORS = (
     "eq", "ne", "lt", "le", "gt", "ge", "between", "in", "not_in",
     "contains", "not_contains", "starts_with", "is_empty", "is_not_empty",
+    "today", "this_week", "this_month", "overdue", "next_days", "last_days",
 )
 EQUALITY = ("eq", "ne", "in", "not_in", "is_empty", "is_not_empty")
 ORDERED = EQUALITY + ("lt", "le", "gt", "ge", "between")
 TEXTUAL = EQUALITY + ("contains", "not_contains", "starts_with")
+# Relative to today (query/relative.py rewrites them into ranges before compiling):
+# what dates and date-times offer besides ORDERED.
+RELATIVE_DATES = ("today", "this_week", "this_month", "overdue", "next_days", "last_days")
 
 
 def _like_escape(text: str) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 import marshmallow as ma
 import sqlalchemy as sa
 
-from .base import ORDERED, FieldType, FieldValueError
+from .base import ORDERED, RELATIVE_DATES, FieldType, FieldValueError
 from .decimal import shown
 from .registry import register
 from ..i18n import _
@@ -47,7 +47,7 @@ class DateType(FieldType):
 
     name = "date"
     label = "Date"
-    operators = ORDERED
+    operators = ORDERED + RELATIVE_DATES
     value_type = "date"
     indexed = True
 

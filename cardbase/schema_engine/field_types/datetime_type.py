@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import marshmallow as ma
 import sqlalchemy as sa
 
-from .base import ORDERED, FieldType, FieldValueError
+from .base import ORDERED, RELATIVE_DATES, FieldType, FieldValueError
 from .decimal import shown
 from .registry import register
 from ..i18n import _
@@ -74,7 +74,7 @@ class DateTimeType(FieldType):
 
     name = "datetime"
     label = "Date and time"
-    operators = ORDERED
+    operators = ORDERED + RELATIVE_DATES
     value_type = "datetime"
     indexed = True
 

@@ -18,12 +18,13 @@ from ..errors import ValidationError
 from ..field_types.base import ALL_OPERATORS, FieldValueError
 from ..snapshot import ObjectInfo, Schema
 from .paths import FieldAllowed, JoinBuilder, resolve
+from . import relative
 
 MAX_DEPTH = 10
 MAX_LEAVES = 200
 LEAF_KEYS = frozenset({"field", "op", "value"})
 GROUP_KEYS = ("and", "or", "not")
-NO_OPERAND = ("is_empty", "is_not_empty")
+NO_OPERAND = ("is_empty", "is_not_empty") + relative.NO_VALUE
 MAX_LIST = 1000  # values of one in/not_in (each is a bound parameter) ...
 MAX_VALUES = 10_000  # ... and of the whole tree (SQLite allows 32766 per statement)
 
@@ -88,6 +89,7 @@ class _Compiler:
             if self.values > MAX_VALUES:
                 raise self.error(f"has more than {MAX_VALUES} values in all")
         try:
+            op, value = relative.resolve(field, op, value)  # "today", "me": what they mean now
             value = ftype.filter_value(field, op, value)
             return ftype.filter_clause(field, self.joins.columns(path), op, value)
         except FieldValueError as exc:

@@ -20,6 +20,7 @@ from ..snapshot import FieldInfo, ObjectInfo, Schema
 from ..values import LinkRef
 from .filters import GROUP_KEYS, condition_for_table
 from .paths import FieldAllowed
+from . import relative
 
 
 class Matcher:
@@ -80,9 +81,9 @@ def _collect(obj: ObjectInfo, node: dict, out: list, key: str) -> None:
         raise ValidationError({key: f"'{path}': only fields of the record itself can be used here, "
                                     "not paths through links"})
     field = obj.field(path)
-    op = node["op"]
     try:
-        operand = field.ftype.filter_value(field, op, node.get("value"))
+        op, value = relative.resolve(field, node["op"], node.get("value"))
+        operand = field.ftype.filter_value(field, op, value)
     except FieldValueError as exc:  # pragma: no cover - the SQL compile refused it already
         raise ValidationError({key: f"'{path}': {exc}"}) from None
     out.append((field, op, operand))

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..actor import Actor
 from ..errors import ValidationError
+from ..query import relative
 from ..query.model import AggregateQuery, ListQuery, Page
 from ..rights.access import AccessPolicy
 from ..snapshot import ObjectInfo, Schema
@@ -68,11 +69,14 @@ class RecordStore:
         ``write``: the session may change records (on SQLite it takes the write lock at
         once). ``savepoints``: each change runs in a savepoint, so a failed one leaves
         nothing behind while the session goes on (off for a session of a single change)."""
+        token = relative.use_viewer(actor.user_id)  # "me" in filters is this actor
         try:
             with (self.db.write() if write else self.db.read()) as conn:
                 yield Session(self, conn, actor, write=write, savepoints=savepoints)
         except IntegrityError as exc:
             raise _integrity_to_validation(self.db, exc) from None
+        finally:
+            relative.reset_viewer(token)
 
     def _one(self, actor: Actor, write: bool = False):
         return self.session(actor, write=write, savepoints=False)

@@ -17,7 +17,7 @@ from cardbase.schema_engine.meta_models import utcnow
 from test_accounts import PASSWORD, actor_of, cheap_hasher, people, state  # noqa: F401  (fixtures)
 
 
-def test_an_admin_cannot_deactivate_themselves(db, people):
+def test_an_admin_cannot_deactivate_themselves(db, people):  # noqa: F811  (the imported fixture)
     other = users.create_user(db, SYSTEM, "second", PASSWORD, is_admin=True)
     before = state(db)
     with pytest.raises(ValidationError, match="you cannot deactivate yourself") as refused:
@@ -28,7 +28,7 @@ def test_an_admin_cannot_deactivate_themselves(db, people):
     assert users.find_user(db, "root").active is False
 
 
-def test_the_last_admin_cannot_be_deactivated_or_demoted(db, people):
+def test_the_last_admin_cannot_be_deactivated_or_demoted(db, people):  # noqa: F811  (the imported fixture)
     before = state(db)
     for change in ({"active": False}, {"is_admin": False}):
         with pytest.raises(ValidationError, match="last active administrator"):
@@ -36,7 +36,7 @@ def test_the_last_admin_cannot_be_deactivated_or_demoted(db, people):
     assert state(db) == before
 
 
-def test_a_group_name_is_used_once(db, people):
+def test_a_group_name_is_used_once(db, people):  # noqa: F811  (the imported fixture)
     before = state(db)
     with pytest.raises(ValidationError, match="a group named 'sales' already exists"):
         groups.create_group(db, people["root"], "sales")
@@ -47,7 +47,7 @@ def test_a_group_name_is_used_once(db, people):
     assert state(db)["cb_user"] == before["cb_user"]
 
 
-def test_deleting_a_group_rights_refer_to_is_refused_naming_them(db, people):
+def test_deleting_a_group_rights_refer_to_is_refused_naming_them(db, people):  # noqa: F811  (the imported fixture)
     root = people["root"]
     rights.set_object_rights(db, root, "Sales", "deal", ["read"])
     rights.save_rule_view(db, root, "Sales", "deal", "Mine", {"field": "title", "op": "eq", "value": "x"})
@@ -63,7 +63,7 @@ def test_deleting_a_group_rights_refer_to_is_refused_naming_them(db, people):
     assert [g["name"] for g in groups.list_groups(db)] == []
 
 
-def test_deactivation_ends_sessions_and_personal_tokens_at_once(db, people):
+def test_deactivation_ends_sessions_and_personal_tokens_at_once(db, people):  # noqa: F811  (the imported fixture)
     ann = users.find_user(db, "ann")
     secret = users.start_session(db, ann)
     token = tokens.create_personal_token(db, people["ann"], "script")
@@ -75,7 +75,7 @@ def test_deactivation_ends_sessions_and_personal_tokens_at_once(db, people):
         tokens.authenticate(db, token["token"])
 
 
-def test_an_admin_unlocks_a_throttled_user(db, people):
+def test_an_admin_unlocks_a_throttled_user(db, people):  # noqa: F811  (the imported fixture)
     now = utcnow()
     with db.write() as conn:
         for n in range(throttle.FREE_FAILURES + 1):

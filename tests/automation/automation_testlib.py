@@ -16,8 +16,10 @@ from db_templates import from_template
 
 from cardbase.automation import confirm
 from cardbase.automation.worker import Services, Worker
-from cardbase.schema_engine.accounts import users
+from cardbase.automation.actors import actor_of
+from cardbase.schema_engine.accounts import groups, users
 from cardbase.schema_engine.actor import SYSTEM, Actor
+from cardbase.schema_engine.rights.admin import set_object_rights
 from cardbase.schema_engine.automation_models import AllowedHost
 from cardbase.schema_engine.meta_models import User
 from cardbase.schema_engine.schema_service import SchemaService
@@ -56,9 +58,17 @@ def crm(db) -> RecordStore:
 
 
 def actor(db, name: str) -> Actor:
+    """The Actor of a user with its groups, as the platform builds it."""
     with db.read() as conn:
-        row = conn.execute(sa.select(User.id, User.is_admin).where(User.username == name)).one()
-    return Actor(user_id=row.id, username=name, is_admin=bool(row.is_admin))
+        return actor_of(conn, conn.execute(sa.select(User.id).where(User.username == name)).scalar_one())
+
+
+def sales_group(db, rights=("read", "create", "edit", "delete")) -> None:
+    """sam joins "Sales", which may ``rights`` deals and read organisations; kim has no rights."""
+    groups.create_group(db, SYSTEM, "Sales")
+    groups.add_member(db, SYSTEM, "sam", "Sales")
+    set_object_rights(db, SYSTEM, "Sales", "deal", list(rights))
+    set_object_rights(db, SYSTEM, "Sales", "organisation", ["read"])
 
 
 def allow_loopback(db) -> None:

@@ -54,7 +54,7 @@ def add(tx: Session, obj_ref: Any, rid: Any, body: object) -> dict[str, Any]:
     obj = tx.object(obj_ref)
     text = _body(body)
     mentions = [uid for uid in mentioned(tx, text) if uid != tx.actor.user_id and _may_read(tx, obj, record["id"], uid)]
-    cid = tx.conn.execute(sa.insert(COMMENTS).returning(COMMENTS.c.id), {
+    cid: int = tx.conn.execute(sa.insert(COMMENTS).returning(COMMENTS.c.id), {
         "object_id": obj.id, "record_id": record["id"], "author_id": tx.actor.user_id, "body": text,
         "mentions": mentions, "created_at": clock.now()}).scalar_one()
     who = tx.actor.username or "system"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import webhooks
+from . import tasks, webhooks
 
 if TYPE_CHECKING:  # pragma: no cover
     from .worker import Dispatcher, Handler, Ticker
@@ -19,4 +19,4 @@ def dispatchers() -> list["Dispatcher"]:
 
 
 def tickers() -> list["Ticker"]:
-    return []
+    return [tasks.reminder_ticker]

@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from typing import Any, Mapping
 
 import sqlalchemy as sa
-from dateutil import rrule as dateutil_rrule
+from dateutil import rrule as dateutil_rrule  # type: ignore[import-untyped]
 from sqlalchemy import Connection
 
 from cardbase.schema_engine.automation_models import Task
@@ -71,7 +71,7 @@ def parse_rrule(value: object, start: datetime | None) -> str:
 
 def next_due(rule_text: str, due: datetime) -> datetime | None:
     rule = dateutil_rrule.rrulestr(rule_text, dtstart=due)
-    return rule.after(due)  # type: ignore[union-attr]
+    return rule.after(due)
 
 
 def _json(row: Mapping[Any, Any], schema) -> dict[str, Any]:
@@ -107,11 +107,11 @@ def create(tx: Session, spec: Mapping[str, Any]) -> dict[str, Any]:
                                                                                      "assignee")
     due, remind = _when(spec.get("due_at"), "due_at"), _when(spec.get("remind_at"), "remind_at")
     rule = parse_rrule(spec.get("rrule"), due)
-    tid = tx.conn.execute(sa.insert(TASKS).returning(TASKS.c.id), {
+    tid: int = tx.conn.execute(sa.insert(TASKS).returning(TASKS.c.id), {
         "title": title.strip(), "object_id": object_id, "record_id": record_id, "assignee_id": assignee,
         "created_by": tx.actor.user_id, "due_at": due, "remind_at": remind, "rrule": rule,
         "created_at": clock.now()}).scalar_one()
-    if assignee != tx.actor.user_id:
+    if assignee != tx.actor.user_id and assignee is not None:
         notifications.notify(tx.conn, [assignee], "task", f"{tx.actor.username} gave you a task: {title.strip()}",
                              object_id=object_id, record_id=record_id)
     return get(tx, tid)
@@ -155,7 +155,7 @@ def complete(tx: Session, task_id: Any) -> dict[str, Any]:
         due = next_due(row["rrule"], row["due_at"])
         if due is not None:
             remind = due - (row["due_at"] - row["remind_at"]) if row["remind_at"] else None
-            nid = tx.conn.execute(sa.insert(TASKS).returning(TASKS.c.id), {
+            nid: int = tx.conn.execute(sa.insert(TASKS).returning(TASKS.c.id), {
                 "title": row["title"], "object_id": row["object_id"], "record_id": row["record_id"],
                 "assignee_id": row["assignee_id"], "created_by": row["created_by"], "due_at": due,
                 "remind_at": remind, "rrule": row["rrule"], "created_at": clock.now()}).scalar_one()

@@ -15,7 +15,7 @@ from flask import url_for
 from flask_babel import lazy_gettext as _l
 
 from cardbase.schema_engine.field_types.choice import choices_of
-from cardbase.schema_engine.query.paths import is_link
+from cardbase.schema_engine.query.paths import is_link, is_user
 from cardbase.schema_engine.snapshot import FieldInfo, ObjectInfo, Schema
 
 # Words for the operators of the one filter language (docs/filters.md); which of them a
@@ -35,6 +35,13 @@ OPERATOR_LABELS = {
     "starts_with": _l("starts with"),
     "is_empty": _l("is empty"),
     "is_not_empty": _l("is not empty"),
+    # relative to today (query/relative.py)
+    "today": _l("is today"),
+    "this_week": _l("is this week"),
+    "this_month": _l("is this month"),
+    "overdue": _l("is overdue"),
+    "next_days": _l("is in the next … days"),
+    "last_days": _l("was in the last … days"),
 }
 # How the value is entered, by the type's value kind (formula value types).
 INPUT_BY_VALUE_TYPE = {"number": "number", "date": "date", "datetime": "datetime", "boolean": "boolean",
@@ -64,7 +71,7 @@ class Entry:
         return {"path": self.path, "label": self.label, "group": self.group, "input": self.input,
                 "ops": [{"op": op, "label": labels.get(op, op)} for op in self.field.ftype.operators],
                 "choices": self.choices, "links_url": self.links_url,
-                "multi": self.field.ftype.value_type == "list"}
+                "multi": self.field.ftype.value_type == "list", "me": is_user(self.field)}
 
 
 def operator_labels() -> dict[str, str]:

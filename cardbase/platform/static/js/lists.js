@@ -33,8 +33,9 @@
   }
 
   // ---- the filter builder ---------------------------------------------------------------------
-  var NO_VALUE = ["is_empty", "is_not_empty"];
+  var NO_VALUE = ["is_empty", "is_not_empty", "today", "this_week", "this_month", "overdue"];
   var LIST_OPS = ["in", "not_in"];
+  var DAYS_OPS = ["next_days", "last_days"];  // the operand is a number of days (docs/filters.md)
 
   function FilterBuilder(form) {
     this.form = form;
@@ -138,8 +139,9 @@
     el = make("input", {className: "form-control form-control-sm", type: type, "aria-label": t.value});
     if (type === "number") { el.setAttribute("step", "any"); }
     if (kind === "link") { this.linkPicker(entry, el); }
+    if (entry.me) { this.meOption(el); }
     if (value !== null && value !== undefined) {
-      if (kind === "link") { el.value = "#" + (value.id || value); }
+      if (kind === "link") { el.value = value === "me" ? "me" : "#" + (value.id || value); }
       else if (type === "datetime-local") { el.value = String(value).replace(" ", "T").substring(0, 16); }
       else { el.value = String(value); }
     }
@@ -168,12 +170,30 @@
     });
   };
 
+  // user fields: "me" is whoever reads the list (a saved view "My open tasks" works for everyone)
+  FilterBuilder.prototype.meOption = function (el) {
+    var listId = "cb-dl-me-" + Math.random().toString(36).slice(2);
+    var list = make("datalist", {id: listId});
+    list.appendChild(make("option", {value: "me"}, this.texts.me));
+    el.setAttribute("list", listId);
+    el.setAttribute("placeholder", this.texts.me_hint);
+    el.addEventListener("focus", function () { if (!list.parentNode) { el.parentNode.appendChild(list); } });
+  };
+
   FilterBuilder.prototype.valueInput = function (row, value) {
     var entry = this.byPath[row.querySelector(".cb-f-field").value];
     var op = row.querySelector(".cb-f-op").value;
     var box = row.querySelector(".cb-f-value");
     box.textContent = "";
     if (!entry || NO_VALUE.indexOf(op) >= 0) { return; }
+    if (DAYS_OPS.indexOf(op) >= 0) {
+      var days = make("input", {className: "form-control form-control-sm cb-f-days", type: "number", min: "0",
+                                max: "3660", step: "1", "aria-label": this.texts.days});
+      days.value = value !== null && value !== undefined && !Array.isArray(value) ? String(value) : "7";
+      box.appendChild(days);
+      box.appendChild(make("span", {className: "align-self-center small"}, this.texts.days));
+      return;
+    }
     if (op === "between") {
       var pair = Array.isArray(value) ? value : [null, null];
       box.appendChild(this.input(entry, pair[0]));
@@ -207,6 +227,8 @@
     var v = el.value.trim();
     if (v === "") { return null; }
     if (entry.input === "boolean") { return v === "true"; }
+    if (el.classList && el.classList.contains("cb-f-days")) { return Number(v); }
+    if (entry.me && v.toLowerCase() === "me") { return "me"; }
     if (entry.input === "link") {
       var m = /#(\d+)\s*$/.exec(v) || /^(\d+)$/.exec(v);
       return m ? Number(m[1]) : v;

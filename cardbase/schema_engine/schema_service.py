@@ -10,7 +10,7 @@ import dataclasses
 import logging
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterator, Mapping, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
@@ -46,6 +46,19 @@ CONVERT_BATCH = 2000
 # (designer, API, solutions), while the configure right covers the object's own settings.
 MENU_ORDER = "change the menu order (the position of objects)"
 log = logging.getLogger(__name__)
+
+
+class ChangeHook(Protocol):
+    """Told of every configuration change inside its transaction: ``before`` ahead of the
+    change's DDL, ``after`` once it is done (the SQL views for BI tools drop themselves
+    and come back over the new tables, see ``cardbase.transfer.sql_views``)."""
+
+    def before(self, conn: Connection) -> None: ...
+
+    def after(self, conn: Connection) -> None: ...
+
+
+CHANGE_HOOKS: list[ChangeHook] = []
 
 
 class SchemaService:
@@ -167,7 +180,11 @@ class SchemaService:
             lock_schema(conn)  # PostgreSQL: wait for running sessions, hold new ones off
             tx = _Tx(conn, load_schema(conn))
             self._check_configure(tx, actor, obj_ref)
+            for hook in CHANGE_HOOKS:
+                hook.before(conn)
             yield tx
+            for hook in CHANGE_HOOKS:
+                hook.after(conn)
             bump_version(conn)
             conn.execute(sa.insert(ConfigChange).values(
                 actor_id=actor.user_id, action=action, target=target[:200], details=tx.details))

@@ -471,6 +471,11 @@ from .worker_cli import worker as _worker  # noqa: E402  (cardbase worker)
 
 main.add_command(_worker)
 
+from .transfer_cli import backup as _backup, restore as _restore, sql_views_command as _sql_views  # noqa: E402
+
+for _command in (_backup, _restore, _sql_views):
+    main.add_command(_command)
+
 
 if __name__ == "__main__":  # python -m cardbase.platform.cli
     main(prog_name="cardbase")

@@ -54,8 +54,10 @@ class TransferJob(Base):
 
 
 class TransferSetting(Base):
-    """Switches of the transfer features (``sql_views``: keep the BI views current)."""
+    """Switches of the transfer features (``sql_views``: keep the BI views current; its
+    ``details`` name the views it made, so they are dropped by name and nothing else is)."""
 
     __tablename__ = "cb_transfer_setting"
     name: Mapped[str] = mapped_column(String(63), primary_key=True)
     enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -1,3 +1,7 @@
-"""Reports: definitions -> one SQL GROUP BY (the query compiler's aggregates) -> pivot
-tables and plotly charts. Built on ``schema_engine.query.aggregate``; the report
-definitions themselves arrive with the reports issue."""
+"""Reports: definitions -> one SQL GROUP BY (the query compiler's aggregates through the
+engine session, purpose "report") -> pivot tables and plotly charts; saved reports and
+dashboards, personal or shared with groups.
+
+Importing the package registers the reports' usage finders (a field a report uses cannot
+be removed)."""
+from . import usage  # noqa: F401

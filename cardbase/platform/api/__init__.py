@@ -51,6 +51,7 @@ def init_app(app: Flask, csrf) -> None:
     """Register the API on the app: routes, JSON errors, and no CSRF (bearer tokens only)."""
     from . import (actions, admin, aggregate, auth, config_log, export, layouts, metadata, openapi,  # noqa: F401
                    records, reference, solution, trash, views)  # (register routes)
+    from . import reports  # noqa: F401  (reports and dashboards)
 
     app.register_blueprint(bp)
     csrf.exempt(bp)

@@ -269,6 +269,9 @@ class _Builder:
         from . import openapi_config  # the configuration beyond objects and fields: cards, tables, solutions, log
 
         openapi_config.config_paths(self)
+        from . import openapi_reports  # reports and dashboards
+
+        openapi_reports.report_paths(self)
 
     def action_paths(self) -> None:
         tag = self.tag("actions", "The caller's recent changes of records, and undo (undoing an undo is redo)")

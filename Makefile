@@ -67,6 +67,7 @@ bench: install
 	$(BIN)/python bench/web_list.py $(BENCH_ARGS)
 	$(BIN)/python bench/web_card.py $(BENCH_ARGS)
 	$(BIN)/python bench/solution_import.py $(BENCH_ARGS)
+	$(BIN)/python bench/exact_sums.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build dist *.egg-info

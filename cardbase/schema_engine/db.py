@@ -13,6 +13,7 @@ from typing import Iterator
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from . import exact_sums
 from .snapshot import Schema, SchemaCache
 from .system_tables import create_system_tables
 
@@ -48,6 +49,7 @@ def _install_sqlite_recipe(engine: Engine, busy_timeout: float = 30) -> None:
     def _on_connect(dbapi_conn, _record):  # pragma: no cover - exercised by every test
         dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
         cur = dbapi_conn.cursor()
+        exact_sums.install(dbapi_conn)  # SUM/AVG of decimals and money in Decimal, not floats
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
         if engine.url.database not in (None, "", ":memory:"):

@@ -32,7 +32,7 @@ CRM = [
     ]},
     {"name": "deal", "label": "Deal", "label_plural": "Deals", "code_pattern": "D-{00000}", "fields": [
         {"name": "title", "label": "Title", "type": "string", "required": True},
-        {"name": "amount", "label": "Amount", "type": "money", "options": {"currency": "EUR"}},
+        {"name": "amount", "label": "Amount", "type": "money", "options": {"currency": "EUR", "currency_mode": "per_record"}},
         {"name": "quantity", "label": "Quantity", "type": "decimal", "options": {"precision": 10, "scale": 2}},
         {"name": "stage", "label": "Stage", "type": "choice", "default": "lead", "options": {"choices": [
             {"value": "lead", "label": "Lead"}, {"value": "won", "label": "Won", "color": "green"}]}},

@@ -43,9 +43,10 @@ def data(db, app):
 
 def test_board_totals_count_and_sum_per_stage(root, data, db):
     rows = root.get(URL, query={"group_by": "stage", "sum": "amount"}).get_json()["data"]
-    assert rows == [{"stage": "lead", "count": 2, "sum_amount": "150.75"},
-                    {"stage": "won", "count": 2, "sum_amount": "1000.00"},
-                    {"stage": None, "count": 1, "sum_amount": "7.00"}]  # the trashed deal does not count
+    # the amount has a currency per record: every row says its currency (issue 14, point 1)
+    assert rows == [{"stage": "lead", "amount:currency": "EUR", "count": 2, "sum_amount": "150.75"},
+                    {"stage": "won", "amount:currency": "EUR", "count": 2, "sum_amount": "1000.00"},
+                    {"stage": None, "amount:currency": "EUR", "count": 1, "sum_amount": "7.00"}]  # not the trashed deal
     board = RecordStore(db).aggregate(actor_for(users.find_user(db, "root"), db), "deal", AggregateQuery(
         group_by=["stage"], metrics=[{"op": "count", "as": "n"}, {"op": "sum", "field": "amount", "as": "total"}]))
     assert [(r["stage"], r["n"], str(r["total"])) for r in board] == \
@@ -57,10 +58,10 @@ def test_groups_by_links_and_date_buckets_with_other_metrics(root, data):
     by_org = root.get(URL, query={"group_by": "organisation", "avg": "probability", "max": "close_date",
                                   "min": "amount"}).get_json()["data"]
     assert by_org == [
-        {"organisation": {"id": orgs[0], "display": "Org 0"}, "count": 3, "avg_probability": "55.00",
-         "max_close_date": "2026-02-01", "min_amount": "7.00"},
-        {"organisation": {"id": orgs[1], "display": "Org 1"}, "count": 2, "avg_probability": "30.00",
-         "max_close_date": "2026-01-31", "min_amount": "50.25"}]
+        {"organisation": {"id": orgs[0], "display": "Org 0"}, "amount:currency": "EUR", "count": 3,
+         "avg_probability": "55.00", "max_close_date": "2026-02-01", "min_amount": "7.00"},
+        {"organisation": {"id": orgs[1], "display": "Org 1"}, "amount:currency": "EUR", "count": 2,
+         "avg_probability": "30.00", "max_close_date": "2026-01-31", "min_amount": "50.25"}]
     by_month = root.get(URL, query={"group_by": "close_date:month,stage",
                                     "filter": {"field": "close_date", "op": "is_not_empty"}}).get_json()["data"]
     assert by_month == [{"close_date": "2026-01", "stage": "lead", "count": 2},
@@ -68,7 +69,7 @@ def test_groups_by_links_and_date_buckets_with_other_metrics(root, data):
     by_city = root.get(URL, query={"group_by": "organisation.city", "q": "A"}).get_json()["data"]
     assert by_city == [{"organisation.city": "Hamburg", "count": 1}]
     total = root.get(URL, query={"sum": "amount,probability"}).get_json()["data"]
-    assert total == [{"count": 5, "sum_amount": "1157.75", "sum_probability": 140}]
+    assert total == [{"amount:currency": "EUR", "count": 5, "sum_amount": "1157.75", "sum_probability": 140}]
 
 
 def test_the_rights_hold_as_in_the_store(app, db, data):

@@ -31,7 +31,7 @@ DEAL = {"name": "deal", "label": "Deal", "label_plural": "Deals", "code_pattern"
         {"value": "won", "label": "Won", "color": "green"},
         {"value": "lost", "label": "Lost", "color": "#aa3300"}]}},
     {"name": "priority", "label": "Priority", "type": "choice", "options": {"choices": ["low", "high"]}},
-    {"name": "amount", "label": "Amount", "type": "money", "options": {"currency": "EUR"}},
+    {"name": "amount", "label": "Amount", "type": "money", "options": {"currency": "EUR", "currency_mode": "per_record"}},
     {"name": "close_date", "label": "Close date", "type": "date"},
     {"name": "meeting", "label": "Meeting", "type": "datetime"},
     {"name": "note", "label": "Note", "type": "text"},
@@ -179,9 +179,9 @@ def test_money_in_several_currencies_is_never_added_up_as_one(app, db, monkeypat
     cols = columns(page(client_for(app, "sam").get("/o/deal/board")))
     assert cols["lead"]["total"] == "100.00 EUR + 50.00 GBP"
     assert cols["won"]["total"] == "20.00 GBP" and cols["lost"]["total"] == "1.00 EUR"
-    monkeypatch.setattr(boards, "CARDS_PER_COLUMN", 1)  # not every card loaded: no false currency
+    monkeypatch.setattr(boards, "CARDS_PER_COLUMN", 1)  # not every card loaded: the sums come from SQL
     cols = columns(page(client_for(app, "sam").get("/o/deal/board")))
-    assert cols["lead"]["total"] == "150.00 in mixed currencies"  # the newest card is in GBP
+    assert cols["lead"]["total"] == "100.00 EUR + 50.00 GBP"  # never "150.00" (issue 14, point 1)
 
 
 def test_sum_picker_search_and_counts_only(app, db):

@@ -37,7 +37,7 @@ def build(db) -> dict[str, int]:
                                "display_field": "title", "fields": [
         {"name": "title", "label": "Title", "type": "string", "required": True, "options": {"length": 100}},
         {"name": "notes", "label": "Notes", "type": "text"},
-        {"name": "amount", "label": "Amount", "type": "money", "options": {"currency": "EUR"}},
+        {"name": "amount", "label": "Amount", "type": "money", "options": {"currency": "EUR", "currency_mode": "per_record"}},
         {"name": "qty", "label": "Quantity", "type": "decimal", "options": {"precision": 12, "scale": 2}},
         {"name": "probability", "label": "Probability", "type": "integer"},
         {"name": "stage", "label": "Stage", "type": "choice", "options": {"choices": [

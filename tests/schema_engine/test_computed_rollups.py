@@ -111,7 +111,7 @@ def test_lookups_follow_their_source(db):
 def test_a_lookup_has_the_type_of_its_source(db):
     svc, store = order_book(db)
     svc.add_field(SYSTEM, "organisation", {"name": "budget", "label": "Budget", "type": "money",
-                                          "options": {"currency": "EUR"}})
+                                          "options": {"currency": "EUR", "currency_mode": "per_record"}})
     svc.add_field(SYSTEM, "order", {"name": "budget", "label": "Budget", "type": "lookup",
                                    "options": {"link": "customer", "field": "budget"}})
     svc.add_field(SYSTEM, "order_line", {"name": "order_status", "label": "Order status", "type": "lookup",

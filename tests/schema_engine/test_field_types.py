@@ -23,7 +23,7 @@ CHOICES = [{"value": "new", "label": "New", "color": "blue"},
            {"value": "lost"}]
 OPTIONS = {
     "decimal": {"precision": 10, "scale": 2},
-    "money": {"currency": "EUR", "scale": 2},
+    "money": {"currency": "EUR", "scale": 2, "currency_mode": "per_record"},
     "choice": {"choices": CHOICES},
     "multi_choice": {"choices": CHOICES},
     "link": {"target": 5, "on_delete": "restrict"},
@@ -457,7 +457,8 @@ def test_search_text():
 def test_clean_options_defaults_and_normalisation():
     ctx = Ctx()
     assert get_type("decimal").clean_options({}, ctx) == {"precision": 18, "scale": 2}
-    assert get_type("money").clean_options({"currency": "usd"}, ctx) == {"currency": "USD", "scale": 2}
+    assert get_type("money").clean_options({"currency": "usd"}, ctx) == {
+        "currency": "USD", "currency_mode": "fixed", "scale": 2}
     assert get_type("link").clean_options({"target": "client"}, ctx) == {"target": 5, "on_delete": "restrict"}
     assert get_type("link").clean_options({"target": 7, "on_delete": "set_empty"}, ctx) == {
         "target": 7, "on_delete": "set_null"}
@@ -597,7 +598,9 @@ def test_filter_clauses_compile(dialect):
     assert "f1 > 12.50" in sql(make("decimal"), "gt", "12.5", dialect)
     assert "BETWEEN 1 AND 5" in sql(make("integer"), "between", ["1", 5], dialect)
     money = sql(make("money"), "ge", {"amount": "10", "currency": "USD"}, dialect)
-    assert "f1 >= 10.00" in money and "currency" not in money
+    assert "f1 >= 10.00" in money and "coalesce(obj_1.f1_currency, 'EUR') = 'USD'" in money  # per record: same currency
+    fixed = sql(make("money", currency="EUR"), "ge", "10", dialect)
+    assert "f1 >= 10.00" in fixed and "currency" not in fixed  # one fixed currency: the amount alone
     assert "f1 IS NULL" in sql(make("money"), "is_empty", None, dialect)
     assert "IN ('new', 'won')" in sql(make("choice"), "in", ["New", "won deal"], dialect)
     assert "'2026-11-22'" in sql(make("date"), "lt", "2026-11-22", dialect)

@@ -311,7 +311,7 @@ ALL_TYPES = [
     ("text", {}, "long\ntext", [{"a": 1}, ["x"]]),
     ("integer", {}, 42, ["abc", 1.5, "12.5", True, {"a": 1}]),
     ("decimal", {"precision": 6, "scale": 2}, "12.50", ["abc", "NaN", "Infinity", "123456789", True, [1]]),
-    ("money", {"currency": "EUR"}, {"amount": "9.99", "currency": "USD"},
+    ("money", {"currency": "EUR", "currency_mode": "per_record"}, {"amount": "9.99", "currency": "USD"},
      ["abc", {"amount": "x"}, {"amount": "1", "currency": "XXXX"}, True]),
     ("boolean", {}, True, ["maybe", 2, [True], {"a": 1}]),
     ("date", {}, "2026-11-22", ["2026-13-01", "tomorrow", 5, [2026]]),

@@ -34,7 +34,6 @@ from flask_babel import gettext as _
 
 from cardbase.schema_engine.errors import CardbaseError, ValidationError
 from cardbase.schema_engine.field_types.choice import PALETTE, choices_of
-from cardbase.schema_engine.field_types.decimal import format_number
 from cardbase.schema_engine.field_types.datetime_type import display_timezone, iso_utc, to_utc_naive
 from cardbase.schema_engine.field_types.money import Money
 from cardbase.schema_engine.query.model import AggregateQuery, ListQuery
@@ -203,49 +202,50 @@ def _sum_field(scope: Scope) -> tuple[FieldInfo | None, list[FieldInfo]]:
 
 def _totals(scope: Scope, field: FieldInfo, sum_field: FieldInfo | None, condition: dict | None,
             q: str | None) -> dict[str, tuple[int, Any]]:
-    """{choice value or "": (count, sum)} in ONE grouped query, under the actor's rights."""
+    """{choice value or "": (count, sum)} in ONE grouped query, under the actor's rights.
+    A money sum is {currency: amount}: the aggregate splits amounts with a currency per
+    record by currency (never one figure over EUR and GBP)."""
     metrics: list[dict] = [{"op": "count", "as": "n"}]
     if sum_field is not None:
         metrics.append({"op": "sum", "field": sum_field.api_name, "as": "total"})
     rows = scope.session.aggregate(scope.obj, AggregateQuery(
         group_by=[field.api_name], metrics=metrics, filter=condition, search=q, limit=2000), purpose="read")
     out: dict[str, tuple[int, Any]] = {}
+    currency_key = f"{sum_field.api_name}:currency" if sum_field is not None else ""
     for row in rows:
-        out[row[field.api_name] or NONE_KEY] = (row["n"], row.get("total"))
+        key = row[field.api_name] or NONE_KEY
+        count, total = out.get(key, (0, None))
+        value = row.get("total")
+        if sum_field is not None and sum_field.type == "money":
+            code = row.get(currency_key) or sum_field.options.get("currency") or "EUR"
+            total = dict(total or {})
+            if value is not None:
+                total[code] = total.get(code, Decimal(0)) + Decimal(value)
+        else:
+            total = value
+        out[key] = (count + row["n"], total)
     return out
 
 
 def _total_text(sum_field: FieldInfo | None, total: Any, language: str) -> str:
     if sum_field is None:
         return ""
-    if sum_field.type == "money":
-        amount = Decimal(total if total is not None else 0)
-        return sum_field.ftype.format(sum_field, Money(amount, sum_field.options.get("currency") or "EUR"), language)
     if total is None:
         total = Decimal(0) if sum_field.type == "decimal" else 0
     return sum_field.ftype.format(sum_field, total, language)
 
 
 def _column_total(sum_field: FieldInfo | None, column: Column, amounts: list[Any], language: str) -> str:
-    """The column's sum as text. Money sums the amounts in SQL; when the cards show other
-    currencies than the field's own, a full column is summed per currency from its cards
-    ("100.00 EUR + 50.00 GBP"), a longer one says the amounts are in mixed currencies."""
+    """The column's sum as text; money per currency, from the grouped query ("100.00 EUR
+    + 50.00 GBP"), the field's own currency first."""
     if sum_field is None or sum_field.type != "money":
         return _total_text(sum_field, column.total, language)
     default = sum_field.options.get("currency") or "EUR"
-    seen = {m.currency for m in amounts if m is not None}
-    if not seen - {default}:
-        return _total_text(sum_field, column.total, language)
-    if len(column.cards) >= column.count:
-        sums: dict[str, Decimal] = {}
-        for m in amounts:
-            if m is not None:
-                sums[m.currency] = sums.get(m.currency, Decimal(0)) + m.amount
-        order = sorted(sums, key=lambda c: (c != default, c))
-        return " + ".join(sum_field.ftype.format(sum_field, Money(sums[c], c), language) for c in order)
-    scale = sum_field.options.get("scale", 2)
-    return _("%(amount)s in mixed currencies",
-             amount=format_number(Decimal(column.total or 0), scale, language))
+    sums: dict[str, Decimal] = column.total or {}
+    if not sums:
+        return sum_field.ftype.format(sum_field, Money(Decimal(0), default), language)
+    order = sorted(sums, key=lambda c: (c != default, c))
+    return " + ".join(sum_field.ftype.format(sum_field, Money(sums[c], c), language) for c in order)
 
 
 def _card_fields(scope: Scope, field: FieldInfo, sum_field: FieldInfo | None) -> list[FieldInfo]:

@@ -13,6 +13,8 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from ...formula import load_canonical
+from ..exact_sums import numeric_aggregate
+from ..field_types.money import per_record
 from ..field_types.base import FieldValueError
 from ..field_types.computed import computed_type
 from ..field_types.text import MAX_TEXT
@@ -89,6 +91,9 @@ class ComputedDef:
             return None
 
 
+MIXED = object()  # a rollup's children are in several currencies
+
+
 @definition("formula")
 class FormulaDef(ComputedDef):
     def __init__(self, schema: Schema, field: FieldInfo, pending: bool):
@@ -154,15 +159,32 @@ class RollupDef(ComputedDef):
             if self.aggregate == "concat":
                 self._concat(conn, table, parent, chunk, out)
                 continue
+            if self.source is not None and per_record(self.source) and self.result.type == "money":
+                self._per_currency(conn, table, parent, chunk, out)
+                continue
             if self.source is None:
                 expr = sa.func.count(table.c.id)
             else:
                 column = table.c[self.source.column_names[0]]  # a money field's amount
-                expr = getattr(sa.func, self.aggregate)(column)
+                expr = numeric_aggregate(conn.dialect.name, self.aggregate, column)  # exact on SQLite too
             stmt = sa.select(parent, expr).where(*self._where(table, chunk)).group_by(parent)
             groups: Sequence[Any] = conn.execute(stmt).all()
             out.update((int(p), v) for p, v in groups)
         return out
+
+    def _per_currency(self, conn, table, parent, ids, out) -> None:
+        """Amounts with a currency per record: one figure per parent and currency; a
+        parent whose children are in several currencies gets MIXED (shown empty), never
+        one number over EUR and USD."""
+        source = self.source
+        assert source is not None
+        amount, currency = (table.c[n] for n in source.column_names[:2])
+        expr = numeric_aggregate(conn.dialect.name, self.aggregate, amount)
+        stmt = (sa.select(parent, currency, expr).where(*self._where(table, ids), amount.is_not(None))
+                .group_by(parent, currency))
+        for p, code, value in conn.execute(stmt).all():
+            key = int(p)
+            out[key] = MIXED if key in out else {"amount": str(value), "currency": code}
 
     def _concat(self, conn, table, parent, ids, out) -> None:
         """Joined texts as people see them (choice labels, formatted numbers), in the
@@ -179,6 +201,8 @@ class RollupDef(ComputedDef):
         out.update((p, CONCAT_SEPARATOR.join(t)[:MAX_TEXT]) for p, t in texts.items())
 
     def value(self, inputs: Mapping[str, Any], gathered: Any) -> Any:
+        if gathered is MIXED:
+            return None  # amounts in several currencies are not added up
         if gathered is None and self.aggregate in ("sum", "count"):
             gathered = Decimal(0) if self.aggregate == "sum" else 0  # the sum of no lines is 0
         return self.typed(gathered)

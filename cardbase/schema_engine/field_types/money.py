@@ -12,15 +12,17 @@ import marshmallow as ma
 import sqlalchemy as sa
 
 from .base import ORDERED, ColumnSpec, FieldType, FieldValueError
-from .options import INT, TEXT, OptionSpec, _l
+from .options import CHOICE, INT, TEXT, OptionSpec, _l
 from .decimal import format_number, parse_number_text, quantize, shown, to_decimal
 from .registry import register
+from ..errors import SchemaError
 from ..i18n import _
 
 PRECISION = 18
 DEFAULT_SCALE = 2
 MAX_SCALE = 6
 DEFAULT_CURRENCY = "EUR"
+FIXED, PER_RECORD = "fixed", "per_record"
 
 # Active ISO 4217 codes (plus a few recently withdrawn ones old data may still carry).
 CURRENCIES = frozenset("""
@@ -40,6 +42,16 @@ _CELL = re.compile(
 _EXAMPLE = '12.50 or {"amount": "12.50", "currency": "EUR"}'
 
 
+_SAME_CURRENCY_OPS = ("eq", "ne", "lt", "le", "gt", "ge", "between", "in", "not_in")
+
+
+def _currency_of(op: str, value: Any) -> str | None:
+    """The currency a comparison's operand is in (None: no operand, e.g. eq empty)."""
+    if op == "between":
+        return next((v.currency for v in value if v is not None), None)
+    return value.currency if isinstance(value, Money) else None
+
+
 @dataclass(frozen=True)
 class Money:
     """The Python value of a money field."""
@@ -57,6 +69,41 @@ def check_currency(code: Any) -> str:
     if text not in CURRENCIES:
         raise FieldValueError(_('%(value)s is not an ISO 4217 currency code (e.g. EUR, USD, GBP)', value=shown(code)))
     return text
+
+
+def check_currency_list(raw: Any) -> str:
+    """'eur, gbp usd' or ["EUR", "GBP"] -> 'EUR, GBP, USD' (the allowed currencies of a
+    per-record money field, kept as one text); a code that is not ISO 4217 -> an error."""
+    if isinstance(raw, (list, tuple)):
+        parts = [str(p) for p in raw]
+    elif isinstance(raw, str):
+        parts = re.split(r"[\s,;]+", raw.strip())
+    else:
+        raise ValueError(_("must be currency codes such as 'EUR, GBP, USD'"))
+    codes: list[str] = []
+    for part in filter(None, parts):
+        try:
+            code = check_currency(part)
+        except FieldValueError as exc:
+            raise ValueError(str(exc)) from None
+        if code not in codes:
+            codes.append(code)
+    return ", ".join(codes)
+
+
+def allowed_currencies(field) -> tuple[str, ...] | None:
+    """The currencies a record of ``field`` may use: the one fixed currency, or the listed
+    ones of a per-record field (None: any ISO 4217 code)."""
+    options = field.options
+    if options.get("currency_mode", FIXED) == FIXED:
+        return (options.get("currency", DEFAULT_CURRENCY),)
+    listed = tuple(c for c in (options.get("currencies") or "").replace(",", " ").split() if c)
+    return listed or None
+
+
+def per_record(field) -> bool:
+    """True when each record of a money field chooses its currency."""
+    return field.type == "money" and field.options.get("currency_mode", FIXED) == PER_RECORD
 
 
 class _MoneyField(ma.fields.Field):
@@ -89,9 +136,29 @@ class MoneyType(FieldType):
     options = (
         OptionSpec("currency", TEXT, default=DEFAULT_CURRENCY, check=check_currency, max_length=3,
                    label=_l("Currency (ISO code)"), help=_l("e.g. EUR, USD, CHF")),
+        OptionSpec("currency_mode", CHOICE, default=FIXED, choices=(FIXED, PER_RECORD),
+                   choice_labels={FIXED: _l("One fixed currency"), PER_RECORD: _l("A currency per record")},
+                   label=_l("Currency of the amounts"),
+                   doc="fixed: every amount is in the field's currency; per_record: each record chooses one"),
+        OptionSpec("currencies", TEXT, check=check_currency_list, max_length=400,
+                   label=_l("Allowed currencies (per record)"), help=_l("e.g. EUR, GBP, USD; empty: any")),
         OptionSpec("scale", INT, default=DEFAULT_SCALE, minimum=0, maximum=MAX_SCALE,
                    label=_l("Decimal places"), help=_l("default 2")),
     )
+
+    def finish_options(self, options: dict[str, Any], ctx) -> dict[str, Any]:
+        """A fixed field lists no other currencies; a per-record field's default currency
+        is one of those it allows."""
+        if options.get("currency_mode", FIXED) == FIXED:
+            options.pop("currencies", None)
+            return options
+        listed = (options.get("currencies") or "").replace(",", " ").split()
+        if listed and options.get("currency", DEFAULT_CURRENCY) not in listed:
+            raise SchemaError({"options.currencies": _(
+                "must include the default currency %(currency)s", currency=options.get("currency", DEFAULT_CURRENCY))})
+        if not listed:
+            options.pop("currencies", None)
+        return options
 
     @staticmethod
     def _scale(field) -> int:
@@ -127,7 +194,51 @@ class MoneyType(FieldType):
             amount, currency = raw, self._currency(field)
         else:
             raise FieldValueError(_('must be an amount like %(example)s, not %(value)s', example=_EXAMPLE, value=shown(raw)))
-        return Money(quantize(to_decimal(amount), PRECISION, self._scale(field)), check_currency(currency))
+        code = check_currency(currency)
+        allowed = allowed_currencies(field)
+        if allowed is not None and code not in allowed:
+            if len(allowed) == 1:
+                raise FieldValueError(_('is in %(currency)s only; %(code)s is not allowed', currency=allowed[0], code=code))
+            raise FieldValueError(_('%(code)s is not allowed; use one of %(allowed)s', code=code, allowed=", ".join(allowed)))
+        return Money(quantize(to_decimal(amount), PRECISION, self._scale(field)), code)
+
+    # ---- filters: an amount is compared only with amounts in its own currency -------------
+    def filter_clause(self, field, cols, op: str, value: Any):
+        """On a field with a currency per record, "amount < 100000" means 100,000 in the
+        filter value's currency (the field's default for a plain number): a 99,600 GBP deal
+        is not below 100,000 EUR, and without exchange rates it is not compared at all."""
+        clause = super().filter_clause(field, cols, op, value)
+        if not per_record(field) or len(cols) < 2 or op not in _SAME_CURRENCY_OPS:
+            return clause
+        code = sa.func.coalesce(cols[1], self._currency(field))
+        if op in ("in", "not_in"):
+            pairs = [sa.and_(cols[0] == v.amount, code == v.currency) for v in value if v is not None]
+            inside = sa.or_(*pairs) if pairs else sa.false()
+            return inside if op == "in" else sa.or_(sa.not_(inside), cols[0].is_(None))
+        currency = _currency_of(op, value)
+        if currency is None:
+            return clause
+        if op == "ne":
+            return sa.or_(clause, code != currency)
+        return sa.and_(clause, code == currency)
+
+    def filter_match(self, field, op: str, value: Any, current: Any):
+        truth = super().filter_match(field, op, value, current)
+        if not per_record(field) or op not in _SAME_CURRENCY_OPS or current is None:
+            return truth
+        if op in ("in", "not_in"):
+            inside = any(v is not None and v.amount == current.amount and v.currency == current.currency for v in value)
+            return inside if op == "in" else not inside
+        currency = _currency_of(op, value)
+        if currency is None or current.currency == currency:
+            return truth
+        return op == "ne"  # another currency: never equal, never less or greater
+
+    def filter_value(self, field, op: str, value: Any) -> Any:
+        parsed = super().filter_value(field, op, value)
+        if op == "between" and per_record(field) and None not in parsed and parsed[0].currency != parsed[1].currency:
+            raise FieldValueError(_("both ends of 'between' must be in the same currency"))
+        return parsed
 
     def to_json(self, field, value: Money | None) -> dict[str, str] | None:
         if value is None:

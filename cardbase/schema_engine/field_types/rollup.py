@@ -11,6 +11,7 @@ from .base import FieldContext, OptionContext
 from .computed import (PENDING, REFERENCES, RESULT, ComputedType, decimal_result, field_context,
                        number_scale, plain_result, reference_support, user_field)
 from .options import CHOICE, CONDITION, OBJECT, REFERENCE, OptionSpec, _l
+from .money import MAX_SCALE as MONEY_MAX_SCALE
 from .registry import register
 
 AGGREGATES = ("sum", "count", "avg", "min", "max", "concat")
@@ -24,6 +25,8 @@ def rollup_result(aggregate: str, source) -> dict[str, Any]:
     if aggregate == "concat":
         return plain_result("text")
     kind = source.ftype.value_type
+    if source.type == "money" and aggregate in ("sum", "avg", "min", "max"):
+        return money_result(source, AVG_EXTRA_PLACES if aggregate == "avg" else 0)
     if kind == "number":
         scale = number_scale(source)
         if aggregate == "avg":
@@ -33,6 +36,14 @@ def rollup_result(aggregate: str, source) -> dict[str, Any]:
         return plain_result(kind)
     need = "a number" if aggregate in ("sum", "avg") else "a number, date or date-time"
     raise SchemaError({"options.field": f"'{source.label}' is a {source.type} field; {aggregate} needs {need} field"})
+
+
+def money_result(source, extra_places: int = 0) -> dict[str, Any]:
+    """A figure of amounts is money in the same currency (or currencies) as its source:
+    a total of EUR lines is EUR, never a bare number (issue 14, point 1)."""
+    options = {k: v for k, v in source.options.items() if k in ("currency", "currency_mode", "currencies")}
+    options["scale"] = min(int(source.options.get("scale", 2)) + extra_places, MONEY_MAX_SCALE)
+    return {"type": "money", "options": options}
 
 
 @register

@@ -16,6 +16,8 @@ from sqlalchemy import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..errors import ValidationError
+from ..exact_sums import numeric_aggregate
+from ..field_types.money import per_record
 from ..snapshot import ObjectInfo, Schema
 from ..values import LinkRef
 from .buckets import BUCKETS, bucket_expression
@@ -26,6 +28,7 @@ from .scope import RowFilter, conditions
 METRIC_OPS = ("count", "count_distinct", "sum", "avg", "min", "max")
 NUMERIC_VALUE_TYPES = ("number",)
 AVG_EXTRA_PLACES = 2
+MONEY_OPS = ("sum", "avg", "min", "max")  # figures of amounts: per currency
 
 
 @dataclass
@@ -47,6 +50,8 @@ def aggregate(conn: Connection, schema: Schema, obj: ObjectInfo, query: Aggregat
     where = conditions(joins, filter=query.filter, search=query.search, row_filter=row_filter,
                        field_allowed=field_allowed, trash=False)
     parts = [_group(joins, item, field_allowed) for item in query.group_by]
+    parts += [_currency_group(joins, text, "currency", None, field_allowed, empty_as_default=True)
+              for text in _money_without_currency(joins, query, field_allowed)]
     parts += [_metric(joins, item, field_allowed) for item in query.metrics]
     names = [p.name for p in parts]
     duplicate = next((n for n in names if names.count(n) > 1), None)
@@ -108,15 +113,40 @@ def _group(joins: JoinBuilder, item: Any, field_allowed: FieldAllowed | None) ->
 
 
 def _currency_group(joins: JoinBuilder, text: Any, part: Any, name: Any,
-                    field_allowed: FieldAllowed | None) -> _Part:
+                    field_allowed: FieldAllowed | None, empty_as_default: bool = False) -> _Part:
     """``{"field": money path, "part": "currency"}``: group by the currency column of a
-    money field, so sums of it stay per currency (money is never mixed)."""
+    money field, so sums of it stay per currency (money is never mixed). The group added
+    for a metric (``empty_as_default``) counts records without an amount under the
+    field's default currency, so they do not make a group of their own."""
     path = resolve(joins.schema, joins.obj, text, field_allowed=field_allowed, key="group_by")
     if part != "currency" or path.field.type != "money" or path.field.system:
         raise ValidationError({"group_by": f"'{path.text}': only a money field has a \"currency\" part"})
     col = joins.columns(path)[1]
+    if empty_as_default:
+        col = sa.func.coalesce(col, path.field.options.get("currency") or "EUR")
     name = _name(name, f"{path.text}:currency", "group_by")
     return _Part(name, [col], True, [col.asc().nulls_last()], lambda v: v[0])
+
+
+def _money_without_currency(joins: JoinBuilder, query: AggregateQuery,
+                            field_allowed: FieldAllowed | None) -> list[str]:
+    """Money paths with a currency per record that a metric adds up or compares but the
+    groups do not split by currency: each gets its currency group ("<path>:currency" in
+    every row), so amounts of different currencies are never combined into one figure."""
+    wanted: list[str] = []
+    for item in query.metrics:
+        if isinstance(item, dict) and item.get("op") in MONEY_OPS and isinstance(item.get("field"), str):
+            path = resolve(joins.schema, joins.obj, item["field"], field_allowed=field_allowed, key="metrics")
+            if per_record(path.field) and not path.field.system and path.text not in wanted:
+                wanted.append(path.text)
+    if not wanted:
+        return wanted
+    for group in query.group_by:
+        if isinstance(group, dict) and group.get("part") == "currency" and isinstance(group.get("field"), str):
+            path = resolve(joins.schema, joins.obj, group["field"], field_allowed=field_allowed, key="group_by")
+            if path.text in wanted:
+                wanted.remove(path.text)
+    return wanted
 
 
 def _reference_group(joins: JoinBuilder, path: Path, name: str) -> _Part:
@@ -164,7 +194,7 @@ def _metric(joins: JoinBuilder, item: Any, field_allowed: FieldAllowed | None) -
                                           f"not a {field.type} field"})
     if op in ("min", "max") and "lt" not in field.ftype.operators:
         raise ValidationError({"metrics": f"'{path.text}': a {field.type} field has no order, so no {op}"})
-    expr = getattr(sa.func, op)(col)
+    expr = numeric_aggregate(joins.schema.dialect, op, col)  # exact decimal sums on SQLite too
     single = len(path.field.column_names) == 1 or field.system
     return _Part(name, [expr], False, [], lambda v: _metric_value(op, col.type, field, v[0], single))
 

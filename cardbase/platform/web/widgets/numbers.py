@@ -10,7 +10,7 @@ from markupsafe import Markup
 
 from cardbase.schema_engine.field_types import FieldValueError
 from cardbase.schema_engine.field_types.decimal import format_number, shown
-from cardbase.schema_engine.field_types.money import CURRENCIES
+from cardbase.schema_engine.field_types.money import CURRENCIES, allowed_currencies
 
 from . import MISSING, Control, Widget, register
 
@@ -106,7 +106,15 @@ class MoneyWidget(Widget):
     def control(self, c: Control) -> Markup:
         amount, currency = (list(c.raw or ["", ""]) + ["", ""])[:2]
         default = c.field.options.get("currency", "EUR")
-        codes = sorted({default, currency or default} | {"EUR", "USD", "GBP", "CHF"} & CURRENCIES)
+        allowed = allowed_currencies(c.field)
+        if allowed is not None and len(allowed) == 1:  # a fixed currency: shown, not chosen
+            return Markup('<div class="input-group cb-money">'
+                          '<input type="text" inputmode="decimal" {} value="{}">'
+                          '<span class="input-group-text cb-currency">{}</span>'
+                          '<input type="hidden" name="{}-currency" value="{}"></div>').format(
+                c.attrs(css="form-control cb-number"), amount or "", allowed[0], c.name, allowed[0])
+        offered = set(allowed) if allowed is not None else {"EUR", "USD", "GBP", "CHF"} & CURRENCIES
+        codes = sorted({default, currency or default} | offered)
         options = Markup("").join(
             Markup('<option value="{}"{}>{}</option>').format(code, Markup(" selected") if code == (currency or default)
                                                               else "", code) for code in codes)

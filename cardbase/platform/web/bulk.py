@@ -3,6 +3,8 @@ field to one value for all of them, or move them to the trash.
 
 ``lists.bulk``       POST /o/<object>/bulk       (form: csrf_token, next, r = "id:version" per
                      ticked row, op = change|trash, field, v-<field> = the field's control)
+``lists.export``     GET  /o/<object>/export.csv?...&ids=3,5,8  "Export selected": the list's
+                     export (its columns, sort and filter) narrowed to the ticked rows
 
 Every row carries the version the page showed, so a record changed by someone else in
 the meantime is a Conflict for that row, never a silent overwrite. A change is ONE
@@ -32,6 +34,7 @@ from .engine import engine_session, flash_undo
 from .widgets import MISSING, Control, FieldValueError, widget_for
 
 SELECT = "r"            # one "id:version" per ticked row
+IDS = "ids"             # the ticked rows of an export: "3,5,8"
 VALUE_PREFIX = "v-"     # the chosen field's control: v-<api name>
 MAX_NAMED = 20          # failing records listed in a message
 _PAIR = re.compile(r"(\d{1,12}):(\d{1,9})")
@@ -52,6 +55,25 @@ class BulkPanel:
     fields: list[BulkField]
     can_trash: bool
     has_links: bool
+    can_export: bool = False
+
+
+def selection_filter(tree: Any, raw: str | None) -> Any:
+    """The list's filter narrowed to the rows of an "Export selected" (``ids=3,5,8``);
+    ``tree`` unchanged without ``ids``. ValidationError naming ``ids`` for anything but a
+    list of record ids (at most MAX_BULK)."""
+    if raw is None:
+        return tree
+    parts = [p.strip() for p in raw.split(",") if p.strip()]
+    bad = next((p for p in parts if not re.fullmatch(r"[1-9]\d{0,11}", p)), None)
+    if bad is not None or not parts:
+        raise ValidationError({IDS: _("'%(value)s' is not a list of record ids (e.g. 3,5,8).",
+                                      value=(bad or raw)[:40])})
+    if len(parts) > MAX_BULK:
+        raise ValidationError({IDS: _("At most %(max)s records can be exported as a selection; %(n)s were selected.",
+                                      max=format_number(MAX_BULK), n=format_number(len(parts)))})
+    condition = {"field": "id", "op": "in", "value": sorted({int(p) for p in parts})}
+    return condition if not tree else {"and": [tree, condition]}
 
 
 def writable_fields(obj: ObjectInfo, caps: ObjectCapabilities) -> list[FieldInfo]:
@@ -60,10 +82,11 @@ def writable_fields(obj: ObjectInfo, caps: ObjectCapabilities) -> list[FieldInfo
 
 
 def panel(obj: ObjectInfo, caps: ObjectCapabilities, language: str) -> BulkPanel | None:
-    """The toolbar of ticked rows, or None when the actor may neither edit nor delete."""
+    """The toolbar of ticked rows, or None when the actor may neither edit, delete nor export."""
     fields = writable_fields(obj, caps)
     can_trash = caps.can("delete")
-    if not fields and not can_trash:
+    can_export = caps.can("export")
+    if not fields and not can_trash and not can_export:
         return None
     out = []
     for f in fields:
@@ -77,7 +100,7 @@ def panel(obj: ObjectInfo, caps: ObjectCapabilities, language: str) -> BulkPanel
                                       language, label=label, extra=extra))
         out.append(BulkField(f.api_name, label, control_id, html))
     return BulkPanel(url_for("lists.bulk", object_name=obj.api_name), out, can_trash,
-                     any(f.type == "link" for f in fields))
+                     any(f.type == "link" for f in fields), can_export)
 
 
 # ---- reading the post ----------------------------------------------------------------------------

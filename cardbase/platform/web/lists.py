@@ -507,12 +507,13 @@ def export(object_name: str, fmt: str):
         return _error_page(_("The export was not made"), state.stored_problem, 409)
     columns = [exports.Column(c.path, c.label, c.field) for c in _columns(s, state, language)]
     try:
-        query = ListQuery(filter=state.filter, sort=state.sort or None, limit=1, search=state.q or None,
+        rows_filter = bulk_changes.selection_filter(state.filter, request.args.get(bulk_changes.IDS))  # "Export selected"
+        query = ListQuery(filter=rows_filter, sort=state.sort or None, limit=1, search=state.q or None,
                           fields=[c.path for c in columns])
         # how many rows will come, for the page's progress bar (the list page itself counts
         # only its first thousand rows exactly); exact up to the store's count cap, else left
         # out. Read in the request's session for the purpose "export", which checks the rights.
-        total, estimated = s.count(obj, filter=state.filter, search=state.q or None, purpose="export")
+        total, estimated = s.count(obj, filter=rows_filter, search=state.q or None, purpose="export")
         # the rows stream from the store in its own per-batch transactions (a long download
         # must not hold the request's transaction open); it checks purpose "export" again
         batches = get_store().export(s.actor, obj.api_name, query, batch=EXPORT_BATCH)

@@ -47,9 +47,16 @@ class Display:
         return field.ftype.format(field, value, language)
 
 
-@register("integer", "decimal", "money", "autonumber")
+@register("integer", "decimal", "money")
 class NumberDisplay(Display):
     align = "end"
+
+
+def align_for(field: FieldInfo) -> str:
+    """How a column lines up: by the value's type, so numbers are right-aligned whatever
+    makes them (formulas and rollups over numbers too) and codes ("ORD-00001"), being
+    text, are left-aligned."""
+    return "end" if field.ftype.value_type == "number" else "start"
 
 
 @register("boolean")

@@ -41,7 +41,7 @@ from ..i18n import current_language
 from ..jsonio import JsonInputError, loads, usable_filter
 from . import bulk as bulk_changes
 from . import export as exports
-from .display import display_for, render_value
+from .display import align_for, render_value
 from .engine import can_read, engine_session, readable
 from .errors import error_page
 from .filter_form import catalogue, operator_labels, path_field, path_label
@@ -280,7 +280,7 @@ def _columns(s: Session, state: ListState, language: str) -> list[Column]:
             direction = "descending" if first[1] else "ascending"
         next_sort = f"-{path}" if direction == "ascending" else path
         out.append(Column(path, path_label(schema, state.obj, path, language), field, sortable,
-                          display_for(field).align, direction,
+                          align_for(field), direction,
                           state.url(sort=next_sort) if sortable else "", state.widths.get(path), not out))
     return out
 

@@ -1,0 +1,51 @@
+"""PDF from a filled .docx with LibreOffice (``soffice --headless --convert-to pdf``), when
+it is installed; otherwise the PDF option is not offered anywhere (``available``). Each
+conversion runs in a temporary directory with a profile of its own, so conversions in
+parallel do not share LibreOffice's lock, and is stopped after ``TIMEOUT`` seconds."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from cardbase.schema_engine.errors import ValidationError
+from cardbase.schema_engine.i18n import _
+
+TIMEOUT = 120
+PDF_TYPE = "application/pdf"
+
+
+def soffice() -> str | None:
+    """The LibreOffice program, if installed (CARDBASE_SOFFICE names another)."""
+    named = os.environ.get("CARDBASE_SOFFICE")
+    if named:
+        return shutil.which(named)
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def available() -> bool:
+    return soffice() is not None
+
+
+def to_pdf(document: bytes) -> bytes:
+    program = soffice()
+    if program is None:
+        raise ValidationError({"format": _("PDF is not available: LibreOffice is not installed on the server")})
+    with tempfile.TemporaryDirectory(prefix="cardbase-pdf-") as tmp:
+        source = Path(tmp) / "document.docx"
+        source.write_bytes(document)
+        command = [program, "--headless", "--norestore", "--nolockcheck",
+                   f"-env:UserInstallation={Path(tmp, 'profile').as_uri()}",
+                   "--convert-to", "pdf", "--outdir", tmp, str(source)]
+        try:
+            subprocess.run(command, check=True, timeout=TIMEOUT, capture_output=True, cwd=tmp,
+                           env={**os.environ, "HOME": tmp})
+        except (subprocess.SubprocessError, OSError) as exc:
+            raise ValidationError({"format": _("the PDF could not be made: %(reason)s",
+                                               reason=type(exc).__name__)}) from None
+        result = Path(tmp) / "document.pdf"
+        if not result.exists():
+            raise ValidationError({"format": _("the PDF could not be made: %(reason)s", reason="no output")})
+        return result.read_bytes()

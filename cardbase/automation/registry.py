@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import tasks, webhooks
+from . import email_out, scenario_steps, scenarios, tasks, webhooks
 
 if TYPE_CHECKING:  # pragma: no cover
     from .worker import Dispatcher, Handler, Ticker
 
 
 def handlers() -> list["Handler"]:
-    return [webhooks.DeliverWebhook()]
+    return [webhooks.DeliverWebhook(), scenarios.RunScenario(), scenario_steps.CallUrl(), email_out.SendEmail()]
 
 
 def dispatchers() -> list["Dispatcher"]:
-    return [webhooks.dispatch]
+    return [webhooks.dispatch, scenarios.dispatch]
 
 
 def tickers() -> list["Ticker"]:
-    return [tasks.reminder_ticker]
+    return [tasks.reminder_ticker, scenarios.date_ticker, scenarios.schedule_ticker]

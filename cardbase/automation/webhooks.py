@@ -193,7 +193,7 @@ def matches(hook: Mapping[Any, Any], event: Mapping[Any, Any]) -> bool:
     return False
 
 
-def _changes(conn: Connection, obj, rid: int, version: Any, readable) -> dict[str, list[Any]]:
+def changes_of(conn: Connection, obj, rid: int, version: Any, readable) -> dict[str, list[Any]]:
     if version is None:
         return {}
     h = HistoryEntry.__table__
@@ -225,7 +225,7 @@ def event_body(store, conn: Connection, owner_id: int, event: Mapping[Any, Any])
     if current is None and event["topic"] != "record.purged":
         return None
     after = tx.to_json(obj, current) if current is not None else None
-    changes = _changes(conn, obj, rid, payload.get("version"), tx.access.field_readable(obj))
+    changes = changes_of(conn, obj, rid, payload.get("version"), tx.access.field_readable(obj))
     before = None
     if after is not None and event["topic"] != "record.created":
         before = {**after, **{k: v[0] for k, v in changes.items()}}

@@ -218,8 +218,9 @@ def _fold(definition: ReportDefinition, obj: ObjectInfo, rows: list[GroupSpec], 
         return [a.value() for a in found] if found else [None] * len(measures)
 
     total = values(("all",))
-    if not data and not rows and not columns:  # no groups: one figure, zero records
-        total = [0 if m.measure.op in ("count", "count_distinct") else None for m in measures]
+    if not data:  # zero records: counted, they are 0; other figures have no value
+        total = [0 if m.measure.op == "count" or (m.measure.op == "count_distinct" and not (rows or columns))
+                 else None for m in measures]
     problems: list[str] = []
 
     def shown(figures: list[Any]) -> list[Any]:

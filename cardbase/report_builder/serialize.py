@@ -13,6 +13,9 @@ from .drill import to_filter_value
 from .runner import GroupSpec, Key, MeasureSpec, ReportResult
 
 EMPTY_LABEL = "—"
+# English names of the calculations; channels pass their translations as ``texts``.
+OP_NAMES = {"count": "Count of", "count_distinct": "Distinct", "sum": "Sum of", "avg": "Average of",
+            "min": "Minimum of", "max": "Maximum of", "count_records": "Count", "total": "Total"}
 
 
 def figure_to_json(value: Any) -> Any:
@@ -94,10 +97,10 @@ def measure_label(measure: MeasureSpec, language: str = "en", names: dict[str, s
     """"Sum of Amount", or the label the power user gave."""
     if measure.measure.label:
         return measure.measure.label
-    names = names or {}
-    op = names.get(measure.measure.op, measure.measure.op.replace("_", " "))
+    names = {**OP_NAMES, **(names or {})}
+    op = names[measure.measure.op]
     if measure.field is None:
-        return names.get("count_records", "Count")
+        return names["count_records"]
     return f"{op} {measure.field.label_in(language)}"
 
 

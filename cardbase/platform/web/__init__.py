@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Flask
 
 from . import account, actions, boards, cards, lists, nav, search
+from . import reports
 
 
 def init_app(app: Flask) -> None:
@@ -19,4 +20,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(cards.bp)
     app.register_blueprint(lists.bp)
     app.register_blueprint(search.bp)
+    app.register_blueprint(reports.bp)
     nav.init_app(app)

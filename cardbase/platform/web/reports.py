@@ -1,0 +1,225 @@
+"""Report pages: the pivot, its plotly chart, live filters, drill-down, export and print.
+
+``reports.index``      /reports                     the reports the user may run
+``reports.show``       /reports/<id>                 pivot + chart + live filters (+ ?print=1)
+``reports.data``       /reports/<id>/data            JSON: the pivot and the figure for the live
+                                                     filters in the query string (no page reload)
+``reports.export``     /reports/<id>/export.<csv|xlsx>
+``reports.plotly_js``  /reports/plotly.min.js        plotly.js from the installed plotly package
+                                                     (no CDN: works on a closed network)
+
+Everything is read in the request's engine session through ``cardbase.report_builder``
+(purpose "report"), so scopes, rule views and field masks decide the figures. Every pivot
+cell, total and chart point links to the end-user list filtered to exactly its records.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Mapping
+
+import plotly
+import sqlalchemy as sa
+from flask import Blueprint, Response, jsonify, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+
+from cardbase.report_builder import library
+from cardbase.report_builder.charts import figure_json
+from cardbase.report_builder.export import safe_text, to_csv, to_xlsx
+from cardbase.report_builder.runner import ReportResult, run_report
+from cardbase.report_builder.serialize import (figure_text, group_title, key_label, measure_label,
+                                               result_to_json)
+from cardbase.schema_engine.errors import CardbaseError, NotFound, ValidationError
+from cardbase.schema_engine.meta_models import User
+from cardbase.schema_engine.query.paths import resolve
+from cardbase.schema_engine.store.session import Session
+
+from ..i18n import current_language
+from .engine import engine_session
+from .errors import PageError, error_page
+
+bp = Blueprint("reports", __name__)
+
+
+@bp.errorhandler(PageError)
+def _page_error(exc: PageError):
+    return error_page(exc.message, exc.status)
+PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+
+
+def op_names() -> dict[str, str]:
+    """The calculations' names in the reader's language."""
+    return {"count": _("Count of"), "count_distinct": _("Distinct"), "sum": _("Sum of"), "avg": _("Average of"),
+            "min": _("Minimum of"), "max": _("Maximum of"), "count_records": _("Count"), "total": _("Total")}
+
+
+def _report_or_404(s: Session, report_id: int) -> dict[str, Any]:
+    try:
+        return library.get_report(s, report_id)
+    except NotFound:
+        raise PageError(_("There is no report with this number you may run."), 404) from None
+
+
+def live_filter_specs(s: Session, report: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The live filters the page offers: a date range, a user or link picker, a choice list."""
+    definition = report["definition"]
+    obj = s.object(definition["object"])
+    readable = s.access.field_readable(obj)
+    out = []
+    for path_text in definition.get("live_filters") or []:
+        try:
+            path = resolve(s.schema, obj, path_text, field_allowed=readable)
+        except CardbaseError:
+            continue  # hidden from this reader, or gone: not offered
+        f = path.field
+        spec: dict[str, Any] = {"field": path.text, "label": f.label_in(current_language()), "kind": "text"}
+        if f.ftype.value_type in ("date", "datetime"):
+            spec["kind"] = "date"
+        elif f.type == "choice":
+            spec["kind"] = "choice"
+            spec["options"] = [(c["value"], c.get("label") or c["value"]) if isinstance(c, dict) else (c, c)
+                               for c in f.options.get("choices", [])]
+        elif f.type == "link" and not path.links:
+            spec.update(kind="choice", ids=True, options=[(str(ref.id), ref.display or f"#{ref.id}")
+                                                          for ref in s.link_choices(obj, f.api_name, limit=200)])
+        elif path.kind == "user":
+            people = User.__table__
+            rows = s.conn.execute(sa.select(people.c.id, people.c.display_name, people.c.username)
+                                  .where(people.c.active.is_(True)).order_by(people.c.username))
+            spec.update(kind="choice", ids=True, options=[(str(r.id), r.display_name or r.username) for r in rows])
+        out.append(spec)
+    return out
+
+
+def live_filter(specs: list[dict[str, Any]], args: Mapping[str, str]) -> dict | None:
+    """The live filters' values from the query string as one filter-language condition."""
+    parts: list[dict[str, Any]] = []
+    for spec in specs:
+        name = spec["field"]
+        if spec["kind"] == "date":
+            low, high = (args.get(f"{name}__from") or "").strip(), (args.get(f"{name}__to") or "").strip()
+            if low:
+                parts.append({"field": name, "op": "ge", "value": low})
+            if high:
+                parts.append({"field": name, "op": "le", "value": high})
+        else:
+            value = (args.get(name) or "").strip()
+            if value:
+                options = {v for v, _label in spec.get("options", [])}
+                if value not in options:
+                    raise ValidationError({name: _("is not one of the choices")})
+                parts.append({"field": name, "op": "eq", "value": int(value) if spec.get("ids") else value})
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else {"and": parts}
+
+
+def _run(s: Session, report: dict[str, Any], args: Mapping[str, str]) -> tuple[ReportResult, list[dict[str, Any]]]:
+    specs = live_filter_specs(s, report)
+    return run_report(s, library.load_definition(s, report), filter=live_filter(specs, args)), specs
+
+
+def page_data(s: Session, report: dict[str, Any], result: ReportResult) -> dict[str, Any]:
+    """What the page's script draws: the pivot's texts, drill-down URLs and the figure."""
+    locale = language = current_language()
+    names = op_names()
+    list_url = url_for("lists.index", object_name=result.obj.api_name)
+
+    def drill(row: Any, column: Any) -> str:
+        tree = result.drill_filter(row, column)
+        return f"{list_url}?filter={_quote(json.dumps(tree))}" if tree else list_url
+
+    rows = result.row_keys if result.rows else []
+    columns = result.column_keys if result.columns else []
+    cells = [[{"texts": [figure_text(m, v, locale) for m, v in zip(result.measures, result.cell(r, c))],
+               "url": drill(r, c)} for c in columns] for r in rows]
+    return {
+        "measures": [measure_label(m, language, names) for m in result.measures],
+        "row_title": " · ".join(group_title(g, language) for g in result.rows),
+        "rows": [{"label": key_label(result.rows, r, locale), "url": drill(r, None),
+                  "texts": [figure_text(m, v, locale) for m, v in zip(result.measures, result.row_totals[r])]}
+                 for r in rows],
+        "columns": [{"label": key_label(result.columns, c, locale), "url": drill(None, c),
+                     "texts": [figure_text(m, v, locale) for m, v in zip(result.measures, result.column_totals[c])]}
+                    for c in columns],
+        "cells": cells,
+        "total": {"texts": [figure_text(m, v, locale) for m, v in zip(result.measures, result.total)],
+                  "url": drill(None, None)},
+        "totals": result.definition.totals,
+        "figure": figure_json(result, locale=locale, language=language, texts=names),
+        "problems": result.problems,
+        "empty": result.empty,
+    }
+
+
+def _quote(text: str) -> str:
+    from urllib.parse import quote
+    return quote(text, safe="")
+
+
+@bp.route("/reports")
+@login_required
+def index():
+    s = engine_session()
+    return render_template("web/reports/index.html", reports=library.list_reports(s))
+
+
+@bp.route("/reports/plotly.min.js")
+def plotly_js():
+    """plotly.js of the installed plotly package, cached by the browser."""
+    response = send_file(PLOTLY_JS, mimetype="text/javascript", max_age=86400)
+    return response
+
+
+@bp.route("/reports/<int:report_id>")
+@login_required
+def show(report_id: int):
+    s = engine_session()
+    report = _report_or_404(s, report_id)
+    problem, data, specs = None, None, []
+    try:
+        result, specs = _run(s, report, request.args)
+        data = page_data(s, report, result)
+    except ValidationError as exc:  # a field gone or hidden since, a bad live filter value
+        problem = exc.message
+    return render_template("web/reports/show.html", report=report, data=data, problem=problem, specs=specs,
+                           args=request.args, printing=request.args.get("print") == "1")
+
+
+@bp.route("/reports/<int:report_id>/data")
+@login_required
+def data(report_id: int):
+    s = engine_session()
+    report = _report_or_404(s, report_id)
+    try:
+        result, _specs = _run(s, report, request.args)
+    except ValidationError as exc:
+        return jsonify({"error": exc.message}), 400
+    return jsonify({"data": page_data(s, report, result), "result": result_to_json(result)})
+
+
+@bp.route("/reports/<int:report_id>/export.<fmt>")
+@login_required
+def export(report_id: int, fmt: str):
+    s = engine_session()
+    report = _report_or_404(s, report_id)
+    if fmt not in ("csv", "xlsx"):
+        raise PageError(_("Reports export as CSV or XLSX."), 404)
+    try:
+        result, _specs = _run(s, report, request.args)
+    except ValidationError as exc:
+        raise PageError(exc.message) from None
+    language = current_language()
+    name = safe_text(report["name"]).replace('"', "")[:80] or "report"
+    if fmt == "csv":
+        body = to_csv(result, language, language, op_names())
+        return Response(body, mimetype="text/csv",
+                        headers={"Content-Disposition": f'attachment; filename="{_ascii(name)}.csv"'})
+    body_bytes = to_xlsx(result, report["name"], language, op_names())
+    return Response(body_bytes, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="{_ascii(name)}.xlsx"'})
+
+
+def _ascii(text: str) -> str:
+    return "".join(c if c.isalnum() or c in " -_" else "_" for c in text).strip() or "report"

@@ -1,0 +1,162 @@
+"""Charts: a report result as a plotly figure (figure JSON, built with Python plotly), drawn
+in the browser by the plotly.js of the installed plotly package.
+
+One small class per chart type builds its traces from the result; every point carries
+``customdata`` = [row index, column index] (-1: a total) so a click opens the drill-down
+list of exactly its records. Money is never mixed: a money measure gives one series per
+currency. Numbers use the reader's locale (``separators``), labels come translated from
+the caller (``texts``); the layout is responsive (autosize, no fixed width).
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, Callable
+
+import plotly.graph_objects as go
+import plotly.io as pio
+
+from .runner import ReportResult
+from .serialize import figure_number, key_label, measure_label
+
+SEPARATORS = {"de": ",.", "en": ".,"}
+Series = list[tuple[str, list[str], list[float | None], list[list[int]]]]  # name, labels, values, customdata
+
+
+def _series(result: ReportResult, measure: int, locale: str) -> Series:
+    """One series per column key (or the row totals without columns), split by currency."""
+    m = result.measures[measure]
+    labels = [key_label(result.rows, r, locale) for r in result.row_keys] if result.rows else [""]
+    row_keys = result.row_keys if result.rows else [()]
+    columns: list[tuple[str, Callable[[tuple], Any], int]] = []
+    if result.columns:
+        for j, c in enumerate(result.column_keys):
+            def in_column(r: tuple, c: tuple = c) -> Any:
+                return result.cell(r, c)[measure]
+            columns.append((key_label(result.columns, c, locale), in_column, j))
+    else:
+        columns.append(("", lambda r: (result.row_totals.get(r) or result.total)[measure], -1))
+    out: Series = []
+    for name, value_of, j in columns:
+        values = [value_of(r) for r in row_keys]
+        custom = [[i if result.rows else -1, j] for i in range(len(row_keys))]
+        if m.money:
+            currencies = sorted({c for v in values if isinstance(v, dict) for c in v})
+            for currency in currencies:
+                out.append((f"{name} {currency}".strip(), labels,
+                            [figure_number(v.get(currency)) if isinstance(v, dict) else None for v in values], custom))
+        else:
+            out.append((name, labels, [figure_number(v) for v in values], custom))
+    return out
+
+
+class Chart:
+    """Builds the traces of one chart type."""
+
+    kind = ""
+
+    def traces(self, series: Series, result: ReportResult, measure: int, locale: str) -> list[Any]:
+        raise NotImplementedError
+
+    def layout(self) -> dict[str, Any]:
+        return {}
+
+
+class Bar(Chart):
+    kind = "bar"
+    mode = "group"
+
+    def traces(self, series: Series, result: ReportResult, measure: int, locale: str) -> list[Any]:
+        return [go.Bar(name=name, x=labels, y=values, customdata=custom) for name, labels, values, custom in series]
+
+    def layout(self) -> dict[str, Any]:
+        return {"barmode": self.mode}
+
+
+class StackedBar(Bar):
+    kind = "stacked_bar"
+    mode = "stack"
+
+
+class Line(Chart):
+    kind = "line"
+    fill: str | None = None
+
+    def traces(self, series: Series, result: ReportResult, measure: int, locale: str) -> list[Any]:
+        return [go.Scatter(name=name, x=labels, y=values, customdata=custom, mode="lines+markers",
+                           stackgroup="one" if self.fill else None) for name, labels, values, custom in series]
+
+
+class Area(Line):
+    kind = "area"
+    fill = "tonexty"
+
+
+class Pie(Chart):
+    kind = "pie"
+    hole = 0.0
+
+    def traces(self, series: Series, result: ReportResult, measure: int, locale: str) -> list[Any]:
+        name, labels, values, custom = series[0] if series else ("", [], [], [])
+        return [go.Pie(labels=labels, values=values, customdata=custom, hole=self.hole, name=name, sort=False)]
+
+
+class Donut(Pie):
+    kind = "donut"
+    hole = 0.45
+
+
+class Funnel(Chart):
+    kind = "funnel"
+
+    def traces(self, series: Series, result: ReportResult, measure: int, locale: str) -> list[Any]:
+        name, labels, values, custom = series[0] if series else ("", [], [], [])
+        return [go.Funnel(y=labels, x=values, customdata=custom, name=name, textinfo="value+percent initial")]
+
+
+class Kpi(Chart):
+    kind = "kpi"
+
+    def traces(self, series: Series, result: ReportResult, measure: int, locale: str) -> list[Any]:
+        total = result.total[measure]
+        figures = sorted(total.items()) if isinstance(total, dict) else [("", total)]
+        n = max(len(figures), 1)
+        return [go.Indicator(mode="number", value=figure_number(value) or 0,
+                             number={"suffix": f" {currency}" if currency else "",
+                                     "valueformat": ",.2f" if currency else ","},
+                             domain={"x": [i / n, (i + 1) / n], "y": [0, 1]})
+                for i, (currency, value) in enumerate(figures)]
+
+
+class Table(Chart):
+    kind = "table"
+
+    def traces(self, series: Series, result: ReportResult, measure: int, locale: str) -> list[Any]:
+        from .export import pivot_rows
+        header, rows = pivot_rows(result, locale)
+        return [go.Table(header={"values": header}, cells={"values": [list(col) for col in zip(*rows)] if rows
+                                                            else [[] for _ in header]})]
+
+
+CHARTS: dict[str, Chart] = {c.kind: c for c in (Bar(), StackedBar(), Line(), Area(), Pie(), Donut(), Funnel(),
+                                                   Kpi(), Table())}
+
+
+def build_figure(result: ReportResult, *, kind: str | None = None, measure: int | None = None,
+                 locale: str = "en", language: str = "en", title: str | None = None,
+                 texts: dict[str, str] | None = None) -> go.Figure:
+    chart_options = result.definition.chart
+    chart = CHARTS[kind or chart_options.get("type") or "table"]
+    index = measure if measure is not None else chart_options.get("measure", 0)
+    index = min(index, len(result.measures) - 1)
+    series = _series(result, index, locale)
+    figure = go.Figure(data=chart.traces(series, result, index, locale))
+    figure.update_layout(
+        title={"text": title or chart_options.get("title") or measure_label(result.measures[index], language, texts)},
+        separators=SEPARATORS.get(locale[:2], ".,"), autosize=True, margin={"l": 40, "r": 20, "t": 50, "b": 40},
+        legend={"orientation": "h"}, template="plotly_white", **chart.layout())
+    return figure
+
+
+def figure_json(result: ReportResult, **kwargs: Any) -> dict[str, Any]:
+    """The figure as plain JSON (what plotly.js's ``Plotly.react`` takes)."""
+    return json.loads(pio.to_json(build_figure(result, **kwargs), validate=False))

@@ -1,0 +1,77 @@
+"""Charts (plotly figure JSON per chart type, drill-down indexes on every point, money per
+currency, the reader's number separators) and the XLSX/CSV export of a pivot."""
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal as D
+
+import pytest
+from openpyxl import load_workbook
+
+from cardbase.report_builder.charts import CHARTS, figure_json
+from cardbase.report_builder.definition import parse_definition
+from cardbase.report_builder.export import to_csv, to_xlsx
+from cardbase.report_builder.runner import run_report
+from cardbase.schema_engine.actor import SYSTEM
+
+from report_fixture import sales_crm
+
+STAGES = {"object": "deal", "rows": [{"field": "stage"}], "measures": [{"op": "count"}, {"op": "sum", "field": "amount"}]}
+
+
+@pytest.fixture
+def crm(db):
+    return sales_crm(db)
+
+
+def run(crm, document):
+    with crm.store.session(SYSTEM) as s:
+        return run_report(s, parse_definition(document))
+
+
+def test_every_chart_type_builds_a_figure_with_drill_down_points(crm):
+    result = run(crm, STAGES)
+    for kind in CHARTS:
+        figure = figure_json(result, kind=kind)
+        assert figure["data"], kind
+        assert figure["layout"]["autosize"] is True
+    bar = figure_json(result, kind="bar")["data"][0]
+    assert bar["type"] == "bar" and bar["x"] == ["Lead", "Proposal", "Won", "Lost"] and bar["y"] == [2, 2, 2, 1]
+    assert bar["customdata"] == [[0, -1], [1, -1], [2, -1], [3, -1]]  # row index, column (-1: the total)
+    money = figure_json(result, kind="stacked_bar", measure=1)
+    assert [t["name"] for t in money["data"]] == ["EUR", "USD"]  # one series per currency
+    assert money["data"][0]["y"] == [150.5, 300.0, 1000.0, None] and money["layout"]["barmode"] == "stack"
+    assert figure_json(result, kind="donut")["data"][0]["hole"] == 0.45
+    assert figure_json(result, kind="funnel")["data"][0]["type"] == "funnel"
+    kpi = figure_json(result, kind="kpi", measure=1)["data"]
+    assert [(k["value"], k["number"]["suffix"]) for k in kpi] == [(1450.5, " EUR"), (225.25, " USD")]
+    assert figure_json(result, kind="line", locale="de")["layout"]["separators"] == ",."
+    crossed = run(crm, {**STAGES, "columns": [{"field": "close_date", "bucket": "year"}]})
+    lines = figure_json(crossed, kind="area")["data"]
+    assert [t["name"] for t in lines] == ["2026", "—"] and lines[0]["customdata"][2] == [2, 0]
+
+
+def test_xlsx_keeps_numbers_money_per_currency_and_totals(crm):
+    result = run(crm, {**STAGES, "columns": [{"field": "close_date", "bucket": "year"}],
+                       "measures": [{"op": "sum", "field": "amount"}]})
+    sheet = load_workbook(io.BytesIO(to_xlsx(result, "=Pipeline"))).active
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert rows[0] == ["Stage", "2026 · Sum of Amount · EUR", "2026 · Sum of Amount · USD", "— · Sum of Amount · EUR",
+                       "— · Sum of Amount · USD", "Total · Sum of Amount · EUR", "Total · Sum of Amount · USD"]
+    assert rows[3][0] == "Won" and rows[3][1:3] == [D("1000.00"), 200] or rows[3][1] == 1000
+    assert rows[-1][0] == "Total" and rows[-1][-2:] == [1450.5, 225.25]
+    assert sheet.cell(row=4, column=2).number_format == '#,##0.00 "EUR"'
+    assert sheet.title == "'=Pipeline"
+
+
+def test_csv_in_the_readers_locale_and_empty_results(crm):
+    result = run(crm, {**STAGES, "measures": [{"op": "sum", "field": "amount"}, {"op": "count", "percent": True}]})
+    rows = list(csv.reader(io.StringIO(to_csv(result, locale="de"))))
+    assert rows[0] == ["Stage", "Sum of Amount · EUR", "Sum of Amount · USD", "Count"]
+    assert rows[3] == ["Won", "1.000,00 EUR", "200,00 USD", "28,57 %"]
+    assert rows[-1] == ["Total", "1.450,50 EUR", "225,25 USD", "100,00 %"]
+    with crm.store.session(SYSTEM) as s:
+        empty = run_report(s, parse_definition(STAGES), filter={"field": "title", "op": "eq", "value": "none"})
+    assert list(csv.reader(io.StringIO(to_csv(empty))))[1:] == [["Total", "0", ""]]
+    assert all(figure_json(empty, kind=k)["data"] is not None for k in CHARTS)

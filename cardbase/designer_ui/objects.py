@@ -76,7 +76,17 @@ def _object_values(obj) -> dict[str, Any]:
     de = obj.translations.get(LANGUAGE, {})
     return {"label": obj.label, "label_plural": obj.label_plural, "name": obj.api_name,
             "description": obj.description, "position": str(obj.position),
-            "label_de": de.get("label", ""), "label_plural_de": de.get("label_plural", "")}
+            "label_de": de.get("label", ""), "label_plural_de": de.get("label_plural", ""),
+            "code_pattern": obj.code_pattern, "display_field": obj.display_field.api_name}
+
+
+# Fields a record can be titled by: one short value (not long texts, lists or links).
+TITLE_TYPES = ("string", "email", "phone", "url", "autonumber", "integer", "decimal", "date", "choice", "formula")
+
+
+def _title_choices(obj) -> list[tuple[str, str]]:
+    """(api name, label) of the fields a record's title can come from; its code first."""
+    return [("code", _("Code"))] + [(f.api_name, field_label(f)) for f in obj.user_fields if f.type in TITLE_TYPES]
 
 
 def _field_rows(schema, obj) -> list[dict[str, Any]]:
@@ -94,7 +104,7 @@ def render_object_page(schema, obj, values=None, errors=None, status: int = 200)
     return render_template(
         "designer/objects/edit.html", obj=obj, values=values or _object_values(obj), errors=errors or FormErrors(),
         fields=_field_rows(schema, obj), state=form_state(schema, obj), may_delete=ADMIN.is_admin(current_actor()),
-        may_order=ADMIN.is_admin(current_actor()),
+        may_order=ADMIN.is_admin(current_actor()), title_choices=_title_choices(obj),
     ), status
 
 
@@ -109,12 +119,16 @@ def object_edit(object_name: str):
         return render_object_page(schema, obj, errors=errors, status=409)
     actor, service = current_actor(), get_schema_service()
     values = {k: text(k) for k in ("label", "label_plural", "name", "description", "position",
-                                   "label_de", "label_plural_de")}
+                                   "label_de", "label_plural_de", "code_pattern", "display_field")}
     changes: dict[str, Any] = {}
     for key in ("label", "label_plural", "description"):
         current = getattr(obj, key)
         if values[key] != current:
             changes[key] = values[key]
+    if "code_pattern" in request.form and values["code_pattern"].strip() != obj.code_pattern:
+        changes["code_pattern"] = values["code_pattern"]  # applies to records created from now on
+    if "display_field" in request.form and values["display_field"] != obj.display_field.api_name:
+        changes["display_field"] = values["display_field"]
     if values["name"].strip() != obj.api_name:
         changes["name"] = values["name"].strip()
     if "position" in request.form and values["position"].strip() != str(obj.position):

@@ -22,11 +22,12 @@ from .computed.changes import FieldSave, live_options
 from .computed.jobs import BATCH as RECOMPUTE_BATCH, ProgressCallback, cancel_jobs, run_job
 from .errors import ConversionRefused, Forbidden, InUse, NotFound, SchemaError
 from .field_types import FieldValueError, get_type
-from .field_types.autonumber import validate_pattern
+from .field_types.autonumber import code_prefix, validate_pattern
 from .field_types.base import FieldContext
 from .field_types.computed import computed_type, is_computed
 from .db import Database
 from .field_rules import check_rule_rights, clean_rules, rules_of
+from .i18n import _, language
 from .meta_models import CardLayout, ConfigChange, FieldRow, HistoryEntry, ObjectType, SavedView, Translation
 from .physical import PhysicalSchema
 from .query.reader import iter_records
@@ -210,8 +211,11 @@ class SchemaService:
             naming.check_api_name(name, "", naming.RESERVED_OBJECT_NAMES)
             self._check_object_unique(tx.schema, name, label)
             plural = naming.check_label(spec.get("label_plural") or label, "label_plural")
-            pattern = spec.get("code_pattern") or default_code_pattern(label)
-            validate_pattern(pattern, key="code_pattern")
+            if spec.get("code_pattern"):
+                pattern = validate_pattern(spec["code_pattern"], key="code_pattern")
+                _check_code_prefix_free(tx.schema, pattern, None)
+            else:
+                pattern = default_code_pattern(label, _taken_prefixes(tx.schema, None))
             position = spec.get("position")
             if position is None:
                 position = 1 + max((o.position for o in tx.schema.objects), default=0)
@@ -250,6 +254,7 @@ class SchemaService:
                 values["description"] = _text(changes["description"], "description", 5000)
             if "code_pattern" in changes:
                 values["code_pattern"] = validate_pattern(changes["code_pattern"], key="code_pattern")
+                _check_code_prefix_free(tx.schema, values["code_pattern"], obj.id)
             if "position" in changes:
                 values["position"] = _int(changes["position"], "position")
                 if values["position"] != obj.position:
@@ -700,9 +705,35 @@ def _user_field(obj: ObjectInfo, ref: str | int) -> FieldInfo:
     return field
 
 
-def default_code_pattern(label: str) -> str:
-    letters = "".join(c for c in naming.propose_api_name(label, "rec").upper() if c.isalpha())[:3] or "REC"
-    return f"{letters}-{{00000}}"
+def default_code_pattern(label: str, taken: set[str] | frozenset[str] = frozenset()) -> str:
+    """A pattern whose prefix no other object uses: "Order" ORD-, then "Order line" OL-
+    (its words' initials), else longer or numbered letters (ORDL-, ORDE-, ORD2- ...)."""
+    words = [w for w in naming.propose_api_name(label, "rec").upper().split("_") if w]
+    letters = "".join(c for c in "".join(words) if c.isalpha()) or "REC"
+    initials = "".join(w[0] for w in words if w[0].isalpha())
+    candidates = [letters[:3]]
+    if len(initials) > 1:
+        candidates += [initials, letters[:3] + initials[1:]]
+    candidates += [letters[:n] for n in range(4, min(len(letters), 8) + 1)]
+    candidates += [f"{letters[:3]}{n}" for n in range(2, 1000)]
+    chosen = next(c for c in candidates if f"{c}-" not in taken)
+    return f"{chosen}-{{00000}}"
+
+
+def _taken_prefixes(schema: Schema, exclude: int | None) -> set[str]:
+    return {code_prefix(o.code_pattern) for o in schema.objects if o.id != exclude}
+
+
+def _check_code_prefix_free(schema: Schema, pattern: str, exclude: int | None) -> None:
+    """Record codes never collide across objects: no two objects share a code prefix."""
+    prefix = code_prefix(pattern)
+    other = next((o for o in schema.objects if o.id != exclude and code_prefix(o.code_pattern) == prefix), None)
+    if other is not None:
+        shown = prefix or _("(none: the code starts with a placeholder)")
+        raise SchemaError({"code_pattern": _(
+            "the prefix %(prefix)s is already used by the object '%(label)s'; choose another, e.g. %(proposal)s",
+            prefix=shown, label=other.label_in(language()),
+            proposal=default_code_pattern(other.label + " x", _taken_prefixes(schema, exclude) | {prefix}))})
 
 
 def _reject_unknown(spec: Any, allowed: set[str], what: str) -> None:

@@ -48,6 +48,12 @@ def validate_pattern(pattern: Any, key: str = "options.pattern") -> str:
     return pattern
 
 
+def code_prefix(pattern: str) -> str:
+    """The fixed text a pattern's codes start with ("ORD-" of "ORD-{YYYY}-{00000}"),
+    upper-case: two objects with the same prefix would give codes that read alike."""
+    return pattern.split("{", 1)[0].strip().upper()
+
+
 def format_code(pattern: str, number: int, today: date | None = None) -> str:
     """format_code("INV-{YYYY}-{0000}", 42, date(2026, 11, 22)) == "INV-2026-0042"."""
     if number < 0:

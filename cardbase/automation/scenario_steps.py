@@ -8,7 +8,7 @@ rights hold for every read and write.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, ClassVar, Mapping
 
@@ -134,6 +134,11 @@ class Incoming(Trigger):
 
     def matches(self, spec, event, record):
         return False
+
+
+def cron_next(cron: str, after: datetime) -> datetime:
+    """The first time of the schedule after ``after`` (the one module that imports croniter)."""
+    return croniter(cron, after).get_next(datetime)
 
 
 TRIGGERS: dict[str, Trigger] = {t.type: t for t in (Created(), Updated(), Deleted(), FieldChanged(), DateReached(),

@@ -17,7 +17,6 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Mapping
 
 import sqlalchemy as sa
-from croniter import croniter  # type: ignore[import-untyped]
 from sqlalchemy import Connection
 
 from cardbase.schema_engine.automation_models import Scenario, ScenarioRun
@@ -27,7 +26,7 @@ from cardbase.schema_engine.store.session import Session
 
 from . import clock, jobs, notifications
 from .actors import actor_of, user_id_by_name
-from .scenario_steps import ACTIONS, TRIGGERS, Run
+from .scenario_steps import ACTIONS, TRIGGERS, Run, cron_next
 from .webhooks import changes_of
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -314,7 +313,7 @@ def schedule_ticker(services: "Services") -> int:
     with services.store.db.write() as conn:
         for row in _periodic(conn, "schedule"):
             last: datetime = row["last_checked_at"] or now
-            if croniter(row["trigger"]["cron"], last).get_next(datetime) <= now:
+            if cron_next(row["trigger"]["cron"], last) <= now:
                 jobs.enqueue(conn, JOB_KIND, {"scenario_id": row["id"], "record_id": None})
                 queued += 1
             conn.execute(sa.update(SCENARIOS).where(SCENARIOS.c.id == row["id"]).values(last_checked_at=now))

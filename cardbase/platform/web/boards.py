@@ -10,7 +10,13 @@
                                                      (rights, validation, history, optimistic
                                                      locking); answers the new column totals.
 ``boards.calendar``  /o/<object>/calendar[/<field>]  a month grid of a date or datetime field
-                                                     (?month=YYYY-MM), a list by day at phone width.
+                                                     (?month=YYYY-MM), a list by day at phone width;
+                                                     ?view=week&day=YYYY-MM-DD: the week of that day
+                                                     with every entry. A day's "+" opens a new
+                                                     record on that day.
+``boards.reschedule`` POST /o/<object>/calendar/<field>/move  JSON {id, version, date}: an entry
+                                                     dragged to another day is an ordinary edit
+                                                     (a date-time keeps its local time of day).
 
 Everything is read through the request's one engine session (purpose "read"): the column
 totals are one grouped ``aggregate`` (right beyond the cards shown, and under the actor's
@@ -449,29 +455,106 @@ def calendar(object_name: str, field_name: str | None = None):
                                   field=field_label(known), names=", ".join(field_label(f) for f in date_fields)), 404)
             raise PageError(_("%(object)s have no field '%(field)s'.", object=label, field=field_name), 404)
         today = datetime.now(timezone.utc).astimezone(display_timezone()).date()
-        first = _month(request.args.get("month"), today)
+        week = None
+        if request.args.get("view") == "week":
+            day = _day(request.args.get("day"), today)
+            week = _week_of(day, _first_weekday(scope.language))
+            first = week[0].replace(day=1)
+        else:
+            first = _month(request.args.get("month"), today)
         condition, q = _list_filter()
-        data = _calendar_data(scope, field, first, today, condition, q)
+        data = _calendar_data(scope, field, first, today, condition, q, week)
+        can_move = scope.caps.can("edit") and scope.caps.writes(field) and field.writable
+        can_create = scope.caps.can("create") and scope.caps.writes(field) and field.writable
     except (PageError, CardbaseError) as exc:
         return _error_page(exc)
     args = {k: v for k, v in request.args.items() if k in ("q", "filter")}
+    week_nav = {}
+    if week is not None:
+        week_nav = {"week_label": _("%(start)s – %(end)s", start=format_date(week[0], "medium", locale=scope.language),
+                                    end=format_date(week[1], "medium", locale=scope.language)),
+                    "prev_week": (week[0] - timedelta(days=7)).isoformat(),
+                    "next_week": (week[0] + timedelta(days=7)).isoformat(), "week_day": week[0].isoformat()}
     return render_template(
         "web/boards/calendar.html", obj=scope.obj, field=field, date_fields=date_fields, q=q or "",
         filtered=condition is not None, view_args=args, month_label=format_date(first, "LLLL y", locale=scope.language),
         month=first.strftime("%Y-%m"), prev_month=_add_months(first, -1).strftime("%Y-%m"),
         next_month=_add_months(first, 1).strftime("%Y-%m"), this_month=today.strftime("%Y-%m"),
-        list_url=_list_url(scope.obj.api_name, condition, q),
-        choice_fields=scope.user_fields("choice"), **data)
+        list_url=_list_url(scope.obj.api_name, condition, q), week=week is not None, today_iso=today.isoformat(),
+        can_move=can_move, can_create=can_create, new_value_suffix="T09:00" if field.ftype.value_type == "datetime" else "",
+        choice_fields=scope.user_fields("choice"), **week_nav, **data)
+
+
+@bp.route("/o/<object_name>/calendar/<field_name>/move", methods=["POST"], endpoint="reschedule")
+def reschedule(object_name: str, field_name: str):
+    """Drag an entry to another day: ``{id, version, date}`` (JSON). A date field takes the
+    day; a date-time keeps its time of day in the display time zone. An ordinary edit
+    (rights, validation, history, optimistic locking) with an Undo."""
+    body = request.get_json(silent=True)
+    try:
+        scope = _scope(object_name, write=True)
+        field = next((f for f in scope.date_fields() if f.api_name == field_name), None)
+        if field is None:
+            raise PageError(_("%(object)s have no date field '%(field)s'.", object=object_label(scope.obj, plural=True),
+                              field=field_name[:80]), 404)
+        if not isinstance(body, Mapping):
+            raise ValidationError({"body": 'must be a JSON object like {"id": 1, "version": 1, "date": "2026-12-24"}'})
+        try:
+            day = date.fromisoformat(str(body.get("date") or ""))
+        except ValueError:
+            raise ValidationError({"date": _("'%(value)s' is not a day; write it as YYYY-MM-DD, e.g. %(example)s.",
+                                             value=str(body.get("date") or "")[:20], example="2026-12-24")}) from None
+        record_id = body.get("id")
+        value: Any = day.isoformat()
+        if field.ftype.value_type == "datetime":
+            current = scope.session.get(scope.obj, record_id).get(field.api_name)
+            clock = (current.replace(tzinfo=timezone.utc).astimezone(display_timezone()).time()
+                     if isinstance(current, datetime) else time(9, 0))
+            value = iso_utc(to_utc_naive(datetime.combine(day, clock), display_timezone()))
+        record = scope.session.update(scope.obj, record_id, {field.api_name: value}, version=body.get("version"))
+    except PageError as exc:
+        return jsonify(error="NotFound" if exc.status == 404 else "BadRequest", message=exc.message), exc.status
+    except CardbaseError as exc:
+        return jsonify(exc.to_dict()), exc.status
+    action_id = getattr(scope.session.last, "action_id", None)
+    back = url_for("boards.calendar", object_name=object_name, field_name=field_name)
+    label = format_date(day, "medium", locale=scope.language)
+    return jsonify(ok=True, id=record["id"], version=record["version"], date=day.isoformat(),
+                   message=_("%(record)s moved to %(day)s.", record=record.get("code") or record["id"], day=label),
+                   undo_url=url_for("actions.undo", action_id=action_id) if action_id is not None else None,
+                   undo_next=back)
+
+
+def _day(raw: str | None, today: date) -> date:
+    """?day=YYYY-MM-DD of the week view (default today)."""
+    if raw is None or not raw.strip():
+        return today
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        raise PageError(_("day: '%(value)s' is not a day; write it as YYYY-MM-DD, e.g. %(example)s.",
+                          value=raw.strip()[:20], example=today.isoformat())) from None
+
+
+def _week_of(day: date, week_start: int) -> tuple[date, date]:
+    start = day - timedelta(days=(day.weekday() - week_start) % 7)
+    return start, start + timedelta(days=6)
 
 
 def _calendar_data(scope: Scope, field: FieldInfo, first: date, today: date, condition: dict | None,
-                   q: str | None) -> dict[str, Any]:
+                   q: str | None, week_span: tuple[date, date] | None = None) -> dict[str, Any]:
+    """The month grid holding ``first``, or with ``week_span`` the seven days of that week
+    (every entry shown)."""
     last = _add_months(first, 1) - timedelta(days=1)
     week_start = _first_weekday(scope.language)
     start = first - timedelta(days=(first.weekday() - week_start) % 7)
     end = last + timedelta(days=(week_start + 6 - last.weekday()) % 7)
+    per_day = SHOWN_PER_DAY
+    if week_span is not None:
+        start, end = week_span
+        per_day = CALENDAR_LIMIT
     colour_field = next(iter(scope.user_fields("choice")), None)
-    names = ["code", field.api_name, scope.obj.display_field.api_name]
+    names = ["code", "version", field.api_name, scope.obj.display_field.api_name]
     if colour_field is not None:
         names.append(colour_field.api_name)
     names = [n for n in dict.fromkeys(names) if scope.named(n) is not None]
@@ -489,7 +572,7 @@ def _calendar_data(scope: Scope, field: FieldInfo, first: date, today: date, con
             choice = next((c for c in choices_of(colour_field) if c["value"] == record[colour_field.api_name]), None)
             colour = (choice or {}).get("color")
         by_day.setdefault(day, []).append({
-            "id": record["id"], "title": _display_text(scope, record),
+            "id": record["id"], "version": record.get("version"), "title": _display_text(scope, record),
             "time": (value.replace(tzinfo=timezone.utc).astimezone(display_timezone()).strftime("%H:%M")
                      if isinstance(value, datetime) else ""),
             "color_class": f"cb-color-{colour}" if colour in PALETTE else "",
@@ -510,12 +593,13 @@ def _calendar_data(scope: Scope, field: FieldInfo, first: date, today: date, con
             items = by_day.get(day, [])
             count = counts.get(day, 0)
             week.append({
-                "date": day, "iso": day.isoformat(), "number": day.day, "in_month": day.month == first.month,
-                "today": day == today, "items": items[:SHOWN_PER_DAY], "all_items": items, "count": count,
-                "more": max(0, count - min(len(items), SHOWN_PER_DAY)),
+                "date": day, "iso": day.isoformat(), "number": day.day,
+                "in_month": week_span is not None or day.month == first.month,
+                "today": day == today, "items": items[:per_day], "all_items": items, "count": count,
+                "more": max(0, count - min(len(items), per_day)),
                 "more_all": max(0, count - len(items)),
                 "more_url": (_list_url(scope.obj.api_name, _both(condition, _range_condition(field, day, day)), q)
-                             if count > min(len(items), SHOWN_PER_DAY) else None),
+                             if count > min(len(items), per_day) else None),
                 "label": format_date(day, "EEEE, d MMMM y" if scope.language == "en" else "EEEE, d. MMMM y",
                                      locale=scope.language),
             })

@@ -1,0 +1,103 @@
+// cardbase calendar: drag an entry to another day to reschedule it (HTML5 drag API). The
+// move is an ordinary edit: POST {id, version, date} to the grid's move URL; the server
+// answers the new version and an Undo. On a conflict, a refused value or missing rights the
+// entry goes back to its day and the message shows above the grid. A day's "+" is a plain
+// link to a new record on that day (no script needed).
+(function () {
+  "use strict";
+
+  function init() {
+    var grid = document.getElementById("cb-cal-grid");
+    if (!grid || grid.getAttribute("data-can-move") !== "true") { return; }
+    var moveUrl = grid.getAttribute("data-move-url");
+    var failedText = grid.getAttribute("data-failed") || "";
+    var message = document.getElementById("cb-cal-message");
+    var status = document.getElementById("cb-cal-status");
+    var undo = document.getElementById("cb-cal-undo");
+    var dragged = null;
+
+    function showMessage(text) {
+      message.textContent = text;
+      message.classList.toggle("d-none", !text);
+    }
+    function offerUndo(data) {
+      if (!undo) { return; }
+      if (!data.undo_url) { undo.classList.add("d-none"); return; }
+      undo.querySelector(".cb-undo-text").textContent = data.message || "";
+      var form = undo.querySelector("form");
+      form.setAttribute("action", data.undo_url);
+      form.querySelector("input[name=next]").value = window.location.pathname + window.location.search;
+      undo.classList.remove("d-none");
+    }
+    function place(item, day) {
+      var more = day.querySelector(".cb-cal-more");
+      day.insertBefore(item, more || null);
+    }
+
+    function move(item, day) {
+      var from = item.closest(".cb-cal-day");
+      if (!day || day === from) { return; }
+      var nextSibling = item.nextSibling;
+      showMessage("");
+      if (undo) { undo.classList.add("d-none"); }
+      place(item, day);
+      item.classList.add("cb-saving");
+      fetch(moveUrl, {
+        method: "POST", credentials: "same-origin",
+        headers: {"Content-Type": "application/json", "Accept": "application/json",
+                  "X-CSRFToken": window.cardbase.csrfToken()},
+        body: JSON.stringify({id: parseInt(item.getAttribute("data-id"), 10),
+                              version: parseInt(item.getAttribute("data-version"), 10),
+                              date: day.getAttribute("data-date")})
+      }).then(function (response) {
+        return response.json().catch(function () { return {}; }).then(function (data) {
+          return {ok: response.ok, data: data};
+        });
+      }).then(function (result) {
+        item.classList.remove("cb-saving");
+        if (!result.ok) { throw new Error(result.data.message || failedText); }
+        item.setAttribute("data-version", String(result.data.version));
+        if (status) { status.textContent = result.data.message || ""; }
+        offerUndo(result.data);
+      }).catch(function (err) {
+        item.classList.remove("cb-saving");
+        from.insertBefore(item, nextSibling && nextSibling.parentNode === from ? nextSibling : null);
+        showMessage((err && err.message) || failedText);
+      });
+    }
+
+    grid.querySelectorAll(".cb-cal-item[draggable=true]").forEach(function (item) {
+      item.addEventListener("dragstart", function (event) {
+        dragged = item;
+        event.dataTransfer.effectAllowed = "move";
+        event.dataTransfer.setData("text/plain", item.getAttribute("data-id"));
+      });
+      item.addEventListener("dragend", function () {
+        grid.querySelectorAll(".cb-drop-over").forEach(function (el) { el.classList.remove("cb-drop-over"); });
+        dragged = null;
+      });
+    });
+    grid.querySelectorAll(".cb-cal-day").forEach(function (day) {
+      day.addEventListener("dragover", function (event) {
+        if (!dragged) { return; }
+        event.preventDefault();
+        event.dataTransfer.dropEffect = "move";
+        day.classList.add("cb-drop-over");
+      });
+      day.addEventListener("dragleave", function (event) {
+        if (!day.contains(event.relatedTarget)) { day.classList.remove("cb-drop-over"); }
+      });
+      day.addEventListener("drop", function (event) {
+        event.preventDefault();
+        day.classList.remove("cb-drop-over");
+        if (dragged) { move(dragged, day); }
+      });
+    });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
+})();

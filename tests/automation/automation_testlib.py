@@ -174,3 +174,13 @@ def stop_receiver(receiver: Receiver) -> None:
     receiver.release.set()
     receiver.server.shutdown()
     receiver.server.server_close()
+
+
+def clock_later(monkeypatch, seconds: float) -> None:
+    """Move the automation clock forward (backoff waits are then over)."""
+    from datetime import timedelta
+
+    from cardbase.automation import clock
+
+    base = clock.now()
+    monkeypatch.setattr(clock, "now", lambda: base + timedelta(seconds=seconds))

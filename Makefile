@@ -63,6 +63,7 @@ bench: install
 	$(BIN)/python bench/rights.py $(BENCH_ARGS)
 	$(BIN)/python bench/formulas.py $(BENCH_ARGS)
 	$(BIN)/python bench/bulk_update.py $(BENCH_ARGS)
+	$(BIN)/python bench/reports.py $(BENCH_ARGS)
 	$(BIN)/python bench/api.py $(BENCH_ARGS)
 	$(BIN)/python bench/web_list.py $(BENCH_ARGS)
 	$(BIN)/python bench/web_card.py $(BENCH_ARGS)

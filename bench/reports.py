@@ -64,7 +64,8 @@ def hand_written(db: Database) -> list:
     obj = schema.object("deal")
     table = schema.table(obj)
     f = obj.fields_by_name
-    stage, month = table.c[f["stage"].column_names[0]], bucket_expression(schema.dialect, table.c[f["close_date"].column_names[0]], "month")
+    stage = table.c[f["stage"].column_names[0]]
+    month = bucket_expression(schema.dialect, table.c[f["close_date"].column_names[0]], "month")
     amount, currency = (table.c[c] for c in f["amount"].column_names)
     stmt = (sa.select(stage, month, currency, sa.func.sum(amount)).where(table.c.deleted_at.is_(None))
             .group_by(stage, month, currency).order_by(stage, month))

@@ -14,11 +14,15 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 class BadRows:
     def __init__(self, path: str, columns: Sequence[str]):
         self.path = path
+        self.columns = list(columns)
         self.width = len(columns)
         self.count = 0
+        self.book: Workbook | None = None  # made with the first bad row
+
+    def _open(self) -> None:
         self.book = Workbook(write_only=True)
         self.sheet = self.book.create_sheet("Errors")
-        self.sheet.append([self._cell(c) for c in ["Line", *columns, "Errors"]])
+        self.sheet.append([self._cell(c) for c in ["Line", *self.columns, "Errors"]])
 
     def _cell(self, value: Any) -> WriteOnlyCell:
         cell = WriteOnlyCell(self.sheet, value=value)
@@ -27,13 +31,15 @@ class BadRows:
         return cell
 
     def add(self, line: int, cells: Sequence[Any], errors: str) -> None:
+        if self.book is None:
+            self._open()
         self.count += 1
         own = list(cells[:self.width]) + [""] * (self.width - len(cells))
         self.sheet.append([self._cell(v) for v in [line, *own, errors, *cells[self.width:]]])
 
     def close(self) -> str | None:
         """Save the file; None when no row was bad (nothing to download)."""
-        if not self.count:
+        if self.book is None:
             return None
         self.book.save(self.path)
         return self.path

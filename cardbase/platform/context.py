@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from contextlib import ExitStack
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, current_app, g, request, session
 from flask_login import current_user
 
 from cardbase.schema_engine.actor import Actor
@@ -26,6 +26,7 @@ from . import users
 from .composition import build_engine
 
 API_BLUEPRINT = "api"  # platform/api/blueprint.py
+VIEW_AS_KEY = "cardbase_view_as"  # the user an admin views cardbase as (platform/admin/view_as.py)
 
 
 def get_db() -> Database:
@@ -45,12 +46,18 @@ def actor_for(user_row, db: Database | None = None, group_ids: frozenset[int] | 
 
 
 def current_actor() -> Actor:
-    """The Actor of the logged-in user (cached for the request)."""
+    """The Actor of the logged-in user (cached for the request) -- or, while an admin views
+    cardbase as another user (``admin.view_as``, read-only), that user's."""
     actor = g.get("cardbase_actor")
     if actor is None:
         if not current_user.is_authenticated:
             raise RuntimeError("current_actor() needs a logged-in user")
         actor = actor_for(current_user.row, group_ids=current_user.group_ids)
+        viewed = session.get(VIEW_AS_KEY) if current_user.is_admin else None
+        if viewed is not None and request.blueprint != API_BLUEPRINT:
+            row = users.get_user(get_db(), viewed)
+            if row is not None and row.active:
+                actor = actor_for(row)
         g.cardbase_actor = actor
     return actor
 

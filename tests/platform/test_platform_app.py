@@ -188,6 +188,8 @@ def test_every_route_refuses_anonymous_users_except_login_health_static(app):
             if rule.endpoint in PUBLIC_ENDPOINTS:
                 if rule.endpoint == "api.token":  # public, but without credentials: a JSON 4xx
                     assert response.status_code in (400, 401, 415, 422), (rule, method)
+                elif rule.endpoint == "invitation.accept":  # public, but a made-up invitation is refused
+                    assert response.status_code == 400, (rule, method)
                 else:
                     assert response.status_code < 400 or response.status_code == 404, (rule, method)
                 assert not response.headers.get("Location", "").startswith("/login"), (rule, method)
@@ -199,7 +201,8 @@ def test_every_route_refuses_anonymous_users_except_login_health_static(app):
                 assert response.status_code in (401, 403), (rule, method, response.status_code)
     assert checked >= 2  # at least home and logout
     # static files are ours (static) and Bootstrap's, served from the bootstrap-flask package
-    assert PUBLIC_ENDPOINTS == {"auth.login", "core.health", "static", "bootstrap.static", "api.token"}
+    assert PUBLIC_ENDPOINTS == {"auth.login", "core.health", "static", "bootstrap.static", "api.token",
+                                "invitation.accept"}
 
 
 def test_a_new_route_without_login_required_is_still_guarded(db, alice):

@@ -170,10 +170,11 @@ def _check_field_rules(conn, schema, gid: int, field, level: str | None) -> None
 
 # ---- rule views ----------------------------------------------------------------------------------
 def save_rule_view(db, actor: Actor, group: Any, obj_ref: Any, name: str, filter: Any,
-                   level: str = "read") -> int:
+                   level: str = "read", view_id: int | None = None) -> int:
     """Create or replace (by name) a rule view: members of ``group`` get ``level`` (read,
     change, full) on the records ``filter`` matches. The filter is checked now and stored
-    with field ids."""
+    with field ids. With ``view_id`` that rule view is changed (its name and group too);
+    a name its group already uses on the object is refused."""
     ADMIN.require_admin(actor, "change rights")
     if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME:
         raise ValidationError({"name": f"must be a text of 1 to {MAX_NAME} characters"})
@@ -188,6 +189,20 @@ def save_rule_view(db, actor: Actor, group: Any, obj_ref: Any, name: str, filter
             RuleView.group_id == gid, RuleView.object_id == obj.id, RuleView.name == name.strip())).first()
         existing = None if existing_row is None else existing_row.id
         before = None if existing_row is None else {"level": existing_row.level, "filter": existing_row.filter}
+        if view_id is not None:
+            if existing is not None and existing != view_id:
+                raise ValidationError({"name": f"the group already has a rule view '{name.strip()}' on "
+                                               f"{obj.label_plural}"})
+            old = conn.execute(sa.select(RuleView).where(RuleView.id == view_id, RuleView.object_id == obj.id)).first()
+            if old is None:
+                raise NotFound(f"there is no rule view #{view_id} on {obj.label_plural}")
+            before = {"group": old.group_id, "name": old.name, "level": old.level, "filter": old.filter}
+            conn.execute(sa.update(RuleView).where(RuleView.id == view_id).values(
+                group_id=gid, name=name.strip(), filter=stored, level=level))
+            _changed(conn, actor, "rights.rule_view", f"{obj.api_name}: {name.strip()}",
+                     {"group": gid, "level": level, "filter": stored, "before": before,
+                      "after": {"group": gid, "name": name.strip(), "level": level, "filter": stored}})
+            return view_id
         if existing is None:
             view_id = conn.execute(sa.insert(RuleView).values(
                 group_id=gid, object_id=obj.id, name=name.strip(), filter=stored, level=level

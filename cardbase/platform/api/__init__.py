@@ -52,6 +52,7 @@ def init_app(app: Flask, csrf) -> None:
     from . import (actions, admin, aggregate, auth, config_log, export, layouts, metadata, openapi,  # noqa: F401
                    records, reference, solution, trash, views)  # (register routes)
     from . import reports  # noqa: F401  (reports and dashboards)
+    from . import documents  # noqa: F401  (Word templates and documents)
     from . import imports  # noqa: F401  (spreadsheet imports and their jobs)
 
     app.register_blueprint(bp)

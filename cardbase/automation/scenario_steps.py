@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, ClassVar, Mapping
 
-from croniter import croniter  # type: ignore[import-untyped]
+from croniter import croniter  # type: ignore[import-untyped, unused-ignore]
 
 from cardbase.formula import FormulaError, compile_formula
 from cardbase.schema_engine.computed.resolver import SchemaResolver

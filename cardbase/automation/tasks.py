@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from typing import Any, Mapping
 
 import sqlalchemy as sa
-from dateutil import rrule as dateutil_rrule  # type: ignore[import-untyped]
+from dateutil import rrule as dateutil_rrule  # type: ignore[import-untyped, unused-ignore]
 from sqlalchemy import Connection
 
 from cardbase.schema_engine.automation_models import Task

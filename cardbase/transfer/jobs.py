@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 _jobs = TransferJob.__table__
 MAX_STORED_ERRORS = 200
 FINISHED = ("done", "failed", "cancelled", "interrupted")
+CHUNK = 1000  # rows per ChangeSet (and per commit when the good rows are kept)
 
 
 class JobRunner(Protocol):
@@ -122,7 +123,7 @@ def run_job(store: Any, job_id: int, actor: Actor, *, resume: bool = False) -> N
     outcome: dict[str, Any]
     try:
         sheet = open_sheet(job["file_path"], name=job["file_name"], **job["settings"].get("file", {}))
-        result = Importer(store, actor, job["object_id"], sheet, settings, progress=progress,
+        result = Importer(store, actor, job["object_id"], sheet, settings, progress=progress, chunk=CHUNK,
                           bad_rows_path=bad_path).run(start_after=start_after, result=seed)
         outcome = {"state": "done", **_finished(result)}
     except ImportFailed as exc:

@@ -11,6 +11,7 @@ from flask_login import current_user
 from cardbase.schema_engine.snapshot import FieldInfo, ObjectInfo
 
 from ..context import engine_session
+from .card_visibility import visible_tabs
 from ..i18n import current_language
 
 
@@ -55,4 +56,4 @@ def _page_context() -> dict[str, Any]:
 
 def init_app(app: Flask) -> None:
     app.context_processor(_page_context)
-    app.jinja_env.globals.update(object_label=object_label, field_label=field_label)
+    app.jinja_env.globals.update(object_label=object_label, field_label=field_label, visible_tabs=visible_tabs)

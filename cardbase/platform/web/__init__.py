@@ -11,6 +11,7 @@ from flask import Flask
 
 from . import account, actions, boards, cards, lists, nav, search
 from . import reports
+from . import documents
 
 
 def init_app(app: Flask) -> None:
@@ -21,4 +22,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(lists.bp)
     app.register_blueprint(search.bp)
     app.register_blueprint(reports.bp)
+    documents.init_app(app)  # the card's Documents menu and the list's documents for a selection
     nav.init_app(app)

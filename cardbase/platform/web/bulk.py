@@ -82,11 +82,12 @@ def writable_fields(obj: ObjectInfo, caps: ObjectCapabilities) -> list[FieldInfo
 
 
 def panel(obj: ObjectInfo, caps: ObjectCapabilities, language: str) -> BulkPanel | None:
-    """The toolbar of ticked rows, or None when the actor may neither edit, delete nor export."""
+    """The toolbar of ticked rows, or None when the actor may neither edit, delete, export
+    nor print (documents for the selection: web/documents.py)."""
     fields = writable_fields(obj, caps)
     can_trash = caps.can("delete")
     can_export = caps.can("export")
-    if not fields and not can_trash and not can_export:
+    if not fields and not can_trash and not can_export and not caps.can("print"):
         return None
     out = []
     for f in fields:

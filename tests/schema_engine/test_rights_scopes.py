@@ -227,3 +227,11 @@ def test_every_rights_change_is_logged_with_before_and_after(shop):
     assert rows[4][1]["before"]["level"] == "read" and rows[4][1]["after"] is None
     assert rows[6][1] == {"before": None, "after": "order"}
     assert rows[7][1]["before"] == "all" and rows[7][1]["after"] == "own_and_shared"
+
+
+def test_records_following_their_parent_are_not_shared_on_their_own(shop):
+    set_parent_access(shop.db, shop.root, "line", "order")
+    before = state(shop.db)
+    with shop.store.session(shop.root, write=True) as s, pytest.raises(ValidationError, match="share that record"):
+        s.share("line", shop.lines["big1"], user="jo", level="read")
+    assert state(shop.db) == before

@@ -33,6 +33,7 @@ def _require_admin():
 
 from . import users, groups, rights, rule_views, explain  # noqa: E402,F401  (routes register on bp)
 from . import own_account, invitation, view_as  # noqa: E402
+from ..web import share_dialog  # noqa: E402
 
 
 def init_app(app: Flask) -> None:
@@ -40,3 +41,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(own_account.bp)
     app.register_blueprint(invitation.bp)
     view_as.init_app(app)
+    app.register_blueprint(share_dialog.bp)  # the Share dialog of the card
+    app.jinja_env.globals["share_block"] = share_dialog.share_block

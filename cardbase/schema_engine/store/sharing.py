@@ -16,6 +16,7 @@ from ..actor import Actor
 from ..meta_models import Group, User, UserGroup
 from ..rights.access import RightsAccess
 from ..rights.admin import group_id, user_id
+from ..rights.model import current_model
 from ..rights_models import LEVEL_RANK, LEVELS, Share
 from ..snapshot import ObjectInfo
 from .changeset import ChangeSet, RecordChange
@@ -87,6 +88,9 @@ class ShareOp(_ShareChange):
 
     def authorize(self, tx: "Session") -> None:
         super().authorize(tx)
+        if self.obj.id in current_model(tx.conn, tx.schema).parents:
+            raise ValidationError({"share": f"records of {self.obj.label_plural} take their access from a linked "
+                                            "record: share that record instead"})
         if LEVEL_RANK[self.level] > self.mine:
             raise Forbidden(f"you hold {LEVELS[self.mine - 1]} on this '{self.obj.label}' record and cannot share "
                             f"it at {self.level}")

@@ -61,7 +61,7 @@ class UndoOp:
             raise ValidationError({"action": f"{action_id!r} is not an action id"}) from None
         self.obj: ObjectInfo | None = None
         self.entries: list[Any] = []
-        self.updates: UpdateOp | None = None
+        self.updates: list[UpdateOp] = []
         self.owners: list[OwnerOp] = []
         self.shares: list[ShareOp | UnshareOp] = []
         self.to_trash: dict[int, list[int]] = {}
@@ -113,8 +113,7 @@ class UndoOp:
 
     def _plan(self, tx: "Session") -> None:
         """Turn the entries into the inverse operations and check them (rights, values)."""
-        rows: list[tuple[int, dict[str, Any], int]] = []
-        update_obj: ObjectInfo | None = None
+        rows: dict[int, list[tuple[int, dict[str, Any], int]]] = {}  # object id -> its records' old values
         for e in self.entries:
             obj = tx.schema.object(e.object_id)
             if e.action == "create":
@@ -129,11 +128,8 @@ class UndoOp:
                     self.owners.append(OwnerOp(obj, e.record_id, changes.pop("owner")[0], e.version))
                 by_key = {f.key: f for f in obj.fields}
                 values = {by_key[k].api_name: old for k, (old, _new) in changes.items() if k in by_key}
-                if values:
-                    if update_obj is not None and update_obj.id != obj.id:
-                        raise Conflict("this action changed records of several objects and cannot be undone")
-                    update_obj = obj
-                    rows.append((e.record_id, values, e.version))
+                if values:  # a merge changes records of several objects (the children it moved)
+                    rows.setdefault(obj.id, []).append((e.record_id, values, e.version))
             elif e.action in ("share", "unshare"):
                 old, new = (e.changes or {}).get("share", [None, None])
                 grantee = old or new
@@ -141,13 +137,12 @@ class UndoOp:
                 self.shares.append(UnshareOp(obj, e.record_id, who.get("user"), who.get("group")) if old is None
                                    else ShareOp(obj, e.record_id, level=old["level"], **who))
             # unlink / relink entries are part of a delete / restore and reverted with it
-        if rows and update_obj is not None:
-            self.updates = UpdateOp(update_obj, rows, single=False)
-            try:
-                self.updates.authorize(tx)
-                self.updates.validate(tx)
-            except BulkValidationError as exc:
-                raise ValidationError(exc.errors, message="the old values cannot be put back: " + exc.message) from None
+        for obj_id, obj_rows in rows.items():
+            update = UpdateOp(tx.schema.object(obj_id), obj_rows, single=False)
+            update.authorize(tx)
+            if not self.to_restore:  # else checked once the records are back (a merge's children point at them)
+                _check_old_values(tx, update)
+            self.updates.append(update)
         for op in [*self.owners, *self.shares]:
             op.authorize(tx)
             op.validate(tx)
@@ -162,13 +157,21 @@ class UndoOp:
 
     def write(self, tx: "Session", cs: ChangeSet) -> None:
         cs.summary = {"undoes": self.action_id}
-        if self.updates is not None:
-            self.updates.write(tx, cs)
+        if self.to_restore and self.updates:  # a merge: the merged records come back, then their children point at them
+            self._restore(tx, cs, Trasher(tx, cs))
+            for update in self.updates:
+                _check_old_values(tx, update)
+        for update in self.updates:
+            update.write(tx, cs)
         for op in [*self.owners, *self.shares]:
             op.write(tx, cs)
         trasher = Trasher(tx, cs)
         for obj_id, ids in self.to_trash.items():
             trasher.trash(tx.schema.object(obj_id), ids)
+        if not self.updates:
+            self._restore(tx, cs, trasher)
+
+    def _restore(self, tx: "Session", cs: ChangeSet, trasher: Trasher) -> None:
         restored: set[tuple[int, int]] = set()
         for obj, rid in self.to_restore:
             if (obj.id, rid) in restored:
@@ -176,3 +179,10 @@ class UndoOp:
             before = len(cs.records)
             trasher.restore(obj, rid)
             restored.update((c.obj.id, c.record_id) for c in cs.records[before:] if c.action == "restore")
+
+
+def _check_old_values(tx: "Session", update: UpdateOp) -> None:
+    try:
+        update.validate(tx)
+    except BulkValidationError as exc:
+        raise ValidationError(exc.errors, message="the old values cannot be put back: " + exc.message) from None

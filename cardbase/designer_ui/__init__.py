@@ -35,6 +35,7 @@ from . import objects  # noqa: E402,F401
 from . import fields  # noqa: E402,F401
 from . import formula_editor  # noqa: E402,F401
 from . import cards, log, rules, solution, tables  # noqa: E402,F401  (card/table designers, rules, log, solutions)
+from . import documents  # noqa: E402,F401  (Word templates)
 
 
 def init_app(app: Flask) -> None:

@@ -163,3 +163,17 @@ def test_the_starter_template_and_the_openapi_description(app, db):
     assert fmt["schema"]["enum"] == (["docx", "pdf"] if pdf.available() else ["docx"])
     assert "/api/v1/records/order/documents/{template_ref}" in paths
     assert "DocTemplate" in document["components"]["schemas"]
+
+
+def test_format_pdf_where_libreoffice_is_installed(app, db):
+    order_id = order_with_lines(RecordStore(db), 1)
+    api = _api(app, db)
+    template_id = _upload(api, invoice_docx(), name="Invoice").get_json()["id"]
+    response = api.post(f"/api/v1/records/order/{order_id}/documents/{template_id}", query={"format": "pdf"})
+    if pdf.available():
+        assert response.status_code == 200 and response.mimetype == "application/pdf"
+        assert response.data.startswith(b"%PDF-") and "Invoice INV-0001.pdf" in response.headers["Content-Disposition"]
+    else:
+        assert response.status_code == 422
+        assert error_of(response)["fields"] == {"format": ["PDF is not available: LibreOffice is not installed on "
+                                                           "the server"]}

@@ -47,13 +47,13 @@ ENGINE_LAYERS: list[tuple[str, tuple[str, ...]]] = [
      ("", "errors", "i18n", "naming", "values", "actor", "accounts", "accounts.policy")),
     ("models: the system tables (SQLAlchemy ORM) and creating them",
      ("meta_models", "rights_models", "token_models", "report_models", "template_models", "transfer_models",
-      "automation_models", "system_tables")),
+      "automation_models", "currency_models", "system_tables")),
     ("field_types: one class per field type (no schema, no SQL compiler)", ("field_types",)),
     ("snapshot: the schema snapshot and its cache, the database handle, DDL, translations",
      ("snapshot", "db", "physical", "drift", "translations", "config_log", "sequences", "exact_sums")),
     ("query: the filter language and query compiler; what reads it (field rules, search "
      "index, usages, field references in stored definitions)",
-     ("query", "field_rules", "search_index", "usage", "references")),
+     ("query", "field_rules", "field_sources", "search_index", "usage", "references")),
     ("rights: object, record, field and rule rights, shares, explain", ("rights",)),
     ("computed: formula, lookup and rollup fields at run time", ("computed",)),
     ("store: the record store (session, pipeline) and the schema service: the two write paths",
@@ -61,7 +61,7 @@ ENGINE_LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("services: layouts, solutions, accounts (users, groups, tokens) -- and later reports, "
      "documents, imports, automation",
      ("layouts", "solution", "solution_diff", "accounts.users", "accounts.groups", "accounts.tokens",
-      "accounts.passwords", "accounts.password_rules", "accounts.throttle")),
+      "accounts.passwords", "accounts.password_rules", "accounts.throttle", "currencies")),
 ]
 
 # Only the Flask applications know Flask.

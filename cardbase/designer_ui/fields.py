@@ -25,7 +25,7 @@ from cardbase.schema_engine.errors import CardbaseError
 from cardbase.schema_engine.field_types import all_types, get_type
 from cardbase.schema_engine.field_types.choice import PALETTE
 from cardbase.schema_engine.field_types.lookup import NOT_LOOKED_UP
-from cardbase.schema_engine.field_types.options import BOOL, CHOICE_LIST, CONDITION, FORMULA, INT, OBJECT
+from cardbase.schema_engine.field_types.options import BOOL, CHOICE_LIST, CONDITION, FORMULA, INT, OBJECT, _l
 from cardbase.schema_engine.translations import FIELD_KEYS, clean_translations
 from cardbase.platform.jsonio import loads as strict_json
 
@@ -37,14 +37,25 @@ from .common import (user_field, LANGUAGE, FormErrors, checkbox, collect, config
 TYPE_ORDER = ("string", "text", "integer", "decimal", "money", "date", "datetime", "boolean", "choice",
               "multi_choice", "email", "phone", "url", "link", "user", "autonumber", "formula", "lookup", "rollup")
 FIELD_RENAME = {f"translations.{LANGUAGE}.label": "label_de", f"translations.{LANGUAGE}.help_text": "help_text_de"}
-COLOUR_LABELS = {"gray": "Grey", "red": "Red", "orange": "Orange", "yellow": "Yellow", "green": "Green",
-                 "teal": "Teal", "blue": "Blue", "indigo": "Indigo", "purple": "Purple", "pink": "Pink"}
+COLOUR_LABELS = {"gray": _l("Grey"), "red": _l("Red"), "orange": _l("Orange"), "yellow": _l("Yellow"),
+                 "green": _l("Green"), "teal": _l("Teal"), "blue": _l("Blue"), "indigo": _l("Indigo"),
+                 "purple": _l("Purple"), "pink": _l("Pink")}  # translated where shown
 
 
 def type_menu() -> list[tuple[str, str]]:
     types = {n: t for n, t in all_types().items() if not t.system_only}
     names = [n for n in TYPE_ORDER if n in types] + sorted(n for n in types if n not in TYPE_ORDER)
     return [(n, _(types[n].label or n)) for n in names]
+
+
+def rule_types() -> dict[str, list[str]]:
+    """The field types for which the form offers "required", "unique" and "default":
+    only those a user enters (not formulas, rollups, lookups or automatic numbers), and
+    unique/default only where the type supports them."""
+    types = {n: t for n, t in all_types().items() if not t.system_only}
+    entered = [n for n, _label in type_menu() if types[n].writable]
+    return {"required": entered, "unique": [n for n in entered if types[n].supports_unique],
+            "default": [n for n in entered if types[n].supports_default]}
 
 
 def option_groups() -> list[dict[str, Any]]:
@@ -245,7 +256,7 @@ def _form_context(schema, obj, field, values, errors, **extra) -> dict[str, Any]
     return {"obj": obj, "field": field, "values": values, "errors": errors, "types": type_menu(),
             "objects": [(o.api_name, object_label(o)) for o in schema.objects], "option_groups": groups,
             "palette": [(c, _(COLOUR_LABELS.get(c, c))) for c in PALETTE],
-            "menus": field_menus, "state": form_state(schema, obj),
+            "menus": field_menus, "state": form_state(schema, obj), "rule_types": rule_types(),
             "formula": editor_context(schema, obj, field), **extra}
 
 

@@ -27,6 +27,7 @@ from .field_types.base import FieldContext
 from .field_types.computed import computed_type, is_computed
 from .db import Database
 from .field_rules import check_rule_rights, clean_rules, rules_of
+from .field_sources import clean_source, source_of
 from .i18n import _, language
 from .meta_models import CardLayout, ConfigChange, FieldRow, HistoryEntry, ObjectType, SavedView, Translation
 from .physical import PhysicalSchema
@@ -39,7 +40,7 @@ from .translations import clean_translations, replace_translations
 from .usage import dedupe, field_usages, object_usages
 
 FIELD_KEYS = {"name", "label", "type", "required", "unique", "default", "options", "help_text", "position",
-              "rules"}
+              "rules", "source"}
 OBJECT_KEYS = {"name", "label", "label_plural", "description", "code_pattern", "display_field",
                "position", "fields", "options"}
 CONVERT_BATCH = 2000
@@ -314,7 +315,7 @@ class SchemaService:
             computed = FieldSave(tx.conn, tx.schema, obj, old, new, self.recompute_batch)
             values = {k: getattr(new, k) for k in ("label", "required", "unique", "default", "help_text", "position", "type")}
             values["api_name"] = new.api_name
-            values["options"] = stored_options(computed.stored_options(), new.rules)
+            values["options"] = stored_options(computed.stored_options(), new.rules, new.source)
             check_rule_rights(tx.conn, tx.schema, obj, new)
             physical = PhysicalSchema(tx.conn)
             computed.apply_columns(physical)
@@ -406,14 +407,16 @@ class SchemaService:
     def set_translations(self, actor: Actor, obj_ref: str | int, texts: Mapping[str, Any],
                          field_ref: str | int | None = None) -> ObjectInfo:
         """Labels in other languages for the object (label, label_plural) or one of its
-        fields (label, help_text); replaces what was there."""
+        fields (label, help_text, and a choice field's "choice.<value>"); replaces what was there."""
         target = f"{obj_ref}.{field_ref}" if field_ref is not None else str(obj_ref)
         with self._change(actor, "set_translations", target, obj_ref) as tx:
             obj = tx.schema.object(obj_ref)
             field = _user_field(obj, field_ref) if field_ref is not None else None
             if field is not None:
                 self._check_field_rights(tx.conn, tx.schema, actor, obj, field, rewrites_values=False)
-            cleaned = clean_translations(texts, TRANSLATABLE_FIELD_KEYS if field else TRANSLATABLE_OBJECT_KEYS)
+            choices = [c["value"] for c in field.options.get("choices") or ()] if field is not None else []
+            cleaned = clean_translations(texts, TRANSLATABLE_FIELD_KEYS if field else TRANSLATABLE_OBJECT_KEYS,
+                                         choices=choices)
             replace_translations(tx.conn, obj, field, cleaned)
             tx.details = {"languages": sorted(cleaned)}
             return tx.reload().object(obj.id)
@@ -452,13 +455,14 @@ class SchemaService:
         row_id = tx.conn.execute(sa.insert(FieldRow).values(
             object_id=obj.id, api_name=draft.api_name, label=draft.label, type=draft.type,
             required=draft.required, unique=draft.unique, default=draft.default,
-            options=stored_options(draft.options, draft.rules), help_text=draft.help_text, position=draft.position,
+            options=stored_options(draft.options, draft.rules, draft.source), help_text=draft.help_text,
+            position=draft.position,
         ).returning(FieldRow.id)).scalar_one()
         schema = tx.reload()
         field = schema.field_by_id(row_id)
         PhysicalSchema(tx.conn).add_field(schema.object(obj_id), field, schema)
-        if field.default is not None and field.ftype.writable:
-            value = field.ftype.parse(field, field.default)
+        if field.default is not None and field.ftype.writable and field.default not in field.ftype.dynamic_defaults:
+            value = field.ftype.parse(field, field.default)  # existing records get a fixed default, not "today"
             table = schema.table(obj_id)
             db_values = field.ftype.to_db(field, value)
             tx.conn.execute(sa.update(table).values(dict(zip(field.column_names, db_values))))
@@ -495,6 +499,8 @@ class SchemaService:
         unique = _bool(spec.get("unique", current.unique if current else False), "unique")
         if unique and not ftype.supports_unique:
             raise SchemaError({"unique": f"a {type_name} field cannot be unique"})
+        if required and not ftype.writable:
+            raise SchemaError({"required": f"a {type_name} field is filled by the system and cannot be required"})
         position = spec.get("position", current.position if current else
                             1 + max((f.position for f in obj.user_fields), default=0))
         draft = FieldInfo(
@@ -508,7 +514,12 @@ class SchemaService:
             if not ftype.supports_default:
                 raise SchemaError({"default": f"a {type_name} field cannot have a default"})
             try:
-                default = ftype.to_json(draft, ftype.parse(draft, default))
+                if not (isinstance(default, str) and default.strip().lower() in ftype.dynamic_defaults):
+                    default = ftype.to_json(draft, ftype.parse(draft, default))
+                    if default is not None:
+                        ftype.check_value(draft, ftype.parse(draft, default))
+                else:
+                    default = default.strip().lower()  # "today", "now", "me": resolved per new record
             except FieldValueError as exc:
                 raise SchemaError({"default": str(exc)}) from None
         else:
@@ -516,7 +527,9 @@ class SchemaService:
         # Rules are checked against the field as it will be (a type change may forbid them).
         raw_rules = spec["rules"] if "rules" in spec else rules_of(current, obj) if current else None
         rules = clean_rules(schema, obj, draft, raw_rules)
-        return dataclasses.replace(draft, default=default, rules=rules)
+        raw_source = spec["source"] if "source" in spec else (source_of(schema, current) if current else None)
+        source = clean_source(schema, obj, dataclasses.replace(draft, rules=rules), raw_source)
+        return dataclasses.replace(draft, default=default, rules=rules, source=source)
 
     def _updated_field(self, schema: Schema, obj: ObjectInfo, old: FieldInfo, changes: Mapping[str, Any]) -> FieldInfo:
         spec = {k: v for k, v in changes.items()}

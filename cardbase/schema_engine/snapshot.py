@@ -16,6 +16,7 @@ from sqlalchemy import Connection, select
 
 from . import naming
 from .errors import NotFound
+from .i18n import _
 from .field_types import get_type
 from .field_types.base import FieldType, OptionContext
 from .meta_models import BigId, FieldRow, MetaState, ObjectType, Translation
@@ -46,6 +47,9 @@ class FieldInfo:
     # (field_rules.py): kept in the options row under RULES_KEY, lifted out here so the
     # field type's options stay the type's own.
     rules: Mapping[str, Any] | None = None
+    # Source (field_sources.py): {"link": link field id, "field": id of a field of the link's
+    # target} -- the value is copied from the linked record when the link is chosen.
+    source: Mapping[str, Any] | None = None
 
     @cached_property
     def ftype(self) -> FieldType:
@@ -80,8 +84,12 @@ class FieldInfo:
         return not self.system and self.ftype.writable
 
     def label_in(self, language: str | None) -> str:
-        """The label in ``language`` when the power user gave one, else the label."""
-        return self.translations.get(language or "", {}).get("label") or self.label
+        """The label in ``language`` when the power user gave one, else the label (a system
+        field's -- Created at, Owner -- in the interface's language)."""
+        found = self.translations.get(language or "", {}).get("label")
+        if found:
+            return found
+        return _(self.label) if self.system and language and language != "en" else self.label
 
     def help_in(self, language: str | None) -> str:
         return self.translations.get(language or "", {}).get("help_text") or self.help_text
@@ -91,16 +99,21 @@ class FieldInfo:
 
 
 RULES_KEY = "rules"  # where a field's conditional rules live in its options row
+SOURCE_KEY = "source"  # where a field's source (filled from the linked record) lives
 
 
 def type_options(stored: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The field type's options of a stored options row (without the field's rules)."""
-    return {k: v for k, v in (stored or {}).items() if k != RULES_KEY}
+    """The field type's options of a stored options row (without the field's rules and source)."""
+    return {k: v for k, v in (stored or {}).items() if k not in (RULES_KEY, SOURCE_KEY)}
 
 
-def stored_options(options: Mapping[str, Any], rules: Mapping[str, Any] | None) -> dict[str, Any]:
-    """What the options row holds: the type's options plus the field's rules, if any."""
-    return {**options, RULES_KEY: dict(rules)} if rules else dict(options)
+def stored_options(options: Mapping[str, Any], rules: Mapping[str, Any] | None,
+                   source: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """What the options row holds: the type's options plus the field's rules and source, if any."""
+    out = {**options, RULES_KEY: dict(rules)} if rules else dict(options)
+    if source:
+        out[SOURCE_KEY] = dict(source)
+    return out
 
 
 SYSTEM_COLUMNS = ("id", "version", "code", "owner_id", "created_at", "created_by",
@@ -299,6 +312,7 @@ def load_schema(conn: Connection, base: Schema | None = None, object_ids: Iterab
             help_text=r["help_text"] or "", position=r["position"], system=False,
             column=naming.column_name(r["id"]), translations=_frozen(texts.get((r["object_id"], r["id"]))),
             rules=(r["options"] or {}).get(RULES_KEY) or None,
+            source=(r["options"] or {}).get(SOURCE_KEY) or None,
         ))
     objects: list[ObjectInfo] = []
     for r in obj_rows:

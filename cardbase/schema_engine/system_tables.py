@@ -13,6 +13,7 @@ from . import token_models  # noqa: F401  (the API's tokens and rate limit)
 from .meta_models import Base, MetaState
 from . import rights_models  # noqa: F401  (the rights tables)
 from . import automation_models, report_models, template_models, transfer_models  # noqa: F401
+from . import currency_models  # noqa: F401  (base currency and exchange rates)
 
 if TYPE_CHECKING:  # pragma: no cover
     from .db import Database

@@ -322,7 +322,8 @@ def test_foreign_keys():
     assert get_type("user").foreign_key(make("user"), None) == "cb_user.id"
     assert get_type("integer").foreign_key(make("integer"), None) is None
     assert make("link").column_specs[0].indexed
-    assert not get_type("link").supports_default and not get_type("user").supports_default
+    assert not get_type("link").supports_default
+    assert get_type("user").dynamic_defaults == ("me",)  # a user field's default: the user who creates (issue 14.5)
 
 
 def test_date_and_datetime_from_db_strings():

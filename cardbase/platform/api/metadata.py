@@ -21,6 +21,7 @@ from flask import url_for
 
 from cardbase.schema_engine.errors import Forbidden, NotFound, ValidationError
 from cardbase.schema_engine.field_rules import rules_of
+from cardbase.schema_engine.field_sources import source_of
 from cardbase.schema_engine.field_types.base import FieldContext
 from cardbase.schema_engine.schema_service import SchemaService
 from cardbase.schema_engine.snapshot import FieldInfo, ObjectInfo, Schema
@@ -38,6 +39,8 @@ def field_json(schema: Schema, obj: ObjectInfo, field: FieldInfo) -> dict[str, A
            "help_text": field.help_text, "position": field.position}
     if field.rules:
         out["rules"] = rules_of(field, obj)
+    if field.source:
+        out["source"] = source_of(schema, field)  # filled from the linked record (issue 14, point 4)
     return out
 
 

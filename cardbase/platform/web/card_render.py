@@ -286,7 +286,7 @@ def _field_slot(schema: Schema, obj: ObjectInfo, f: FieldInfo, item: Mapping[str
     elif record is not None:
         raw = widget.to_raw(f, value, language)
     else:
-        raw = widget.to_raw(f, f.ftype.parse(f, f.default) if _default_ok(f) else None, language)
+        raw = widget.to_raw(f, _default_of(f), language)
     described = " ".join(x for x in (f"{control_id}-help" if help_text else "",
                                      f"{control_id}-error" if msgs else "") if x)
     disabled = not mine.writes(f) or slot.readonly_by_rule
@@ -301,11 +301,13 @@ def _field_slot(schema: Schema, obj: ObjectInfo, f: FieldInfo, item: Mapping[str
     return slot
 
 
-def _default_ok(f: FieldInfo) -> bool:
+def _default_of(f: FieldInfo) -> Any:
+    """What a new record's control starts with: the field's default, a dynamic one
+    ("today", "now", "me") resolved for the reader now; None when there is none."""
     try:
-        return f.default is not None and f.ftype.parse(f, f.default) is not None
+        return f.ftype.default_value(f, engine_session().actor.user_id)
     except (FieldValueError, TypeError, ValueError):
-        return False
+        return None
 
 
 def _list_slot(s: Session, obj: ObjectInfo, record, item, rights: Mapping[str, ObjectCapabilities],
@@ -380,7 +382,7 @@ def child_row_controls(slot: ListSlot, row: Mapping[str, Any] | None, raws: Mapp
             elif row is not None:
                 raw = widget.to_raw(f, row.get(f.api_name), language)
             else:  # a new row starts from the field's default (a quantity of 1)
-                raw = widget.to_raw(f, f.ftype.parse(f, f.default) if _default_ok(f) else None, language)
+                raw = widget.to_raw(f, _default_of(f), language)
             extra = {"url": url_for("cards.link_choices", object_name=slot.obj.api_name, field_name=f.api_name)} \
                 if f.type == "link" else {}
             html = widget.control(Control(f, CHILD_PREFIX + f.api_name, control_id, raw, language,

@@ -103,6 +103,9 @@ class FieldType:
     system_only: ClassVar[bool] = False  # used only for built-in system fields
     supports_unique: ClassVar[bool] = True
     supports_default: ClassVar[bool] = True
+    # Defaults computed when a record is created (a date's "today", a user's "me"), stored
+    # as that word in the field's default instead of a fixed value.
+    dynamic_defaults: ClassVar[tuple[str, ...]] = ()
     # How a unique field compares values: None = as stored; "lower" = case-insensitively
     # (e-mail). The unique index is then on lower(column), so the database agrees.
     unique_fold: ClassVar[str | None] = None
@@ -195,6 +198,24 @@ class FieldType:
 
     def from_db(self, field: "FieldInfo", values: Sequence[Any]) -> Any:
         return values[0]
+
+    def default_value(self, field: "FieldInfo", user_id: int | None = None) -> Any:
+        """The value a new record gets: the field's fixed default, or a dynamic one
+        ("today", "now", "me") resolved at this moment for this user."""
+        default = field.default
+        if default is None:
+            return None
+        if isinstance(default, str) and default in self.dynamic_defaults:
+            return self.dynamic_default(field, default, user_id)
+        return self.parse(field, default)
+
+    def dynamic_default(self, field: "FieldInfo", word: str, user_id: int | None) -> Any:
+        """The value of a dynamic default word; types that declare some override this."""
+        return None
+
+    def check_value(self, field: "FieldInfo", value: Any) -> None:
+        """Limits of a written value beyond its type (a number's minimum and maximum):
+        FieldValueError when the value is outside. Not applied to filter operands."""
 
     def unique_key(self, field: "FieldInfo", value: Any) -> Any:
         """The value a unique field compares: the stored one, folded like ``unique_fold``."""

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from .base import ORDERED, RELATIVE_DATES, FieldType, FieldValueError
 from .decimal import shown
 from .registry import register
+from .options import _l
 from ..i18n import _
 
 _ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
@@ -46,10 +47,16 @@ class DateType(FieldType):
     """A day (birthday, due date, contract start)."""
 
     name = "date"
-    label = "Date"
+    label = _l("Date")
     operators = ORDERED + RELATIVE_DATES
     value_type = "date"
     indexed = True
+    dynamic_defaults = ("today",)
+
+    def dynamic_default(self, field, word: str, user_id: int | None) -> date:
+        """"today": the day in the installation's time zone when the record is created."""
+        from .datetime_type import display_timezone
+        return datetime.now(display_timezone()).date()
 
     def sa_type(self, field) -> sa.types.TypeEngine:
         return sa.Date()

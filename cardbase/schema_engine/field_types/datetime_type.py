@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from .base import ORDERED, RELATIVE_DATES, FieldType, FieldValueError
 from .decimal import shown
 from .registry import register
+from .options import _l
 from ..i18n import _
 
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?(Z|[+-]\d{2}:?\d{2})?$")
@@ -73,10 +74,15 @@ class DateTimeType(FieldType):
     """A date and time (appointment, last contact)."""
 
     name = "datetime"
-    label = "Date and time"
+    label = _l("Date and time")
     operators = ORDERED + RELATIVE_DATES
     value_type = "datetime"
     indexed = True
+    dynamic_defaults = ("now",)
+
+    def dynamic_default(self, field, word: str, user_id: int | None) -> datetime:
+        """"now": the moment the record is created (naive UTC, as stored)."""
+        return to_utc_naive(datetime.now(timezone.utc))
 
     def sa_type(self, field) -> sa.types.TypeEngine:
         return sa.DateTime(timezone=False)

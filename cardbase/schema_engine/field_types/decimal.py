@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import re
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Mapping
 
 import marshmallow as ma
 import sqlalchemy as sa
 
 from .base import ORDERED, FieldType, FieldValueError
-from .options import INT, OptionSpec, _l
+from .options import INT, TEXT, OptionSpec, _l
 from .registry import register
+from ..errors import SchemaError
 from ..i18n import _
 
 DEFAULT_PRECISION = 18
@@ -136,12 +137,70 @@ def format_number(value: Decimal | int, scale: int | None, locale: str = "en") -
     return text
 
 
+# ---- minimum and maximum of number fields ------------------------------------------------------
+# (a probability 0..100, a quantity of at least 1): two options declared once for whole
+# numbers, decimals and money, checked when a value is written (FieldType.check_value),
+# never when a filter compares with a value.
+def _limit(raw: Any) -> str:
+    """A limit as canonical number text ("0", "99.5"); ValueError names the problem."""
+    if isinstance(raw, bool):
+        raise ValueError(_("must be a number"))
+    try:
+        value = to_decimal(raw if not isinstance(raw, str) else raw.strip())
+    except FieldValueError as exc:
+        raise ValueError(str(exc)) from None
+    return format(value.normalize(), "f")
+
+
+def _whole_limit(raw: Any) -> str:
+    text = _limit(raw)
+    if Decimal(text) != Decimal(text).to_integral_value():
+        raise ValueError(_("must be a whole number"))
+    return text
+
+
+def limit_options(whole: bool = False) -> tuple[OptionSpec, ...]:
+    check = _whole_limit if whole else _limit
+    return (
+        OptionSpec("minimum", TEXT, check=check, max_length=40, label=_l("Smallest allowed value"),
+                   help=_l("empty: no limit"), doc="values below are refused when a record is saved"),
+        OptionSpec("maximum", TEXT, check=check, max_length=40, label=_l("Largest allowed value"),
+                   help=_l("empty: no limit"), doc="values above are refused when a record is saved"),
+    )
+
+
+def check_limit_options(options: dict[str, Any]) -> dict[str, Any]:
+    """Refuse a minimum greater than the maximum, naming the maximum."""
+    low, high = options.get("minimum"), options.get("maximum")
+    if low is not None and high is not None and Decimal(low) > Decimal(high):
+        raise SchemaError({"options.maximum": _(
+            "must not be less than the minimum (%(minimum)s)", minimum=low)})
+    return options
+
+
+def check_in_limits(field, number: Decimal | int | None, scale: int | None, locale: str = "en") -> None:
+    """FieldValueError when ``number`` is below the field's minimum or above its maximum."""
+    if number is None:
+        return
+    options: Mapping[str, Any] = field.options
+    low, high = options.get("minimum"), options.get("maximum")
+    if low is not None and number < Decimal(low):
+        raise FieldValueError(_("must be at least %(minimum)s", minimum=_shown(low, scale)))
+    if high is not None and number > Decimal(high):
+        raise FieldValueError(_("must be at most %(maximum)s", maximum=_shown(high, scale)))
+
+
+def _shown(limit: str, scale: int | None) -> str:
+    value = Decimal(limit)
+    return format_number(value, scale if value != value.to_integral_value() else 0)
+
+
 @register
 class DecimalType(FieldType):
     """A number with a fixed number of decimal places (prices, quantities, rates)."""
 
     name = "decimal"
-    label = "Decimal number"
+    label = _l("Decimal number")
     operators = ORDERED
     indexed = True  # lists sort and filter by amounts (deals by value): an index serves both
     value_type = "number"
@@ -151,7 +210,13 @@ class DecimalType(FieldType):
                    label=_l("Digits in total (precision)"), help=_l("default 18")),
         OptionSpec("scale", INT, default=DEFAULT_SCALE, minimum=0, maximum_of="precision",
                    label=_l("Decimal places"), help=_l("default 2")),
-    )
+    ) + limit_options()
+
+    def finish_options(self, options, ctx):
+        return check_limit_options(options)
+
+    def check_value(self, field, value: Decimal | None) -> None:
+        check_in_limits(field, value, self._ps(field)[1])
 
     @staticmethod
     def _ps(field) -> tuple[int, int]:

@@ -9,8 +9,10 @@ import marshmallow as ma
 import sqlalchemy as sa
 
 from .base import ORDERED, FieldType, FieldValueError
-from .decimal import format_number, parse_number_text, shown, to_decimal
+from .decimal import (check_in_limits, check_limit_options, format_number, limit_options, parse_number_text, shown,
+                      to_decimal)
 from .registry import register
+from .options import _l
 from ..i18n import _
 
 MIN_INT, MAX_INT = -(2**63), 2**63 - 1
@@ -48,10 +50,17 @@ class IntegerType(FieldType):
     """A whole number; sorts and compares numerically, sums in reports."""
 
     name = "integer"
-    label = "Whole number"
+    label = _l("Whole number")
     operators = ORDERED
     value_type = "number"
     indexed = True  # sorted and filtered like amounts (quantities, probabilities)
+    options = limit_options(whole=True)
+
+    def finish_options(self, options, ctx):
+        return check_limit_options(options)
+
+    def check_value(self, field, value: int | None) -> None:
+        check_in_limits(field, value, 0)
 
     def sa_type(self, field) -> sa.types.TypeEngine:
         return sa.BigInteger()

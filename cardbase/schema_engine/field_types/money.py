@@ -13,7 +13,8 @@ import sqlalchemy as sa
 
 from .base import ORDERED, ColumnSpec, FieldType, FieldValueError
 from .options import CHOICE, INT, TEXT, OptionSpec, _l
-from .decimal import format_number, parse_number_text, quantize, shown, to_decimal
+from .decimal import (check_in_limits, check_limit_options, format_number, limit_options, parse_number_text,
+                      quantize, shown, to_decimal)
 from .registry import register
 from ..errors import SchemaError
 from ..i18n import _
@@ -128,7 +129,7 @@ class MoneyType(FieldType):
     """Amount plus currency; filters and sorting use the amount."""
 
     name = "money"
-    label = "Money"
+    label = _l("Money")
     operators = ORDERED
     indexed = True  # lists sort and filter by amounts (deals by value): an index serves both
     value_type = "number"
@@ -144,11 +145,16 @@ class MoneyType(FieldType):
                    label=_l("Allowed currencies (per record)"), help=_l("e.g. EUR, GBP, USD; empty: any")),
         OptionSpec("scale", INT, default=DEFAULT_SCALE, minimum=0, maximum=MAX_SCALE,
                    label=_l("Decimal places"), help=_l("default 2")),
-    )
+    ) + limit_options()
+
+    def check_value(self, field, value: Money | None) -> None:
+        """The limits bound the amount (in whatever currency the record has)."""
+        check_in_limits(field, None if value is None else value.amount, self._scale(field))
 
     def finish_options(self, options: dict[str, Any], ctx) -> dict[str, Any]:
         """A fixed field lists no other currencies; a per-record field's default currency
         is one of those it allows."""
+        check_limit_options(options)
         if options.get("currency_mode", FIXED) == FIXED:
             options.pop("currencies", None)
             return options

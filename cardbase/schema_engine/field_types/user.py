@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from .base import EQUALITY, FieldType
 from .link import parse_record_id
 from .registry import register
+from .options import _l
 
 USER_TABLE_COLUMN = "cb_user.id"
 
@@ -18,11 +19,14 @@ class UserType(FieldType):
     """A user of this cardbase; the value is the user's id."""
 
     name = "user"
-    label = "User"
+    label = _l("User")
     operators = EQUALITY
     value_type = "link"
     indexed = True
-    supports_default = False
+    dynamic_defaults = ("me",)  # the user who creates the record ("assigned to me")
+
+    def dynamic_default(self, field, word: str, user_id: int | None) -> int | None:
+        return user_id
 
     def sa_type(self, field) -> sa.types.TypeEngine:
         return sa.BigInteger()

@@ -23,6 +23,7 @@ from .bulk_sql import insert_many
 from .changeset import ChangeSet, RecordChange
 from .rule_check import check_rules, has_rules, new_record_before, plain as rule_values
 from .serialize import record_to_json, value_to_json
+from .source_fill import fill_from_sources
 from .validation import BulkValidationError, RowErrors, check_links, check_unique, parse_row, raise_if_errors
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -89,9 +90,11 @@ class CreateOp:
         errors: list[RowErrors] = []
         for values in self.rows:
             p, e = parse_row(obj, values, creating=True, importing=self.importing, writable=writable,
-                             readable=access.field_readable(obj))
+                             readable=access.field_readable(obj), user_id=tx.actor.user_id)
             self.parsed.append(p)
             errors.append(e)
+        fill_from_sources(tx, obj, self.parsed, [set(v) if isinstance(v, Mapping) else set() for v in self.rows],
+                          errors, [None] * len(self.rows))  # an order line's price from its product
         self.codes = [None] * len(self.rows)
         if self.keep_codes:
             for i, values in enumerate(self.rows):
@@ -260,6 +263,8 @@ class UpdateOp:
             p, e = self.parse(tx, i, self.rows[i][1])
             parsed.append(p)
             errors.append(e)
+        fill_from_sources(tx, obj, parsed, [set(self.rows[i][1]) if isinstance(self.rows[i][1], Mapping) else set()
+                                            for i, _rid in live], errors, [self.current[rid] for _i, rid in live])
         check_links(tx.conn, schema, [{f: v for f, v in p.items() if not _same_link(self.current[rid], f, v)}
                                       for p, (_i, rid) in zip(parsed, live)], errors, visible=access.row_filter)
         check_unique(tx.conn, schema, obj, parsed, errors, [rid for _i, rid in live], visible=access.row_filter)

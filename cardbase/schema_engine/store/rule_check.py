@@ -40,7 +40,7 @@ def new_record_before(obj: ObjectInfo) -> dict[str, Any]:
     for field in obj.user_fields:
         if field.default is not None and field.writable:
             try:
-                before[field.api_name] = field.ftype.parse(field, field.default)
+                before[field.api_name] = field.ftype.default_value(field)
             except ValueError:  # pragma: no cover - defaults are checked when saved
                 continue
     return before

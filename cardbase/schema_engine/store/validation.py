@@ -28,10 +28,11 @@ class RowErrors(dict[str, list[str]]):
 
 
 def parse_row(obj: ObjectInfo, values: Mapping[str, Any], *, creating: bool, importing: bool = False,
-              writable=None, readable=None) -> tuple[dict[FieldInfo, Any], RowErrors]:
+              writable=None, readable=None, user_id: int | None = None) -> tuple[dict[FieldInfo, Any], RowErrors]:
     """Parse one row's input. Returns {field: python value} and the row's errors.
     ``writable``/``readable`` are the rights: a field hidden from the writer is refused
-    exactly like an unknown one, a read-only one as read-only."""
+    exactly like an unknown one, a read-only one as read-only. ``user_id``: the writer,
+    for a default of "me"."""
     errors = RowErrors()
     parsed: dict[FieldInfo, Any] = {}
     if not isinstance(values, Mapping):
@@ -55,6 +56,8 @@ def parse_row(obj: ObjectInfo, values: Mapping[str, Any], *, creating: bool, imp
             raw = raw.id
         try:
             value = field.ftype.import_value(field, raw) if importing else field.ftype.parse(field, raw)
+            if value is not None:
+                field.ftype.check_value(field, value)  # limits such as a minimum and maximum
         except FieldValueError as exc:
             errors.add(key, str(exc))
             continue
@@ -63,7 +66,7 @@ def parse_row(obj: ObjectInfo, values: Mapping[str, Any], *, creating: bool, imp
         for field in obj.user_fields:
             if field not in parsed and field.default is not None and field.writable:
                 try:
-                    parsed[field] = field.ftype.parse(field, field.default)
+                    parsed[field] = field.ftype.default_value(field, user_id)  # fixed, or today/now/me
                 except FieldValueError as exc:  # pragma: no cover - defaults are checked on save
                     errors.add(field.api_name, _('default value is invalid: %(exc)s', exc=exc))
     for field in obj.user_fields:

@@ -20,6 +20,10 @@ log = logging.getLogger(__name__)
 @bp.route("/")
 @login_required
 def home():
+    from .web.dashboards import home_dashboard  # a group's default dashboard replaces the count tiles
+    board = home_dashboard()
+    if board is not None:
+        return board
     s = engine_session()
     rows = []
     language = current_language()

@@ -225,6 +225,8 @@ def _check_shares(s: "Session", shares: Any) -> list[tuple[int, bool]]:
 
 
 def save_dashboard(s: "Session", doc: Any, dashboard_id: Any = None) -> dict[str, Any]:
+    if dashboard_id is not None and not get_dashboard(s, dashboard_id)["editable"]:
+        raise Forbidden("only the owner of a dashboard or an admin may change it")
     if not isinstance(doc, Mapping):
         raise ValidationError({"dashboard": 'must be an object like {"name": "...", "layout": {"widgets": []}}'})
     unknown = set(doc) - {"name", "layout", "shared_with", "version"}

@@ -182,6 +182,8 @@ def _group_ids(s: "Session", names: Any) -> list[int]:
 
 def save_report(s: "Session", doc: Any, report_id: Any = None) -> dict[str, Any]:
     """Create (no id) or replace a report; returns it as the saver now sees it."""
+    if report_id is not None and not get_report(s, report_id)["editable"]:
+        raise Forbidden("only the owner of a report or an admin may change it")
     name, description, definition, groups = _check_document(s, doc)
     obj = s.require(definition.object, "report")
     stored = definition_to_stored(s.schema, obj, definition)

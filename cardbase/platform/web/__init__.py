@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Flask
 
 from . import account, actions, boards, cards, lists, nav, search
-from . import reports
+from . import dashboards, reports
 from . import documents
 
 
@@ -22,5 +22,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(lists.bp)
     app.register_blueprint(search.bp)
     app.register_blueprint(reports.bp)
+    app.register_blueprint(dashboards.bp)
     documents.init_app(app)  # the card's Documents menu and the list's documents for a selection
     nav.init_app(app)

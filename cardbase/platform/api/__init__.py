@@ -54,6 +54,7 @@ def init_app(app: Flask, csrf) -> None:
     from . import reports  # noqa: F401  (reports and dashboards)
     from . import documents  # noqa: F401  (Word templates and documents)
     from . import imports  # noqa: F401  (spreadsheet imports and their jobs)
+    from . import currencies  # noqa: F401  (base currency and exchange rates)
 
     app.register_blueprint(bp)
     csrf.exempt(bp)

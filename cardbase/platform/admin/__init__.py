@@ -33,6 +33,7 @@ def _require_admin():
 
 from . import users, groups, rights, rule_views, explain  # noqa: E402,F401  (routes register on bp)
 from . import own_account, invitation, view_as  # noqa: E402
+from . import backup  # noqa: E402,F401  (the backup screen)
 from ..web import share_dialog  # noqa: E402
 
 

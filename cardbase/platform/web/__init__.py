@@ -11,6 +11,7 @@ from flask import Flask
 
 from . import account, actions, boards, cards, lists, nav, search
 from . import dashboards, reports
+from . import transfer
 from . import documents
 
 
@@ -23,5 +24,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(search.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(dashboards.bp)
+    app.register_blueprint(transfer.bp)  # the import wizard and the duplicates screen
     documents.init_app(app)  # the card's Documents menu and the list's documents for a selection
     nav.init_app(app)

@@ -175,6 +175,8 @@ def load_demo(db: Database, records: int, engine: Engine | None = None) -> dict[
             "use a new, empty database for the demo")
     import_solution(db, demo_solution())
     counts = generate_records(engine.store, actor_for(admin, db), records, assignee=admin.id)
+    from .demo.currencies import install_demo_currencies
+    install_demo_currencies(db, actor_for(admin, db))  # EUR as the base, rates for GBP and USD
     db.optimize()  # fresh planner statistics for the new tables and indexes
     return counts
 

@@ -245,6 +245,7 @@ def menus(schema, obj, field=None) -> dict[str, list[tuple[str, ...]]]:
 
 def _form_context(schema, obj, field, values, errors, **extra) -> dict[str, Any]:
     from .formula_editor import editor_context
+    from .rollup_filter import rollup_condition_context
 
     field_menus = menus(schema, obj, field)
     groups = option_groups()
@@ -257,7 +258,7 @@ def _form_context(schema, obj, field, values, errors, **extra) -> dict[str, Any]
             "objects": [(o.api_name, object_label(o)) for o in schema.objects], "option_groups": groups,
             "palette": [(c, _(COLOUR_LABELS.get(c, c))) for c in PALETTE],
             "menus": field_menus, "state": form_state(schema, obj), "rule_types": rule_types(),
-            "formula": editor_context(schema, obj, field), **extra}
+            "formula": editor_context(schema, obj, field), **rollup_condition_context(schema, obj), **extra}
 
 
 def render_field_form(schema, obj, field, values, errors=None, status: int = 200, **extra):

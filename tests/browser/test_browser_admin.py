@@ -180,3 +180,22 @@ def test_the_admin_screens_in_german(page, site, login, shop):
     page.click("#cb-user-menu")
     with page.expect_navigation(wait_until="load"):
         page.select_option("#cb-language", "en")
+
+
+def test_the_rollup_condition_is_built_not_typed(page, site, login):
+    """Point 5: the rollup filter of the field designer uses the condition builder of the
+    chosen child object; the JSON box is the builder's, not something to type into."""
+    login(page, "admin")
+    page.goto(f"{site.url}/designer/objects/organisation/new-field")
+    page.select_option("#f-type", "rollup")
+    page.select_option("#opt-rollup-child", "deal")
+    deal_box = page.locator("[data-rollup-filter-for=deal]")
+    assert deal_box.is_visible()
+    assert page.locator("[data-rollup-filter-for=order]").is_hidden()
+    assert page.locator("[data-rollup-filter-for=order] textarea").is_disabled()
+    deal_box.locator(".cb-condition-add").click()
+    selects = deal_box.locator("select")
+    assert selects.count() >= 2  # field and operator of the first condition
+    page.select_option("#opt-rollup-child", "order")
+    assert deal_box.is_hidden() and page.locator("[data-rollup-filter-for=order]").is_visible()
+    assert page.js_errors == []

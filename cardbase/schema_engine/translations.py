@@ -1,12 +1,14 @@
-"""Object and field labels in other languages.
+"""Object and field labels -- and choice labels -- in other languages.
 
 An English setup can carry German labels (and the other way round): the user's language
 picks the label, the base label is the fallback. The texts live in cb_translation, so
-renaming, retyping or exporting a field never has to know about them.
+renaming, retyping or exporting a field never has to know about them. A choice field's
+labels are translated under the keys "choice.<value>" ("choice.won": "Gewonnen"), beside
+its label and help text; a solution carries them like any other text.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Collection, Mapping
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
@@ -14,6 +16,7 @@ from sqlalchemy import Connection
 from . import naming
 from .errors import SchemaError
 from .meta_models import Translation
+from .field_types.choice import CHOICE_KEY
 from .snapshot import FieldInfo, ObjectInfo
 
 LANGUAGES = ("en", "de")
@@ -22,8 +25,10 @@ FIELD_KEYS = ("label", "help_text")
 MAX_HELP = 2000
 
 
-def clean_translations(texts: Any, keys: tuple[str, ...], prefix: str = "translations") -> dict[str, dict[str, str]]:
+def clean_translations(texts: Any, keys: tuple[str, ...], prefix: str = "translations",
+                       choices: Collection[str] = ()) -> dict[str, dict[str, str]]:
     """``{"de": {"label": "Firma"}}`` checked: known languages and keys, sensible texts.
+    ``choices``: the values of a choice field, whose labels translate as "choice.<value>".
     Empty texts are dropped (the base label shows)."""
     if not isinstance(texts, Mapping):
         raise SchemaError({prefix: 'must be an object like {"de": {"label": "..."}}'})
@@ -35,7 +40,11 @@ def clean_translations(texts: Any, keys: tuple[str, ...], prefix: str = "transla
         if not isinstance(entries, Mapping):
             raise SchemaError({key: f"must be an object with {', '.join(keys)}"})
         for name, text in entries.items():
-            if name not in keys:
+            if isinstance(name, str) and name.startswith(CHOICE_KEY) and name not in keys:
+                if name[len(CHOICE_KEY):] not in choices:
+                    raise SchemaError({f"{key}.{name}": f"'{name[len(CHOICE_KEY):][:40]}' is not a choice of this field"
+                                       + (f" ({', '.join(list(choices)[:20])})" if choices else "")})
+            elif name not in keys:
                 raise SchemaError({f"{key}.{name}": f"is not translatable here ({', '.join(keys)})"})
             if text is None or (isinstance(text, str) and not text.strip()):
                 continue

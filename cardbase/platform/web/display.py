@@ -69,8 +69,8 @@ class BooleanDisplay(Display):
             "yes" if value else "no", label, "✓" if value else "✗")
 
 
-def _badge(field: FieldInfo, value: str) -> Markup:
-    choice = next((c for c in choices_of(field) if c["value"] == value), None)
+def _badge(field: FieldInfo, value: str, language: str | None = None) -> Markup:
+    choice = next((c for c in choices_of(field, language) if c["value"] == value), None)
     label = choice["label"] if choice else value
     color = (choice or {}).get("color") or "gray"
     if color in PALETTE:
@@ -81,13 +81,13 @@ def _badge(field: FieldInfo, value: str) -> Markup:
 @register("choice")
 class ChoiceDisplay(Display):
     def html(self, schema, field, value, language):
-        return _badge(field, value) if value else Markup("")
+        return _badge(field, value, language) if value else Markup("")
 
 
 @register("multi_choice")
 class MultiChoiceDisplay(Display):
     def html(self, schema, field, value, language):
-        return Markup(" ").join(_badge(field, v) for v in value or ())
+        return Markup(" ").join(_badge(field, v, language) for v in value or ())
 
 
 @register("link", "user", "created_by", "modified_by")

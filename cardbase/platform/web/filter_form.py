@@ -79,9 +79,9 @@ def operator_labels() -> dict[str, str]:
     return {op: str(label) for op, label in OPERATOR_LABELS.items()}
 
 
-def _choices(field: FieldInfo) -> list[dict[str, str]]:
+def _choices(field: FieldInfo, language: str | None = None) -> list[dict[str, str]]:
     out = []
-    for choice in choices_of(field):
+    for choice in choices_of(field, language):
         if isinstance(choice, dict):
             out.append({"value": str(choice.get("value")), "label": str(choice.get("label") or choice.get("value"))})
         else:
@@ -107,7 +107,7 @@ def catalogue(schema: Schema, obj: ObjectInfo, readable: Callable[[FieldInfo], b
     visible.sort(key=lambda f: f.system)  # the object's own fields first, then code, owner, dates
     for f in visible:
         entries.append(Entry(f.api_name, f.label_in(language), f, own_group,
-                             _links_url(obj, f, has_endpoint), _choices(f)))
+                             _links_url(obj, f, has_endpoint), _choices(f, language)))
     for link in visible:
         if not is_link(link):
             continue
@@ -119,7 +119,7 @@ def catalogue(schema: Schema, obj: ObjectInfo, readable: Callable[[FieldInfo], b
             if (g.system and g.api_name != "code") or not readable(g):
                 continue
             entries.append(Entry(f"{link.api_name}.{g.api_name}", f"{group} › {g.label_in(language)}", g, group,
-                                 _links_url(target, g, has_endpoint), _choices(g)))
+                                 _links_url(target, g, has_endpoint), _choices(g, language)))
     return entries
 
 

@@ -73,7 +73,7 @@ class AutonumberType(FieldType):
     """A number the system assigns on create; users never type it."""
 
     name = "autonumber"
-    label = "Automatic number"
+    label = _l("Automatic number")
     operators = TEXTUAL
     indexed = True
     searchable = True

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from .base import FieldType, FieldValueError
 from .decimal import shown
 from .registry import register
+from .options import _l
 from ..i18n import _
 
 TRUE_WORDS = frozenset({"true", "yes", "y", "1", "on", "ja", "j", "wahr", "x"})
@@ -20,7 +21,7 @@ class BooleanType(FieldType):
     """A checkbox. An unchecked box and an unset one both count as "no" in filters."""
 
     name = "boolean"
-    label = "Yes/No"
+    label = _l("Yes/No")
     operators = ("eq", "ne", "is_empty", "is_not_empty")
     value_type = "boolean"
     supports_unique = False

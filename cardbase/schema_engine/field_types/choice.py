@@ -82,8 +82,17 @@ def clean_choices(raw: Any) -> list[dict[str, str]]:
     return choices
 
 
-def choices_of(field) -> Sequence[Mapping[str, str]]:
-    return field.options.get("choices") or ()
+CHOICE_KEY = "choice."  # a choice label's key among the field's translations: "choice.won"
+
+
+def choices_of(field, language: str | None = None) -> Sequence[Mapping[str, str]]:
+    """The field's choices in their order; with ``language``, labelled in that language
+    where the power user translated them (``translations.<language>["choice.<value>"]``)."""
+    choices = field.options.get("choices") or ()
+    texts = (getattr(field, "translations", None) or {}).get(language or "", {}) if language else {}
+    if not texts:
+        return choices
+    return [{**c, "label": texts.get(CHOICE_KEY + c["value"]) or c.get("label") or c["value"]} for c in choices]
 
 
 def allowed_text(field, limit: int = 20) -> str:
@@ -108,6 +117,10 @@ def find_choice(field, raw: Any) -> str:
         for c in choices:
             if (c.get(attr) or "").casefold() == folded:
                 return c["value"]
+    for texts in (getattr(field, "translations", None) or {}).values():  # a label in another language
+        for c in choices:
+            if (texts.get(CHOICE_KEY + c["value"]) or "").casefold() == folded:
+                return c["value"]
     raise FieldValueError(_('%(value)s is not one of the choices: %(choices)s', value=shown(raw), choices=allowed_text(field)))
 
 
@@ -117,8 +130,8 @@ def choices_matching(field, word: str) -> list[str]:
     return [c["value"] for c in choices_of(field) if folded in (c.get("label") or c["value"]).casefold()]
 
 
-def label_of(field, value: str) -> str:
-    for c in choices_of(field):
+def label_of(field, value: str, language: str | None = None) -> str:
+    for c in choices_of(field, language):
         if c["value"] == value:
             return c.get("label") or value
     return value  # a value no longer in the list still shows
@@ -129,7 +142,7 @@ class ChoiceType(FieldType):
     """A single choice from the field's list."""
 
     name = "choice"
-    label = "Choice"
+    label = _l("Choice")
     operators = EQUALITY
     indexed = True
     searchable = True
@@ -155,7 +168,7 @@ class ChoiceType(FieldType):
         return value
 
     def format(self, field, value: str | None, locale: str = "en") -> str:
-        return "" if value is None else label_of(field, value)
+        return "" if value is None else label_of(field, value, locale)
 
     def search_clause(self, field, cols, word: str):
         values = choices_matching(field, word)

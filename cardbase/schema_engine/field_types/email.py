@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from .base import TEXTUAL, FieldType, FieldValueError
 from .decimal import shown
 from .registry import register
+from .options import _l
 from .truth import t_compare, t_in, t_not
 from ..i18n import _
 
@@ -43,7 +44,7 @@ class EmailType(FieldType):
     """An e-mail address, validated and searchable."""
 
     name = "email"
-    label = "E-mail"
+    label = _l("E-mail")
     operators = TEXTUAL
     searchable = True
     unique_fold = "lower"  # INFO@acme.de is info@acme.de: one mailbox, one record

@@ -35,7 +35,7 @@ RESULT_TYPES = {"text": "text", "date": "date", "datetime": "datetime", "boolean
 @register
 class FormulaType(ComputedType):
     name = "formula"
-    label = "Formula"
+    label = _l("Formula")
     options_legend = _l("Formula")
     options = (
         OptionSpec("formula", FORMULA, required=True, label=_l("Calculate"),

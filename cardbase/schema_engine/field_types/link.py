@@ -37,7 +37,7 @@ class LinkType(FieldType):
     """A link to one record of the ``target`` object; unique makes it one-to-one."""
 
     name = "link"
-    label = "Link"
+    label = _l("Link")
     operators = EQUALITY
     value_type = "link"
     indexed = True

@@ -18,7 +18,7 @@ NOT_LOOKED_UP = ("link", "user")
 @register
 class LookupType(ComputedType):
     name = "lookup"
-    label = "Lookup"
+    label = _l("Lookup")
     options_legend = _l("Lookup: show a field of the linked record")
     options_empty = _l("%(object)s has no link field yet. Add a link field first; a lookup shows a field of the "
                         "linked record.")

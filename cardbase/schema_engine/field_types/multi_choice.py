@@ -12,6 +12,7 @@ from .base import FieldValueError, _like_escape
 from .choice import ChoiceType, allowed_text, choices_matching, choices_of, find_choice, label_of
 from .decimal import shown
 from .registry import register
+from .options import _l
 from .truth import t_and, t_compare, t_not
 from ..i18n import _
 
@@ -21,7 +22,7 @@ class MultiChoiceType(ChoiceType):
     """Any number of choices from the field's list (same options as a choice)."""
 
     name = "multi_choice"
-    label = "Multiple choice"
+    label = _l("Multiple choice")
     operators = ("eq", "ne", "contains", "not_contains", "is_empty", "is_not_empty")
     value_type = "list"
     indexed = False
@@ -72,7 +73,7 @@ class MultiChoiceType(ChoiceType):
             return self.parse(field, [part.strip() for part in text.split(sep)])
 
     def format(self, field, value: Sequence[str] | None, locale: str = "en") -> str:
-        return "" if not value else ", ".join(label_of(field, v) for v in value)
+        return "" if not value else ", ".join(label_of(field, v, locale) for v in value)
 
     def search_text(self, field, value: Sequence[str] | None) -> str | None:
         return " ".join(label_of(field, v) for v in value) if value else None

@@ -48,7 +48,7 @@ class PhoneType(FieldType):
     """A phone number, stored in E.164, shown in international format."""
 
     name = "phone"
-    label = "Phone"
+    label = _l("Phone")
     operators = TEXTUAL
     searchable = True
 

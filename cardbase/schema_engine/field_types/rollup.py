@@ -49,7 +49,7 @@ def money_result(source, extra_places: int = 0) -> dict[str, Any]:
 @register
 class RollupType(ComputedType):
     name = "rollup"
-    label = "Rollup"
+    label = _l("Rollup")
     options_legend = _l("Rollup: a figure over a child list")
     options_empty = _l("No other object links to %(object)s yet, so there is no child list to sum up. Add a link "
                         "field to another object first.")

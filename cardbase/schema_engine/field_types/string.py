@@ -18,7 +18,7 @@ MAX_LENGTH = 10_000
 @register
 class StringType(FieldType):
     name = "string"
-    label = "Text (one line)"
+    label = _l("Text (one line)")
     operators = TEXTUAL
     searchable = True
     indexed = False

@@ -10,6 +10,7 @@ from .base import ORDERED
 from .datetime_type import DateTimeType
 from .integer import IntegerType
 from .registry import register
+from .options import _l
 from .user import UserType
 
 
@@ -24,7 +25,7 @@ class RecordIdType(_SystemMixin, IntegerType):
     """The record's id: a plain number, never grouped ("1234", not "1,234")."""
 
     name = "record_id"
-    label = "Record id"
+    label = _l("Record id")
     operators = ORDERED
     indexed = False  # the primary key is indexed already
 
@@ -37,7 +38,7 @@ class RecordVersionType(RecordIdType):
     """The optimistic-locking version, bumped by every write."""
 
     name = "record_version"
-    label = "Version"
+    label = _l("Version")
 
     def sa_type(self, field) -> sa.types.TypeEngine:
         return sa.Integer()
@@ -46,24 +47,24 @@ class RecordVersionType(RecordIdType):
 @register
 class CreatedAtType(_SystemMixin, DateTimeType):
     name = "created_at"
-    label = "Created at"
+    label = _l("Created at")
     indexed = True
 
 
 @register
 class ModifiedAtType(_SystemMixin, DateTimeType):
     name = "modified_at"
-    label = "Modified at"
+    label = _l("Modified at")
     indexed = True
 
 
 @register
 class CreatedByType(_SystemMixin, UserType):
     name = "created_by"
-    label = "Created by"
+    label = _l("Created by")
 
 
 @register
 class ModifiedByType(_SystemMixin, UserType):
     name = "modified_by"
-    label = "Modified by"
+    label = _l("Modified by")

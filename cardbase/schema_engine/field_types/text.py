@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from .base import TEXTUAL, FieldType, FieldValueError
 from .registry import register
+from .options import _l
 from ..i18n import _
 
 MAX_TEXT = 100_000  # characters; bounds request and row sizes
@@ -19,7 +20,7 @@ class TextType(FieldType):
     """Long text: line breaks kept (normalised to \\n), outer blank space trimmed."""
 
     name = "text"
-    label = "Long text"
+    label = _l("Long text")
     operators = TEXTUAL
     searchable = True
     supports_unique = False

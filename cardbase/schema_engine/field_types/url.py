@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from .base import TEXTUAL, FieldType, FieldValueError
 from .decimal import shown
 from .registry import register
+from .options import _l
 from ..i18n import _
 
 MAX_URL = 2048
@@ -53,7 +54,7 @@ class UrlType(FieldType):
     """A link to a web page."""
 
     name = "url"
-    label = "Web address"
+    label = _l("Web address")
     operators = TEXTUAL
     searchable = True
 

@@ -16,7 +16,7 @@ class ChoiceWidget(Widget):
 
     def control(self, c: Control) -> Markup:
         from flask_babel import gettext as _
-        choices = list(choices_of(c.field))
+        choices = list(choices_of(c.field, c.language))  # labelled in the user's language
         known = {ch["value"] for ch in choices}
         options = [Markup('<option value="">{}</option>').format(_("(none)"))]
         if c.raw and c.raw not in known:  # a value no longer among the choices stays visible
@@ -50,7 +50,7 @@ class MultiChoiceWidget(Widget):
         chosen = set(c.raw or [])
         boxes = [Markup('<input type="hidden" name="{}" value=""{}>').format(
             c.name, Markup(" disabled") if c.disabled else "")]
-        for i, ch in enumerate(choices_of(c.field)):
+        for i, ch in enumerate(choices_of(c.field, c.language)):
             box_id = c.id if i == 0 else f"{c.id}-{i}"
             boxes.append(Markup(
                 '<div class="form-check form-check-inline">'

@@ -69,6 +69,7 @@ bench: install
 	$(BIN)/python bench/web_card.py $(BENCH_ARGS)
 	$(BIN)/python bench/solution_import.py $(BENCH_ARGS)
 	$(BIN)/python bench/exact_sums.py $(BENCH_ARGS)
+	$(BIN)/python bench/documents.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build dist *.egg-info

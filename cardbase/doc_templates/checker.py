@@ -24,7 +24,7 @@ from jinja2 import TemplateSyntaxError, nodes
 from cardbase.schema_engine.i18n import _
 from cardbase.schema_engine.snapshot import FieldInfo, ObjectInfo, Schema
 
-from .sandbox import LOOP_GUARD, STR_METHODS, DocumentEnvironment
+from .sandbox import LOOP_GUARD, STR_METHODS, environment
 from .source import Tag, check_source
 
 GLOBAL_NAMES = ("today", "now", "range")
@@ -139,7 +139,7 @@ class Checker:
     def __init__(self, schema: Schema, obj: ObjectInfo, tags: list[Tag], aliases: Mapping[str, Any] | None = None):
         self.schema, self.obj, self.tags = schema, obj, tags
         self.aliases = aliases or {}
-        self.env = DocumentEnvironment()
+        self.env = environment("en")
         self.problems: list[Problem] = []
         self.plan = Plan(obj)
 

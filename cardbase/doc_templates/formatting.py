@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Mapping
 
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal
@@ -150,7 +150,7 @@ class Formatter:
     def total(self, items: Iterable[Any], attribute: str) -> Any:
         """The sum of a field over a child list (money stays in its currency; two
         currencies are never added up)."""
-        values = [item[attribute] if isinstance(item, Record) else item for item in items]
+        values = [item[attribute] if isinstance(item, (Record, Mapping)) else item for item in items]
         values = [v for v in values if not is_empty(v)]
         money = [v for v in values if isinstance(v, Money)]
         if money:

@@ -25,7 +25,7 @@ from .checker import Analysis, analyse
 from .context import ContextBuilder
 from .formatting import FormatError
 from .limits import MAX_OUTPUT_CHARS, RENDER_SECONDS
-from .sandbox import Budget, DocumentEnvironment, LimitExceeded
+from .sandbox import Budget, LimitExceeded, budget_scope, environment
 from .source import template_tags
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -87,10 +87,11 @@ def fill(content: bytes, context: Mapping[str, Any], language: str, *, seconds: 
          name: str = "template") -> bytes:
     """The .docx ``content`` filled with ``context`` in the sandbox: the document's bytes."""
     budget = Budget(seconds)
-    env = DocumentEnvironment(language, budget)
+    env = environment(language)
     doc = _LimitedDocx(content, budget)
     try:
-        doc.render(dict(context), jinja_env=env, autoescape=True)
+        with budget_scope(budget):
+            doc.render(dict(context), jinja_env=env, autoescape=True)
         out = io.BytesIO()
         doc.save(out)
     except (LimitExceeded, SecurityError, FormatError) as exc:

@@ -20,12 +20,17 @@ There are no file, import or network functions in a template at all.
 """
 from __future__ import annotations
 
+import threading
 import time
+from collections import OrderedDict
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime
+from functools import lru_cache
 from decimal import Decimal
 from typing import Any, Iterable, Iterator
 
-from jinja2 import StrictUndefined, nodes
+from jinja2 import StrictUndefined, Template, nodes
 from jinja2.runtime import LoopContext
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
@@ -35,6 +40,7 @@ from cardbase.schema_engine.i18n import _
 from .formatting import Formatter
 from .limits import MAX_LOOP_STEPS, MAX_POWER, MAX_RANGE, MAX_VALUE_CHARS, RENDER_SECONDS
 
+COMPILED_CACHE = 64  # compiled sources kept per language
 LOOP_GUARD = "_cb_loop_guard"  # the filter wrapped around every loop's iterable (not for templates)
 SAFE_FILTERS = ("abs", "capitalize", "count", "default", "d", "e", "escape", "first", "float", "int", "join",
                 "last", "length", "list", "lower", "max", "min", "reject", "rejectattr", "reverse", "round",
@@ -83,16 +89,40 @@ def _size(value: Any) -> int:
     return len(value) if isinstance(value, (str, list, tuple)) else 0
 
 
+_budget: ContextVar[Budget | None] = ContextVar("cardbase_template_budget", default=None)
+
+
+def current_budget() -> Budget:
+    """The budget of the rendering in progress (a fresh one outside ``budget_scope``)."""
+    found = _budget.get()
+    if found is None:
+        found = Budget()
+        _budget.set(found)
+    return found
+
+
+@contextmanager
+def budget_scope(budget: Budget) -> Iterator[Budget]:
+    """Run a rendering against ``budget`` (per thread and task: environments are shared)."""
+    token = _budget.set(budget)
+    try:
+        yield budget
+    finally:
+        _budget.reset(token)
+
+
 class DocumentEnvironment(SandboxedEnvironment):
-    """One rendering's environment: the document's language and the rendering's budget."""
+    """The environment of documents in one language: shared by every rendering (see
+    ``environment``); each rendering's limits are its own ``Budget`` (``budget_scope``)."""
 
     intercepted_binops = frozenset({"*", "**", "+", "%", "//"})
 
-    def __init__(self, language: str = "en", budget: Budget | None = None):
+    def __init__(self, language: str = "en"):
         self.formatter = Formatter(language)
         super().__init__(autoescape=True, undefined=StrictUndefined, finalize=self.formatter.display,
                          keep_trailing_newline=True)
-        self.budget = budget or Budget()
+        self._compiled: OrderedDict[str, Template] = OrderedDict()
+        self._compiled_lock = threading.Lock()
         self.globals.clear()
         self.globals["range"] = self._range
         safe = {name: self.filters[name] for name in SAFE_FILTERS}
@@ -102,6 +132,23 @@ class DocumentEnvironment(SandboxedEnvironment):
         self.filters[LOOP_GUARD] = self._loop_guard
         self.tests.pop("callable", None)
 
+    def from_string(self, source: Any, globals: Any = None, template_class: Any = None) -> Template:  # noqa: A002
+        """Compiled once per source (a template's parts are the same for every document it
+        fills; the environment is shared per language, so the cache serves them all)."""
+        if globals or template_class or not isinstance(source, str):
+            return super().from_string(source, globals, template_class)
+        with self._compiled_lock:
+            found = self._compiled.get(source)
+            if found is not None:
+                self._compiled.move_to_end(source)
+                return found
+        compiled = super().from_string(source)
+        with self._compiled_lock:
+            self._compiled[source] = compiled
+            while len(self._compiled) > COMPILED_CACHE:
+                self._compiled.popitem(last=False)
+        return compiled
+
     # ---- every loop, call and operator counts --------------------------------------------------
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
         tree = super()._parse(source, name, filename)
@@ -110,7 +157,7 @@ class DocumentEnvironment(SandboxedEnvironment):
         return tree
 
     def _loop_guard(self, iterable: Iterable[Any]) -> Iterator[Any]:
-        tick = self.budget.tick
+        tick = current_budget().tick
         for item in iterable:
             tick()
             yield item
@@ -119,15 +166,15 @@ class DocumentEnvironment(SandboxedEnvironment):
         numbers = range(*args)
         if len(numbers) > MAX_RANGE:
             raise SecurityError(_("range() is limited to %(limit)s numbers in a template", limit=format(MAX_RANGE, ",")))
-        self.budget.tick()
+        current_budget().tick()
         return numbers
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
-        __self.budget.tick()
+        current_budget().tick()
         return super().call(__context, __obj, *args, **kwargs)
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-        self.budget.tick()
+        current_budget().tick()
         if operator == "%" and isinstance(left, str):
             raise SecurityError(_("formatting text with the percent operator is not available in templates: "
                                   "use the filters number, money and date"))
@@ -162,3 +209,9 @@ class DocumentEnvironment(SandboxedEnvironment):
         def refused(*args: Any, **kwargs: Any) -> str:
             raise SecurityError(_("str.format is not available in templates: use the filters number, money and date"))
         return refused
+
+
+@lru_cache(maxsize=None)
+def environment(language: str) -> DocumentEnvironment:
+    """The shared environment of a document language."""
+    return DocumentEnvironment(language)

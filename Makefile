@@ -70,6 +70,7 @@ bench: install
 	$(BIN)/python bench/solution_import.py $(BENCH_ARGS)
 	$(BIN)/python bench/exact_sums.py $(BENCH_ARGS)
 	$(BIN)/python bench/documents.py $(BENCH_ARGS)
+	$(BIN)/python bench/imports.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build dist *.egg-info

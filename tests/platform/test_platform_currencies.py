@@ -136,3 +136,14 @@ def test_a_filter_and_a_rule_view_compare_within_one_currency(app, db):
     rights.save_rule_view(db, SYSTEM, "Sales", "deal", "Small", below)
     sam = actor_for(users.find_user(db, "sam"), db)
     assert [r["id"] for r in store.list(sam, "deal").data] == [ids[1]]
+
+
+def test_a_board_column_converts_its_currencies_at_the_rates_it_names(app, db):
+    from cardbase.schema_engine import currencies
+    from api_testlib import signed_in
+    _deals(db, {"stage": "lead", "amount": "100"}, {"stage": "lead", "amount": {"amount": "50", "currency": "GBP"}})
+    client = signed_in(app, "root")
+    assert "100.00 EUR + 50.00 GBP" in client.get("/o/deal/board").get_data(as_text=True)
+    currencies.replace(db, SYSTEM, "EUR", [{"currency": "GBP", "rate": "1.17", "valid_from": "2020-01-01"}])
+    body = client.get("/o/deal/board").get_data(as_text=True)
+    assert "100.00 EUR + 50.00 GBP = 158.50 EUR at 1 GBP = 1.17 EUR" in body

@@ -38,6 +38,7 @@ from babel.dates import format_date
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from cardbase.schema_engine import currencies
 from cardbase.schema_engine.errors import CardbaseError, ValidationError
 from cardbase.schema_engine.field_types.choice import PALETTE, choices_of
 from cardbase.schema_engine.field_types.datetime_type import display_timezone, iso_utc, to_utc_naive
@@ -241,9 +242,11 @@ def _total_text(sum_field: FieldInfo | None, total: Any, language: str) -> str:
     return sum_field.ftype.format(sum_field, total, language)
 
 
-def _column_total(sum_field: FieldInfo | None, column: Column, amounts: list[Any], language: str) -> str:
+def _column_total(sum_field: FieldInfo | None, column: Column, amounts: list[Any], language: str,
+                  conn: Any = None) -> str:
     """The column's sum as text; money per currency, from the grouped query ("100.00 EUR
-    + 50.00 GBP"), the field's own currency first."""
+    + 50.00 GBP"), the field's own currency first; with exchange rates for today also the
+    converted total and the rates it used ("= 158.50 EUR at 1 GBP = 1.17 EUR")."""
     if sum_field is None or sum_field.type != "money":
         return _total_text(sum_field, column.total, language)
     default = sum_field.options.get("currency") or "EUR"
@@ -251,7 +254,15 @@ def _column_total(sum_field: FieldInfo | None, column: Column, amounts: list[Any
     if not sums:
         return sum_field.ftype.format(sum_field, Money(Decimal(0), default), language)
     order = sorted(sums, key=lambda c: (c != default, c))
-    return " + ".join(sum_field.ftype.format(sum_field, Money(sums[c], c), language) for c in order)
+    text = " + ".join(sum_field.ftype.format(sum_field, Money(sums[c], c), language) for c in order)
+    converted = currencies.convert(conn, sums, scale=sum_field.options.get("scale", 2)) \
+        if conn is not None and len(sums) > 1 else None
+    if converted is None:
+        return text
+    base = converted["currency"]
+    rates = ", ".join(f"1 {code} = {rate} {base}" for code, rate in sorted(converted["rates"].items()))
+    return _("%(sums)s = %(total)s at %(rates)s", sums=text, rates=rates,
+             total=sum_field.ftype.format(sum_field, Money(converted["amount"], base), language))
 
 
 def _card_fields(scope: Scope, field: FieldInfo, sum_field: FieldInfo | None) -> list[FieldInfo]:
@@ -275,8 +286,7 @@ def _column_condition(field: FieldInfo, key: str) -> dict:
 def _board_data(scope: Scope, field: FieldInfo, sum_field: FieldInfo | None, condition: dict | None,
                 q: str | None) -> list[Column]:
     totals = _totals(scope, field, sum_field, condition, q)
-    columns = [Column(c["value"], c.get("label") or c["value"], c.get("color") or "gray")
-               for c in choices_of(field, scope.language)]
+    columns = [Column(c["value"], c.get("label") or c["value"], c.get("color") or "gray") for c in choices_of(field)]
     known = {c.key for c in columns}
     # values no longer in the choice list still show (and can be moved away from)
     columns += [Column(k, k, "gray", known=False) for k in totals if k != NONE_KEY and k not in known]
@@ -291,7 +301,7 @@ def _board_data(scope: Scope, field: FieldInfo, sum_field: FieldInfo | None, con
         column.count, column.total = totals.get(column.key, (0, None))
         amounts: list[Any] = []
         if column.count == 0:
-            column.total_text = _column_total(sum_field, column, amounts, scope.language)
+            column.total_text = _column_total(sum_field, column, amounts, scope.language, scope.session.conn)
             continue
         where = _both(condition, _column_condition(field, column.key))
         page = scope.session.list(scope.obj, ListQuery(
@@ -307,7 +317,7 @@ def _board_data(scope: Scope, field: FieldInfo, sum_field: FieldInfo | None, con
             })
         if column.count > len(column.cards):
             column.more_url = _list_url(scope.obj.api_name, where, q)
-        column.total_text = _column_total(sum_field, column, amounts, scope.language)
+        column.total_text = _column_total(sum_field, column, amounts, scope.language, scope.session.conn)
     return columns
 
 

@@ -24,6 +24,7 @@ from cardbase.schema_engine.db import Database
 from cardbase.schema_engine.field_types.datetime_type import display_timezone
 
 from . import admin, api, auth, i18n, views, web
+from . import automation_web
 from .config import ensure_secret_key, load_config
 from .context import abandon_session, actor_for, current_actor, get_db, install_engine
 from .sessions import CookieSessionInterface
@@ -34,7 +35,8 @@ __all__ = ["PUBLIC_ENDPOINTS", "NotInitialised", "actor_for", "create_app", "cur
 # The API adds its token endpoint, OpenAPI document and reference page (api.PUBLIC_ENDPOINTS).
 # Bootstrap's own CSS/JS (bootstrap.static) is served locally and styles the login page.
 PUBLIC_ENDPOINTS = (frozenset({"auth.login", "core.health", "static", "bootstrap.static"}) | api.PUBLIC_ENDPOINTS
-                    | admin.PUBLIC_ENDPOINTS)
+                    | admin.PUBLIC_ENDPOINTS
+                    | automation_web.PUBLIC_ENDPOINTS)
 
 # img-src allows data: URIs: Bootstrap draws select arrows and the menu icon as inline SVG
 # images. Scripts and styles stay 'self' only: no inline script, no style attribute.
@@ -101,6 +103,7 @@ def create_app(config: Mapping[str, Any] | None = None, db: Database | None = No
     web.errors.install(app)  # styled 403/404/405/500 pages for every blueprint
     designer_ui.init_app(app)
     api.init_app(app, csrf)  # /api: bearer tokens (so no CSRF), JSON errors
+    automation_web.init_app(app, csrf)  # the bell, tasks and activity on cards, public web forms /f/<slug>
     app.after_request(_security_headers)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(sa.exc.OperationalError, _busy)

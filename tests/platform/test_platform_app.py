@@ -202,7 +202,9 @@ def test_every_route_refuses_anonymous_users_except_login_health_static(app):
     assert checked >= 2  # at least home and logout
     # static files are ours (static) and Bootstrap's, served from the bootstrap-flask package
     assert PUBLIC_ENDPOINTS == {"auth.login", "core.health", "static", "bootstrap.static", "api.token",
-                                "invitation.accept"}
+                                "invitation.accept",
+                                # public web forms and a scenario's incoming webhook (issue 18)
+                                "public_forms.form", "public_forms.embed", "api.incoming_hook"}
 
 
 def test_a_new_route_without_login_required_is_still_guarded(db, alice):

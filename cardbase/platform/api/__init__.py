@@ -22,7 +22,7 @@ from .blueprint import bp
 # Reached without a token: getting one (the API's login). The description of the API and
 # its reference page need a signed-in caller (a token or the browser's session), which
 # they check themselves because the browser's session cookie counts there.
-PUBLIC_ENDPOINTS = frozenset({"api.token"})
+PUBLIC_ENDPOINTS = frozenset({"api.token", "api.incoming_hook"})  # incoming_hook: the token in its URL
 SESSION_OR_TOKEN_ENDPOINTS = frozenset({"api.openapi", "api.reference"})
 
 
@@ -52,6 +52,7 @@ def init_app(app: Flask, csrf) -> None:
     from . import (actions, admin, aggregate, auth, config_log, export, layouts, metadata, openapi,  # noqa: F401
                    records, reference, solution, trash, views)  # (register routes)
     from . import reports  # noqa: F401  (reports and dashboards)
+    from . import collaboration, forms, scenarios, webhooks  # noqa: F401  (automation and collaboration)
     from . import documents  # noqa: F401  (Word templates and documents)
     from . import imports  # noqa: F401  (spreadsheet imports and their jobs)
     from . import currencies  # noqa: F401  (base currency and exchange rates)

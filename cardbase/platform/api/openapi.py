@@ -272,6 +272,9 @@ class _Builder:
         from . import openapi_reports  # reports and dashboards
 
         openapi_reports.report_paths(self)
+        from . import openapi_automation  # webhooks, scenarios, comments, tasks, notifications, forms
+
+        openapi_automation.automation_paths(self)
         from . import openapi_documents  # Word templates and documents
 
         openapi_documents.document_paths(self)

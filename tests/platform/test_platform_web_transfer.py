@@ -104,3 +104,10 @@ def test_admin_backup_screen(app, db):
         manifest = json.loads(zf.read("manifest.json"))
     assert manifest["format"] == "cardbase-backup" and any(t["name"] == "cb_user" for t in manifest["tables"])
     assert signed_in(app, "kim").get("/admin/backup").status_code == 403
+
+
+def test_the_app_keeps_sql_views_current(app):
+    from cardbase.schema_engine.schema_service import CHANGE_HOOKS
+    from cardbase.transfer.sql_views import ViewsHook
+
+    assert sum(isinstance(h, ViewsHook) for h in CHANGE_HOOKS) == 1  # installed once, in every app process

@@ -225,3 +225,40 @@ def test_rights_are_checked_by_the_store(crm, tmp_path):
     path = write_csv(tmp_path / "r.csv", [["Name"], ["X"]])
     with pytest.raises(Forbidden):
         run(store, Actor(user_id=uid, username="nobody"), path, mapping={"Name": "name"})
+
+
+@pytest.mark.parametrize("locale, cell, expect", [
+    ("en-US", "11/22/1980", "1980-11-22"), ("en-GB", "22/11/1980", "1980-11-22"), ("en", "1980-11-22", "1980-11-22")])
+def test_dates_in_the_files_locale(crm, tmp_path, locale, cell, expect):
+    _db, store, who, _acme = crm
+    path = write_csv(tmp_path / "d.csv", [["Name", "Birthday", "Score"], ["Ann", cell, "1,234.5"]])
+    result = run(store, who, path, mapping={"Name": "name", "Birthday": "birthday", "Score": "score"}, locale=locale)
+    assert result.created == 1
+    got = people(store, who)["Ann"]
+    assert str(got["birthday"]) == expect and got["score"] == Decimal("1234.5")
+
+
+def test_slashed_date_without_a_locale_is_ambiguous(crm, tmp_path):
+    _db, store, who, _acme = crm
+    path = write_csv(tmp_path / "d.csv", [["Name", "Birthday"], ["Ann", "01/02/2026"]])
+    result = run(store, who, path, dry_run=True, mapping={"Name": "name", "Birthday": "birthday"})
+    assert "ambiguous" in result.errors[0]["message"] and "en-US" in result.errors[0]["message"]
+
+
+def test_imported_rows_get_their_formulas_history_and_events(crm, tmp_path):
+    db, store, who, _acme = crm
+    from cardbase.schema_engine.actor import SYSTEM
+    from cardbase.schema_engine.meta_models import OutboxEvent
+    from cardbase.schema_engine.schema_service import SchemaService
+
+    SchemaService(db).add_field(SYSTEM, "person", {"name": "double", "label": "Double", "type": "formula",
+                                                   "options": {"formula": "[Score] * 2"}})
+    path = write_csv(tmp_path / "f.csv", [["Name", "Score"], ["Ann", "2.5"], ["Bob", "4"]])
+    run(store, who, path, mapping={"Name": "name", "Score": "score"})
+    got = people(store, who)
+    assert (got["Ann"]["double"], got["Bob"]["double"]) == (Decimal("5"), Decimal("8"))
+    with db.read() as conn:
+        topics = conn.execute(sa.select(OutboxEvent.topic)).scalars().all()
+    assert topics.count("record.created") >= 2
+    with store.session(who) as s:
+        assert s.history("person", got["Ann"]["id"])[0]["action"] == "create"

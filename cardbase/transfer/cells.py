@@ -151,7 +151,8 @@ class PhoneCell(CellReader):
                 raise FieldValueError(f"{shown(cell)} is not a valid phone number") from None
             if not phonenumbers.is_valid_number(number):
                 raise FieldValueError(f"{shown(cell)} is not a valid phone number in region {fmt.region.upper()}")
-            cell = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) + (
+            # E.164 now; the store's validation of the row checks it once more (length, type)
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) + (
                 f";ext={number.extension}" if number.extension else "")
         return field.ftype.import_value(field, cell)
 

@@ -4,7 +4,7 @@ the web process here; the worker of issue 18 can run the same ``run_job``).
 
 Progress of an import that keeps its good rows is written in the same transaction as each
 chunk it commits, so after a crash (kill -9) the job says exactly what was written and
-``resume_job`` goes on after the last committed line. An all-or-nothing import holds one
+``run_job(..., resume=True)`` goes on after the last committed line. An all-or-nothing import holds one
 transaction: its progress is kept in this process while it runs (another writer would wait
 for its lock on SQLite) and a crash leaves nothing written."""
 from __future__ import annotations
@@ -220,7 +220,7 @@ def cancel_job(db: Any, actor: Actor, job_id: Any) -> dict[str, Any]:
 
 
 def interrupted_jobs(db: Any) -> list[dict[str, Any]]:
-    """Jobs left "running" by a process that died: what each had committed (for resume_job)."""
+    """Jobs left "running" by a process that died: what each had committed (to run again with resume=True)."""
     with db.read() as conn:
         rows = conn.execute(sa.select(_jobs).where(_jobs.c.state == "running")).mappings().all()
     return [dict(r) for r in rows if r["id"] not in _LIVE]

@@ -9,8 +9,9 @@ metadata; the plan of what to read), ``context`` (reading through the session wi
 purpose "print"), ``render`` (docxtpl within the limits), ``storage`` (templates and
 versions in the database), ``documents`` (documents and .zip files for channels),
 ``starter`` (a template generated from the metadata), ``pdf`` (LibreOffice), ``usage``
-(what templates use, for the schema service: imported here so it is always registered).
+(what templates use, for the schema service) and ``solution_part`` (templates in
+solutions): both imported here so they are always registered.
 """
 from __future__ import annotations
 
-from . import usage  # noqa: F401  (registers the usage finders)
+from . import solution_part, usage  # noqa: F401  (register the solution part and the usage finders)

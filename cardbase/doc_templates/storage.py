@@ -9,6 +9,7 @@ Every upload is checked as a package (``package.check_docx``) and against the me
 nothing is stored."""
 from __future__ import annotations
 
+import base64
 import hashlib
 from datetime import datetime
 from typing import Any, Iterable, Sequence
@@ -319,3 +320,57 @@ def delete_template(store: RecordStore, actor: Actor, obj_ref: str | int, templa
         conn.execute(sa.delete(DocTemplateVersion).where(DocTemplateVersion.template_id == row["id"]))
         conn.execute(sa.delete(DocTemplate).where(DocTemplate.id == row["id"]))
         _log(conn, actor, "template.delete", obj, row["name"], {"id": row["id"]})
+
+
+def put_template(conn: Connection, schema: Schema, actor: Actor, obj: ObjectInfo, *, name: str, description: str,
+                 language: str, group_ids: list[int], filename: str, content: bytes) -> str:
+    """Create the template named ``name`` of ``obj``, or give it ``content`` as its next
+    version when that differs, in ``conn``'s transaction (a solution import): "added",
+    "changed" or "unchanged". The file is checked like an upload."""
+    references = check_upload(schema, obj, name, filename, content)
+    row = conn.execute(sa.select(DocTemplate).where(DocTemplate.object_id == obj.id,
+                                                    DocTemplate.name == name)).mappings().first()
+    if row is None:
+        tid = conn.execute(sa.insert(DocTemplate).values(
+            object_id=obj.id, name=name, description=description, language=language, current_version=1,
+            created_at=utcnow(), modified_at=utcnow()).returning(DocTemplate.id)).scalar_one()
+        _add_version(conn, actor, tid, 1, filename, content, references)
+        outcome = "added"
+    else:
+        tid = row["id"]
+        v = DocTemplateVersion.__table__.c
+        current = conn.execute(sa.select(v.sha256).where(v.template_id == tid, v.number == row["current_version"])
+                               ).scalar()
+        same = current == hashlib.sha256(content).hexdigest() and (row["description"], row["language"]) == (
+            description, language)
+        if same:
+            return "unchanged"
+        values: dict[str, Any] = {"description": description, "language": language, "modified_at": utcnow()}
+        if current != hashlib.sha256(content).hexdigest():
+            values["current_version"] = row["current_version"] + 1
+            _add_version(conn, actor, tid, values["current_version"], filename, content, references)
+        conn.execute(sa.update(DocTemplate).where(DocTemplate.id == tid).values(**values))
+        outcome = "changed"
+    conn.execute(sa.delete(DocTemplateGroup).where(DocTemplateGroup.template_id == tid))
+    for gid in group_ids:
+        conn.execute(sa.insert(DocTemplateGroup).values(template_id=tid, group_id=gid))
+    _log(conn, actor, f"template.{'create' if outcome == 'added' else 'update'}", obj, name,
+         {"id": tid, "filename": filename, "size": len(content), "solution": True})
+    return outcome
+
+
+def export_templates(conn: Connection, schema: Schema) -> list[dict[str, Any]]:
+    """Every template's current version with its settings (files as base64), for solutions."""
+    rows = conn.execute(sa.select(DocTemplate).order_by(DocTemplate.object_id, DocTemplate.name)).mappings().all()
+    ids = [r["id"] for r in rows]
+    groups, versions = _groups(conn, ids), _versions(conn, ids, content=True)
+    out = []
+    for row in rows:
+        if not schema.has_object(row["object_id"]) or not versions[row["id"]]:
+            continue
+        current = next((v for v in versions[row["id"]] if v["number"] == row["current_version"]), versions[row["id"]][0])
+        out.append({"object": schema.object(row["object_id"]).api_name, "name": row["name"],
+                    "description": row["description"], "language": row["language"],
+                    "groups": [name for _gid, name in groups[row["id"]]], "filename": current["filename"],
+                    "content": base64.b64encode(current["content"]).decode("ascii")})
+    return out

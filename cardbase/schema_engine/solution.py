@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import sqlalchemy as sa
 
@@ -27,6 +28,28 @@ FORMAT = "cardbase-solution"
 FORMAT_VERSION = 1
 _ID_TOKEN = re.compile(r"#(\d+)\b")
 _NAME_TOKEN = re.compile(r"@([a-z][a-z0-9_]*)\.([a-z][a-z0-9_]*)")
+
+
+@dataclass(frozen=True)
+class SolutionPart:
+    """A part of the solution kept by a feature above the engine (Word templates ...):
+    ``export(conn, schema)`` gives its JSON entries under ``key``; ``load(conn, schema,
+    entries, actor, report)`` applies them inside the import's transaction (after objects,
+    fields, layouts and translations), raising SchemaError to refuse the document."""
+
+    key: str
+    export: Callable[..., list[Any]]
+    load: Callable[..., None]
+
+
+_parts: list[SolutionPart] = []
+
+
+def solution_part(part: SolutionPart) -> SolutionPart:
+    """Register a part (its feature imports this and registers at import time)."""
+    if all(p.key != part.key for p in _parts):
+        _parts.append(part)
+    return part
 
 
 def export_solution(db) -> dict[str, Any]:
@@ -53,9 +76,11 @@ def export_solution(db) -> dict[str, Any]:
                   "definition": _portable_layout(schema, r.object_id, r.definition)}
                  for r in conn.execute(sa.select(v.object_id, v.name, v.shared, v.definition)
                                        .where(v.shared.is_(True)).order_by(v.id))]
+        parts = {p.key: p.export(conn, schema) for p in _parts}
     return {"format": FORMAT, "format_version": FORMAT_VERSION,
             "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "objects": objects, "cards": cards, "views": views, "translations": _export_translations(schema)}
+            "objects": objects, "cards": cards, "views": views, "translations": _export_translations(schema),
+            **parts}
 
 
 def _export_translations(schema: Schema) -> list[dict[str, Any]]:
@@ -132,6 +157,9 @@ def _import(db, document: Mapping[str, Any], actor: Actor,
         schema = service.batch_tx.schema
         _import_layouts(service.batch_tx.conn, schema, document, report)
         _import_translations(service, actor, schema, document.get("translations"))
+        for part in _parts:
+            if document.get(part.key) is not None:
+                part.load(service.batch_tx.conn, service.batch_tx.schema, document[part.key], actor, report)
         if keep is not None:  # a dry run: hand the report out, roll everything back
             keep.update(report)
             raise _DryRun()

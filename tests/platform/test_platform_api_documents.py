@@ -35,7 +35,8 @@ def _upload(api: Api, content: bytes, method="POST", url=BASE, filename="invoice
 
 def test_upload_list_read_change_and_delete_a_template(app, db):
     api = _api(app, db)
-    created = _upload(api, invoice_docx(), name="Invoice", description="tutorial", language="de",
+    content = invoice_docx()
+    created = _upload(api, content, name="Invoice", description="tutorial", language="de",
                       groups="Clerks, Juniors")
     assert created.status_code == 201, created.get_json()
     body = created.get_json()
@@ -52,7 +53,7 @@ def test_upload_list_read_change_and_delete_a_template(app, db):
     assert (renamed.get_json()["description"], renamed.get_json()["groups"], renamed.get_json()["version"]) == (
         "JSON change", [], 2)
     first = api.get(f"{BASE}/{body['id']}/file", query={"version": 1})
-    assert first.status_code == 200 and first.data == invoice_docx()
+    assert first.status_code == 200 and first.data == content
     assert 'filename=invoice.docx' in first.headers["Content-Disposition"]
     assert api.delete(f"{BASE}/{body['id']}").status_code == 204
     assert api.get(f"{BASE}/{body['id']}").status_code == 404

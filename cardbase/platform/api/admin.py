@@ -20,7 +20,9 @@ from cardbase.schema_engine.accounts.policy import ADMIN
 from cardbase.schema_engine.actor import Actor
 from cardbase.schema_engine.errors import NotFound, ValidationError
 from cardbase.schema_engine.meta_models import Group, User, UserGroup
-from cardbase.schema_engine.rights.models import ObjectAccess, ObjectRight, FieldRight, OBJECT_RIGHTS, DEFAULT_MODE
+from cardbase.schema_engine.rights.models import (DEFAULT_MODE, OBJECT_RIGHTS, RECORD_SCOPES, FieldRight, ObjectAccess,
+                                                  ObjectRight, RecordScope)
+from cardbase.schema_engine.rights.scopes import parent_links, set_parent_access, set_record_scope
 
 from ..context import get_db
 from .auth import api_actor
@@ -224,9 +226,18 @@ def _object_rights_json(obj) -> dict[str, Any]:
         rows = conn.execute(sa.select(ObjectRight.group_id, Group.name, *cols)
                             .join(Group, Group.id == ObjectRight.group_id)
                             .where(ObjectRight.object_id == obj.id).order_by(Group.name)).all()
-    groups = [{"group_id": r[0], "group": r[1], "rights": [n for n, flag in zip(OBJECT_RIGHTS, r[2:]) if flag]}
-              for r in rows]
-    return {"mode": mode or DEFAULT_MODE, "groups": groups}
+        scopes = {r.group_id: (r.name, r.scope) for r in conn.execute(
+            sa.select(RecordScope.group_id, RecordScope.scope, Group.name).join(Group, Group.id == RecordScope.group_id)
+            .where(RecordScope.object_id == obj.id))}
+        parent = parent_links(conn).get(obj.id)
+    groups = [{"group_id": r[0], "group": r[1], "rights": [n for n, flag in zip(OBJECT_RIGHTS, r[2:]) if flag],
+               "scope": scopes.get(r[0], (None, None))[1]} for r in rows]
+    held = {g["group_id"] for g in groups}
+    groups += [{"group_id": gid, "group": name, "rights": [], "scope": scope}
+               for gid, (name, scope) in scopes.items() if gid not in held]
+    groups.sort(key=lambda g: g["group"])
+    link = next((f.api_name for f in obj.user_fields if f.id == parent), None) if parent is not None else None
+    return {"mode": mode or DEFAULT_MODE, "groups": groups, "parent": link}
 
 
 @bp.get("/v1/objects/<object_name>/rights")
@@ -237,25 +248,38 @@ def get_object_rights(object_name: str):
 
 @bp.patch("/v1/objects/<object_name>/rights")
 def update_object_rights(object_name: str):
-    """{"mode": "all" | "own_and_shared", "groups": [{"group": id or name, "rights": [...]}]}:
-    the access mode and each named group's rights (replaced; [] removes them)."""
+    """{"mode": "all" | "own_and_shared", "groups": [{"group": id or name, "rights": [...],
+    "scope": record scope or null}], "parent": link name or null}: the access mode, each
+    named group's rights (replaced; [] removes them) and record scope (when given), and
+    the link the object's records follow (when given; a loop is refused)."""
     body = json_object()
     actor, obj = _rights_object(object_name)
-    _reject_unknown(body, {"mode", "groups"}, "the object's rights (mode, groups)")
+    _reject_unknown(body, {"mode", "groups", "parent"}, "the object's rights (mode, groups, parent)")
     entries = body.get("groups", [])
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
         raise ValidationError({"groups": 'must be a list like [{"group": "Sales", "rights": ["read", "edit"]}]'})
     for i, entry in enumerate(entries):
-        _reject_unknown(entry, {"group", "rights"}, f"groups[{i}] (group, rights)")
+        _reject_unknown(entry, {"group", "rights", "scope"}, f"groups[{i}] (group, rights, scope)")
+        if entry.get("scope") is not None and entry["scope"] not in RECORD_SCOPES:
+            raise ValidationError({f"groups[{i}].scope": f"{entry['scope']!r} is not a record scope; use one of "
+                                                         f"{', '.join(RECORD_SCOPES)} or null"})
         if "group" not in entry or "rights" not in entry:
             raise ValidationError({f"groups[{i}]": "needs group and rights"})
     db = get_db()
+    if "parent" in body:  # first: a loop is refused before anything else changes
+        try:
+            set_parent_access(db, actor, obj.api_name, body["parent"])
+        except ValidationError as exc:
+            raise ValidationError({"parent": [m for v in exc.errors.values() for m in v]}) from None
     if "mode" in body:
         rights.set_access_mode(db, actor, obj.api_name, body["mode"])
     for i, entry in enumerate(entries):
         try:
             rights.set_object_rights(db, actor, id_or_name(entry["group"], f"groups[{i}].group"), obj.api_name,
                                      entry["rights"])
+            if "scope" in entry:
+                set_record_scope(db, actor, id_or_name(entry["group"], f"groups[{i}].group"), obj.api_name,
+                                 entry["scope"])
         except ValidationError as exc:
             raise ValidationError({f"groups[{i}].{k}": v for k, v in exc.errors.items()}) from None
     return json_response(_object_rights_json(obj))

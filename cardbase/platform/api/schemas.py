@@ -10,7 +10,7 @@ from marshmallow import fields as f
 from marshmallow import validate as v
 
 from cardbase.schema_engine.field_types.base import ALL_OPERATORS
-from cardbase.schema_engine.rights.models import ACCESS_MODES, FIELD_LEVELS, LEVELS, OBJECT_RIGHTS
+from cardbase.schema_engine.rights.models import ACCESS_MODES, FIELD_LEVELS, LEVELS, OBJECT_RIGHTS, RECORD_SCOPES
 
 DECIMAL_OUT = r"^-?[0-9]+(\.[0-9]+)?$"
 DECIMAL_IN = r"^\s*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\s*$"
@@ -249,25 +249,34 @@ class GroupPatch(Strict):
 
 
 # ---- rights -------------------------------------------------------------------------------------
+_SCOPE = {"description": "which records the group's rights reach: all, own_and_shared, rule_views (only records its "
+                    "rule views match) or none; null: the object's access mode"}
+_PARENT = {"description": "the link whose record the object's records take their access from (null: their own)"}
+
+
 class GroupRights(Strict):
     group_id = f.Integer(required=True)
     group = f.String(required=True)
     rights = f.List(f.String(validate=v.OneOf(OBJECT_RIGHTS)), required=True)
+    scope = f.String(required=True, allow_none=True, validate=v.OneOf(RECORD_SCOPES), metadata=_SCOPE)
 
 
 class ObjectRights(Strict):
     mode = f.String(required=True, validate=v.OneOf(ACCESS_MODES))
     groups = f.List(f.Nested(GroupRights), required=True)
+    parent = f.String(required=True, allow_none=True, metadata=_PARENT)
 
 
 class GroupRightsInput(Strict):
     group = f.Raw(required=True, metadata=ID_OR_NAME)
     rights = f.List(f.String(validate=v.OneOf(OBJECT_RIGHTS)), required=True)
+    scope = f.String(allow_none=True, validate=v.OneOf(RECORD_SCOPES), metadata=_SCOPE)
 
 
 class ObjectRightsPatch(Strict):
     mode = f.String(validate=v.OneOf(ACCESS_MODES))
     groups = f.List(f.Nested(GroupRightsInput))
+    parent = f.String(allow_none=True, metadata=_PARENT)
 
 
 class GroupFieldLevel(Strict):

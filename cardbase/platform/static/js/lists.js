@@ -36,6 +36,18 @@
   var NO_VALUE = ["is_empty", "is_not_empty", "today", "this_week", "this_month", "overdue"];
   var LIST_OPS = ["in", "not_in"];
   var DAYS_OPS = ["next_days", "last_days"];  // the operand is a number of days (docs/filters.md)
+  // German screens: dates typed as 24.12.2026 (14:30), sent to the server as ISO
+  var GERMAN_DATES = (document.documentElement.lang || "").slice(0, 2) === "de";
+  function toGerman(iso) {
+    var m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}:\d{2}))?/.exec(iso);
+    return m ? m[3] + "." + m[2] + "." + m[1] + (m[4] ? " " + m[4] : "") : iso;
+  }
+  function fromGerman(text) {
+    var m = /^(\d{1,2})\.(\d{1,2})\.(\d{4})(?:,?\s+(\d{1,2}):(\d{2}))?$/.exec(text);
+    if (!m) { return text; }
+    var pad = function (s) { return ("0" + s).slice(-2); };
+    return m[3] + "-" + pad(m[2]) + "-" + pad(m[1]) + (m[4] ? "T" + pad(m[4]) + ":" + m[5] : "");
+  }
 
   function FilterBuilder(form) {
     this.form = form;
@@ -136,13 +148,20 @@
       return el;
     }
     var type = {number: "number", date: "date", datetime: "datetime-local"}[kind] || "text";
+    var german = GERMAN_DATES && (kind === "date" || kind === "datetime");
+    if (german) { type = "text"; }  // the browser's picker would speak the browser's locale (mm/dd/yyyy)
     el = make("input", {className: "form-control form-control-sm", type: type, "aria-label": t.value});
+    if (german) {
+      el.setAttribute("placeholder", kind === "date" ? "TT.MM.JJJJ" : "TT.MM.JJJJ hh:mm");
+      el.setAttribute("data-german-date", kind);
+    }
     if (type === "number") { el.setAttribute("step", "any"); }
     if (kind === "link") { this.linkPicker(entry, el); }
     if (entry.me) { this.meOption(el); }
     if (value !== null && value !== undefined) {
       if (kind === "link") { el.value = value === "me" ? "me" : "#" + (value.id || value); }
       else if (type === "datetime-local") { el.value = String(value).replace(" ", "T").substring(0, 16); }
+      else if (german) { el.value = toGerman(String(value)); }
       else { el.value = String(value); }
     }
     return el;
@@ -228,6 +247,7 @@
     if (v === "") { return null; }
     if (entry.input === "boolean") { return v === "true"; }
     if (el.classList && el.classList.contains("cb-f-days")) { return Number(v); }
+    if (el.getAttribute && el.getAttribute("data-german-date")) { return fromGerman(v); }
     if (entry.me && v.toLowerCase() === "me") { return "me"; }
     if (entry.input === "link") {
       var m = /#(\d+)\s*$/.exec(v) || /^(\d+)$/.exec(v);

@@ -143,12 +143,12 @@ def test_users_and_groups(db, root, app):
 def test_object_and_field_rights_endpoints(db, root):
     build_crm(db)
     sales = root.post("/api/v1/groups", {"name": "Sales"}).get_json()
-    assert root.get("/api/v1/objects/deal/rights").get_json() == {"mode": "all", "groups": []}
+    assert root.get("/api/v1/objects/deal/rights").get_json() == {"mode": "all", "groups": [], "parent": None}
     changed = root.patch("/api/v1/objects/deal/rights", {
         "mode": "own_and_shared", "groups": [{"group": "Sales", "rights": ["read", "edit"]}]})
     assert changed.status_code == 200
-    assert changed.get_json() == {"mode": "own_and_shared", "groups": [
-        {"group_id": sales["id"], "group": "Sales", "rights": ["read", "edit"]}]}
+    assert changed.get_json() == {"mode": "own_and_shared", "parent": None, "groups": [
+        {"group_id": sales["id"], "group": "Sales", "rights": ["read", "edit"], "scope": None}]}
     bad = root.patch("/api/v1/objects/deal/rights", {"groups": [{"group": sales["id"], "rights": ["fly"]}]})
     assert bad.status_code == 422 and "groups[0].rights" in error_of(bad)["fields"]
     field = root.patch("/api/v1/objects/deal/fields/amount/rights",

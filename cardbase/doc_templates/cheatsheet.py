@@ -52,7 +52,7 @@ def cheat_sheet(schema: Schema, obj: ObjectInfo, language: str = "en") -> CheatS
             if f.id == link.id:
                 continue
             sheet.fields.append(Entry(f.label_in(language), f"{{{{ {ITEM}.{f.api_name} }}}}"))
-            if sheet.total is None and f.ftype.value_type == "number" and f.type != "integer":
+            if f.ftype.value_type == "number" and f.type != "integer":  # the last such column: the line's cost
                 sheet.total = f"{{{{ {name}|total('{f.api_name}') }}}}"
         children.append(sheet)
     example = next((f.api_name for f in obj.user_fields if f.ftype.value_type == "number"), "amount")

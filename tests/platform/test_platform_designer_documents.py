@@ -40,7 +40,7 @@ def test_the_template_list_with_upload_report_and_cheat_sheet(app, db):
     page = client.get(PAGE).get_data(as_text=True)
     assert 'id="cb-nav-templates"' in page and 'id="cb-templates-none"' in page
     for placeholder in ("{{ order.title }}", "{{ order.client.company }}", "{%tr for item in order_line %}",
-                        "{{ item.price }}", "{%tr endfor %}", "{{ order_line|total(&#39;price&#39;) }}",
+                        "{{ item.price }}", "{%tr endfor %}", "{{ order_line|total(&#39;cost&#39;) }}",
                         "{{ order.deposit|in_words }}"):
         assert placeholder in page, placeholder
     saved = _post(client, PAGE, invoice_docx(), groups=["Clerks"], description="The tutorial's invoice")

@@ -97,7 +97,7 @@ def count_rows(path: str) -> int | None:
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             lines += chunk.count(b"\n")
-    return lines
+    return max(lines - 1, 0)  # the header
 
 
 def create_job(conn: Connection, actor: Actor, obj_id: int, path: str, name: str, settings: ImportSettings,
@@ -189,7 +189,8 @@ def job_status(db: Any, actor: Actor, job_id: Any) -> dict[str, Any]:
     bad = f"{job['file_path']}.errors.xlsx"
     return {"id": job["id"], "state": job["state"], "object_id": job["object_id"], "file": job["file_name"],
             "progress": {"rows_done": done, "rows_total": total, "rate": rate, "seconds_left": seconds_left,
-                         "percent": None if not total else min(100, round(100 * done / total))},
+                         "percent": 100 if job["state"] == "done" else None if not total
+                         else min(99, round(100 * done / total))},
             "created": job["created"], "updated": job["updated"], "skipped": job["skipped"], "failed": job["failed"],
             "errors": job["errors"] or [], "message": job["message"], "cancel_requested": job["cancel_requested"],
             "bad_rows": os.path.exists(bad) and job["state"] in FINISHED}

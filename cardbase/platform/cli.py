@@ -177,6 +177,8 @@ def load_demo(db: Database, records: int, engine: Engine | None = None) -> dict[
     counts = generate_records(engine.store, actor_for(admin, db), records, assignee=admin.id)
     from .demo.currencies import install_demo_currencies
     install_demo_currencies(db, actor_for(admin, db))  # EUR as the base, rates for GBP and USD
+    from .demo.templates import install_demo_templates
+    install_demo_templates(engine.store, actor_for(admin, db))  # the tutorial's invoice (Word template)
     db.optimize()  # fresh planner statistics for the new tables and indexes
     return counts
 

@@ -64,12 +64,16 @@ def _login(app):
     return signed_in(app, "root")
 
 
-def test_wizard_refuses_a_missing_file_and_users_without_the_right(app, db):
+def test_wizard_refuses_a_missing_file_a_big_one_and_users_without_the_right(app, db, monkeypatch):
+    monkeypatch.setenv("CARDBASE_IMPORT_MAX_MB", "1")
     client = _login(app)
     token = _csrf(client.get("/o/organisation/import").get_data(as_text=True))
     page = client.post("/o/organisation/import", data={"csrf_token": token}, content_type="multipart/form-data")
     assert page.status_code == 200 and "Choose a CSV or XLSX file." in page.get_data(as_text=True)
     assert page.get_data(as_text=True).count('name="csrf_token"') >= 1  # every form carries its CSRF token
+    big = client.post("/o/organisation/import", data={"csrf_token": token, "file": (io.BytesIO(b"x" * 2 * 1048576), "a.csv")},
+                      content_type="multipart/form-data")
+    assert "the limit is 1 MB" in big.get_data(as_text=True)
     kim = signed_in(app, "kim")
     assert kim.get("/o/organisation/import").status_code == 403
 

@@ -27,7 +27,7 @@ from cardbase.transfer.cells import LOCALES
 from cardbase.transfer.importer import DUPLICATE_ACTIONS, MODES, Importer, ImportSettings
 from cardbase.transfer.mapping import best_saved, propose, save_mapping, saved_mappings, targets
 from cardbase.transfer.merge import find_duplicates, merge
-from cardbase.transfer.readers import copy_stream, open_sheet
+from cardbase.transfer.readers import copy_stream, max_file_bytes, open_sheet
 
 from ..context import current_actor, engine_session, get_store
 from .errors import error_page
@@ -67,7 +67,12 @@ def _draft(job_id: int, obj) -> dict[str, Any]:
 def upload(object_name: str):
     session, obj = _object(object_name)
     error = None
-    if request.method == "POST":
+    limit = max_file_bytes()
+    if request.method == "POST" and (request.content_length or 0) > limit:  # refused before the file is read
+        error = _("The file is %(size)s MB; the limit is %(limit)s MB.", size=f"{request.content_length / 1048576:.1f}",
+                  limit=f"{limit / 1048576:.0f}")
+    elif request.method == "POST":
+        request.max_content_length = limit + 1024 * 1024  # room for the form around the file
         upload = request.files.get("file")
         if upload is None or not upload.filename:
             error = _("Choose a CSV or XLSX file.")

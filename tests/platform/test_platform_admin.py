@@ -235,6 +235,7 @@ def test_rule_view_with_the_builder_count_preview_and_bad_filters(app, db, root)
     preview = root.post("/admin/rule-views/new/deal", data={"name": "Small", "group": gid, "level": "read",
                                                             "filter": small, "action": "preview"})
     assert preview.status_code == 200 and "1 record matches" in text(preview)
+    assert "a member of only this group sees 0 records of Deals" in text(preview)  # nothing saved yet
     before = snapshot(db)
     empty = root.post("/admin/rule-views/new/deal", data={"name": "Small", "group": gid, "level": "read",
                                                           "filter": "", "action": "save"})
@@ -255,6 +256,9 @@ def test_rule_view_with_the_builder_count_preview_and_bad_filters(app, db, root)
     views = rights.rule_views(db, "deal")
     assert [(v["name"], v["level"], v["filter"]) for v in views] == [("Small", "change", json.loads(small))]
     assert 'data-rule-view="Small"' in text(root.get("/admin/rule-views"))
+    again = root.post(f"/admin/rule-views/{views[0]['id']}", data={"name": "Small", "group": gid, "level": "change",
+                                                                  "filter": small, "action": "preview"})
+    assert "a member of only this group sees 1 records of Deals" in text(again)  # the list as that group
     edit = root.post(f"/admin/rule-views/{views[0]['id']}", data={"name": "Smaller", "group": gid, "level": "read",
                                                                  "filter": small, "action": "save"})
     assert edit.status_code == 302 and [v["name"] for v in rights.rule_views(db, "deal")] == ["Smaller"]

@@ -21,7 +21,9 @@ from cardbase.schema_engine.rights.models import LEVELS, FieldRight, RuleView
 from cardbase.schema_engine.rights.stored_filter import to_named
 from cardbase.schema_engine.snapshot import ObjectInfo
 
-from ..context import current_actor, engine_session, get_db
+from cardbase.schema_engine.actor import Actor
+
+from ..context import current_actor, engine_session, get_db, get_store
 from ..i18n import current_language
 from ..web import filter_form
 from ..web.errors import error_page
@@ -105,7 +107,20 @@ def _preview(obj: ObjectInfo, tree: Any, group_id: int | None) -> dict[str, Any]
     columns = [f for f in obj.user_fields if f.id not in hidden][:PREVIEW_COLUMNS]
     page = s.list(obj, ListQuery(filter=tree, limit=PREVIEW_ROWS, fields=["id"] + [f.api_name for f in columns]))
     rows = [{"id": r["id"], **{f.api_name: _text(r.get(f.api_name)) for f in columns}} for r in page.data]
-    return {"count": count, "estimated": estimated, "columns": columns, "rows": rows}
+    return {"count": count, "estimated": estimated, "columns": columns, "rows": rows,
+            "group_sees": _group_sees(obj, group_id)}
+
+
+def _group_sees(obj: ObjectInfo, group_id: int | None) -> int | None:
+    """How many records of the object a member of only this group sees with the rights as
+    saved now (no own records, no personal shares): the list as that group."""
+    if group_id is None:
+        return None
+    member = Actor(user_id=None, username="preview", group_ids=frozenset({group_id}))
+    with get_store().session(member) as s:
+        if not s.can(obj, "read"):
+            return 0
+        return s.count(obj)[0]
 
 
 def _text(value: Any) -> str:

@@ -199,3 +199,16 @@ def test_the_rollup_condition_is_built_not_typed(page, site, login):
     page.select_option("#opt-rollup-child", "order")
     assert deal_box.is_hidden() and page.locator("[data-rollup-filter-for=order]").is_visible()
     assert page.js_errors == []
+
+
+def test_the_admin_screens_fit_a_phone(new_page, site, login, screenshot, shop):
+    phone = new_page(viewport={"width": 390, "height": 844}, locale="en-GB")
+    login(phone, "admin", ready=".navbar-toggler")
+    for path in ("/admin/users", "/admin/groups", "/admin/rights", "/admin/explain", "/account"):
+        phone.goto(f"{site.url}{path}")
+        assert phone.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1"), path
+    phone.goto(f"{site.url}/admin/rights")
+    with phone.expect_navigation(wait_until="load"):
+        phone.click("#cb-rights-groups a >> nth=0")
+    assert phone.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1")
+    screenshot(phone, "admin-rights-phone")

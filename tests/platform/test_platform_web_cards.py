@@ -145,7 +145,7 @@ def test_every_widget_type_renders_its_control_with_a_label(site):
         "email": r'<input type="email" id="cb-f-email"',
         "phone": r'<input type="tel" id="cb-f-phone"',
         "site": r'<input type="url" id="cb-f-site"',
-        "organisation": r'<div class="cb-link-picker" data-url="/o/deal/links/organisation" data-none="No matches">'
+        "organisation": r'<div class="cb-link-picker[^"]*" data-url="/o/deal/links/organisation" data-none="No matches">'
                         r'<input type="hidden" name="f-organisation" value="%d" class="cb-link-id">'
                         r'<input type="text" id="cb-f-organisation" name="f-organisation-text"[^>]*value="ACME"' % ids["acme"],
         "assignee": r'<select id="cb-f-assignee" name="f-assignee" class="form-select"><option value="">\(nobody\)</option>',

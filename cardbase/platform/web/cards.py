@@ -46,6 +46,7 @@ from .display import render_value
 from .engine import engine_session, flash_undo
 from .errors import PageError, error_page
 from .history_links import LinkNames, link_names
+from .pick_new import pick_target, picked_page
 from .widgets import MISSING, FieldValueError, widget_for
 from .widgets.links import active_users
 
@@ -348,6 +349,9 @@ def new(object_name: str):
         return _render_card(obj, None, layout, status=422, raws=raws, errors=exc.errors)
     except Forbidden as exc:
         return _render_card(obj, None, layout, status=403, raws=raws, form_message=exc.message)
+    pick = pick_target(request.args.get("pick"))
+    if pick is not None:  # the window of a link picker's "+ New": hand the record back
+        return picked_page(obj, created, _record_title(obj, created, language), pick)
     back = _card_url(obj, created["id"])
     flash_undo(_("%(code)s was created.", code=created.get("code") or ""), s, back)
     return redirect(back)

@@ -69,6 +69,28 @@
     });
   }
 
+  // ---- "+ New" in a link picker: the new record's window hands it back (web/pick_new.py) ----
+  function initNewInPicker() {
+    document.addEventListener("click", function (ev) {
+      var link = ev.target.closest && ev.target.closest("a.cb-link-new");
+      if (!link) { return; }
+      var popup = window.open(link.href, "cb-pick-" + link.getAttribute("data-pick"), "width=960,height=800");
+      if (popup) { ev.preventDefault(); popup.focus(); }
+    });
+    window.addEventListener("message", function (ev) {
+      var data = ev.data;
+      if (ev.origin !== window.location.origin || !data || data.type !== "cardbase-picked") { return; }
+      var text = document.getElementById(String(data.pick));
+      var box = text && text.closest(".cb-link-picker");
+      if (!box) { return; }
+      var hidden = box.querySelector(".cb-link-id");
+      hidden.value = String(data.id);
+      text.value = String(data.display || ("#" + data.id));
+      hidden.dispatchEvent(new Event("change", { bubbles: true }));
+      text.focus();
+    });
+  }
+
   // ---- conditional field rules (docs/field_rules.md: SQL's three-valued logic) ----------
   function fieldBox(form, name) { return form.querySelector('.cb-field[data-field="' + name + '"]'); }
 
@@ -412,6 +434,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     var form = document.getElementById("cb-card-form");
     initPickers(document);
+    initNewInPicker();
     initRules(form);
     initConflicts(form);
     initParts(document);

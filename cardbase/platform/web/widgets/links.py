@@ -44,16 +44,39 @@ class LinkWidget(Widget):
     def control(self, c: Control) -> Markup:
         from flask_babel import gettext as _
         raw = c.raw if isinstance(c.raw, dict) else {"id": "", "display": ""}
+        new_url = _new_target_url(c)
+        new = Markup("")
+        if new_url:
+            new = Markup('<a class="btn btn-sm btn-outline-secondary cb-link-new" href="{}" target="_blank" '
+                         'rel="opener" data-pick="{}" title="{}">+ {}</a>').format(
+                new_url, c.id, _("Create a new one and choose it"), _("New"))
         return Markup(
-            '<div class="cb-link-picker" data-url="{}" data-none="{}">'
+            '<div class="cb-link-picker{}" data-url="{}" data-none="{}">'
             '<input type="hidden" name="{}" value="{}" class="cb-link-id"{}>'
             '<input type="text" {} value="{}" autocomplete="off" role="combobox" aria-autocomplete="list" '
-            'aria-expanded="false" aria-controls="{}-list" placeholder="{}">'
+            'aria-expanded="false" aria-controls="{}-list" placeholder="{}">{}'
             '<ul class="dropdown-menu cb-link-list" id="{}-list" role="listbox"></ul>'
-            '</div>').format(c.extra.get("url", ""), _("No matches"), c.name, raw.get("id") or "",
-                             Markup(" disabled") if c.disabled else "",
+            '</div>').format(" cb-with-new" if new_url else "", c.extra.get("url", ""), _("No matches"), c.name,
+                             raw.get("id") or "", Markup(" disabled") if c.disabled else "",
                              c.attrs(name=c.name + "-text"),
-                             raw.get("display") or "", c.id, _("Type to search"), c.id)
+                             raw.get("display") or "", c.id, _("Type to search"), new, c.id)
+
+
+def _new_target_url(c: Control) -> str | None:
+    """The "+ New" of a link picker: the target's new card (picking for this control), when
+    the user may create and read target records; None otherwise."""
+    from flask import current_app, url_for
+
+    if c.disabled or "cards.new" not in current_app.view_functions:
+        return None
+    from ...context import engine_session  # the request's one session
+
+    s = engine_session()
+    target = s.schema.link_target(c.field)
+    caps = s.capabilities(target)
+    if not (caps.can("create") and caps.can("read")):
+        return None
+    return url_for("cards.new", object_name=target.api_name, pick=c.id)
 
 
 def active_users() -> list[tuple[int, str]]:

@@ -71,6 +71,7 @@ bench: install
 	$(BIN)/python bench/exact_sums.py $(BENCH_ARGS)
 	$(BIN)/python bench/documents.py $(BENCH_ARGS)
 	$(BIN)/python bench/imports.py $(BENCH_ARGS)
+	$(BIN)/python bench/automation.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build dist *.egg-info

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
@@ -105,8 +105,9 @@ def ids_of(jobs: Sequence[ClaimedJob]) -> list[int]:
 
 
 class JobFailed(Exception):
-    """A handler's try failed: retried after the backoff unless ``retry`` is False (dead at once)."""
+    """A handler's try failed: retried after the backoff unless ``retry`` is False (dead at
+    once). ``finish``: what to write about the try, in the transaction that records it."""
 
-    def __init__(self, error: str, *, retry: bool = True):
+    def __init__(self, error: str, *, retry: bool = True, finish: Callable[[Connection], None] | None = None):
         super().__init__(error)
-        self.error, self.retry = error, retry
+        self.error, self.retry, self.finish = error, retry, finish

@@ -340,6 +340,7 @@ class CallUrl:
     """The job handler of ``call_webhook`` steps."""
 
     kind = "http_call"
+    parallel = True
 
     def run(self, services: Any, job: jobs.ClaimedJob) -> None:
         with services.store.db.read() as conn:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
@@ -208,14 +208,27 @@ def changes_of(conn: Connection, obj, rid: int, version: Any, readable) -> dict[
     return out
 
 
-def event_body(store, conn: Connection, owner_id: int, event: Mapping[Any, Any]) -> dict[str, Any] | None:
+def owner_session(store, conn: Connection, owner_id: int, cache: dict[int, Session | None] | None = None
+                  ) -> Session | None:
+    """A read session of the webhook's owner (None: the owner is gone), once per batch."""
+    if cache is not None and owner_id in cache:
+        return cache[owner_id]
+    try:
+        tx: Session | None = Session(store, conn, actor_of(conn, owner_id, "owner"), write=False)
+    except ValidationError:
+        tx = None
+    if cache is not None:
+        cache[owner_id] = tx
+    return tx
+
+
+def event_body(store, conn: Connection, owner_id: int, event: Mapping[Any, Any],
+               sessions: dict[int, Session | None] | None = None) -> dict[str, Any] | None:
     """The JSON an event sends, as the owner may read it; None if the owner may not read
     the object or the record (nothing is sent then)."""
-    try:
-        actor = actor_of(conn, owner_id, "owner")
-    except ValidationError:
+    tx = owner_session(store, conn, owner_id, sessions)
+    if tx is None:
         return None
-    tx = Session(store, conn, actor, write=False)
     obj = tx.schema.object(event["object_id"]) if tx.schema.has_object(event["object_id"]) else None
     if obj is None or not tx.can(obj, "read"):
         return None
@@ -240,11 +253,12 @@ def dispatch(services: "Services", conn: Connection, events: list[Mapping[Any, A
     hooks = conn.execute(sa.select(HOOKS).where(HOOKS.c.kind == "notify", HOOKS.c.active.is_(True),
                                                 HOOKS.c.paused_at.is_(None))).mappings().all()
     queued = 0
+    sessions: dict[int, Session | None] = {}
     for event in events:
         for hook in hooks:
             if hook["object_id"] != event["object_id"] or not matches(hook, event):
                 continue
-            body = event_body(services.store, conn, hook["owner_id"], event)
+            body = event_body(services.store, conn, hook["owner_id"], event, sessions)
             if body is None:
                 continue
             jobs.enqueue(conn, JOB_KIND, {"webhook_id": hook["id"], "event_id": event["id"], "topic": event["topic"],
@@ -255,11 +269,13 @@ def dispatch(services: "Services", conn: Connection, events: list[Mapping[Any, A
 
 # ---- delivery ------------------------------------------------------------------------------------
 class DeliverWebhook:
-    """The job handler: check the target again, sign, POST, log, count failures, pause."""
+    """The job handler: check the target again, sign, POST; the log row, the failure count
+    and a pause are written with the job's result."""
 
     kind = JOB_KIND
+    parallel = True  # network calls: the worker runs a batch of them side by side
 
-    def run(self, services: "Services", job: jobs.ClaimedJob) -> None:
+    def run(self, services: "Services", job: jobs.ClaimedJob) -> Callable[[Connection], None]:
         p = job.payload
         with services.store.db.read() as conn:
             hook = conn.execute(sa.select(HOOKS).where(HOOKS.c.id == p["webhook_id"])).mappings().first()
@@ -270,35 +286,38 @@ class DeliverWebhook:
             try:
                 target = http_out.check_target(conn, hook["url"], own=services.own_urls)
             except ValidationError as exc:
-                target, refused = None, exc.message
-        if target is None:
-            self._log(services, job, hook, None, refused)
-            raise jobs.JobFailed(refused, retry=False)
+                raise jobs.JobFailed(exc.message, retry=False, finish=_logger(job, hook, None, exc.message)) from None
         body = p["body"].encode()
         headers = signing.headers(hook["secret"], body, event=p["topic"], delivery=str(p["event_id"]))
         answer = http_out.post(target, body, headers, timeout=services.webhook_timeout)
         error = answer.error or ("" if answer.ok else f"the receiver answered {answer.status}")
-        self._log(services, job, hook, answer, error)
+        finish = _logger(job, hook, answer, error)
         if not answer.ok:
-            raise jobs.JobFailed(error)
+            raise jobs.JobFailed(error, finish=finish)
+        return finish
 
-    def _log(self, services: "Services", job: jobs.ClaimedJob, hook: Mapping[Any, Any],
-             answer: http_out.Answer | None, error: str) -> None:
+
+def _logger(job: jobs.ClaimedJob, hook: Mapping[Any, Any], answer: http_out.Answer | None,
+            error: str) -> Callable[[Connection], None]:
+    """What one try writes: its log row, and the webhook's failure count (pausing it and
+    telling its owner after ``PAUSE_AFTER`` failures in a row)."""
+    def finish(conn: Connection) -> None:
         ok = answer is not None and answer.ok
-        with services.store.db.write() as conn:
-            conn.execute(sa.insert(LOG), {
-                "webhook_id": hook["id"], "job_id": job.id, "event_id": job.payload.get("event_id"),
-                "topic": job.payload.get("topic", ""), "attempt": job.attempts, "status": "delivered" if ok else "failed",
-                "response_status": answer.status if answer else None,
-                "duration_ms": answer.duration_ms if answer else 0,
-                "response_excerpt": answer.excerpt if answer else "", "error": error, "at": clock.now()})
-            if ok:
+        conn.execute(sa.insert(LOG), {
+            "webhook_id": hook["id"], "job_id": job.id, "event_id": job.payload.get("event_id"),
+            "topic": job.payload.get("topic", ""), "attempt": job.attempts, "status": "delivered" if ok else "failed",
+            "response_status": answer.status if answer else None, "duration_ms": answer.duration_ms if answer else 0,
+            "response_excerpt": answer.excerpt if answer else "", "error": error, "at": clock.now()})
+        if ok:
+            if hook["failures"]:
                 conn.execute(sa.update(HOOKS).where(HOOKS.c.id == hook["id"]).values(failures=0))
-                return
-            failures = conn.execute(sa.update(HOOKS).where(HOOKS.c.id == hook["id"])
-                                    .values(failures=HOOKS.c.failures + 1).returning(HOOKS.c.failures)).scalar_one()
-            if failures >= PAUSE_AFTER and hook["paused_at"] is None:
-                conn.execute(sa.update(HOOKS).where(HOOKS.c.id == hook["id"]).values(paused_at=clock.now()))
-                notifications.notify(conn, [hook["owner_id"]], "webhook_paused",
-                                     f"The webhook '{hook['name']}' was paused after {failures} failed deliveries "
-                                     f"in a row: {error}")
+            return
+        failures = conn.execute(sa.update(HOOKS).where(HOOKS.c.id == hook["id"])
+                                .values(failures=HOOKS.c.failures + 1).returning(HOOKS.c.failures,
+                                                                                 HOOKS.c.paused_at)).one()
+        if failures[0] >= PAUSE_AFTER and failures[1] is None:
+            conn.execute(sa.update(HOOKS).where(HOOKS.c.id == hook["id"]).values(paused_at=clock.now()))
+            notifications.notify(conn, [hook["owner_id"]], "webhook_paused",
+                                 f"The webhook '{hook['name']}' was paused after {failures[0]} failed deliveries "
+                                 f"in a row: {error}")
+    return finish

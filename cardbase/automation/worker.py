@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Callable, Mapping, Protocol
@@ -41,9 +42,20 @@ class Services:
 
 
 class Handler(Protocol):
+    """``run`` does the job (raising ``jobs.JobFailed`` when the try failed) and may return
+    what to write about it, called in the transaction that marks the job done."""
+
     kind: str
 
-    def run(self, services: Services, job: jobs.ClaimedJob) -> None: ...
+    def run(self, services: Services, job: jobs.ClaimedJob) -> Callable[[Connection], None] | None: ...
+
+
+@dataclass
+class Outcome:
+    job: jobs.ClaimedJob
+    error: str | None = None
+    retry: bool = True
+    finish: Callable[[Connection], None] | None = None
 
 
 Dispatcher = Callable[[Services, Connection, list[Mapping[Any, Any]]], int]
@@ -63,13 +75,15 @@ def claim_events(conn: Connection, limit: int = EVENT_BATCH) -> list[Mapping[Any
 class Worker:
     def __init__(self, services: Services, *, handlers: Mapping[str, Handler] | None = None,
                  dispatchers: list[Dispatcher] | None = None, tickers: list[Ticker] | None = None,
-                 job_batch: int = 20, lease: timedelta = jobs.LEASE, retention: timedelta = jobs.RETENTION):
+                 job_batch: int = 50, lease: timedelta = jobs.LEASE, retention: timedelta = jobs.RETENTION,
+                 threads: int = 4):
         from . import registry
         self.services = services
         self.handlers = dict(handlers) if handlers is not None else default_handlers()
         self.dispatchers = dispatchers if dispatchers is not None else registry.dispatchers()
         self.tickers = tickers if tickers is not None else registry.tickers()
-        self.job_batch, self.lease, self.retention = job_batch, lease, retention
+        self.job_batch, self.lease, self.retention, self.threads = job_batch, lease, retention, threads
+        self._executor: ThreadPoolExecutor | None = None
         self.stopping = threading.Event()
 
     # ---- outbox ---------------------------------------------------------------------------------
@@ -112,31 +126,58 @@ class Worker:
 
     # ---- jobs ---------------------------------------------------------------------------------
     def run_jobs(self) -> int:
-        """Claim one batch of due jobs and run them; how many ran."""
+        """Claim one batch of due jobs and run them; how many ran. Handlers marked
+        ``parallel`` (network calls) run side by side in ``threads`` threads, so one slow
+        receiver does not hold the others (4 by default: each thread reads through a pooled
+        connection, and the pool keeps 5); the results of the whole batch are written in
+        one transaction."""
         with self.services.store.db.write() as conn:
             claimed = jobs.claim(conn, self.job_batch, self.lease)
-        for job in claimed:
-            self.run_job(job)
+        if not claimed:
+            return 0
+        side_by_side = [j for j in claimed if getattr(self.handlers.get(j.kind), "parallel", False)]
+        one_by_one = [j for j in claimed if j not in side_by_side]
+        outcomes = [self._attempt(j) for j in one_by_one]
+        if len(side_by_side) > 1:
+            outcomes += list(self._pool().map(self._attempt, side_by_side))
+        else:
+            outcomes += [self._attempt(j) for j in side_by_side]
+        with self.services.store.db.write() as conn:
+            for outcome in outcomes:
+                self._record(conn, outcome)
         return len(claimed)
 
-    def run_job(self, job: jobs.ClaimedJob) -> None:
+    def _pool(self) -> ThreadPoolExecutor:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="cardbase-job")
+        return self._executor
+
+    def _attempt(self, job: jobs.ClaimedJob) -> "Outcome":
         handler = self.handlers.get(job.kind)
         try:
             if handler is None:
                 raise jobs.JobFailed(f"no handler for jobs of kind '{job.kind}'", retry=False)
-            handler.run(self.services, job)
+            return Outcome(job, finish=handler.run(self.services, job))
         except jobs.JobFailed as exc:
-            with self.services.store.db.write() as conn:
-                status = jobs.fail(conn, job, exc.error, retry=exc.retry)
-            log.info("job %s (%s) failed (%s): %s", job.id, job.kind, status, exc.error)
-            return
+            return Outcome(job, exc.error, exc.retry, exc.finish)
         except Exception as exc:  # a bug in a handler: retried like any failure, with the reason kept
             log.exception("job %s (%s) raised", job.id, job.kind)
-            with self.services.store.db.write() as conn:
-                jobs.fail(conn, job, f"{type(exc).__name__}: {exc}")
+            return Outcome(job, f"{type(exc).__name__}: {exc}")
+
+    def _record(self, conn: Connection, outcome: "Outcome") -> None:
+        if outcome.finish is not None:
+            outcome.finish(conn)
+        if outcome.error is None:
+            jobs.succeed(conn, outcome.job)
             return
+        status = jobs.fail(conn, outcome.job, outcome.error, retry=outcome.retry)
+        log.info("job %s (%s) failed (%s): %s", outcome.job.id, outcome.job.kind, status, outcome.error)
+
+    def run_job(self, job: jobs.ClaimedJob) -> None:
+        """One claimed job, start to finish (tests)."""
+        outcome = self._attempt(job)
         with self.services.store.db.write() as conn:
-            jobs.succeed(conn, job)
+            self._record(conn, outcome)
 
     # ---- rounds -------------------------------------------------------------------------------
     def tick(self) -> int:

@@ -162,6 +162,7 @@ def load_demo(db: Database, records: int, engine: Engine | None = None) -> dict[
     """Import the demo solution and create its sample records as the first admin (in one
     write session)."""
     from .demo import demo_object_names, demo_solution, generate_records
+    from .demo.reports import install_demo_reports
 
     engine = engine or build_engine(db)
     admin = _first_admin(db)
@@ -174,7 +175,8 @@ def load_demo(db: Database, records: int, engine: Engine | None = None) -> dict[
             f"the demo is already loaded (or objects of the same names exist: {', '.join(existing)}); "
             "use a new, empty database for the demo")
     import_solution(db, demo_solution())
-    counts = generate_records(engine.store, actor_for(admin, db), records, assignee=admin.id)
+    counts = generate_records(engine.store, actor_for(admin, db), records, assignee=admin.id,
+                              then=install_demo_reports)  # and the reports and the sales dashboard
     from .demo.currencies import install_demo_currencies
     install_demo_currencies(db, actor_for(admin, db))  # EUR as the base, rates for GBP and USD
     from .demo.templates import install_demo_templates

@@ -44,9 +44,13 @@ class MeasureSchema(ma.Schema):
     field = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(1, 300))
     percent = ma.fields.Boolean(load_default=False)
     label = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(max=200))
+    weight = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(1, 300),
+                              metadata={"description": "a whole-number percentage field: sum of field x weight / 100"})
 
     @ma.validates_schema
     def _field_needed(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data.get("weight") and data["op"] != "sum":
+            raise ma.ValidationError("only a sum can be weighted", "weight")
         if data["op"] not in ("count",) and not data.get("field"):
             raise ma.ValidationError(f"'{data['op']}' needs a field", "field")
         if data.get("percent") and data["op"] not in ("count", "sum"):
@@ -108,6 +112,7 @@ class Measure:
     field: str | None = None
     percent: bool = False
     label: str | None = None
+    weight: str | None = None
 
 
 @dataclass
@@ -138,6 +143,8 @@ class ReportDefinition:
                 out["percent"] = True
             if m.label is not None:
                 out["label"] = m.label
+            if m.weight is not None:
+                out["weight"] = m.weight
             return out
 
         return {"object": self.object, "filter": self.filter, "rows": [group(g) for g in self.rows],

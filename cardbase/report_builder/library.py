@@ -40,6 +40,8 @@ def definition_to_stored(schema: Schema, obj: ObjectInfo, definition: ReportDefi
         for item in doc[key]:
             if item.get("field"):
                 item["field"] = path_to_stored(schema, obj, item["field"])
+            if item.get("weight"):
+                item["weight"] = path_to_stored(schema, obj, item["weight"])
     doc["live_filters"] = [path_to_stored(schema, obj, p) for p in doc["live_filters"]]
     if doc["filter"]:
         doc["filter"] = filter_to_stored(schema, obj, doc["filter"])
@@ -57,6 +59,8 @@ def definition_to_named(schema: Schema, obj: ObjectInfo, stored: Mapping[str, An
             item = dict(item)
             if item.get("field"):
                 item["field"] = path_to_named(schema, obj, item["field"]) or item["field"]
+            if item.get("weight"):
+                item["weight"] = path_to_named(schema, obj, item["weight"]) or item["weight"]
             items.append(item)
         doc[key] = items
     doc["live_filters"] = [path_to_named(schema, obj, p) or p for p in doc.get("live_filters") or []]

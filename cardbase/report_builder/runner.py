@@ -145,7 +145,14 @@ def compile_report(session: "Session", definition: ReportDefinition) -> tuple[
                 currency_key = currencies[path.text] = f"cur{len(currencies)}"
                 group_by.append({"field": path.text, "part": "currency", "as": currency_key})
         name = f"m{i}"
-        if m.op == "avg":
+        if m.weight:
+            weight = path_of(m.weight, f"measures.{i}.weight")
+            if weight.field.type != "integer":
+                raise ValidationError({f"measures.{i}.weight": f"'{m.weight}' is a {weight.field.type} field; a weight "
+                                                               "is a whole-number percentage field"})
+            metrics.append({"op": "sum", "field": m.field, "weight": m.weight, "as": name})
+            atoms = [name]
+        elif m.op == "avg":
             metrics += [{"op": "sum", "field": m.field, "as": name}, {"op": "count", "field": m.field, "as": name + "n"}]
             atoms = [name, name + "n"]
         else:

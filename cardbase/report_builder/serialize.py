@@ -101,6 +101,8 @@ def measure_label(measure: MeasureSpec, language: str = "en", names: dict[str, s
     op = names[measure.measure.op]
     if measure.field is None:
         return names["count_records"]
+    if measure.measure.weight:
+        return f"{op} {measure.field.label_in(language)} × {measure.measure.weight}"
     return f"{op} {measure.field.label_in(language)}"
 
 

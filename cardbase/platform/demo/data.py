@@ -269,16 +269,21 @@ class _Generator:
 
 
 def generate_records(store: RecordStore | Database, actor: Actor, total: int = DEFAULT_RECORDS, *, seed: int = 42,
-                     today: date | None = None, assignee: int | None = None) -> dict[str, int]:
+                     today: date | None = None, assignee: int | None = None,
+                     then: Callable[[Any], Any] | None = None) -> dict[str, int]:
     """Create about ``total`` demo records as ``actor`` (the demo solution must be loaded),
     all in one write session: all or nothing. Returns the number created per object.
     ``store``: the command's record store (a Database gets one built for it);
-    ``assignee`` is the user tasks are assigned to."""
+    ``assignee`` is the user tasks are assigned to; ``then(session)`` runs in the same
+    session after the records (the demo's reports and dashboard)."""
     if isinstance(store, Database):
         store = build_engine(store).store
     # one transaction for the whole load; a failure rolls all of it back, so no savepoints
     with store.session(actor, write=True, savepoints=False) as session:
-        return _generate(_Generator(session, random.Random(seed), today or date.today()), counts_for(total), assignee)
+        counts = _generate(_Generator(session, random.Random(seed), today or date.today()), counts_for(total), assignee)
+        if then is not None:
+            then(session)
+        return counts
 
 
 def _generate(gen: _Generator, counts: dict[str, int], assignee: int | None) -> dict[str, int]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Flask
 
 from . import account, actions, boards, cards, lists, nav, search
-from . import dashboards, reports
+from . import dashboards, report_designer, reports
 from . import transfer
 from . import documents
 
@@ -23,6 +23,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(lists.bp)
     app.register_blueprint(search.bp)
     app.register_blueprint(reports.bp)
+    app.register_blueprint(report_designer.bp)
     app.register_blueprint(dashboards.bp)
     app.register_blueprint(transfer.bp)  # the import wizard and the duplicates screen
     documents.init_app(app)  # the card's Documents menu and the list's documents for a selection

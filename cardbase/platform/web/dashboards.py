@@ -16,7 +16,9 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from flask import Blueprint, jsonify, render_template, request, url_for
+from urllib.parse import urlsplit
+
+from flask import Blueprint, jsonify, make_response, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
@@ -117,8 +119,18 @@ def _widget(s: Session, board: Mapping[str, Any], widget: Mapping[str, Any], val
 def render_dashboard(s: Session, board: dict[str, Any], *, home: bool = False):
     specs, values = filter_values(s, board, request.args)
     widgets = [_widget(s, board, w, values) for w in board["layout"].get("widgets") or []]
-    return render_template("web/dashboards/show.html", board=board, widgets=widgets, specs=specs,
-                           args=request.args, home=home, names=op_names())
+    response = make_response(render_template("web/dashboards/show.html", board=board, widgets=widgets, specs=specs,
+                                             args=request.args, home=home, names=op_names()))
+    frames = sorted({_origin(w["url"]) for w in widgets if w["kind"] == "web" and w.get("url")})
+    if frames:  # the page's policy lets exactly the embedded pages' origins be framed
+        from ..app import CONTENT_SECURITY_POLICY  # (the app module imports the web package)
+        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY + "; frame-src " + " ".join(frames)
+    return response
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def home_dashboard():

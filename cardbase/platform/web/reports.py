@@ -15,6 +15,8 @@ cell, total and chart point links to the end-user list filtered to exactly its r
 from __future__ import annotations
 
 import json
+import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -170,6 +172,37 @@ def plotly_js():
     """plotly.js of the installed plotly package, cached by the browser."""
     response = send_file(PLOTLY_JS, mimetype="text/javascript", max_age=86400)
     return response
+
+
+_STRING = r"""("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')"""
+
+
+@lru_cache(maxsize=1)
+def plotly_css_text() -> str:
+    """The style rules plotly.js injects at run time, read from the installed plotly.min.js:
+    the page's Content-Security-Policy (style-src 'self') refuses injected <style>
+    elements, so the same rules are served as a stylesheet of our own origin."""
+    text = PLOTLY_JS.read_text(encoding="utf-8")
+    start = text.find('{"X,X div":')
+    if start < 0:
+        return ""
+    rules, position = [], start + 1
+    pair = re.compile(_STRING + ":" + _STRING + ",?")
+    while True:
+        found = pair.match(text, position)
+        if found is None:
+            break
+        selector, body = (json.loads('"' + part[1:-1].replace('\\\'', "'").replace('"', '\\"') + '"')
+                          if part[0] == "'" else json.loads(part) for part in found.groups())
+        selector = re.sub(r"^,", " ,", selector).replace("X", ".js-plotly-plot .plotly").replace("Y", ".plotly-notifier")
+        rules.append(f"{selector}{{{body}}}")
+        position = found.end()
+    return "\n".join(rules) + "\n"
+
+
+@bp.route("/reports/plotly.css")
+def plotly_css():
+    return Response(plotly_css_text(), mimetype="text/css", headers={"Cache-Control": "public, max-age=86400"})
 
 
 @bp.route("/reports/<int:report_id>")

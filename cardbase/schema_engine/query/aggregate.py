@@ -172,7 +172,7 @@ def _reference_group(joins: JoinBuilder, path: Path, name: str) -> _Part:
 
 # ---- metrics ----------------------------------------------------------------------------------
 def _metric(joins: JoinBuilder, item: Any, field_allowed: FieldAllowed | None) -> _Part:
-    if not isinstance(item, dict) or set(item) - {"op", "field", "as"}:
+    if not isinstance(item, dict) or set(item) - {"op", "field", "as", "weight"}:
         raise ValidationError({"metrics": 'items are {"op": "count"} or {"op": "sum", "field": path}'})
     op = item.get("op")
     if op not in METRIC_OPS:
@@ -194,9 +194,30 @@ def _metric(joins: JoinBuilder, item: Any, field_allowed: FieldAllowed | None) -
                                           f"not a {field.type} field"})
     if op in ("min", "max") and "lt" not in field.ftype.operators:
         raise ValidationError({"metrics": f"'{path.text}': a {field.type} field has no order, so no {op}"})
+    if item.get("weight") is not None:
+        return _weighted_sum(joins, item, path, name, col, field_allowed)
     expr = numeric_aggregate(joins.schema.dialect, op, col)  # exact decimal sums on SQLite too
     single = len(path.field.column_names) == 1 or field.system
     return _Part(name, [expr], False, [], lambda v: _metric_value(op, col.type, field, v[0], single))
+
+
+def _weighted_sum(joins: JoinBuilder, item: dict, path: Path, name: str, col: ColumnElement,
+                  field_allowed: FieldAllowed | None) -> _Part:
+    """``{"op": "sum", "field": amount, "weight": probability}``: the sum of amount x
+    weight / 100 (a weighted pipeline). Added in whole units of the amount's scale times
+    the whole-number weight, so the sum is exact on both engines."""
+    if item.get("op") != "sum":
+        raise ValidationError({"metrics": "only a sum can be weighted"})
+    weight = resolve(joins.schema, joins.obj, item["weight"], field_allowed=field_allowed, key="metrics")
+    if not isinstance(joins.columns(weight)[0].type, sa.Integer) or weight.kind != "value":
+        raise ValidationError({"metrics": f"'{weight.text}': a weight is a whole-number field (a percentage)"})
+    scale = getattr(col.type, "scale", None) or 0
+    units = sa.cast(sa.func.round(col * (10 ** scale)), sa.BigInteger) * joins.columns(weight)[0]
+    places = Decimal(1).scaleb(-scale)
+
+    def decode(v: Sequence[Any]) -> Any:
+        return None if v[0] is None else (Decimal(int(v[0])) / (100 * 10 ** scale)).quantize(places)
+    return _Part(name, [sa.func.sum(units)], False, [], decode)
 
 
 def _metric_value(op: str, col_type: Any, field: Any, value: Any, single: bool) -> Any:

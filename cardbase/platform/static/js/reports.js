@@ -3,12 +3,12 @@
    clicked chart point. Values come in as text and go into the DOM as text only. */
 (function () {
   "use strict";
-  var dataNode = document.getElementById("cb-report-data");
-  if (!dataNode) { return; }
-  var texts = JSON.parse(document.getElementById("cb-report-texts").textContent);
+  var textsNode = document.getElementById("cb-report-texts");
+  var texts = textsNode ? JSON.parse(textsNode.textContent) : {total: "Total"};
   var chart = document.getElementById("cb-chart");
   var table = document.getElementById("cb-pivot");
-  var current = JSON.parse(dataNode.textContent);
+  var dataNode = document.getElementById("cb-report-data");
+  var current = dataNode ? JSON.parse(dataNode.textContent) : null;
 
   function el(tag, text, cls) {
     var node = document.createElement(tag);
@@ -55,7 +55,8 @@
       body.appendChild(total);
     }
     table.appendChild(body);
-    document.getElementById("cb-report-empty").classList.toggle("d-none", !data.empty);
+    var empty = document.getElementById("cb-report-empty");
+    if (empty) { empty.classList.toggle("d-none", !data.empty); }
     var problem = document.getElementById("cb-report-problem");
     problem.textContent = data.problems.join(" ");
     problem.classList.toggle("d-none", !data.problems.length);
@@ -70,9 +71,10 @@
     return data.total.url;
   }
   function drawChart(data) {
+    var title = document.getElementById("cb-report-title");
     var config = {responsive: true, displaylogo: false,
                   locale: document.documentElement.lang || "en",
-                  toImageButtonOptions: {format: "png", filename: document.getElementById("cb-report-title").textContent.trim()}};
+                  toImageButtonOptions: {format: "png", filename: title ? (title.textContent || title.value || "report").trim() : "report"}};
     window.Plotly.react(chart, data.figure.data, data.figure.layout, config);
     if (!chart.dataset.clicks) {
       chart.dataset.clicks = "1";
@@ -82,6 +84,8 @@
     }
   }
   function draw(data) { current = data; drawPivot(data); drawChart(data); }
+  window.cardbaseReport = {draw: draw};  // the report designer's live preview draws with it
+  if (!current) { return; }
   draw(current);
 
   var form = document.getElementById("cb-live-filters");

@@ -18,7 +18,11 @@ def figures(page, key: str) -> tuple[str, str]:
 def stage_totals(site) -> dict[str, tuple[int, object]]:
     rows = RecordStore(site.db).aggregate(SYSTEM, "deal", AggregateQuery(
         group_by=["stage"], metrics=[{"op": "count", "as": "n"}, {"op": "sum", "field": "amount", "as": "total"}]))
-    return {r["stage"] or "": (r["n"], r["total"]) for r in rows}
+    out: dict[str, tuple[int, object]] = {}
+    for r in rows:  # one row per stage and currency (issue 14, point 1): counts add up, sums stay apart
+        n, sums = out.get(r["stage"] or "", (0, {}))
+        out[r["stage"] or ""] = (n + r["n"], {**sums, r["amount:currency"]: r["total"]})
+    return out
 
 
 def pick_columns(site) -> tuple[str, str]:

@@ -64,8 +64,8 @@ def test_add_an_order_line_and_see_the_total_change(page, site, login, screensho
     assert page.locator(".cb-part tbody tr.cb-row").count() == rows + 1
     page.wait_for_function("(before) => document.querySelector('[data-cb-value=total]').innerText.trim() !== before",
                            arg=before)
-    after = RecordStore(site.db).get(SYSTEM, "order", order["id"])["total"]
-    assert after == order["total"] + 200
+    after = RecordStore(site.db).get(SYSTEM, "order", order["id"])["total"].amount  # money (issue 14, point 1)
+    assert after == order["total"].amount + 200
     assert _total_text(page).replace(",", "").startswith(f"{after:.2f}".replace(",", "")[:3])
     # edit the new line in place, then delete it: the total follows
     last = page.locator(".cb-part tbody tr.cb-row").last
@@ -74,7 +74,7 @@ def test_add_an_order_line_and_see_the_total_change(page, site, login, screensho
     page.fill("tr.cb-row-editing input[name=c-quantity]", "3")
     page.keyboard.press("Enter")
     page.wait_for_function("() => !document.querySelector('tr.cb-row-editing')")
-    assert RecordStore(site.db).get(SYSTEM, "order", order["id"])["total"] == order["total"] + 300
+    assert RecordStore(site.db).get(SYSTEM, "order", order["id"])["total"].amount == order["total"].amount + 300
     page.on("dialog", lambda dialog: dialog.accept())
     page.locator(".cb-part tbody tr.cb-row").last.locator(".cb-row-delete").click()
     page.wait_for_function("(n) => document.querySelectorAll('.cb-part tbody tr.cb-row').length === n", arg=rows)

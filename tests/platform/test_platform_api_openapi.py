@@ -50,7 +50,8 @@ def test_one_schema_per_object_with_real_types_and_constraints(root):
     assert deal["close_date"]["format"] == "date" and deal["created_at"]["format"] == "date-time"
     assert deal["probability"]["type"] == ["integer", "null"]
     assert deal["organisation"]["anyOf"][0] == {"$ref": "#/components/schemas/LinkRef"}
-    assert deal["total"]["format"] == "decimal"  # a formula has its result's type
+    # a formula has its result's type: [Amount] * [Quantity] is money (issue 14, point 1)
+    assert {"$ref": "#/components/schemas/Money"} in deal["total"]["anyOf"]
     assert deal["id"]["type"] == "integer" and deal["code"]["type"] == "string"
     assert set(schemas["DealRecord"]["required"]) == {"id", "code", "version"}
     entry = schemas["DealRecordInput"]

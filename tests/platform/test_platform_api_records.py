@@ -39,7 +39,7 @@ def test_create_and_read_values_in_their_json_form(root, orgs):
     assert record["code"] == "D-00001" and record["version"] == 1
     assert record["amount"] == {"amount": "1234.50", "currency": "EUR"}  # money: amount as a string
     assert record["quantity"] == "2.00"  # decimals are strings
-    assert record["total"] == "2469.00"  # formula, computed on create
+    assert record["total"] == {"amount": "2469.00", "currency": "EUR"}  # formula over money: money (issue 14.1)
     assert record["stage"] == "won" and record["tags"] == ["hot"] and record["probability"] == 40
     assert record["close_date"] == "2026-11-22"
     assert record["organisation"] == {"id": orgs[0], "display": "Org 0"}  # a link reads as {id, display}

@@ -26,10 +26,12 @@ def test_demo_orders_total_their_lines_and_contacts_show_the_city(demo_db):
     assert lines
     totals: dict[int, Decimal] = {}
     for line in lines:
-        assert line["cost"] == (line["price"].amount * line["quantity"]).quantize(Decimal("0.01"))
-        totals[line["order"].id] = totals.get(line["order"].id, Decimal(0)) + line["cost"]
+        # a formula over money is money in the price's currency (issue 14, point 1)
+        assert (line["cost"].amount, line["cost"].currency) == (
+            (line["price"].amount * line["quantity"]).quantize(Decimal("0.01")), line["price"].currency)
+        totals[line["order"].id] = totals.get(line["order"].id, Decimal(0)) + line["cost"].amount
     for order in store.list(SYSTEM, "order", ListQuery(limit=500, fields=["total"])).data:
-        assert order["total"] == totals.get(order["id"]), order
+        assert order["total"].amount == totals.get(order["id"]) and order["total"].currency == "EUR", order
     contacts = store.list(SYSTEM, "contact_person", ListQuery(limit=500, fields=["city", "organisation.city"])).data
     assert contacts and all(c["city"] == c["organisation.city"] for c in contacts)
     # editing a line moves its order's total in the same transaction
@@ -37,4 +39,4 @@ def test_demo_orders_total_their_lines_and_contacts_show_the_city(demo_db):
     full = store.get(SYSTEM, "order_line", line["id"])
     store.update(SYSTEM, "order_line", line["id"], {"quantity": line["quantity"] + 1}, version=full["version"])
     order = store.get(SYSTEM, "order", line["order"].id)
-    assert order["total"] == totals[line["order"].id] + line["price"].amount
+    assert order["total"].amount == totals[line["order"].id] + line["price"].amount

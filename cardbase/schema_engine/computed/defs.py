@@ -14,7 +14,7 @@ from sqlalchemy import Connection
 
 from ...formula import load_canonical
 from ..exact_sums import numeric_aggregate
-from ..field_types.money import per_record
+from ..field_types.money import Money
 from ..field_types.base import FieldValueError
 from ..field_types.computed import computed_type
 from ..field_types.text import MAX_TEXT
@@ -104,13 +104,23 @@ class FormulaDef(ComputedDef):
 
     def value(self, inputs: Mapping[str, Any], gathered: Any) -> Any:
         values = {}
+        currencies: set[str] = set()
         for path in self.inputs:
             raw, f = inputs.get(path.key), path.field
             if path.many:
                 values[path.key] = [f.ftype.formula_value(f, v) for v in raw or ()]
+                currencies.update(v.currency for v in raw or () if isinstance(v, Money))
             else:
                 values[path.key] = f.ftype.formula_value(f, raw)
-        return self.typed(self.compiled.evaluate(values))
+                if isinstance(raw, Money):
+                    currencies.add(raw.currency)
+        result = self.compiled.evaluate(values)
+        if self.result.type == "money" and result is not None:
+            if len(currencies) > 1:
+                return None  # amounts in several currencies: no value, never a mixed sum
+            code = next(iter(currencies), None) or self.result.options.get("currency") or "EUR"
+            return self.typed({"amount": result, "currency": code})
+        return self.typed(result)
 
 
 @definition("lookup")
@@ -159,7 +169,8 @@ class RollupDef(ComputedDef):
             if self.aggregate == "concat":
                 self._concat(conn, table, parent, chunk, out)
                 continue
-            if self.source is not None and per_record(self.source) and self.result.type == "money":
+            if self.source is not None and self.result.type == "money" and \
+                    self.result.options.get("currency_mode") == "per_record":
                 self._per_currency(conn, table, parent, chunk, out)
                 continue
             if self.source is None:

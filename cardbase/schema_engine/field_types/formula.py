@@ -13,8 +13,10 @@ from ...formula import FormulaError, compile_formula, load_canonical, render
 from ..errors import SchemaError
 from .base import FieldContext, OptionContext
 from .computed import (MAX_SCALE, PENDING, REFERENCES, RESULT, ComputedType, check_scale, decimal_result,
-                       field_context, plain_result, reference_support)
+                       field_context, plain_result, reference_support, result_of)
+from .money import MAX_SCALE as MONEY_MAX_SCALE
 from .options import FORMULA, INT, WITHIN, OptionSpec, _l
+from ..i18n import _
 from .registry import register
 
 
@@ -30,6 +32,49 @@ def _as_shown(exc, text: str, resolver):
     return exc
 
 RESULT_TYPES = {"text": "text", "date": "date", "datetime": "datetime", "boolean": "boolean"}
+
+
+def money_fields(schema, references) -> list:
+    """The money fields (or calculated fields with a money result) a formula reads."""
+    found = []
+    for key in references:
+        last = key.split(".")[-1].lstrip("c")
+        if not last.isdigit():
+            continue
+        try:
+            field = schema.field_by_id(int(last))
+        except Exception:  # noqa: BLE001 - a reference the compiler resolved always exists
+            continue
+        try:
+            shape = result_of(field)
+        except SchemaError:
+            continue
+        if shape["type"] == "money":
+            found.append((field, shape["options"]))
+    return found
+
+
+def money_result(schema, references, scale: int) -> dict[str, Any] | None:
+    """A number calculated from amounts is money (issue 14, point 1): in their one fixed
+    currency; with a currency per record, in the record's (a record whose amounts are in
+    several currencies gets no value). Amounts of different fixed currencies are refused:
+    they cannot be added or compared without converting them."""
+    read = money_fields(schema, references)
+    if not read:
+        return None
+    fixed = sorted({o.get("currency") or "EUR" for _f, o in read if o.get("currency_mode", "fixed") == "fixed"})
+    if len(fixed) > 1:
+        names = ", ".join(f"'{f.label}' ({o.get('currency') or 'EUR'})" for f, o in read)
+        raise SchemaError({"options.formula": _("mixes amounts in %(currencies)s: %(fields)s; amounts in different "
+                                                "currencies cannot be calculated together",
+                                                currencies=" and ".join(fixed), fields=names)})
+    per_record = [o for _f, o in read if o.get("currency_mode", "fixed") != "fixed"]
+    options: dict[str, Any] = {"scale": min(scale, MONEY_MAX_SCALE)}
+    if per_record and not fixed:
+        options.update(currency=per_record[0].get("currency") or "EUR", currency_mode="per_record")
+    else:
+        options.update(currency=fixed[0] if fixed else "EUR", currency_mode="fixed")
+    return {"type": "money", "options": options}
 
 
 @register
@@ -59,6 +104,8 @@ class FormulaType(ComputedType):
         result = decimal_result(scale) if scale is not None else plain_result(RESULT_TYPES[compiled.result_type])
         ids = sorted({int(seg.lstrip("c")) for key in compiled.references for seg in key.split(".")
                       if seg.lstrip("c").isdigit()})
+        if scale is not None:
+            result = money_result(fctx.schema, compiled.references, scale) or result
         cleaned: dict[str, Any] = {"formula": compiled.canonical}
         if compiled.result_type == "number":
             cleaned["scale"] = scale

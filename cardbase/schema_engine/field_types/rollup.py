@@ -9,7 +9,7 @@ from typing import Any, Mapping
 from ..errors import SchemaError
 from .base import FieldContext, OptionContext
 from .computed import (PENDING, REFERENCES, RESULT, ComputedType, decimal_result, field_context,
-                       number_scale, plain_result, reference_support, user_field)
+                       number_scale, plain_result, reference_support, result_of, user_field)
 from .options import CHOICE, CONDITION, OBJECT, REFERENCE, OptionSpec, _l
 from .money import MAX_SCALE as MONEY_MAX_SCALE
 from .registry import register
@@ -25,8 +25,9 @@ def rollup_result(aggregate: str, source) -> dict[str, Any]:
     if aggregate == "concat":
         return plain_result("text")
     kind = source.ftype.value_type
-    if source.type == "money" and aggregate in ("sum", "avg", "min", "max"):
-        return money_result(source, AVG_EXTRA_PLACES if aggregate == "avg" else 0)
+    shape = result_of(source)  # a formula or lookup over amounts is money too
+    if shape["type"] == "money" and aggregate in ("sum", "avg", "min", "max"):
+        return money_result(shape["options"], AVG_EXTRA_PLACES if aggregate == "avg" else 0)
     if kind == "number":
         scale = number_scale(source)
         if aggregate == "avg":
@@ -38,11 +39,11 @@ def rollup_result(aggregate: str, source) -> dict[str, Any]:
     raise SchemaError({"options.field": f"'{source.label}' is a {source.type} field; {aggregate} needs {need} field"})
 
 
-def money_result(source, extra_places: int = 0) -> dict[str, Any]:
+def money_result(source_options: Mapping[str, Any], extra_places: int = 0) -> dict[str, Any]:
     """A figure of amounts is money in the same currency (or currencies) as its source:
     a total of EUR lines is EUR, never a bare number (issue 14, point 1)."""
-    options = {k: v for k, v in source.options.items() if k in ("currency", "currency_mode", "currencies")}
-    options["scale"] = min(int(source.options.get("scale", 2)) + extra_places, MONEY_MAX_SCALE)
+    options = {k: v for k, v in source_options.items() if k in ("currency", "currency_mode", "currencies")}
+    options["scale"] = min(int(source_options.get("scale", 2)) + extra_places, MONEY_MAX_SCALE)
     return {"type": "money", "options": options}
 
 

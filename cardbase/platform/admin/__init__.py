@@ -21,12 +21,15 @@ PUBLIC_ENDPOINTS = frozenset({"invitation.accept"})
 
 
 @bp.before_request
-def _require_admin():
+def _admins_only():
+    """The one admin policy decides (``accounts.policy.ADMIN``); a styled 403 otherwise."""
     from flask_babel import gettext as _
+
+    from cardbase.schema_engine.accounts.policy import ADMIN
 
     from ..context import current_actor
 
-    if not current_actor().is_admin:
+    if not ADMIN.is_admin(current_actor()):
         return error_page(_("Only administrators may open the administration."), 403)
     return None
 

@@ -13,7 +13,9 @@ from flask_login import current_user
 from cardbase.schema_engine.accounts import users as accounts
 from cardbase.schema_engine.meta_models import ConfigChange
 
-from ..context import VIEW_AS_KEY, get_db
+from cardbase.schema_engine.accounts.policy import ADMIN
+
+from ..context import VIEW_AS_KEY, actor_for, get_db
 from ..web.errors import error_page
 
 bp = Blueprint("view_as", __name__)
@@ -22,7 +24,8 @@ ALLOWED_WHILE_VIEWING = frozenset({"view_as.stop", "auth.logout", "static", "boo
 
 @bp.route("/admin/view-as", methods=["POST"])
 def start():
-    if not (current_user.is_authenticated and current_user.is_admin):
+    if not (current_user.is_authenticated and ADMIN.is_admin(actor_for(current_user.row,
+                                                                         group_ids=current_user.group_ids))):
         return error_page(_("Only administrators may open the administration."), 403)
     try:
         user_id = int(request.form.get("user", ""))

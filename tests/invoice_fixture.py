@@ -133,7 +133,7 @@ def invoice_docx() -> bytes:
         ["{%tr for line in order_line %}", "", "", ""],
         ["{{ line.product }}", "{{ line.price }}", "{{ line.quantity }}", "{{ line.cost|number(2) }}"],
         ["{%tr endfor %}", "", "", ""],
-        ["Total", "", "{{ order_line|total('quantity') }}", "{{ order.total }}"],
+        ["Total", "", "{{ order_line|total('quantity') }}", "{{ order.total|money('EUR') }}"],
     ])
 
 

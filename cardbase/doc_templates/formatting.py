@@ -12,6 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable, Iterable, Mapping
 
+from babel import Locale
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal
 from num2words import num2words
@@ -65,6 +66,7 @@ class Formatter:
         if language not in LANGUAGES:
             raise ValueError(f"unknown document language {language!r}; one of {', '.join(LANGUAGES)}")
         self.language = language
+        self.locale = Locale.parse(language)  # parsed once: babel is several times faster given a Locale
 
     # ---- bare values ----------------------------------------------------------------------------
     def display(self, value: Any) -> Any:
@@ -79,7 +81,7 @@ class Formatter:
             return self.money(value)
         if isinstance(value, (Decimal, int, float)):
             number = _number(value)
-            return format_decimal(number, format=_pattern(_places(number)), locale=self.language)
+            return format_decimal(number, format=_pattern(_places(number)), locale=self.locale)
         if isinstance(value, (date, datetime)):
             return self.date(value)
         if isinstance(value, LinkRef):
@@ -97,8 +99,8 @@ class Formatter:
         if not isinstance(format, str) or not 0 < len(format) <= 60:
             raise FormatError("date: the format is a name (short, medium, long, full) or a pattern like dd.MM.yyyy")
         if isinstance(value, datetime):
-            return format_datetime(value, format, locale=self.language)
-        return format_date(value, format, locale=self.language)
+            return format_datetime(value, format, locale=self.locale)
+        return format_date(value, format, locale=self.locale)
 
     def number(self, value: Any, places: int | None = None) -> str:
         if is_empty(value):
@@ -109,14 +111,14 @@ class Formatter:
         if places is not None:
             number = number.quantize(Decimal(1).scaleb(-places))
         return format_decimal(number, format=_pattern(_places(number) if places is None else places),
-                              locale=self.language)
+                              locale=self.locale)
 
     def money(self, value: Any, currency: str | None = None) -> str:
         """An amount with its currency (a money field's own, or the one named)."""
         if is_empty(value):
             return ""
         amount, code = self._amount(value, currency, "money")
-        return format_currency(amount, code, locale=self.language)
+        return format_currency(amount, code, locale=self.locale)
 
     def in_words(self, value: Any, currency: str | None = None) -> str:
         """The amount in words in the document's language; money with its currency."""

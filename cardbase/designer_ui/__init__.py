@@ -37,6 +37,7 @@ from . import formula_editor  # noqa: E402,F401
 from . import cards, log, rules, solution, tables  # noqa: E402,F401  (card/table designers, rules, log, solutions)
 from . import documents  # noqa: E402,F401  (Word templates)
 from . import currencies  # noqa: E402,F401  (base currency and exchange rates)
+from . import automation  # noqa: E402,F401  (scenarios and webhooks)
 
 
 def init_app(app: Flask) -> None:

@@ -1,0 +1,202 @@
+"""Scenarios and webhooks in the configurator (issue 18, points 2-4): one page per object
+listing its scenarios and webhooks, the scenario editor (trigger, conditions with the
+condition builder, up to ``ACTION_ROWS`` actions filled in as plain inputs -- no JSON to
+write), the webhook form, its delivery log with "send again", and each scenario's runs.
+
+Everything is saved through ``cardbase.automation`` in the request's engine session, which
+checks the configure right and names every bad input; the page shows those messages next
+to the form and keeps what was typed.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from cardbase.automation import scenarios, webhooks
+from cardbase.automation.scenario_steps import ACTIONS, TRIGGERS
+from cardbase.automation.webhooks import EVENT_TOPICS
+from cardbase.platform.context import engine_session
+from cardbase.schema_engine.errors import CardbaseError
+
+from . import bp
+from .common import checkbox, configurable_object, text
+from .support import builder_texts, condition_fields, error_list, operator_labels, parse_json_field
+
+ACTION_ROWS = 5
+
+
+def _lines(value: str) -> dict[str, str]:
+    """ "field = value" lines (a value starting with "=" is a formula) -> values."""
+    out = {}
+    for line in value.splitlines():
+        if line.strip():
+            name, sep, rest = line.partition("=")
+            out[name.strip()] = rest.strip() if sep else ""
+    return out
+
+
+def _action_from_form(i: int) -> dict[str, Any] | None:
+    kind = text(f"a{i}_type")
+    if not kind:
+        return None
+    get = lambda name: text(f"a{i}_{name}").strip()  # noqa: E731
+    if kind == "set_fields":
+        return {"type": kind, "values": _lines(text(f"a{i}_values"))}
+    if kind == "create_record":
+        spec: dict[str, Any] = {"type": kind, "object": get("object"), "values": _lines(text(f"a{i}_values"))}
+        if get("link"):
+            spec["link"] = get("link")
+        return spec
+    if kind == "create_task":
+        days = get("days")
+        return {"type": kind, "title": get("title"), "assignee": get("assignee") or None,
+                "due_in_days": int(days) if days.lstrip("-").isdigit() else None}
+    if kind == "call_webhook":
+        return {"type": kind, "url": get("url")}
+    if kind == "send_email":
+        return {"type": kind, "to": get("to"), "subject": get("subject"), "body": text(f"a{i}_body")}
+    if kind == "notify":
+        return {"type": kind, "users": [u.strip() for u in get("users").split(",") if u.strip()], "text": get("text")}
+    return {"type": kind}
+
+
+def _trigger_from_form() -> dict[str, Any]:
+    kind = text("trigger_type")
+    spec: dict[str, Any] = {"type": kind}
+    if kind in ("field_changed", "date_reached"):
+        spec["field"] = text("trigger_field")
+    if kind == "field_changed" and text("trigger_to").strip():
+        spec["to"] = text("trigger_to").strip()
+    if kind == "date_reached":
+        days = text("trigger_days").strip() or "0"
+        spec["days"] = int(days) if days.lstrip("-").isdigit() else days
+    if kind == "schedule":
+        spec["cron"] = text("trigger_cron").strip()
+    return spec
+
+
+def _action_rows(actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    rows = []
+    for a in actions + [{}] * (ACTION_ROWS - len(actions)):
+        values = a.get("values") or {}
+        rows.append({**a, "values_text": "\n".join(f"{k} = {v}" for k, v in values.items()),
+                     "users_text": ", ".join(a.get("users") or [])})
+    return rows[:max(ACTION_ROWS, len(actions))]
+
+
+def _editor(obj, scenario: dict[str, Any], errors: list[str], status: int = 200, runs: list | None = None):
+    schema = engine_session().schema
+    return render_template("designer/automation/scenario.html", obj=obj, scenario=scenario, errors=errors,
+                           triggers=list(TRIGGERS), action_types=list(ACTIONS), rows=_action_rows(
+                               scenario.get("actions") or []),
+                           fields=condition_fields(schema, obj, links=True), ops=operator_labels(),
+                           texts=builder_texts(), objects=[o.api_name for o in schema.objects],
+                           condition_text=_condition_text(scenario.get("condition")), runs=runs or []), status
+
+
+def _condition_text(value: Any) -> str:
+    import json
+    if value in (None, {}, ""):
+        return ""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, indent=1)
+
+
+@bp.route("/objects/<object_name>/automation")
+def automation_index(object_name: str):
+    _schema, obj = configurable_object(object_name)
+    s = engine_session()
+    return render_template("designer/automation/index.html", obj=obj,
+                           scenarios=[x for x in scenarios.list_all(s) if x["object"] == obj.api_name],
+                           hooks=[h for h in webhooks.list_all(s) if h["object"] == obj.api_name])
+
+
+@bp.route("/objects/<object_name>/scenarios/new", methods=["GET", "POST"])
+@bp.route("/objects/<object_name>/scenarios/<int:scenario_id>", methods=["GET", "POST"])
+def scenario_edit(object_name: str, scenario_id: int | None = None):
+    _schema, obj = configurable_object(object_name)
+    s = engine_session()
+    current = scenarios.get(s, scenario_id) if scenario_id else {"name": "", "trigger": {"type": "created"},
+                                                                 "actions": [], "active": True}
+    runs = scenarios.runs(s, scenario_id, 20) if scenario_id else []
+    if request.method == "GET":
+        return _editor(obj, current, [], runs=runs)
+    condition_raw = text("condition")
+    spec: dict[str, Any] = {"name": text("name"), "object": obj.api_name, "trigger": _trigger_from_form(),
+                            "actions": [a for a in (_action_from_form(i) for i in range(ACTION_ROWS)) if a],
+                            "active": checkbox("active")}
+    if text("actor").strip():
+        spec["actor"] = text("actor").strip()
+    try:
+        spec["condition"] = parse_json_field(condition_raw, "condition")
+        tx = engine_session(write=True)
+        saved = scenarios.update(tx, scenario_id, spec) if scenario_id else scenarios.create(tx, spec)
+    except CardbaseError as exc:
+        shown = {**current, **spec, "condition": spec.get("condition", condition_raw)}
+        return _editor(obj, shown, error_list(exc), 422 if exc.status not in (403, 404) else exc.status, runs)
+    flash(_("The scenario %(name)s was saved.", name=saved["name"]), "success")
+    return redirect(url_for("designer.scenario_edit", object_name=obj.api_name, scenario_id=saved["id"]))
+
+
+@bp.post("/objects/<object_name>/scenarios/<int:scenario_id>/delete")
+def scenario_delete(object_name: str, scenario_id: int):
+    _schema, obj = configurable_object(object_name)
+    scenarios.delete(engine_session(write=True), scenario_id)
+    flash(_("The scenario was deleted."), "success")
+    return redirect(url_for("designer.automation_index", object_name=obj.api_name))
+
+
+@bp.route("/objects/<object_name>/webhooks/new", methods=["GET", "POST"])
+@bp.route("/objects/<object_name>/webhooks/<int:webhook_id>", methods=["GET", "POST"])
+def webhook_edit(object_name: str, webhook_id: int | None = None):
+    _schema, obj = configurable_object(object_name)
+    s = engine_session()
+    current = webhooks.to_json(s, webhooks.get(s, webhook_id)) if webhook_id else {
+        "name": "", "kind": "notify", "events": ["created"], "url": "https://", "active": True,
+        "timeout_ms": 2000, "on_timeout": "refuse", "field": None}
+    log = webhooks.deliveries(s, webhook_id, 50) if webhook_id else []
+    errors: list[str] = []
+    status = 200
+    if request.method == "POST":
+        spec: dict[str, Any] = {"name": text("name"), "kind": text("kind") or "notify", "object": obj.api_name,
+                                "events": request.form.getlist("events"), "url": text("url").strip(),
+                                "field": text("field") or None, "active": checkbox("active"),
+                                "on_timeout": text("on_timeout") or "refuse"}
+        timeout = text("timeout_ms").strip()
+        spec["timeout_ms"] = int(timeout) if timeout.isdigit() else timeout
+        try:
+            tx = engine_session(write=True)
+            if webhook_id:
+                saved = webhooks.update(tx, webhook_id, spec, own=(request.host_url,))
+                flash(_("The webhook %(name)s was saved.", name=saved["name"]), "success")
+            else:
+                saved = webhooks.create(tx, spec, own=(request.host_url,))
+                flash(_("The webhook %(name)s was saved. Its signing secret (shown once): %(secret)s",
+                        name=saved["name"], secret=saved["secret"]), "success")
+            return redirect(url_for("designer.webhook_edit", object_name=obj.api_name, webhook_id=saved["id"]))
+        except CardbaseError as exc:
+            errors, status = error_list(exc), (exc.status if exc.status in (403, 404) else 422)
+            current = {**current, **spec}
+    return render_template("designer/automation/webhook.html", obj=obj, hook=current, errors=errors, log=log,
+                           events=list(EVENT_TOPICS), fields=[f.api_name for f in obj.user_fields],
+                           webhook_id=webhook_id), status
+
+
+@bp.post("/objects/<object_name>/webhooks/<int:webhook_id>/redeliver/<int:delivery_id>")
+def webhook_redeliver(object_name: str, webhook_id: int, delivery_id: int):
+    _schema, obj = configurable_object(object_name)
+    try:
+        webhooks.redeliver(engine_session(write=True), webhook_id, delivery_id)
+        flash(_("The delivery will be sent again."), "success")
+    except CardbaseError as exc:
+        flash("; ".join(error_list(exc)), "error")
+    return redirect(url_for("designer.webhook_edit", object_name=obj.api_name, webhook_id=webhook_id))
+
+
+@bp.post("/objects/<object_name>/webhooks/<int:webhook_id>/delete")
+def webhook_delete(object_name: str, webhook_id: int):
+    _schema, obj = configurable_object(object_name)
+    webhooks.delete(engine_session(write=True), webhook_id)
+    flash(_("The webhook was deleted."), "success")
+    return redirect(url_for("designer.automation_index", object_name=obj.api_name))

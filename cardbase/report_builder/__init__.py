@@ -3,5 +3,5 @@ engine session, purpose "report") -> pivot tables and plotly charts; saved repor
 dashboards, personal or shared with groups.
 
 Importing the package registers the reports' usage finders (a field a report uses cannot
-be removed)."""
-from . import usage  # noqa: F401
+be removed) and their solution parts (shared reports and dashboards travel in solutions)."""
+from . import solution_part, usage  # noqa: F401

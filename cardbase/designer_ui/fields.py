@@ -22,6 +22,7 @@ from cardbase.platform.api.metadata import field_json
 from cardbase.platform.context import current_actor, get_schema_service
 from cardbase.platform.web.nav import field_label, object_label
 from cardbase.schema_engine.errors import CardbaseError
+from cardbase.schema_engine.field_sources import source_of
 from cardbase.schema_engine.field_types import all_types, get_type
 from cardbase.schema_engine.field_types.choice import PALETTE
 from cardbase.schema_engine.field_types.lookup import NOT_LOOKED_UP
@@ -36,7 +37,8 @@ from .common import (user_field, LANGUAGE, FormErrors, checkbox, collect, config
 # The order types appear in the type menu (types not named here follow, by name).
 TYPE_ORDER = ("string", "text", "integer", "decimal", "money", "date", "datetime", "boolean", "choice",
               "multi_choice", "email", "phone", "url", "link", "user", "autonumber", "formula", "lookup", "rollup")
-FIELD_RENAME = {f"translations.{LANGUAGE}.label": "label_de", f"translations.{LANGUAGE}.help_text": "help_text_de"}
+FIELD_RENAME = {f"translations.{LANGUAGE}.label": "label_de", f"translations.{LANGUAGE}.help_text": "help_text_de",
+                "source.link": "source", "source.field": "source"}
 COLOUR_LABELS = {"gray": _l("Grey"), "red": _l("Red"), "orange": _l("Orange"), "yellow": _l("Yellow"),
                  "green": _l("Green"), "teal": _l("Teal"), "blue": _l("Blue"), "indigo": _l("Indigo"),
                  "purple": _l("Purple"), "pink": _l("Pink")}  # translated where shown
@@ -55,7 +57,7 @@ def rule_types() -> dict[str, list[str]]:
     types = {n: t for n, t in all_types().items() if not t.system_only}
     entered = [n for n, _label in type_menu() if types[n].writable]
     return {"required": entered, "unique": [n for n in entered if types[n].supports_unique],
-            "default": [n for n in entered if types[n].supports_default]}
+            "default": [n for n in entered if types[n].supports_default], "source": entered}
 
 
 def option_groups() -> list[dict[str, Any]]:
@@ -150,6 +152,9 @@ def spec_from_form() -> tuple[dict[str, Any], FormErrors]:
         spec["name"] = text("name").strip()
     default = text("default")
     spec["default"] = default if default.strip() else None
+    if "source" in request.form:  # offered only for fields people enter (its fieldset is disabled otherwise)
+        link, _dot, field_name = text("source").strip().partition(".")
+        spec["source"] = {"link": link.strip(), "field": field_name.strip()} if link.strip() else None
     options, errors = options_from_form(type_name)
     spec["options"] = options
     return spec, errors
@@ -168,6 +173,7 @@ def values_from_form() -> dict[str, Any]:
                 opts.setdefault(group["prefix"], {})[spec.name] = text(f"{group['prefix']}.{spec.name}")
     return {"label": text("label"), "name": text("name"), "type": type_name, "required": checkbox("required"),
             "unique": checkbox("unique"), "default": text("default"), "help_text": text("help_text"),
+            "source": text("source"),
             "label_de": text("label_de"), "help_text_de": text("help_text_de"), "opts": opts,
             "choices": choices_from_form() if has_choices else []}
 
@@ -193,6 +199,7 @@ def values_from_field(schema, obj, field) -> dict[str, Any]:
     default = data["default"]
     return {"label": field.label, "name": field.api_name, "type": field.type, "required": field.required,
             "unique": field.unique, "default": "" if default is None else _default_text(default),
+            "source": ".".join((source_of(schema, field) or {}).values()),
             "help_text": field.help_text, "label_de": de.get("label", ""), "help_text_de": de.get("help_text", ""),
             "opts": opts, "choices": [dict(c) for c in options.get("choices") or []]}
 

@@ -147,3 +147,17 @@ def test_a_board_column_converts_its_currencies_at_the_rates_it_names(app, db):
     currencies.replace(db, SYSTEM, "EUR", [{"currency": "GBP", "rate": "1.17", "valid_from": "2020-01-01"}])
     body = client.get("/o/deal/board").get_data(as_text=True)
     assert "100.00 EUR + 50.00 GBP = 158.50 EUR at 1 GBP = 1.17 EUR" in body
+
+
+def test_the_api_aggregate_converts_per_currency_sums_at_named_rates(app, db):
+    from cardbase.schema_engine import currencies
+    _deals(db, {"stage": "lead", "amount": "100"}, {"stage": "lead", "amount": {"amount": "50", "currency": "GBP"}},
+           {"stage": "won", "amount": {"amount": "10", "currency": "USD"}})
+    api = api_for(app, db, "root")
+    body = api.get("/api/v1/records/deal/aggregate", query={"group_by": "stage", "sum": "amount"}).get_json()
+    assert "converted" not in body  # no rates: per currency only
+    currencies.replace(db, SYSTEM, "EUR", [{"currency": "GBP", "rate": "1.17", "valid_from": "2020-01-01"}])
+    body = api.get("/api/v1/records/deal/aggregate", query={"group_by": "stage", "sum": "amount"}).get_json()
+    assert len(body["data"]) == 3  # the per-currency rows stay as they were
+    assert body["converted"] == [{"stage": "lead", "sum_amount": {"amount": "158.50", "currency": "EUR",
+                                                                  "rates": {"GBP": "1.17"}}}]  # no USD rate: won stays

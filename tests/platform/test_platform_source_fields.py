@@ -4,6 +4,7 @@ in the store, the web card, the API and bulk writes; unlike a lookup it keeps it
 when the product's price changes. A source of another type is refused. Both engines."""
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -103,3 +104,22 @@ def test_a_source_of_another_type_or_not_through_a_link_is_refused(site, db):
     with pytest.raises(SchemaError) as err:
         svc.add_field(SYSTEM, "line", {"name": "m", "label": "M", "type": "money", "source": "product.price"})
     assert "must be an object like" in err.value.errors["source"][0]
+
+
+def test_the_configurator_sets_and_shows_a_source(site, db):
+    from designer_testlib import field_form, page
+    app, ids = site
+    client = signed_in(app, "root")
+    _html, state = page(client, "/designer/objects/line/new-field")
+    bad = client.post("/designer/objects/line/new-field", data=field_form(
+        state, label="List price", type="integer", source="product.price"))
+    assert bad.status_code == 422 and "a source must have the same type" in bad.get_data(as_text=True)
+    good = client.post("/designer/objects/line/new-field", data=field_form(
+        state, label="List price", type="money", source="product.price", **{"money.currency": "EUR"}))
+    assert good.status_code == 302, good.get_data(as_text=True)[-2000:]
+    field = db.schema().object("line").field("list_price")
+    assert field.source is not None
+    html, _state = page(client, "/designer/objects/line/fields/list_price")
+    assert re.search(r'name="source"\s+value="product.price"', html)
+    line = RecordStore(db).create(SYSTEM, "line", {"product": ids["chair"]})
+    assert line["list_price"] == EUR("49.90")

@@ -19,6 +19,7 @@ import phonenumbers
 from ..schema_engine.field_types import FieldValueError
 from ..schema_engine.field_types.decimal import shown
 from ..schema_engine.snapshot import FieldInfo
+from ..schema_engine.i18n import _
 
 LOCALES = ("auto", "en", "en-US", "en-GB", "de")
 
@@ -90,9 +91,11 @@ def localise_number(text: str, fmt: FileFormat) -> str:
         group, dec = (".", ",") if comma else (",", ".")
         return s.replace(group, "").replace(dec, ".")
     if re.fullmatch(r"[+-]?[\d.,]+([eE][+-]?\d+)?", s):
-        example = "1.234,50" if comma else "1,234.50"
-        raise FieldValueError(f"{shown(text)} is not a number as this file writes them "
-                              f"({'German' if comma else 'English'}: {example})")
+        if comma:
+            raise FieldValueError(_("%(value)s is not a number as this file writes them (German: 1.234,50)",
+                                    value=shown(text)))
+        raise FieldValueError(_("%(value)s is not a number as this file writes them (English: 1,234.50)",
+                                value=shown(text)))
     return text
 
 
@@ -126,10 +129,10 @@ class DateCell(CellReader):
                 try:
                     return date(year, month, day)
                 except ValueError:
-                    raise FieldValueError(f"{shown(cell)} is not a valid date") from None
+                    raise FieldValueError(_("%(value)s is not a valid date", value=shown(cell))) from None
             if m:
-                raise FieldValueError(f"{shown(cell)} is ambiguous: choose the file's locale (en-US: month first, "
-                                      "en-GB: day first) or write 2026-11-22")
+                raise FieldValueError(_("%(value)s is ambiguous: choose the file's locale (en-US: month first, "
+                                        "en-GB: day first) or write 2026-11-22", value=shown(cell)))
         if isinstance(cell, datetime):
             return cell.date()
         return field.ftype.import_value(field, cell)
@@ -148,9 +151,10 @@ class PhoneCell(CellReader):
             try:
                 number = phonenumbers.parse(cell.strip(), fmt.region.upper())
             except phonenumbers.NumberParseException:
-                raise FieldValueError(f"{shown(cell)} is not a valid phone number") from None
+                raise FieldValueError(_("%(value)s is not a valid phone number", value=shown(cell))) from None
             if not phonenumbers.is_valid_number(number):
-                raise FieldValueError(f"{shown(cell)} is not a valid phone number in region {fmt.region.upper()}")
+                raise FieldValueError(_("%(value)s is not a valid phone number in region %(region)s", value=shown(cell),
+                                        region=fmt.region.upper()))
             # E.164 now; the store's validation of the row checks it once more (length, type)
             return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) + (
                 f";ext={number.extension}" if number.extension else "")

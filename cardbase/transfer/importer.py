@@ -25,6 +25,7 @@ from ..schema_engine.store.operations import MAX_BULK
 from ..schema_engine.store.serialize import value_to_json
 from ..schema_engine.store.session import Session
 from ..schema_engine.store.validation import BulkValidationError
+from ..schema_engine.i18n import _
 from .cells import LOCALES, FileFormat, read_cell
 from .links import resolve_links
 from .mapping import check_mapping, column_names, detect_header, normalise
@@ -213,7 +214,7 @@ class Importer:
             if len(first) >= 10:
                 break
         if not first:
-            raise ValidationError({"file": "is empty"})
+            raise ValidationError({"file": _("is empty")})
         if self.settings.header_row is not None:
             picked = [i for i, (line, _c) in enumerate(first) if line == self.settings.header_row]
             if not picked:
@@ -281,7 +282,8 @@ class Importer:
             if name not in ("code", "id") and not obj.has_field(name):
                 raise ValidationError({"key": f"{name!r} is not a field of '{obj.api_name}'"})
             if name not in mapping.values():
-                raise ValidationError({"key": f"map a column to {name!r}: it is the key that finds the records"})
+                raise ValidationError({"key": _("map a column to %(name)s: it is the key that finds the records",
+                                                name=repr(name))})
         for rule in self.settings.duplicate_rules:
             for name in rule:
                 if name not in mapping.values():
@@ -334,7 +336,8 @@ class Importer:
         row = Row(line, cells)
         extra = [c for c in cells[self._width:] if str(c).strip()] if self._width else []
         if extra:
-            row.errors["row"] = f"has {len(cells)} cells; the header has {self._width} columns"
+            row.errors["row"] = _("has %(cells)s cells; the header has %(columns)s columns", cells=len(cells),
+                                  columns=self._width)
         for index, name in mapped:
             cell = cells[index] if index < len(cells) else ""
             if name == "code":
@@ -348,7 +351,7 @@ class Importer:
                     if text.isdigit():
                         row.record_id = int(text)
                     else:
-                        row.errors["id"] = f"{text!r} is not a record id"
+                        row.errors["id"] = _("%(value)s is not a record id", value=repr(text))
                 continue
             field = obj.field(name)
             try:
@@ -425,11 +428,11 @@ class Importer:
             if len(hits) == 1:
                 r.action, r.target, r.version = "update", hits[0][0], hits[0][1]
             elif len(hits) > 1:
-                r.errors["key"] = (f"{' + '.join(names)} matches {len(hits)} records "
-                                   f"({', '.join(h[2] for h in hits[:5])}); use a unique key")
+                r.errors["key"] = _("%(key)s matches %(count)s records (%(codes)s); use a unique key",
+                                    key=" + ".join(names), count=len(hits), codes=", ".join(h[2] for h in hits[:5]))
             elif self.settings.mode == "update":
-                r.errors["key"] = (f"no record has {' + '.join(names)} = "
-                                   f"{' + '.join(key) if key else '(empty)'}")
+                r.errors["key"] = _("no record has %(key)s = %(value)s", key=" + ".join(names),
+                                    value=" + ".join(key) if key else "-")
 
     def _duplicates(self, tx: Session, obj: ObjectInfo, rows: list[Row], result: ImportResult) -> None:
         """Group rows that match each other or existing records on a rule's normalised key,

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from ..schema_engine.snapshot import FieldInfo, Schema
+from ..schema_engine.i18n import _, language
 from .cells import LinkText
 
 TEXT_TYPES = ("string", "email", "text", "phone", "url", "autonumber")
@@ -38,12 +39,14 @@ def resolve_links(conn: Connection, schema: Schema, rows: list[dict[FieldInfo, A
                 continue
             del row[field]
             if not hits:
-                row_errors[field.api_name] = (f"no '{target.label}' record has the code, id or "
-                                              f"{target.display_field.label.lower()} {value.text!r}")
+                row_errors[field.api_name] = _("no '%(label)s' record has the code, id or %(shown)s %(value)s",
+                                               label=target.label_in(language()),
+                                               shown=target.display_field.label_in(language()), value=repr(value.text))
             else:
                 codes = ", ".join(sorted(str(c) for _i, c in hits)[:5])
-                row_errors[field.api_name] = (f"{value.text!r} is ambiguous: {len(hits)} '{target.label}' records "
-                                              f"have it ({codes}); write the code instead")
+                row_errors[field.api_name] = _("%(value)s is ambiguous: %(count)s '%(label)s' records have it "
+                                               "(%(codes)s); write the code instead", value=repr(value.text),
+                                               count=len(hits), label=target.label_in(language()), codes=codes)
 
 
 def _lookup(conn: Connection, schema: Schema, field: FieldInfo, texts: set[str],

@@ -18,6 +18,7 @@ from ..schema_engine.errors import ValidationError
 from ..schema_engine.snapshot import ObjectInfo
 from ..schema_engine.transfer_models import ImportMapping
 from ..schema_engine.field_types.money import Money
+from ..schema_engine.i18n import _
 
 HEADER_SCAN = 10
 LANGUAGES = ("en", "de")
@@ -131,18 +132,20 @@ def check_mapping(obj: ObjectInfo, columns: Sequence[str], mapping: Mapping[str,
         if field in (None, ""):
             continue
         if column not in columns:
-            errors[f"mapping.{column}"] = f"the file has no column {column!r}"
+            errors[f"mapping.{column}"] = _("the file has no column %(column)s", column=repr(column))
         elif not isinstance(field, str) or field not in known:
-            errors[f"mapping.{column}"] = f"{field!r} is not a field of '{obj.api_name}' an import can fill"
+            errors[f"mapping.{column}"] = _("%(field)s is not a field of '%(object)s' an import can fill",
+                                            field=repr(field), object=obj.api_name)
         elif field in used:
-            errors[f"mapping.{column}"] = f"field {field!r} is filled from column {used[field]!r} already"
+            errors[f"mapping.{column}"] = _("field %(field)s is filled from column %(column)s already",
+                                            field=repr(field), column=repr(used[field]))
         else:
             used[field] = column
             out[column] = field
     if errors:
         raise ValidationError(errors)
     if not out:
-        raise ValidationError({"mapping": "map at least one column to a field"})
+        raise ValidationError({"mapping": _("map at least one column to a field")})
     return out
 
 

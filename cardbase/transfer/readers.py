@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any, Iterator
 
 from ..schema_engine.errors import ValidationError
+from ..schema_engine.i18n import _
 
 MAX_COLUMNS = 500
 SNIFF_BYTES = 64 * 1024
@@ -30,7 +31,8 @@ def check_size(size: int, limit: int | None = None) -> None:
     """Refuse a file over the limit before reading it, naming the limit."""
     limit = max_file_bytes() if limit is None else limit
     if size > limit:
-        raise ValidationError({"file": f"is {size / 1048576:.1f} MB; the limit is {limit / 1048576:.0f} MB"})
+        raise ValidationError({"file": _("is %(size)s MB; the limit is %(limit)s MB", size=f"{size / 1048576:.1f}",
+                                         limit=f"{limit / 1048576:.0f}")})
 
 
 @dataclass
@@ -48,8 +50,8 @@ class Sheet:
         reader = _csv_rows if self.kind == "csv" else _xlsx_rows
         for line, cells in reader(self):
             if len(cells) > MAX_COLUMNS:
-                raise ValidationError({"file": f"line {line} has {len(cells):,} columns; at most {MAX_COLUMNS} "
-                                               "columns can be imported"})
+                raise ValidationError({"file": _("line %(line)s has %(count)s columns; at most %(limit)s columns can "
+                                                 "be imported", line=line, count=f"{len(cells):,}", limit=MAX_COLUMNS)})
             yield line, cells
 
 
@@ -86,8 +88,8 @@ def detect_encoding(sample: bytes) -> str:
         bad_at = exc.start
     line = sample.count(b"\n", 0, bad_at) + 1
     if any(_is_utf8_letter(chunk) for chunk in sample.split(b"\n")):
-        raise ValidationError({"file": f"mixes encodings: some lines are UTF-8, line {line} is not "
-                                       "(save the whole file as UTF-8)"})
+        raise ValidationError({"file": _("mixes encodings: some lines are UTF-8, line %(line)s is not "
+                                         "(save the whole file as UTF-8)", line=line)})
     return FALLBACK
 
 
@@ -147,13 +149,14 @@ def _decoded_lines(path: str, encoding: str) -> Iterator[str]:
     with open(path, "rb") as fh:
         for number, raw in enumerate(fh, start=1):
             if fallback and _is_utf8_letter(raw):
-                raise ValidationError({"file": f"mixes encodings: line {number} is UTF-8, earlier lines are not "
-                                               "(save the whole file as UTF-8)"})
+                raise ValidationError({"file": _("mixes encodings: line %(line)s is UTF-8, earlier lines are not "
+                                                 "(save the whole file as UTF-8)", line=number)})
             try:
                 yield decoder.decode(raw, final=False)
             except UnicodeDecodeError as exc:
-                raise ValidationError({"file": f"line {number} is not valid {encoding} (byte {raw[exc.start]:#04x}); "
-                                               "the file mixes encodings or is not in this encoding"}) from None
+                raise ValidationError({"file": _("line %(line)s is not valid %(encoding)s (byte %(byte)s); the file "
+                                                 "mixes encodings or is not in this encoding", line=number,
+                                                 encoding=encoding, byte=f"{raw[exc.start]:#04x}")}) from None
         tail = decoder.decode(b"", final=True)
         if tail:
             yield tail
@@ -188,7 +191,8 @@ def _load_workbook(path: str) -> Any:
         # read_only streams the sheet; data_only=False keeps formulas as their text (never evaluated)
         return openpyxl.load_workbook(path, read_only=True, data_only=False)
     except Exception as exc:  # openpyxl raises many kinds for a broken file
-        raise ValidationError({"file": f"is not a readable .xlsx workbook ({type(exc).__name__})"}) from None
+        raise ValidationError({"file": _("is not a readable .xlsx workbook (%(problem)s)",
+                                         problem=type(exc).__name__)}) from None
 
 
 def _open_xlsx(path: str, sheet: str | None) -> Sheet:
@@ -200,7 +204,8 @@ def _open_xlsx(path: str, sheet: str | None) -> Sheet:
     if sheet is None:
         sheet = names[0] if names else None
     elif sheet not in names:
-        raise ValidationError({"sheet": f"there is no sheet {sheet!r}; the workbook has {', '.join(names)}"})
+        raise ValidationError({"sheet": _("there is no sheet %(sheet)s; the workbook has %(names)s",
+                                          sheet=repr(sheet), names=", ".join(names))})
     return Sheet("xlsx", path, sheets=names, sheet=sheet)
 
 

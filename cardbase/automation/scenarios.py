@@ -69,6 +69,9 @@ def _check(tx: Session, spec: Mapping[str, Any]) -> dict[str, Any]:
     # Steps are checked with the actor's rights: a step the actor could not do is refused now.
     as_actor = Session(tx.store, tx.conn, actor_of(tx.conn, actor_id), write=False)
     condition = spec.get("condition")
+    if obj is not None and not as_actor.can(obj, "read"):
+        raise ValidationError({"actor": f"'{as_actor.actor.username}' may not read {obj.label_plural}: "
+                                        "a scenario runs with its actor's rights"})
     if condition is not None:
         if obj is None:
             raise ValidationError({"condition": "needs the scenario's object"})

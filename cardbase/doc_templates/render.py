@@ -15,6 +15,7 @@ from typing import Any, Mapping
 
 from docxtpl import DocxTemplate
 from jinja2 import TemplateError
+from lxml import etree
 from jinja2.sandbox import SecurityError
 
 from cardbase.schema_engine.errors import ValidationError
@@ -100,6 +101,9 @@ def fill(content: bytes, context: Mapping[str, Any], language: str, *, seconds: 
         raise _failed(name, _("it calls itself too deeply")) from None
     except TemplateError as exc:
         raise _failed(name, exc.message or type(exc).__name__) from None
+    except etree.LxmlError:
+        raise _failed(name, _("the filled document is not valid Word XML: does a tag open in one paragraph or "
+                              "cell and close in another?")) from None
     except (TypeError, ValueError, ArithmeticError, LookupError, AttributeError) as exc:
         raise _failed(name, f"{type(exc).__name__}: {str(exc)[:300]}") from None
     return out.getvalue()

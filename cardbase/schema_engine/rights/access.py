@@ -229,12 +229,32 @@ class RightsAccess(Access):
         self._following.add(obj.id)
         try:
             parent = self.schema.table(target).alias(f"par{len(self._following)}_{target.id}")
-            inner = self.row_filter(target, parent, right)
+            terms = self.grant_terms(target, parent, right)
         finally:
             self._following.discard(obj.id)
-        if inner is None:
+        if terms is None:
             return None
-        return table.c[field.column].in_(sa.select(parent.c.id).where(inner))
+        # One IN list per way the parent is granted, each one sub-query the database runs
+        # once per statement: the parent's shares as their record ids (not a probe per
+        # parent row), a rule view through its own index.
+        link = table.c[field.column]
+        ins = [link.in_(sa.select(parent.c.id).where(term)) for kind, term in terms if kind != "share"]
+        shared = self.shared_ids(target, RIGHT_LEVEL[right])
+        if shared is not None:
+            ins.append(link.in_(shared))
+        return sa.or_(*ins) if ins else sa.false()
+
+    def shared_ids(self, obj: ObjectInfo, need: int):
+        """The ids of the records of ``obj`` shared with the actor or their groups at level
+        ``need`` or above, as a sub-query on cb_share (None: the actor can hold no share)."""
+        share = _share_alias
+        who = self._share_grantee(share)
+        if who is None:
+            return None
+        conditions = [share.c.object_id == obj.id, who]
+        if need > 1:
+            conditions.append(share.c.level.in_([lv for lv in LEVELS if LEVEL_RANK[lv] >= need]))
+        return sa.select(share.c.record_id).where(*conditions)
 
     def _rule_clause(self, obj: ObjectInfo, table: FromClause, view) -> ColumnElement | None:
         try:

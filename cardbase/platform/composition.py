@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from types import ModuleType
 
 from cardbase.automation import confirm
+from cardbase import doc_templates  # noqa: F401  (Word templates: its usage finders and solution part register)
 from cardbase.schema_engine.accounts import groups as accounts_groups, users as accounts_users
 from cardbase.schema_engine.db import Database
 from cardbase.schema_engine.schema_service import SchemaService

@@ -71,3 +71,18 @@ def test_a_template_that_does_not_fit_refuses_the_document(db):
     with pytest.raises(SchemaError, match="there is no object 'ghost' in the solution"):
         import_solution(db, document)
     assert storage.list_templates(store, SYSTEM, "order", manage=True) == []
+
+
+def test_the_cli_and_scripts_register_templates_with_solutions_and_usages():
+    """The composition root imports doc_templates: `cardbase solution export` carries
+    templates and `cardbase` schema changes see what templates use, in a fresh process."""
+    import subprocess
+    import sys
+
+    code = ("import cardbase.platform.cli\n"
+            "from cardbase.schema_engine import solution, usage\n"
+            "print(sorted(p.key for p in solution._parts))\n"
+            "print(sorted(f.__name__ for f in usage._field_finders))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "'templates'" in out.splitlines()[0]
+    assert "_templates_using_field" in out.splitlines()[1]

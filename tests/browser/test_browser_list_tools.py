@@ -83,3 +83,34 @@ def test_new_inside_a_link_picker_chooses_what_it_creates(page, site, login):
                if r["name"] == "Picked Anew GmbH"]
     assert len(created) == 1 and chosen == str(created[0]["id"])
     assert page.js_errors == []
+
+
+def _choose(page, text_input: str, typed: str) -> None:
+    """Type into a link picker and take its first offer."""
+    page.fill(text_input, typed)
+    page.wait_for_selector(f"{text_input} ~ .cb-link-list.show button")
+    page.click(f"{text_input} ~ .cb-link-list.show button >> nth=0")
+
+
+def test_rows_added_on_a_new_card_are_saved_with_it(page, site, login):
+    login(page, "sam")
+    page.goto(f"{site.url}/o/order/new")
+    page.fill("#cb-f-order_date", "2026-12-03")
+    page.select_option("#cb-f-status", index=1)
+    _choose(page, "#cb-f-organisation", "a")
+    page.click(".cb-pending-add")
+    page.click(".cb-pending-add")
+    rows = page.locator("tr.cb-row-pending")
+    assert rows.count() == 2
+    rows.nth(1).locator(".cb-pending-remove").click()  # one added too many
+    assert rows.count() == 1
+    page.fill("#cb-pend-order_line-order-0-quantity", "3")
+    _choose(page, "#cb-pend-order_line-order-0-product", "a")
+    with page.expect_navigation():
+        page.click("#cb-save")
+    assert "/o/order/" in page.url and "/new" not in page.url, page.url
+    order_id = int(page.url.rstrip("/").split("/")[-1].split("?")[0])
+    lines = RecordStore(site.db).list(SYSTEM, "order_line", ListQuery(
+        filter={"field": "order", "op": "eq", "value": order_id})).data
+    assert [str(line["quantity"]) for line in lines] == ["3.00"]
+    assert page.js_errors == []

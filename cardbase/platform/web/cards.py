@@ -47,6 +47,7 @@ from .engine import engine_session, flash_undo
 from .errors import PageError, error_page
 from .history_links import LinkNames, link_names
 from .pick_new import pick_target, picked_page
+from . import pending_rows
 from .widgets import MISSING, FieldValueError, widget_for
 from .widgets.links import active_users
 
@@ -226,12 +227,14 @@ def _history(s: Session, obj: ObjectInfo, record: Mapping[str, Any], caps: Objec
 # ---- the card -------------------------------------------------------------------------------
 def _render_card(obj: ObjectInfo, record: Mapping[str, Any] | None, card: Mapping[str, Any], *, status: int = 200,
                  raws=None, errors=None, conflict=None, record_rights=None, version=None, originals=None,
-                 form_message: str | None = None, conflict_changes=None):
+                 form_message: str | None = None, conflict_changes=None, pending=None):
     s = engine_session()
     language = current_language()
     ctx = card_context(None, s.actor, obj.api_name, record, card["layout"], "edit", raws=raws, errors=errors,
                        conflict=conflict, record_rights=record_rights, language=language, session=s,
                        generated=card.get("id") is None)
+    if record is None:  # a new record: its child rows can be added before the first save
+        pending_rows.attach(ctx, pending or [], language)
     if version is not None:
         ctx["version"] = version
     if originals is not None:
@@ -340,21 +343,41 @@ def new(object_name: str):
     if request.method == "GET":
         return _render_card(obj, None, layout, raws=_prefill(s, obj, fields, language))
     raws, values, errors = _read_form(obj, fields, FIELD_PREFIX, None, language)
-    if errors:
+    # child rows added before the first save (web/pending_rows.py)
+    slots = pending_rows.creatable_slots(card_context(None, s.actor, obj.api_name, None, layout["layout"], "edit",
+                                                      language=language, session=s))
+    pending = pending_rows.read(slots, request.form, language)
+    if errors or any(row.errors for row in pending):
         errors = _with_store_problems(errors, s.problems(obj, {k: v for k, v in values.items() if v is not None}))
-        return _render_card(obj, None, layout, status=422, raws=raws, errors=errors)
+        return _render_card(obj, None, layout, status=422, raws=raws, errors=errors, pending=pending,
+                            form_message=_("Correct the marked values.") if not errors else None)
     try:
-        created = s.create(obj, {k: v for k, v in values.items() if v is not None})
+        with s.savepoint():  # the record and its rows, or nothing
+            created = s.create(obj, {k: v for k, v in values.items() if v is not None})
+            for row in pending:
+                slot = pending_rows.slot_for(slots, row)
+                try:
+                    s.create(slot.obj, {**row.values, slot.link.api_name: created["id"]})
+                except ValidationError as exc:
+                    pending_rows.store_errors(row, exc.errors)
+                    raise _RowRefused(slot.label) from None
+    except _RowRefused as exc:
+        return _render_card(obj, None, layout, status=422, raws=raws, pending=pending,
+                            form_message=_("Nothing was saved: a row of %(list)s cannot be saved.", list=str(exc)))
     except ValidationError as exc:
-        return _render_card(obj, None, layout, status=422, raws=raws, errors=exc.errors)
+        return _render_card(obj, None, layout, status=422, raws=raws, errors=exc.errors, pending=pending)
     except Forbidden as exc:
-        return _render_card(obj, None, layout, status=403, raws=raws, form_message=exc.message)
+        return _render_card(obj, None, layout, status=403, raws=raws, form_message=exc.message, pending=pending)
     pick = pick_target(request.args.get("pick"))
     if pick is not None:  # the window of a link picker's "+ New": hand the record back
         return picked_page(obj, created, _record_title(obj, created, language), pick)
     back = _card_url(obj, created["id"])
     flash_undo(_("%(code)s was created.", code=created.get("code") or ""), s, back)
     return redirect(back)
+
+
+class _RowRefused(Exception):
+    """A child row of a new card was refused: the savepoint rolls the record back too."""
 
 
 def _prefill(s: Session, obj: ObjectInfo, fields: list[FieldInfo], language: str) -> dict[str, Any]:

@@ -69,6 +69,33 @@
     });
   }
 
+  // ---- child rows on a new record's card, saved with it (web/pending_rows.py) ----------------
+  function initPendingRows() {
+    document.querySelectorAll(".cb-pending-add").forEach(function (button) {
+      var part = button.closest(".cb-part");
+      var template = part.querySelector("template.cb-pending-template");
+      var body = document.getElementById(button.getAttribute("aria-controls"));
+      var empty = part.querySelector(".cb-part-empty");
+      if (!template || !body) { return; }
+      button.addEventListener("click", function () {
+        var n = parseInt(button.getAttribute("data-next") || "0", 10);
+        button.setAttribute("data-next", String(n + 1));
+        var holder = document.createElement("tbody");
+        holder.innerHTML = template.innerHTML.replace(/__n__/g, String(n));
+        var row = holder.querySelector("tr");
+        body.appendChild(row);
+        if (empty) { empty.hidden = true; }
+        initPickers(row);
+        var first = row.querySelector("input:not([type=hidden]), select, textarea");
+        if (first) { first.focus(); }
+      });
+    });
+    document.addEventListener("click", function (ev) {
+      var remove = ev.target.closest && ev.target.closest(".cb-pending-remove");
+      if (remove) { remove.closest("tr").remove(); }
+    });
+  }
+
   // ---- "+ New" in a link picker: the new record's window hands it back (web/pick_new.py) ----
   function initNewInPicker() {
     document.addEventListener("click", function (ev) {
@@ -422,8 +449,10 @@
     form.addEventListener("submit", function (ev) {
       if (saving) { ev.preventDefault(); return; }
       saving = true;
-      // rows being edited in a sub-table are not part of the card's save
+      // rows being edited in a sub-table are not part of the card's save -- except a new
+      // record's rows, which are saved with it (web/pending_rows.py)
       form.querySelectorAll(".cb-part input, .cb-part select, .cb-part textarea").forEach(function (el) {
+        if (el.closest(".cb-row-pending")) { return; }
         if (!el.disabled) { el.setAttribute("data-was-enabled", "1"); el.disabled = true; }
       });
     });
@@ -435,6 +464,7 @@
     var form = document.getElementById("cb-card-form");
     initPickers(document);
     initNewInPicker();
+    initPendingRows();
     initRules(form);
     initConflicts(form);
     initParts(document);

@@ -105,3 +105,11 @@ def test_the_configurator_page_edits_them_in_the_browser(app, db):
         saved = currencies.read(conn)
     assert saved["base_currency"] == "EUR" and [r["rate"] for r in saved["rates"]] == [Decimal("1.17"), Decimal("1.1")]
     assert signed_in(app, "sam").get("/designer/currencies").status_code == 403
+
+
+def test_the_openapi_document_describes_the_currencies(app, db):
+    doc = api_for(app, db, "root").get("/api/openapi.json").get_json()
+    path = doc["paths"]["/api/v1/currencies"]
+    assert {"get", "put"} <= set(path) and "422" in path["put"]["responses"]
+    assert doc["components"]["schemas"]["Currencies"]["properties"]["rates"]["items"]["required"] == [
+        "currency", "rate", "valid_from"]

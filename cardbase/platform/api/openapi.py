@@ -281,6 +281,9 @@ class _Builder:
         from . import openapi_transfer  # imports and their jobs
 
         openapi_transfer.transfer_paths(self)
+        from . import openapi_currencies  # base currency and exchange rates
+
+        openapi_currencies.currency_paths(self)
 
     def action_paths(self) -> None:
         tag = self.tag("actions", "The caller's recent changes of records, and undo (undoing an undo is redo)")

@@ -61,6 +61,7 @@ test: install
 bench: install
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 	$(BIN)/python bench/rights.py $(BENCH_ARGS)
+	$(BIN)/python bench/parent_access.py $(BENCH_ARGS)
 	$(BIN)/python bench/formulas.py $(BENCH_ARGS)
 	$(BIN)/python bench/bulk_update.py $(BENCH_ARGS)
 	$(BIN)/python bench/reports.py $(BENCH_ARGS)

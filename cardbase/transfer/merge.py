@@ -4,7 +4,7 @@ the e-mail, the phone number, or name + city), and merge two or more records int
 A merge is one operation of the change pipeline, so one action that undo reverts: the
 surviving record takes the chosen value of each field (an update), the children of the
 other records are moved to it (updates of the children), their shares are granted on it
-too, and the other records go to the trash (where their own history stays, so an undo
+too, their comments and tasks move to it, and the other records go to the trash (where their own history stays, so an undo
 restores them as they were). The survivor's history and the action name the merged codes."""
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from typing import Any, Mapping, Sequence
 import sqlalchemy as sa
 
 from ..schema_engine.errors import ValidationError
+from ..schema_engine.meta_models import Base
 from ..schema_engine.rights_models import Share
 from ..schema_engine.snapshot import ObjectInfo
 from ..schema_engine.store.changeset import ChangeSet
@@ -25,6 +26,7 @@ from ..schema_engine.values import LinkRef
 from .mapping import normalise
 
 MAX_SCAN = 200_000
+MOVED_REFERENCES = ("cb_comment", "cb_task")  # what users attached to a record: follows it into the survivor
 MAX_MERGE = 20
 _shares = Share.__table__
 
@@ -129,13 +131,30 @@ class MergeOp:
         codes = {rid: r.get("code") for rid, r in tx.fetch(self.obj, self.others).items()}
         cs.summary = {"merged": [codes.get(rid) for rid in self.others], "survivor": self.survivor}
         self.update.write(tx, cs)
+        cs.summary["moved"] = self._move_references(tx)
         for op in self.children:
             op.write(tx, cs)
         for share in self.shares:
             share.write(tx, cs)
         self.trash.write(tx, cs)
         return {"survivor": self.survivor, "merged": self.others,
-                "children_moved": sum(len(op.rows) for op in self.children), "shares_added": len(self.shares)}
+                "children_moved": sum(len(op.rows) for op in self.children), "shares_added": len(self.shares),
+                "references_moved": len(cs.summary["moved"])}
+
+    def _move_references(self, tx: Session) -> list[list[Any]]:
+        """Comments and tasks of the merged records now belong to the survivor; each move is
+        named in the action ([table, row id, old record id]) so undo puts it back."""
+        moved: list[list[Any]] = []
+        for name in MOVED_REFERENCES:
+            table = Base.metadata.tables.get(name)
+            if table is None or not {"id", "object_id", "record_id"} <= set(table.c.keys()):
+                continue
+            where = [table.c.object_id == self.obj.id, table.c.record_id.in_(self.others)]
+            rows = tx.conn.execute(sa.select(table.c.id, table.c.record_id).where(*where)).all()
+            if rows:
+                tx.conn.execute(sa.update(table).where(*where).values(record_id=self.survivor))
+                moved += [[name, rid, old] for rid, old in rows]
+        return moved
 
 
 def merge_values(records: Mapping[int, Mapping[str, Any]], obj: ObjectInfo, picks: Mapping[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from cardbase.schema_engine.actor import Actor
 from cardbase.schema_engine.errors import ValidationError
+from cardbase.schema_engine.automation_models import Comment, Task
 from cardbase.schema_engine.meta_models import ActionRow, User
 from cardbase.schema_engine.query.model import ListQuery
 from cardbase.transfer.merge import find_duplicates, merge
@@ -45,10 +46,20 @@ def test_duplicates_found_by_rules(dupes):
 
 def test_merge_is_one_action_and_undo_puts_everything_back(dupes):
     db, store, who, (a, b, _c), (p1, p2, p3), kim = dupes
+    org_id = store.db.schema().object("organisation").id
+    with db.write() as conn:  # a comment and a task on the record that will be merged away
+        comment = conn.execute(sa.insert(Comment).values(object_id=org_id, record_id=b["id"], body="call back")
+                               .returning(Comment.id)).scalar_one()
+        task = conn.execute(sa.insert(Task).values(object_id=org_id, record_id=b["id"], title="Visit")
+                            .returning(Task.id)).scalar_one()
     with store.session(who, write=True) as s:
         result = merge(s, "organisation", a["id"], [b["id"]], {"city": b["id"]})
         action = s.last.action_id
-    assert result == {"survivor": a["id"], "merged": [b["id"]], "children_moved": 2, "shares_added": 1}
+    assert result == {"survivor": a["id"], "merged": [b["id"]], "children_moved": 2, "shares_added": 1,
+                      "references_moved": 2}
+    with db.read() as conn:
+        assert conn.execute(sa.select(Comment.record_id).where(Comment.id == comment)).scalar() == a["id"]
+        assert conn.execute(sa.select(Task.record_id).where(Task.id == task)).scalar() == a["id"]
     with store.session(who) as s:
         survivor = s.get("organisation", a["id"])
         assert survivor["city"] == "berlin"  # the value picked from the other record
@@ -70,6 +81,9 @@ def test_merge_is_one_action_and_undo_puts_everything_back(dupes):
         assert s.get("person", p3["id"])["organisation"].id == b["id"]
         assert s.get("person", p1["id"])["organisation"].id == a["id"]
         assert s.shares_of("organisation", a["id"]) == []
+    with db.read() as conn:  # the comment and the task are back on their record
+        assert conn.execute(sa.select(Comment.record_id).where(Comment.id == comment)).scalar() == b["id"]
+        assert conn.execute(sa.select(Task.record_id).where(Task.id == task)).scalar() == b["id"]
 
 
 def test_merge_refuses_bad_requests_with_nothing_changed(dupes):

@@ -66,6 +66,7 @@ class UndoOp:
         self.shares: list[ShareOp | UnshareOp] = []
         self.to_trash: dict[int, list[int]] = {}
         self.to_restore: list[tuple[ObjectInfo, int]] = []
+        self.moved: list[tuple[str, int, int]] = []
 
     def authorize(self, tx: "Session") -> None:
         row = tx.conn.execute(sa.select(_actions).where(_actions.c.id == self.action_id)).mappings().first()
@@ -77,6 +78,7 @@ class UndoOp:
             raise Conflict(f"action {self.action_id} was undone already (by action {row['undone_by']})")
         if row["kind"] == "purge":
             raise Conflict("a purge cannot be undone: the records were deleted for good")
+        self.moved = list((row["summary"] or {}).get("moved", []))  # a merge's comments and tasks: back to their records
         self.obj = (tx.schema.object(row["object_id"])
                     if row["object_id"] is not None and tx.schema.has_object(row["object_id"]) else None)
         self.entries = list(tx.conn.execute(sa.select(_history).where(_history.c.batch == row["batch"])
@@ -163,6 +165,9 @@ class UndoOp:
                 _check_old_values(tx, update)
         for update in self.updates:
             update.write(tx, cs)
+        for table_name, row_id, record in self.moved:
+            table = ActionRow.metadata.tables[table_name]
+            tx.conn.execute(sa.update(table).where(table.c.id == row_id).values(record_id=record))
         for op in [*self.owners, *self.shares]:
             op.write(tx, cs)
         trasher = Trasher(tx, cs)

@@ -8,6 +8,7 @@ stored with it (``cb_email``) and shows in the record's activity feed as an inte
 """
 from __future__ import annotations
 
+import base64
 import os
 import re
 import smtplib
@@ -30,6 +31,8 @@ MAILS = EmailMessage.__table__
 JOB_KIND = "email"
 ADDRESS = re.compile(r"^[^@\s<>,;\"']+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}$")
 SMTP_TIMEOUT = 20.0
+MAX_ATTACHMENTS = 10 * 1024 * 1024
+DOCX_SUBTYPE = "vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def smtp_settings(env: Mapping[str, str] | None = None) -> dict[str, Any] | None:
@@ -56,26 +59,33 @@ def check_address(value: object, field: str = "to") -> str:
 
 
 def queue(conn: Connection, to: str, subject: str, body: str, *, object_id: int | None = None,
-          record_id: int | None = None, sender_id: int | None = None) -> int:
-    """Store the message and queue its sending (both in the caller's transaction)."""
+          record_id: int | None = None, sender_id: int | None = None,
+          attachments: list[tuple[str, bytes]] | None = None) -> int:
+    """Store the message and queue its sending (both in the caller's transaction).
+    ``attachments``: (file name, content), at most ``MAX_ATTACHMENTS`` bytes together."""
     to = check_address(to)
     if "\n" in subject or "\r" in subject:
         raise ValidationError({"subject": "must be one line"})
+    files = attachments or []
+    if sum(len(c) for _n, c in files) > MAX_ATTACHMENTS:
+        raise ValidationError({"attachments": f"must be at most {MAX_ATTACHMENTS // (1024 * 1024)} MB together"})
+    stored = [{"filename": name, "content": base64.b64encode(content).decode()} for name, content in files]
     mid: int = conn.execute(sa.insert(MAILS).returning(MAILS.c.id), {
         "to_address": to, "subject": subject[:300], "body": body, "object_id": object_id, "record_id": record_id,
-        "sender_id": sender_id, "status": "queued", "error": "", "created_at": clock.now()}).scalar_one()
+        "sender_id": sender_id, "status": "queued", "error": "", "created_at": clock.now(),
+        "attachments": stored}).scalar_one()
     jobs.enqueue(conn, JOB_KIND, {"email_id": mid})
     return mid
 
 
 def from_template(conn: Connection, obj: ObjectInfo | None, record: Mapping[str, Any] | None, to: str, subject: str,
-                  body: str, *, sender_id: int | None = None) -> int:
+                  body: str, *, sender_id: int | None = None, attachments: list[tuple[str, bytes]] | None = None) -> int:
     """Render subject and body with the record's fields and queue the message."""
     templates.check(subject, obj, "subject")
     templates.check(body, obj, "body")
     return queue(conn, templates.render(to, obj, record).strip(), templates.render(subject, obj, record),
                  templates.render(body, obj, record), object_id=obj.id if obj is not None else None,
-                 record_id=(record or {}).get("id"), sender_id=sender_id)
+                 record_id=(record or {}).get("id"), sender_id=sender_id, attachments=attachments)
 
 
 class SendEmail:
@@ -98,6 +108,9 @@ class SendEmail:
         message["To"] = row["to_address"]
         message["Subject"] = row["subject"]
         message.set_content(row["body"])
+        for item in row["attachments"] or []:
+            message.add_attachment(base64.b64decode(item["content"]), maintype="application",
+                                   subtype=DOCX_SUBTYPE, filename=item["filename"])
         try:
             self._send(settings, message)
         except (OSError, smtplib.SMTPException) as exc:

@@ -298,19 +298,47 @@ class CallWebhook(Action):
 
 
 class SendEmail(Action):
+    """An e-mail from a template; ``attach``: the name of a Word template of the object,
+    filled for the record and attached ("on a new order, generate the invoice and e-mail it")."""
+
     type = "send_email"
 
     def check(self, tx, spec, obj, where):
         to = templates.check(spec.get("to"), obj, f"{where}.to")
         if not templates.placeholders(to, f"{where}.to"):
             email_out.check_address(to, f"{where}.to")
-        return {"type": self.type, "to": to, "subject": templates.check(spec.get("subject"), obj, f"{where}.subject"),
-                "body": templates.check(spec.get("body"), obj, f"{where}.body")}
+        out = {"type": self.type, "to": to, "subject": templates.check(spec.get("subject"), obj, f"{where}.subject"),
+               "body": templates.check(spec.get("body"), obj, f"{where}.body")}
+        if spec.get("attach"):
+            _template_id(tx, obj, spec["attach"], f"{where}.attach")
+            out["attach"] = spec["attach"]
+        return out
 
     def run(self, run, spec):
+        files = []
+        if spec.get("attach") and run.obj is not None and run.record is not None:
+            from cardbase.doc_templates.render import DocumentRenderer
+            from cardbase.doc_templates.storage import template_file
+
+            tid = _template_id(run.tx, run.obj, spec["attach"], "attach")
+            code, content = DocumentRenderer(run.tx, template_file(run.tx, run.obj, tid)).render_named(
+                run.record["id"])
+            files.append((f"{spec['attach']} {code}.docx", content))
         email_out.from_template(run.tx.conn, run.obj, run.record, spec["to"], spec["subject"], spec["body"],
-                                sender_id=run.tx.actor.user_id)
-        return f"queued an e-mail to {templates.render(spec['to'], run.obj, run.record)}"
+                                sender_id=run.tx.actor.user_id, attachments=files)
+        made = f" with {files[0][0]}" if files else ""
+        return f"queued an e-mail to {templates.render(spec['to'], run.obj, run.record)}{made}"
+
+
+def _template_id(tx: Session, obj: ObjectInfo | None, name: object, where: str) -> int:
+    from cardbase.doc_templates.storage import usable_templates
+
+    if obj is None:
+        raise ValidationError({where: "a document needs the scenario's object"})
+    found = [t["id"] for t in usable_templates(tx, obj) if t["name"] == name]
+    if not found:
+        raise ValidationError({where: f"'{obj.api_name}' has no Word template {name!r} the actor may fill"})
+    return found[0]
 
 
 class Notify(Action):

@@ -179,6 +179,8 @@ class EmailMessage(Base):
     object_id: Mapped[Optional[int]] = mapped_column(Integer, nullable=True)
     record_id: Mapped[Optional[int]] = mapped_column(BigInteger, nullable=True)
     sender_id: Mapped[Optional[int]] = mapped_column(Integer, nullable=True)
+    # [{"filename", "content" (base64)}]: documents generated from Word templates
+    attachments: Mapped[list[Any]] = mapped_column(JSON, default=list)
     status: Mapped[str] = mapped_column(String(10), default="queued")  # queued, sent, failed
     error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

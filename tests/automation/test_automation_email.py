@@ -121,3 +121,41 @@ def test_smtp_settings_come_from_the_environment():
     with pytest.raises(ValidationError) as bad:
         email_out.smtp_settings({"CARDBASE_SMTP_HOST": "x", "CARDBASE_SMTP_PORT": "twenty-five"})
     assert "CARDBASE_SMTP_PORT" in bad.value.errors
+
+
+def test_a_scenario_generates_a_document_from_a_word_template_and_emails_it(db, smtp):
+    """ "On a new order, generate the invoice and e-mail it": the deal's Word template is
+    filled for the record and attached to the e-mail the scenario sends."""
+    import io
+    import zipfile
+
+    from automation_testlib import sales_group
+    from invoice_fixture import docx_with
+
+    from cardbase.automation import scenarios
+    from cardbase.doc_templates import storage
+
+    inbox, controller = smtp
+    controller.start()
+    store = crm(db)
+    sales_group(db)
+    root = actor(db, "root")
+    storage.create_template(store, root, "deal", name="Offer", filename="offer.docx",
+                            content=docx_with(["Offer for {{ deal.title }}"]))
+    with store.session(root, write=True) as tx:
+        with pytest.raises(ValidationError) as missing:
+            scenarios.create(tx, {"name": "Bad", "object": "deal", "trigger": {"type": "created"}, "actions": [
+                {"type": "send_email", "to": "c@example.com", "subject": "x", "body": "x", "attach": "Invoice"}]})
+        assert "no Word template 'Invoice'" in missing.value.errors["actions[0].attach"][0]
+        scenarios.create(tx, {"name": "Send offer", "object": "deal", "trigger": {"type": "created"}, "actions": [
+            {"type": "send_email", "to": "client@example.com", "subject": "Your offer {title}",
+             "body": "Please find the offer attached.", "attach": "Offer"}]})
+    store.create(root, "deal", {"title": "Solar roof"})
+    worker(store).run_once()
+    [sent] = inbox.messages
+    from email import message_from_bytes
+    message = message_from_bytes(sent.content)
+    [part] = [p for p in message.walk() if p.get_filename()]
+    assert part.get_filename().startswith("Offer ") and part.get_filename().endswith(".docx")
+    with zipfile.ZipFile(io.BytesIO(part.get_payload(decode=True))) as docx:
+        assert "Offer for Solar roof" in docx.read("word/document.xml").decode()

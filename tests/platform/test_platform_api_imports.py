@@ -64,6 +64,9 @@ def test_proposal_is_used_without_a_mapping_and_rights_are_checked(db, tmp_path,
     dry = _upload(root, "organisation", b"Name,City,VAT number\nACME,Berlin,DE1\n", query={"dry_run": "true"})
     assert dry.get_json()["proposal"] == {"Name": "name", "City": "city", "VAT number": "vat"}
     assert dry.get_json()["created"] == 1
+    groups = _upload(root, "organisation", b"Name,City\nACME,Berlin\nacme ,BERLIN\nOther,Bonn\n",
+                     query={"dry_run": "true"}, duplicate_rules=[["name", "city"]]).get_json()["duplicate_groups"]
+    assert [(g["key"], g["lines"]) for g in groups] == [("name+city:acme|berlin", [2, 3])]
     refused = _upload(kim, "organisation", b"Name\nX\n")
     assert refused.status_code == 403
     assert list((tmp_path / "imports").iterdir()) == []  # refused or dry: no upload is kept

@@ -262,3 +262,13 @@ def test_imported_rows_get_their_formulas_history_and_events(crm, tmp_path):
     assert topics.count("record.created") >= 2
     with store.session(who) as s:
         assert s.history("person", got["Ann"]["id"])[0]["action"] == "create"
+
+
+def test_update_by_id(crm, tmp_path):
+    _db, store, who, _acme = crm
+    with store.session(who, write=True) as s:
+        ann = s.create("person", {"name": "Ann", "score": "1"})
+    path = write_csv(tmp_path / "id.csv", [["ID", "Score"], [str(ann["id"]), "9"], ["x1", "2"]])
+    result = run(store, who, path, mapping={"ID": "id", "Score": "score"}, mode="update", key="id", atomic=False)
+    assert (result.updated, result.failed) == (1, 1) and "'x1' is not a record id" in result.errors[0]["message"]
+    assert people(store, who)["Ann"]["score"] == Decimal("9")

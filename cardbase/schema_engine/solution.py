@@ -20,6 +20,7 @@ from .errors import SchemaError
 from .field_types.base import FieldContext
 from .meta_models import CardLayout, SavedView
 from .field_rules import rules_of
+from .field_sources import source_of
 from .layouts import portable
 from .schema_service import SchemaService
 from .snapshot import Schema, load_schema
@@ -66,6 +67,7 @@ def export_solution(db) -> dict[str, Any]:
                     "unique": f.unique, "default": f.default, "help_text": f.help_text,
                     "options": f.ftype.export_options(f.options, FieldContext(schema, obj, f.id)),
                     **({"rules": rules_of(f, obj)} if f.rules else {}),
+                    **({"source": source_of(schema, f)} if f.source else {}),
                 } for f in obj.user_fields],
             })
         c, v = CardLayout.__table__.c, SavedView.__table__.c
@@ -129,7 +131,7 @@ def _import(db, document: Mapping[str, Any], actor: Actor,
         deferred: list[tuple[str, dict]] = []
         for i, spec in enumerate(objects):
             _check_object_spec(spec, f"objects[{i}]")
-            fields = [{k: v for k, v in f.items() if k != "rules"} for f in spec.get("fields") or []]
+            fields = [{k: v for k, v in f.items() if k not in ("rules", "source")} for f in spec.get("fields") or []]
             plain = [f for f in fields if not _needs_others(f)]
             deferred += [(spec["name"], f) for f in fields if _needs_others(f)]
             head = {k: v for k, v in spec.items() if k not in ("fields", "display_field")}
@@ -167,17 +169,21 @@ def _import(db, document: Mapping[str, Any], actor: Actor,
 
 
 def _import_rules(service: SchemaService, actor: Actor, objects: list, report) -> None:
-    """Set the conditional field rules the document carries, once every field exists."""
+    """Set the conditional field rules and sources the document carries, once every
+    field exists (a source names a field of another object)."""
     for spec in objects:
         for fspec in spec.get("fields") or []:
-            if "rules" not in fspec:
-                continue
             obj = service.batch_tx.schema.object(spec["name"])
             field = obj.field(fspec["name"])
-            if (rules_of(field, obj) or None) != (fspec["rules"] or None):
+            if "rules" in fspec and (rules_of(field, obj) or None) != (fspec["rules"] or None):
                 service.update_field(actor, obj.api_name, field.api_name, {"rules": fspec["rules"]})
                 if f"field {obj.api_name}.{field.api_name}" not in report["added"]:
                     report["changed"].append(f"field {obj.api_name}.{field.api_name}: rules")
+            schema = service.batch_tx.schema
+            if "source" in fspec and (source_of(schema, field) or None) != (fspec["source"] or None):
+                service.update_field(actor, obj.api_name, field.api_name, {"source": fspec["source"]})
+                if f"field {obj.api_name}.{field.api_name}" not in report["added"]:
+                    report["changed"].append(f"field {obj.api_name}.{field.api_name}: source")
 
 
 def _import_translations(service: SchemaService, actor: Actor, schema: Schema, entries: Any) -> None:

@@ -123,3 +123,18 @@ def test_the_configurator_sets_and_shows_a_source(site, db):
     assert re.search(r'name="source"\s+value="product.price"', html)
     line = RecordStore(db).create(SYSTEM, "line", {"product": ids["chair"]})
     assert line["list_price"] == EUR("49.90")
+
+
+def test_a_source_travels_in_a_solution(site, db, tmp_path):
+    from cardbase.schema_engine.db import Database
+    from cardbase.schema_engine.solution import export_solution, import_solution
+    document = export_solution(db)
+    line = next(o for o in document["objects"] if o["name"] == "line")
+    assert next(f for f in line["fields"] if f["name"] == "price")["source"] == {"link": "product", "field": "price"}
+    other = Database(f"sqlite:///{tmp_path}/copy.db")
+    other.create_system_tables()
+    import_solution(other, document)
+    assert RecordStore(other).create(SYSTEM, "product", {"name": "Lamp", "price": "12"})["id"]
+    copied = RecordStore(other).create(SYSTEM, "line", {"product": 1})
+    assert copied["price"] == EUR("12.00")
+    other.dispose()

@@ -27,21 +27,24 @@ from sqlalchemy import Connection
 from ..accounts.policy import ADMIN
 from ..actor import Actor
 from ..errors import Conflict, ValidationError
+from ..i18n import _
 from ..meta_models import Group
 from ..rights_models import (FIELD_LEVELS, OBJECT_RIGHTS, RECORD_SCOPES, FieldRight, ObjectAccess, ObjectRight,
                              ParentAccess, RecordScope, DEFAULT_MODE)
 from ..snapshot import ObjectInfo, Schema
 from .admin import _changed, _check_field_rules, _field, _object, group_id, held_rights
 
-STALE = ("these rights were changed by someone else since you opened the form; nothing was saved -- "
-         "reload to see their change")
+def _stale() -> Conflict:
+    return Conflict(_("these rights were changed by someone else since you opened the form; nothing was saved -- "
+                      "reload to see their change"))
 
 
 def _scope_value(scope: Any, key: str = "scope") -> str | None:
     if scope is None or scope == "":
         return None
     if scope not in RECORD_SCOPES:
-        raise ValidationError({key: f"{scope!r} is not a record scope; use one of {', '.join(RECORD_SCOPES)}"})
+        raise ValidationError({key: _("%(scope)s is not a record scope; use one of %(scopes)s",
+                                      scope=repr(scope), scopes=", ".join(RECORD_SCOPES))})
     return scope
 
 
@@ -88,8 +91,9 @@ def set_parent_access(db, actor: Actor, obj_ref: Any, field_ref: Any) -> None:
         if field_ref is not None and field_ref != "":
             field = _field(obj, field_ref)
             if field.type != "link":
-                raise ValidationError({"field": f"'{field.api_name}' is not a link: only a link's record can "
-                                                f"give {obj.label_plural} their access"})
+                raise ValidationError({"field": _("'%(field)s' is not a link: only a link's record can give "
+                                                  "%(objects)s their access", field=field.api_name,
+                                                  objects=obj.label_plural)})
             field_id = field.stored_id
             links[obj.id] = field_id
             _refuse_loop(schema, obj, links)
@@ -117,8 +121,8 @@ def _refuse_loop(schema: Schema, start: ObjectInfo, links: Mapping[int, int]) ->
         current = schema.link_target(field)
         chain.append(current.label_plural)
         if current.id in seen:
-            raise ValidationError({"field": "parent-following would loop: " + " follow ".join(chain)
-                                            + "; an object cannot take its access from itself"})
+            raise ValidationError({"field": _("parent-following would loop: %(chain)s; an object cannot take its "
+                                              "access from itself", chain=_(" follow ").join(chain))})
         seen.add(current.id)
 
 
@@ -167,7 +171,7 @@ def save_group_matrix(db, actor: Actor, group: Any, rows: Mapping[Any, Mapping[s
         schema = db.schema(conn)
         gid = group_id(conn, group)
         if fingerprint is not None and fingerprint != _fingerprint(_group_state(conn, gid)):
-            raise Conflict(STALE)
+            raise _stale()
         changed = 0
         for ref, row in rows.items():
             obj = _object(schema, ref)
@@ -219,7 +223,7 @@ def save_field_grid(db, actor: Actor, obj_ref: Any, levels: Mapping[tuple[int, i
         schema = db.schema(conn)
         obj = _object(schema, obj_ref)
         if fingerprint is not None and fingerprint != _fingerprint(_field_state(conn, obj)):
-            raise Conflict(STALE)
+            raise _stale()
         current = {(int(k.split(":")[0]), int(k.split(":")[1])): v for k, v in _field_state(conn, obj).items()}
         changed = []
         for (gid, field_id), level in levels.items():

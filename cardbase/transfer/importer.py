@@ -446,20 +446,19 @@ class Importer:
                 if key is None or id(r) in decided:
                     continue
                 gkey = f"{'+'.join(rule)}:{'|'.join(key)}"
-                group = result.groups.get(gkey)
-                if group is None:
-                    if len(result.groups) >= MAX_GROUPS * 10:
-                        continue
-                    group = result.groups[gkey] = {
-                        "key": gkey, "fields": list(rule), "existing": [{"id": i, "code": c} for i, _v, c in
-                                                                        existing.get(key, [])][:20],
-                        "lines": [], "size": len(existing.get(key, []))}
-                group["lines"].append(r.line)
-                group["size"] += 1
-                earlier = self._seen.setdefault(gkey, r.line) != r.line
                 hits = existing.get(key, [])
+                first = self._seen.setdefault(gkey, r.line)  # every key's first line (keys only: bounded per row)
+                earlier = first != r.line
                 if not hits and not earlier:
                     continue
+                group = result.groups.get(gkey)
+                if group is None and len(result.groups) < MAX_GROUPS * 10:  # reported; deciding goes on beyond
+                    group = result.groups[gkey] = {
+                        "key": gkey, "fields": list(rule), "existing": [{"id": i, "code": c} for i, _v, c in hits][:20],
+                        "lines": [first] if earlier else [], "size": len(hits) + (1 if earlier else 0)}
+                if group is not None:
+                    group["lines"].append(r.line)
+                    group["size"] += 1
                 action = self.settings.duplicate_actions.get(gkey, self.settings.duplicate_default)
                 decided.add(id(r))
                 if action == "skip":

@@ -161,3 +161,18 @@ def test_the_api_aggregate_converts_per_currency_sums_at_named_rates(app, db):
     assert len(body["data"]) == 3  # the per-currency rows stay as they were
     assert body["converted"] == [{"stage": "lead", "sum_amount": {"amount": "158.50", "currency": "EUR",
                                                                   "rates": {"GBP": "1.17"}}}]  # no USD rate: won stays
+
+
+def test_the_card_shows_a_fixed_currency_and_offers_only_allowed_ones(app, db):
+    from api_testlib import signed_in
+    svc = SchemaService(db)
+    svc.add_field(SYSTEM, "deal", {"name": "fee", "label": "Fee", "type": "money", "options": {"currency": "CHF"}})
+    svc.update_field(SYSTEM, "deal", "amount", {"options": {"currency": "EUR", "currency_mode": "per_record",
+                                                            "currencies": "EUR, GBP"}})
+    html = signed_in(app, "root").get("/o/deal/new").get_data(as_text=True)
+    assert '<span class="input-group-text cb-currency">CHF</span>' in html
+    assert 'name="f-fee-currency" value="CHF"' in html
+    assert '<select class="form-select cb-currency" name="f-fee-currency"' not in html
+    amount_select = html[html.index('name="f-amount-currency"'):]
+    amount_select = amount_select[:amount_select.index("</select>")]
+    assert '<option value="GBP"' in amount_select and "USD" not in amount_select

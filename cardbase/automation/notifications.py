@@ -9,6 +9,7 @@ from sqlalchemy import Connection
 
 from cardbase.schema_engine.automation_models import Notification
 from cardbase.schema_engine.errors import ValidationError
+from cardbase.schema_engine.meta_models import User
 
 from . import clock
 
@@ -17,12 +18,24 @@ MAX_TEXT = 2000
 
 
 def notify(conn: Connection, user_ids: Iterable[int], kind: str, text: str, *, object_id: int | None = None,
-           record_id: int | None = None) -> int:
-    """One notification per user (duplicates in ``user_ids`` count once); how many were written."""
+           record_id: int | None = None, email: bool = False) -> int:
+    """One notification per user (duplicates in ``user_ids`` count once); how many were
+    written. ``email``: also queue it as an e-mail to each of them who has an address."""
     rows = [{"user_id": uid, "kind": kind, "text": text[:MAX_TEXT], "object_id": object_id, "record_id": record_id,
              "created_at": clock.now(), "read_at": None} for uid in dict.fromkeys(user_ids) if uid is not None]
     if rows:
         conn.execute(sa.insert(NOTES), rows)
+    if email and rows:
+        from . import email_out
+
+        addresses = conn.execute(sa.select(User.email).where(User.id.in_([r["user_id"] for r in rows]),
+                                                             User.email != "")).scalars()
+        for address in addresses:
+            try:
+                email_out.queue(conn, address, text.splitlines()[0][:200] if text else kind, text,
+                                object_id=object_id, record_id=record_id)
+            except ValidationError:
+                continue  # an address the e-mail check refuses: the in-app notification is there
     return len(rows)
 
 

@@ -350,14 +350,17 @@ class Notify(Action):
             raise ValidationError({f"{where}.users": "must be a list of user names"})
         for name in users:
             user_id_by_name(tx.conn, name, f"{where}.users")
-        return {"type": self.type, "users": users, "text": templates.check(spec.get("text"), obj, f"{where}.text")}
+        if not isinstance(spec.get("email", False), bool):
+            raise ValidationError({f"{where}.email": "must be true or false"})
+        return {"type": self.type, "users": users, "text": templates.check(spec.get("text"), obj, f"{where}.text"),
+                "email": spec.get("email", False)}
 
     def run(self, run, spec):
         ids = [user_id_by_name(run.tx.conn, name) for name in spec["users"]]
         n = notifications.notify(run.tx.conn, ids, "scenario", templates.render(spec["text"], run.obj, run.record),
                                  object_id=run.obj.id if run.obj else None,
-                                 record_id=run.record["id"] if run.record else None)
-        return f"notified {n} users"
+                                 record_id=run.record["id"] if run.record else None, email=spec.get("email", False))
+        return f"notified {n} users" + (" (and by e-mail)" if spec.get("email") else "")
 
 
 ACTIONS: dict[str, Action] = {a.type: a for a in (SetFields(), CreateRecord(), CreateTask(), CallWebhook(),

@@ -31,7 +31,7 @@ from . import clock, notifications
 from .actors import user_id_by_name
 
 TASKS = Task.__table__
-FIELDS = {"title", "object", "record", "assignee", "due_at", "remind_at", "rrule", "done"}
+FIELDS = {"title", "object", "record", "assignee", "due_at", "remind_at", "rrule", "done", "email_reminder"}
 TOO_OFTEN = {dateutil_rrule.SECONDLY, dateutil_rrule.MINUTELY}
 
 
@@ -80,7 +80,8 @@ def _json(row: Mapping[Any, Any], schema) -> dict[str, Any]:
     return {"id": row["id"], "title": row["title"], "object": obj.api_name if obj else None,
             "record": row["record_id"], "assignee": row["assignee_id"], "assignee_name": row.get("assignee_name"),
             "due_at": iso(row["due_at"]), "remind_at": iso(row["remind_at"]), "rrule": row["rrule"],
-            "done": row["done_at"] is not None, "created_by": row["created_by"]}
+            "done": row["done_at"] is not None, "created_by": row["created_by"],
+            "email_reminder": bool(row["email_reminder"])}
 
 
 def _select():
@@ -107,10 +108,13 @@ def create(tx: Session, spec: Mapping[str, Any]) -> dict[str, Any]:
                                                                                      "assignee")
     due, remind = _when(spec.get("due_at"), "due_at"), _when(spec.get("remind_at"), "remind_at")
     rule = parse_rrule(spec.get("rrule"), due)
+    by_email = spec.get("email_reminder", False)
+    if not isinstance(by_email, bool):
+        raise ValidationError({"email_reminder": "must be true or false"})
     tid: int = tx.conn.execute(sa.insert(TASKS).returning(TASKS.c.id), {
         "title": title.strip(), "object_id": object_id, "record_id": record_id, "assignee_id": assignee,
         "created_by": tx.actor.user_id, "due_at": due, "remind_at": remind, "rrule": rule,
-        "created_at": clock.now()}).scalar_one()
+        "email_reminder": by_email, "created_at": clock.now()}).scalar_one()
     if assignee != tx.actor.user_id and assignee is not None:
         notifications.notify(tx.conn, [assignee], "task", f"{tx.actor.username} gave you a task: {title.strip()}",
                              object_id=object_id, record_id=record_id)
@@ -158,7 +162,8 @@ def complete(tx: Session, task_id: Any) -> dict[str, Any]:
             nid: int = tx.conn.execute(sa.insert(TASKS).returning(TASKS.c.id), {
                 "title": row["title"], "object_id": row["object_id"], "record_id": row["record_id"],
                 "assignee_id": row["assignee_id"], "created_by": row["created_by"], "due_at": due,
-                "remind_at": remind, "rrule": row["rrule"], "created_at": clock.now()}).scalar_one()
+                "remind_at": remind, "rrule": row["rrule"], "email_reminder": row["email_reminder"],
+                "created_at": clock.now()}).scalar_one()
             out["next"] = get(tx, nid)
     return out
 
@@ -189,7 +194,7 @@ def due_reminders(conn: Connection, now: datetime | None = None) -> int:
     for row in rows:
         due = f" (due {row['due_at']:%Y-%m-%d %H:%M} UTC)" if row["due_at"] else ""
         notifications.notify(conn, [row["assignee_id"]], "reminder", f"Reminder: {row['title']}{due}",
-                             object_id=row["object_id"], record_id=row["record_id"])
+                             object_id=row["object_id"], record_id=row["record_id"], email=row["email_reminder"])
     if rows:
         conn.execute(sa.update(TASKS).where(TASKS.c.id.in_([r["id"] for r in rows])).values(reminded_at=now))
     return len(rows)

@@ -58,7 +58,8 @@ def _action_from_form(i: int) -> dict[str, Any] | None:
     if kind == "send_email":
         return {"type": kind, "to": get("to"), "subject": get("subject"), "body": text(f"a{i}_body")}
     if kind == "notify":
-        return {"type": kind, "users": [u.strip() for u in get("users").split(",") if u.strip()], "text": get("text")}
+        return {"type": kind, "users": [u.strip() for u in get("users").split(",") if u.strip()], "text": get("text"),
+                "email": checkbox(f"a{i}_email")}
     return {"type": kind}
 
 

@@ -133,6 +133,7 @@ class Task(Base):
     remind_at: Mapped[Optional[datetime]] = mapped_column(DateTime, nullable=True, index=True)
     reminded_at: Mapped[Optional[datetime]] = mapped_column(DateTime, nullable=True)
     rrule: Mapped[str] = mapped_column(String(500), default="")
+    email_reminder: Mapped[bool] = mapped_column(Boolean, default=False)  # the reminder by e-mail too
     done_at: Mapped[Optional[datetime]] = mapped_column(DateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     __table_args__ = (Index("ix_cb_task_record", "object_id", "record_id"),)

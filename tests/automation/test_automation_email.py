@@ -159,3 +159,25 @@ def test_a_scenario_generates_a_document_from_a_word_template_and_emails_it(db, 
     assert part.get_filename().startswith("Offer ") and part.get_filename().endswith(".docx")
     with zipfile.ZipFile(io.BytesIO(part.get_payload(decode=True))) as docx:
         assert "Offer for Solar roof" in docx.read("word/document.xml").decode()
+
+
+def test_a_reminder_can_also_come_by_email(db, smtp, monkeypatch):
+    from datetime import datetime
+
+    from cardbase.automation import clock, notifications, tasks
+
+    inbox, controller = smtp
+    controller.start()
+    store = crm(db)
+    sam = actor(db, "sam")
+    with store.session(sam, write=True) as tx:
+        tasks.create(tx, {"title": "Renew contract", "remind_at": "2026-12-10T09:00:00Z", "email_reminder": True})
+        tasks.create(tx, {"title": "Quiet one", "remind_at": "2026-12-10T09:00:00Z"})
+        with pytest.raises(ValidationError):
+            tasks.create(tx, {"title": "x", "email_reminder": "yes"})
+    monkeypatch.setattr(clock, "now", lambda: datetime(2026, 12, 10, 9, 0))
+    worker(store).run_once()
+    [sent] = inbox.messages
+    assert sent.rcpt_tos == ["sam@example.com"] and b"Reminder: Renew contract" in sent.content
+    with db.read() as conn:
+        assert notifications.unread_count(conn, sam.user_id) == 2  # both in the bell, one also by e-mail

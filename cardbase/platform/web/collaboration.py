@@ -65,7 +65,8 @@ def add_comment(object_name: str, record_id: int):
 def add_task(object_name: str, record_id: int):
     spec = {"title": request.form.get("title", ""), "object": object_name, "record": record_id,
             "assignee": request.form.get("assignee") or None, "due_at": request.form.get("due_at") or None,
-            "remind_at": request.form.get("remind_at") or None, "rrule": request.form.get("rrule") or None}
+            "remind_at": request.form.get("remind_at") or None, "rrule": request.form.get("rrule") or None,
+            "email_reminder": request.form.get("email_reminder") == "1"}
     try:
         tasks.create(engine_session(write=True), spec)
         flash(_("Task added."), "success")

@@ -13,6 +13,7 @@ import io
 import re
 
 import pytest
+import sqlalchemy as sa
 
 from cardbase.schema_engine.actor import SYSTEM
 from cardbase.schema_engine.query.model import ListQuery
@@ -212,3 +213,32 @@ def test_the_admin_screens_fit_a_phone(new_page, site, login, screenshot, shop):
         phone.click("#cb-rights-groups a >> nth=0")
     assert phone.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1")
     screenshot(phone, "admin-rights-phone")
+
+
+def test_the_share_dialog_with_the_keyboard(page, site, login):
+    """Point 7: sam opens the Share dialog of an organisation with the keyboard, shares it
+    with junior at read, sees the share listed, and revokes it."""
+    from cardbase.schema_engine.rights.models import Share
+
+    org = RecordStore(site.db).list(SYSTEM, "organisation", ListQuery(limit=1)).data[0]["id"]
+    login(page, "sam")
+    page.goto(f"{site.url}/o/organisation/{org}")
+    page.focus("#cb-share-open")
+    page.keyboard.press("Enter")
+    page.locator("#cb-share-dialog").wait_for(state="visible")
+    page.select_option("#cb-share-grantee", f"user:{site.users['junior']}")
+    page.select_option("#cb-share-level", "read")
+    with page.expect_navigation(wait_until="load"):
+        page.focus("#cb-share-submit")
+        page.keyboard.press("Enter")
+    assert "Shared." in page.inner_text(".flash")
+    with site.db.read() as conn:
+        assert conn.execute(sa.select(Share.level).where(Share.record_id == org,
+                                                         Share.user_id == site.users["junior"])).scalar() == "read"
+    page.click("#cb-share-open")
+    page.locator("#cb-share-dialog").wait_for(state="visible")
+    assert page.locator("[data-share=junior]").count() == 1
+    with page.expect_navigation(wait_until="load"):
+        page.click("button[aria-label='Stop sharing with junior']")
+    assert "The share was ended." in page.inner_text(".flash")
+    assert page.js_errors == []

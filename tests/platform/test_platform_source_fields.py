@@ -138,3 +138,12 @@ def test_a_source_travels_in_a_solution(site, db, tmp_path):
     copied = RecordStore(other).create(SYSTEM, "line", {"product": 1})
     assert copied["price"] == EUR("12.00")
     other.dispose()
+
+
+def test_the_link_picker_offers_the_values_to_fill_in(site, db):
+    app, ids = site
+    client = signed_in(app, "root")
+    found = client.get("/o/line/links/product?q=Desk").get_json()
+    assert found == [{"id": ids["desk"], "display": "Desk", "fill": {"price": ["310.00", "EUR"]}}]
+    other = client.get("/o/line/links/quantity?q=x")
+    assert other.status_code in (400, 404, 422)  # not a link: no choices

@@ -47,7 +47,7 @@ from .engine import engine_session, flash_undo
 from .errors import PageError, error_page
 from .history_links import LinkNames, link_names
 from .pick_new import pick_target, picked_page
-from . import pending_rows
+from . import pending_rows, source_fill
 from .widgets import MISSING, FieldValueError, widget_for
 from .widgets.links import active_users
 
@@ -477,8 +477,9 @@ def link_choices(object_name: str, field_name: str):
         found = engine_session().link_choices(obj, field_name, q, limit=20)
     except CardbaseError as exc:
         return jsonify(error=type(exc).__name__, message=exc.message), exc.status
-    return jsonify([{"id": ref.id, "display": ref.display if ref.display not in (None, "") else f"#{ref.id}"}
-                    for ref in found])
+    filled = source_fill.fills(engine_session(), obj, field_name, list(found), current_language())
+    return jsonify([{"id": ref.id, "display": ref.display if ref.display not in (None, "") else f"#{ref.id}",
+                     **({"fill": filled[ref.id]} if ref.id in filled else {})} for ref in found])
 
 
 # ---- child part sets --------------------------------------------------------------------------

@@ -18,6 +18,7 @@
       function close() { list.classList.remove("show"); text.setAttribute("aria-expanded", "false"); active = -1; }
       function pick(item) {
         hidden.value = String(item.id); text.value = item.display; chosen = item.display; close();
+        if (item.fill) { fillFrom(box, hidden.name, item.fill); }
         hidden.dispatchEvent(new Event("change", { bubbles: true }));
       }
       function show(found) {
@@ -66,6 +67,23 @@
       text.addEventListener("blur", function () {
         setTimeout(function () { close(); if (text.value.trim() && text.value !== chosen) { text.value = chosen; } }, 150);
       });
+    });
+  }
+
+  // Fields filled from the chosen record (their source is this link): an empty control, or
+  // one this picker filled before, takes the record's value; what the user typed stays.
+  function fillFrom(box, linkName, fill) {
+    var prefix = linkName.slice(0, linkName.indexOf("-") + 1);
+    var scope = box.closest("tr") || box.closest("form") || document;
+    Object.keys(fill).forEach(function (name) {
+      var raw = Array.isArray(fill[name]) ? fill[name] : [fill[name]];
+      var input = scope.querySelector("[name='" + prefix + name + "']");
+      if (!input || input.disabled || (input.value !== "" && input.value !== input.dataset.cbFilled)) { return; }
+      input.value = raw[0] == null ? "" : String(raw[0]);
+      input.dataset.cbFilled = input.value;
+      var currency = scope.querySelector("[name='" + prefix + name + "-currency']");
+      if (currency && raw.length > 1 && raw[1]) { currency.value = String(raw[1]); }
+      input.dispatchEvent(new Event("input", { bubbles: true }));
     });
   }
 

@@ -59,11 +59,19 @@ class DocumentMaker:
         self.renderer = DocumentRenderer(session, self.template)
 
     def document(self, record_id: int) -> Document:
-        code, content = self.renderer.render_named(record_id)
-        name = safe_filename(f"{self.template.name} {code}")
+        made = self._docx(record_id)
         if self.format == "pdf":
-            return Document(f"{name}.pdf", pdf.to_pdf(content), pdf.PDF_TYPE)
-        return Document(f"{name}.docx", content, DOCX_TYPE)
+            return self._as_pdf([made])[0]
+        return made
+
+    def _docx(self, record_id: int) -> Document:
+        code, content = self.renderer.render_named(record_id)
+        return Document(safe_filename(f"{self.template.name} {code}") + ".docx", content, DOCX_TYPE)
+
+    @staticmethod
+    def _as_pdf(made: list[Document]) -> list[Document]:
+        pdfs = pdf.to_pdfs([d.content for d in made])
+        return [Document(d.filename[:-len(".docx")] + ".pdf", content, pdf.PDF_TYPE) for d, content in zip(made, pdfs)]
 
     def archive(self, record_ids: Sequence[int]) -> Document:
         """One .zip of the documents of ``record_ids``: all of them or none."""
@@ -72,11 +80,13 @@ class DocumentMaker:
             raise ValidationError({"ids": _("select at least one record")})
         if len(ids) > MAX_BULK_DOCUMENTS:
             raise ValidationError({"ids": _("at most %(limit)s documents at once", limit=MAX_BULK_DOCUMENTS)})
+        made = [self._docx(rid) for rid in ids]
+        if self.format == "pdf":
+            made = self._as_pdf(made)  # one LibreOffice run for all of them
         out = io.BytesIO()
         used: set[str] = set()
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-            for rid in ids:
-                document = self.document(rid)
+            for rid, document in zip(ids, made):
                 name = document.filename
                 if name in used:
                     stem, dot, ext = name.rpartition(".")

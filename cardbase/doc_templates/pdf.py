@@ -30,22 +30,31 @@ def available() -> bool:
 
 
 def to_pdf(document: bytes) -> bytes:
+    return to_pdfs([document])[0]
+
+
+def to_pdfs(documents: list[bytes]) -> list[bytes]:
+    """PDFs of several .docx files in one LibreOffice run (it starts once: a .zip of PDFs
+    costs one start-up, not one per document)."""
     program = soffice()
     if program is None:
         raise ValidationError({"format": _("PDF is not available: LibreOffice is not installed on the server")})
     with tempfile.TemporaryDirectory(prefix="cardbase-pdf-") as tmp:
-        source = Path(tmp) / "document.docx"
-        source.write_bytes(document)
+        sources = []
+        for i, document in enumerate(documents):
+            source = Path(tmp) / f"document-{i}.docx"
+            source.write_bytes(document)
+            sources.append(source)
         command = [program, "--headless", "--norestore", "--nolockcheck",
                    f"-env:UserInstallation={Path(tmp, 'profile').as_uri()}",
-                   "--convert-to", "pdf", "--outdir", tmp, str(source)]
+                   "--convert-to", "pdf", "--outdir", tmp, *map(str, sources)]
         try:
-            subprocess.run(command, check=True, timeout=TIMEOUT, capture_output=True, cwd=tmp,
+            subprocess.run(command, check=True, timeout=TIMEOUT + 2 * len(documents), capture_output=True, cwd=tmp,
                            env={**os.environ, "HOME": tmp})
         except (subprocess.SubprocessError, OSError) as exc:
             raise ValidationError({"format": _("the PDF could not be made: %(reason)s",
                                                reason=type(exc).__name__)}) from None
-        result = Path(tmp) / "document.pdf"
-        if not result.exists():
+        results = [source.with_suffix(".pdf") for source in sources]
+        if not all(r.exists() for r in results):
             raise ValidationError({"format": _("the PDF could not be made: %(reason)s", reason="no output")})
-        return result.read_bytes()
+        return [r.read_bytes() for r in results]

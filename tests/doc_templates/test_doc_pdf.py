@@ -4,8 +4,10 @@ missing soffice fails this test instead of passing silently. Without LibreOffice
 option is not offered and a PDF request is refused with a clear message."""
 from __future__ import annotations
 
+import io
 import os
 import re
+import zipfile
 
 import pytest
 from invoice_fixture import build, invoice_docx, order_with_lines
@@ -58,3 +60,22 @@ def test_without_libreoffice_the_pdf_option_is_not_offered(invoice, monkeypatch)
     with pytest.raises(ValidationError) as info:
         _render(store, template_id, order_id, "pdf")
     assert info.value.errors == {"format": ["PDF is not available: LibreOffice is not installed on the server"]}
+
+
+def test_a_zip_of_pdfs_is_made_in_one_libreoffice_run(invoice, monkeypatch):
+    store, template_id, first = invoice
+    second = order_with_lines(store, 1, title="Second")
+    if not pdf.available():
+        assert not on_ci(), ".ci/run installs libreoffice-writer-nogui: soffice must be there under CI"
+        with store.session(SYSTEM) as s, pytest.raises(ValidationError, match="PDF is not available"):
+            documents.render_archive(s, "order", template_id, [first, second], "pdf")
+        return
+    runs = []
+    real = pdf.to_pdfs
+    monkeypatch.setattr(pdf, "to_pdfs", lambda docs: runs.append(len(docs)) or real(docs))
+    with store.session(SYSTEM) as s:
+        archive = documents.render_archive(s, "order", template_id, [first, second], "pdf")
+    with zipfile.ZipFile(io.BytesIO(archive.content)) as z:
+        assert z.namelist() == ["Invoice INV-0001.pdf", "Invoice INV-0002.pdf"]
+        assert all(z.read(n).startswith(b"%PDF-") for n in z.namelist())
+    assert runs == [2]

@@ -13,7 +13,7 @@ choices come as the lists ``choice_value`` / ``choice_label`` / ``choice_color``
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Sequence
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -24,7 +24,7 @@ from cardbase.platform.web.nav import field_label, object_label
 from cardbase.schema_engine.errors import CardbaseError
 from cardbase.schema_engine.field_sources import source_of
 from cardbase.schema_engine.field_types import all_types, get_type
-from cardbase.schema_engine.field_types.choice import PALETTE
+from cardbase.schema_engine.field_types.choice import CHOICE_KEY, PALETTE
 from cardbase.schema_engine.field_types.lookup import NOT_LOOKED_UP
 from cardbase.schema_engine.field_types.options import BOOL, CHOICE_LIST, CONDITION, FORMULA, INT, OBJECT, _l
 from cardbase.schema_engine.translations import FIELD_KEYS, clean_translations
@@ -175,7 +175,8 @@ def values_from_form() -> dict[str, Any]:
             "unique": checkbox("unique"), "default": text("default"), "help_text": text("help_text"),
             "source": text("source"),
             "label_de": text("label_de"), "help_text_de": text("help_text_de"), "opts": opts,
-            "choices": choices_from_form() if has_choices else []}
+            "choices": choices_from_form() if has_choices else [],
+            "choice_de": {k[len("choice_de-"):]: text(k) for k in request.form if k.startswith("choice_de-")}}
 
 
 def values_from_field(schema, obj, field) -> dict[str, Any]:
@@ -201,7 +202,8 @@ def values_from_field(schema, obj, field) -> dict[str, Any]:
             "unique": field.unique, "default": "" if default is None else _default_text(default),
             "source": ".".join((source_of(schema, field) or {}).values()),
             "help_text": field.help_text, "label_de": de.get("label", ""), "help_text_de": de.get("help_text", ""),
-            "opts": opts, "choices": [dict(c) for c in options.get("choices") or []]}
+            "opts": opts, "choices": [dict(c) for c in options.get("choices") or []],
+            "choice_de": {k[len(CHOICE_KEY):]: v for k, v in de.items() if k.startswith(CHOICE_KEY)}}
 
 
 def _default_text(default: Any) -> str:
@@ -212,10 +214,26 @@ def _default_text(default: Any) -> str:
     return str(default)
 
 
-def _translations_input(current) -> dict[str, dict[str, str]]:
-    merged = {lang: dict(texts) for lang, texts in (current or {}).items()}
-    merged[LANGUAGE] = {"label": text("label_de").strip(), "help_text": text("help_text_de").strip()}
+def _translations_input(current, choices: Sequence[str] = ()) -> dict[str, dict[str, str]]:
+    """The field's texts per language from the form: the German label and help text, and
+    the German labels of the choices (``choice_de-<value>``); the labels of choices that
+    are still choices are kept, those of removed choices dropped."""
+    merged = {lang: {k: v for k, v in texts.items() if not k.startswith(CHOICE_KEY) or k[len(CHOICE_KEY):] in choices}
+              for lang, texts in (current or {}).items()}
+    german = {k: v for k, v in merged.get(LANGUAGE, {}).items() if k.startswith(CHOICE_KEY)}
+    for value in choices:
+        name = f"choice_de-{value}"
+        if name in request.form:
+            german.pop(CHOICE_KEY + value, None)
+            if text(name).strip():
+                german[CHOICE_KEY + value] = text(name).strip()
+    german.update({"label": text("label_de").strip(), "help_text": text("help_text_de").strip()})
+    merged[LANGUAGE] = german
     return merged
+
+
+def _choice_values(field) -> list[str]:
+    return [c["value"] for c in field.options.get("choices") or ()]
 
 
 # ---- what the form's menus need ---------------------------------------------------------------------
@@ -330,12 +348,15 @@ def field_edit(object_name: str, field_name: str):
         changes["name"] = spec.get("name")
     type_changed = spec["type"] != field.type
     try:
-        texts = clean_translations(_translations_input(field.translations), FIELD_KEYS)
+        texts = clean_translations(_translations_input(field.translations, _choice_values(field)), FIELD_KEYS,
+                                   choices=_choice_values(field))  # checked before anything changes
         if type_changed and text("confirm_type") != spec["type"]:
             preview = service.preview_type_change(obj.api_name, field.api_name, changes, actor)
             return render_field_form(schema, obj, field, values, FormErrors(), status=200,
                                      preview=preview, preview_type=spec["type"])
         updated = service.update_field(actor, obj.api_name, field.api_name, changes)
+        texts = clean_translations(_translations_input(field.translations, _choice_values(updated)), FIELD_KEYS,
+                                   choices=_choice_values(updated))  # the choices as they are now
         if not same_translations(updated.translations, texts):
             service.set_translations(actor, obj.api_name, texts, field_ref=updated.api_name)
     except CardbaseError as exc:

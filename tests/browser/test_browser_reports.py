@@ -62,6 +62,16 @@ def test_report_page_live_filter_drill_down_and_phone(page, login, site, screens
     assert re.search(rf"\b{count}\b", page.inner_text("main"))  # the list counts what the cell counted
     page.go_back()
     page.wait_for_selector("#cb-chart .main-svg")
+    with page.expect_download() as download:  # the chart's image download, made in the browser (offline)
+        page.hover("#cb-chart")
+        page.click('#cb-chart .modebar-btn[data-title^="Download plot"]')
+    assert download.value.suggested_filename.endswith(".png")
+    step = page.locator("#cb-chart .point path").first.bounding_box()  # a funnel step: its records
+    page.mouse.click(step["x"] + step["width"] / 2, step["y"] + step["height"] / 2)
+    page.wait_for_url(re.compile(r".*/o/deal\?filter=.*"))
+    assert re.search(rf"\b{count}\b", page.inner_text("main"))  # the first step is the first row: Lead
+    page.go_back()
+    page.wait_for_selector("#cb-chart .main-svg")
     page.select_option("#cb-live-filters select", label="Sam")  # Sam owns no deal: re-run without a reload
     page.wait_for_function("() => document.querySelectorAll('#cb-pivot tbody tr').length === 1")
     assert "owner=" in page.url and page.inner_text("#cb-pivot tbody tr:last-child th") == "Total"

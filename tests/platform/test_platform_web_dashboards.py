@@ -51,7 +51,8 @@ def test_the_groups_default_dashboard_is_the_home_page(app, board):
     response = signed_in(app, "bob").get("/")
     html = response.get_data(as_text=True)
     assert "Sales board" in html and "cb-tile" not in html
-    assert response.headers["Content-Security-Policy"].endswith("; frame-src https://maps.example.com")
+    policy = response.headers["Content-Security-Policy"]
+    assert policy.endswith("; frame-src https://maps.example.com") and "img-src 'self' data: blob:" in policy
     assert html.count('class="col-12 col-md-') == 6
     assert 'data-kind="chart"' in html and "/reports/plotly.min.js" in html
     assert re.search(r'class="cb-kpi[^>]*>7<', html)  # seven live deals

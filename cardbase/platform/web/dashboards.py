@@ -18,7 +18,7 @@ from typing import Any, Mapping
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, jsonify, make_response, render_template, request, url_for
+from flask import Blueprint, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
@@ -32,7 +32,7 @@ from cardbase.schema_engine.store.session import Session
 from ..i18n import current_language
 from .engine import engine_session
 from .errors import PageError, error_page
-from .reports import op_names, page_data
+from .reports import op_names, page_data, with_chart_policy
 
 bp = Blueprint("dashboards", __name__)
 
@@ -119,13 +119,11 @@ def _widget(s: Session, board: Mapping[str, Any], widget: Mapping[str, Any], val
 def render_dashboard(s: Session, board: dict[str, Any], *, home: bool = False):
     specs, values = filter_values(s, board, request.args)
     widgets = [_widget(s, board, w, values) for w in board["layout"].get("widgets") or []]
-    response = make_response(render_template("web/dashboards/show.html", board=board, widgets=widgets, specs=specs,
-                                             args=request.args, home=home, names=op_names()))
     frames = sorted({_origin(w["url"]) for w in widgets if w["kind"] == "web" and w.get("url")})
-    if frames:  # the page's policy lets exactly the embedded pages' origins be framed
-        from ..app import CONTENT_SECURITY_POLICY  # (the app module imports the web package)
-        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY + "; frame-src " + " ".join(frames)
-    return response
+    # the page's policy lets exactly the embedded pages' origins be framed
+    return with_chart_policy(render_template("web/dashboards/show.html", board=board, widgets=widgets, specs=specs,
+                                             args=request.args, home=home, names=op_names()),
+                             "; frame-src " + " ".join(frames) if frames else "")
 
 
 def _origin(url: str) -> str:

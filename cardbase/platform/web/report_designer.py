@@ -30,7 +30,7 @@ from cardbase.schema_engine.store.session import Session
 from ..i18n import current_language
 from .engine import engine_session
 from .errors import PageError, error_page
-from .reports import page_data
+from .reports import page_data, with_chart_policy
 
 bp = Blueprint("report_designer", __name__)
 
@@ -99,14 +99,14 @@ def _page(s: Session, report: dict[str, Any] | None, object_name: str | None):
     definition = report["definition"] if report else {"object": object_name, "rows": [], "columns": [],
                                                       "measures": [{"op": "count"}], "chart": {"type": "bar"}}
     language = current_language()
-    return render_template(
+    return with_chart_policy(render_template(
         "web/reports/designer.html", report=report, definition=definition,
         objects=[(o.api_name, o.label_plural_in(language)) for o in objects], object_name=object_name,
         fields=palette(s, object_name), ops=[(op, op_labels()[op]) for op in MEASURE_OPS],
         charts=[(c, chart_labels()[c]) for c in CHART_TYPES], buckets=[(b, bucket_labels()[b]) for b in BUCKETS],
         groups=_groups(s), operators=[("eq", "="), ("ne", "≠"), ("gt", ">"), ("ge", "≥"), ("lt", "<"), ("le", "≤"),
                                       ("contains", _("contains")), ("is_empty", _("is empty")),
-                                      ("is_not_empty", _("is not empty"))])
+                                      ("is_not_empty", _("is not empty"))]))
 
 
 @bp.route("/reports/new")

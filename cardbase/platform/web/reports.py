@@ -22,7 +22,7 @@ from typing import Any, Mapping
 
 import plotly
 import sqlalchemy as sa
-from flask import Blueprint, Response, jsonify, render_template, request, send_file, url_for
+from flask import Blueprint, Response, jsonify, make_response, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
@@ -155,6 +155,19 @@ def page_data(s: Session, report: dict[str, Any], result: ReportResult) -> dict[
     }
 
 
+def chart_policy(extra: str = "") -> str:
+    """The Content-Security-Policy of a page with charts: as everywhere, plus blob: images,
+    which plotly.js's image download draws through (in the browser, offline)."""
+    from ..app import CONTENT_SECURITY_POLICY  # (the app module imports the web package)
+    return CONTENT_SECURITY_POLICY.replace("img-src 'self' data:", "img-src 'self' data: blob:") + extra
+
+
+def with_chart_policy(body: Any, extra: str = "") -> Response:
+    response = make_response(body)
+    response.headers["Content-Security-Policy"] = chart_policy(extra)
+    return response
+
+
 def _quote(text: str) -> str:
     from urllib.parse import quote
     return quote(text, safe="")
@@ -216,8 +229,8 @@ def show(report_id: int):
         data = page_data(s, report, result)
     except ValidationError as exc:  # a field gone or hidden since, a bad live filter value
         problem = exc.message
-    return render_template("web/reports/show.html", report=report, data=data, problem=problem, specs=specs,
-                           args=request.args, printing=request.args.get("print") == "1")
+    return with_chart_policy(render_template("web/reports/show.html", report=report, data=data, problem=problem,
+                                             specs=specs, args=request.args, printing=request.args.get("print") == "1"))
 
 
 @bp.route("/reports/<int:report_id>/data")

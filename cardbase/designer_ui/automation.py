@@ -14,14 +14,14 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from cardbase.automation import scenarios, webhooks
+from cardbase.automation import allow_list, scenarios, webhooks
 from cardbase.automation.scenario_steps import ACTIONS, TRIGGERS
 from cardbase.automation.webhooks import EVENT_TOPICS
 from cardbase.platform.context import engine_session
 from cardbase.schema_engine.errors import CardbaseError
 
 from . import bp
-from .common import checkbox, configurable_object, text
+from .common import checkbox, configurable_object, require_admin, text
 from .support import builder_texts, condition_fields, error_list, operator_labels, parse_json_field
 
 ACTION_ROWS = 5
@@ -201,3 +201,29 @@ def webhook_delete(object_name: str, webhook_id: int):
     webhooks.delete(engine_session(write=True), webhook_id)
     flash(_("The webhook was deleted."), "success")
     return redirect(url_for("designer.automation_index", object_name=obj.api_name))
+
+
+@bp.route("/webhook-hosts", methods=["GET", "POST"])
+def webhook_hosts():
+    """The administrator's allow list: one host per line, "private" after it to allow a
+    private or loopback address."""
+    require_admin("change the webhook allow list")
+    errors: list[str] = []
+    if request.method == "POST":
+        wanted = []
+        for line in text("hosts").splitlines():
+            parts = line.split()
+            if parts:
+                wanted.append({"host": parts[0], "allow_private": parts[1:] == ["private"]})
+        try:
+            s = engine_session(write=True)
+            allow_list.replace(s.conn, s.actor, wanted)
+            flash(_("The allow list was saved."), "success")
+            return redirect(url_for("designer.webhook_hosts"))
+        except CardbaseError as exc:
+            errors = error_list(exc)
+        shown = text("hosts")
+    else:
+        shown = "\n".join(e["host"] + (" private" if e["allow_private"] else "")
+                          for e in allow_list.entries(engine_session().conn))
+    return render_template("designer/automation/hosts.html", hosts=shown, errors=errors), 422 if errors else 200

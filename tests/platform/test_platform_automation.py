@@ -161,3 +161,34 @@ def test_the_card_shows_tasks_and_the_activity_feed_and_the_bell_counts(db):
     assert count and int(count.group(1)) >= 1
     browser.post("/notifications/read", data={"all": "1"})
     assert 'id="cb-bell-count"' not in browser.get("/tasks").get_data(as_text=True)
+
+
+def test_the_admin_keeps_the_allow_list_through_the_api_and_others_may_not(db):
+    app = crm_app(db)
+    root, sam = api_for(app, db, "root"), api_for(app, db, "sam")
+    bad = root.put("/api/v1/webhook-hosts", {"hosts": [{"host": "https://erp.example.com/x"}, {"host": "ok.example.com"},
+                                                       {"host": "ok.example.com"}]})
+    assert bad.status_code == 422
+    assert set(error_of(bad)["fields"]) == {"hosts[0]", "hosts[2]"}
+    assert root.get("/api/v1/webhook-hosts").get_json() == {"data": []}  # nothing half-saved
+    saved = root.put("/api/v1/webhook-hosts", {"hosts": [{"host": "*.example.com"},
+                                                         {"host": "127.0.0.1", "allow_private": True}]})
+    assert saved.status_code == 200 and len(saved.get_json()["data"]) == 2
+    assert sam.put("/api/v1/webhook-hosts", {"hosts": []}).status_code == 403
+    listed = root.post("/api/v1/webhooks", {"name": "x", "object": "deal", "events": ["created"],
+                                            "url": "https://other.org/hook"})
+    assert listed.status_code == 422 and "allow list" in error_of(listed)["fields"]["url"][0]
+    assert root.post("/api/v1/webhooks", {"name": "y", "object": "deal", "events": ["created"],
+                                          "url": "http://127.0.0.1:8080/hook"}).status_code == 201
+
+
+def test_the_allow_list_screen_for_admins(db):
+    app = crm_app(db)
+    browser = signed_in(app, "root", PASSWORD)
+    assert browser.get("/designer/webhook-hosts").status_code == 200
+    bad = browser.post("/designer/webhook-hosts", data={"hosts": "erp.example.com\nftp://nope"})
+    assert bad.status_code == 422 and "ftp://nope" in bad.get_data(as_text=True)
+    ok = browser.post("/designer/webhook-hosts", data={"hosts": "erp.example.com\n10.0.0.5 private"},
+                      follow_redirects=True)
+    assert "10.0.0.5 private" in ok.get_data(as_text=True)
+    assert signed_in(app, "sam", PASSWORD).get("/designer/webhook-hosts").status_code == 403

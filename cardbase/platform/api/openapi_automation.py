@@ -49,6 +49,10 @@ _SCHEMAS: dict[str, dict[str, Any]] = {
         "object": {"type": "string"}, "fields": {"type": "array", "items": {"type": "string"}},
         "fixed": _ANY, "confirmation": {"type": "string"}, "redirect_url": {"type": "string"},
         "actor": {"type": "string"}, "active": {"type": "boolean"}}},
+    "WebhookHosts": {"type": "object", "required": ["hosts"], "properties": {"hosts": {"type": "array", "items": {
+        "type": "object", "required": ["host"], "properties": {
+            "host": {"type": "string", "description": "a host name, *.domain or an IP address"},
+            "allow_private": {"type": "boolean", "description": "may resolve to a private or loopback address"}}}}}},
     "AutomationObject": _ANY, "AutomationList": _LIST,
 }
 
@@ -81,6 +85,11 @@ def automation_paths(b: "_Builder") -> None:
     b.path("/api/v1/webhooks/{webhook_id}/redeliver", hooks, post={
         "summary": "Send a logged delivery again", "operationId": "redeliverWebhook", "parameters": wid,
         "requestBody": body("Redeliver"), "responses": responses({202: ok_json("AutomationObject")}, *WRITE)})
+    b.path("/api/v1/webhook-hosts", hooks, get={
+        "summary": "The allow list of webhook targets", "operationId": "webhookHosts",
+        "responses": responses({200: ok_json("AutomationList")}, 401)},
+        put={"summary": "Replace the allow list (administrators)", "operationId": "replaceWebhookHosts",
+             "requestBody": body("WebhookHosts"), "responses": responses({200: ok_json("AutomationList")}, *WRITE)})
     flows = b.tag("scenarios", "Scenarios: trigger, conditions, actions, run as a named actor")
     _crud(b, "/api/v1/scenarios", flows, "scenario", "ScenarioInput", "scenario_id")
     b.path("/api/v1/scenarios/{scenario_id}/runs", flows, get={

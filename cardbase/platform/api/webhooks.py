@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import request, url_for
 
-from cardbase.automation import webhooks
+from cardbase.automation import allow_list, webhooks
 
 from ..context import engine_session
 from .blueprint import bp
@@ -62,3 +62,17 @@ def redeliver_webhook(webhook_id: str):
     require_keys(body, "delivery")
     job = webhooks.redeliver(engine_session(write=True), small_id(webhook_id, "webhook_id"), body["delivery"])
     return json_response({"queued": job}, 202)
+
+
+@bp.get("/v1/webhook-hosts")
+def webhook_hosts():
+    """The allow list of webhook targets (everyone who may make webhooks may read it)."""
+    return json_response({"data": allow_list.entries(engine_session().conn)})
+
+
+@bp.put("/v1/webhook-hosts")
+def replace_webhook_hosts():
+    body = json_object()
+    require_keys(body, "hosts")
+    s = engine_session(write=True)
+    return json_response({"data": allow_list.replace(s.conn, s.actor, body["hosts"])})

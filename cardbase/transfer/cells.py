@@ -18,6 +18,7 @@ import phonenumbers
 
 from ..schema_engine.field_types import FieldValueError
 from ..schema_engine.field_types.decimal import shown
+from ..schema_engine.field_types.phone import region_of
 from ..schema_engine.snapshot import FieldInfo
 from ..schema_engine.i18n import _
 
@@ -55,12 +56,14 @@ class LinkText:
 
 
 class CellReader:
-    """Default: the field type's own spreadsheet parsing."""
+    """Default: the cell as it is. The store parses every value once, with the field type's
+    spreadsheet parsing (``ImportOp`` writes with ``importing``); a reader only puts into
+    a form that parsing understands what depends on the file."""
 
     types: ClassVar[tuple[str, ...]] = ()
 
     def read(self, field: FieldInfo, cell: Any, fmt: FileFormat) -> Any:
-        return field.ftype.import_value(field, cell)
+        return cell
 
 
 READERS: dict[str, CellReader] = {}
@@ -108,7 +111,7 @@ class NumberCell(CellReader):
             cell = Decimal(repr(cell))
         if isinstance(cell, str):
             cell = localise_number(cell, fmt)
-        return field.ftype.import_value(field, cell)
+        return cell
 
 
 _SLASHED = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
@@ -135,7 +138,7 @@ class DateCell(CellReader):
                                         "en-GB: day first) or write 2026-11-22", value=shown(cell)))
         if isinstance(cell, datetime):
             return cell.date()
-        return field.ftype.import_value(field, cell)
+        return cell
 
 
 @reader
@@ -147,18 +150,20 @@ class PhoneCell(CellReader):
     def read(self, field: FieldInfo, cell: Any, fmt: FileFormat) -> Any:
         if isinstance(cell, (int, float)) and not isinstance(cell, bool):
             cell = str(int(cell))
-        if isinstance(cell, str) and fmt.region and cell.strip() and not cell.strip().startswith(("+", "00")):
+        region = (fmt.region or "").upper()
+        if isinstance(cell, str) and region and region != region_of(field) and cell.strip() \
+                and not cell.strip().startswith(("+", "00")):
             try:
-                number = phonenumbers.parse(cell.strip(), fmt.region.upper())
+                number = phonenumbers.parse(cell.strip(), region)
             except phonenumbers.NumberParseException:
                 raise FieldValueError(_("%(value)s is not a valid phone number", value=shown(cell))) from None
             if not phonenumbers.is_valid_number(number):
                 raise FieldValueError(_("%(value)s is not a valid phone number in region %(region)s", value=shown(cell),
-                                        region=fmt.region.upper()))
+                                        region=region))
             # E.164 now; the store's validation of the row checks it once more (length, type)
             return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) + (
                 f";ext={number.extension}" if number.extension else "")
-        return field.ftype.import_value(field, cell)
+        return cell  # in the field's own region: the store's parsing reads it so
 
 
 @reader
@@ -176,7 +181,8 @@ class LinkCell(CellReader):
 
 
 def read_cell(field: FieldInfo, cell: Any, fmt: FileFormat) -> Any:
-    """The value of ``field`` for ``cell`` (FieldValueError naming the problem)."""
+    """``cell`` ready for the field type's import parsing (FieldValueError naming a problem
+    of the file's conventions)."""
     if isinstance(cell, str) and not cell.strip():
         return None
     return READERS.get(field.type, DEFAULT).read(field, cell, fmt)

@@ -249,7 +249,7 @@ class Importer:
                         for chunk in _chunks(self.data_rows(header_line, start_after), self.chunk):
                             if self.progress.cancelled():
                                 raise ImportCancelled()
-                            last = self._chunk(tx, mapped, chunk, result, bad, retry=False)
+                            last = self._chunk(tx, mapped, chunk, result, bad)
                             self.progress.live(result, last)
                         if dry_run or result.failed:
                             raise _DryRun()
@@ -264,7 +264,7 @@ class Importer:
                     if self.progress.cancelled():
                         raise ImportCancelled()
                     with self.store.session(self.actor, write=True) as tx:
-                        last = self._chunk(tx, self._mapped(tx, columns), chunk, result, bad, retry=True)
+                        last = self._chunk(tx, self._mapped(tx, columns), chunk, result, bad)
                         self.progress.checkpoint(tx.conn, result, last)
                     self.progress.live(result, last)
         finally:
@@ -291,7 +291,7 @@ class Importer:
         return [(columns.index(c), f) for c, f in mapping.items()]
 
     def _chunk(self, tx: Session, mapped: list[tuple[int, str]], chunk: list[tuple[int, list[Any]]],
-               result: ImportResult, bad: "BadRows | None", *, retry: bool) -> int:
+               result: ImportResult, bad: "BadRows | None") -> int:
         obj = tx.object(self.obj_ref)
         rows = [self._parse(obj, mapped, line, cells) for line, cells in chunk]
         values = [r.values for r in rows]
@@ -303,8 +303,11 @@ class Importer:
             self._match(tx, obj, rows)
         if self.settings.duplicate_rules:
             self._duplicates(tx, obj, rows, result)
+        for r in rows:
+            if r.errors:  # left out of the write: its other cells are checked here, so every cell's error shows
+                _check_cells(r)
         todo = [r for r in rows if not r.errors and r.action != "skip"]
-        for _attempt in range(3 if retry else 1):
+        for _attempt in range(3):  # the rows the store refused are set aside and the others go again
             if not todo:
                 break
             try:
@@ -313,7 +316,11 @@ class Importer:
             except BulkValidationError as exc:
                 for i, problems in exc.rows.items():
                     todo[i].errors.update({k: " ".join(v) for k, v in problems.items()})
-                todo = [r for r in todo if not r.errors] if retry else []
+                todo = [r for r in todo if not r.errors]
+        else:
+            for r in todo:  # still refused after three rounds: named, never half-written
+                r.errors["row"] = _("not written: the store kept refusing rows of its chunk")
+            todo = []
         done = set(map(id, todo))
         for r in rows:
             result.rows += 1
@@ -376,7 +383,8 @@ class Importer:
             elif name == "id":
                 value = r.record_id
             else:
-                value = next((v for f, v in r.values.items() if f.api_name == name), None)
+                field = next((f for f in r.values if f.api_name == name), None)
+                value = None if field is None else _canonical(field, r.values[field])
             if value is None or value == "":
                 return None
             parts.append(normalise(value) if name != "id" else str(value))
@@ -492,11 +500,39 @@ class Importer:
                 f = obj.field(name)
                 if f in r.values:
                     v = r.values[f]
-                    value = v if isinstance(v, int) and f.type == "link" else value_to_json(f, v)
+                    value = v if isinstance(v, int) and f.type == "link" else _shown(f, v)
             cells.append({"column": index, "field": name, "raw": raw if isinstance(raw, (str, int, float)) else str(raw),
                           "value": value, "error": r.errors.get(name)})
         return {"line": r.line, "action": "error" if r.errors else r.action, "cells": cells,
                 "errors": dict(r.errors)}
+
+
+def _check_cells(r: Row) -> None:
+    """The problems of a row's cells that the file's own conventions did not find."""
+    for field, value in r.values.items():
+        if field.api_name in r.errors or field.type == "link":
+            continue
+        try:
+            field.ftype.import_value(field, value)
+        except FieldValueError as exc:
+            r.errors[field.api_name] = str(exc)
+
+
+def _canonical(field: FieldInfo, value: Any) -> Any:
+    """A cell's value as the store will keep it (for keys: "030 1234567" is "+49301234567");
+    None when it does not parse (the store names that problem)."""
+    if not isinstance(value, str) or field.type in ("link", "string", "text"):
+        return value
+    try:
+        return field.ftype.import_value(field, value)
+    except FieldValueError:
+        return None
+
+
+def _shown(field: FieldInfo, value: Any) -> Any:
+    """A preview cell's value as the store reads it (the cell's text when it does not parse)."""
+    parsed = _canonical(field, value)
+    return value if parsed is None else value_to_json(field, parsed)
 
 
 def _chunks(rows: Iterator[tuple[int, list[Any]]], size: int) -> Iterator[list[tuple[int, list[Any]]]]:

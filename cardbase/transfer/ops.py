@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
-from ..schema_engine.snapshot import ObjectInfo
-from ..schema_engine.store.operations import BulkOp, CreateOp
+from ..schema_engine.snapshot import FieldInfo, ObjectInfo
+from ..schema_engine.store.operations import BulkOp, CreateOp, UpdateOp
+from ..schema_engine.store.validation import RowErrors, parse_row
 
 
 class ImportOp(BulkOp):
@@ -19,4 +20,15 @@ class ImportOp(BulkOp):
         super().__init__(obj, rows)
         if self.creates:
             keep = any(isinstance(rows[i], Mapping) and rows[i].get("code") for i in self.creates)
-            self.create = CreateOp(obj, [rows[i] for i in self.creates], single=False, keep_codes=keep)
+            self.create = CreateOp(obj, [rows[i] for i in self.creates], single=False, keep_codes=keep, importing=True)
+        if self.update is not None:
+            self.update = ImportUpdateOp(obj, self.update.rows, single=False)
+
+
+class ImportUpdateOp(UpdateOp):
+    """An update whose values are spreadsheet cells: parsed by the field types' import parsing."""
+
+    def parse(self, tx: Any, i: int, values: Mapping[str, Any]) -> tuple[dict[FieldInfo, Any], RowErrors]:
+        access = tx.access
+        return parse_row(self.obj, values, creating=False, importing=True, readable=access.field_readable(self.obj),
+                         writable=lambda f: access.field_writable(self.obj, f))

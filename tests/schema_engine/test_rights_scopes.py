@@ -235,3 +235,33 @@ def test_records_following_their_parent_are_not_shared_on_their_own(shop):
     with shop.store.session(shop.root, write=True) as s, pytest.raises(ValidationError, match="share that record"):
         s.share("line", shop.lines["big1"], user="jo", level="read")
     assert state(shop.db) == before
+
+
+def test_rule_views_relative_to_today_and_to_the_reader(shop, monkeypatch):
+    """A rule view "due this month" follows the calendar without any rights change, and
+    "owner is me" means the user whose rights they are -- also when an admin asked first."""
+    from datetime import date, datetime, timezone
+
+    from cardbase.schema_engine.query import relative
+
+    SchemaService(shop.db).add_field(SYSTEM, "order", {"name": "due", "label": "Due", "type": "date"})
+    table = shop.db.schema().table("order")
+    due = shop.db.schema().object("order").field("due").column
+    with shop.db.write() as conn:
+        conn.execute(sa.update(table).where(table.c.id == shop.orders["small"]).values({due: date(2026, 12, 20)}))
+        conn.execute(sa.update(table).where(table.c.id == shop.orders["big"]).values(
+            {due: date(2027, 1, 10), "owner_id": shop.jo_id}))
+    rights.set_object_rights(shop.db, shop.root, "Juniors", "order", ["read"])
+    set_record_scope(shop.db, shop.root, "Juniors", "order", "rule_views")
+    rights.save_rule_view(shop.db, shop.root, "Juniors", "order", "This month", {"field": "due", "op": "this_month"})
+    monkeypatch.setattr(relative, "utc_now", lambda: datetime(2026, 12, 15, 12, tzinfo=timezone.utc))
+    assert shop.titles(shop.jo) == ["small"]
+    monkeypatch.setattr(relative, "utc_now", lambda: datetime(2027, 1, 5, 12, tzinfo=timezone.utc))
+    assert shop.titles(shop.jo) == ["big"]  # the next month, nothing else changed
+    rights.delete_rule_view(shop.db, shop.root, rights.rule_views(shop.db, "order")[0]["id"])
+    rights.save_rule_view(shop.db, shop.root, "Juniors", "order", "Mine", {"field": "owner", "op": "eq", "value": "me"})
+    assert rights.explain(shop.db, shop.jo, "order", shop.orders["big"])["rights"]["read"]["allowed"] is True
+    with shop.store.session(shop.root) as s:  # an admin's session is open when the explain runs
+        assert rights.explain(shop.db, shop.jo, "order", shop.orders["small"])["rights"]["read"]["allowed"] is False
+        assert s.actor is shop.root
+    assert shop.titles(shop.jo) == ["big"]

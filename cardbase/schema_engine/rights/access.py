@@ -25,6 +25,7 @@ from ..actor import Actor
 from ..errors import ValidationError
 from ..query.filters import condition_for_table
 from ..query.paths import LinkFilter
+from ..query.relative import local_today, reset_viewer, use_viewer
 from .derived import hidden_computed, partial_rollups
 from .model import READ_GIVING, ActorRights, RightsModel, current_model, tx_cache
 from ..rights_models import LEVEL_RANK, LEVELS, RIGHT_LEVEL, Share
@@ -101,6 +102,8 @@ class RightsAccess(Access):
         self._hidden: frozenset[int] | None = None
         self._readable: FieldAllowed | None = None
         self._following: set[int] = set()  # objects whose parent clause is being built (loop guard)
+        # Clauses of rule views relative to today are built for the day: it is in their cache keys.
+        self._day = local_today() if any(v.dated for views in rights.rule_views.values() for v in views) else None
 
     # ---- object level --------------------------------------------------------------------
     def can(self, obj: ObjectInfo | None, right: str) -> bool:
@@ -152,7 +155,7 @@ class RightsAccess(Access):
         # Built once per actor for the snapshot's own table, then reused by later requests
         # (keyed by the Table object: another snapshot of the same version gets its own).
         cacheable = table is self.schema.table(obj)
-        key = ("rows", table, right)
+        key = ("rows", table, right, self._day)
         if cacheable and key in self.rights.clauses:
             return self.rights.clauses[key]
         terms = self.grant_terms(obj, table, right)
@@ -163,7 +166,7 @@ class RightsAccess(Access):
 
     def _link(self, target: ObjectInfo, name: str) -> tuple[FromClause, ColumnElement | None]:
         base = self.schema.table(target)
-        key = ("link", base, name)
+        key = ("link", base, name, self._day)
         found = self.rights.clauses.get(key)
         if found is None:
             alias = base.alias(name)
@@ -257,10 +260,15 @@ class RightsAccess(Access):
         return sa.select(share.c.record_id).where(*conditions)
 
     def _rule_clause(self, obj: ObjectInfo, table: FromClause, view) -> ColumnElement | None:
+        # "me" in a rule view is the user whose rights these are, whoever asks (an admin's
+        # explain included): the clause is cached for that user.
+        token = use_viewer(self.actor.user_id)
         try:
             return condition_for_table(self.schema, obj, table, view.tree)
         except ValidationError:  # the schema moved under it: a broken rule grants nothing
             return None
+        finally:
+            reset_viewer(token)
 
     def share_clause(self, obj: ObjectInfo, table: FromClause, need: int) -> ColumnElement | None:
         """Rows shared with the actor or one of their groups at level ``need`` or above: a
@@ -343,7 +351,7 @@ class RightsAccess(Access):
         # Row filters and link filters are built once per ActorRights (one model, one user
         # and group set: see row_filter and _link); the field mask also depends on shares,
         # so it is part of the key.
-        return self.rights, ("rights", id(self.rights), self.hidden_fields)
+        return self.rights, ("rights", id(self.rights), self.hidden_fields, self._day)
 
     def field_level(self, field: FieldInfo) -> str:
         if field.id is None:

@@ -31,6 +31,7 @@ from ..meta_models import Group
 from ..snapshot import Schema
 from ..rights_models import (DEFAULT_MODE, FIELD_RANK, LEVEL_RANK, OBJECT_RIGHTS, FieldRight, ObjectAccess, ObjectRight,
                      ParentAccess, RecordScope, RuleView, rights_version)
+from ..field_types.base import RELATIVE_DATES
 from .stored_filter import to_named
 
 READ_GIVING = frozenset({"read", "create", "edit", "delete"})  # rights that let owners read their records
@@ -46,6 +47,7 @@ class RuleViewDef:
     level: str
     tree: dict | None  # with today's field names; None when broken
     error: str | None = None
+    dated: bool = False  # uses a date relative to today ("this month"): its clause changes with the day
 
     @property
     def rank(self) -> int:
@@ -157,13 +159,25 @@ def load_model(conn: Connection, schema: Schema, version: int | None = None) -> 
         except (ValidationError, KeyError, TypeError, ValueError) as exc:  # grants nothing
             error = getattr(exc, "message", str(exc))
         rule_views.setdefault(view["object_id"], []).append(RuleViewDef(
-            view["id"], view["group_id"], view["object_id"], view["name"], view["level"], tree, error))
+            view["id"], view["group_id"], view["object_id"], view["name"], view["level"], tree, error,
+            _dated(tree)))
     scopes = {(g, o): scope for g, o, scope in conn.execute(
         sa.select(RecordScope.group_id, RecordScope.object_id, RecordScope.scope))}
     parents = {o: f for o, f in conn.execute(sa.select(ParentAccess.object_id, ParentAccess.field_id))
                if schema.has_object(o) and _is_link_of(schema, o, f)}
     return RightsModel(version, schema.version, object_rights, modes, field_levels,
                        {k: tuple(v) for k, v in rule_views.items()}, group_names, scopes, parents)
+
+
+def _dated(tree: Any) -> bool:
+    """Does the condition use an operator relative to today (query/relative.py)?"""
+    if isinstance(tree, dict):
+        if tree.get("op") in RELATIVE_DATES:
+            return True
+        return any(_dated(v) for k, v in tree.items() if k in ("and", "or", "not"))
+    if isinstance(tree, list):
+        return any(_dated(v) for v in tree)
+    return False
 
 
 def _is_link_of(schema: Schema, object_id: int, field_id: int) -> bool:

@@ -229,6 +229,10 @@ def test_rule_view_with_the_builder_count_preview_and_bad_filters(app, db, root)
     entries = json.loads(re.search(r'<script type="application/json" id="cb-filter-fields">(.*?)</script>', page,
                                    re.S).group(1))
     assert {"probability", "organisation.city"} <= {e["path"] for e in entries}
+    by_path = {e["path"]: e for e in entries}
+    assert "this_month" in {o["op"] for o in by_path["close_date"]["ops"]}  # relative dates
+    assert by_path["owner"]["me"] is True  # "current user"
+    assert by_path["stage"]["choices"]  # a value picker
     small = json.dumps({"field": "probability", "op": "lt", "value": 50})
     assert root.get("/admin/rule-views/count/deal", query_string={"filter": small}).get_json() == {
         "count": 1, "estimated": False}

@@ -93,3 +93,32 @@ def test_two_workers_never_claim_the_same_job_on_postgresql(pg_server, pg_templa
     finally:
         db.dispose()
         pg_server.drop_database("skip_locked")
+
+
+def test_an_event_no_dispatcher_can_handle_goes_to_the_dead_letter_and_holds_no_others(db):
+    from automation_testlib import worker as make_worker
+
+    from cardbase.schema_engine.meta_models import OutboxEvent
+
+    store = crm(db)
+    root = actor(db, "root")
+    good = store.create(root, "deal", {"title": "Fine"})
+    bad = store.create(root, "deal", {"title": "Poison"})
+
+    def dispatcher(services, conn, events):  # what it writes rolls back with a failed batch
+        for e in events:
+            if e["record_id"] == bad["id"]:
+                raise RuntimeError("cannot handle this one")
+            jobs.enqueue(conn, "noop", {"record": e["record_id"]})
+        return 0
+    w = make_worker(store, dispatchers=[dispatcher], tickers=[])
+    for _ in range(6):
+        w.dispatch_events()
+    with db.read() as conn:
+        queued = [j["payload"] for j in conn.execute(sa.select(Job.__table__).where(Job.kind == "noop")).mappings()]
+    assert queued == [{"record": good["id"]}]  # handled once, not held back by the bad one
+    with db.read() as conn:
+        rows = {r.record_id: r for r in conn.execute(sa.select(OutboxEvent.__table__))}
+        [dead] = conn.execute(sa.select(Job.__table__).where(Job.status == "dead")).mappings().all()
+    assert rows[bad["id"]].attempts == 5 and rows[bad["id"]].delivered_at is not None
+    assert dead["kind"] == "outbox_event" and "cannot handle this one" in dead["last_error"]

@@ -14,7 +14,7 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from cardbase.automation import allow_list, scenarios, webhooks
+from cardbase.automation import allow_list, forms, scenarios, webhooks
 from cardbase.automation.scenario_steps import ACTIONS, TRIGGERS
 from cardbase.automation.webhooks import EVENT_TOPICS
 from cardbase.platform.context import engine_session
@@ -110,7 +110,8 @@ def automation_index(object_name: str):
     s = engine_session()
     return render_template("designer/automation/index.html", obj=obj,
                            scenarios=[x for x in scenarios.list_all(s) if x["object"] == obj.api_name],
-                           hooks=[h for h in webhooks.list_all(s) if h["object"] == obj.api_name])
+                           hooks=[h for h in webhooks.list_all(s) if h["object"] == obj.api_name],
+                           web_forms=[f for f in forms.list_all(s) if f["object"] == obj.api_name])
 
 
 @bp.route("/objects/<object_name>/scenarios/new", methods=["GET", "POST"])
@@ -227,3 +228,38 @@ def webhook_hosts():
         shown = "\n".join(e["host"] + (" private" if e["allow_private"] else "")
                           for e in allow_list.entries(engine_session().conn))
     return render_template("designer/automation/hosts.html", hosts=shown, errors=errors), 422 if errors else 200
+
+
+@bp.route("/objects/<object_name>/forms/new", methods=["GET", "POST"])
+@bp.route("/objects/<object_name>/forms/<int:form_id>", methods=["GET", "POST"])
+def form_edit(object_name: str, form_id: int | None = None):
+    """A public web form: the fields it shows (in the order picked), fixed values for
+    hidden fields, the confirmation or redirect, and the snippets to embed it."""
+    _schema, obj = configurable_object(object_name)
+    s = engine_session()
+    current = forms.get(s, form_id) if form_id else {"slug": "", "title": "", "fields": [], "fixed": {},
+                                                     "confirmation": "", "redirect_url": "", "active": True}
+    errors: list[str] = []
+    status = 200
+    if request.method == "POST":
+        order = {name: text(f"order_{name}").strip() for name in request.form.getlist("fields")}
+        picked = sorted(order, key=lambda n: (int(order[n]) if order[n].isdigit() else 999, n))
+        spec: dict[str, Any] = {"slug": text("slug").strip(), "title": text("title").strip(), "object": obj.api_name,
+                                "fields": picked, "fixed": _lines(text("fixed")),
+                                "confirmation": text("confirmation"), "redirect_url": text("redirect_url").strip(),
+                                "active": checkbox("active")}
+        if text("actor").strip():
+            spec["actor"] = text("actor").strip()
+        try:
+            tx = engine_session(write=True)
+            saved = forms.update(tx, form_id, spec) if form_id else forms.create(tx, spec)
+            flash(_("The form %(title)s was saved.", title=saved["title"]), "success")
+            return redirect(url_for("designer.form_edit", object_name=obj.api_name, form_id=saved["id"]))
+        except CardbaseError as exc:
+            errors, status = error_list(exc), (exc.status if exc.status in (403, 404) else 422)
+            current = {**current, **spec}
+    fields = [f for f in obj.user_fields if f.ftype.writable]
+    public = url_for("public_forms.form", slug=current["slug"], _external=True) if current.get("id") else ""
+    return render_template("designer/automation/form.html", obj=obj, form=current, fields=fields, errors=errors,
+                           fixed_text="\n".join(f"{k} = {v}" for k, v in (current.get("fixed") or {}).items()),
+                           public=public), status

@@ -84,3 +84,19 @@ def test_people_without_the_configure_right_do_not_reach_the_screens(db):
     browser = signed_in(app, "sam", PASSWORD)
     assert browser.get("/designer/objects/deal/automation").status_code == 403
     assert browser.post("/designer/objects/deal/scenarios/new", data=_scenario_form()).status_code == 403
+
+
+def test_a_web_form_is_designed_in_the_configurator_and_embedded(db):
+    app = crm_app(db)
+    browser = signed_in(app, "root", PASSWORD)
+    bad = browser.post("/designer/objects/deal/forms/new", data={
+        "title": "Leads", "slug": "Not A Slug", "fields": ["title"], "active": "1"})
+    assert bad.status_code == 422 and "lower-case letters" in bad.get_data(as_text=True)
+    saved = browser.post("/designer/objects/deal/forms/new", data={
+        "title": "Leads", "slug": "leads", "fields": ["quantity", "title"], "order_title": "1", "order_quantity": "2",
+        "fixed": "stage = won", "confirmation": "Thanks!", "active": "1"}, follow_redirects=True)
+    html = saved.get_data(as_text=True)
+    assert saved.status_code == 200 and "/f/leads/embed.js" in html and "&lt;iframe" in html
+    page = app.test_client().get("/f/leads").get_data(as_text=True)
+    assert page.index('name="title"') < page.index('name="quantity"')  # the order picked
+    assert "/f/leads" in browser.get("/designer/objects/deal/automation").get_data(as_text=True)

@@ -30,6 +30,7 @@ import sqlalchemy as sa
 
 from ..actor import Actor
 from ..errors import NotFound, SchemaError
+from ..i18n import language
 from ..meta_models import CardLayout
 from ..references import LIST_KINDS
 from ..snapshot import FieldInfo, ObjectInfo, Schema
@@ -92,7 +93,7 @@ def default_layout(schema: Schema, obj: ObjectInfo) -> dict[str, Any]:
     for child, link in schema.children(obj):
         kind = "children" if link.options.get("on_delete") == "cascade" else "related"
         items.append({kind: {"object": child.api_name, "link": link.api_name},
-                      "label": _list_label(schema, obj, child, link),
+                      "label": _list_label(schema, obj, child, link, language()),
                       "columns": _default_list_columns(child, link)})
     return {"tabs": [{"label": "", "sections": [
         {"label": "Details", "columns": 2, "help": "", "items": items}]}]}
@@ -298,16 +299,29 @@ def _item_to_named(schema: Schema, obj: ObjectInfo, item: Any, columns: int, pla
         if f is not None and f.api_name not in cols:
             cols.append(f.api_name)
     out = {kind: {"object": child.api_name, "link": link.api_name},
-           "label": _text(item.get("label")) or _list_label(schema, obj, child, link), "columns": cols}
+           "label": _shown_list_label(schema, obj, child, link, item.get("label")), "columns": cols}
     if _text(item.get("help")):
         out["help"] = item["help"]
     return out
 
 
-def _list_label(schema: Schema, obj: ObjectInfo, child: ObjectInfo, link: FieldInfo) -> str:
-    """A child list's heading: the child's plural, plus the link when several lead here."""
+def _list_label(schema: Schema, obj: ObjectInfo, child: ObjectInfo, link: FieldInfo,
+                reader: str | None = None) -> str:
+    """A child list's heading when the power user gave none: the child's plural, plus the
+    link when several lead here. Stored in the base language; read in the reader's (a
+    German user reads "Aufgaben", not "Tasks")."""
+    plural = child.label_plural_in(reader)
     links = [f for c, f in schema.children(obj) if c.id == child.id]
-    return child.label_plural if len(links) == 1 else f"{child.label_plural} ({link.label})"
+    return plural if len(links) == 1 else f"{plural} ({link.label_in(reader)})"
+
+
+def _shown_list_label(schema: Schema, obj: ObjectInfo, child: ObjectInfo, link: FieldInfo, stored: Any) -> str:
+    """The heading a reader sees: the power user's own label, else (or when it is just the
+    generated one) the generated label in the reader's language."""
+    text = _text(stored)
+    if text and text != _list_label(schema, obj, child, link):
+        return text
+    return _list_label(schema, obj, child, link, language())
 
 
 def _default_list_columns(child: ObjectInfo, link: FieldInfo) -> list[str]:

@@ -72,7 +72,7 @@ def test_csv_in_german_uses_semicolons(app, db):
     users.update_user(db, SYSTEM, users.find_user(db, "sam").id, language="de")
     rows = list(csv.reader(io.StringIO(client_for(app, "sam").get("/o/deal/export.csv?cols=title,amount&sort=title")
                                        .get_data().decode("utf-8-sig")), delimiter=";"))
-    assert rows[0] == ["Title", "Amount", "Amount (currency)"]
+    assert rows[0] == ["Title", "Amount", "Amount (Währung)"]  # the currency column named in German
     assert rows[1] == ["Deal 00", "1000,50", "EUR"]  # German Excel reads 1000,50 as a number
 
 

@@ -136,6 +136,8 @@ def run_engine(engine: str, url: str, rows: int, memory_rows: int) -> dict:
                                    check=True)
             out["memory_seconds"] = time.perf_counter() - t0
             out["peak_mb"] = float(child.stdout.strip().splitlines()[-1])
+            print(f"  {memory_rows:,} rows from CSV in {out['memory_seconds']:.0f} s, peak RSS {out['peak_mb']:.0f} MB",
+                  flush=True)
             out.update(backup_restore(db, engine, tmp))
     db.dispose()
     return out
@@ -148,6 +150,7 @@ def backup_restore(db: Database, engine: str, tmp: str) -> dict:
     t0 = time.perf_counter()
     manifest = backup.backup(db, archive)
     backup_s = time.perf_counter() - t0
+    print(f"  backup of {sum(t['rows'] for t in manifest['tables']):,} rows in {backup_s:.1f} s", flush=True)
     target_url = f"sqlite:///{tmp}/restored.db" if engine == "sqlite" else None
     if target_url is None:  # a second database on the same cluster
         base = db.engine.url

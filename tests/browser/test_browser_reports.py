@@ -83,3 +83,25 @@ def test_report_page_live_filter_drill_down_and_phone(page, login, site, screens
     width = phone.evaluate("() => document.querySelector('#cb-chart .main-svg').getBoundingClientRect().width")
     assert width <= 390
     screenshot(phone, "report_phone")
+
+
+def test_dashboard_widgets_are_arranged_and_kept(page, login, site, screenshot):
+    from cardbase.report_builder import dashboards
+    login(page, "admin")
+    with _session(site) as s:
+        board = next(b for b in dashboards.list_dashboards(s) if b["name"] == "Sales dashboard")
+    page.goto(f"{site.url}/dashboards/{board['id']}")
+    page.wait_for_selector(".cb-widget-chart .main-svg")
+    kinds = page.eval_on_selector_all(".cb-widget", "ws => ws.map(w => w.dataset.kind)")
+    assert kinds == ["kpi", "list", "chart", "chart", "chart", "chart"]
+    page.click("#cb-arrange")
+    with page.expect_response(lambda r: r.url.endswith("/layout") and r.status == 200):
+        page.click('.cb-widget:first-child button[data-size="1"]')        # the KPI one column wider
+    with page.expect_response(lambda r: r.url.endswith("/layout") and r.status == 200):
+        page.click('.cb-widget:first-child button[data-move="1"]')        # and after the list
+    page.reload()
+    page.wait_for_selector(".cb-widget-chart .main-svg")
+    assert page.eval_on_selector_all(".cb-widget", "ws => ws.map(w => w.dataset.kind)")[:2] == ["list", "kpi"]
+    assert page.get_attribute('.cb-widget[data-kind="kpi"]', "data-width") == "5"
+    assert page.js_errors == []
+    screenshot(page, "dashboard_sales")

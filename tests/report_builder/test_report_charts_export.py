@@ -9,7 +9,7 @@ from decimal import Decimal as D
 import pytest
 from openpyxl import load_workbook
 
-from cardbase.report_builder.charts import CHARTS, figure_json
+from cardbase.report_builder.charts import CHARTS, build_figure, figure_json
 from cardbase.report_builder.definition import parse_definition
 from cardbase.report_builder.export import to_csv, to_xlsx
 from cardbase.report_builder.runner import run_report
@@ -36,6 +36,8 @@ def test_every_chart_type_builds_a_figure_with_drill_down_points(crm):
         figure = figure_json(result, kind=kind)
         assert figure["data"], kind
         assert figure["layout"]["autosize"] is True
+        for locale in ("en", "de"):  # plotly's own validation accepts every chart type's JSON
+            assert build_figure(result, kind=kind, measure=1, locale=locale).to_plotly_json()["data"], kind
     bar = figure_json(result, kind="bar")["data"][0]
     assert bar["type"] == "bar" and bar["x"] == ["Lead", "Proposal", "Won", "Lost"] and bar["y"] == [2, 2, 2, 1]
     assert bar["customdata"] == [[0, -1], [1, -1], [2, -1], [3, -1]]  # row index, column (-1: the total)

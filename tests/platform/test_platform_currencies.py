@@ -176,3 +176,23 @@ def test_the_card_shows_a_fixed_currency_and_offers_only_allowed_ones(app, db):
     amount_select = html[html.index('name="f-amount-currency"'):]
     amount_select = amount_select[:amount_select.index("</select>")]
     assert '<option value="GBP"' in amount_select and "USD" not in amount_select
+
+
+def test_a_money_field_saved_before_currency_modes_keeps_a_currency_per_record(app, db):
+    """Existing instances: a money field stored without currency_mode keeps its records'
+    own currencies (figures per currency), and editing the field does not convert them away."""
+    import sqlalchemy as sa
+    from cardbase.schema_engine.meta_models import FieldRow
+    field = db.schema().object("deal").field("amount")
+    with db.write() as conn:
+        conn.execute(sa.update(FieldRow).where(FieldRow.id == field.id).values(options={"currency": "EUR", "scale": 2}))
+        conn.execute(sa.text("UPDATE cb_meta_state SET schema_version = schema_version + 1"))
+    db.schema_cache.invalidate()
+    store = RecordStore(db)
+    _deals(db, {"amount": "10"}, {"amount": {"amount": "5", "currency": "GBP"}})
+    rows = store.aggregate(SYSTEM, "deal", AggregateQuery(metrics=[{"op": "sum", "field": "amount"}]))
+    assert sorted((r["amount:currency"], r["sum_amount"]) for r in rows) == [("EUR", Decimal("10.00")),
+                                                                             ("GBP", Decimal("5.00"))]
+    SchemaService(db).update_field(SYSTEM, "deal", "amount", {"label": "Value"})
+    assert db.schema().object("deal").field("amount").options["currency_mode"] == "per_record"
+    assert sorted(str(r["amount"]) for r in store.list(SYSTEM, "deal").data) == ["10.00 EUR", "5.00 GBP"]

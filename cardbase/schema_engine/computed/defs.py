@@ -14,7 +14,7 @@ from sqlalchemy import Connection
 
 from ...formula import load_canonical
 from ..exact_sums import numeric_aggregate
-from ..field_types.money import Money
+from ..field_types.money import Money, mode_of
 from ..field_types.base import FieldValueError
 from ..field_types.computed import computed_type
 from ..field_types.text import MAX_TEXT
@@ -169,8 +169,7 @@ class RollupDef(ComputedDef):
             if self.aggregate == "concat":
                 self._concat(conn, table, parent, chunk, out)
                 continue
-            if self.source is not None and self.result.type == "money" and \
-                    self.result.options.get("currency_mode") == "per_record":
+            if self.source is not None and self.result.type == "money" and mode_of(self.result.options) == "per_record":
                 self._per_currency(conn, table, parent, chunk, out)
                 continue
             if self.source is None:

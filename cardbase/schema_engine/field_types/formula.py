@@ -14,7 +14,7 @@ from ..errors import SchemaError
 from .base import FieldContext, OptionContext
 from .computed import (MAX_SCALE, PENDING, REFERENCES, RESULT, ComputedType, check_scale, decimal_result,
                        field_context, plain_result, reference_support, result_of)
-from .money import MAX_SCALE as MONEY_MAX_SCALE
+from .money import MAX_SCALE as MONEY_MAX_SCALE, mode_of
 from .options import FORMULA, INT, WITHIN, OptionSpec, _l
 from ..i18n import _
 from .registry import register
@@ -62,13 +62,13 @@ def money_result(schema, references, scale: int) -> dict[str, Any] | None:
     read = money_fields(schema, references)
     if not read:
         return None
-    fixed = sorted({o.get("currency") or "EUR" for _f, o in read if o.get("currency_mode", "fixed") == "fixed"})
+    fixed = sorted({o.get("currency") or "EUR" for _f, o in read if mode_of(o) == "fixed"})
     if len(fixed) > 1:
         names = ", ".join(f"'{f.label}' ({o.get('currency') or 'EUR'})" for f, o in read)
         raise SchemaError({"options.formula": _("mixes amounts in %(currencies)s: %(fields)s; amounts in different "
                                                 "currencies cannot be calculated together",
                                                 currencies=" and ".join(fixed), fields=names)})
-    per_record = [o for _f, o in read if o.get("currency_mode", "fixed") != "fixed"]
+    per_record = [o for _f, o in read if mode_of(o) != "fixed"]
     options: dict[str, Any] = {"scale": min(scale, MONEY_MAX_SCALE)}
     if per_record and not fixed:
         options.update(currency=per_record[0].get("currency") or "EUR", currency_mode="per_record")

@@ -96,7 +96,7 @@ def allowed_currencies(field) -> tuple[str, ...] | None:
     """The currencies a record of ``field`` may use: the one fixed currency, or the listed
     ones of a per-record field (None: any ISO 4217 code)."""
     options = field.options
-    if options.get("currency_mode", FIXED) == FIXED:
+    if mode_of(options) == FIXED:
         return (options.get("currency", DEFAULT_CURRENCY),)
     listed = tuple(c for c in (options.get("currencies") or "").replace(",", " ").split() if c)
     return listed or None
@@ -104,7 +104,14 @@ def allowed_currencies(field) -> tuple[str, ...] | None:
 
 def per_record(field) -> bool:
     """True when each record of a money field chooses its currency."""
-    return field.type == "money" and field.options.get("currency_mode", FIXED) == PER_RECORD
+    return field.type == "money" and mode_of(field.options) == PER_RECORD
+
+
+def mode_of(options: Mapping[str, Any]) -> str:
+    """A money field's currency mode. Every field saved since the option exists has it (a
+    new field: fixed); a field saved before has none and keeps what it did then -- each
+    record its own currency -- so existing amounts in several currencies stay valid."""
+    return options.get("currency_mode") or PER_RECORD
 
 
 class _MoneyField(ma.fields.Field):
@@ -165,6 +172,13 @@ class MoneyType(FieldType):
         if not listed:
             options.pop("currencies", None)
         return options
+
+    def editable_options(self, field) -> dict[str, Any]:
+        """A field saved before currency modes existed keeps a currency per record."""
+        return {**field.options, "currency_mode": mode_of(field.options)}
+
+    def export_options(self, options, ctx) -> dict[str, Any]:
+        return {**super().export_options(options, ctx), "currency_mode": mode_of(options)}
 
     @staticmethod
     def _scale(field) -> int:

@@ -11,7 +11,7 @@ from .base import FieldContext, OptionContext
 from .computed import (PENDING, REFERENCES, RESULT, ComputedType, decimal_result, field_context,
                        number_scale, plain_result, reference_support, result_of, user_field)
 from .options import CHOICE, CONDITION, OBJECT, REFERENCE, OptionSpec, _l
-from .money import MAX_SCALE as MONEY_MAX_SCALE
+from .money import MAX_SCALE as MONEY_MAX_SCALE, mode_of
 from .registry import register
 
 AGGREGATES = ("sum", "count", "avg", "min", "max", "concat")
@@ -42,7 +42,8 @@ def rollup_result(aggregate: str, source) -> dict[str, Any]:
 def money_result(source_options: Mapping[str, Any], extra_places: int = 0) -> dict[str, Any]:
     """A figure of amounts is money in the same currency (or currencies) as its source:
     a total of EUR lines is EUR, never a bare number (issue 14, point 1)."""
-    options = {k: v for k, v in source_options.items() if k in ("currency", "currency_mode", "currencies")}
+    options = {k: v for k, v in source_options.items() if k in ("currency", "currencies")}
+    options["currency_mode"] = mode_of(source_options)
     options["scale"] = min(int(source_options.get("scale", 2)) + extra_places, MONEY_MAX_SCALE)
     return {"type": "money", "options": options}
 

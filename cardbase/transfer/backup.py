@@ -13,7 +13,8 @@ match (verified in a first pass, before anything is written), and restores only 
 empty instance (no objects yet), in one transaction: the system tables row for row, then
 the record tables built from the restored metadata, the rows (links set after every row is
 in, so links in any direction restore), the sequences and id counters, the search index
-rebuilt from the records, and a new schema version so every worker reloads."""
+(the documents a SQLite backup carries, else rebuilt from the records), and a new schema
+version so every worker reloads."""
 from __future__ import annotations
 
 import base64
@@ -99,21 +100,40 @@ def backup(db: Database, target: str | IO[bytes]) -> dict[str, Any]:
                     table = schema.table(obj)
                     tables.append({"name": table.name, "kind": "records", "object": obj.api_name,
                                    **_dump(conn, zf, table)})
+                search = _search_documents(conn, zf, schema)
                 manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, "created_at": utcnow().isoformat(),
                             "source_engine": conn.dialect.name, "schema_version": schema.version,
                             "tables": tables, "sequences": _sequences(conn, schema),
-                            "id_marks": _id_marks(conn, schema)}
+                            "id_marks": _id_marks(conn, schema), "search": search}
                 manifest["checksum"] = _manifest_checksum(manifest)
                 zf.writestr("manifest.json", json.dumps(manifest, indent=1))
     return manifest
 
 
 def _dump(conn: Connection, zf: zipfile.ZipFile, table: sa.Table) -> dict[str, Any]:
-    member = f"tables/{table.name}.jsonl"
-    digest = hashlib.sha256()
-    count = 0
     cols = list(table.columns)
     order = list(table.primary_key.columns) or cols[:1]
+    return _write_member(conn, zf, f"tables/{table.name}.jsonl", cols, sa.select(*cols).order_by(*order))
+
+
+def _search_documents(conn: Connection, zf: zipfile.ZipFile, schema: Schema) -> list[dict[str, Any]]:
+    """SQLite keeps each record's search document as text: it travels along, so a restore
+    need not rebuild it (PostgreSQL keeps a tsvector, which the restore rebuilds instead)."""
+    if conn.dialect.name != "sqlite":
+        return []
+    out = []
+    for obj in sorted(schema.objects, key=lambda o: o.id):
+        name = naming.fts_table_name(obj.id)
+        fts = sa.table(name, sa.column("rowid"), sa.column("doc"))
+        cols = [fts.c.rowid, fts.c.doc]
+        out.append({"object_id": obj.id, "name": name,
+                    **_write_member(conn, zf, f"search/{name}.jsonl", cols, sa.select(*cols).order_by(fts.c.rowid))})
+    return out
+
+
+def _write_member(conn: Connection, zf: zipfile.ZipFile, member: str, cols: list[Any], select: Any) -> dict[str, Any]:
+    digest = hashlib.sha256()
+    count = 0
     with zf.open(member, "w", force_zip64=True) as out:
         def put(line: str) -> None:
             data = (line + "\n").encode("utf-8")
@@ -121,7 +141,7 @@ def _dump(conn: Connection, zf: zipfile.ZipFile, table: sa.Table) -> dict[str, A
             out.write(data)
 
         put(json.dumps([c.name for c in cols]))
-        result = conn.execution_options(yield_per=BATCH).execute(sa.select(*cols).order_by(*order))
+        result = conn.execution_options(yield_per=BATCH).execute(select)
         for row in result:
             put(json.dumps([_encode(v) for v in row], ensure_ascii=False, separators=(",", ":")))
             count += 1
@@ -202,7 +222,7 @@ def verify(source: str | IO[bytes]) -> dict[str, Any]:
         if manifest.get("checksum") != _manifest_checksum(manifest):
             raise ValidationError({"checksum": "the manifest's checksum does not match: the archive was changed "
                                                "or damaged"})
-        for entry in manifest["tables"]:
+        for entry in [*manifest["tables"], *manifest.get("search", [])]:
             digest = hashlib.sha256()
             try:
                 with zf.open(entry["member"]) as fh:
@@ -267,8 +287,12 @@ def restore(db: Database, source: str) -> dict[str, Any]:
             conn.execute(sa.update(table).where(table.c.id == sa.bindparam("_id"))
                          .values({column: sa.bindparam("_v", type_=table.c[column].type)}), rows)
         _restore_counters(conn, schema, manifest)
+        documents = {e["object_id"]: e for e in manifest.get("search", [])}
         for obj in schema.objects:
-            _reindex(conn, schema, obj)
+            if obj.id in documents:
+                _load_documents(conn, zf, obj, documents[obj.id]["member"])
+            else:
+                _reindex(conn, schema, obj)
         version = max(int(manifest.get("schema_version") or 1), current)
         conn.execute(sa.update(MetaState).where(MetaState.id == 1).values(schema_version=version))
         bump_version(conn)
@@ -341,6 +365,18 @@ def _restore_counters(conn: Connection, schema: Schema, manifest: dict[str, Any]
                 conn.execute(sa.text("UPDATE sqlite_sequence SET seq = :v WHERE name = :n"), {"n": name, "v": mark})
             else:
                 conn.execute(sa.text("INSERT INTO sqlite_sequence(name, seq) VALUES (:n, :v)"), {"n": name, "v": mark})
+
+
+def _load_documents(conn: Connection, zf: zipfile.ZipFile, obj: Any, member: str) -> None:
+    rows = _rows(zf, member)
+    next(rows)  # the column names
+    batch: list[tuple[int, str]] = []
+    for rid, doc in rows:
+        batch.append((int(rid), doc))
+        if len(batch) >= BATCH:
+            search_index.write(conn, obj, batch, replace=False)
+            batch = []
+    search_index.write(conn, obj, batch, replace=False)
 
 
 def _reindex(conn: Connection, schema: Schema, obj: Any) -> None:

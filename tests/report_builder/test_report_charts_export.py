@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-from decimal import Decimal as D
 
 import pytest
 from openpyxl import load_workbook
@@ -61,7 +60,7 @@ def test_xlsx_keeps_numbers_money_per_currency_and_totals(crm):
     rows = [[c.value for c in row] for row in sheet.iter_rows()]
     assert rows[0] == ["Stage", "2026 · Sum of Amount · EUR", "2026 · Sum of Amount · USD", "— · Sum of Amount · EUR",
                        "— · Sum of Amount · USD", "Total · Sum of Amount · EUR", "Total · Sum of Amount · USD"]
-    assert rows[3][0] == "Won" and rows[3][1:3] == [D("1000.00"), 200] or rows[3][1] == 1000
+    assert rows[3][0] == "Won" and rows[3][1:3] == [1000, 200] and isinstance(rows[3][1], (int, float))
     assert rows[-1][0] == "Total" and rows[-1][-2:] == [1450.5, 225.25]
     assert sheet.cell(row=4, column=2).number_format == '#,##0.00 "EUR"'
     assert sheet.title == "'=Pipeline"

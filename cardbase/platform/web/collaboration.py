@@ -40,7 +40,7 @@ def _problem(exc: CardbaseError) -> str:
 def card_activity(obj: Any, record: Any) -> dict[str, Any]:
     """What the card's block shows (a Jinja global): tasks, and the feed, newest first."""
     s = engine_session()
-    return {"tasks": tasks.for_record(s, obj, record["id"]),
+    return {"tasks": tasks.for_record(s, obj, record["id"], read=record),
             "feed": comments.activity(s, obj, record["id"], read=record)[:FEED_LIMIT]}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import datetime
 import signal
 import subprocess
 import sys
@@ -122,3 +123,29 @@ def test_an_event_no_dispatcher_can_handle_goes_to_the_dead_letter_and_holds_no_
         [dead] = conn.execute(sa.select(Job.__table__).where(Job.status == "dead")).mappings().all()
     assert rows[bad["id"]].attempts == 5 and rows[bad["id"]].delivered_at is not None
     assert dead["kind"] == "outbox_event" and "cannot handle this one" in dead["last_error"]
+
+
+def test_two_workers_share_the_outbox_on_postgresql(pg_server, pg_template):
+    """Each takes its own events (SKIP LOCKED): neither waits for nor repeats the other's."""
+    from cardbase.automation.worker import claim_events
+    from cardbase.schema_engine.store.outbox import write as write_events
+
+    url = pg_server.create_database("outbox_share", template=pg_template)
+    db = Database(url)
+    try:
+        with db.write() as conn:
+            write_events(conn, [{"topic": "record.created", "object_id": 1, "record_id": i,
+                                 "created_at": datetime(2026, 12, 3)}
+                                for i in range(10)])
+        first = db.engine.connect()
+        tx = first.begin()
+        mine = claim_events(first, 4)
+        with db.write() as conn:
+            theirs = claim_events(conn, 10)
+        tx.commit()
+        first.close()
+        assert len(mine) == 4 and len(theirs) == 6
+        assert not {e["id"] for e in mine} & {e["id"] for e in theirs}
+    finally:
+        db.dispose()
+        pg_server.drop_database("outbox_share")

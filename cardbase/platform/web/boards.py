@@ -286,7 +286,8 @@ def _column_condition(field: FieldInfo, key: str) -> dict:
 def _board_data(scope: Scope, field: FieldInfo, sum_field: FieldInfo | None, condition: dict | None,
                 q: str | None) -> list[Column]:
     totals = _totals(scope, field, sum_field, condition, q)
-    columns = [Column(c["value"], c.get("label") or c["value"], c.get("color") or "gray") for c in choices_of(field)]
+    columns = [Column(c["value"], c.get("label") or c["value"], c.get("color") or "gray")
+               for c in choices_of(field, scope.language)]
     known = {c.key for c in columns}
     # values no longer in the choice list still show (and can be moved away from)
     columns += [Column(k, k, "gray", known=False) for k in totals if k != NONE_KEY and k not in known]

@@ -16,25 +16,27 @@ from cardbase.schema_engine.errors import CardbaseError, ValidationError
 from cardbase.schema_engine.meta_models import Group, User
 from cardbase.schema_engine.rights.model import current_model
 from cardbase.schema_engine.rights.models import LEVELS
+from cardbase.schema_engine.store.sharing import share_rows
 
 from ..context import engine_session
 
 bp = Blueprint("sharing", __name__)
 
 
-def share_block(obj, record: dict[str, Any]) -> dict[str, Any] | None:
-    """What the dialog shows for one record: its shares, who it may be shared with, the
-    levels the reader may pass on, and whether they may give it away. None when the
-    record's access follows its parent (its shares would not count)."""
+def share_block(obj, record: dict[str, Any], held: dict[str, bool] | None = None) -> dict[str, Any] | None:
+    """What the dialog shows for one record the card has read: its shares, who it may be
+    shared with, the levels the reader may pass on (``held``: the card's record rights),
+    and whether they may give it away. None when the record's access follows its parent
+    (its shares would not count). The record is not read again."""
     s = engine_session()
     if obj.id in current_model(s.conn, s.schema).parents:
         return None
-    held = s.record_rights(obj, record["id"])
+    held = dict(held) if held is not None else s.record_rights(obj, record["id"])
     mine = 3 if held.get("edit") and held.get("delete") else 2 if held.get("edit") else 1
     people = s.conn.execute(sa.select(User.id, User.username, User.display_name)
                             .where(User.active.is_(True)).order_by(User.display_name)).all()
     groups = s.conn.execute(sa.select(Group.id, Group.name).order_by(Group.name)).all()
-    return {"shares": s.shares_of(obj, record["id"]), "users": people, "groups": groups,
+    return {"shares": share_rows(s.conn, obj, record["id"]), "users": people, "groups": groups,
             "levels": list(LEVELS[:mine]), "may_give": all(held.values()), "owner": record.get("owner")}
 
 

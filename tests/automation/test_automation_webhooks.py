@@ -263,3 +263,27 @@ def test_the_body_holds_only_what_the_owner_may_read(db, setup, receiver):
     worker(store).run_once()
     assert receiver.received == []
     assert list(job_rows(db)) == []
+
+
+def test_fields_hidden_from_the_owner_are_left_out_of_before_and_after(db, setup, receiver):
+    from automation_testlib import sales_group
+
+    from cardbase.schema_engine.actor import SYSTEM
+    from cardbase.schema_engine.meta_models import User
+    from cardbase.schema_engine.rights.admin import set_field_right
+
+    store, root = setup
+    sales_group(db)
+    set_field_right(db, SYSTEM, "Sales", "deal", "secret_note", "hidden")
+    hook = make_hook(store, root, receiver)
+    with db.write() as conn:  # the webhook now belongs to sam, who may not see the secret note
+        conn.execute(sa.update(Webhook.__table__).where(Webhook.id == hook["id"])
+                     .values(owner_id=conn.execute(sa.select(User.id).where(User.username == "sam")).scalar()))
+    deal = store.create(root, "deal", {"title": "Masked", "secret_note": "margin 40 %"})
+    store.update(root, "deal", deal["id"], {"secret_note": "margin 45 %", "probability": 5}, version=deal["version"])
+    worker(store).run_once()
+    created, updated = (r.json() for r in sorted(receiver.received, key=lambda r: r.json()["event_id"]))
+    assert "secret_note" not in created["after"] and created["after"]["title"] == "Masked"
+    assert updated["changed"] == ["probability"]
+    assert "secret_note" not in updated["before"] and "secret_note" not in updated["after"]
+    assert b"margin" not in b"".join(r.body for r in receiver.received)

@@ -3,6 +3,7 @@ funnel, forecast by month (weighted by probability), revenue by organisation ind
 deals by owner, won versus forecast; the forecast equals a sum computed from the records."""
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from decimal import Decimal
 
@@ -64,4 +65,9 @@ def test_the_sales_dashboard_page(demo):
         [board] = dashboards.list_dashboards(s)
     html = admin.get(f"/dashboards/{board['id']}").get_data(as_text=True)
     assert html.count('data-kind="chart"') == 4 and 'data-kind="kpi"' in html and "cb-widget-problem" not in html
-    assert "Open tasks" in html and "Weighted pipeline" in html
+    assert "My open tasks" in html and "Weighted pipeline" in html
+    tasks = re.search(r'data-kind="list".*?<ul class="list-unstyled mb-1">(.*?)</ul>', html, re.S).group(1)
+    with RecordStore(demo).session(actor_for(users.find_user(demo, "admin"), demo)) as s:
+        mine = s.count("task", {"and": [{"field": "done", "op": "eq", "value": False},
+                                        {"field": "assignee", "op": "eq", "value": "me"}]})[0]
+    assert mine > 0 and tasks.count("<li>") == min(mine, 8)

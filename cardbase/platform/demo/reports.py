@@ -1,6 +1,6 @@
 """The demo CRM's reports and its sales dashboard: pipeline funnel, forecast by month
 (weighted by probability), revenue by organisation industry and deals by owner, with a
-KPI of the weighted pipeline and the open tasks. Saved through the report library in one
+KPI of the weighted pipeline and the viewer's open tasks ("me" in the filter). Saved through the report library in one
 write session of the demo's admin, so they are ordinary reports anyone may copy."""
 from __future__ import annotations
 
@@ -43,8 +43,9 @@ def install_demo_reports(s: Session) -> dict[str, int]:
         "widgets": [
             {"kind": "kpi", "report": ids["Forecast by month"], "title": "Weighted pipeline", "width": 4,
              "height": 1},
-            {"kind": "list", "object": "task", "title": "Open tasks", "filter": {"field": "done", "op": "eq",
-                                                                               "value": False},
+            {"kind": "list", "object": "task", "title": "My open tasks",
+             "filter": {"and": [{"field": "done", "op": "eq", "value": False},
+                                {"field": "assignee", "op": "eq", "value": "me"}]},
              "limit": 8, "width": 8, "height": 1},
             {"kind": "chart", "report": ids["Pipeline funnel"], "width": 6},
             {"kind": "chart", "report": ids["Forecast by month"], "width": 6},

@@ -355,3 +355,15 @@ def test_a_server_error_is_a_styled_500(db):
     client = signed_in(app, "root")
     page = client.get("/boom-for-test")
     assert page.status_code == 500 and "cb-topbar" in text(page) and "Nothing was saved" in text(page)
+
+
+def test_explain_speaks_german(app, db, root):
+    users.create_group(db, SYSTEM, "Juniors")
+    users.add_member(db, SYSTEM, "sam", "Juniors")
+    rights.save_rule_view(db, SYSTEM, "Juniors", "deal", "Unlikely", {"field": "probability", "op": "lt", "value": 50})
+    small = RecordStore(db).create(SYSTEM, "deal", {"title": "small", "probability": 10})["id"]
+    root.post("/account/language", data={"language": "de"})
+    page = text(root.get("/admin/explain", query_string={"user": users.find_user(db, "sam").id, "object": "deal",
+                                                          "record": small}))
+    assert "Regelansicht „Unlikely“ der Gruppe „Juniors“ (read) trifft den Datensatz" in page
+    assert "verweigert:" in page  # edit and delete are denied, and say why in German

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from ..actor import Actor
 from ..errors import NotFound
+from ..i18n import _
 from ..meta_models import User
 from ..rights_models import LEVEL_RANK, LEVELS, OBJECT_RIGHTS, RIGHT_LEVEL, Share
 from .access import AccessPolicy, RightsAccess
@@ -33,7 +34,7 @@ def explain(db, actor: Actor, obj_ref: Any, record_id: int, policy=None) -> dict
         out: dict[str, Any] = {"user": actor.username, "object": obj.api_name, "record": record_id,
                                "rights": {}, "fields": {}}
         if not isinstance(access, RightsAccess):
-            why = "administrator: every right, every record and field" if actor.is_admin else "open policy"
+            why = _("administrator: every right, every record and field") if actor.is_admin else _("open policy")
             out["rights"] = {r: {"allowed": True, "reasons": [why]} for r in OBJECT_RIGHTS}
             out["fields"] = {f.api_name: {"level": "editable" if f.writable else "read_only", "reasons": [why]}
                              for f in obj.fields}
@@ -50,16 +51,20 @@ def explain(db, actor: Actor, obj_ref: Any, record_id: int, policy=None) -> dict
             groups = granting(right)
             out["rights"][right] = {
                 "allowed": bool(groups),
-                "reasons": [f"group '{g}' has {right} on {obj.label_plural}" for g in groups]
-                or [f"denied: none of the user's groups has {right} on {obj.label_plural}"]}
+                "reasons": [_("group '%(group)s' has %(right)s on %(objects)s", group=g, right=right,
+                              objects=obj.label_plural) for g in groups]
+                or [_("denied: none of the user's groups has %(right)s on %(objects)s", right=right,
+                      objects=obj.label_plural)]}
         mode = model.mode(obj.id)
         for right in RECORD_RIGHTS:
             terms = access.grant_terms(obj, table, right)
             parent = access.parent_link(obj)
             if terms is None:
                 out["rights"][right] = {"allowed": True, "reasons": [
-                    f"{obj.label_plural} follow their {parent.label}: every one allows {right}"] if parent else [
-                    f"group '{g}' has {right} on {obj.label_plural} (record scope 'all': every record)"
+                    _("%(objects)s follow their %(parent)s: every one allows %(right)s", objects=obj.label_plural,
+                      parent=parent.label, right=right)] if parent else [
+                    _("group '%(group)s' has %(right)s on %(objects)s (record scope 'all': every record)", group=g,
+                      right=right, objects=obj.label_plural)
                     for g in sorted(names[g] for g in rights.group_ids if model.scope(g, obj.id) == "all"
                                     and right in model.object_rights.get(g, {}).get(obj.id, ()))]}
                 continue
@@ -71,22 +76,23 @@ def explain(db, actor: Actor, obj_ref: Any, record_id: int, policy=None) -> dict
             reasons = []
             for kind in hits:
                 if kind == "parent" and parent is not None:
-                    reasons.append(f"{obj.label_plural} follow their {parent.label} (link '{parent.api_name}'), "
-                                   f"and the linked record allows {right}")
+                    reasons.append(_("%(objects)s follow their %(parent)s (link '%(link)s'), and the linked record "
+                                     "allows %(right)s", objects=obj.label_plural, parent=parent.label,
+                                     link=parent.api_name, right=right))
                 elif kind == "owner":
                     via = ", ".join(f"'{g}'" for g in granting(right) or granting("read") or
                                     granting("create") or granting("edit") or granting("delete"))
-                    reasons.append(f"owner: the user owns the record (object right via group {via})")
+                    reasons.append(_("owner: the user owns the record (object right via group %(groups)s)", groups=via))
                 elif kind == "share":
                     reasons.extend(_share_reasons(conn, access, obj, record_id, right, names))
                 else:
                     view = next(v for v in rights.rule_views[obj.id] if f"rule_view:{v.id}" == kind)
-                    reasons.append(f"rule view '{view.name}' of group '{names[view.group_id]}' "
-                                   f"({view.level}) matches the record")
+                    reasons.append(_("rule view '%(view)s' of group '%(group)s' (%(level)s) matches the record",
+                                     view=view.name, group=names[view.group_id], level=view.level))
             if not reasons and parent is not None:
-                reasons = [f"denied: {obj.label_plural} follow their {parent.label} (link '{parent.api_name}') and "
-                           f"the linked record does not allow {right}, or no group of the user has {right} on "
-                           f"{obj.label_plural}"]
+                reasons = [_("denied: %(objects)s follow their %(parent)s (link '%(link)s') and the linked record "
+                             "does not allow %(right)s, or no group of the user has %(right)s on %(objects)s",
+                             objects=obj.label_plural, parent=parent.label, link=parent.api_name, right=right)]
             if not reasons:
                 reasons = [_denial(obj, right, mode, granting(right), bool(granting("read") or granting("create")
                                                                          or granting("edit") or granting("delete")))]
@@ -106,33 +112,35 @@ def _share_reasons(conn, access, obj, record_id: int, right: str, names) -> list
     rows = conn.execute(sa.select(s.c.user_id, s.c.group_id, s.c.level, User.username).select_from(
         s.outerjoin(User.__table__, User.id == s.c.user_id)).where(
         s.c.object_id == obj.id, s.c.record_id == record_id, access._share_grantee(s))).all()
-    return [f"shared with {'user ' + repr(r.username) if r.user_id else 'group ' + repr(names.get(r.group_id))} "
-            f"at {r.level}" for r in rows if LEVEL_RANK[r.level] >= need]
+    return [_("shared with user %(name)s at %(level)s", name=repr(r.username), level=r.level) if r.user_id else
+            _("shared with group %(name)s at %(level)s", name=repr(names.get(r.group_id)), level=r.level)
+            for r in rows if LEVEL_RANK[r.level] >= need]
 
 
 def _denial(obj, right: str, mode: str, groups: list[str], may_own: bool) -> str:
     need = LEVELS[RIGHT_LEVEL[right] - 1]
     parts = []
     if groups:
-        parts.append(f"groups {', '.join(repr(g) for g in groups)} have {right} only on some records "
-                     f"(record scope own and shared, rule views or none) and this is not one of them")
+        parts.append(_("groups %(groups)s have %(right)s only on some records (record scope own and shared, rule "
+                       "views or none) and this is not one of them", groups=", ".join(repr(g) for g in groups),
+                       right=right))
     else:
-        parts.append(f"no group of the user has {right} on {obj.label_plural}")
-    parts.append(f"it is not shared with the user or their groups at {need} or above")
-    parts.append(f"no rule view of their groups grants {need} or above on it")
-    return "denied: " + "; ".join(parts)
+        parts.append(_("no group of the user has %(right)s on %(objects)s", right=right, objects=obj.label_plural))
+    parts.append(_("it is not shared with the user or their groups at %(level)s or above", level=need))
+    parts.append(_("no rule view of their groups grants %(level)s or above on it", level=need))
+    return _("denied: %(reasons)s", reasons="; ".join(parts))
 
 
 def _field_reason(model, rights, field, names) -> dict[str, Any]:
     if field.id is None:
-        return {"level": "editable" if field.writable else "read_only", "reasons": ["system field"]}
+        return {"level": "editable" if field.writable else "read_only", "reasons": [_("system field")]}
     setters = [(names[g], model.field_levels[g][field.id]) for g in sorted(rights.group_ids)
                if field.id in model.field_levels.get(g, {})]
     level = rights.field_level.get(field.id, "editable")
     if not setters:
-        return {"level": level, "reasons": ["no group of the user restricts it"]}
-    return {"level": level, "reasons": [f"group '{g}' sets {lv}" for g, lv in setters] +
-            [f"the highest level of the user's groups counts: {level}"]}
+        return {"level": level, "reasons": [_("no group of the user restricts it")]}
+    return {"level": level, "reasons": [_("group '%(group)s' sets %(level)s", group=g, level=lv) for g, lv in setters] +
+            [_("the highest level of the user's groups counts: %(level)s", level=level)]}
 
 
 __all__ = ["explain"]

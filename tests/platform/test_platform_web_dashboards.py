@@ -89,3 +89,22 @@ def test_a_dashboard_the_user_may_not_see(app, crm, board):
     with crm.store.session(SYSTEM, write=True) as s:
         hidden = dashboards.save_dashboard(s, {"name": "Board of the board", "layout": {"widgets": []}})
     assert signed_in(app, "bob").get(f"/dashboards/{hidden['id']}").status_code == 404
+
+
+def test_a_user_makes_a_dashboard_and_adds_widgets_in_the_browser(app, crm, board):
+    ann = signed_in(app, "ann")
+    made = ann.post("/dashboards/new", data={"name": "Mine"})
+    assert made.status_code == 302
+    url = made.headers["Location"]
+    board_id = int(url.rsplit("/", 1)[1])
+    with crm.store.session(crm.actor("ann")) as s:
+        [report] = [r for r in library.list_reports(s) if r["name"] == "Deals by stage"]
+    added = ann.post(f"/dashboards/{board_id}/widgets", data={"kind": "kpi", "report": report["id"], "width": "4"})
+    assert added.status_code == 302
+    html = ann.get(url).get_data(as_text=True)
+    assert re.search(r'class="cb-kpi[^>]*>7<', html) and 'data-width="4"' in html
+    refused = ann.post(f"/dashboards/{board_id}/widgets", data={"kind": "web", "url": "javascript:alert(1)"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "javascript" in refused and refused.count('cb-widget" data-index') == 1  # nothing added
+    assert signed_in(app, "bob").post(f"/dashboards/{board_id}/widgets",
+                                      data={"kind": "kpi", "report": report["id"]}).status_code == 404

@@ -18,7 +18,7 @@ from typing import Any, Mapping
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, jsonify, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
@@ -30,6 +30,7 @@ from cardbase.schema_engine.query.paths import resolve
 from cardbase.schema_engine.store.session import Session
 
 from ..i18n import current_language
+from ..context import abandon_session
 from .engine import engine_session
 from .errors import PageError, error_page
 from .reports import op_names, page_data, with_chart_policy
@@ -121,8 +122,9 @@ def render_dashboard(s: Session, board: dict[str, Any], *, home: bool = False):
     widgets = [_widget(s, board, w, values) for w in board["layout"].get("widgets") or []]
     frames = sorted({_origin(w["url"]) for w in widgets if w["kind"] == "web" and w.get("url")})
     # the page's policy lets exactly the embedded pages' origins be framed
+    reports = library.list_reports(s) if board["editable"] else []
     return with_chart_policy(render_template("web/dashboards/show.html", board=board, widgets=widgets, specs=specs,
-                                             args=request.args, home=home, names=op_names()),
+                                             args=request.args, home=home, names=op_names(), reports=reports),
                              "; frame-src " + " ".join(frames) if frames else "")
 
 
@@ -153,6 +155,47 @@ def show(dashboard_id: int):
     except NotFound:
         raise PageError(_("There is no dashboard with this number you may see."), 404) from None
     return render_dashboard(s, board)
+
+
+@bp.route("/dashboards/new", methods=["POST"])
+@login_required
+def create():
+    """A new personal dashboard (its owner adds widgets on its page)."""
+    s = engine_session(write=True)
+    try:
+        board = dashboards.save_dashboard(s, {"name": request.form.get("name", ""), "layout": {"widgets": []}})
+    except CardbaseError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("dashboards.index"))
+    return redirect(url_for("dashboards.show", dashboard_id=board["id"]))
+
+
+@bp.route("/dashboards/<int:dashboard_id>/widgets", methods=["POST"])
+@login_required
+def add_widget(dashboard_id: int):
+    """Add a report widget (chart, pivot or KPI) at the end of the grid."""
+    s = engine_session(write=True)
+    try:
+        board = dashboards.get_dashboard(s, dashboard_id)
+        form = request.form
+        widget: dict[str, Any] = {"kind": form.get("kind", ""), "title": form.get("title", "")}
+        if widget["kind"] == "web":
+            widget["url"] = form.get("url", "")
+        else:
+            widget["report"] = form.get("report", "")
+        try:
+            widget["width"] = int(form.get("width", "6"))
+        except ValueError:
+            raise ValidationError({"width": _("must be a whole number from 1 to 12")}) from None
+        shares = [{"group": g["group"], "default": g["default"]} for g in board["shared_with"]]
+        dashboards.save_dashboard(s, {"name": board["name"], "shared_with": shares, "layout": {
+            **board["layout"], "widgets": [*(board["layout"].get("widgets") or []), widget]}}, dashboard_id)
+    except NotFound:
+        raise PageError(_("There is no dashboard with this number you may see."), 404) from None
+    except CardbaseError as exc:
+        abandon_session()
+        flash(exc.message, "error")
+    return redirect(url_for("dashboards.show", dashboard_id=dashboard_id))
 
 
 @bp.route("/dashboards/<int:dashboard_id>/layout", methods=["POST"])

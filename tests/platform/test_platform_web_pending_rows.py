@@ -35,11 +35,14 @@ def test_a_new_card_offers_rows_to_add(site):  # noqa: F811
 def test_saving_creates_the_record_and_its_rows_together(site):  # noqa: F811
     app, db, _ids = site
     before = counts(db)
-    response = client_for(app, "sam").post("/o/deal/new", data={
+    sam = client_for(app, "sam")
+    response = sam.post("/o/deal/new", data={
         "f-title": "With lines", ROW.format(n=0, field="price"): "10", ROW.format(n=0, field="quantity"): "2",
         ROW.format(n=3, field="price"): "5", ROW.format(n=3, field="quantity"): "1",
         ROW.format(n=4, field="price"): "", ROW.format(n=4, field="quantity"): ""})  # added and left empty
     assert response.status_code == 302, html(response)[-3000:]
+    shown = html(sam.get(response.headers["Location"]))
+    assert "was created with 2 rows." in shown and "cb-undo" not in shown  # no Undo that would undo one row only
     store = RecordStore(db)
     deal = next(r for r in store.list(SYSTEM, "deal").data if r["title"] == "With lines")
     lines = [r for r in store.list(SYSTEM, "line").data if r["deal"] and r["deal"].id == deal["id"]]

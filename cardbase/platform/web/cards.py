@@ -372,6 +372,9 @@ def new(object_name: str):
     if pick is not None:  # the window of a link picker's "+ New": hand the record back
         return picked_page(obj, created, _record_title(obj, created, language), pick)
     back = _card_url(obj, created["id"])
+    if pending:  # the record and its rows are several actions: no single Undo to offer
+        flash(_("%(code)s was created with %(n)s rows.", code=created.get("code") or "", n=len(pending)), "success")
+        return redirect(back)
     flash_undo(_("%(code)s was created.", code=created.get("code") or ""), s, back)
     return redirect(back)
 

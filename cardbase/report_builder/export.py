@@ -28,7 +28,8 @@ def safe_text(text: str) -> str:
 ValueColumn = tuple[Key | None, int, str | None, str]
 
 
-def _value_columns(result: ReportResult, language: str, texts: dict[str, str] | None) -> list[ValueColumn]:
+def _value_columns(result: ReportResult, language: str, texts: dict[str, str] | None,
+                   locale: str = "en") -> list[ValueColumn]:
     """(column key or None for the total, measure index, currency or None, header)."""
     out: list[ValueColumn] = []
     keys: list[Key | None] = list(result.column_keys) if result.columns else []
@@ -36,7 +37,7 @@ def _value_columns(result: ReportResult, language: str, texts: dict[str, str] | 
         keys.append(None)
     for key in keys:
         head = (texts or {}).get("total", TOTAL) if key is None and result.columns else (
-            key_label(result.columns, key) if key is not None else "")
+            key_label(result.columns, key, locale) if key is not None else "")
         for i, m in enumerate(result.measures):
             label = measure_label(m, language, texts)
             if m.money and not m.measure.percent and _currencies(result, i):
@@ -72,7 +73,7 @@ def _rows(result: ReportResult) -> list[Key | None]:
 def pivot_rows(result: ReportResult, locale: str = "en", language: str = "en",
                texts: dict[str, str] | None = None) -> tuple[list[str], list[list[str]]]:
     """Header and rows of texts, formatted in the reader's locale."""
-    columns = _value_columns(result, language, texts)
+    columns = _value_columns(result, language, texts, locale)
     header = [" · ".join(group_title(s, language) for s in result.rows)] + [c[3] for c in columns]
     out = []
     for row in _rows(result):
@@ -104,13 +105,13 @@ def to_xlsx(result: ReportResult, title: str, language: str = "en", texts: dict[
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = safe_text(title)[:31] or "Report"
-    columns = _value_columns(result, language, texts)
+    columns = _value_columns(result, language, texts, language)
     sheet.append([safe_text(" · ".join(group_title(s, language) for s in result.rows))] +
                  [safe_text(c[3]) for c in columns])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in _rows(result):
-        label = key_label(result.rows, row) if row is not None else (texts or {}).get("total", TOTAL)
+        label = key_label(result.rows, row, language) if row is not None else (texts or {}).get("total", TOTAL)
         values: list[Any] = [safe_text(label)]
         formats: list[str | None] = [None]
         for column, index, currency, _head in columns:

@@ -9,6 +9,7 @@ from typing import Any
 from cardbase.schema_engine.field_types.decimal import format_number
 from cardbase.schema_engine.values import LinkRef
 
+from .bucket_labels import bucket_label
 from .drill import to_filter_value
 from .runner import GroupSpec, Key, MeasureSpec, ReportResult
 
@@ -54,7 +55,7 @@ def group_label(spec: GroupSpec, value: Any, locale: str = "en") -> str:
     if isinstance(value, LinkRef):
         return value.display or f"#{value.id}"
     if spec.group.bucket:
-        return str(value)
+        return bucket_label(spec.group.bucket, value, locale)
     if isinstance(value, tuple):
         return ", ".join(spec.field.ftype.format(spec.field, [v], locale) for v in value)
     return spec.field.ftype.format(spec.field, value, locale)

@@ -44,7 +44,8 @@ def test_crud_and_result_with_a_filter_override(app, db):
     assert bob.delete(f"/api/v1/reports/{rid}").status_code == 403
     result = bob.get(f"/api/v1/reports/{rid}/result").get_json()
     assert [r["key"] for r in result["rows"]] == [["lead"], ["proposal"], ["won"], ["lost"]]
-    assert [c["label"] for c in result["columns"]] == ["2026-Q1", "2026-Q2", "2026-Q3", "—"]
+    assert [c["label"] for c in result["columns"]] == ["Q1 2026", "Q2 2026", "Q3 2026", "—"]
+    assert [c["key"] for c in result["columns"]] == [["2026-Q1"], ["2026-Q2"], ["2026-Q3"], [None]]
     assert result["cells"][2][1] == [{"EUR": "1000.00", "USD": "200.00"}, 2]
     assert result["total"] == [{"EUR": "1450.50", "USD": "225.25"}, 7]
     narrowed = bob.get(f"/api/v1/reports/{rid}/result",

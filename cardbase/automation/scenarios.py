@@ -278,11 +278,19 @@ def _periodic(conn: Connection, kind: str) -> list[Mapping[Any, Any]]:
             if r["trigger"].get("type") == kind]
 
 
+def _any_periodic(services: "Services", kind: str) -> bool:
+    """A read first, so an idle worker takes no write lock every second."""
+    with services.store.db.read() as conn:
+        return bool(_periodic(conn, kind))
+
+
 def date_ticker(services: "Services") -> int:
     """Queue runs for records whose date field (shifted by ``days``) was reached since the
     scenario's last check: each record once per date."""
     now = clock.now()
     queued = 0
+    if not _any_periodic(services, "date_reached"):
+        return 0
     with services.store.db.write() as conn:
         for row in _periodic(conn, "date_reached"):
             last = row["last_checked_at"] or now
@@ -313,6 +321,8 @@ def schedule_ticker(services: "Services") -> int:
     """Queue one run (no record) per scenario whose cron time passed since its last check."""
     now = clock.now()
     queued = 0
+    if not _any_periodic(services, "schedule"):
+        return 0
     with services.store.db.write() as conn:
         for row in _periodic(conn, "schedule"):
             last: datetime = row["last_checked_at"] or now

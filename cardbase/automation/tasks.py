@@ -207,6 +207,11 @@ def due_reminders(conn: Connection, now: datetime | None = None) -> int:
 
 
 def reminder_ticker(services: Any) -> int:
-    """The worker's periodic check."""
+    """The worker's periodic check: a read first, so an idle worker takes no write lock."""
+    with services.store.db.read() as conn:
+        due = conn.execute(sa.select(TASKS.c.id).where(TASKS.c.remind_at <= clock.now(), TASKS.c.reminded_at.is_(None),
+                                                       TASKS.c.done_at.is_(None)).limit(1)).first()
+    if due is None:
+        return 0
     with services.store.db.write() as conn:
         return due_reminders(conn)

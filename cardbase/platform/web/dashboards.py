@@ -26,13 +26,13 @@ from cardbase.report_builder import dashboards, library
 from cardbase.report_builder.runner import run_report
 from cardbase.schema_engine.errors import CardbaseError, NotFound, ValidationError
 from cardbase.schema_engine.query.model import ListQuery
-from cardbase.schema_engine.query.paths import resolve
 from cardbase.schema_engine.store.session import Session
 
 from ..i18n import current_language
 from ..context import abandon_session
 from .engine import engine_session
 from .errors import PageError, error_page
+from .filter_pickers import picker_spec, picker_value
 from .reports import op_names, page_data, with_chart_policy
 
 bp = Blueprint("dashboards", __name__)
@@ -44,28 +44,21 @@ def _page_error(exc: PageError):
 
 
 def filter_values(s: Session, board: Mapping[str, Any], args: Mapping[str, str]) -> tuple[list[dict], dict]:
-    """The dashboard's filter inputs and their values from the query string."""
+    """The dashboard's filter pickers (date range, user, link, choice) and their values from
+    the query string; a value that is not one of a picker's options is refused by name."""
     specs, values = [], {}
     for item in board["layout"].get("filters") or []:
-        name = item["field"]
-        date = False
-        for obj in s.schema.objects:  # the first object that has the path tells its kind
-            try:
-                path = resolve(s.schema, obj, name, field_allowed=s.access.field_readable(obj))
-            except CardbaseError:
-                continue
-            date = path.field.ftype.value_type in ("date", "datetime")
-            label = item.get("label") or path.field.label_in(current_language())
-            break
+        for obj in s.schema.objects:  # the first object that has the path gives the picker
+            spec = picker_spec(s, obj, item["field"], item.get("label"))
+            if spec is not None:
+                break
         else:
             continue
-        specs.append({"field": name, "label": label, "date": date})
-        if date:
-            low, high = args.get(f"{name}__from", "").strip(), args.get(f"{name}__to", "").strip()
-            if low or high:
-                values[name] = [low, high]
-        elif args.get(name, "").strip():
-            values[name] = args[name].strip()
+        spec["field"] = item["field"]  # the widgets' objects resolve the path as the board says it
+        specs.append(spec)
+        value = picker_value(spec, args)
+        if value is not None:
+            values[item["field"]] = value
     return specs, values
 
 
@@ -118,13 +111,19 @@ def _widget(s: Session, board: Mapping[str, Any], widget: Mapping[str, Any], val
 
 
 def render_dashboard(s: Session, board: dict[str, Any], *, home: bool = False):
-    specs, values = filter_values(s, board, request.args)
+    try:
+        specs, values = filter_values(s, board, request.args)
+        problem = None
+    except ValidationError as exc:  # a picked value that is not one of the options
+        specs, values = filter_values(s, board, {})
+        problem = exc.message
     widgets = [_widget(s, board, w, values) for w in board["layout"].get("widgets") or []]
     frames = sorted({_origin(w["url"]) for w in widgets if w["kind"] == "web" and w.get("url")})
     # the page's policy lets exactly the embedded pages' origins be framed
     reports = library.list_reports(s) if board["editable"] else []
     return with_chart_policy(render_template("web/dashboards/show.html", board=board, widgets=widgets, specs=specs,
-                                             args=request.args, home=home, names=op_names(), reports=reports),
+                                             args=request.args, home=home, names=op_names(), reports=reports,
+                                             filter_problem=problem),
                              "; frame-src " + " ".join(frames) if frames else "")
 
 

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import plotly
-import sqlalchemy as sa
 from flask import Blueprint, Response, jsonify, make_response, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
@@ -32,14 +31,13 @@ from cardbase.report_builder.export import safe_text, to_csv, to_xlsx
 from cardbase.report_builder.runner import ReportResult, run_report
 from cardbase.report_builder.serialize import (figure_text, group_title, key_label, measure_label,
                                                result_to_json)
-from cardbase.schema_engine.errors import CardbaseError, NotFound, ValidationError
-from cardbase.schema_engine.meta_models import User
-from cardbase.schema_engine.query.paths import resolve
+from cardbase.schema_engine.errors import NotFound, ValidationError
 from cardbase.schema_engine.store.session import Session
 
 from ..i18n import current_language
 from .engine import engine_session
 from .errors import PageError, error_page
+from .filter_pickers import picker_condition, picker_spec, picker_value
 
 bp = Blueprint("reports", __name__)
 
@@ -65,53 +63,14 @@ def _report_or_404(s: Session, report_id: int) -> dict[str, Any]:
 
 def live_filter_specs(s: Session, report: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The live filters the page offers: a date range, a user or link picker, a choice list."""
-    definition = report["definition"]
-    obj = s.object(definition["object"])
-    readable = s.access.field_readable(obj)
-    out = []
-    for path_text in definition.get("live_filters") or []:
-        try:
-            path = resolve(s.schema, obj, path_text, field_allowed=readable)
-        except CardbaseError:
-            continue  # hidden from this reader, or gone: not offered
-        f = path.field
-        spec: dict[str, Any] = {"field": path.text, "label": f.label_in(current_language()), "kind": "text"}
-        if f.ftype.value_type in ("date", "datetime"):
-            spec["kind"] = "date"
-        elif f.type == "choice":
-            spec["kind"] = "choice"
-            spec["options"] = [(c["value"], c.get("label") or c["value"]) if isinstance(c, dict) else (c, c)
-                               for c in f.options.get("choices", [])]
-        elif f.type == "link" and not path.links:
-            spec.update(kind="choice", ids=True, options=[(str(ref.id), ref.display or f"#{ref.id}")
-                                                          for ref in s.link_choices(obj, f.api_name, limit=200)])
-        elif path.kind == "user":
-            people = User.__table__
-            rows = s.conn.execute(sa.select(people.c.id, people.c.display_name, people.c.username)
-                                  .where(people.c.active.is_(True)).order_by(people.c.username))
-            spec.update(kind="choice", ids=True, options=[(str(r.id), r.display_name or r.username) for r in rows])
-        out.append(spec)
-    return out
+    obj = s.object(report["definition"]["object"])
+    specs = (picker_spec(s, obj, path_text) for path_text in report["definition"].get("live_filters") or [])
+    return [spec for spec in specs if spec is not None]
 
 
 def live_filter(specs: list[dict[str, Any]], args: Mapping[str, str]) -> dict | None:
     """The live filters' values from the query string as one filter-language condition."""
-    parts: list[dict[str, Any]] = []
-    for spec in specs:
-        name = spec["field"]
-        if spec["kind"] == "date":
-            low, high = (args.get(f"{name}__from") or "").strip(), (args.get(f"{name}__to") or "").strip()
-            if low:
-                parts.append({"field": name, "op": "ge", "value": low})
-            if high:
-                parts.append({"field": name, "op": "le", "value": high})
-        else:
-            value = (args.get(name) or "").strip()
-            if value:
-                options = {v for v, _label in spec.get("options", [])}
-                if value not in options:
-                    raise ValidationError({name: _("is not one of the choices")})
-                parts.append({"field": name, "op": "eq", "value": int(value) if spec.get("ids") else value})
+    parts = [part for spec in specs for part in picker_condition(spec, picker_value(spec, args))]
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else {"and": parts}

@@ -34,6 +34,8 @@ def definition_to_portable(schema: Schema, obj: ObjectInfo, stored: Mapping[str,
     named, _ = _masked(schema, obj, stored, None)
     try:
         clean = {"kind": stored.get("kind"), **definition_to_stored(schema, obj, named)}
+        if stored.get("default") is True:  # the object's default table design (table_designs.py)
+            clean["default"] = True
     except ValidationError:  # the schema moved under it (say a filter operator): keep it as it is
         clean = dict(stored)
     return _map_definition(clean, lambda t: _token_out(schema, t))

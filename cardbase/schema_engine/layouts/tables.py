@@ -41,6 +41,7 @@ from .common import access_for, check_name, config_change, path_to_named, path_t
 from .fingerprints import check_unchanged, fingerprint
 
 TABLE_NAME = "(table)"
+TABLE_PREFIX = TABLE_NAME + " "  # further named table designs: "(table) Compact" (table_designs.py)
 MAX_TABLE_COLUMNS = 50
 MIN_WIDTH, MAX_WIDTH = 40, 1000
 DEFAULT_PAGE_SIZE = 50
@@ -114,6 +115,8 @@ def save_table(db, actor: Actor, obj_ref: str | int, definition: Any, *,
             check_unchanged(expected, shown, table_etag(shown), f"the table of '{obj.label_plural}'")
         named = normalise_definition(tx.schema, obj, definition, require_columns=True)
         stored = {"kind": "table", **definition_to_stored(tx.schema, obj, named)}
+        if row is not None and isinstance(row.definition, Mapping) and row.definition.get("default") is True:
+            stored["default"] = True
         if row is None:
             tx.conn.execute(sa.insert(SavedView).values(object_id=obj.id, name=TABLE_NAME, owner_id=None,
                                                         shared=True, definition=stored))
@@ -124,10 +127,13 @@ def save_table(db, actor: Actor, obj_ref: str | int, definition: Any, *,
 
 
 def reset_table(db, actor: Actor, obj_ref: str | int, *, policy=None) -> None:
-    """Forget the table design: the generated table is shown again (logged as "reset_table")."""
+    """Forget the default table design (logged as "reset_table"): the oldest other named
+    design becomes the default, or, with none left, the generated table is shown again."""
     with config_change(db, actor, "reset_table", f"{obj_ref}/table", obj_ref, policy) as tx:
         obj = tx.schema.object(obj_ref)
-        tx.conn.execute(sa.delete(SavedView).where(*_table_where(obj)))
+        row = _table_row(tx.conn, obj, lock=True)
+        if row is not None:
+            tx.conn.execute(sa.delete(SavedView).where(SavedView.id == row.id))
         tx.details = {"object": obj.api_name}
 
 
@@ -198,7 +204,7 @@ def save_view(db, actor: Actor, obj_ref: str | int, name: str, definition: Any, 
     always); they are logged as "save_view" and bump the schema version. Names are
     unique per object among the shared views, and among each user's personal views."""
     clean_name = check_name(name)
-    if clean_name == TABLE_NAME:
+    if clean_name == TABLE_NAME or clean_name.startswith(TABLE_PREFIX):
         raise SchemaError({"name": f"'{TABLE_NAME}' is reserved for the object's table"})
     if not isinstance(shared, bool):
         raise SchemaError({"shared": "must be true or false"})
@@ -442,7 +448,9 @@ def _require_read(conn, schema: Schema, obj: ObjectInfo, actor: Actor, policy) -
 
 
 def _is_table(v) -> sa.ColumnElement:
-    return sa.and_(v.owner_id.is_(None), v.name == TABLE_NAME)
+    """The rows of an object's table designs: no owner, named "(table)" or "(table) <name>"."""
+    return sa.and_(v.owner_id.is_(None),
+                   sa.or_(v.name == TABLE_NAME, v.name.startswith(TABLE_PREFIX, autoescape=True)))
 
 
 def _table_where(obj: ObjectInfo) -> list:
@@ -450,10 +458,27 @@ def _table_where(obj: ObjectInfo) -> list:
     return [v.object_id == obj.id, _is_table(v)]
 
 
-def _table_row(conn, obj: ObjectInfo, *, lock: bool = False):
+def _table_rows(conn, obj: ObjectInfo, *, lock: bool = False) -> list:
+    """All table designs of the object (id, name, definition), oldest first."""
     v = SavedView.__table__.c
-    stmt = sa.select(v.id, v.definition).where(*_table_where(obj)).order_by(v.id).limit(1)
-    return conn.execute(stmt.with_for_update() if lock else stmt).first()
+    stmt = sa.select(v.id, v.name, v.definition).where(*_table_where(obj)).order_by(v.id)
+    return list(conn.execute(stmt.with_for_update() if lock else stmt))
+
+
+def default_row(rows: list):
+    """The default among table design rows: the one marked ``"default": true``, else the
+    one named exactly "(table)" (designs saved before there were several), else the oldest."""
+    for row in rows:
+        if isinstance(row.definition, Mapping) and row.definition.get("default") is True:
+            return row
+    for row in rows:
+        if row.name == TABLE_NAME:
+            return row
+    return rows[0] if rows else None
+
+
+def _table_row(conn, obj: ObjectInfo, *, lock: bool = False):
+    return default_row(_table_rows(conn, obj, lock=lock))
 
 
 def _view_row(conn, obj: ObjectInfo, actor: Actor, view_id: Any, *, lock: bool = False):

@@ -27,7 +27,7 @@ def action_words() -> dict[str, str]:
         "add_field": _("field added"), "update_field": _("field changed"), "remove_field": _("field removed"),
         "reorder_fields": _("fields reordered"), "set_translations": _("translations set"),
         "save_card": _("card saved"), "delete_card": _("card deleted"), "save_table": _("table saved"),
-        "reset_table": _("table reset"), "save_view": _("shared view saved"), "delete_view": _("shared view deleted"),
+        "reset_table": _("table reset"), "delete_table": _("table deleted"), "save_view": _("shared view saved"), "delete_view": _("shared view deleted"),
         "batch": _("solution imported"), "share": _("record shared"), "unshare": _("record share removed"),
         "rights.object": _("object rights set"), "rights.mode": _("access mode set"),
         "rights.field": _("field rights set"), "rights.rule_view": _("rule view saved"),

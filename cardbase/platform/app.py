@@ -24,7 +24,7 @@ from cardbase.schema_engine.db import Database
 from cardbase.schema_engine.field_types.datetime_type import display_timezone
 
 from . import admin, api, auth, i18n, views, web
-from . import automation_web
+from . import automation_web, proxies
 from .config import ensure_secret_key, load_config
 from .context import abandon_session, actor_for, current_actor, get_db, install_engine
 from .sessions import CookieSessionInterface
@@ -105,6 +105,7 @@ def create_app(config: Mapping[str, Any] | None = None, db: Database | None = No
     api.init_app(app, csrf)  # /api: bearer tokens (so no CSRF), JSON errors
     automation_web.init_app(app, csrf)  # the bell, tasks and activity on cards, public web forms /f/<slug>
     app.after_request(_security_headers)
+    proxies.install(app)  # CARDBASE_TRUSTED_PROXIES: the visitor's address from X-Forwarded-For
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(sa.exc.OperationalError, _busy)
     app.register_error_handler(sqlite3.OperationalError, _busy)

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from ...formula import load_canonical
-from ..exact_sums import numeric_aggregate
+from ..exact_sums import numeric_aggregate, overflow_fallback
 from ..field_types.money import Money, mode_of
 from ..field_types.base import FieldValueError
 from ..field_types.computed import computed_type
@@ -162,6 +162,9 @@ class RollupDef(ComputedDef):
         return where
 
     def gather(self, conn: Connection, ids: list[int]) -> Mapping[int, Any]:
+        return overflow_fallback(lambda: self._gather(conn, ids))  # sums exact on SQLite
+
+    def _gather(self, conn: Connection, ids: list[int]) -> Mapping[int, Any]:
         table = self.schema.table(self.child)
         parent = table.c[self.link.column]
         out: dict[int, Any] = {}

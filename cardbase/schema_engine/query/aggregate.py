@@ -16,7 +16,7 @@ from sqlalchemy import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..errors import ValidationError
-from ..exact_sums import numeric_aggregate
+from ..exact_sums import numeric_aggregate, overflow_fallback
 from ..field_types.money import per_record
 from ..snapshot import ObjectInfo, Schema
 from ..values import LinkRef
@@ -46,6 +46,13 @@ def aggregate(conn: Connection, schema: Schema, obj: ObjectInfo, query: Aggregat
               row_filter: RowFilter = None, field_allowed: FieldAllowed | None = None,
               link_filter: LinkFilter | None = None) -> list[dict[str, Any]]:
     """Rows ``{group key: value, ..., metric name: value}`` ordered by the group keys."""
+    return overflow_fallback(lambda: _aggregate(conn, schema, obj, query, row_filter=row_filter,
+                                                field_allowed=field_allowed, link_filter=link_filter))
+
+
+def _aggregate(conn: Connection, schema: Schema, obj: ObjectInfo, query: AggregateQuery, *,
+               row_filter: RowFilter, field_allowed: FieldAllowed | None,
+               link_filter: LinkFilter | None) -> list[dict[str, Any]]:
     joins = JoinBuilder(schema, obj, field_allowed=field_allowed, link_filter=link_filter)
     where = conditions(joins, filter=query.filter, search=query.search, row_filter=row_filter,
                        field_allowed=field_allowed, trash=False)

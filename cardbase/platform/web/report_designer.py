@@ -1,6 +1,8 @@
 """The report designer: pick the object, drag fields to rows, columns and values (or add
 them with the zone's picker: the keyboard alternative), choose calculations and date
-buckets, add filter conditions, and watch the pivot and chart update live.
+buckets, filter with the end-user lists' filter builder (fields and link paths, operators by
+type, value pickers, all/any, the current user, relative dates), and watch the pivot and
+chart update live.
 
 ``report_designer.new``      /reports/new[?object=deal]
 ``report_designer.edit``     /reports/<id>/edit
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify, render_template, request, url_for
+from flask import Blueprint, current_app, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
@@ -28,8 +30,10 @@ from cardbase.schema_engine.query.buckets import BUCKETS
 from cardbase.schema_engine.store.session import Session
 
 from ..i18n import current_language
-from .engine import engine_session
+from .engine import can_read, engine_session, readable
 from .errors import PageError, error_page
+from .filter_form import catalogue, operator_labels
+from .lists import _filter_rows as builder_model
 from .reports import page_data, with_chart_policy
 
 bp = Blueprint("report_designer", __name__)
@@ -81,6 +85,14 @@ def palette(s: Session, object_name: str) -> list[dict[str, Any]]:
     return out
 
 
+def filter_builder(s: Session, object_name: str) -> dict[str, Any]:
+    """What the lists' filter builder needs: every path the user may filter on the object."""
+    entries = catalogue(s.schema, s.object(object_name), readable(s), can_read(s), current_language(),
+                        current_app.view_functions.__contains__)
+    labels = operator_labels()
+    return {"entries": [e.to_json(labels) for e in entries]}
+
+
 def _groups(s: Session) -> list[str]:
     table = Group.__table__
     rows = s.conn.execute(table.select().order_by(table.c.name))
@@ -104,9 +116,8 @@ def _page(s: Session, report: dict[str, Any] | None, object_name: str | None):
         objects=[(o.api_name, o.label_plural_in(language)) for o in objects], object_name=object_name,
         fields=palette(s, object_name), ops=[(op, op_labels()[op]) for op in MEASURE_OPS],
         charts=[(c, chart_labels()[c]) for c in CHART_TYPES], buckets=[(b, bucket_labels()[b]) for b in BUCKETS],
-        groups=_groups(s), operators=[("eq", "="), ("ne", "≠"), ("gt", ">"), ("ge", "≥"), ("lt", "<"), ("le", "≤"),
-                                      ("contains", _("contains")), ("is_empty", _("is empty")),
-                                      ("is_not_empty", _("is not empty"))]))
+        groups=_groups(s), builder=filter_builder(s, object_name),
+        filter_model=builder_model(definition.get("filter"))))
 
 
 @bp.route("/reports/new")

@@ -1,6 +1,8 @@
 /* Report designer: fields are dragged from the palette into rows, columns and values (or
    added with each zone's picker and button: the keyboard way); every change re-runs the
-   definition on the server and redraws the pivot and chart (reports.js). */
+   definition on the server and redraws the pivot and chart (reports.js). The filter is the
+   end-user lists' filter builder (lists.js drives #cb-filter-form); on every change it is
+   read back through the builder's own serialising (a submit event that never submits). */
 (function () {
   "use strict";
   var state = JSON.parse(document.getElementById("cb-designer-state").textContent);
@@ -9,8 +11,8 @@
   def.rows = def.rows || []; def.columns = def.columns || []; def.measures = def.measures || [];
   var byPath = {};
   state.fields.forEach(function (f) { byPath[f.path] = f; });
-  var filters = [];
-  if (def.filter) { filters = def.filter.and ? def.filter.and.slice() : [def.filter]; }
+  var filter = def.filter || null;
+  var filterTouched = false;  // an untouched starter row of the builder is no condition
   var timer = null;
 
   function el(tag, text, cls) {
@@ -56,17 +58,19 @@
       node.appendChild(chip);
     });
   }
-  function renderFilters() {
-    var node = document.getElementById("cb-filter-rows");
-    node.textContent = "";
-    filters.forEach(function (f, i) {
-      var row = el("div", null, "cb-chip");
-      row.appendChild(el("span", label(f.field) + " " + f.op + (f.value !== undefined ? " " + f.value : "")));
-      row.appendChild(removeButton(filters, i));
-      node.appendChild(row);
-    });
+  function render() { ["rows", "columns", "measures"].forEach(renderZone); }
+  // the builder's condition: lists.js's submit handler (registered first) writes it into the
+  // hidden input, or prevents the submit when a condition lacks its value
+  function readFilter() {
+    var form = document.getElementById("cb-filter-form");
+    var event = new Event("submit", {cancelable: true});
+    var valid = form.dispatchEvent(event);
+    if (valid) {
+      var text = document.getElementById("cb-filter-value").value;
+      filter = text ? JSON.parse(text) : null;
+    }
+    return valid;
   }
-  function render() { ["rows", "columns", "measures"].forEach(renderZone); renderFilters(); }
   function add(zone, path) {
     if (zone === "measures") {
       var f = byPath[path];
@@ -80,7 +84,7 @@
   }
   function definition() {
     var out = JSON.parse(JSON.stringify(def));
-    out.filter = filters.length ? (filters.length === 1 ? filters[0] : {and: filters}) : null;
+    out.filter = filter;
     out.chart = {type: document.getElementById("cb-chart-type").value};
     var top = parseInt(document.getElementById("cb-top").value, 10);
     out.top = top > 0 ? top : null;
@@ -120,14 +124,26 @@
       if (byPath[path]) { add(zone.dataset.zone, path); }
     });
   });
-  document.getElementById("cb-filter-add").addEventListener("click", function () {
-    var op = document.getElementById("cb-filter-op").value, value = document.getElementById("cb-filter-value").value;
-    var condition = {field: document.getElementById("cb-filter-field").value, op: op};
-    if (op !== "is_empty" && op !== "is_not_empty") { condition.value = value; }
-    filters.push(condition); render(); changed();
+  document.addEventListener("DOMContentLoaded", function () {  // after lists.js built the builder
+    var form = document.getElementById("cb-filter-form"), box = document.getElementById("cb-filter-box");
+    var filterTimer = null;
+    form.addEventListener("submit", function (event) {  // Enter in a value: never leaves the page
+      if (event.isTrusted) { event.preventDefault(); filterChanged(); }
+    });
+    function filterChanged() {
+      filterTouched = true;
+      window.clearTimeout(filterTimer);
+      filterTimer = window.setTimeout(function () { if (readFilter()) { changed(); } }, 300);
+    }
+    box.addEventListener("change", filterChanged);
+    box.addEventListener("input", filterChanged);
+    box.addEventListener("click", function (event) {  // a condition or group removed (no change event)
+      if (event.target.closest("button")) { filterChanged(); }
+    });
   });
   ["cb-chart-type", "cb-top"].forEach(function (id) { document.getElementById(id).addEventListener("change", changed); });
   document.getElementById("cb-save").addEventListener("click", function () {
+    if (filterTouched && !readFilter()) { document.getElementById("cb-save-problem").textContent = texts.filter_incomplete; return; }
     var share = Array.prototype.map.call(document.getElementById("cb-share").selectedOptions, function (o) { return o.value; });
     post(state.save, {id: state.id, name: document.getElementById("cb-report-title").value,
                       shared_with: share, definition: definition()}).then(function (body) {

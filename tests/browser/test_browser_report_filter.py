@@ -1,0 +1,58 @@
+"""The report designer's filter is the end-user lists' visual filter builder (issue 15,
+point 3): a condition with a choice picker ("is one of" Won, Lost), a second one on the
+owner with the current user ("me"), "any condition" for an or-group; the pivot follows
+live, and the saved report holds the filter in the one filter language and figures what
+the engine figures for it."""
+from __future__ import annotations
+
+import re
+
+from cardbase.report_builder import library
+from cardbase.report_builder.runner import run_report
+from cardbase.schema_engine.store.records import RecordStore
+
+WANTED = {"or": [{"field": "stage", "op": "in", "value": ["won", "lost"]}, {"field": "owner", "op": "eq", "value": "me"}]}
+
+
+def _pivot_rows(page) -> list[str]:
+    return [t.strip() for t in page.locator("#cb-pivot tbody tr th").all_inner_texts()]
+
+
+def test_build_a_report_filter_with_the_filter_builder(page, login, site, screenshot):
+    login(page, "admin")
+    page.goto(f"{site.url}/reports/new?object=deal")
+    page.select_option("#cb-add-rows", "stage")
+    page.click("#cb-add-rows-button")
+    page.wait_for_function("() => document.querySelectorAll('#cb-pivot tbody tr').length > 3")
+    everything = _pivot_rows(page)
+    first = page.locator("#cb-filter-rows .cb-filter-row").first              # the builder's starter row
+    first.locator(".cb-f-field").select_option("stage")
+    first.locator(".cb-f-op").select_option("in")
+    first.locator(".cb-f-value select").select_option(["won", "lost"])        # the value picker of a choice
+    page.wait_for_function("() => { const t = [...document.querySelectorAll('#cb-pivot tbody tr th')]"
+                           ".map(th => th.textContent.trim()); return t.length === 3 && t.includes('Won'); }")
+    assert _pivot_rows(page) == ["Won", "Lost", "Total"]
+    page.click("#cb-filter-add")                                                # + condition
+    second = page.locator("#cb-filter-rows .cb-filter-row").nth(1)
+    second.locator(".cb-f-field").select_option("owner")
+    second.locator(".cb-f-op").select_option("eq")
+    second.locator(".cb-f-value input").fill("me")                             # the current user
+    page.select_option("#cb-filter-match", "or")                               # any condition: an or-group
+    page.fill("#cb-report-title", "Closed or mine")
+    page.click("#cb-save")
+    page.wait_for_url(re.compile(r".*/reports/\d+$"))
+    assert page.js_errors == []
+    report_id = int(page.url.rsplit("/", 1)[1])
+    with RecordStore(site.db).session(site.actor("admin")) as s:
+        report = library.get_report(s, report_id)
+        result = run_report(s, library.load_definition(s, report))
+    assert report["definition"]["filter"] == WANTED
+    rows = [r for r in _pivot_rows(page) if r != "Total"]
+    assert {"Won", "Lost"} <= set(rows) and len(rows) <= len(everything)
+    total = page.inner_text("#cb-pivot tbody tr:last-child td:last-child").replace(",", "")
+    assert int(total) == result.total[0]
+    page.goto(f"{site.url}/reports/{report_id}/edit")                          # the builder shows it again
+    page.wait_for_selector("#cb-filter-rows .cb-filter-row >> nth=1")
+    assert page.locator("#cb-filter-match").input_value() == "or"
+    assert page.locator("#cb-filter-rows .cb-filter-row").nth(1).locator(".cb-f-value input").input_value() == "me"
+    screenshot(page, "report_filter_builder")

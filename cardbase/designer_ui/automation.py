@@ -1,7 +1,8 @@
 """Scenarios and webhooks in the configurator (issue 18, points 2-4): one page per object
 listing its scenarios and webhooks, the scenario editor (trigger, conditions with the
-condition builder, up to ``ACTION_ROWS`` actions filled in as plain inputs -- no JSON to
-write), the webhook form, its delivery log with "send again", and each scenario's runs.
+condition builder, actions filled in as plain inputs -- no JSON to write; a small script
+shows only the chosen type's inputs and adds rows, without it ``ACTION_ROWS`` rows show all),
+the webhook form, its delivery log with "send again", and each scenario's runs.
 
 Everything is saved through ``cardbase.automation`` in the request's engine session, which
 checks the configure right and names every bad input; the page shows those messages next
@@ -9,6 +10,7 @@ to the form and keeps what was typed.
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
@@ -18,13 +20,33 @@ from cardbase.automation import allow_list, forms, scenarios, webhooks
 from cardbase.automation.scenario_steps import ACTIONS, TRIGGERS
 from cardbase.automation.webhooks import EVENT_TOPICS
 from cardbase.platform.context import engine_session
-from cardbase.schema_engine.errors import CardbaseError
+from cardbase.schema_engine.errors import CardbaseError, ValidationError
 
 from . import bp
 from .common import checkbox, configurable_object, require_admin, text
 from .support import builder_texts, condition_fields, error_list, operator_labels, parse_json_field
 
-ACTION_ROWS = 5
+ACTION_ROWS = 5  # rows shown without JavaScript (the script adds as many as wanted)
+MAX_ACTIONS = 50
+_ROW_TYPE = re.compile(r"a(\d{1,3})_type")
+
+
+def _action_help() -> dict[str, str]:
+    """One line per action type, shown under the type the power user picks."""
+    return {"set_fields": _("Sets fields of the record that started the scenario."),
+            "create_record": _("Creates a record, e.g. a follow-up linked to this one (name its link field)."),
+            "create_task": _("Creates a task on this record for a user (empty: the scenario's actor)."),
+            "call_webhook": _("Sends the record as JSON to an address on the webhook allow list."),
+            "send_email": _("Sends an e-mail through the worker; {field} fills in a field of the record."),
+            "notify": _("Rings the bell of the named users; {field} fills in a field of the record.")}
+
+
+def _row_indexes() -> list[int]:
+    """The action rows posted (a<i>_type), in order: five without JavaScript, any with it."""
+    found = sorted({int(m.group(1)) for key in request.form if (m := _ROW_TYPE.fullmatch(key))})
+    if len(found) > MAX_ACTIONS:
+        raise ValidationError({"actions": _("at most %(n)s actions", n=MAX_ACTIONS)})
+    return found
 
 
 def _lines(value: str) -> dict[str, str]:
@@ -79,12 +101,13 @@ def _trigger_from_form() -> dict[str, Any]:
 
 
 def _action_rows(actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The saved actions and at least one empty row (up to ``ACTION_ROWS`` rows in all)."""
     rows = []
-    for a in actions + [{}] * (ACTION_ROWS - len(actions)):
+    for a in actions + [{}] * max(1, ACTION_ROWS - len(actions)):
         values = a.get("values") or {}
         rows.append({**a, "values_text": "\n".join(f"{k} = {v}" for k, v in values.items()),
                      "users_text": ", ".join(a.get("users") or [])})
-    return rows[:max(ACTION_ROWS, len(actions))]
+    return rows
 
 
 def _editor(obj, scenario: dict[str, Any], errors: list[str], status: int = 200, runs: list | None = None):
@@ -93,7 +116,7 @@ def _editor(obj, scenario: dict[str, Any], errors: list[str], status: int = 200,
                            triggers=list(TRIGGERS), action_types=list(ACTIONS), rows=_action_rows(
                                scenario.get("actions") or []),
                            fields=condition_fields(schema, obj, links=True), ops=operator_labels(),
-                           texts=builder_texts(), objects=[o.api_name for o in schema.objects],
+                           texts=builder_texts(), action_help=_action_help(), objects=[o.api_name for o in schema.objects],
                            condition_text=_condition_text(scenario.get("condition")), runs=runs or []), status
 
 
@@ -126,11 +149,11 @@ def scenario_edit(object_name: str, scenario_id: int | None = None):
         return _editor(obj, current, [], runs=runs)
     condition_raw = text("condition")
     spec: dict[str, Any] = {"name": text("name"), "object": obj.api_name, "trigger": _trigger_from_form(),
-                            "actions": [a for a in (_action_from_form(i) for i in range(ACTION_ROWS)) if a],
-                            "active": checkbox("active")}
+                            "actions": [], "active": checkbox("active")}
     if text("actor").strip():
         spec["actor"] = text("actor").strip()
     try:
+        spec["actions"] = [a for a in (_action_from_form(i) for i in _row_indexes()) if a]
         spec["condition"] = parse_json_field(condition_raw, "condition")
         tx = engine_session(write=True)
         saved = scenarios.update(tx, scenario_id, spec) if scenario_id else scenarios.create(tx, spec)

@@ -63,3 +63,76 @@ def test_the_public_form_in_german_creates_a_record(new_page, site):
     page.locator("#cb-form-done", has_text="Danke!").wait_for()
     assert [d["title"] for d in store.list(site.actor("admin"), "deal").data if d["title"].startswith("Anfrage")] == [
         "Anfrage von der Website"]
+
+
+def _visible(page, selector: str) -> bool:
+    return page.locator(selector).is_visible()
+
+
+def test_a_scenario_is_built_in_the_editor_with_the_keyboard(page, new_page, site, login, screenshot):
+    """Issue 18 polish, point 1: each action row shows only its type's inputs and help; rows
+    come from "+ Add action"; the whole scenario is typed with the keyboard."""
+    import sqlalchemy as sa
+
+    from cardbase.schema_engine.automation_models import Scenario
+    from designer_browserlib import focused_id
+
+    login(page, "admin")
+    page.goto(f"{site.url}/designer/objects/deal/scenarios/new")
+    assert page.locator(".cb-sc-action").count() == 1  # the spare empty rows are gone
+    assert not _visible(page, "#cb-a0-values") and not _visible(page, "#cb-a0-url")
+    assert not _visible(page, "#cb-sc-cron")  # trigger "created": no field, value, days or schedule
+    page.locator("#cb-sc-name").focus()
+    page.keyboard.type("Follow up new deals")
+    page.locator("#cb-a0-type").focus()
+    for _ in range(3):  # (none) -> set fields -> create a record -> create a task
+        page.keyboard.press("ArrowDown")
+    assert page.locator("#cb-a0-type").input_value() == "create_task"
+    assert _visible(page, "#cb-a0-title") and not _visible(page, "#cb-a0-values") and not _visible(page, "#cb-a0-to")
+    assert page.locator("#cb-sc-action-0 .cb-sc-help p:visible").all_inner_texts() == [
+        "Creates a task on this record for a user (empty: the scenario's actor)."]
+    page.keyboard.press("Tab")  # the row's remove button
+    page.keyboard.press("Tab")
+    assert focused_id(page) == "cb-a0-title"
+    page.keyboard.type("Call the new client")
+    page.keyboard.press("Tab")
+    page.keyboard.type("admin")
+    page.keyboard.press("Tab")
+    page.keyboard.type("3")
+    page.keyboard.press("Tab")
+    assert focused_id(page) == "cb-sc-add"
+    page.keyboard.press("Enter")
+    assert focused_id(page) == "cb-a1-type" and page.locator(".cb-sc-action").count() == 2
+    assert page.locator("#cb-sc-action-1 .cb-sc-step-no").inner_text() == "2"
+    page.keyboard.press("ArrowDown")  # set fields
+    assert _visible(page, "#cb-a1-values") and not _visible(page, "#cb-a1-object")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    assert focused_id(page) == "cb-a1-values"
+    page.keyboard.type("probability = 20")
+    page.keyboard.press("Tab")
+    assert focused_id(page) == "cb-sc-add"
+    page.keyboard.press("Tab")
+    assert focused_id(page) == "cb-scenario-save"
+    screenshot(page, "scenario-editor-typed")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert "/scenarios/" in page.url and page.locator(".alert-success").count() == 1
+    with site.db.read() as conn:
+        row = conn.execute(sa.select(Scenario.__table__).where(Scenario.name == "Follow up new deals")).mappings().one()
+    assert row["actions"] == [{"type": "create_task", "title": "Call the new client", "assignee": "admin",
+                               "due_in_days": 3},
+                              {"type": "set_fields", "values": {"probability": "20"}}]
+    # saved rows open with their own inputs only, and one remove leaves one row
+    assert _visible(page, "#cb-a0-title") and not _visible(page, "#cb-a0-values")
+    assert _visible(page, "#cb-a1-values") and not _visible(page, "#cb-a1-title")
+    screenshot(page, "scenario-editor")
+    assert page.js_errors == []
+
+    phone = new_page(viewport=PHONE)
+    login(phone, "admin", ready=".navbar-toggler")
+    phone.goto(page.url)
+    phone.locator("#cb-sc-add").wait_for()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert phone.locator(".cb-sc-action").count() == 2 and not phone.locator("#cb-a0-url").is_visible()
+    screenshot(phone, "scenario-editor-phone")

@@ -3,10 +3,14 @@ the condition builder, actions as plain inputs), its run log, the webhook form w
 delivery log and "send again"; bad input shown on the page with nothing saved."""
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 from api_testlib import PASSWORD, api_for, crm_app, signed_in
 
 from cardbase.automation.worker import Services, Worker
+from cardbase.platform import users
+from cardbase.schema_engine.actor import SYSTEM
 from cardbase.schema_engine.automation_models import AllowedHost, Scenario, Webhook
 from cardbase.schema_engine.store import RecordStore
 
@@ -100,3 +104,23 @@ def test_a_web_form_is_designed_in_the_configurator_and_embedded(db):
     page = app.test_client().get("/f/leads").get_data(as_text=True)
     assert page.index('name="title"') < page.index('name="quantity"')  # the order picked
     assert "/f/leads" in browser.get("/designer/objects/deal/automation").get_data(as_text=True)
+
+
+def test_the_editor_reads_rows_added_by_the_script_and_helps_in_german(db):
+    """Issue 18 polish, point 1: rows added with "+ Add action" carry any index (a0, a7);
+    without JavaScript five rows show every input, each marked with its action types."""
+    app = crm_app(db)
+    browser = signed_in(app, "root", PASSWORD)
+    form = _scenario_form(a1_type="", a7_type="create_task", a7_title="Call {title}", a7_days="2")
+    saved = browser.post("/designer/objects/deal/scenarios/new", data=form)
+    assert saved.status_code == 302, saved.get_data(as_text=True)[:2000]
+    with db.read() as conn:
+        actions = conn.execute(sa.select(Scenario.actions)).scalar_one()
+    assert [a["type"] for a in actions] == ["set_fields", "create_task"]
+    assert actions[1]["title"] == "Call {title}" and actions[1]["due_in_days"] == 2
+    editor = browser.get(saved.headers["Location"]).get_data(as_text=True)
+    assert re.findall(r'id="cb-sc-action-(\d+)"', editor) == ["0", "1", "2", "3", "4"]  # 2 saved + 3 spare (no JS)
+    assert 'data-cb-for="send_email"' in editor and 'id="cb-sc-action-template"' in editor
+    users.update_user(db, SYSTEM, users.find_user(db, "root").id, language="de")
+    page = signed_in(app, "root", PASSWORD).get("/designer/objects/deal/scenarios/new").get_data(as_text=True)
+    assert "+ Aktion hinzufügen" in page and "Setzt Felder des Datensatzes, der das Szenario ausgelöst hat." in page

@@ -13,7 +13,8 @@ from flask_babel import gettext as _
 from cardbase.platform.context import current_actor, engine_session, get_db, get_store
 from cardbase.platform.jsonio import JsonInputError, loads, usable_filter
 from cardbase.platform.web.nav import object_label
-from cardbase.schema_engine.errors import CardbaseError, ValidationError
+from cardbase.schema_engine.errors import CardbaseError, NotFound, ValidationError
+from cardbase.schema_engine.layouts import table_designs
 from cardbase.schema_engine.layouts import tables as layouts
 from cardbase.schema_engine.query.model import MAX_LIMIT
 
@@ -50,7 +51,7 @@ def table_texts() -> dict[str, str]:
 
 
 def _render(obj, definition: dict[str, Any], *, state: str, errors: list[str] | None = None, status: int = 200,
-            problem: str | None = None):
+            problem: str | None = None, design: dict[str, Any] | None = None):
     """The form; ``problem``: why the stored default filter cannot be used (it is left out)."""
     schema = engine_session().schema  # the request's snapshot (a saved change redirects)
     columns = condition_fields(schema, obj, links=True)  # the same paths a filter may use
@@ -61,8 +62,10 @@ def _render(obj, definition: dict[str, Any], *, state: str, errors: list[str] | 
                         for c in definition.get("columns") or [] if isinstance(c, dict)],
             "sort": sort_levels(definition.get("sort")), "available": columns, "texts": table_texts(),
             "min_width": layouts.MIN_WIDTH, "max_width": layouts.MAX_WIDTH}
+    designs = table_designs.list_tables(get_db(), obj.api_name)
     return render_template(
         "designer/tables/edit.html", obj=obj, object_title=object_label(obj), data=data, state=state,
+        design=design, designs=designs,
         errors=errors or [], filter_text=filter_text, filter_problem=problem,
         page_size=definition.get("page_size") or layouts.DEFAULT_PAGE_SIZE,
         max_page_size=MAX_LIMIT, fields=columns, ops=operator_labels(), texts=builder_texts(),
@@ -74,17 +77,29 @@ def _render(obj, definition: dict[str, Any], *, state: str, errors: list[str] | 
 def table_design(object_name: str):
     _schema, obj = configurable_object(object_name)
     db = get_db()
-    stored = layouts.default_table(db, obj.api_name)
+    table_id = _table_id()
+    try:
+        design = table_designs.get_table(db, obj.api_name, table_id)
+    except NotFound:
+        return _render(obj, layouts.default_table(db, obj.api_name), state="", status=404,
+                       errors=[_("%(object)s has no table #%(id)s.", object=object_label(obj),
+                                 id=request.args.get("table"))], design=None)
+    stored = design["definition"] if table_id is not None else layouts.default_table(db, obj.api_name)
     state = table_state(obj, stored)  # of the design as stored, so saving over a broken filter is not "stale"
     current, problem = usable_filter(stored)
     if request.method == "GET":
-        return _render(obj, current, state=state, problem=problem)
+        return _render(obj, current, state=state, problem=problem, design=design)
+    if request.form.get("action") in _DESIGN_ACTIONS:
+        return _DESIGN_ACTIONS[request.form["action"]](obj, design, stored, current, state)
     if request.form.get("action") == "reset":
         try:
             layouts.reset_table(db, current_actor(), obj.api_name, policy=get_store().policy)
         except CardbaseError as exc:
             return _render(obj, current, state=state, errors=error_list(exc), status=exc.status)
         flash(_("The table of %(object)s is generated from the fields again.", object=object_label(obj)), "success")
+        if design["id"] is not None and table_designs.list_tables(db, obj.api_name):
+            flash(_("The default table design was deleted; %(object)s now open with the next design.",
+                    object=object_label(obj)), "success")
         return redirect(url_for("designer.table_design", object_name=obj.api_name))
     posted: dict[str, Any] = dict(current)
     try:
@@ -94,14 +109,67 @@ def table_design(object_name: str):
                 "Someone else changed the table or the fields of %(object)s since you opened this form; your "
                 "changes were not saved. Reload the page to see the current table and make your change again.",
                 object=object_label(obj)))
-        layouts.save_table(db, current_actor(), obj.api_name, posted, policy=get_store().policy)
+        if table_id is None:
+            layouts.save_table(db, current_actor(), obj.api_name, posted, policy=get_store().policy)
+        else:
+            table_designs.save_design(db, current_actor(), obj.api_name, design["name"], posted, table_id=table_id,
+                                      policy=get_store().policy)
     except CardbaseError as exc:
         if isinstance(exc, _WithDefinition):
             posted = exc.definition
         status = exc.status if exc.status in (403, 404, 409) else 422
-        return _render(obj, posted, state=state, errors=error_list(exc), status=status)
+        return _render(obj, posted, state=state, errors=error_list(exc), status=status, design=design)
     flash(_("The table of %(object)s was saved.", object=object_label(obj)), "success")
+    return redirect(url_for("designer.table_design", object_name=obj.api_name, table=table_id))
+
+
+def _table_id() -> int | None:
+    raw = request.args.get("table", "").strip()
+    if not raw:
+        return None
+    return int(raw) if raw.isdigit() and len(raw) < 10 else -1  # -1: no such design (NotFound)
+
+
+# ---- named designs: new, rename / make default, delete ------------------------------------------------
+def _new_design(obj, design, stored, current, state):
+    """A new named design, starting as a copy of the one shown."""
+    try:
+        made = table_designs.save_design(get_db(), current_actor(), obj.api_name, request.form.get("name"),
+                                         current, policy=get_store().policy)
+    except CardbaseError as exc:
+        return _render(obj, current, state=state, errors=error_list(exc), status=_status(exc), design=design)
+    flash(_("The table %(name)s was added.", name=made["name"]), "success")
+    return redirect(url_for("designer.table_design", object_name=obj.api_name, table=made["id"]))
+
+
+def _rename_design(obj, design, stored, current, state):
+    """Rename the design shown, and make it the default when asked."""
+    try:
+        saved = table_designs.save_design(get_db(), current_actor(), obj.api_name, request.form.get("name"),
+                                          stored, table_id=design["id"], is_default=bool(request.form.get("is_default")),
+                                          policy=get_store().policy)
+    except CardbaseError as exc:
+        return _render(obj, current, state=state, errors=error_list(exc), status=_status(exc), design=design)
+    flash(_("The table %(name)s was saved.", name=saved["name"]), "success")
+    return redirect(url_for("designer.table_design", object_name=obj.api_name, table=saved["id"]))
+
+
+def _delete_design(obj, design, stored, current, state):
+    try:
+        if design["id"] is None:
+            raise ValidationError({"table": _("the generated table cannot be deleted")})
+        table_designs.delete_design(get_db(), current_actor(), obj.api_name, design["id"], policy=get_store().policy)
+    except CardbaseError as exc:
+        return _render(obj, current, state=state, errors=error_list(exc), status=_status(exc), design=design)
+    flash(_("The table %(name)s was deleted.", name=design["name"]), "success")
     return redirect(url_for("designer.table_design", object_name=obj.api_name))
+
+
+def _status(exc: CardbaseError) -> int:
+    return exc.status if exc.status in (403, 404, 409) else 422
+
+
+_DESIGN_ACTIONS = {"new_design": _new_design, "rename_design": _rename_design, "delete_design": _delete_design}
 
 
 def _posted_definition() -> dict[str, Any]:

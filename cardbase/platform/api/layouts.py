@@ -19,7 +19,7 @@ from typing import Any
 
 from flask import url_for
 
-from cardbase.schema_engine.layouts import cards, tables
+from cardbase.schema_engine.layouts import cards, table_designs, tables
 from cardbase.schema_engine.snapshot import ObjectInfo
 
 from ..context import get_db
@@ -138,4 +138,70 @@ def save_table(object_name: str):
 def reset_table(object_name: str):
     """Forget the design: the table is generated from the fields again."""
     tables.reset_table(get_db(), api_actor(), _object(object_name).api_name)
+    return no_content()
+
+
+# ---- named table designs -------------------------------------------------------------------------
+TABLE_DESIGN_KEYS = {"name", "definition", "is_default"}
+
+
+def _design_response(design: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None):
+    return json_response(design, status, {**(headers or {}), "ETag": f'"{table_designs.design_etag(design)}"'})
+
+
+def _save_design(obj: ObjectInfo, body: dict[str, Any], table_id: int | None, defaults: dict[str, Any]):
+    reject_unknown(body, TABLE_DESIGN_KEYS, "a table design")
+    merged = {**defaults, **body}
+    return table_designs.save_design(get_db(), api_actor(), obj.api_name, merged.get("name"),
+                                     merged.get("definition"), is_default=merged.get("is_default", False),
+                                     table_id=table_id, expected=if_match_tags() if table_id is not None else None)
+
+
+@bp.get("/v1/objects/<object_name>/tables")
+def list_table_designs(object_name: str):
+    """The named table designs (empty when none was designed: the table is generated)."""
+    return json_response({"data": table_designs.list_tables(reading(), _object(object_name).api_name)})
+
+
+@bp.post("/v1/objects/<object_name>/tables")
+def create_table_design(object_name: str):
+    body = json_object()
+    obj = _object(object_name)
+    require_keys(body, "name")
+    start = {"definition": tables.default_table(reading(), obj.api_name)}  # a copy of the default table
+    design = _save_design(obj, body, None, start)
+    location = url_for("api.get_table_design", object_name=obj.api_name, table_ref=design["id"])
+    return _design_response(design, 201, {"Location": location})
+
+
+@bp.get("/v1/objects/<object_name>/tables/<table_ref>")
+def get_table_design(object_name: str, table_ref: str):
+    table_id = small_id(table_ref, "table_id")
+    return _design_response(table_designs.get_table(reading(), _object(object_name).api_name, table_id))
+
+
+@bp.put("/v1/objects/<object_name>/tables/<table_ref>")
+def replace_table_design(object_name: str, table_ref: str):
+    """Replace name and definition; ``is_default`` left out keeps the design's status."""
+    table_id = small_id(table_ref, "table_id")
+    body = json_object()
+    obj = _object(object_name)
+    require_keys(body, "name", "definition")
+    current = table_designs.get_table(reading(), obj.api_name, table_id)
+    return _design_response(_save_design(obj, body, table_id, {"is_default": current["is_default"]}))
+
+
+@bp.patch("/v1/objects/<object_name>/tables/<table_ref>")
+def update_table_design(object_name: str, table_ref: str):
+    table_id = small_id(table_ref, "table_id")
+    body = json_object()
+    obj = _object(object_name)
+    current = table_designs.get_table(reading(), obj.api_name, table_id)
+    return _design_response(_save_design(obj, body, table_id, current))
+
+
+@bp.delete("/v1/objects/<object_name>/tables/<table_ref>")
+def delete_table_design(object_name: str, table_ref: str):
+    table_id = small_id(table_ref, "table_id")
+    table_designs.delete_design(get_db(), api_actor(), _object(object_name).api_name, table_id)
     return no_content()

@@ -63,6 +63,28 @@ def layout_paths(b: "_Builder") -> None:
                 "responses": responses({200: ok_json("TableDefinition", headers=LAYOUT_ETAG)}, *WRITE)},
            delete={"summary": "Reset the table design: generated from the fields again", "operationId": "resetTable",
                    "parameters": [obj], "responses": responses({204: NO_CONTENT}, *READ)})
+    table = path_param("table_ref", "the table design's id", SMALL_ID, example=1)
+    b.path(f"{base}/tables", tag,
+           get={"summary": "List the named table designs (empty: the table is generated)",
+                "operationId": "listTableDesigns", "parameters": [obj],
+                "responses": responses({200: ok_json("TableDesignList")}, *READ)},
+           post={"summary": "Add a named table design (definition left out: a copy of the default table)",
+                 "operationId": "createTableDesign", "parameters": [obj], "requestBody": body("TableDesignInput"),
+                 "responses": responses({201: ok_json("TableDesign", "created", LAYOUT_ETAG)}, *WRITE)})
+    b.path(f"{base}/tables/{{table_ref}}", tag,
+           get={"summary": "Get a table design", "operationId": "getTableDesign", "parameters": [obj, table],
+                "responses": responses({200: ok_json("TableDesign", headers=LAYOUT_ETAG)}, *READ)},
+           put={"summary": "Replace a table design's name and definition (is_default left out: kept)",
+                "operationId": "replaceTableDesign", "parameters": [obj, table, LAYOUT_IF_MATCH],
+                "requestBody": body("TableDesignReplace"),
+                "responses": responses({200: ok_json("TableDesign", headers=LAYOUT_ETAG)}, *WRITE)},
+           patch={"summary": "Change a table design's name, definition or default status",
+                  "operationId": "updateTableDesign", "parameters": [obj, table, LAYOUT_IF_MATCH],
+                  "requestBody": body("TableDesignPatch"),
+                  "responses": responses({200: ok_json("TableDesign", headers=LAYOUT_ETAG)}, *WRITE)},
+           delete={"summary": "Delete a table design (the oldest remaining one becomes the default)",
+                   "operationId": "deleteTableDesign", "parameters": [obj, table],
+                   "responses": responses({204: NO_CONTENT}, *READ)})
 
 
 def log_paths(b: "_Builder") -> None:

@@ -172,6 +172,41 @@ class ViewPatch(Strict):
     definition = f.Nested(DefinitionInput)
 
 
+# ---- named table designs (several per object, one the default) -------------------------------------
+class TableDesignSummary(Strict):
+    id = f.Integer(required=True)
+    name = f.String(required=True)
+    is_default = f.Boolean(required=True)
+
+
+class TableDesignList(Strict):
+    data = f.List(f.Nested(TableDesignSummary), required=True)
+
+
+class TableDesign(Strict):
+    id = f.Integer(required=True, allow_none=True, metadata=_desc("null: none was designed, this one is generated"))
+    name = f.String(required=True)
+    is_default = f.Boolean(required=True)
+    definition = f.Nested(TableDefinition, required=True)
+
+
+class TableDesignInput(Strict):
+    name = f.String(required=True, validate=_NAME, metadata=_desc("unique per object"))
+    is_default = f.Boolean(metadata=_desc("make it the table the list opens with (the first design always is)"))
+    definition = f.Nested(TableInput, metadata=_desc("default: a copy of the default table"))
+
+
+class TableDesignReplace(TableDesignInput):
+    definition = f.Nested(TableInput, required=True)
+
+
+class TableDesignPatch(Strict):
+    name = f.String(validate=_NAME)
+    is_default = f.Boolean()
+    definition = f.Nested(TableInput)
+
+
 STATIC = [CardListRef, CardFieldItem, CardChildrenItem, CardRelatedItem, CardSection, CardTab, CardLayout,
           CardSummary, CardList, Card, CardInput, CardReplace, CardPatch, TableColumn, TableDefinition,
-          DefinitionInput, TableInput, ViewSummary, ViewList, View, ViewInput, ViewPatch]
+          DefinitionInput, TableInput, ViewSummary, ViewList, View, ViewInput, ViewPatch, TableDesignSummary,
+          TableDesignList, TableDesign, TableDesignInput, TableDesignReplace, TableDesignPatch]

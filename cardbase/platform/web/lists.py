@@ -28,6 +28,7 @@ from flask_babel import format_number, gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from cardbase.schema_engine import layouts
+from cardbase.schema_engine.layouts import table_designs
 from cardbase.schema_engine.errors import CardbaseError, Forbidden, NotFound, ValidationError
 from cardbase.schema_engine.query.model import MAX_LIMIT, ListQuery, Page
 from cardbase.schema_engine.query.reader import PAGE_COUNT_CAP
@@ -53,7 +54,7 @@ EXPORT_BATCH = 500  # rows per store read (a page: at most MAX_LIMIT)
 # The names of the parts of a list, for messages about bad input.
 PART_LABELS = {"filter": _l("Filter"), "sort": _l("Sort"), "cursor": _l("Page position"),
                "limit": _l("Page size"), "search": _l("Search"), "fields": _l("Columns"),
-               "view": _l("View"), "cols": _l("Columns"), "name": _l("Name"), "definition": _l("View")}
+               "view": _l("View"), "table": _l("Table"), "cols": _l("Columns"), "name": _l("Name"), "definition": _l("View")}
 
 
 # ---- the state of a list --------------------------------------------------------------------------
@@ -77,12 +78,16 @@ class ListState:
     bad_filter: bool = False
     # the view's or the table's stored filter could not be used (shown without it)
     stored_problem: str | None = None
+    # the named table design chosen with ?table= (None: the default one)
+    table: dict[str, Any] | None = None
 
     def args(self, **changes: Any) -> dict[str, Any]:
         """Query arguments of this list with ``changes`` (None removes a parameter)."""
         out: dict[str, Any] = {}
         if self.view is not None:
             out["view"] = self.view["id"]
+        elif self.table is not None:
+            out["table"] = self.table["id"]
         out.update(self.given)
         if self.q:
             out["q"] = self.q
@@ -148,7 +153,21 @@ def read_state(s: Session, obj: ObjectInfo, args) -> ListState:
             except NotFound:
                 errors.append(_("View: there is no view #%(id)s of %(object)s that you may see.",
                                 id=view_id, object=obj.label_plural_in(current_language())))
-    definition = view["definition"] if view is not None else layouts.default_table(db, obj.api_name, actor=actor)
+    table = None
+    if view is None and args.get("table"):
+        table_id = _int_arg(args["table"], "table", 1, 2**31, errors)
+        if table_id is not None:
+            try:
+                table = table_designs.get_table(db, obj.api_name, table_id, actor=actor)
+            except NotFound:
+                errors.append(_("Table: %(object)s has no table #%(id)s.", id=table_id,
+                                object=obj.label_plural_in(current_language())))
+    if view is not None:
+        definition = view["definition"]
+    elif table is not None:
+        definition = table["definition"]
+    else:
+        definition = layouts.default_table(db, obj.api_name, actor=actor)
     stored_problem = None
     if "filter" not in args:  # a filter in the URL replaces the stored one: a broken one does not matter then
         definition, problem = usable_filter(definition)
@@ -212,7 +231,7 @@ def read_state(s: Session, obj: ObjectInfo, args) -> ListState:
     prev = [p for p in args.get("prev", "").split(".") if p][-MAX_PREV:]
     widths = {c["field"]: c["width"] for c in definition.get("columns") or [] if c.get("width")}
     return ListState(obj, view, columns, sort, tree, q, limit, cursor, prev, given, errors, incomplete, widths,
-                     bad_filter, stored_problem)
+                     bad_filter, stored_problem, table)
 
 
 # ---- pages -----------------------------------------------------------------------------------------
@@ -388,6 +407,7 @@ def index(object_name: str):
         nav["previous"] = state.url(cursor=None if back == "~" else back, prev=".".join(rest) or None)
         nav["first"] = state.url()
     views = _views(s, obj)
+    tables = table_designs.list_tables(s, obj.api_name)
     # (made here, not in the template: a translation used in an attribute must be escaped
     # as a whole -- in Jinja only its variables are, and its own quotes would end the attribute)
     delete_view_confirm = _('Delete the view "%(name)s"?', name=state.view["name"]) if state.view else ""
@@ -396,7 +416,7 @@ def index(object_name: str):
         count_text=count_text(page) if page is not None else "",
         first_row=position + 1, last_row=position + len(rows), nav=nav,
         entries=entries, filter_model=_filter_rows(state.filter),
-        entry_json=[e.to_json(labels) for e in entries], views=views, caps=caps,
+        entry_json=[e.to_json(labels) for e in entries], views=views, caps=caps, tables=tables,
         links=_links(obj, caps), language=language, bulk=bulk, back=request.full_path.rstrip("?"),
         can_share=caps.can("configure"), chosen=set(state.columns), delete_view_confirm=delete_view_confirm,
         definition_json=json.dumps(state.definition(), default=str),

@@ -265,8 +265,14 @@ def delete_dashboard(s: "Session", dashboard_id: Any) -> None:
     s.conn.execute(sa.delete(_dash).where(_dash.c.id == current["id"]))
 
 
-def widget_report(s: "Session", widget: Mapping[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
-    """The widget's report for this viewer, or the problem to show in its place."""
+def widget_report(s: "Session", widget: Mapping[str, Any], readable: Mapping[int, dict[str, Any]] | None = None
+                  ) -> tuple[dict[str, Any] | None, str | None]:
+    """The widget's report for this viewer, or the problem to show in its place;
+    ``readable``: the board's reports read at once (``library.get_reports``)."""
+    if readable is not None:
+        key = library.id_or_none(widget.get("report"))
+        report = readable.get(key) if key is not None else None
+        return (report, None) if report is not None else (None, "not_available")
     try:
         return library.get_report(s, widget.get("report")), None
     except NotFound:

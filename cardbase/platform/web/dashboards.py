@@ -62,7 +62,8 @@ def filter_values(s: Session, board: Mapping[str, Any], args: Mapping[str, str])
     return specs, values
 
 
-def _widget(s: Session, board: Mapping[str, Any], widget: Mapping[str, Any], values: dict) -> dict[str, Any]:
+def _widget(s: Session, board: Mapping[str, Any], widget: Mapping[str, Any], values: dict,
+            readable: Mapping[int, dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {"kind": widget["kind"], "title": widget.get("title") or "",
                            "width": widget.get("width", 6), "height": widget.get("height", 2)}
     kind = widget["kind"]
@@ -87,7 +88,7 @@ def _widget(s: Session, board: Mapping[str, Any], widget: Mapping[str, Any], val
         out["count"] = page.count
         out["more"] = url_for("lists.index", object_name=obj.api_name)
         return out
-    report, problem = dashboards.widget_report(s, widget)
+    report, problem = dashboards.widget_report(s, widget, readable)
     if report is None:
         out["problem"] = _("This widget's report is not available to you.")
         return out
@@ -117,7 +118,9 @@ def render_dashboard(s: Session, board: dict[str, Any], *, home: bool = False):
     except ValidationError as exc:  # a picked value that is not one of the options
         specs, values = filter_values(s, board, {})
         problem = exc.message
-    widgets = [_widget(s, board, w, values) for w in board["layout"].get("widgets") or []]
+    layout = board["layout"].get("widgets") or []
+    readable = library.get_reports(s, [w.get("report") for w in layout if w.get("report") is not None])
+    widgets = [_widget(s, board, w, values, readable) for w in layout]
     frames = sorted({_origin(w["url"]) for w in widgets if w["kind"] == "web" and w.get("url")})
     # the page's policy lets exactly the embedded pages' origins be framed
     reports = library.list_reports(s) if board["editable"] else []

@@ -2,7 +2,7 @@
 point 3): a condition with a choice picker ("is one of" Won, Lost), a second one on the
 owner with the current user ("me"), "any condition" for an or-group; the pivot follows
 live, and the saved report holds the filter in the one filter language and figures what
-the engine figures for it."""
+the engine figures for it; the builder fits a phone's width."""
 from __future__ import annotations
 
 import re
@@ -18,7 +18,7 @@ def _pivot_rows(page) -> list[str]:
     return [t.strip() for t in page.locator("#cb-pivot tbody tr th").all_inner_texts()]
 
 
-def test_build_a_report_filter_with_the_filter_builder(page, login, site, screenshot):
+def test_build_a_report_filter_with_the_filter_builder(page, login, site, screenshot, new_page):
     login(page, "admin")
     page.goto(f"{site.url}/reports/new?object=deal")
     page.select_option("#cb-add-rows", "stage")
@@ -56,3 +56,10 @@ def test_build_a_report_filter_with_the_filter_builder(page, login, site, screen
     assert page.locator("#cb-filter-match").input_value() == "or"
     assert page.locator("#cb-filter-rows .cb-filter-row").nth(1).locator(".cb-f-value input").input_value() == "me"
     screenshot(page, "report_filter_builder")
+    phone = new_page(viewport={"width": 390, "height": 844})                 # the builder fits a phone
+    login(phone, "admin", ready=".navbar-toggler")
+    phone.goto(f"{site.url}/reports/{report_id}/edit")
+    phone.wait_for_selector("#cb-filter-rows .cb-filter-row >> nth=1")
+    assert phone.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1")
+    assert phone.locator("#cb-filter-rows .cb-filter-row").first.bounding_box()["width"] <= 390
+    screenshot(phone, "report_filter_builder_phone")

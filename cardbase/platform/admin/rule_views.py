@@ -82,18 +82,6 @@ def _endpoints():
     return current_app.view_functions
 
 
-def _rows_model(tree: Any) -> dict[str, Any]:
-    if tree is None:
-        return {"match": "and", "rows": []}
-    if isinstance(tree, dict) and "field" in tree:
-        return {"match": "and", "rows": [tree]}
-    if isinstance(tree, dict) and len(tree) == 1 and ("and" in tree or "or" in tree):
-        key = "and" if "and" in tree else "or"
-        if isinstance(tree[key], list) and all(isinstance(i, dict) and "field" in i for i in tree[key]):
-            return {"match": key, "rows": tree[key]}
-    return {"match": "and", "rows": None}
-
-
 def _preview(obj: ObjectInfo, tree: Any, group_id: int | None) -> dict[str, Any]:
     """How many records the filter matches, and the first of them with the fields the
     group may read (its hidden fields left out)."""
@@ -136,7 +124,7 @@ def _render(obj: ObjectInfo, values: dict[str, Any], problems: Problems, status:
             view_id: int | None = None, preview: dict | None = None):
     return render_template("admin/rule_view_edit.html", obj=obj, values=values, problems=problems, view_id=view_id,
                            groups=all_groups(), levels=LEVELS, level_labels=LEVEL_LABELS, preview=preview,
-                           builder=_builder(obj), filter_model=_rows_model(values.get("filter")),
+                           builder=_builder(obj), filter_model=filter_form.builder_model(values.get("filter")),
                            nav_active="rule_views"), status
 
 

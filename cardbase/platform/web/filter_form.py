@@ -152,3 +152,58 @@ def path_field(schema: Schema, obj: ObjectInfo, path: str,
                 return None
             current = schema.link_target(field)
     return field
+
+
+MAX_GROUP_DEPTH = 10  # the filter language's own depth limit (docs/filters.md)
+
+
+def _is_leaf(item: Any) -> bool:
+    return isinstance(item, dict) and "field" in item
+
+
+def _group_model(tree: Any, depth: int) -> dict[str, Any] | None:
+    """An ``{"and"|"or": [...]}`` node as a builder group, its items leaves or groups;
+    None for any shape the builder cannot show (``not``, a bad node, too deep)."""
+    if depth > MAX_GROUP_DEPTH or not isinstance(tree, dict) or len(tree) != 1:
+        return None
+    key = next(iter(tree))
+    if key not in ("and", "or") or not isinstance(tree[key], list):
+        return None
+    rows: list[dict[str, Any]] = []
+    for item in tree[key]:
+        if _is_leaf(item):
+            rows.append(item)
+            continue
+        group = _group_model(item, depth + 1)
+        if group is None:
+            return None
+        rows.append(group)
+    return {"match": key, "rows": rows}
+
+
+# The words of the builder's nested groups; they travel with the model, so every page that
+# includes the builder (lists, rule views, the report designer) has them without a change.
+GROUP_TEXTS = {
+    "group": _l("Group of conditions"),
+    "group_match": _l("Records in this group match"),
+    "all_of": _l("all of"),
+    "any_of": _l("any of"),
+    "add_condition": _l("Add condition"),
+    "add_group": _l("Add group"),
+    "remove_group": _l("Remove group"),
+}
+
+
+def builder_model(tree: Any) -> dict[str, Any]:
+    """The filter as the builder (static/js/lists.js) edits it: the outer group's
+    ``match`` ("and"/"or") and its ``rows``, each a condition or a nested group
+    ``{"match": ..., "rows": [...]}``; ``texts`` are the groups' words. ``rows`` is None
+    only for a shape the builder cannot show (a ``not``): that one is edited as a
+    condition in the filter language."""
+    texts = {key: str(text) for key, text in GROUP_TEXTS.items()}
+    if tree is None:
+        return {"match": "and", "rows": [], "texts": texts}
+    if _is_leaf(tree):
+        return {"match": "and", "rows": [tree], "texts": texts}
+    model = _group_model(tree, 1) or {"match": "and", "rows": None}
+    return {**model, "texts": texts}

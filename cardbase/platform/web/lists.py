@@ -45,7 +45,7 @@ from . import export as exports
 from .display import align_for, render_value
 from .engine import can_read, engine_session, readable
 from .errors import error_page
-from .filter_form import catalogue, operator_labels, path_field, path_label
+from .filter_form import builder_model, catalogue, operator_labels, path_field, path_label
 
 bp = Blueprint("lists", __name__)
 
@@ -305,18 +305,8 @@ def _columns(s: Session, state: ListState, language: str) -> list[Column]:
 
 
 def _filter_rows(tree: Any) -> dict[str, Any]:
-    """The filter as the builder edits it: a list of conditions combined with all/any,
-    or None when it has a shape the builder cannot show (then it is edited as JSON)."""
-    if tree is None:
-        return {"match": "and", "rows": []}
-    if isinstance(tree, dict) and "field" in tree:
-        return {"match": "and", "rows": [tree]}
-    if isinstance(tree, dict) and len(tree) == 1 and ("and" in tree or "or" in tree):
-        key = "and" if "and" in tree else "or"
-        items = tree[key]
-        if isinstance(items, list) and all(isinstance(i, dict) and "field" in i for i in items):
-            return {"match": key, "rows": items}
-    return {"match": "and", "rows": None}
+    """The filter as the builder edits it (nested and/or groups): filter_form.builder_model."""
+    return builder_model(tree)
 
 
 def _views(s: Session, obj: ObjectInfo) -> list[dict[str, Any]]:

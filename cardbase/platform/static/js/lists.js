@@ -49,13 +49,17 @@
     return m[3] + "-" + pad(m[2]) + "-" + pad(m[1]) + (m[4] ? "T" + pad(m[4]) + ":" + m[5] : "");
   }
 
+  // The builder edits a tree of groups: the outer group (#cb-filter-match, #cb-filter-rows)
+  // holds conditions (.cb-filter-row) and nested groups (.cb-filter-group: "all of" /
+  // "any of", each again holding conditions and groups), written as {"and"|"or": [...]}.
   function FilterBuilder(form) {
     this.form = form;
     this.fields = json("cb-filter-fields", []);
     this.model = json("cb-filter-model", {match: "and", rows: []});
     this.texts = json("cb-filter-texts", {});
-    this.byPath = {};
     var self = this;
+    Object.keys(this.model.texts || {}).forEach(function (k) { self.texts[k] = self.model.texts[k]; });
+    this.byPath = {};
     this.fields.forEach(function (f) { self.byPath[f.path] = f; });
     this.rows = document.getElementById("cb-filter-rows");
     this.match = document.getElementById("cb-filter-match");
@@ -66,13 +70,25 @@
       this.advanced.classList.remove("d-none");
       this.isAdvanced = true;
     } else {
-      this.model.rows.forEach(function (leaf) { self.addRow(leaf); });
+      this.fillGroup(this.rows, this.model.rows);
       if (!this.model.rows.length) { this.addRow(null, true); }
     }
-    document.getElementById("cb-filter-add").addEventListener("click", function () {
+    var addButton = document.getElementById("cb-filter-add");
+    addButton.addEventListener("click", function () {
       var row = self.addRow(null);
       row.querySelector("select").focus();
     });
+    var addGroup = document.getElementById("cb-filter-add-group");
+    if (!addGroup && this.texts.add_group) {  // put beside "Add condition" by the builder itself
+      addGroup = make("button", {type: "button", className: "btn btn-sm btn-outline-primary", id: "cb-filter-add-group"},
+                      "+ " + this.texts.add_group);
+      addButton.parentNode.insertBefore(addGroup, addButton.nextSibling);
+    }
+    if (addGroup) {
+      addGroup.addEventListener("click", function () {
+        self.addGroup(self.rows, null).querySelector("select").focus();
+      });
+    }
     document.getElementById("cb-filter-clear").addEventListener("click", function () {
       self.rows.textContent = "";
       self.isAdvanced = false;
@@ -83,6 +99,42 @@
       if (!self.serialise()) { ev.preventDefault(); }
     });
   }
+
+  FilterBuilder.prototype.fillGroup = function (container, items) {
+    var self = this;
+    (items || []).forEach(function (item) {
+      if (item && Array.isArray(item.rows)) { self.addGroup(container, item); } else { self.addRow(item, false, container); }
+    });
+  };
+
+  // A nested group: "all of" / "any of", its conditions and groups, and its own buttons.
+  FilterBuilder.prototype.addGroup = function (container, model) {
+    var self = this, t = this.texts;
+    var group = make("div", {className: "cb-filter-group border rounded p-2 d-flex flex-column gap-2", role: "group",
+                             "aria-label": t.group});
+    var head = make("div", {className: "d-flex flex-wrap gap-2 align-items-center small cb-g-head"});
+    var match = make("select", {className: "form-select form-select-sm w-auto cb-g-match", "aria-label": t.group_match});
+    match.appendChild(make("option", {value: "and"}, t.all_of));
+    match.appendChild(make("option", {value: "or"}, t.any_of));
+    match.value = model && model.match === "or" ? "or" : "and";
+    var rows = make("div", {className: "cb-g-rows d-flex flex-column gap-2 ps-2 border-start"});
+    var addCond = make("button", {type: "button", className: "btn btn-sm btn-outline-primary cb-g-add"}, "+ " + t.add_condition);
+    var addSub = make("button", {type: "button", className: "btn btn-sm btn-outline-primary cb-g-add-group"}, "+ " + t.add_group);
+    var remove = make("button", {type: "button", className: "btn btn-sm btn-outline-secondary cb-g-remove ms-auto"}, t.remove_group);
+    head.appendChild(match); head.appendChild(addCond); head.appendChild(addSub); head.appendChild(remove);
+    group.appendChild(head); group.appendChild(rows);
+    container.appendChild(group);
+    addCond.addEventListener("click", function () { self.addRow(null, false, rows).querySelector("select").focus(); });
+    addSub.addEventListener("click", function () { self.addGroup(rows, null).querySelector("select").focus(); });
+    remove.addEventListener("click", function () {
+      var next = group.nextElementSibling || group.previousElementSibling;
+      group.remove();
+      var target = next ? next.querySelector("select") : null;
+      (target || document.getElementById("cb-filter-add")).focus();
+    });
+    if (model) { this.fillGroup(rows, model.rows); } else { this.addRow(null, false, rows); }
+    return group;
+  };
 
   FilterBuilder.prototype.fieldSelect = function (selected) {
     var select = make("select", {className: "form-select form-select-sm cb-f-field", "aria-label": this.texts.field});
@@ -99,7 +151,7 @@
     return select;
   };
 
-  FilterBuilder.prototype.addRow = function (leaf, pristine) {
+  FilterBuilder.prototype.addRow = function (leaf, pristine, container) {
     var self = this;
     var row = make("div", {className: "d-flex flex-wrap gap-2 align-items-start cb-filter-row"});
     if (pristine) { row.setAttribute("data-pristine", "1"); }
@@ -110,7 +162,7 @@
     var remove = make("button", {type: "button", className: "btn btn-sm btn-outline-secondary cb-f-remove",
                                  "aria-label": this.texts.remove, title: this.texts.remove}, "×");
     row.appendChild(fieldSel); row.appendChild(opSel); row.appendChild(valueBox); row.appendChild(remove);
-    this.rows.appendChild(row);
+    (container || this.rows).appendChild(row);
     function touched() { row.removeAttribute("data-pristine"); }
     function fillOps(op) {
       var entry = self.byPath[fieldSel.value];
@@ -283,30 +335,50 @@
       this.hidden.value = text;
       return true;
     }
-    var leaves = [], ok = true;
-    this.rows.querySelectorAll(".cb-filter-row").forEach(function (row) {
-      var path = row.querySelector(".cb-f-field").value;
-      var op = row.querySelector(".cb-f-op").value;
-      if (!path || !op) { return; }
-      var leaf = {field: path, op: op};
-      if (NO_VALUE.indexOf(op) < 0) {
-        var value = self.currentValue(row);
-        var empty = value === null || (Array.isArray(value) && (!value.length || value.some(function (v) { return v === null; })));
-        if (empty) {
-          if (row.hasAttribute("data-pristine")) { return; } // the untouched starter row
-          row.querySelectorAll(".cb-f-value input, .cb-f-value select").forEach(function (el) { el.classList.add("is-invalid"); });
-          ok = false;
-          return;
-        }
-        leaf.value = value;
-      }
-      leaves.push(leaf);
-    });
-    if (!ok) { return false; }
-    var tree = leaves.length === 0 ? "" : leaves.length === 1 ? leaves[0] : {};
-    if (leaves.length > 1) { tree[this.match.value === "or" ? "or" : "and"] = leaves; }
+    var state = {ok: true};
+    var items = this.collect(this.rows, state);
+    if (!state.ok) { return false; }
+    var tree = items.length === 0 ? "" : items.length === 1 ? items[0] : {};
+    if (items.length > 1) { tree[this.match.value === "or" ? "or" : "and"] = items; }
     this.hidden.value = tree === "" ? "" : JSON.stringify(tree);
     return true;
+  };
+
+  // The conditions and groups directly inside one group's container, in the filter language;
+  // a group of one item is that item, an empty group nothing.
+  FilterBuilder.prototype.collect = function (container, state) {
+    var self = this, items = [];
+    Array.prototype.forEach.call(container.children, function (child) {
+      if (child.classList.contains("cb-filter-row")) {
+        var leaf = self.readRow(child, state);
+        if (leaf) { items.push(leaf); }
+      } else if (child.classList.contains("cb-filter-group")) {
+        var inner = self.collect(child.querySelector(".cb-g-rows"), state);
+        var key = child.querySelector(".cb-g-match").value === "or" ? "or" : "and";
+        if (inner.length === 1) { items.push(inner[0]); }
+        else if (inner.length) { var node = {}; node[key] = inner; items.push(node); }
+      }
+    });
+    return items;
+  };
+
+  FilterBuilder.prototype.readRow = function (row, state) {
+    var path = row.querySelector(".cb-f-field").value;
+    var op = row.querySelector(".cb-f-op").value;
+    if (!path || !op) { return null; }
+    var leaf = {field: path, op: op};
+    if (NO_VALUE.indexOf(op) < 0) {
+      var value = this.currentValue(row);
+      var empty = value === null || (Array.isArray(value) && (!value.length || value.some(function (v) { return v === null; })));
+      if (empty) {
+        if (row.hasAttribute("data-pristine")) { return null; } // the untouched starter row
+        row.querySelectorAll(".cb-f-value input, .cb-f-value select").forEach(function (el) { el.classList.add("is-invalid"); });
+        state.ok = false;
+        return null;
+      }
+      leaf.value = value;
+    }
+    return leaf;
   };
 
   // ---- column chooser -------------------------------------------------------------------------

@@ -140,3 +140,15 @@ def test_the_designer_adds_renames_makes_default_and_deletes_tables(app, db):
     assert root.post(url, data={"action": "delete_design"}).status_code == 302
     assert designs(db) == [("Compact", True)]
     assert page_of(root, f"{URL}?table=999", 404)
+
+
+def test_the_export_link_follows_the_chosen_table(app, db):
+    td.save_design(db, SYSTEM, "deal", "Wide", {"columns": ["title", "organisation", "amount"]})
+    short = td.save_design(db, SYSTEM, "deal", "Short", {"columns": ["title", "stage"], "sort": "title"})
+    root = client_for(app, "root")
+    body = page_of(root, f"/o/deal?table={short['id']}")
+    href = re.search(r'id="cb-export-csv"\s+href="([^"]+)"', body).group(1).replace("&amp;", "&")
+    assert f"table={short['id']}" in href
+    csv_text = root.get(href).get_data(as_text=True).lstrip("\ufeff")
+    assert csv_text.splitlines()[0].split(",")[:2] == ["Title", "Stage"]
+    assert csv_text.splitlines()[1].startswith("Deal 000,")

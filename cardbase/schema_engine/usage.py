@@ -100,7 +100,8 @@ def _views_and_cards(conn: Connection, schema: Schema, field: FieldInfo) -> list
         if uses(doc):
             if owner_id is None and isinstance(doc, dict) and doc.get("kind") == "table" \
                     and schema.has_object(object_id):
-                out.append(f"the table of '{schema.object(object_id).label_plural}' uses it")
+                design = f" '{name[len('(table) '):]}'" if name.startswith("(table) ") else ""  # layouts.table_designs
+                out.append(f"the table{design} of '{schema.object(object_id).label_plural}' uses it")
             else:
                 out.append(f"view '{name}' uses it")
     return out

@@ -110,3 +110,13 @@ def test_solutions_carry_every_design_and_the_default(w, db, make_database, engi
         assert import_solution(other, doc)["added"] == []
     finally:
         other.dispose()
+
+
+def test_a_field_used_by_a_named_design_is_in_use_and_named(w, db):
+    from cardbase.schema_engine.errors import InUse
+
+    svc, _store = w
+    td.save_design(db, SYSTEM, "deal", "Wide", {"columns": ["title"]})
+    td.save_design(db, SYSTEM, "deal", "Amounts", {"columns": ["title", "amount"]})
+    with pytest.raises(InUse, match="the table 'Amounts' of 'Deals' uses it"):
+        svc.remove_field(SYSTEM, "deal", "amount")

@@ -32,8 +32,7 @@ from cardbase.schema_engine.store.session import Session
 from ..i18n import current_language
 from .engine import can_read, engine_session, readable
 from .errors import PageError, error_page
-from .filter_form import catalogue, operator_labels
-from .lists import _filter_rows as builder_model
+from .filter_form import builder_model, catalogue, operator_labels
 from .reports import page_data, with_chart_policy
 
 bp = Blueprint("report_designer", __name__)

@@ -58,9 +58,10 @@ def add(tx: Session, obj_ref: Any, rid: Any, body: object) -> dict[str, Any]:
         "object_id": obj.id, "record_id": record["id"], "author_id": tx.actor.user_id, "body": text,
         "mentions": mentions, "created_at": clock.now()}).scalar_one()
     who = tx.actor.username or "system"
-    notifications.notify(tx.conn, mentions, "mention",
-                         f"{who} mentioned you on {obj.label} {record.get('code') or record['id']}: {text[:200]}",
-                         object_id=obj.id, record_id=record["id"])
+    notifications.notify(tx.conn, mentions, "mention", notifications.Note(
+        notifications.N_("%(who)s mentioned you on %(object)s %(record)s: %(text)s"),
+        {"who": who, "object": obj.label, "record": record.get("code") or record["id"], "text": text[:200]}),
+        object_id=obj.id, record_id=record["id"])
     return get(tx, cid)
 
 

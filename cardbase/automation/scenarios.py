@@ -216,9 +216,9 @@ def execute(services: "Services", scenario_id: int, record_id: int | None, *, ev
         if _loops(conn, row, record_id):
             _log(conn, row, record_id, "stopped", [{"step": "loop protection", "ok": False, "result":
                  f"ran {LOOP_LIMIT} times on this record within {int(LOOP_WINDOW.total_seconds())} s: stopped"}])
-            notifications.notify(conn, [row["actor_id"]], "scenario_stopped",
-                                 f"The scenario '{row['name']}' was stopped: it kept triggering itself on record "
-                                 f"{record_id}", object_id=row["object_id"], record_id=record_id)
+            notifications.notify(conn, [row["actor_id"]], "scenario_stopped", notifications.Note(
+                notifications.N_("The scenario '%(name)s' was stopped: it kept triggering itself on record %(record)s"),
+                {"name": row["name"], "record": record_id}), object_id=row["object_id"], record_id=record_id)
             return "stopped"
         steps: list[dict[str, Any]] = []
         try:

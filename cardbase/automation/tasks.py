@@ -116,8 +116,9 @@ def create(tx: Session, spec: Mapping[str, Any]) -> dict[str, Any]:
         "created_by": tx.actor.user_id, "due_at": due, "remind_at": remind, "rrule": rule,
         "email_reminder": by_email, "created_at": clock.now()}).scalar_one()
     if assignee != tx.actor.user_id and assignee is not None:
-        notifications.notify(tx.conn, [assignee], "task", f"{tx.actor.username} gave you a task: {title.strip()}",
-                             object_id=object_id, record_id=record_id)
+        notifications.notify(tx.conn, [assignee], "task", notifications.Note(
+            notifications.N_("%(who)s gave you a task: %(title)s"), {"who": tx.actor.username, "title": title.strip()}),
+            object_id=object_id, record_id=record_id)
     return get(tx, tid)
 
 
@@ -198,8 +199,10 @@ def due_reminders(conn: Connection, now: datetime | None = None) -> int:
                                                TASKS.c.done_at.is_(None)).with_for_update(skip_locked=True)
                         ).mappings().all()
     for row in rows:
-        due = f" (due {row['due_at']:%Y-%m-%d %H:%M} UTC)" if row["due_at"] else ""
-        notifications.notify(conn, [row["assignee_id"]], "reminder", f"Reminder: {row['title']}{due}",
+        note = (notifications.Note(notifications.N_("Reminder: %(title)s (due %(due)s UTC)"),
+                                   {"title": row["title"], "due": f"{row['due_at']:%Y-%m-%d %H:%M}"})
+                if row["due_at"] else notifications.Note(notifications.N_("Reminder: %(title)s"), {"title": row["title"]}))
+        notifications.notify(conn, [row["assignee_id"]], "reminder", note,
                              object_id=row["object_id"], record_id=row["record_id"], email=row["email_reminder"])
     if rows:
         conn.execute(sa.update(TASKS).where(TASKS.c.id.in_([r["id"] for r in rows])).values(reminded_at=now))

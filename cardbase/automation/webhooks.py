@@ -317,7 +317,7 @@ def _logger(job: jobs.ClaimedJob, hook: Mapping[Any, Any], answer: http_out.Answ
                                                                                  HOOKS.c.paused_at)).one()
         if failures[0] >= PAUSE_AFTER and failures[1] is None:
             conn.execute(sa.update(HOOKS).where(HOOKS.c.id == hook["id"]).values(paused_at=clock.now()))
-            notifications.notify(conn, [hook["owner_id"]], "webhook_paused",
-                                 f"The webhook '{hook['name']}' was paused after {failures[0]} failed deliveries "
-                                 f"in a row: {error}")
+            notifications.notify(conn, [hook["owner_id"]], "webhook_paused", notifications.Note(
+                notifications.N_("The webhook '%(name)s' was paused after %(count)s failed deliveries in a row: %(error)s"),
+                {"name": hook["name"], "count": failures[0], "error": error}))
     return finish

@@ -96,11 +96,15 @@ class Notification(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     user_id: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(30))
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)  # in English: the API, e-mail, and notes written before ``message``
     object_id: Mapped[Optional[int]] = mapped_column(Integer, nullable=True)
     record_id: Mapped[Optional[int]] = mapped_column(BigInteger, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     read_at: Mapped[Optional[datetime]] = mapped_column(DateTime, nullable=True)
+    # The engine's message (its English msgid) and its parameters: translated when read, so
+    # the bell shows the reader's language; NULL for the power user's own text (a scenario's).
+    message: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
+    params: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON, nullable=True)
     __table_args__ = (Index("ix_cb_notification_user", "user_id", "read_at"),)
 
 

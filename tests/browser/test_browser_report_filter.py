@@ -1,6 +1,7 @@
 """The report designer's filter is the end-user lists' visual filter builder (issue 15,
 point 3): a condition with a choice picker ("is one of" Won, Lost), a second one on the
-owner with the current user ("me"), "any condition" for an or-group; the pivot follows
+owner with the current user ("me") and-ed in a nested group with a date condition, "any
+condition" for the outer or-group; the pivot follows
 live, and the saved report holds the filter in the one filter language and figures what
 the engine figures for it; the builder fits a phone's width."""
 from __future__ import annotations
@@ -11,7 +12,9 @@ from cardbase.report_builder import library
 from cardbase.report_builder.runner import run_report
 from cardbase.schema_engine.store.records import RecordStore
 
-WANTED = {"or": [{"field": "stage", "op": "in", "value": ["won", "lost"]}, {"field": "owner", "op": "eq", "value": "me"}]}
+WANTED = {"or": [{"field": "stage", "op": "in", "value": ["won", "lost"]},
+                 {"and": [{"field": "owner", "op": "eq", "value": "me"},
+                          {"field": "expected_close", "op": "is_not_empty"}]}]}
 
 
 def _pivot_rows(page) -> list[str]:
@@ -32,11 +35,17 @@ def test_build_a_report_filter_with_the_filter_builder(page, login, site, screen
     page.wait_for_function("() => { const t = [...document.querySelectorAll('#cb-pivot tbody tr th')]"
                            ".map(th => th.textContent.trim()); return t.length === 3 && t.includes('Won'); }")
     assert _pivot_rows(page) == ["Won", "Lost", "Total"]
-    page.click("#cb-filter-add")                                                # + condition
-    second = page.locator("#cb-filter-rows .cb-filter-row").nth(1)
+    page.click("#cb-filter-add-group")                                          # + a nested group ...
+    group = page.locator("#cb-filter-rows .cb-filter-group").first
+    group.locator(".cb-g-match").select_option("and")                          # ... "all of"
+    second = group.locator(".cb-filter-row").first
     second.locator(".cb-f-field").select_option("owner")
     second.locator(".cb-f-op").select_option("eq")
     second.locator(".cb-f-value input").fill("me")                             # the current user
+    group.locator(".cb-g-add").click()
+    third = group.locator(".cb-filter-row").nth(1)
+    third.locator(".cb-f-field").select_option("expected_close")
+    third.locator(".cb-f-op").select_option("is_not_empty")
     page.select_option("#cb-filter-match", "or")                               # any condition: an or-group
     page.fill("#cb-report-title", "Closed or mine")
     page.click("#cb-save")

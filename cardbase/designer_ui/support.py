@@ -137,7 +137,9 @@ def builder_texts() -> dict[str, str]:
             "remove": _("Remove condition"), "none": _("No condition: always"), "json": _("Condition as JSON"),
             "complex": _("This condition is too complex for the builder; edit it as JSON below."),
             "list_hint": _("several values: separate them with commas"), "yes": _("yes"), "no": _("no"),
-            "clear": _("Remove all conditions")}
+            "clear": _("Remove all conditions"), "group": _("Group of conditions"),
+            "group_match": _("Records in this group match"), "add_group": _("Add group"),
+            "remove_group": _("Remove group")}
 
 
 def condition_builder(name: str, fields: list[dict[str, Any]], value: Any, label: str) -> dict[str, Any]:

@@ -5,6 +5,8 @@ deals, saves it, and the saved nested condition opens in the builder again (no J
 Screenshot: filter-groups."""
 from __future__ import annotations
 
+import json
+
 from cardbase.schema_engine import rights
 from cardbase.schema_engine.actor import SYSTEM
 from cardbase.schema_engine.query.model import ListQuery
@@ -87,4 +89,46 @@ def test_a_rule_view_with_an_or_group_inside_an_and(page, site, login, screensho
     assert values == ["won", "lost"]
     assert page.locator("#cb-filter-advanced").is_hidden()
     page.locator("#cb-live-count", has_text=f"{len(expected.data)} records match").wait_for()
+    assert page.js_errors == []
+
+
+def test_the_rollup_condition_takes_nested_groups(page, site, login):
+    """The rollup's condition builder of the field designer (static/conditions.js) has the
+    same groups: built with the keyboard, saved, and shown again in the builder."""
+    login(page, "admin")
+    page.goto(f"{site.url}/designer/objects/organisation/new-field")
+    page.fill("#f-label", "Small closed volume")
+    page.select_option("#f-type", "rollup")
+    page.select_option("#opt-rollup-child", "deal")
+    page.select_option("#opt-rollup-aggregate", "count")
+    box = page.locator("[data-rollup-filter-for=deal]")
+    press(page, box.locator(".cb-condition-add").first, "Enter")       # amount < 1000
+    row = box.locator(".cb-condition-row").first
+    row.locator(".cb-condition-field").select_option("amount")
+    row.locator(".cb-condition-op").select_option("lt")
+    row.locator(".cb-condition-value").fill("1000")
+    press(page, box.locator(".cb-condition-add-group").last, "Enter")  # the group, its select focused
+    assert page.evaluate("document.activeElement.classList.contains('cb-condition-join')")
+    page.keyboard.press("ArrowDown")                                   # all -> any
+    group = box.locator(".cb-condition-group")
+    inner = group.locator(".cb-condition-row").first
+    inner.locator(".cb-condition-field").select_option("stage")
+    inner.locator(".cb-condition-op").select_option("eq")
+    group.locator(".cb-condition-row").first.locator(".cb-condition-value").select_option("won")
+    press(page, group.locator(".cb-condition-add"), "Enter")
+    second = group.locator(".cb-condition-row").nth(1)
+    second.locator(".cb-condition-field").select_option("stage")
+    second.locator(".cb-condition-op").select_option("eq")
+    group.locator(".cb-condition-row").nth(1).locator(".cb-condition-value").select_option("lost")
+    written = json.loads(box.locator("textarea").input_value())
+    assert written == {"and": [SMALL, WON_OR_LOST]}
+    with page.expect_navigation(wait_until="load"):
+        page.click("#cb-save-field")
+    field = site.db.schema().object("organisation").field("small_closed_volume")
+    assert field.options["filter"]
+    page.goto(f"{site.url}/designer/objects/organisation/fields/small_closed_volume")
+    box = page.locator("[data-rollup-filter-for=deal]")
+    assert box.locator(".cb-condition-group").count() == 1 and box.locator(".cb-condition-complex").count() == 0
+    assert box.locator(".cb-condition-group .cb-condition-join").input_value() == "or"
+    assert json.loads(box.locator("textarea").input_value()) == {"and": [SMALL, WON_OR_LOST]}
     assert page.js_errors == []

@@ -1,7 +1,8 @@
 // cardbase configurator: the condition builder (field rules, a table's default filter).
 // Each <div data-cb-condition> holds a <textarea> with the condition as JSON (the form
 // field, usable without JavaScript); this script puts a small builder above it -- rows of
-// field, operator and value joined by "and" or "or" -- and keeps the two in step.
+// field, operator and value joined by "and" or "or", and groups of them nested inside (an
+// "any of" inside an "all of" ...) -- and keeps the two in step.
 // Fields, operator words and texts come from <script type="application/json"> blocks:
 // #cb-condition-fields-<name> (or #cb-condition-fields), #cb-condition-ops, #cb-condition-texts.
 (function () {
@@ -24,17 +25,40 @@
     return o;
   }
 
-  // A tree the builder can show: one leaf, or {"and"|"or": [leaves]}. Else null.
+  var MAX_DEPTH = 10;  // the filter language's own limit (docs/filters.md)
+
+  // A tree the builder can show: one leaf, or {"and"|"or": [leaves and such groups]}, as
+  // the group {join, rows} whose rows are leaves or groups again. Else null (a "not").
+  function toGroup(tree, depth) {
+    var join = tree.and ? "and" : (tree.or ? "or" : null);
+    if (!join || Object.keys(tree).length !== 1 || !Array.isArray(tree[join]) || depth > MAX_DEPTH) { return null; }
+    var rows = [];
+    for (var i = 0; i < tree[join].length; i++) {
+      var item = tree[join][i];
+      if (!item || typeof item !== "object") { return null; }
+      if (item.field !== undefined) { rows.push(item); continue; }
+      var group = toGroup(item, depth + 1);
+      if (!group) { return null; }
+      rows.push(group);
+    }
+    return {join: join, rows: rows};
+  }
   function flatten(tree) {
     if (!tree) { return {join: "and", rows: []}; }
     if (tree.field !== undefined) { return {join: "and", rows: [tree]}; }
-    var join = tree.and ? "and" : (tree.or ? "or" : null);
-    if (!join || !Array.isArray(tree[join])) { return null; }
-    for (var i = 0; i < tree[join].length; i++) {
-      var leaf = tree[join][i];
-      if (!leaf || typeof leaf !== "object" || leaf.field === undefined) { return null; }
-    }
-    return {join: join, rows: tree[join].slice()};
+    return toGroup(tree, 1);
+  }
+  function isGroup(row) { return Array.isArray(row.rows); }
+  // the filter language's tree of a group: a group of one item is that item, an empty one nothing
+  function treeOf(group) {
+    var items = [];
+    group.rows.forEach(function (r) {
+      if (isGroup(r)) { var sub = treeOf(r); if (sub) { items.push(sub); } } else if (r.field) { items.push(r); }
+    });
+    if (items.length === 0) { return null; }
+    if (items.length === 1) { return items[0]; }
+    var tree = {}; tree[group.join] = items;
+    return tree;
   }
 
   function Builder(root, fields, ops, texts) {
@@ -76,16 +100,24 @@
   };
 
   Builder.prototype.save = function () {
-    var rows = this.state.rows.filter(function (r) { return r.field; });
-    var tree = null;
-    if (rows.length === 1) { tree = rows[0]; }
-    if (rows.length > 1) { tree = {}; tree[this.state.join] = rows; }
+    var tree = treeOf(this.state);
     this.textarea.value = tree ? JSON.stringify(tree, null, 1) : "";
     this.textarea.dispatchEvent(new Event("input", {bubbles: true}));
   };
 
+  Builder.prototype.newRow = function () {
+    var first = this.fields[0];
+    return first ? {field: first.path, op: first.operators[0], value: null} : null;
+  };
+
+  // after a re-render, focus the control with this id (the keyboard stays where it was)
+  Builder.prototype.refocus = function (id) {
+    var again = document.getElementById(id);
+    if (again) { again.focus(); }
+  };
+
   Builder.prototype.render = function () {
-    var self = this, t = this.texts;
+    var t = this.texts;
     this.ui.textContent = "";
     if (!this.state) {
       this.details.open = true;
@@ -95,33 +127,70 @@
     if (this.state.rows.length === 0) {
       this.ui.appendChild(el("p", {"class": "text-body-secondary small mb-2 cb-condition-none"}, t.none));
     }
-    if (this.state.rows.length > 1) {
-      var wrap = el("div", {"class": "d-flex align-items-center gap-2 mb-2"});
-      var joinId = this.id + "-join";
-      wrap.appendChild(el("label", {"for": joinId, "class": "form-label mb-0 small"}, t.match));
-      var join = el("select", {id: joinId, "class": "form-select form-select-sm w-auto cb-condition-join"});
-      join.appendChild(option("and", t.all, this.state.join === "and"));
-      join.appendChild(option("or", t.any, this.state.join === "or"));
-      join.addEventListener("change", function () { self.state.join = join.value; self.save(); });
-      wrap.appendChild(join);
-      this.ui.appendChild(wrap);
-    }
-    this.state.rows.forEach(function (row, index) { self.ui.appendChild(self.renderRow(row, index)); });
-    var add = el("button", {type: "button", "class": "btn btn-sm btn-outline-secondary cb-condition-add"}, t.add);
-    add.addEventListener("click", function () {
-      var first = self.fields[0];
-      if (!first) { return; }
-      self.state.rows.push({field: first.path, op: first.operators[0], value: null});
-      self.save();
-      self.render();
-      var selects = self.ui.querySelectorAll(".cb-condition-field");
-      if (selects.length) { selects[selects.length - 1].focus(); }
-    });
-    this.ui.appendChild(add);
+    this.renderGroup(this.ui, this.state, this.id, null);
   };
 
-  Builder.prototype.renderRow = function (row, index) {
-    var self = this, t = this.texts, base = this.id + "-" + index;
+  // One group: its "all / any" select, its conditions and groups, its buttons. The outer
+  // group (parent null) shows the select only for two or more rows and cannot be removed.
+  Builder.prototype.renderGroup = function (box, group, base, parent) {
+    var self = this, t = this.texts;
+    var nested = parent !== null;
+    if (nested || group.rows.length > 1) {
+      var wrap = el("div", {"class": "d-flex align-items-center gap-2 mb-2"});
+      var joinId = base + "-join";
+      wrap.appendChild(el("label", {"for": joinId, "class": "form-label mb-0 small"}, nested ? t.group_match : t.match));
+      var join = el("select", {id: joinId, "class": "form-select form-select-sm w-auto cb-condition-join"});
+      join.appendChild(option("and", t.all, group.join === "and"));
+      join.appendChild(option("or", t.any, group.join === "or"));
+      join.addEventListener("change", function () { group.join = join.value; self.save(); });
+      wrap.appendChild(join);
+      if (nested) {
+        var drop = el("button", {type: "button", "class": "btn btn-sm btn-outline-danger ms-auto cb-condition-remove-group"},
+                      t.remove_group);
+        drop.addEventListener("click", function () {
+          parent.rows.splice(parent.rows.indexOf(group), 1);
+          self.save(); self.render();
+          self.refocus(self.id + "-add");
+        });
+        wrap.appendChild(drop);
+      }
+      box.appendChild(wrap);
+    }
+    group.rows.forEach(function (row, index) {
+      var rowBase = base + "-" + index;
+      if (isGroup(row)) {
+        var sub = el("div", {"class": "border rounded p-2 mb-2 cb-condition-group", role: "group", "aria-label": t.group});
+        self.renderGroup(sub, row, rowBase, group);
+        box.appendChild(sub);
+      } else {
+        box.appendChild(self.renderRow(row, group, index, rowBase));
+      }
+    });
+    var buttons = el("div", {"class": "d-flex flex-wrap gap-2"});
+    var add = el("button", {type: "button", id: base + "-add", "class": "btn btn-sm btn-outline-secondary cb-condition-add"}, t.add);
+    add.addEventListener("click", function () {
+      var row = self.newRow();
+      if (!row) { return; }
+      group.rows.push(row);
+      self.save(); self.render();
+      self.refocus(base + "-" + (group.rows.length - 1) + "-field");
+    });
+    var addGroup = el("button", {type: "button", id: base + "-add-group",
+                                 "class": "btn btn-sm btn-outline-secondary cb-condition-add-group"}, t.add_group);
+    addGroup.addEventListener("click", function () {
+      var row = self.newRow();
+      if (!row) { return; }
+      group.rows.push({join: "and", rows: [row]});
+      self.save(); self.render();
+      self.refocus(base + "-" + (group.rows.length - 1) + "-join");
+    });
+    buttons.appendChild(add);
+    buttons.appendChild(addGroup);
+    box.appendChild(buttons);
+  };
+
+  Builder.prototype.renderRow = function (row, group, index, base) {
+    var self = this, t = this.texts;
     var line = el("div", {"class": "row g-1 align-items-center mb-1 cb-condition-row"});
     var f = this.field(row.field);
     // the field
@@ -163,7 +232,7 @@
     var remove = el("button", {type: "button", "class": "btn btn-sm btn-outline-danger cb-condition-remove",
       "aria-label": t.remove, title: t.remove}, "×");
     remove.addEventListener("click", function () {
-      self.state.rows.splice(index, 1);
+      group.rows.splice(index, 1);
       self.save(); self.render();
     });
     col4.appendChild(remove);

@@ -432,6 +432,18 @@ def group_remove(state: State, username: str, group_name: str) -> None:
     click.echo(f"'{username}' is no longer a member of '{group_name}'.")
 
 
+@group.command("delete")
+@click.argument("group_name")
+@click.option("--with-rights", is_flag=True,
+              help="Delete its object rights, record scopes, field rights and rule views too.")
+@pass_state
+def group_delete(state: State, group_name: str, with_rights: bool) -> None:
+    """Delete a group (refused while rights refer to it, naming them, unless --with-rights)."""
+    engine = state.initialised_engine()
+    engine.groups.delete_group(engine.db, SYSTEM, group_name, with_rights=with_rights)
+    click.echo(f"Deleted the group '{group_name}'" + (" with its rights." if with_rights else "."))
+
+
 @group.command("list")
 @pass_state
 def group_list(state: State) -> None:

@@ -69,7 +69,7 @@ def test_deleting_a_group_takes_its_rights_along_and_reloads_them(db, people):
     assert len(RecordStore(db).list(sam, "deal").data) == 1
     with db.read() as conn:
         version = rights_version(conn)
-    users.delete_group(db, root, juniors.id)
+    users.delete_group(db, root, juniors.id, with_rights=True)  # asked for: rights refer to it
     with db.read() as conn:
         assert rights_version(conn) > version
         assert conn.execute(sa.select(sa.func.count()).select_from(RuleView)).scalar() == 0

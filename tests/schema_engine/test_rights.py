@@ -421,7 +421,7 @@ def test_rights_naming_deleted_groups_or_fields_are_refused(w):
     gone = users.create_group(w.db, SYSTEM, "Temp")
     rights.set_object_rights(w.db, SYSTEM, gone.id, "deal", ["read"])
     rights.set_field_right(w.db, SYSTEM, gone.id, "deal", "note", "hidden")
-    users.delete_group(w.db, SYSTEM, gone.id)
+    users.delete_group(w.db, SYSTEM, gone.id, with_rights=True)
     with w.db.read() as conn:  # its rights went with it
         assert conn.execute(sa.select(sa.func.count()).select_from(ObjectRight)).scalar() == 0
     before = state(w.db)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import url_for
+from flask import request, url_for
 
 from cardbase.schema_engine import rights
 from cardbase.schema_engine.accounts import groups as accounts_groups, users as accounts_users
@@ -173,11 +173,21 @@ def update_group(group_ref: str):
     return json_response(group_json(*_group_row(group_ref)))
 
 
+def _with_rights() -> bool:
+    """``?with_rights=true``: the admin asks to delete the group's rights along with it."""
+    value = request.args.get("with_rights", "false").strip().lower()
+    if value not in ("true", "false"):
+        raise ValidationError({"with_rights": f"must be true or false, not {value!r}"})
+    return value == "true"
+
+
 @bp.delete("/v1/groups/<group_ref>")
 def delete_group(group_ref: str):
+    """Refused (409, the rights named in ``usages``) while rights refer to the group,
+    unless ``?with_rights=true``: the accounts layer decides, as for every channel."""
     actor = api_actor()
     row, _count = _group_row(group_ref)
-    accounts_groups.delete_group(get_db(), actor, row.id)
+    accounts_groups.delete_group(get_db(), actor, row.id, with_rights=_with_rights())
     return no_content()
 
 

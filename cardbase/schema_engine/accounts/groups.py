@@ -94,10 +94,12 @@ def update_group(db: Database, actor: Actor, group: Any, *, name: str | None = N
         return conn.execute(sa.select(_groups).where(_groups.c.id == row.id)).one()
 
 
-def delete_group(db: Database, actor: Actor, group: Any, *, with_rights: bool = True) -> None:
-    """Delete a group with its memberships, rights, rule views and shares (admins only).
-    With ``with_rights=False`` (the admin screen) a group that rights still refer to is
-    refused with ``InUse`` naming them, so no access disappears unnoticed."""
+def delete_group(db: Database, actor: Actor, group: Any, *, with_rights: bool = False) -> None:
+    """Delete a group with its memberships and shares (admins only). A group that rights
+    still refer to (object rights, record scopes, field rights, rule views) is refused
+    with ``InUse`` naming them, in every channel (admin screen, REST API, CLI), so no
+    access disappears unnoticed; only an explicit ``with_rights=True`` (the API's
+    ``?with_rights=true``, the CLI's ``--with-rights``) deletes them along."""
     ADMIN.require_admin(actor, "delete groups")
     with db.write() as conn:
         row = resolve(conn, group)

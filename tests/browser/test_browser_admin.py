@@ -3,163 +3,32 @@ group Juniors with junior in it, read on Organisations (the clients), change on 
 limited to Total < 1000 by a rule view built with the filter builder (record scope "only
 matching rule views"), the Notes field hidden, order lines following their order -- then
 the junior sees exactly the allowed orders and their lines in the list, the card, search,
-the board and the export, and nothing else. The admin's forms are worked with the
-keyboard (Space ticks, Enter submits), and the screens are checked in German too.
+the board and the export, and nothing else. The admin works entirely with the
+keyboard (typing, arrow keys in selects, Space ticks, Enter submits); the same scenario runs
+in German in test_browser_admin_german.py.
 Screenshots: admin-rights, admin-rule-view."""
 from __future__ import annotations
 
-import csv
-import io
-import re
 
+import juniors_scenario
 import pytest
 import sqlalchemy as sa
 
 from cardbase.schema_engine.actor import SYSTEM
 from cardbase.schema_engine.query.model import ListQuery
-from cardbase.schema_engine.schema_service import SchemaService
 from cardbase.schema_engine.store.records import RecordStore
-
-SMALL = {"field": "total", "op": "lt", "value": 1000}
 
 
 @pytest.fixture(scope="module")
 def shop(site):
     """The demo orders get a Notes field; what the junior should see is computed here."""
-    SchemaService(site.db).add_field(SYSTEM, "order", {"name": "notes", "label": "Notes", "type": "text"})
-    store = RecordStore(site.db)
-    orders = store.list(SYSTEM, "order", ListQuery(limit=500, fields=["code"])).data
-    small = {r["id"] for r in store.list(SYSTEM, "order", ListQuery(filter=SMALL, limit=500)).data}
-    assert small and len(small) < len(orders)  # the demo has both kinds
-    for r in orders[:5]:
-        version = store.get(SYSTEM, "order", r["id"])["version"]
-        store.update(SYSTEM, "order", r["id"], {"notes": "TOP-SECRET-NOTE"}, version=version)
-    lines = store.list(SYSTEM, "order_line", ListQuery(limit=500, fields=["order"])).data
-    allowed_lines = {r["id"] for r in lines if r["order"] is not None and r["order"].id in small}
-    schema = site.db.schema()
-    return {"orders": {r["id"]: r["code"] for r in orders}, "small": small, "lines": {r["id"] for r in lines},
-            "allowed_lines": allowed_lines, "ids": {o.api_name: o.id for o in schema.objects},
-            "notes": schema.object("order").field("notes").id}
-
-
-def tick(page, selector: str) -> None:
-    """Tick a checkbox with the keyboard."""
-    page.focus(selector)
-    page.keyboard.press("Space")
-    assert page.is_checked(selector), selector
-
-
-def submit_with_enter(page, selector: str) -> None:
-    with page.expect_navigation(wait_until="load"):
-        page.focus(selector)
-        page.keyboard.press("Enter")
+    return juniors_scenario.prepare_shop(site)
 
 
 def test_juniors_scenario_through_the_browser(page, new_page, site, login, screenshot, shop):
-    ids = shop["ids"]
-    login(page, "admin")
-    with page.expect_navigation(wait_until="load"):
-        page.click("#cb-nav-admin")
-    assert page.locator("#cb-users [data-user=junior]").count() == 1
-
-    # the group, its member, and junior out of the old read-everything group
-    page.goto(f"{site.url}/admin/groups")
-    page.fill("#f-name", "Juniors")
-    submit_with_enter(page, "#f-name")
-    assert "Group Juniors was created." in page.inner_text(".flash")
-    group_url = page.url
-    gid = int(re.search(r"/admin/groups/(\d+)", group_url).group(1))
-    page.select_option("#f-user", str(site.users["junior"]))
-    submit_with_enter(page, "#cb-member-add")
-    assert page.locator("[data-member=junior]").count() == 1
-    page.goto(f"{site.url}/admin/groups")
-    with page.expect_navigation(wait_until="load"):
-        page.click("#cb-groups [data-group=Junior] a >> nth=0")
-    submit_with_enter(page, "button[aria-label='Remove junior from the group']")
-    assert page.locator("[data-member=junior]").count() == 0
-
-    # the rights matrix: read on clients, change on orders (only matching rule views) and lines
-    page.goto(group_url)
-    with page.expect_navigation(wait_until="load"):
-        page.click("#cb-group-rights")
-    assert "What restricts:" in page.inner_text("#cb-rights-help")
-    for obj, rights in (("organisation", ("read",)), ("order", ("read", "edit", "export")),
-                        ("order_line", ("read", "edit", "export"))):
-        for right in rights:
-            tick(page, f"#r-{ids[obj]}-{right}")
-    page.select_option(f"#s-{ids['order']}", "rule_views")
-    screenshot(page, "admin-rights")
-    submit_with_enter(page, "#cb-rights-save")
-    assert "Saved: 3 objects changed." in page.inner_text(".flash")
-
-    # the Notes field hidden from Juniors, and order lines following their order
-    page.goto(f"{site.url}/admin/objects/order/fields")
-    page.select_option(f"#l-{gid}-{shop['notes']}", "hidden")
-    submit_with_enter(page, "#cb-field-rights-save")
-    assert "Saved: 1 field rights changed." in page.inner_text(".flash")
-    page.goto(f"{site.url}/admin/objects/order_line/fields")
-    page.select_option("#f-field", "order")
-    submit_with_enter(page, "#cb-parent-save")
-    assert page.input_value("#f-field") == "order"
-
-    # the rule view, built with the lists' filter builder, with its live count
-    page.goto(f"{site.url}/admin/rule-views")
-    page.select_option("#f-new-object", label="Orders")
-    with page.expect_navigation(wait_until="load"):
-        page.click("#cb-rule-view-create")
-    page.fill("#f-name", "Small orders")
-    page.select_option("#f-group", str(gid))
-    page.select_option("#f-level", "change")
-    row = page.locator(".cb-filter-row").first
-    row.locator(".cb-f-field").select_option("total")
-    row.locator(".cb-f-op").select_option("lt")
-    row.locator(".cb-f-value input").first.fill("1000")
-    page.locator("#cb-live-count", has_text="records match").wait_for()
-    assert page.inner_text("#cb-live-count") == f"{len(shop['small'])} records match"
-    screenshot(page, "admin-rule-view")
-    with page.expect_navigation(wait_until="load"):
-        page.click("#cb-rule-view-save")
-    assert "Rule view Small orders was saved." in page.inner_text(".flash")
-    assert page.js_errors == []
-
-    # the junior sees exactly the small orders and their lines, everywhere
-    junior = new_page(locale="en-GB")
-    login(junior, "junior")
-    junior.goto(f"{site.url}/o/order")
-    assert int(junior.get_attribute("#cb-list-table", "data-total")) == len(shop["small"])
-    shown = {int(i) for i in junior.locator("#cb-list-table tbody tr[data-id]").evaluate_all(
-        "rows => rows.map(r => r.dataset.id)")}
-    assert shown and shown <= shop["small"]
-    assert "Notes" not in junior.inner_text("#cb-list-table thead")
-    allowed = sorted(shop["small"])[0]
-    hidden = sorted(set(shop["orders"]) - shop["small"])[0]
-    junior.goto(f"{site.url}/o/order/{allowed}")
-    assert "Notes" not in junior.inner_text("main") and "TOP-SECRET-NOTE" not in junior.content()
-    missing = junior.goto(f"{site.url}/o/order/{hidden}")
-    assert missing.status == 404 and junior.locator(".cb-topbar").count() == 1
-    junior.goto(f"{site.url}/o/order_line")
-    assert int(junior.get_attribute("#cb-list-table", "data-total")) == len(shop["allowed_lines"])
-    lines_shown = {int(i) for i in junior.locator("#cb-list-table tbody tr[data-id]").evaluate_all(
-        "rows => rows.map(r => r.dataset.id)")}
-    assert lines_shown <= shop["allowed_lines"]
-    hidden_line = sorted(shop["lines"] - shop["allowed_lines"])[0]
-    assert junior.goto(f"{site.url}/o/order_line/{hidden_line}").status == 404
-    # global search for the hidden order's code finds nothing of it
-    junior.fill("#cb-global-search", shop["orders"][hidden])
-    with junior.expect_navigation(wait_until="load"):
-        junior.keyboard.press("Enter")
-    assert f"/o/order/{hidden}\"" not in junior.content()
-    junior.goto(f"{site.url}/search?q={shop['orders'][allowed]}")
-    assert f"/o/order/{allowed}" in junior.content()
-    # the board of orders
-    junior.goto(f"{site.url}/o/order/board")
-    board = junior.content()
-    assert f"/o/order/{hidden}\"" not in board and f"/o/order/{allowed}" in board
-    # the export
-    exported = junior.request.get(f"{site.url}/o/order/export.csv")
-    rows = list(csv.DictReader(io.StringIO(exported.text().lstrip("\ufeff"))))
-    assert len(rows) == len(shop["small"]) and all("Notes" not in r for r in rows)
-    assert {r["Code"] for r in rows} == {shop["orders"][i] for i in shop["small"]}
+    """The whole scenario with the keyboard, in English (tests/browser/juniors_scenario.py;
+    the German run is test_browser_admin_german.py)."""
+    juniors_scenario.run(page, new_page, site, login, screenshot, shop, "en")
 
 
 def test_the_admin_screens_in_german(page, site, login, shop):

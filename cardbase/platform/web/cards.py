@@ -371,12 +371,22 @@ def new(object_name: str):
     pick = pick_target(request.args.get("pick"))
     if pick is not None:  # the window of a link picker's "+ New": hand the record back
         return picked_page(obj, created, _record_title(obj, created, language), pick)
+    if not s.allowed_ids(obj, [created["id"]], "read"):  # e.g. record scope "none": no card to show
+        return _saved_out_of_sight(obj, created, language)
     back = _card_url(obj, created["id"])
     if pending:  # the record and its rows are several actions: no single Undo to offer
         flash(_("%(code)s was created with %(n)s rows.", code=created.get("code") or "", n=len(pending)), "success")
         return redirect(back)
     flash_undo(_("%(code)s was created.", code=created.get("code") or ""), s, back)
     return redirect(back)
+
+
+def _saved_out_of_sight(obj: ObjectInfo, created: dict[str, Any], language: str):
+    """The user may create records they may not read afterwards (record scope "none", a
+    rule view the new record does not match): the list with a notice, never a 404 card."""
+    record = f"{obj.label_in(language)} {created.get('code') or ''}".strip()
+    flash(_("%(record)s was saved; you cannot see it under your rights.", record=record), "info")
+    return redirect(url_for("lists.index", object_name=obj.api_name))
 
 
 class _RowRefused(Exception):

@@ -75,7 +75,7 @@ def test_a_scenario_is_built_in_the_editor_with_the_keyboard(page, new_page, sit
     import sqlalchemy as sa
 
     from cardbase.schema_engine.automation_models import Scenario
-    from designer_browserlib import focused_id
+    from designer_browserlib import duplicate_ids, focused_id, unnamed_controls
 
     login(page, "admin")
     page.goto(f"{site.url}/designer/objects/deal/scenarios/new")
@@ -123,16 +123,31 @@ def test_a_scenario_is_built_in_the_editor_with_the_keyboard(page, new_page, sit
     assert row["actions"] == [{"type": "create_task", "title": "Call the new client", "assignee": "admin",
                                "due_in_days": 3},
                               {"type": "set_fields", "values": {"probability": "20"}}]
-    # saved rows open with their own inputs only, and one remove leaves one row
+    # saved rows open with their own inputs only; removing the first renumbers the second
     assert _visible(page, "#cb-a0-title") and not _visible(page, "#cb-a0-values")
     assert _visible(page, "#cb-a1-values") and not _visible(page, "#cb-a1-title")
     screenshot(page, "scenario-editor")
+    assert unnamed_controls(page, "#cb-scenario-form") == [] and duplicate_ids(page) == []
+    page.locator("#cb-sc-action-0 .cb-sc-remove").click()
+    assert page.locator(".cb-sc-action").count() == 1 and focused_id(page) == "cb-a1-type"
+    assert page.locator("#cb-sc-action-1 .cb-sc-step-no").inner_text() == "1"
     assert page.js_errors == []
 
-    phone = new_page(viewport=PHONE)
-    login(phone, "admin", ready=".navbar-toggler")
-    phone.goto(page.url)
-    phone.locator("#cb-sc-add").wait_for()
+    from cardbase.platform import users
+    from cardbase.schema_engine.actor import SYSTEM
+
+    before = users.find_user(site.db, "admin").language
+    users.update_user(site.db, SYSTEM, "admin", language="de")  # labels and help in German at phone width
+    try:
+        phone = new_page(viewport=PHONE)
+        login(phone, "admin", ready=".navbar-toggler")
+        phone.goto(page.url)
+        phone.locator("#cb-sc-add").wait_for()
+    finally:
+        users.update_user(site.db, SYSTEM, "admin", language=before)
+    assert phone.locator("#cb-sc-add").inner_text() == "+ Aktion hinzufügen"
+    assert phone.locator("#cb-sc-action-0 .cb-sc-help p:visible").all_inner_texts() == [
+        "Legt an diesem Datensatz eine Aufgabe für einen Benutzer an (leer: der Akteur des Szenarios)."]
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    assert phone.locator(".cb-sc-action").count() == 2 and not phone.locator("#cb-a0-url").is_visible()
+    assert phone.locator(".cb-sc-action").count() == 2 and not phone.locator("#cb-a0-url").is_visible()  # not saved
     screenshot(phone, "scenario-editor-phone")

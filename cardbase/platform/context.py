@@ -15,6 +15,7 @@ from contextlib import ExitStack
 
 from flask import Flask, Response, current_app, g, request, session
 from flask_login import current_user
+from sqlalchemy import Connection
 
 from cardbase.schema_engine.actor import Actor
 from cardbase.schema_engine.db import Database
@@ -90,17 +91,40 @@ def engine_session(*, write: bool = False) -> Session:
     found: Session | None = g.get("cardbase_session")
     if found is not None and (found.writable or not write):
         return found
-    if found is not None:
+    opened: Connection | None = g.get("cardbase_read_conn")  # the API's token check began it
+    if found is not None or (opened is not None and write):
         _close(commit=True)
-    stack = ExitStack()
+        opened = None
+    stack = g.pop("cardbase_session_stack", None) if opened is not None else ExitStack()
     actor = g.get("cardbase_actor") or current_actor()
     # An API call never goes on after a failed change (the error is its answer, and an
     # answer of 400 or more rolls the session back), so its changes need no savepoints;
     # a web page may show a form again after one, so its changes get them.
     savepoints = request.blueprint != API_BLUEPRINT
-    found = stack.enter_context(get_store().session(actor, write=write, savepoints=savepoints))
+    found = stack.enter_context(get_store().session(actor, write=write, savepoints=savepoints, conn=opened))
     g.cardbase_session, g.cardbase_session_stack = found, stack
     return found
+
+
+def request_read_transaction() -> Connection:
+    """Begin the request's read transaction now (the API's token check reads in it); the
+    request's read session later goes on in it, so a GET costs one transaction, not two.
+    A write session ends it first; the app ends it after the view like any session."""
+    opened: Connection | None = g.get("cardbase_read_conn")
+    if opened is None:
+        if g.get("cardbase_session_stack") is not None:
+            raise RuntimeError("the request's session is open already")
+        stack = ExitStack()
+        opened = stack.enter_context(get_db().read())
+        g.cardbase_read_conn, g.cardbase_session_stack = opened, stack
+    return opened
+
+
+def end_read_transaction() -> None:
+    """End the transaction ``request_read_transaction`` began (before a write elsewhere:
+    on SQLite an open reader holds up another connection's commit)."""
+    if g.get("cardbase_session") is None:
+        _close(commit=True)
 
 
 def abandon_session() -> None:
@@ -111,6 +135,7 @@ def abandon_session() -> None:
 def _close(*, commit: bool) -> None:
     stack: ExitStack | None = g.pop("cardbase_session_stack", None)
     g.pop("cardbase_session", None)
+    g.pop("cardbase_read_conn", None)
     if stack is None:
         return
     if commit:

@@ -16,12 +16,13 @@ from cardbase.schema_engine.actor import Actor
 from cardbase.schema_engine.errors import ValidationError
 
 from .. import users
-from ..context import actor_for, get_db
+from ..context import actor_for, end_read_transaction, get_db, request_read_transaction
 from . import tokens
 from .blueprint import bp
 from .errors import ApiError, from_api_error
 from .http import MAX_SMALL_ID, arg_int, json_object, json_response, no_content, small_id
 
+READS_IN_ONE_TRANSACTION = frozenset({"GET", "HEAD"})
 UNAUTHORIZED = ("send a token: 'Authorization: Bearer <token>' (get one from POST /api/v1/auth/token "
                 "or create a personal token)")
 
@@ -38,7 +39,17 @@ def _bearer() -> str | None:
 
 
 def _authenticate(secret: str) -> Actor:
-    found = tokens.authenticate(get_db(), secret)
+    db = get_db()
+    if request.method in READS_IN_ONE_TRANSACTION:
+        # The token is checked in the request's read transaction, which the view's engine
+        # session goes on in: one transaction per GET, not one for the token and one for
+        # the view.
+        found = tokens.authenticate(db, secret, conn=request_read_transaction())
+        if found.touch_due:  # once per token every TOUCH_EVERY
+            end_read_transaction()
+            tokens.touch(db, found.token_id)
+    else:
+        found = tokens.authenticate(db, secret)
     user = found.user
     # What context.actor_for builds for the browser, with the groups read in the token's
     # query (a test checks the two agree).

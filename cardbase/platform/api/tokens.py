@@ -17,7 +17,7 @@ from cardbase.schema_engine.accounts import tokens as _tokens
 from cardbase.schema_engine.accounts.tokens import (MAX_PERSONAL_DAYS, MAX_TOKENS_PER_USER, PREFIX, SESSION_HOURS,
                                                     TOUCH_EVERY, Authenticated, TokenRejected, create_personal_token,
                                                     hash_token, issue_session_token, list_tokens, new_secret,
-                                                    revoke_token, token_json)
+                                                    revoke_token, token_json, touch)
 from cardbase.schema_engine.db import Database
 from cardbase.schema_engine.meta_models import utcnow
 from cardbase.schema_engine.token_models import AuthAttempt
@@ -33,13 +33,14 @@ _attempts = AuthAttempt.__table__
 
 __all__ = ["MAX_PERSONAL_DAYS", "MAX_TOKENS_PER_USER", "PREFIX", "SESSION_HOURS", "TOUCH_EVERY", "Authenticated",
            "authenticate", "check_rate", "create_personal_token", "hash_token", "issue_session_token", "list_tokens",
-           "new_secret", "revoke_token", "token_json"]
+           "new_secret", "revoke_token", "token_json", "touch"]
 
 
-def authenticate(db: Database, secret: str) -> Authenticated:
-    """The user a bearer token belongs to, or ApiError 401 saying why not."""
+def authenticate(db: Database, secret: str, conn: sa.Connection | None = None) -> Authenticated:
+    """The user a bearer token belongs to, or ApiError 401 saying why not (``conn``: the
+    request's read transaction to check it in, see the engine's ``authenticate``)."""
     try:
-        return _tokens.authenticate(db, secret)
+        return _tokens.authenticate(db, secret, conn)
     except TokenRejected as exc:
         if exc.code == "token_expired":
             raise ApiError(401, exc.message, code="token_expired",

@@ -67,6 +67,7 @@ class Authenticated:
     token_id: int
     kind: str
     group_ids: frozenset[int]
+    touch_due: bool = False  # last use not recorded yet: the caller calls ``touch`` (see authenticate)
 
 
 # One statement per request: the token, its user and the user's groups (a row per group).
@@ -171,12 +172,20 @@ def revoke_token(db: Database, actor: Actor, token_id: int) -> None:
 
 
 # ---- checking ---------------------------------------------------------------------------------
-def authenticate(db: Database, secret: str) -> Authenticated:
-    """The user a bearer token belongs to, or TokenRejected saying why not."""
+def authenticate(db: Database, secret: str, conn: sa.Connection | None = None) -> Authenticated:
+    """The user a bearer token belongs to, or TokenRejected saying why not.
+
+    ``conn``: a read transaction the caller goes on using (the API request's, which its
+    engine session then reads in), so the check costs no transaction of its own; without
+    it the check opens one. Either way the token, its user and the groups are read afresh:
+    a revocation, expiry, deactivation or password change counts on the next request."""
     if not secret.startswith(PREFIX) or len(secret) > 200:
         raise TokenRejected("the token is not a cardbase API token")
     now = utcnow()
-    with db.read() as conn:
+    if conn is None:
+        with db.read() as own:
+            rows = own.execute(_AUTHENTICATE, {"token_hash": hash_token(secret)}).all()
+    else:
         rows = conn.execute(_AUTHENTICATE, {"token_hash": hash_token(secret)}).all()
     row = rows[0] if rows else None
     if row is None or row.revoked_at is not None:
@@ -188,8 +197,18 @@ def authenticate(db: Database, secret: str) -> Authenticated:
         raise TokenRejected("the user of this token is deactivated")
     if row.kind == "session" and (row.token_epoch or 0) != (row.credentials_epoch or 0):
         raise TokenRejected("the password changed since this token was issued; get a new one")
-    if row.last_used_at is None or row.last_used_at < now - TOUCH_EVERY:
-        with db.write() as conn:
-            conn.execute(sa.update(_tokens).where(_tokens.c.id == row.token_id).values(last_used_at=now))
+    touch_due = row.last_used_at is None or row.last_used_at < now - TOUCH_EVERY
+    if touch_due and conn is None:
+        touch(db, row.token_id)
     groups = frozenset(r.member_of for r in rows if r.member_of is not None)
-    return Authenticated(row, row.token_id, row.kind, groups)  # the row has every cb_user column
+    # the row has every cb_user column
+    return Authenticated(row, row.token_id, row.kind, groups, touch_due=touch_due and conn is not None)
+
+
+def touch(db: Database, token_id: int) -> None:
+    """Record that the token was used now (at most once per TOUCH_EVERY: ``authenticate``
+    says when). Its own short write transaction: a caller that passed its read
+    transaction to ``authenticate`` ends it first (on SQLite a reader would hold up the
+    commit)."""
+    with db.write() as conn:
+        conn.execute(sa.update(_tokens).where(_tokens.c.id == token_id).values(last_used_at=utcnow()))

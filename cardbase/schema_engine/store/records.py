@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from sqlalchemy import Connection
@@ -64,15 +64,20 @@ class RecordStore:
         self.hooks = hooks or WriteHooks()
 
     @contextmanager
-    def session(self, actor: Actor, *, write: bool = False, savepoints: bool = True) -> Iterator[Session]:
+    def session(self, actor: Actor, *, write: bool = False, savepoints: bool = True,
+                conn: Connection | None = None) -> Iterator[Session]:
         """One unit of work for ``actor``: commits when the block ends, rolls back on error.
         ``write``: the session may change records (on SQLite it takes the write lock at
         once). ``savepoints``: each change runs in a savepoint, so a failed one leaves
-        nothing behind while the session goes on (off for a session of a single change)."""
+        nothing behind while the session goes on (off for a session of a single change).
+        ``conn``: a read transaction the caller opened and ends (the API request's, which
+        checked the token already), instead of a transaction of the session's own."""
+        if conn is not None and write:
+            raise ValueError("a session on the caller's transaction only reads")
         token = relative.use_viewer(actor.user_id)  # "me" in filters is this actor
         try:
-            with (self.db.write() if write else self.db.read()) as conn:
-                yield Session(self, conn, actor, write=write, savepoints=savepoints)
+            with (nullcontext(conn) if conn is not None else self.db.write() if write else self.db.read()) as opened:
+                yield Session(self, opened, actor, write=write, savepoints=savepoints)
         except IntegrityError as exc:
             raise _integrity_to_validation(self.db, exc) from None
         finally:

@@ -98,44 +98,45 @@ class ImportSettings:
     def from_json(cls, data: Any) -> "ImportSettings":
         """Settings from an API or form document, every problem named by its key."""
         if not isinstance(data, Mapping):
-            raise ValidationError({"settings": "must be an object"})
+            raise ValidationError({"settings": _("must be an object")})
         errors: dict[str, str] = {}
         mapping = data.get("mapping") or {}
         if not isinstance(mapping, Mapping):
-            errors["mapping"] = "must be an object of column name -> field name"
+            errors["mapping"] = _("must be an object of column name -> field name")
         mode = data.get("mode", "create")
         if mode not in MODES:
-            errors["mode"] = f"must be one of {', '.join(MODES)}"
+            errors["mode"] = _("must be one of %(choices)s", choices=", ".join(MODES))
         key = data.get("key", ["code"])
         if isinstance(key, str):
             key = [key]
         if not isinstance(key, list) or not key or not all(isinstance(k, str) for k in key):
-            errors["key"] = "must be a field name or a list of field names"
+            errors["key"] = _("must be a field name or a list of field names")
         locale = data.get("locale", "auto")
         if locale not in LOCALES:
-            errors["locale"] = f"must be one of {', '.join(LOCALES)}"
+            errors["locale"] = _("must be one of %(choices)s", choices=", ".join(LOCALES))
         region = data.get("region") or None
         if region is not None:
             try:
                 FileFormat(region=region)
-            except ValueError as exc:
-                errors["region"] = str(exc)
+            except ValueError:
+                errors["region"] = _("%(region)s is not a region: use a two-letter country code such as DE, AT, US",
+                                     region=repr(region))
         header = data.get("header_row")
         if header is not None and (isinstance(header, bool) or not isinstance(header, int) or header < 1):
-            errors["header_row"] = "must be the line number of the header (1 or more)"
+            errors["header_row"] = _("must be the line number of the header (1 or more)")
         rules = data.get("duplicate_rules", [])
         if not isinstance(rules, list) or not all(
                 isinstance(r, list) and r and all(isinstance(f, str) for f in r) for r in rules):
-            errors["duplicate_rules"] = 'must be a list of field lists, e.g. [["email"], ["name", "city"]]'
+            errors["duplicate_rules"] = _('must be a list of field lists, e.g. [["email"], ["name", "city"]]')
         actions = data.get("duplicate_actions", {})
         if not isinstance(actions, Mapping) or any(a not in DUPLICATE_ACTIONS for a in actions.values()):
-            errors["duplicate_actions"] = f"must map group keys to one of {', '.join(DUPLICATE_ACTIONS)}"
+            errors["duplicate_actions"] = _("must map group keys to one of %(choices)s", choices=", ".join(DUPLICATE_ACTIONS))
         default = data.get("duplicate_default", "skip")
         if default not in DUPLICATE_ACTIONS:
-            errors["duplicate_default"] = f"must be one of {', '.join(DUPLICATE_ACTIONS)}"
+            errors["duplicate_default"] = _("must be one of %(choices)s", choices=", ".join(DUPLICATE_ACTIONS))
         atomic = data.get("atomic", True)
         if not isinstance(atomic, bool):
-            errors["atomic"] = "must be true (all or nothing) or false (import the good rows)"
+            errors["atomic"] = _("must be true (all or nothing) or false (import the good rows)")
         if errors:
             raise ValidationError(errors)
         return cls(dict(mapping), mode, list(key), atomic, locale, region, header, [list(r) for r in rules],

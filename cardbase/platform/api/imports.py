@@ -22,6 +22,7 @@ from typing import Any
 from flask import current_app, request, send_file
 
 from cardbase.schema_engine.errors import ValidationError
+from cardbase.schema_engine.i18n import _
 from cardbase.transfer import jobs
 from cardbase.transfer.importer import Importer, ImportSettings
 from cardbase.transfer.mapping import best_saved, propose, save_mapping, saved_mappings
@@ -66,9 +67,9 @@ def _settings_document() -> dict[str, Any]:
     try:
         document = json.loads(text)
     except ValueError:
-        raise ValidationError({"settings": "is not valid JSON"}) from None
+        raise ValidationError({"settings": _("is not valid JSON")}) from None
     if not isinstance(document, dict):
-        raise ValidationError({"settings": "must be a JSON object"})
+        raise ValidationError({"settings": _("must be a JSON object")})
     return document
 
 

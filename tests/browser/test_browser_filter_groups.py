@@ -89,6 +89,8 @@ def test_a_rule_view_with_an_or_group_inside_an_and(page, site, login, screensho
     assert values == ["won", "lost"]
     assert page.locator("#cb-filter-advanced").is_hidden()
     page.locator("#cb-live-count", has_text=f"{len(expected.data)} records match").wait_for()
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: the group wraps, nothing sticks out
+    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1")
     assert page.js_errors == []
 
 

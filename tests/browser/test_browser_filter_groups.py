@@ -134,3 +134,30 @@ def test_the_rollup_condition_takes_nested_groups(page, site, login):
     assert box.locator(".cb-condition-group .cb-condition-join").input_value() == "or"
     assert json.loads(box.locator("textarea").input_value()) == {"and": [SMALL, WON_OR_LOST]}
     assert page.js_errors == []
+
+
+def test_a_list_filter_with_none_of_loads_into_the_builder_and_applies_again(page, site, login):
+    """A negated condition ("none of") is a group of the builder too: loaded from the
+    stored filter, applied again unchanged, never shown as JSON."""
+    from urllib.parse import parse_qs, quote, urlparse
+
+    not_closed = {"not": WON_OR_LOST}
+    expected = RecordStore(site.db).list(SYSTEM, "deal", ListQuery(filter=not_closed, limit=1)).count
+    login(page, "admin")
+    page.goto(f"{site.url}/o/deal?filter={quote(json.dumps(not_closed))}")
+    group = page.locator("#cb-filter-rows > .cb-filter-group")
+    group.wait_for(state="attached")
+    assert group.locator(".cb-g-match").input_value() == "not"
+    assert group.locator(".cb-g-rows > .cb-filter-row").count() == 2
+    assert page.locator("#cb-filter-advanced").is_hidden()
+    assert int(page.get_attribute("#cb-list-table", "data-total")) == expected
+    page.click("#cb-filter-toggle")
+    group.locator(".cb-g-match").focus()
+    page.keyboard.press("ArrowUp")                                     # none of -> any of, then back
+    assert group.locator(".cb-g-match").input_value() == "or"
+    page.keyboard.press("ArrowDown")
+    with page.expect_navigation(wait_until="load"):
+        press(page, page.locator("#cb-filter-apply"), "Enter")
+    assert "cb-filter-apply" not in page.url and page.locator("#cb-filter-rows > .cb-filter-group").count() == 1
+    assert json.loads(parse_qs(urlparse(page.url).query)["filter"][0]) == not_closed
+    assert page.js_errors == []

@@ -1,7 +1,7 @@
 """The filter builder's nested and/or groups (issue 13, point 5): any stored and/or tree
 loads back into the builder (lists, saved views, rule views, the report designer), in the
-builder's model of groups holding conditions and groups; only a ``not`` still needs the
-condition as JSON. The groups' words come in the reader's language."""
+builder's model of groups ("all of", "any of", "none of") holding conditions and groups;
+only an invalid condition is shown as JSON. The groups' words come in the reader's language."""
 from __future__ import annotations
 
 import json
@@ -51,8 +51,20 @@ def test_builder_model_keeps_nested_groups_and_round_trips():
         return {group["match"]: [tree(r) if "rows" in r else r for r in group["rows"]]}
     assert tree(model) == NESTED and tree(deep_model) == deep
     assert builder_model(None)["rows"] == [] and builder_model(NESTED["and"][1])["rows"] == [NESTED["and"][1]]
-    # shapes the builder cannot show: a not, a bad node, a tree deeper than the language allows
-    assert builder_model({"and": [{"not": WON_OR_LEAD}]})["rows"] is None
+    # "none of": a not of an or-group holds its items; any other negated condition or group is its one item
+    assert builder_model({"and": [{"not": WON_OR_LEAD}]})["rows"] == [{"match": "not", "rows": WON_OR_LEAD["or"]}]
+    assert builder_model({"not": NESTED})["rows"] == [{"match": "not", "rows": [
+        {"match": "and", "rows": [{"match": "or", "rows": WON_OR_LEAD["or"]}, NESTED["and"][1]]}]}]
+    negated = {"or": [{"not": {"field": "stage", "op": "eq", "value": "won"}}, {"not": NESTED}]}
+
+    def tree_of(group: dict) -> dict:  # lists.js's writing of a group, "none of" included
+        items = [tree_of(r) if "rows" in r else r for r in group["rows"]]
+        if group["match"] == "not":
+            return {"not": items[0] if len(items) == 1 else {"or": items}}
+        return items[0] if len(items) == 1 else {group["match"]: items}
+    assert tree_of(builder_model(negated)) == negated
+    assert tree_of(builder_model({"not": WON_OR_LEAD})) == {"not": WON_OR_LEAD}
+    # shapes the builder cannot show: a bad node, a tree deeper than the language allows
     assert builder_model({"and": [WON_OR_LEAD], "or": []})["rows"] is None
     assert builder_model({"and": ["stage"]})["rows"] is None
     too_deep: dict = {"field": "stage", "op": "eq", "value": "won"}
@@ -105,5 +117,5 @@ def test_a_rule_view_with_nested_groups_previews_saves_and_opens_in_the_builder(
 def test_the_group_words_come_in_german(app, db, root):
     root.post("/account/language", data={"language": "de"})
     texts = model_of(root.get("/o/deal").get_data(as_text=True))["texts"]
-    assert texts["all_of"] == "alle von" and texts["any_of"] == "eine von"
+    assert texts["all_of"] == "alle von" and texts["any_of"] == "eine von" and texts["none_of"] == "keine von"
     assert texts["add_group"] == "Gruppe hinzufügen" and texts["remove_group"] == "Gruppe entfernen"

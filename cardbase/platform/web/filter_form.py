@@ -162,11 +162,21 @@ def _is_leaf(item: Any) -> bool:
 
 
 def _group_model(tree: Any, depth: int) -> dict[str, Any] | None:
-    """An ``{"and"|"or": [...]}`` node as a builder group, its items leaves or groups;
-    None for any shape the builder cannot show (``not``, a bad node, too deep)."""
+    """An ``{"and"|"or": [...]}`` node as a builder group, its items leaves or groups; a
+    ``{"not": ...}`` as a "none of" group (``{"not": {"or": [a, b]}}`` holds a and b, any
+    other negated condition or group is its one item). None for a shape the builder
+    cannot show (a bad node, too deep)."""
     if depth > MAX_GROUP_DEPTH or not isinstance(tree, dict) or len(tree) != 1:
         return None
     key = next(iter(tree))
+    if key == "not":
+        inner = tree["not"]
+        if _is_leaf(inner):
+            return {"match": "not", "rows": [inner]}
+        group = _group_model(inner, depth + 1)
+        if group is None:
+            return None
+        return {"match": "not", "rows": group["rows"] if group["match"] == "or" else [group]}
     if key not in ("and", "or") or not isinstance(tree[key], list):
         return None
     rows: list[dict[str, Any]] = []
@@ -188,6 +198,7 @@ GROUP_TEXTS = {
     "group_match": _l("Records in this group match"),
     "all_of": _l("all of"),
     "any_of": _l("any of"),
+    "none_of": _l("none of"),
     "add_condition": _l("Add condition"),
     "add_group": _l("Add group"),
     "remove_group": _l("Remove group"),
@@ -197,13 +208,15 @@ GROUP_TEXTS = {
 def builder_model(tree: Any) -> dict[str, Any]:
     """The filter as the builder (static/js/lists.js) edits it: the outer group's
     ``match`` ("and"/"or") and its ``rows``, each a condition or a nested group
-    ``{"match": ..., "rows": [...]}``; ``texts`` are the groups' words. ``rows`` is None
-    only for a shape the builder cannot show (a ``not``): that one is edited as a
-    condition in the filter language."""
+    ``{"match": "and"|"or"|"not", "rows": [...]}`` ("not": none of them); ``texts`` are
+    the groups' words. ``rows`` is None only for a shape the builder cannot show (not a
+    valid condition at all): that one is edited as a condition in the filter language."""
     texts = {key: str(text) for key, text in GROUP_TEXTS.items()}
     if tree is None:
         return {"match": "and", "rows": [], "texts": texts}
     if _is_leaf(tree):
         return {"match": "and", "rows": [tree], "texts": texts}
     model = _group_model(tree, 1) or {"match": "and", "rows": None}
+    if model["match"] == "not":  # the outer group is all/any: the "none of" group sits inside it
+        model = {"match": "and", "rows": [model]}
     return {**model, "texts": texts}

@@ -51,7 +51,8 @@
 
   // The builder edits a tree of groups: the outer group (#cb-filter-match, #cb-filter-rows)
   // holds conditions (.cb-filter-row) and nested groups (.cb-filter-group: "all of" /
-  // "any of", each again holding conditions and groups), written as {"and"|"or": [...]}.
+  // "any of" / "none of", each again holding conditions and groups), written as
+  // {"and"|"or": [...]} and {"not": ...}.
   function FilterBuilder(form) {
     this.form = form;
     this.fields = json("cb-filter-fields", []);
@@ -116,7 +117,8 @@
     var match = make("select", {className: "form-select form-select-sm w-auto cb-g-match", "aria-label": t.group_match});
     match.appendChild(make("option", {value: "and"}, t.all_of));
     match.appendChild(make("option", {value: "or"}, t.any_of));
-    match.value = model && model.match === "or" ? "or" : "and";
+    match.appendChild(make("option", {value: "not"}, t.none_of));
+    match.value = model && (model.match === "or" || model.match === "not") ? model.match : "and";
     var rows = make("div", {className: "cb-g-rows d-flex flex-column gap-2 ps-2 border-start"});
     var addCond = make("button", {type: "button", className: "btn btn-sm btn-outline-primary cb-g-add"}, "+ " + t.add_condition);
     var addSub = make("button", {type: "button", className: "btn btn-sm btn-outline-primary cb-g-add-group"}, "+ " + t.add_group);
@@ -354,9 +356,11 @@
         if (leaf) { items.push(leaf); }
       } else if (child.classList.contains("cb-filter-group")) {
         var inner = self.collect(child.querySelector(".cb-g-rows"), state);
-        var key = child.querySelector(".cb-g-match").value === "or" ? "or" : "and";
-        if (inner.length === 1) { items.push(inner[0]); }
-        else if (inner.length) { var node = {}; node[key] = inner; items.push(node); }
+        var key = child.querySelector(".cb-g-match").value;
+        if (key === "not") {  // none of them: not (a or b ...)
+          if (inner.length) { items.push({not: inner.length === 1 ? inner[0] : {or: inner}}); }
+        } else if (inner.length === 1) { items.push(inner[0]); }
+        else if (inner.length) { var node = {}; node[key === "or" ? "or" : "and"] = inner; items.push(node); }
       }
     });
     return items;

@@ -22,6 +22,7 @@ from cardbase.schema_engine.store.session import Session
 
 from . import clock, email_out, http_out, jobs, notifications, tasks, templates
 from .actors import user_id_by_name
+from .notifications import N_, Note
 
 
 def _need(spec: Mapping[str, Any], key: str, where: str) -> Any:
@@ -170,7 +171,7 @@ class Action:
     def check(self, tx: Session, spec: Mapping[str, Any], obj: ObjectInfo | None, where: str) -> dict[str, Any]:
         raise NotImplementedError
 
-    def run(self, run: Run, spec: Mapping[str, Any]) -> str:
+    def run(self, run: Run, spec: Mapping[str, Any]) -> str | Note:
         """Do the step; a short text for the run log."""
         raise NotImplementedError
 
@@ -225,7 +226,7 @@ class SetFields(Action):
         values = _evaluate(run, spec["values"])
         run.tx.update(run.obj, run.record["id"], values, version=run.record["version"], fetch=False)
         run.record = run.tx.fetch(run.obj, [run.record["id"]]).get(run.record["id"]) or run.record
-        return "set " + ", ".join(f"{k} = {v!r}" for k, v in values.items())
+        return Note(N_("set %(values)s"), {"values": ", ".join(f"{k} = {v!r}" for k, v in values.items())})
 
 
 class CreateRecord(Action):
@@ -252,7 +253,7 @@ class CreateRecord(Action):
         if spec.get("link") and run.record is not None:
             values[spec["link"]] = run.record["id"]
         made = run.tx.create(spec["object"], values)
-        return f"created {spec['object']} {made.get('code') or made['id']}"
+        return Note(N_("created %(object)s %(record)s"), {"object": spec["object"], "record": made.get("code") or made["id"]})
 
 
 class CreateTask(Action):
@@ -277,7 +278,7 @@ class CreateTask(Action):
         if spec.get("due_in_days") is not None:
             task["due_at"] = (clock.now() + timedelta(days=spec["due_in_days"])).isoformat()
         made = tasks.create(run.tx, task)
-        return f"created task {made['id']}"
+        return Note(N_("created task %(id)s"), {"id": made["id"]})
 
 
 class CallWebhook(Action):
@@ -294,7 +295,7 @@ class CallWebhook(Action):
                 "record": run.tx.to_json(run.obj, run.record) if run.obj and run.record else None,
                 "payload": run.payload or None}
         jobs.enqueue(run.tx.conn, "http_call", {"url": spec["url"], "body": json.dumps(body, default=str)})
-        return f"queued a call to {spec['url']}"
+        return Note(N_("queued a call to %(url)s"), {"url": spec["url"]})
 
 
 class SendEmail(Action):
@@ -326,8 +327,10 @@ class SendEmail(Action):
             files.append((f"{spec['attach']} {code}.docx", content))
         email_out.from_template(run.tx.conn, run.obj, run.record, spec["to"], spec["subject"], spec["body"],
                                 sender_id=run.tx.actor.user_id, attachments=files)
-        made = f" with {files[0][0]}" if files else ""
-        return f"queued an e-mail to {templates.render(spec['to'], run.obj, run.record)}{made}"
+        to = templates.render(spec["to"], run.obj, run.record)
+        if files:
+            return Note(N_("queued an e-mail to %(to)s with %(file)s"), {"to": to, "file": files[0][0]})
+        return Note(N_("queued an e-mail to %(to)s"), {"to": to})
 
 
 def _template_id(tx: Session, obj: ObjectInfo | None, name: object, where: str) -> int:
@@ -360,7 +363,9 @@ class Notify(Action):
         n = notifications.notify(run.tx.conn, ids, "scenario", templates.render(spec["text"], run.obj, run.record),
                                  object_id=run.obj.id if run.obj else None,
                                  record_id=run.record["id"] if run.record else None, email=spec.get("email", False))
-        return f"notified {n} users" + (" (and by e-mail)" if spec.get("email") else "")
+        if spec.get("email"):
+            return Note(N_("notified %(n)s users (and by e-mail)"), {"n": n})
+        return Note(N_("notified %(n)s users"), {"n": n})
 
 
 ACTIONS: dict[str, Action] = {a.type: a for a in (SetFields(), CreateRecord(), CreateTask(), CallWebhook(),

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
+from cardbase.schema_engine import i18n
 from cardbase.schema_engine.automation_models import Scenario, ScenarioRun
 from cardbase.schema_engine.errors import CardbaseError, Forbidden, NotFound, ValidationError
 from cardbase.schema_engine.query.model import ListQuery
@@ -26,6 +27,7 @@ from cardbase.schema_engine.store.session import Session
 
 from . import clock, jobs, notifications
 from .actors import actor_of, user_id_by_name
+from .notifications import N_, Note
 from .scenario_steps import ACTIONS, TRIGGERS, Run, cron_next
 from .webhooks import changes_of
 
@@ -167,8 +169,26 @@ def runs(tx: Session, scenario_id: Any, limit: int = 50) -> list[dict[str, Any]]
     row = _row(tx, scenario_id)
     rows = tx.conn.execute(sa.select(RUNS).where(RUNS.c.scenario_id == row["id"]).order_by(RUNS.c.id.desc())
                            .limit(limit)).mappings()
-    return [{"id": r["id"], "record": r["record_id"], "status": r["status"], "steps": r["steps"],
+    return [{"id": r["id"], "record": r["record_id"], "status": r["status"], "steps": [_shown(s) for s in r["steps"]],
              "at": r["at"].isoformat() + "Z"} for r in rows]
+
+
+# The run log's own step names, translated when read like the results (the actions' are "1. notify").
+STEP_NAMES = {name: name for name in (N_("trigger"), N_("condition"), N_("loop protection"), N_("start"))}
+
+
+def _step(step: str, ok: bool, result: str | Note) -> dict[str, Any]:
+    """A run-log step. An engine message is kept with its parameters (like a notification),
+    so the run log reads in the reader's language; an error's text is kept as it came."""
+    if isinstance(result, Note):
+        return {"step": step, "ok": ok, "result": result.english(), "message": result.message, "params": result.params}
+    return {"step": step, "ok": ok, "result": result}
+
+
+def _shown(step: Mapping[str, Any]) -> dict[str, Any]:
+    name = step["step"]
+    return {"step": i18n._(name) if name in STEP_NAMES else name, "ok": step["ok"],
+            "result": notifications.shown_text(step.get("message"), step.get("params"), step["result"])}
 
 
 # ---- events -> runs ------------------------------------------------------------------------------
@@ -214,8 +234,9 @@ def execute(services: "Services", scenario_id: int, record_id: int | None, *, ev
         if row is None or not row["active"]:
             return "gone"
         if _loops(conn, row, record_id):
-            _log(conn, row, record_id, "stopped", [{"step": "loop protection", "ok": False, "result":
-                 f"ran {LOOP_LIMIT} times on this record within {int(LOOP_WINDOW.total_seconds())} s: stopped"}])
+            _log(conn, row, record_id, "stopped", [_step("loop protection", False, Note(
+                N_("ran %(n)s times on this record within %(s)s s: stopped"),
+                {"n": LOOP_LIMIT, "s": int(LOOP_WINDOW.total_seconds())}))])
             notifications.notify(conn, [row["actor_id"]], "scenario_stopped", notifications.Note(
                 notifications.N_("The scenario '%(name)s' was stopped: it kept triggering itself on record %(record)s"),
                 {"name": row["name"], "record": record_id}), object_id=row["object_id"], record_id=record_id)
@@ -228,8 +249,8 @@ def execute(services: "Services", scenario_id: int, record_id: int | None, *, ev
             if obj is not None and record_id is not None:
                 record = tx.fetch(obj, [record_id]).get(record_id)
                 if record is None:
-                    _log(conn, row, record_id, "skipped", [{"step": "trigger", "ok": False,
-                                                             "result": "the record is gone or hidden from the actor"}])
+                    _log(conn, row, record_id, "skipped", [_step("trigger", False, Note(
+                        N_("the record is gone or hidden from the actor"), {}))])
                     return "skipped"
                 trigger = TRIGGERS[row["trigger"]["type"]]
                 changes = changes_of(conn, obj, record_id, (event or {}).get("version"), tx.access.field_readable(obj))
@@ -239,17 +260,17 @@ def execute(services: "Services", scenario_id: int, record_id: int | None, *, ev
                 if row["condition"]:
                     cond = {"and": [{"field": "id", "op": "eq", "value": record_id}, row["condition"]]}
                     if not tx.list(obj, ListQuery(filter=cond, limit=1), with_count=False).data:
-                        _log(conn, row, record_id, "skipped", [{"step": "condition", "ok": False,
-                                                                 "result": "the record does not meet the conditions"}])
+                        _log(conn, row, record_id, "skipped", [_step("condition", False, Note(
+                            N_("the record does not meet the conditions"), {}))])
                         return "skipped"
             run = Run(tx, obj, record, row, payload or {})
             with conn.begin_nested():
                 for i, spec in enumerate(row["actions"]):
                     label = f"{i + 1}. {spec['type']}"
                     try:
-                        steps.append({"step": label, "ok": True, "result": ACTIONS[spec["type"]].run(run, spec)})
+                        steps.append(_step(label, True, ACTIONS[spec["type"]].run(run, spec)))
                     except CardbaseError as exc:
-                        steps.append({"step": label, "ok": False, "result": exc.message})
+                        steps.append(_step(label, False, exc.message))
                         raise
         except CardbaseError:
             pass
@@ -257,7 +278,7 @@ def execute(services: "Services", scenario_id: int, record_id: int | None, *, ev
             _log(conn, row, record_id, "ok", steps)
             return "ok"
     with db.write() as conn:  # the failed run's writes are gone; its log stays
-        _log(conn, row, record_id, "failed", steps or [{"step": "start", "ok": False, "result": "could not start"}])
+        _log(conn, row, record_id, "failed", steps or [_step("start", False, Note(N_("could not start"), {}))])
     return "failed"
 
 

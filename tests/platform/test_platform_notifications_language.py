@@ -66,3 +66,30 @@ def test_a_translation_that_cannot_be_filled_in_falls_back_to_the_stored_text():
     assert notifications.shown_text("%(who)s gave you a task: %(title)s", {"who": "x"}, "x gave you a task: y") == (
         "x gave you a task: y")
     assert notifications.shown_text(None, None, "as written") == "as written"
+
+
+def test_the_run_log_reads_in_the_readers_language_and_the_api_keeps_english(db):
+    from cardbase.automation.worker import Services, Worker
+    from cardbase.schema_engine.store import RecordStore
+
+    app = crm_app(db)
+    root = api_for(app, db, "root")
+    made = root.post("/api/v1/scenarios", {"name": "Qualify", "object": "deal", "trigger": {"type": "created"},
+                                           "condition": {"field": "title", "op": "ne", "value": "Skip me"},
+                                           "actions": [{"type": "set_fields", "values": {"quantity": 2}},
+                                                       {"type": "notify", "users": ["root"], "text": "New {title}"}]})
+    assert made.status_code == 201, made.get_json()
+    sid = made.get_json()["id"]
+    root.post("/api/v1/records/deal", {"title": "Acme"})
+    root.post("/api/v1/records/deal", {"title": "Skip me"})
+    Worker(Services(store=RecordStore(db))).run_once()
+    runs = root.get(f"/api/v1/scenarios/{sid}/runs").get_json()["data"]
+    assert [(r["status"], [(s["step"], s["result"]) for s in r["steps"]]) for r in runs] == [
+        ("skipped", [("condition", "the record does not meet the conditions")]),
+        ("ok", [("1. set_fields", "set quantity = 2"), ("2. notify", "notified 1 users")])]
+    users.update_user(db, SYSTEM, users.find_user(db, "root").id, language="de")
+    page = signed_in(app, "root", PASSWORD).get(f"/designer/objects/deal/scenarios/{sid}").get_data(as_text=True)
+    for german in ("Bedingung: der Datensatz erfüllt die Bedingungen nicht", "übersprungen", "abgeschlossen",
+                   "1. set_fields: gesetzt: quantity = 2", "2. notify: 1 Benutzer benachrichtigt"):
+        assert german in page, german
+    assert "does not meet" not in page

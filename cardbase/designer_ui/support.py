@@ -139,7 +139,7 @@ def builder_texts() -> dict[str, str]:
             "list_hint": _("several values: separate them with commas"), "yes": _("yes"), "no": _("no"),
             "clear": _("Remove all conditions"), "group": _("Group of conditions"),
             "group_match": _("Records in this group match"), "add_group": _("Add group"),
-            "remove_group": _("Remove group")}
+            "remove_group": _("Remove group"), "none_of": _("no condition (not)")}
 
 
 def condition_builder(name: str, fields: list[dict[str, Any]], value: Any, label: str) -> dict[str, Any]:

@@ -133,6 +133,16 @@ def test_the_rollup_condition_takes_nested_groups(page, site, login):
     assert box.locator(".cb-condition-group").count() == 1 and box.locator(".cb-condition-complex").count() == 0
     assert box.locator(".cb-condition-group .cb-condition-join").input_value() == "or"
     assert json.loads(box.locator("textarea").input_value()) == {"and": [SMALL, WON_OR_LOST]}
+    # "none of" them: the group becomes a not, saved and shown again in the builder
+    press(page, box.locator(".cb-condition-group .cb-condition-join"), "ArrowDown")
+    assert json.loads(box.locator("textarea").input_value()) == {"and": [SMALL, {"not": WON_OR_LOST}]}
+    with page.expect_navigation(wait_until="load"):
+        page.click("#cb-save-field")
+    page.goto(f"{site.url}/designer/objects/organisation/fields/small_closed_volume")
+    box = page.locator("[data-rollup-filter-for=deal]")
+    assert box.locator(".cb-condition-group .cb-condition-join").input_value() == "not"
+    assert box.locator(".cb-condition-complex").count() == 0
+    assert json.loads(box.locator("textarea").input_value()) == {"and": [SMALL, {"not": WON_OR_LOST}]}
     assert page.js_errors == []
 
 

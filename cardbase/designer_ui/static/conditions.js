@@ -30,6 +30,14 @@
   // A tree the builder can show: one leaf, or {"and"|"or": [leaves and such groups]}, as
   // the group {join, rows} whose rows are leaves or groups again. Else null (a "not").
   function toGroup(tree, depth) {
+    if (tree.not !== undefined && Object.keys(tree).length === 1 && depth <= MAX_DEPTH) {
+      // "none of": not (a or b) holds a and b; any other negated condition or group is its one row
+      var inner = tree.not;
+      if (inner && typeof inner === "object" && inner.field !== undefined) { return {join: "not", rows: [inner]}; }
+      var negated = inner && typeof inner === "object" ? toGroup(inner, depth + 1) : null;
+      if (!negated) { return null; }
+      return {join: "not", rows: negated.join === "or" ? negated.rows : [negated]};
+    }
     var join = tree.and ? "and" : (tree.or ? "or" : null);
     if (!join || Object.keys(tree).length !== 1 || !Array.isArray(tree[join]) || depth > MAX_DEPTH) { return null; }
     var rows = [];
@@ -46,7 +54,8 @@
   function flatten(tree) {
     if (!tree) { return {join: "and", rows: []}; }
     if (tree.field !== undefined) { return {join: "and", rows: [tree]}; }
-    return toGroup(tree, 1);
+    var group = toGroup(tree, 1);
+    return group && group.join === "not" ? {join: "and", rows: [group]} : group;  // the outer group is all/any
   }
   function isGroup(row) { return Array.isArray(row.rows); }
   // the filter language's tree of a group: a group of one item is that item, an empty one nothing
@@ -56,6 +65,7 @@
       if (isGroup(r)) { var sub = treeOf(r); if (sub) { items.push(sub); } } else if (r.field) { items.push(r); }
     });
     if (items.length === 0) { return null; }
+    if (group.join === "not") { return {not: items.length === 1 ? items[0] : {or: items}}; }
     if (items.length === 1) { return items[0]; }
     var tree = {}; tree[group.join] = items;
     return tree;
@@ -142,6 +152,7 @@
       var join = el("select", {id: joinId, "class": "form-select form-select-sm w-auto cb-condition-join"});
       join.appendChild(option("and", t.all, group.join === "and"));
       join.appendChild(option("or", t.any, group.join === "or"));
+      if (nested) { join.appendChild(option("not", t.none_of, group.join === "not")); }
       join.addEventListener("change", function () { group.join = join.value; self.save(); });
       wrap.appendChild(join);
       if (nested) {

@@ -19,4 +19,6 @@ def dispatchers() -> list["Dispatcher"]:
 
 
 def tickers() -> list["Ticker"]:
-    return [tasks.reminder_ticker, scenarios.date_ticker, scenarios.schedule_ticker]
+    from ..transfer import housekeeping  # import jobs: mark dead ones interrupted, prune their files
+    return [tasks.reminder_ticker, scenarios.date_ticker, scenarios.schedule_ticker,
+            housekeeping.interrupted_ticker, housekeeping.prune_ticker]

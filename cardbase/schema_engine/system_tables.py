@@ -33,7 +33,8 @@ def create_system_tables(db: "Database") -> None:
 # Columns added to system tables after their first release: (table, column), added with
 # their server default to databases created before (create_all only creates missing tables).
 ADDED_COLUMNS = (("cb_user", "credentials_epoch"), ("cb_api_token", "credentials_epoch"),
-                 ("cb_notification", "message"), ("cb_notification", "params"))
+                 ("cb_notification", "message"), ("cb_notification", "params"),
+                 ("cb_transfer_job", "heartbeat_at"))
 
 
 def _add_missing_columns(conn: Connection) -> None:

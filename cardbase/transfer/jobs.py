@@ -14,6 +14,7 @@ import os
 import tempfile
 import threading
 import time
+from datetime import timedelta
 from typing import Any, Callable, Protocol
 
 import sqlalchemy as sa
@@ -31,6 +32,7 @@ _jobs = TransferJob.__table__
 MAX_STORED_ERRORS = 200
 FINISHED = ("done", "failed", "cancelled", "interrupted")
 CHUNK = 1000  # rows per ChangeSet (and per commit when the good rows are kept)
+HEARTBEAT_EVERY = 30.0  # seconds between heartbeats of an all-or-nothing job
 
 
 class JobRunner(Protocol):
@@ -74,9 +76,22 @@ class JobProgress:
 
     def live(self, result: ImportResult, line: int) -> None:
         self.live_state.update(_counts(result), last_line=line)
+        self._beat()
+
+    def _beat(self) -> None:
+        """The heartbeat of an all-or-nothing job, which commits no progress: written beside its
+        transaction on PostgreSQL (on SQLite that write would wait for the import's own lock,
+        and no other process can mark the job while that lock is held)."""
+        now = time.monotonic()
+        if now - self.live_state.get("beat", 0.0) < HEARTBEAT_EVERY or self.db.engine.dialect.name == "sqlite":
+            return
+        self.live_state["beat"] = now
+        with self.db.write() as conn:
+            conn.execute(sa.update(_jobs).where(_jobs.c.id == self.job_id).values(heartbeat_at=utcnow()))
 
     def checkpoint(self, conn: Connection, result: ImportResult, line: int) -> None:
-        conn.execute(sa.update(_jobs).where(_jobs.c.id == self.job_id).values(**_counts(result), last_line=line))
+        conn.execute(sa.update(_jobs).where(_jobs.c.id == self.job_id).values(
+            **_counts(result), last_line=line, heartbeat_at=utcnow()))
 
 
 def _counts(result: ImportResult) -> dict[str, int]:
@@ -113,12 +128,12 @@ def run_job(store: Any, job_id: int, actor: Actor, *, resume: bool = False) -> N
     db = store.db
     with db.write() as conn:
         job = conn.execute(sa.select(_jobs).where(_jobs.c.id == job_id)).mappings().one()
-        conn.execute(sa.update(_jobs).where(_jobs.c.id == job_id).values(state="running", started_at=utcnow()))
+        conn.execute(sa.update(_jobs).where(_jobs.c.id == job_id).values(
+            state="running", started_at=job["started_at"] or utcnow(), heartbeat_at=utcnow()))
     progress = JobProgress(db, job_id)
     settings = ImportSettings.from_json(job["settings"]["import"])
     start_after = int(job["last_line"] or 0) if resume else 0
-    seed = ImportResult(rows=job["rows_done"], created=job["created"], updated=job["updated"],
-                        skipped=job["skipped"], failed=job["failed"]) if resume else ImportResult()
+    seed = _seed(job) if resume else ImportResult()
     bad_path = f"{job['file_path']}.errors.xlsx"
     outcome: dict[str, Any]
     try:
@@ -178,7 +193,7 @@ def job_status(db: Any, actor: Actor, job_id: Any) -> dict[str, Any]:
         job = _own(conn, actor, job_id)
     live = _LIVE.get(job["id"])
     if live is not None:
-        job.update({k: v for k, v in live.items() if k != "cancel"})
+        job.update({k: v for k, v in live.items() if k not in ("cancel", "beat")})
     done, total = job["rows_done"] or 0, job["rows_total"]
     rate = seconds_left = None
     if job["started_at"] is not None:
@@ -193,6 +208,7 @@ def job_status(db: Any, actor: Actor, job_id: Any) -> dict[str, Any]:
                          else min(99, round(100 * done / total))},
             "created": job["created"], "updated": job["updated"], "skipped": job["skipped"], "failed": job["failed"],
             "errors": job["errors"] or [], "message": job["message"], "cancel_requested": job["cancel_requested"],
+            "resumable": job["state"] == "interrupted", "resumed": (job["settings"] or {}).get("resumed"),
             "bad_rows": os.path.exists(bad) and job["state"] in FINISHED}
 
 
@@ -218,6 +234,68 @@ def cancel_job(db: Any, actor: Actor, job_id: Any) -> dict[str, Any]:
         with db.write() as conn:
             conn.execute(sa.update(_jobs).where(_jobs.c.id == job["id"]).values(cancel_requested=True))
     return {"id": job["id"], "cancel_requested": True}
+
+
+def lease_seconds() -> float:
+    """How long a "running" job may go without a sign of life before it counts as interrupted
+    (``CARDBASE_IMPORT_LEASE_SECONDS``, default 300: a chunk of 1,000 rows takes seconds)."""
+    return float(os.environ.get("CARDBASE_IMPORT_LEASE_SECONDS") or 300)
+
+
+def mark_interrupted(db: Any, lease: float | None = None) -> list[int]:
+    """Mark "running" jobs whose process died as "interrupted": not run by this process and
+    silent for longer than the lease. Each one's message says exactly what it had written.
+    A read first, so an idle check takes no write lock. Called at start-up and by the worker."""
+    cutoff = utcnow() - timedelta(seconds=lease_seconds() if lease is None else lease)
+    alive = sa.func.coalesce(_jobs.c.heartbeat_at, _jobs.c.started_at, _jobs.c.created_at)
+    stale = sa.and_(_jobs.c.state == "running", alive < cutoff)
+    with db.read() as conn:
+        rows = conn.execute(sa.select(_jobs).where(stale)).mappings().all()
+    marked = []
+    for job in rows:
+        if job["id"] in _LIVE:
+            continue
+        with db.write() as conn:
+            done = conn.execute(sa.update(_jobs).where(_jobs.c.id == job["id"], stale).values(
+                state="interrupted", finished_at=utcnow(), message=interrupted_message(job)))
+        if done.rowcount:
+            marked.append(int(job["id"]))
+    if marked:
+        log.warning("import jobs interrupted (their process stopped): %s", marked)
+    return marked
+
+
+def interrupted_message(job: Any) -> str:
+    """What an interrupted job had written, from its row (progress commits with each chunk)."""
+    if (job["settings"].get("import") or {}).get("atomic", True):
+        return "interrupted: nothing was written (all or nothing); resume runs the import again"
+    return (f"interrupted: {job['created']} created, {job['updated']} updated, {job['skipped']} skipped, "
+            f"{job['failed']} with errors, up to line {job['last_line']} of the file; resume imports the rest")
+
+
+def resume_job(store: Any, runner: JobRunner, actor: Actor, job_id: Any) -> dict[str, Any]:
+    """Run an interrupted job again: an import keeping its good rows goes on after its last
+    committed line (the rows written stay, none twice); an all-or-nothing one, which wrote
+    nothing, starts again. The job's ``resumed`` says where it went on and what was there."""
+    with store.db.read() as conn:
+        job = _own(conn, actor, job_id)
+    if job["state"] != "interrupted":
+        raise ValidationError({"state": f"job {job['id']} is {job['state']}: only an interrupted job can be resumed"})
+    atomic = bool((job["settings"].get("import") or {}).get("atomic", True))
+    before = {"after_line": 0 if atomic else job["last_line"], **({} if atomic else _counts(_seed(job)))}
+    with store.db.write() as conn:
+        done = conn.execute(sa.update(_jobs).where(_jobs.c.id == job["id"], _jobs.c.state == "interrupted").values(
+            state="queued", finished_at=None, cancel_requested=False, message="",
+            settings={**job["settings"], "resumed": before}))
+    if not done.rowcount:
+        raise ValidationError({"state": f"job {job['id']} is being resumed already"})
+    runner.submit(job["id"], lambda: run_job(store, job["id"], actor, resume=not atomic))
+    return {"id": job["id"], "resumed": before}
+
+
+def _seed(job: Any) -> ImportResult:
+    return ImportResult(rows=job["rows_done"], created=job["created"], updated=job["updated"],
+                        skipped=job["skipped"], failed=job["failed"])
 
 
 def interrupted_jobs(db: Any) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@
   with its id and Location).
 * ``GET /api/v1/jobs/{id}`` -- state, progress (rows done, rate, seconds left), outcome.
 * ``POST /api/v1/jobs/{id}/cancel`` -- stop after the current chunk.
+* ``POST /api/v1/jobs/{id}/resume`` -- run an interrupted job again (after its last committed line).
 * ``GET /api/v1/jobs/{id}/bad-rows`` -- the rows not imported, as XLSX with an error column.
 
 A file over the import limit is refused from its Content-Length before it is read (413
@@ -122,6 +123,13 @@ def get_job(job_id: str):
 def cancel_job(job_id: str):
     jobs.cancel_job(get_store().db, api_actor(), job_id)
     return json_response(jobs.job_status(get_store().db, api_actor(), job_id), 202)
+
+
+@bp.post("/v1/jobs/<job_id>/resume")
+def resume_job(job_id: str):
+    actor = api_actor()
+    jobs.resume_job(get_store(), runner(), actor, job_id)
+    return json_response(jobs.job_status(get_store().db, actor, job_id), 202, {"Location": f"/api/v1/jobs/{int(job_id)}"})
 
 
 @bp.get("/v1/jobs/<job_id>/bad-rows")

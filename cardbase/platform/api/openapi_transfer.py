@@ -37,7 +37,10 @@ _JOB = {"type": "object", "properties": {
         "seconds_left": {"type": ["number", "null"]}, "percent": {"type": ["integer", "null"]}}},
     "created": {"type": "integer"}, "updated": {"type": "integer"}, "skipped": {"type": "integer"},
     "failed": {"type": "integer"}, "errors": {"type": "array", "items": {"type": "object"}},
-    "message": {"type": "string"}, "bad_rows": {"type": "boolean"}}}
+    "message": {"type": "string"}, "bad_rows": {"type": "boolean"},
+    "resumable": {"type": "boolean", "description": "interrupted (its process died): POST .../resume"},
+    "resumed": {"type": ["object", "null"], "description": "after_line and what was written before the resume "
+                                                           "(created, updated, skipped, failed, rows_done)"}}}
 
 
 def transfer_paths(b: "_Builder") -> None:
@@ -64,6 +67,12 @@ def transfer_paths(b: "_Builder") -> None:
     b.path("/api/v1/jobs/{job_id}/cancel", tag, post={
         "summary": "Cancel a job after its current chunk", "operationId": "cancelJob", "parameters": [job],
         "responses": responses({202: ok_json("ImportJob", "cancel requested")}, 400, 401, 403, 404, 422)})
+    b.path("/api/v1/jobs/{job_id}/resume", tag, post={
+        "summary": "Resume an interrupted job", "operationId": "resumeJob", "parameters": [job],
+        "description": "A job whose process died is 'interrupted'; its message says exactly what it had written. "
+                       "An import keeping its good rows goes on after its last committed line (no row twice); "
+                       "an all-or-nothing import, which wrote nothing, runs again. 422 unless interrupted.",
+        "responses": responses({202: ok_json("ImportJob", "resumed")}, 400, 401, 403, 404, 422)})
     b.path("/api/v1/jobs/{job_id}/bad-rows", tag, get={
         "summary": "The rows not imported, as XLSX with an error column", "operationId": "getJobBadRows",
         "parameters": [job], "responses": {

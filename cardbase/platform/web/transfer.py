@@ -152,6 +152,10 @@ def _inline() -> bool:
     return current_app.config.get("CARDBASE_IMPORT_RUNNER") == "inline"
 
 
+def _runner() -> jobs.JobRunner:
+    return jobs.InlineRunner() if _inline() else jobs.ThreadRunner()
+
+
 def _target_label(obj, name: str) -> str:
     if name == "code":
         return _("Code")
@@ -185,6 +189,19 @@ def cancel(job_id: int):
         flash(_("The import stops after the rows it is writing now."))
     except ValidationError as exc:
         flash(exc.message)
+    return redirect(url_for("transfer.progress", job_id=job_id))
+
+
+@bp.post("/imports/<int:job_id>/resume")
+def resume(job_id: int):
+    try:
+        done = jobs.resume_job(get_store(), _runner(), current_actor(), job_id)
+        flash(_("The import goes on after line %(line)s.", line=done["resumed"]["after_line"])
+              if done["resumed"]["after_line"] else _("The import runs again from the first row."))
+    except ValidationError as exc:
+        flash(exc.message)
+    except CardbaseError:
+        abort(404)
     return redirect(url_for("transfer.progress", job_id=job_id))
 
 

@@ -4,8 +4,10 @@ the e-mail, the phone number, or name + city), and merge two or more records int
 A merge is one operation of the change pipeline, so one action that undo reverts: the
 surviving record takes the chosen value of each field (an update), the children of the
 other records are moved to it (updates of the children), their shares are granted on it
-too, their comments and tasks move to it, and the other records go to the trash (where their own history stays, so an undo
-restores them as they were). The survivor's history and the action name the merged codes."""
+too, their comments, tasks and history rows move to it (the survivor's history shows what
+happened to the merged records; the action's ``history_from`` names their codes), and the
+other records go to the trash. Undo puts every moved row back on its record and restores
+the merged records as they were."""
 from __future__ import annotations
 
 from collections import defaultdict
@@ -14,7 +16,7 @@ from typing import Any, Mapping, Sequence
 import sqlalchemy as sa
 
 from ..schema_engine.errors import ValidationError
-from ..schema_engine.meta_models import Base
+from ..schema_engine.meta_models import Base, HistoryEntry
 from ..schema_engine.rights_models import Share
 from ..schema_engine.snapshot import ObjectInfo
 from ..schema_engine.store.changeset import ChangeSet
@@ -131,7 +133,10 @@ class MergeOp:
         codes = {rid: r.get("code") for rid, r in tx.fetch(self.obj, self.others).items()}
         cs.summary = {"merged": [codes.get(rid) for rid in self.others], "survivor": self.survivor}
         self.update.write(tx, cs)
-        cs.summary["moved"] = self._move_references(tx)
+        moved = self._move_references(tx)
+        history = self._move_history(tx)
+        cs.summary["moved"] = moved + history
+        cs.summary["history_from"] = {str(rid): codes.get(rid) for rid in sorted({h[2] for h in history})}
         for op in self.children:
             op.write(tx, cs)
         for share in self.shares:
@@ -139,7 +144,7 @@ class MergeOp:
         self.trash.write(tx, cs)
         return {"survivor": self.survivor, "merged": self.others,
                 "children_moved": sum(len(op.rows) for op in self.children), "shares_added": len(self.shares),
-                "references_moved": len(cs.summary["moved"])}
+                "references_moved": len(moved), "history_moved": len(history)}
 
     def _move_references(self, tx: Session) -> list[list[Any]]:
         """Comments and tasks of the merged records now belong to the survivor; each move is
@@ -155,6 +160,19 @@ class MergeOp:
                 tx.conn.execute(sa.update(table).where(*where).values(record_id=self.survivor))
                 moved += [[name, rid, old] for rid, old in rows]
         return moved
+
+
+    def _move_history(self, tx: Session) -> list[list[Any]]:
+        """The merged records' history rows now belong to the survivor, so its history shows what
+        happened to them; each row is named in the action like the comments (["cb_history", row
+        id, old record id]) and the action's ``history_from`` names the codes they came from, so
+        undo re-points them exactly. This merge's own rows (the trash entries) are written after."""
+        table = HistoryEntry.__table__
+        where = [table.c.object_id == self.obj.id, table.c.record_id.in_(self.others)]
+        rows = tx.conn.execute(sa.select(table.c.id, table.c.record_id).where(*where).order_by(table.c.id)).all()
+        if rows:
+            tx.conn.execute(sa.update(table).where(*where).values(record_id=self.survivor))
+        return [[table.name, rid, old] for rid, old in rows]
 
 
 def merge_values(records: Mapping[int, Mapping[str, Any]], obj: ObjectInfo, picks: Mapping[str, Any]) -> dict[str, Any]:

@@ -56,7 +56,7 @@ def test_merge_is_one_action_and_undo_puts_everything_back(dupes):
         result = merge(s, "organisation", a["id"], [b["id"]], {"city": b["id"]})
         action = s.last.action_id
     assert result == {"survivor": a["id"], "merged": [b["id"]], "children_moved": 2, "shares_added": 1,
-                      "references_moved": 2}
+                      "references_moved": 2, "history_moved": 2}
     with db.read() as conn:
         assert conn.execute(sa.select(Comment.record_id).where(Comment.id == comment)).scalar() == a["id"]
         assert conn.execute(sa.select(Task.record_id).where(Task.id == task)).scalar() == a["id"]

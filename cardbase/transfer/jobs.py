@@ -174,11 +174,16 @@ def start_job(store: Any, runner: JobRunner, job_id: int, actor: Actor) -> None:
     runner.submit(job_id, lambda: run_job(store, job_id, actor))
 
 
+MAX_JOB_ID = 2**31 - 1  # cb_transfer_job.id is an INTEGER
+
+
 def _own(conn: Connection, actor: Actor, job_id: Any) -> dict[str, Any]:
     try:
         jid = int(job_id)
     except (TypeError, ValueError):
         raise ValidationError({"id": f"{job_id!r} is not a job id"}) from None
+    if not 0 < jid <= MAX_JOB_ID:  # beyond the INTEGER column no job can exist (and PostgreSQL would refuse the query)
+        raise NotFound(f"there is no job {jid}")
     job = conn.execute(sa.select(_jobs).where(_jobs.c.id == jid)).mappings().first()
     if job is None:
         raise NotFound(f"there is no job {jid}")

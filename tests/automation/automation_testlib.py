@@ -9,8 +9,9 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Iterator
 
+import pytest
 import sqlalchemy as sa
 from db_templates import from_template
 
@@ -174,6 +175,22 @@ def stop_receiver(receiver: Receiver) -> None:
     receiver.release.set()
     receiver.server.shutdown()
     receiver.server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A running local webhook receiver, stopped after the test (import it as a fixture)."""
+    r = start_receiver()
+    yield r
+    stop_receiver(r)
+
+
+@pytest.fixture
+def webhook_crm(db, receiver) -> tuple[RecordStore, Actor]:
+    """The CRM with loopback targets allowed, and root: what the webhook tests start from."""
+    store = crm(db)
+    allow_loopback(db)
+    return store, actor(db, "root")
 
 
 def clock_later(monkeypatch, seconds: float) -> None:

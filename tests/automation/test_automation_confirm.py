@@ -7,7 +7,6 @@ import time
 
 import pytest
 import sqlalchemy as sa
-from automation_testlib import actor, allow_loopback, crm, start_receiver, stop_receiver
 
 from cardbase.automation import signing, webhooks
 from cardbase.schema_engine.errors import ValidationError
@@ -15,17 +14,8 @@ from cardbase.schema_engine.meta_models import OutboxEvent
 
 
 @pytest.fixture
-def receiver():
-    r = start_receiver()
-    yield r
-    stop_receiver(r)
-
-
-@pytest.fixture
-def setup(db, receiver):
-    store = crm(db)
-    allow_loopback(db)
-    return store, actor(db, "root")
+def setup(webhook_crm):
+    return webhook_crm
 
 
 def confirming(store, who, receiver, **spec):

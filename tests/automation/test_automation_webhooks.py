@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from automation_testlib import actor, allow_loopback, crm, start_receiver, stop_receiver, worker
+from automation_testlib import actor, allow_loopback, crm, worker
 
 from cardbase.automation import clock, jobs, notifications, signing, webhooks
 from cardbase.schema_engine.automation_models import Job, Webhook
@@ -16,18 +16,8 @@ from cardbase.schema_engine.meta_models import OutboxEvent
 
 
 @pytest.fixture
-def receiver():
-    r = start_receiver()
-    yield r
-    stop_receiver(r)
-
-
-@pytest.fixture
-def setup(db, receiver):
-    store = crm(db)
-    allow_loopback(db)
-    root = actor(db, "root")
-    return store, root
+def setup(webhook_crm):
+    return webhook_crm
 
 
 def make_hook(store, who, receiver, **spec):

@@ -9,22 +9,14 @@ import subprocess
 import sys
 import time
 
-import pytest
 import sqlalchemy as sa
-from automation_testlib import actor, allow_loopback, crm, start_receiver, stop_receiver, worker
+from automation_testlib import actor, allow_loopback, crm, worker
 from click.testing import CliRunner
 
 from cardbase.automation import jobs, webhooks
 from cardbase.platform.cli import main
 from cardbase.schema_engine.automation_models import Job
 from cardbase.schema_engine.db import Database
-
-
-@pytest.fixture
-def receiver():
-    r = start_receiver()
-    yield r
-    stop_receiver(r)
 
 
 def _hook(store, root, receiver):

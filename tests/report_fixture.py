@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
 from db_templates import from_template
 
 from cardbase.platform import users
@@ -108,3 +109,18 @@ def build(db) -> None:
 def sales_crm(db) -> SalesCrm:
     from_template(db, "reports_sales_crm", build)
     return SalesCrm(db, RecordStore(db))
+
+
+@pytest.fixture(name="crm")
+def crm_fixture(db) -> SalesCrm:
+    """The sales CRM as the ``crm`` fixture (import ``crm_fixture`` into a test module)."""
+    return sales_crm(db)
+
+
+@pytest.fixture(name="app")
+def app_fixture(db, crm):
+    """The platform app over the sales CRM as the ``app`` fixture (import ``app_fixture``)."""
+    from api_testlib import TEST_CONFIG  # tests/platform is on the path only for the platform tests
+
+    from cardbase.platform.app import create_app
+    return create_app(dict(TEST_CONFIG), db=db)

@@ -3,27 +3,15 @@ overrides and drill-down filters, rights (owner, groups, the report right, field
 and the OpenAPI description."""
 from __future__ import annotations
 
-import pytest
 
-from cardbase.platform.app import create_app
 from cardbase.schema_engine import rights
 from cardbase.schema_engine.actor import SYSTEM
 
-from api_testlib import TEST_CONFIG, Api, error_of, token_for
-from report_fixture import sales_crm
+from api_testlib import Api, error_of, token_for
+from report_fixture import app_fixture, crm_fixture  # noqa: F401 (the crm and app fixtures)
 
 DEFINITION = {"object": "deal", "rows": [{"field": "stage"}], "columns": [{"field": "close_date", "bucket": "quarter"}],
               "measures": [{"op": "sum", "field": "amount"}, {"op": "count"}]}
-
-
-@pytest.fixture
-def crm(db):
-    return sales_crm(db)
-
-
-@pytest.fixture
-def app(db, crm):
-    return create_app(dict(TEST_CONFIG), db=db)
 
 
 def api(app, db, name):

@@ -8,24 +8,13 @@ import re
 
 import pytest
 
-from cardbase.platform.app import create_app
 from cardbase.report_builder import dashboards, library
 from cardbase.schema_engine.actor import SYSTEM
 
-from api_testlib import TEST_CONFIG, signed_in
-from report_fixture import sales_crm
+from api_testlib import signed_in
+from report_fixture import app_fixture, crm_fixture  # noqa: F401 (the crm and app fixtures)
 
 PIPELINE = {"object": "deal", "rows": [{"field": "stage"}], "measures": [{"op": "count"}]}
-
-
-@pytest.fixture
-def crm(db):
-    return sales_crm(db)
-
-
-@pytest.fixture
-def app(db, crm):
-    return create_app(dict(TEST_CONFIG), db=db)
 
 
 @pytest.fixture

@@ -9,30 +9,18 @@ from __future__ import annotations
 import json
 import re
 
-import pytest
 
-from cardbase.platform.app import create_app
 from cardbase.report_builder import library
 from cardbase.schema_engine import rights
 from cardbase.schema_engine.actor import SYSTEM
 
-from api_testlib import TEST_CONFIG, signed_in
-from report_fixture import sales_crm
+from api_testlib import signed_in
+from report_fixture import app_fixture, crm_fixture  # noqa: F401 (the crm and app fixtures)
 
 FILTER = {"or": [{"field": "close_date", "op": "last_days", "value": 400},
                  {"and": [{"field": "owner", "op": "eq", "value": "me"},
                           {"field": "organisation.industry", "op": "in", "value": ["retail"]}]}]}
 DEFINITION = {"object": "deal", "rows": [{"field": "stage"}], "measures": [{"op": "count"}], "filter": FILTER}
-
-
-@pytest.fixture
-def crm(db):
-    return sales_crm(db)
-
-
-@pytest.fixture
-def app(db, crm):
-    return create_app(dict(TEST_CONFIG), db=db)
 
 
 def _script(html: str, element_id: str):

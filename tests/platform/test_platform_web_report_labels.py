@@ -13,12 +13,11 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from openpyxl import load_workbook
 
-from cardbase.platform.app import create_app
 from cardbase.report_builder import library
 from cardbase.schema_engine.actor import SYSTEM
 
-from api_testlib import TEST_CONFIG, api_for, signed_in
-from report_fixture import sales_crm
+from api_testlib import api_for, signed_in
+from report_fixture import app_fixture, crm_fixture  # noqa: F401 (the crm and app fixtures)
 from test_platform_web_reports import DOC, page_data
 
 
@@ -26,16 +25,6 @@ def _doc(name: str, bucket: str) -> dict:
     return {"name": name, "shared_with": ["Sales"], "definition": {
         "object": "deal", "rows": [{"field": "close_date", "bucket": bucket}], "columns": [{"field": "stage"}],
         "measures": [{"op": "count"}], "chart": {"type": "bar"}, "live_filters": ["organisation"]}}
-
-
-@pytest.fixture
-def crm(db):
-    return sales_crm(db)
-
-
-@pytest.fixture
-def app(db, crm):
-    return create_app(dict(TEST_CONFIG), db=db)
 
 
 @pytest.fixture

@@ -13,28 +13,17 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from openpyxl import load_workbook
 
-from cardbase.platform.app import create_app
 from cardbase.report_builder import library
 from cardbase.schema_engine import rights
 from cardbase.schema_engine.actor import SYSTEM
 
-from api_testlib import TEST_CONFIG, signed_in
-from report_fixture import sales_crm
+from api_testlib import signed_in
+from report_fixture import app_fixture, crm_fixture  # noqa: F401 (the crm and app fixtures)
 
 DOC = {"name": "Stage by quarter", "shared_with": ["Sales"], "definition": {
     "object": "deal", "rows": [{"field": "stage"}], "columns": [{"field": "close_date", "bucket": "quarter"}],
     "measures": [{"op": "sum", "field": "amount"}, {"op": "count"}], "chart": {"type": "stacked_bar"},
     "live_filters": ["close_date", "owner", "stage", "organisation"]}}
-
-
-@pytest.fixture
-def crm(db):
-    return sales_crm(db)
-
-
-@pytest.fixture
-def app(db, crm):
-    return create_app(dict(TEST_CONFIG), db=db)
 
 
 @pytest.fixture

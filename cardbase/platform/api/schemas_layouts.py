@@ -76,20 +76,34 @@ class CardLayout(Strict):
     tabs = f.List(f.Nested(CardTab), required=True, validate=v.Length(min=1, max=cards.MAX_TABS))
 
 
-class CardSummary(Strict):
+# ---- named designs: what cards and named table designs share -------------------------------------
+class DesignSummary(Strict):
+    """One named design in a list (cards and table designs alike)."""
     id = f.Integer(required=True)
     name = f.String(required=True)
     is_default = f.Boolean(required=True)
+
+
+class ShownDesign(DesignSummary):
+    """The design as read: possibly the generated one, which has no id."""
+    id = f.Integer(required=True, allow_none=True, metadata=_desc("null: none was designed, this one is generated"))
+
+
+class DesignPatch(Strict):
+    """A design's name and default status, each optional (PATCH)."""
+    name = f.String(validate=_NAME)
+    is_default = f.Boolean()
+
+
+class CardSummary(DesignSummary):
+    pass
 
 
 class CardList(Strict):
     data = f.List(f.Nested(CardSummary), required=True)
 
 
-class Card(Strict):
-    id = f.Integer(required=True, allow_none=True, metadata=_desc("null: no card was designed, this one is generated"))
-    name = f.String(required=True)
-    is_default = f.Boolean(required=True)
+class Card(ShownDesign):
     layout = f.Nested(CardLayout, required=True)
 
 
@@ -103,9 +117,7 @@ class CardReplace(CardInput):
     layout = f.Nested(CardLayout, required=True)
 
 
-class CardPatch(Strict):
-    name = f.String(validate=_NAME)
-    is_default = f.Boolean()
+class CardPatch(DesignPatch):
     layout = f.Nested(CardLayout)
 
 
@@ -173,20 +185,15 @@ class ViewPatch(Strict):
 
 
 # ---- named table designs (several per object, one the default) -------------------------------------
-class TableDesignSummary(Strict):
-    id = f.Integer(required=True)
-    name = f.String(required=True)
-    is_default = f.Boolean(required=True)
+class TableDesignSummary(DesignSummary):
+    pass
 
 
 class TableDesignList(Strict):
     data = f.List(f.Nested(TableDesignSummary), required=True)
 
 
-class TableDesign(Strict):
-    id = f.Integer(required=True, allow_none=True, metadata=_desc("null: none was designed, this one is generated"))
-    name = f.String(required=True)
-    is_default = f.Boolean(required=True)
+class TableDesign(ShownDesign):
     definition = f.Nested(TableDefinition, required=True)
 
 
@@ -200,9 +207,7 @@ class TableDesignReplace(TableDesignInput):
     definition = f.Nested(TableInput, required=True)
 
 
-class TableDesignPatch(Strict):
-    name = f.String(validate=_NAME)
-    is_default = f.Boolean()
+class TableDesignPatch(DesignPatch):
     definition = f.Nested(TableInput)
 
 

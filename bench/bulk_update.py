@@ -13,7 +13,6 @@ as for a 10-row batch).
 """
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
@@ -21,7 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from engines import each_engine, load_note  # noqa: E402  (puts this checkout on sys.path)
+from engines import bench_parser, each_engine, finish  # noqa: E402  (puts this checkout on sys.path)
 
 if os.environ.get("CARDBASE_ROOT"):  # measure another checkout with the same script
     sys.path.insert(0, os.environ["CARDBASE_ROOT"])
@@ -108,9 +107,7 @@ def run_engine(engine: str, url: str, rows: int) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rows", type=int, default=20_000)
-    parser.add_argument("--engines", default="sqlite,postgresql")
+    parser = bench_parser(__doc__, rows=20_000)
     args, _others = parser.parse_known_args(argv)
     root = os.environ.get("CARDBASE_ROOT") or "this checkout"
     results = each_engine(args.engines, f"bulk update of {args.rows} rows ({root})",
@@ -120,10 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     for r in results:
         print(f"{r['engine']:<11}{r['rows']:>8} | {r['store_rps']:>11.0f} {r['raw_rps']:>10.0f} "
               f"{r['store_rps'] / r['raw_rps']:>6.2f} | {r['statements']}")
-    note = load_note()
-    if note:
-        print(note)
-    return 0
+    return finish()
 
 
 if __name__ == "__main__":

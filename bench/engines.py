@@ -2,6 +2,7 @@
 from the Debian binaries (the same helper the test suite uses)."""
 from __future__ import annotations
 
+import argparse
 import os
 import statistics
 import sys
@@ -82,3 +83,19 @@ def load_note() -> str | None:
         return None
     return (f"  (load average during the run: {load:.1f} on {os.cpu_count() or 1} cores: "
             "wall-clock figures include waiting for a core)")
+
+
+def bench_parser(description: str | None, rows: int) -> argparse.ArgumentParser:
+    """The options every benchmark takes: how many rows, and on which engines."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=rows)
+    parser.add_argument("--engines", default="sqlite,postgresql")
+    return parser
+
+
+def finish() -> int:
+    """End a benchmark's report with how busy the machine was; the exit code of main()."""
+    note = load_note()
+    if note:
+        print(note)
+    return 0

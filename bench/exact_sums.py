@@ -8,14 +8,13 @@ is from the exact figure. Not a test: prints figures and ratios.
 """
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from engines import each_engine, load_note  # noqa: E402  (puts this checkout on sys.path)
+from engines import bench_parser, each_engine, finish  # noqa: E402  (puts this checkout on sys.path)
 
 import sqlalchemy as sa  # noqa: E402
 
@@ -60,9 +59,7 @@ def run_engine(engine: str, url: str, rows: int) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--engines", default="sqlite,postgresql")
+    parser = bench_parser(__doc__, rows=1_000_000)
     args, _others = parser.parse_known_args(argv)
     results = each_engine(args.engines, f"sum of {args.rows} amounts",
                           lambda engine, url: run_engine(engine, url, args.rows))
@@ -71,10 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     for r in results:
         print(f"{r['engine']:<11}{r['rows']:>9} | {r['exact_ms']:>12.1f} {r['native_ms']:>10.1f} "
               f"{r['exact_ms'] / r['native_ms']:>6.2f} | {r['off']}")
-    note = load_note()
-    if note:
-        print(note)
-    return 0
+    return finish()
 
 
 if __name__ == "__main__":

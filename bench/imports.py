@@ -14,7 +14,6 @@ Then, in a child process, the peak RSS of importing a CSV of ``--memory-rows`` r
 """
 from __future__ import annotations
 
-import argparse
 import csv
 import os
 import resource
@@ -27,7 +26,7 @@ from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from engines import each_engine, load_note  # noqa: E402  (puts this checkout on sys.path)
+from engines import bench_parser, each_engine, finish  # noqa: E402  (puts this checkout on sys.path)
 
 from cardbase.schema_engine.actor import SYSTEM  # noqa: E402
 from cardbase.schema_engine.db import Database  # noqa: E402
@@ -173,10 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["--child"]:
         child_import(argv[1], argv[2])
         return 0
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rows", type=int, default=100_000)
+    parser = bench_parser(__doc__, rows=100_000)
     parser.add_argument("--memory-rows", type=int, default=1_000_000, help="0: skip the memory, backup and restore run")
-    parser.add_argument("--engines", default="sqlite,postgresql")
     args, _others = parser.parse_known_args(argv)
     results = each_engine(args.engines, f"import of {args.rows} rows, memory at {args.memory_rows}",
                           lambda engine, url: run_engine(engine, url, args.rows, args.memory_rows))
@@ -191,10 +188,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{r['engine']}: {args.memory_rows:,} rows from CSV in {r['memory_seconds']:.0f} s, peak RSS "
                   f"{r['peak_mb']:.0f} MB (target < 500 MB); backup of {r['backup_rows']:,} rows in "
                   f"{r['backup_s']:.1f} s ({r['archive_mb']:.0f} MB), restore in {r['restore_s']:.1f} s")
-    note = load_note()
-    if note:
-        print(note)
-    return 0
+    return finish()
 
 
 if __name__ == "__main__":

@@ -16,13 +16,12 @@ issue's Directus 12 figure for the same aggregate workload (9 req/s on 100k deal
 """
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from engines import each_engine, load_note, timed  # noqa: E402  (puts this checkout on sys.path)
+from engines import bench_parser, each_engine, finish, timed  # noqa: E402  (puts this checkout on sys.path)
 
 import sqlalchemy as sa  # noqa: E402
 
@@ -143,10 +142,8 @@ def run_engine(engine: str, url: str, rows: int, runs: int) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rows", type=int, default=100_000)
+    parser = bench_parser(__doc__, rows=100_000)
     parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--engines", default="sqlite,postgresql")
     args, _others = parser.parse_known_args(argv)
     results = each_engine(args.engines, f"stage x month pivot over {args.rows} deals",
                           lambda engine, url: run_engine(engine, url, args.rows, args.runs))
@@ -163,10 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         per_second = 1000 / r["result_ms"]
         print(f"{r['engine']:<11}{r['rows']:>9} | {r['dashboard_ms']:>25.1f} {'':>30} | {per_second:>17.1f} "
               f"{per_second / DIRECTUS_AGGREGATE:>10.2f}x")
-    note = load_note()
-    if note:
-        print(note)
-    return 0
+    return finish()
 
 
 if __name__ == "__main__":

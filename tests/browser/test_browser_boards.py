@@ -145,3 +145,19 @@ def test_calendar_shows_tasks_and_opens_the_card(page, site, login, screenshot):
     assert page.inner_text("#cb-card-title").strip() == "Calendar check: call Ada"
     assert page.input_value("#cb-f-due_date") == "2031-03-17"
     assert page.js_errors == []
+
+
+def test_calendar_drag_moves_a_task_to_another_day(page, site, login):
+    """The calendar's dragging goes through the shared cardbase.dragToMove (as the board's)."""
+    store = RecordStore(site.db)
+    task = store.create(SYSTEM, "task", {"title": "Calendar drag: call Bo", "due_date": "2031-05-13"})
+    login(page, "sam")
+    page.goto(f"{site.url}/o/task/calendar?month=2031-05")
+    assert page.locator("#cb-cal-grid").get_attribute("data-can-move") == "true"
+    item = page.locator(f'#cb-cal-grid .cb-cal-item[data-id="{task["id"]}"]')
+    item.drag_to(page.locator('#cb-cal-grid .cb-cal-day[data-date="2031-05-15"]'))
+    page.locator(f'#cb-cal-grid .cb-cal-day[data-date="2031-05-15"] .cb-cal-item[data-id="{task["id"]}"]').wait_for()
+    page.wait_for_function("() => !document.querySelector('.cb-cal-item.cb-saving')")
+    assert page.locator(".cb-drop-over").count() == 0
+    assert str(store.get(SYSTEM, "task", task["id"])["due_date"]) == "2031-05-15"
+    assert page.js_errors == []

@@ -15,7 +15,6 @@
     var failedText = board.getAttribute("data-failed") || "";
     var message = document.getElementById("cb-board-message");
     var status = document.getElementById("cb-board-status");
-    var dragged = null;
 
     function columnOf(el) { return el.closest(".cb-lane"); }
     function columnByKey(key) {
@@ -132,18 +131,8 @@
 
     if (!canMove) { return; }
 
-    board.querySelectorAll(".cb-board-card").forEach(function (card) {
-      card.addEventListener("dragstart", function (event) {
-        dragged = card;
-        card.classList.add("cb-dragging");
-        event.dataTransfer.effectAllowed = "move";
-        event.dataTransfer.setData("text/plain", card.getAttribute("data-id"));
-      });
-      card.addEventListener("dragend", function () {
-        card.classList.remove("cb-dragging");
-        board.querySelectorAll(".cb-drop-over").forEach(function (el) { el.classList.remove("cb-drop-over"); });
-        dragged = null;
-      });
+    var cards = board.querySelectorAll(".cb-board-card");
+    cards.forEach(function (card) {
       var select = card.querySelector("select[name=value]");
       if (select) {
         select.addEventListener("change", function () {
@@ -152,24 +141,10 @@
         });
       }
     });
-
-    board.querySelectorAll(".cb-lane-body[data-drop]").forEach(function (zone) {
-      var column = columnOf(zone);
-      column.addEventListener("dragover", function (event) {
-        if (!dragged) { return; }
-        event.preventDefault();
-        event.dataTransfer.dropEffect = "move";
-        zone.classList.add("cb-drop-over");
-      });
-      column.addEventListener("dragleave", function (event) {
-        if (!column.contains(event.relatedTarget)) { zone.classList.remove("cb-drop-over"); }
-      });
-      column.addEventListener("drop", function (event) {
-        event.preventDefault();
-        zone.classList.remove("cb-drop-over");
-        if (dragged) { move(dragged, column); }
-      });
+    var lanes = Array.prototype.map.call(board.querySelectorAll(".cb-lane-body[data-drop]"), function (zone) {
+      return {listen: columnOf(zone), highlight: zone};
     });
+    window.cardbase.dragToMove(board, cards, lanes, move, "cb-dragging");
   }
 
   if (document.readyState === "loading") {

@@ -14,7 +14,6 @@
     var message = document.getElementById("cb-cal-message");
     var status = document.getElementById("cb-cal-status");
     var undo = document.getElementById("cb-cal-undo");
-    var dragged = null;
 
     function showMessage(text) {
       message.textContent = text;
@@ -66,33 +65,10 @@
       });
     }
 
-    grid.querySelectorAll(".cb-cal-item[draggable=true]").forEach(function (item) {
-      item.addEventListener("dragstart", function (event) {
-        dragged = item;
-        event.dataTransfer.effectAllowed = "move";
-        event.dataTransfer.setData("text/plain", item.getAttribute("data-id"));
-      });
-      item.addEventListener("dragend", function () {
-        grid.querySelectorAll(".cb-drop-over").forEach(function (el) { el.classList.remove("cb-drop-over"); });
-        dragged = null;
-      });
+    var days = Array.prototype.map.call(grid.querySelectorAll(".cb-cal-day"), function (day) {
+      return {listen: day, highlight: day};
     });
-    grid.querySelectorAll(".cb-cal-day").forEach(function (day) {
-      day.addEventListener("dragover", function (event) {
-        if (!dragged) { return; }
-        event.preventDefault();
-        event.dataTransfer.dropEffect = "move";
-        day.classList.add("cb-drop-over");
-      });
-      day.addEventListener("dragleave", function (event) {
-        if (!day.contains(event.relatedTarget)) { day.classList.remove("cb-drop-over"); }
-      });
-      day.addEventListener("drop", function (event) {
-        event.preventDefault();
-        day.classList.remove("cb-drop-over");
-        if (dragged) { move(dragged, day); }
-      });
-    });
+    window.cardbase.dragToMove(grid, grid.querySelectorAll(".cb-cal-item[draggable=true]"), days, move);
   }
 
   if (document.readyState === "loading") {

@@ -36,6 +36,42 @@
     var input = document.querySelector("input[name=csrf_token]");
     return input ? input.value : "";
   };
+  // Moving records by dragging (the boards' lanes, the calendar's days), wired alike on every
+  // page: an item's drag carries its data-id; while one is dragged over a target, the
+  // target's highlight element gets "cb-drop-over"; a drop calls onDrop(item, target).
+  // targets: [{listen, highlight}] (listen: the element taking the drop events).
+  window.cardbase.dragToMove = function (container, items, targets, onDrop, draggingClass) {
+    var dragged = null;
+    items.forEach(function (item) {
+      item.addEventListener("dragstart", function (event) {
+        dragged = item;
+        if (draggingClass) { item.classList.add(draggingClass); }
+        event.dataTransfer.effectAllowed = "move";
+        event.dataTransfer.setData("text/plain", item.getAttribute("data-id"));
+      });
+      item.addEventListener("dragend", function () {
+        if (draggingClass) { item.classList.remove(draggingClass); }
+        container.querySelectorAll(".cb-drop-over").forEach(function (el) { el.classList.remove("cb-drop-over"); });
+        dragged = null;
+      });
+    });
+    targets.forEach(function (target) {
+      target.listen.addEventListener("dragover", function (event) {
+        if (!dragged) { return; }
+        event.preventDefault();
+        event.dataTransfer.dropEffect = "move";
+        target.highlight.classList.add("cb-drop-over");
+      });
+      target.listen.addEventListener("dragleave", function (event) {
+        if (!target.listen.contains(event.relatedTarget)) { target.highlight.classList.remove("cb-drop-over"); }
+      });
+      target.listen.addEventListener("drop", function (event) {
+        event.preventDefault();
+        target.highlight.classList.remove("cb-drop-over");
+        if (dragged) { onDrop(dragged, target.listen); }
+      });
+    });
+  };
   document.addEventListener("DOMContentLoaded", function () {
     paintColours(document);
     autosubmit(document);

@@ -99,19 +99,9 @@
       card.classList.add("cb-saving");
       refreshColumn(source);
       refreshColumn(target);
-      var body = JSON.stringify({id: parseInt(card.getAttribute("data-id"), 10),
-                                 version: parseInt(card.getAttribute("data-version"), 10),
-                                 value: to === "" ? null : to});
-      fetch(moveUrl, {
-        method: "POST", credentials: "same-origin",
-        headers: {"Content-Type": "application/json", "Accept": "application/json",
-                  "X-CSRFToken": window.cardbase.csrfToken()},
-        body: body
-      }).then(function (response) {
-        return response.json().catch(function () { return {}; }).then(function (data) {
-          return {ok: response.ok, data: data};
-        });
-      }).then(function (result) {
+      window.cardbase.postJson(moveUrl, {id: parseInt(card.getAttribute("data-id"), 10),
+                                         version: parseInt(card.getAttribute("data-version"), 10),
+                                         value: to === "" ? null : to}).then(function (result) {
         card.classList.remove("cb-saving");
         if (!result.ok) { throw new Error(result.data.message || failedText); }
         setCardValue(card, result.data.value, result.data.version);

@@ -41,18 +41,9 @@
       if (undo) { undo.classList.add("d-none"); }
       place(item, day);
       item.classList.add("cb-saving");
-      fetch(moveUrl, {
-        method: "POST", credentials: "same-origin",
-        headers: {"Content-Type": "application/json", "Accept": "application/json",
-                  "X-CSRFToken": window.cardbase.csrfToken()},
-        body: JSON.stringify({id: parseInt(item.getAttribute("data-id"), 10),
-                              version: parseInt(item.getAttribute("data-version"), 10),
-                              date: day.getAttribute("data-date")})
-      }).then(function (response) {
-        return response.json().catch(function () { return {}; }).then(function (data) {
-          return {ok: response.ok, data: data};
-        });
-      }).then(function (result) {
+      window.cardbase.postJson(moveUrl, {id: parseInt(item.getAttribute("data-id"), 10),
+                                         version: parseInt(item.getAttribute("data-version"), 10),
+                                         date: day.getAttribute("data-date")}).then(function (result) {
         item.classList.remove("cb-saving");
         if (!result.ok) { throw new Error(result.data.message || failedText); }
         item.setAttribute("data-version", String(result.data.version));

@@ -36,6 +36,20 @@
     var input = document.querySelector("input[name=csrf_token]");
     return input ? input.value : "";
   };
+  // POST a JSON body with the form's CSRF token; resolves to {ok, data} (data {} when the
+  // answer is not JSON), so a page shows the server's message whatever went wrong.
+  window.cardbase.postJson = function (url, body) {
+    return fetch(url, {
+      method: "POST", credentials: "same-origin",
+      headers: {"Content-Type": "application/json", "Accept": "application/json",
+                "X-CSRFToken": window.cardbase.csrfToken()},
+      body: JSON.stringify(body)
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        return {ok: response.ok, data: data};
+      });
+    });
+  };
   // Moving records by dragging (the boards' lanes, the calendar's days), wired alike on every
   // page: an item's drag carries its data-id; while one is dragged over a target, the
   // target's highlight element gets "cb-drop-over"; a drop calls onDrop(item, target).

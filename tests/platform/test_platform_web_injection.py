@@ -113,7 +113,8 @@ def test_a_filter_value_in_the_url_stays_text(app, payload):
     assert_no_injection(body, get(sam, filter_url("/o/deal", HARMLESS)), "list filter")
     assert shown_filter(body) == condition(payload)
     doc = lxml.html.document_fromstring(body)
-    assert json.loads(doc.get_element_by_id("cb-filter-model").text) == {"match": "and", "rows": [condition(payload)]}
+    model = json.loads(doc.get_element_by_id("cb-filter-model").text)
+    assert (model["match"], model["rows"]) == ("and", [condition(payload)])  # beside them: the group words
     for path in ("/o/deal/board", "/o/deal/calendar"):
         assert_no_injection(get(sam, filter_url(path, payload)), get(sam, filter_url(path, HARMLESS)), path)
 

@@ -48,6 +48,7 @@ def test_import_wizard_end_to_end(app, db):
     assert "is required" in preview  # line 5 has no name
     assert 'id="cb-import-duplicates"' in preview
     group = re.search(r'name="(group_name\+city:[^"]+)"', preview).group(1)
+    assert "name + city: ACME, Berlin</td>" in preview  # the values as typed, not the normalised key
     run = client.post(mapping_url, data={**fields, "step": "run", group: "create", "save_as": "Partner list"})
     assert run.status_code == 302
     progress = client.get(run.headers["Location"]).get_data(as_text=True)

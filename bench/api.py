@@ -13,9 +13,17 @@ one sequential client, then 8 concurrent ones. The client processes' CPU is prin
   * create one                   POST /api/v1/records/deal
   * bulk insert                  POST /api/v1/records/deal/bulk, 500 rows a batch, BULK rows in all
 
-Reference (the issue): Directus 12 serving the same workload through its REST API on
-SQLite on this kind of machine, one sequential client: about 330 GET/s, 100 list/s,
-155 creates/s and 1,100 bulk rows/s. The target is at least twice each, sequentially.
+The peer, measured in the same run (``--peer directus``, the default): Directus 12 on the
+same machine and engine (bench/peers/directus.py installs it on first use into the
+git-ignored bench/.peers), its collections ``organisation`` and ``deal`` holding the same
+generated rows, loaded with SQL, with the same columns indexed; the same client processes
+call GET /items/deal/{id}, GET /items/deal?filter[stage][_eq]=<s>&sort=-close_date&limit=50
+(and sort=-amount), POST /items/deal with one row and with 500. The target is at least
+twice each, sequentially. Directus runs as one Node process (its own `directus start`).
+
+When Directus cannot run here (``--peer none``, or no npm registry), the issue's figures
+stand in for it, with a notice: Directus 12 on SQLite on this kind of machine, one
+sequential client, about 330 GET/s, 100 list/s, 155 creates/s and 1,100 bulk rows/s.
 
     .venv/bin/python bench/api.py                          # SQLite, 100k deals
     .venv/bin/python bench/api.py --engines sqlite,postgresql --seconds 10
@@ -40,6 +48,7 @@ from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from engines import engine_names, fresh_database  # noqa: E402  (also puts the repo on sys.path)
+from peers import directus  # noqa: E402
 
 from cardbase.platform import users  # noqa: E402
 from cardbase.platform.cli import load_demo  # noqa: E402
@@ -48,7 +57,8 @@ from cardbase.platform.context import actor_for  # noqa: E402
 from cardbase.schema_engine.db import Database  # noqa: E402
 from cardbase.schema_engine.store import RecordStore  # noqa: E402
 
-DIRECTUS = {"get": 330.0, "list": 100.0, "create": 155.0, "bulk": 1100.0}  # per second, one sequential client
+# per second, one sequential client: the issue's figures, used when the peer cannot run here
+DIRECTUS = {"get": 330.0, "list": 100.0, "create": 155.0, "bulk": 1100.0}
 TARGET_RATIO = 2.0
 PASSWORD = "bench-password-1"
 STAGES = ["lead", "qualified", "proposal", "negotiation", "won", "lost"]
@@ -219,7 +229,7 @@ def _client_process(port: int, work: Work, seed: int, go, deadline, counter, bat
         started = time.perf_counter()
         try:
             ok, n = work(client, rnd, i)
-        except (OSError, http.client.HTTPException):
+        except (OSError, http.client.HTTPException, ValueError, KeyError):  # an error, not a lost client
             ok, n = False, 0
         latencies.append(time.perf_counter() - started)
         units += n if ok else 0
@@ -260,8 +270,73 @@ def run_load(name: str, clients: int, port: int, work: Work, *, server_pid: int,
     return result
 
 
+def peer_row(row: dict) -> dict:
+    """One of our deal rows as the peer's deal item (amount and currency in two columns)."""
+    return {"title": row["title"], "stage": row["stage"], "amount": row["amount"]["amount"],
+            "currency": row["amount"]["currency"], "close_date": row["expected_close"],
+            "probability": row["probability"], "organisation": row["organisation"]}
+
+
+def measure_peer(url: str, args: argparse.Namespace, orgs: list[int]) -> tuple[dict[str, float], str]:
+    """The same calls against Directus on the same engine, holding the same rows (same
+    generator and seed; the fresh tables number them 1..n). (figures, what they are); ({}, why
+    not) when Directus cannot run here."""
+    figures: dict[str, float] = {}
+    try:
+        with directus.running(directus.sibling_database(url)) as peer:
+            started = time.perf_counter()
+            peer.load("organisation", ({"name": f"Organisation {n + 1}"} for n in range(len(orgs))))
+            peer_orgs = list(range(1, len(orgs) + 1))
+            rnd = random.Random(11)
+            peer.load("deal", ({**item, "close_date": date.fromisoformat(item["close_date"])}
+                               for item in (peer_row(deal_row(rnd, peer_orgs, n)) for n in range(args.deals))))
+            print(f"  peer setup: Directus {directus.version()} on {directus.engine_label(peer.url)}, "
+                  f"{len(orgs)} organisations + {args.deals:,} deals (SQL) in {time.perf_counter() - started:.1f}s")
+            auth = {"Authorization": f"Bearer {peer.token}"}
+            post = {**auth, "Content-Type": "application/json"}
+
+            def get_one(client: Client, rnd: random.Random, _i: int) -> tuple[bool, int]:
+                status, _ = client("GET", f"/items/deal/{rnd.randint(1, args.deals)}", headers=auth)
+                return status == 200, 1
+
+            def lister(sort: str) -> Work:
+                urls = [f"/items/deal?limit=50&sort={sort}&filter[stage][_eq]={s}" for s in STAGES]
+
+                def list_50(client: Client, _rnd: random.Random, i: int) -> tuple[bool, int]:
+                    status, body = client("GET", urls[i % len(urls)], headers=auth)
+                    return status == 200 and len(json.loads(body)["data"]) == 50, 1
+                return list_50
+
+            def create(client: Client, rnd: random.Random, i: int) -> tuple[bool, int]:
+                row = peer_row(deal_row(rnd, peer_orgs, 10_000_000 + i))
+                status, _ = client("POST", "/items/deal", json.dumps(row).encode(), post)
+                return status == 200, 1
+
+            def bulk(client: Client, rnd: random.Random, i: int) -> tuple[bool, int]:
+                rows = [peer_row(deal_row(rnd, peer_orgs, 20_000_000 + i * BATCH + j)) for j in range(BATCH)]
+                status, _ = client("POST", "/items/deal", json.dumps(rows).encode(), post)
+                return status == 200, BATCH
+
+            pid = peer.process.pid if peer.process else 0
+            for name, work, key in (("GET", get_one, "get"), ("list 50", lister("-close_date"), "list"),
+                                    ("list 50*", lister("-amount"), "list_amount"), ("create", create, "create")):
+                run_load(name, 1, peer.port, work, server_pid=pid, seconds=1.0)  # warm up
+                result = run_load(name, 1, peer.port, work, server_pid=pid, seconds=args.seconds)
+                print("  peer" + result.line("req/s")[1:], flush=True)
+                figures[key] = result.rate
+            result = run_load("bulk", 1, peer.port, bulk, server_pid=pid, batches=max(1, args.bulk // BATCH))
+            print("  peer" + result.line("rows/s")[1:], flush=True)
+            figures["bulk"] = result.rate
+            return figures, f"Directus {directus.version()} on {directus.engine_label(peer.url)}, this run"
+    except directus.PeerUnavailable as problem:
+        print(f"  NOTICE: Directus could not run here, the issue's figures stand in for it: {problem}")
+        return {}, "the issue's Directus 12 figures on SQLite"
+
+
 def bench_engine(engine: str, args: argparse.Namespace) -> dict[str, float]:
     figures: dict[str, float] = {}
+    peer: dict[str, float] = {}
+    peer_source = "the issue's Directus 12 figures on SQLite (--peer none)"
     with fresh_database(engine) as url:
         if url is None:
             return figures
@@ -318,13 +393,16 @@ def bench_engine(engine: str, args: argparse.Namespace) -> dict[str, float]:
                 server.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 server.kill()
+        if args.peer == "directus":
+            peer, peer_source = measure_peer(url, args, orgs)
     if not figures:
         return figures
     print("  list 50: stage = <s>, sorted by -expected_close (a date); list 50*: the same sorted by -amount\n"
           "  (money); both columns are indexed")
-    print(f"  vs Directus 12 on SQLite (one sequential client; target {TARGET_RATIO:.0f}x):")
-    for key, reference in [*DIRECTUS.items(), ("list_amount", DIRECTUS["list"])]:
-        mine = figures.get(f"{key}_1", 0.0)
+    print(f"  vs {peer_source} (one sequential client; target {TARGET_RATIO:.0f}x):")
+    references = peer or {**DIRECTUS, "list_amount": DIRECTUS["list"]}
+    for key in ("get", "list", "list_amount", "create", "bulk"):
+        mine, reference = figures.get(f"{key}_1", 0.0), references.get(key, 0.0) or float("nan")
         ratio = mine / reference
         verdict = "ok" if ratio >= TARGET_RATIO else "BELOW TARGET"
         print(f"    {key:<11} {mine:9,.0f} /s  vs {reference:7,.0f} /s  = {ratio:5.1f}x  {verdict}"
@@ -339,6 +417,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bulk-concurrent", type=int, default=40_000, help="rows bulk-inserted by 8 clients")
     parser.add_argument("--seconds", type=float, default=8.0, help="duration of each GET, list and create run")
     parser.add_argument("--engines", default="sqlite")
+    parser.add_argument("--peer", choices=["directus", "none"], default="directus",
+                        help="measure Directus 12 in the same run (installed on first use), or use the issue's figures")
     args, _others = parser.parse_known_args(argv)  # `make bench` passes one BENCH_ARGS to every script
     print(f"REST API benchmark: gunicorn, 2 workers, loopback; {args.deals:,} deals; "
           f"{os.cpu_count()} CPUs; Python {sys.version.split()[0]}")

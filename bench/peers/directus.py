@@ -169,6 +169,14 @@ class Directus:
         log = open(self.folder / "directus.log", "w")
         self.process = subprocess.Popen(self._cli("start"), cwd=self.folder, env=self.env, stdout=log,
                                         stderr=subprocess.STDOUT)
+        try:
+            self._wait_until_up()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _wait_until_up(self) -> None:
+        assert self.process is not None
         deadline = time.time() + 120
         while time.time() < deadline:
             try:
@@ -179,7 +187,6 @@ class Directus:
             if self.process.poll() is not None:
                 break
             time.sleep(0.3)
-        self.stop()
         raise PeerUnavailable("`directus start` did not answer /server/ping:\n"
                               + (self.folder / "directus.log").read_text()[-2000:])
 

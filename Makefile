@@ -2,7 +2,9 @@
 #
 #   make run          start cardbase (SQLite + demo CRM) on http://127.0.0.1:$PORT (default 5000)
 #   make test         run the test suite (SQLite and a throwaway PostgreSQL), ruff and mypy
-#   make bench        run the benchmarks            (extra args: BENCH_ARGS=...)
+#   make bench        run the benchmarks            (extra args: BENCH_ARGS=...; reports.py and api.py
+#                     also measure Directus 12, installed on first use into bench/.peers from npm;
+#                     BENCH_ARGS=--peer none uses the issue's figures instead)
 #   make clean        remove the virtualenv, caches and local *.db files
 #   make messages     collect UI strings into the translation catalogues
 #

@@ -105,7 +105,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=40)
     parser.add_argument("--engines", default="sqlite,postgresql")
     parser.add_argument("--rows", type=int, default=None, help="(make bench's common argument: ignored)")
-    args = parser.parse_args()
+    args, _others = parser.parse_known_args()  # `make bench` passes one BENCH_ARGS to every script (--peer ...)
     note = load_note()
     if note:
         print(note)

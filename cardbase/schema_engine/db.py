@@ -13,7 +13,7 @@ from typing import Iterator
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
-from . import exact_sums
+from . import data_versions, exact_sums
 from .snapshot import Schema, SchemaCache
 from .system_tables import create_system_tables
 
@@ -76,6 +76,7 @@ class Database:
     def __init__(self, url: str | Engine | None = None, **engine_kwargs):
         self.engine: Engine = url if isinstance(url, Engine) else make_engine(url, **engine_kwargs)
         self.schema_cache = SchemaCache(self)
+        data_versions.install(self.engine)  # every committed write bumps its tables' data versions
 
     @property
     def dialect(self) -> str:

@@ -41,6 +41,7 @@ def make_engine(url: str | None = None, *, busy_timeout: float = 30, **kwargs) -
     else:
         kwargs.setdefault("pool_pre_ping", True)
         engine = create_engine(url, **kwargs)
+    data_versions.install(engine)
     return engine
 
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import os
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Any, Iterator
 
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlalchemy.engine import make_url
 
 from . import data_versions, exact_sums
@@ -45,7 +46,17 @@ def make_engine(url: str | None = None, *, busy_timeout: float = 30, **kwargs) -
     return engine
 
 
+class _SQLiteCompiler(SQLiteCompiler):
+    """SQLite's compiler, rendering FROM hints (``obj_1 NOT INDEXED``: a whole-table
+    report scans the table instead of walking an index and looking up every row), which
+    SQLAlchemy's own leaves out."""
+
+    def get_from_hint_text(self, table: Any, text: str | None) -> str | None:
+        return text
+
+
 def _install_sqlite_recipe(engine: Engine, busy_timeout: float = 30) -> None:
+    engine.dialect.statement_compiler = _SQLiteCompiler
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):  # pragma: no cover - exercised by every test
         dbapi_conn.isolation_level = None  # we emit BEGIN ourselves

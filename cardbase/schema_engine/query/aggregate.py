@@ -115,6 +115,10 @@ def _prepare(schema: Schema, obj: ObjectInfo, query: AggregateQuery, *, row_filt
             .group_by(*[c for p in parts if p.group for c in p.columns])
             .order_by(*[o for p in parts if p.group for o in p.order])
             .limit(query.limit + 1))
+    if not query.filter and not query.search and row_filter is None:
+        # Every live row is read: SQLite would rather walk the group's index (or the partial
+        # index "deleted_at IS NULL" matches) and look up each row -- twice the time of a scan.
+        stmt = stmt.with_hint(joins.base, "NOT INDEXED", dialect_name="sqlite")
     return PreparedAggregate(stmt, parts, query.limit, rebuild)
 
 

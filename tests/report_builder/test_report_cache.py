@@ -319,3 +319,17 @@ def test_a_whole_table_report_scans_the_table_on_sqlite(crm, engine_name):
         filtered = str(_prepared(s, narrowed).statement.compile(dialect=s.conn.dialect))
     assert ("NOT INDEXED" in whole) is (engine_name == "sqlite") and "NOT INDEXED" not in filtered
     assert run(crm.store, BY_STAGE, cache=False).total == [7, {"EUR": D("1450.50"), "USD": D("225.25")}, 320]
+
+
+def test_relative_dates_follow_today(crm, monkeypatch):
+    """"this month" is a different query on another day: a warm entry of yesterday's
+    month is not served today."""
+    from datetime import datetime, timezone
+
+    from cardbase.schema_engine.query import relative
+    this_month = {**BY_STAGE, "filter": {"field": "close_date", "op": "this_month"}}
+    monkeypatch.setattr(relative, "utc_now", lambda: datetime(2026, 4, 15, 12, tzinfo=timezone.utc))
+    april = warm(crm.store, this_month)
+    monkeypatch.setattr(relative, "utc_now", lambda: datetime(2026, 5, 15, 12, tzinfo=timezone.utc))
+    may = run(crm.store, this_month)
+    assert (april.total[0], may.total[0]) == (2, 1)  # C and E closed in April, D in May

@@ -132,7 +132,8 @@ class LinksType(FieldType):
     def format(self, field, value: Any, locale: str = "en") -> str:
         if not value:
             return ""
-        return ", ".join(v.display or f"#{v.id}" if isinstance(v, LinkRef) else f"#{v}" for v in value)
+        return ", ".join(v.display or f"#{v.id}" if isinstance(v, LinkRef) else f"#{v}"
+                         for v in value if not (isinstance(v, LinkRef) and v.restricted))
 
     def search_text(self, field, value: Any) -> str | None:
         return None

@@ -44,9 +44,9 @@ def test_card_and_list_show_the_linked_names_and_a_save_keeps_the_set(site):
     app, store, orgs, deal = site
     client = signed_in(app, "root", PASSWORD)
     card = text(client.get(f"/o/deal/{deal}"))
-    assert re.search(rf'<a href="/o/organisation/{orgs[1]}">Globex</a>, <a href="/o/organisation/{orgs[0]}">ACME</a>',
-                     card)
-    assert "Initech" not in card  # in the trash
+    shown = re.search(r'class="form-control-plaintext cb-multi-link">(.*?)</div>', card).group(1)
+    assert shown == (f'<a href="/o/organisation/{orgs[1]}">Globex</a>, <a href="/o/organisation/{orgs[0]}">ACME</a>')
+    # Initech is in the trash: left out of the value (the history still names it)
     listing = text(client.get("/o/deal"))
     assert "Globex" in listing and "ACME" in listing
     version = re.search(r'name="_version" value="([^"]*)"', card).group(1)
@@ -69,3 +69,15 @@ def test_csv_export_writes_the_names(site):
                                                                      if "export" in r.rule)))
     body = text(response)
     assert "Globex, ACME" in body
+
+
+def test_card_history_names_the_linked_records(site):
+    app, store, orgs, deal = site
+    store.update(SYSTEM, "deal", deal, {"partners": [orgs[0]]}, version=1)
+    client = signed_in(app, "root", PASSWORD)
+    card = text(client.get(f"/o/deal/{deal}"))
+    history = card[card.find('id="cb-tab-history"'):]
+    # the update (Initech was in the trash by then), then the creation -- by name, not by id
+    assert re.search(r'>Globex</a>, <a [^>]*>ACME</a></td><td aria-hidden="true">→</td><td><a [^>]*>ACME</a></td>',
+                     history), history[:3000]
+    assert re.search(r'→</td><td><a [^>]*>Globex</a>, <a [^>]*>ACME</a>, <a [^>]*>Initech</a></td>', history)

@@ -9,12 +9,15 @@ import sqlalchemy as sa
 
 from cardbase.schema_engine import naming
 from cardbase.schema_engine.actor import SYSTEM
+from cardbase.schema_engine.db import Database
 from cardbase.schema_engine.drift import check_drift
 from cardbase.schema_engine.errors import InUse, SchemaError, ValidationError
 from cardbase.schema_engine.meta_models import HistoryEntry, OutboxEvent
 from cardbase.schema_engine.query.model import AggregateQuery, ListQuery
 from cardbase.schema_engine import rights
 from cardbase.schema_engine.rights.scopes import set_record_scope
+from cardbase.schema_engine.solution import export_solution, import_solution
+from cardbase.schema_engine.store import RecordStore
 from cardbase.schema_engine.store.validation import BulkValidationError
 from cardbase.schema_engine.values import LinkRef
 
@@ -264,3 +267,23 @@ def test_formulas_reports_and_sorting_refuse_it_clearly(db):
     with pytest.raises(ValidationError) as err:  # paths do not cross it
         store.list(SYSTEM, "deal", ListQuery(fields=["tags.name"]))
     assert "is not a link" in str(err.value.errors)
+
+
+def test_solution_export_and_import_carry_the_field(db, make_database, engine_name):
+    _svc, _store, _field, _tags = with_tags(db)
+    exported = export_solution(db)
+    deal = next(o for o in exported["objects"] if o["name"] == "deal")
+    assert {"name": "tags", "label": "Tags", "type": "links", "options": {"target": "tag"}}.items() <= \
+        next(f for f in deal["fields"] if f["name"] == "tags").items()
+    other = Database(make_database(engine_name))
+    try:
+        other.create_system_tables()
+        import_solution(other, exported)  # the deal comes before its target tag in the document
+        field = other.schema().object("deal").field("tags")
+        assert field.type == "links" and other.schema().link_target(field).api_name == "tag"
+        assert check_drift(other) == []
+        tag = RecordStore(other).create(SYSTEM, "tag", {"name": "red"})
+        deal = RecordStore(other).create(SYSTEM, "deal", {"title": "D", "tags": [tag["id"]]})
+        assert deal["tags"] == [LinkRef(tag["id"], "red")]
+    finally:
+        other.dispose()

@@ -1,21 +1,25 @@
 """Many-to-many links in the transfer package (issue 14, point 10): a backup carries each
 multi-link's junction table and a restore (either engine) brings the sets back; an import
 names the linked records by code, id or display value, several in one cell; the SQL views
-leave a multi-link out (it has no column) and keep working."""
+leave a multi-link out (it has no column) and keep working; a merge moves the links naming a
+merged record to the survivor, and undo moves them back."""
 from __future__ import annotations
 
 import os
 
+import pytest
 import sqlalchemy as sa
 
 from cardbase.schema_engine import naming
 from cardbase.schema_engine.actor import SYSTEM
 from cardbase.schema_engine.db import Database
 from cardbase.schema_engine.drift import check_drift
+from cardbase.schema_engine.errors import ValidationError
 from cardbase.schema_engine.store import RecordStore
 from cardbase.transfer import backup as bk
 from cardbase.transfer import readers, sql_views
 from cardbase.transfer.importer import Importer, ImportSettings
+from cardbase.transfer.merge import find_duplicates, merge
 from transfer_fixture import world, write_csv
 
 ENGINES = [e for e in ("sqlite", "postgresql") if os.environ.get("CARDBASE_TEST_DB", e) == e]
@@ -77,3 +81,23 @@ def test_sql_views_leave_the_multi_link_out(db):
         assert "partners" not in columns and "name" in columns
         assert conn.execute(sa.text("SELECT name FROM person")).scalar() == "Ann"
     sql_views.disable(db)
+
+
+def test_merge_moves_multi_links_to_the_survivor_and_undo_moves_them_back(db):
+    _svc, store, who, _field, (acme, globex, initech) = with_partners(db)
+    with store.session(who, write=True) as s:
+        ann = s.create("person", {"name": "Ann", "partners": [globex, initech, acme]})["id"]
+        bob = s.create("person", {"name": "Bob", "partners": [globex]})["id"]
+    with store.session(who, write=True) as s:
+        merge(s, "organisation", acme, [globex], {})
+        action = s.last.action_id
+        with pytest.raises(ValidationError, match="links to several records"):
+            find_duplicates(s, "person", [["partners"]])
+    with store.session(who) as s:
+        assert [r.id for r in s.get("person", ann)["partners"]] == [acme, initech]  # in Globex's place, once
+        assert [r.id for r in s.get("person", bob)["partners"]] == [acme]
+    with store.session(who, write=True) as s:
+        s.undo(action)
+    with store.session(who) as s:
+        assert [r.id for r in s.get("person", ann)["partners"]] == [globex, initech, acme]
+        assert [r.id for r in s.get("person", bob)["partners"]] == [globex]

@@ -136,9 +136,10 @@ class MergeOp:
                     sa.select(junction.c.source_id).where(junction.c.target_id.in_(self.others))))).all()
             if not found:
                 continue
-            sets = linked_records(tx.conn, tx.schema, field, [rid for rid, _v in found])
+            holders: list[tuple[int, int]] = [(int(row.id), int(row.version)) for row in found]
+            sets = linked_records(tx.conn, tx.schema, field, [rid for rid, _v in holders])
             rows = []
-            for rid, version in found:
+            for rid, version in holders:
                 ids: list[int] = []
                 for ref in sets.get(rid, []):
                     wanted = self.survivor if ref.id in others else ref.id

@@ -228,12 +228,16 @@ def test_schema_changes_refused_for_multi_links(db):
     svc.update_field(SYSTEM, "deal", "tags", {"options": {"target": "tag", "max_links": 2}, "label": "Labels"})
 
 
-def test_max_links_is_enforced(db):
+def test_max_links_and_required_are_enforced(db):
     svc, store, _field, tags = with_tags(db)
     svc.update_field(SYSTEM, "deal", "tags", {"options": {"target": "tag", "max_links": 2}})
     with pytest.raises(ValidationError) as err:
         store.create(SYSTEM, "deal", {"title": "D", "tags": tags})
     assert err.value.errors["tags"] == ["holds at most 2 records, got 3"]
+    svc.update_field(SYSTEM, "deal", "tags", {"required": True})
+    with pytest.raises(ValidationError) as err:
+        store.create(SYSTEM, "deal", {"title": "D", "tags": []})
+    assert err.value.errors["tags"] == ["is required"]
 
 
 def test_a_failed_schema_change_leaves_no_junction_table(db):

@@ -4,9 +4,12 @@ their order, a trashed one left out), saving the card leaves the set as it is, a
 export writes the names."""
 from __future__ import annotations
 
+import io
+import json
 import re
 
 import pytest
+from openpyxl import load_workbook
 
 from cardbase.platform import users
 from cardbase.platform.app import create_app
@@ -60,15 +63,27 @@ def test_card_and_list_show_the_linked_names_and_a_save_keeps_the_set(site):
     assert [ref.id for ref in record["partners"]] == [orgs[1], orgs[0]]
 
 
-def test_csv_export_writes_the_names(site):
+def test_csv_and_xlsx_exports_write_the_names(site):
     app, _store, _orgs, _deal = site
     client = signed_in(app, "root", PASSWORD)
-    response = client.get("/o/deal/export.csv")
-    if response.status_code == 404:
-        pytest.fail("the list's CSV export moved: " + ", ".join(sorted(r.rule for r in app.url_map.iter_rules()
-                                                                     if "export" in r.rule)))
-    body = text(response)
-    assert "Globex, ACME" in body
+    assert "Globex, ACME" in text(client.get("/o/deal/export.csv"))
+    response = client.get("/o/deal/export.xlsx")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.get_data())).active
+    rows = [[c for c in row] for row in sheet.iter_rows(values_only=True)]
+    column = rows[0].index("Partners")
+    assert rows[1][column] == "Globex, ACME"
+
+
+def test_list_search_and_filter_with_a_multi_link(site):
+    app, _store, orgs, _deal = site
+    client = signed_in(app, "root", PASSWORD)
+    assert "Big deal" in text(client.get("/o/deal?q=Big"))
+    found = text(client.get("/o/deal", query_string={
+        "filter": json.dumps({"field": "partners", "op": "has_any", "value": [orgs[0]]})}))
+    none = text(client.get("/o/deal", query_string={
+        "filter": json.dumps({"field": "partners", "op": "is_empty"})}))
+    assert "Big deal" in found and "Big deal" not in none.split("<tbody", 1)[-1]
 
 
 def test_card_history_names_the_linked_records(site):

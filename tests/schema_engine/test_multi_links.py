@@ -14,6 +14,7 @@ from cardbase.schema_engine.drift import check_drift
 from cardbase.schema_engine.errors import InUse, SchemaError, ValidationError
 from cardbase.schema_engine.layouts.tables import save_view
 from cardbase.schema_engine.meta_models import HistoryEntry, OutboxEvent
+from cardbase.schema_engine.query.match import compile_match
 from cardbase.schema_engine.query.model import AggregateQuery, ListQuery
 from cardbase.schema_engine import rights
 from cardbase.schema_engine.rights.scopes import set_record_scope
@@ -339,3 +340,20 @@ def test_field_rights_apply_and_deleting_the_source_object_drops_its_junction_ta
     with db.read() as conn:
         assert naming.links_table_name(field.id) not in sa.inspect(conn).get_table_names()
     assert check_drift(db) == []
+
+
+def test_the_python_twin_of_the_filters_agrees_with_the_sql(db):
+    """Automation and webhook conditions match a record in Python (query/match.py)."""
+    _svc, store, _field, (red, green, blue) = with_tags(db)
+    records = [store.create(SYSTEM, "deal", {"title": t, "tags": tags})
+               for t, tags in (("A", [red, green]), ("B", [green]), ("C", None))]
+    schema = db.schema()
+    deal = schema.object("deal")
+    for tree in ({"field": "tags", "op": "has_any", "value": [red, blue]},
+                 {"field": "tags", "op": "has_all", "value": [red, green]},
+                 {"field": "tags", "op": "has_none", "value": [red]},
+                 {"field": "tags", "op": "is_empty"}, {"not": {"field": "tags", "op": "is_not_empty"}}):
+        matcher = compile_match(schema, deal, tree)
+        in_python = sorted(r["id"] for r in records if matcher.matches(r))
+        in_sql = sorted(r["id"] for r in store.list(SYSTEM, "deal", ListQuery(filter=tree)).data)
+        assert in_python == in_sql, tree

@@ -96,3 +96,11 @@ def test_card_history_names_the_linked_records(site):
     assert re.search(r'>Globex</a>, <a [^>]*>ACME</a></td><td aria-hidden="true">→</td><td><a [^>]*>ACME</a></td>',
                      history), history[:3000]
     assert re.search(r'→</td><td><a [^>]*>Globex</a>, <a [^>]*>ACME</a>, <a [^>]*>Initech</a></td>', history)
+
+
+def test_the_link_picker_serves_a_multi_link(site):
+    app, _store, orgs, _deal = site
+    client = signed_in(app, "root", PASSWORD)
+    response = client.get("/o/deal/links/partners?q=Glo")
+    assert response.status_code == 200
+    assert [(r["id"], r["display"]) for r in response.get_json()] == [(orgs[1], "Globex")]

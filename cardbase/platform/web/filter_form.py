@@ -94,7 +94,7 @@ def _choices(field: FieldInfo, language: str | None = None) -> list[dict[str, st
 
 
 def _links_url(owner: ObjectInfo, field: FieldInfo, has_endpoint: Callable[[str], bool]) -> str | None:
-    if field.type != "link" or not has_endpoint("cards.link_choices"):
+    if field.type not in ("link", "links") or not has_endpoint("cards.link_choices"):
         return None
     return url_for("cards.link_choices", object_name=owner.api_name, field_name=field.api_name)
 

@@ -357,3 +357,15 @@ def test_the_python_twin_of_the_filters_agrees_with_the_sql(db):
         in_python = sorted(r["id"] for r in records if matcher.matches(r))
         in_sql = sorted(r["id"] for r in store.list(SYSTEM, "deal", ListQuery(filter=tree)).data)
         assert in_python == in_sql, tree
+
+
+def test_lookups_and_rollups_refuse_it_clearly(db):
+    svc, _store, _field, _tags = with_tags(db)
+    with pytest.raises(SchemaError) as err:
+        svc.add_field(SYSTEM, "organisation", {"name": "deal_tags", "label": "Deal tags", "type": "rollup", "options": {
+            "child": "deal", "link": "organisation", "field": "tags", "aggregate": "concat"}})
+    assert "'Tags' links to several records" in err.value.errors["options.field"][0]
+    with pytest.raises(SchemaError) as err:
+        svc.add_field(SYSTEM, "deal", {"name": "tag_names", "label": "Tag names", "type": "lookup",
+                                       "options": {"link": "tags", "field": "name"}})
+    assert "'Tags' is not a link field" in err.value.errors["options.link"][0]

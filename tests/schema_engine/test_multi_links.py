@@ -147,8 +147,15 @@ def test_invisible_target_is_refused_like_a_missing_one(db):
     other = store.create(SYSTEM, "deal", {"title": "E", "tags": [green]})
     seen = store.get(who, "deal", other["id"])
     assert seen["tags"] == [LinkRef(green, None, restricted=True)]
-    kept = store.update(who, "deal", other["id"], {"tags": [green, red]}, version=1)
+    with store.session(who, write=True) as tx:
+        kept = tx.update("deal", other["id"], {"tags": [green, red]}, version=1)
+        action = tx.last.action_id
     assert [t.id for t in kept["tags"]] == [green, red]
+    change = store.history(who, "deal", other["id"])[0]["changes"][0]  # as the junior saw it: green restricted
+    assert change["old"] == [{"id": green, "display": None, "restricted": True}]
+    with store.session(who, write=True) as tx:
+        tx.undo(action)
+    assert [t.id for t in store.get(SYSTEM, "deal", other["id"])["tags"]] == [green]
 
 
 def test_filters_has_any_has_all_has_none_and_empty(db):

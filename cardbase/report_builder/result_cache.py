@@ -31,6 +31,9 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
+import sqlalchemy as sa
+from sqlalchemy.sql.util import find_tables
+
 from cardbase.schema_engine import data_versions
 from cardbase.schema_engine.query.aggregate import PreparedAggregate
 
@@ -122,10 +125,12 @@ def result_key(session: "Session", definition: ReportDefinition, where: dict | N
         return None  # a policy that cannot say what it depends on
     compiled = prepared.statement.compile(dialect=session.conn.dialect)
     sql = str(compiled)
-    tables = data_versions.tables_in(sql)
+    # every table the statement reads, found both ways: by walking it and in its text
+    tables = data_versions.tables_in(sql) | {t.name for t in find_tables(prepared.statement, check_columns=True)
+                                             if isinstance(t, sa.Table)}
     if not all(data_versions.tracked(name) for name in tables):
         return None  # it reads a table whose writes are not versioned: never cache it
-    tables.update(data_versions.SCHEMA_AND_RIGHTS)
+    tables = data_versions.tables_behind(session.schema, tables) | set(data_versions.SCHEMA_AND_RIGHTS)
     if policy_key is not None:
         tables.update(CURRENCY_TABLES)
     actor = session.actor

@@ -1,7 +1,8 @@
 """Data versions: a token per object table that changes with every committed write to it.
 
 Result caches (the reports' ``result_cache``) must never serve figures older than the
-data, in any process. So every transaction that writes an object table (``obj_<id>``) or
+data, in any process. So every transaction that writes an object table (``obj_<id>``), a
+multi-link's junction table (``lnk_<field id>``) or
 one of the system tables a report's SQL may read (shares, users, groups, exchange rates,
 the schema and rights state) gives that table a fresh random token in ``cb_data_version``,
 in the same transaction, just before it commits. A cache keys its entries on the tokens of
@@ -27,12 +28,15 @@ import re
 import secrets
 import threading
 import weakref
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy import Connection, Engine, event
 
-from . import exact_sums
+from . import exact_sums, naming
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .snapshot import Schema
 
 TABLE = "cb_data_version"
 # System tables whose rows a report's SQL can read (record shares in scopes, users and
@@ -44,7 +48,7 @@ TRACKED_SYSTEM_TABLES = frozenset({
 SCHEMA_AND_RIGHTS = ("cb_meta_state", "cb_rights_state")
 
 _PENDING = "cardbase_pending_writes"  # key in the DB-API connection's info: tables touched
-_NAME = re.compile(r"(?<![A-Za-z0-9])(?:_alembic_tmp_)?(obj_\d+|cb_[a-z_]+)(?![A-Za-z0-9_])", re.IGNORECASE)
+_NAME = re.compile(r"(?<![A-Za-z0-9])(?:_alembic_tmp_)?(obj_\d+|lnk_\d+|cb_[a-z_]+)(?![A-Za-z0-9_])", re.IGNORECASE)
 _FUNCTIONS = frozenset({exact_sums.SUM_NAME, exact_sums.AVG_NAME})  # SQL functions, not tables
 _FIRST_WORD = re.compile(r"\s*(?:/\*.*?\*/\s*)*([A-Za-z]+)", re.DOTALL)
 _WRITE_WORDS = frozenset({"INSERT", "UPDATE", "DELETE", "REPLACE", "TRUNCATE", "ALTER", "DROP", "CREATE", "MERGE",
@@ -61,7 +65,29 @@ _lock = threading.Lock()
 
 def tracked(name: str) -> bool:
     """Whether writes to the table ``name`` change a data version."""
-    return name.startswith("obj_") and name[4:].isdigit() or name in TRACKED_SYSTEM_TABLES
+    if name.startswith(("obj_", "lnk_")):  # an object's table, a multi-link's junction table
+        return name[4:].isdigit()
+    return name in TRACKED_SYSTEM_TABLES
+
+
+# Tables whose rows the database itself changes when another one's are deleted (foreign
+# keys ON DELETE CASCADE): a reader of the first depends on the second's version too.
+_CASCADED_FROM = {"cb_share": ("cb_user", "cb_group"), "cb_user_group": ("cb_user", "cb_group")}
+
+
+def tables_behind(schema: "Schema", names: set[str]) -> set[str]:
+    """``names`` plus the tables whose deletes cascade into them: a multi-link's junction
+    table loses rows when its source or target record is purged."""
+    out = set(names)
+    for name in names:
+        out.update(_CASCADED_FROM.get(name, ()))
+        if name.startswith("lnk_") and name[4:].isdigit():
+            field_id = int(name[4:])
+            for obj in schema.objects:
+                for field in obj.user_fields:
+                    if field.stored_id == field_id and field.type == "links":
+                        out.update({obj.table_name, naming.table_name(int(field.options["target"]))})
+    return out
 
 
 def tables_in(sql: str) -> set[str]:

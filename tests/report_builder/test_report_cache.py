@@ -333,3 +333,45 @@ def test_relative_dates_follow_today(crm, monkeypatch):
     monkeypatch.setattr(relative, "utc_now", lambda: datetime(2026, 5, 15, 12, tzinfo=timezone.utc))
     may = run(crm.store, this_month)
     assert (april.total[0], may.total[0]) == (2, 1)  # C and E closed in April, D in May
+
+
+def test_a_multi_link_set_changed_invalidates_reports_filtering_by_it(crm, db):
+    """A multi-link's values live in its junction table (lnk_<id>): a report filtering by
+    it reads that table, and replacing a set bumps its version."""
+    SchemaService(db).add_field(SYSTEM, "deal", {"name": "partners", "label": "Partners", "type": "links",
+                                                 "options": {"target": "organisation"}})
+    deal = ids(crm)
+    with crm.store.session(SYSTEM) as s:
+        orgs = {r["name"]: r["id"] for r in s.list("organisation").data}
+    with_acme = {**BY_STAGE, "filter": {"field": "partners", "op": "has_any", "value": [orgs["Acme"]]}}
+    before = warm(crm.store, with_acme)
+    assert before.total[0] == 0
+    with crm.store.session(SYSTEM, write=True) as s:
+        s.update("deal", deal["A"], {"partners": [orgs["Acme"]]}, version=s.get("deal", deal["A"])["version"])
+    assert assert_recomputed(crm.store, before, with_acme).total[0] == 1
+    assert data_versions.tracked("lnk_12") and not data_versions.tracked("lnk_x")
+
+
+def test_purging_a_multi_link_target_cascades_and_invalidates(crm, db):
+    """Purging a target deletes its junction rows by ON DELETE CASCADE (no statement names
+    the junction table): the key holds the versions of the junction's source and target."""
+    SchemaService(db).add_field(SYSTEM, "deal", {"name": "partners", "label": "Partners", "type": "links",
+                                                 "options": {"target": "organisation"}})
+    deal = ids(crm)
+    with crm.store.session(SYSTEM, write=True) as s:
+        gamma = s.create("organisation", {"name": "Gamma"})["id"]
+        s.update("deal", deal["A"], {"partners": [gamma]}, version=s.get("deal", deal["A"])["version"])
+    linked = {**BY_STAGE, "filter": {"field": "partners", "op": "is_not_empty"}}
+    before = warm(crm.store, linked)
+    assert before.total[0] == 1
+    with crm.store.session(SYSTEM, write=True) as s:
+        s.delete("organisation", gamma)
+    before = warm(crm.store, linked)
+    with crm.store.session(SYSTEM, write=True) as s:
+        s.purge("organisation", gamma)
+    assert assert_recomputed(crm.store, before, linked).total[0] == 0
+    with crm.store.session(SYSTEM) as s:
+        behind = data_versions.tables_behind(s.schema, {f"lnk_{s.object('deal').field('partners').stored_id}",
+                                                        "cb_share"})
+    assert {f"obj_{db.schema().object('deal').id}", f"obj_{db.schema().object('organisation').id}", "cb_user",
+            "cb_group"} <= behind

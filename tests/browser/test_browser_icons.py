@@ -8,6 +8,7 @@ import pytest
 from cardbase.automation.notifications import mark_read, notify
 from cardbase.platform import users
 from cardbase.schema_engine.actor import SYSTEM
+from cardbase.schema_engine.rights import admin as rights_admin
 
 PHONE = {"width": 390, "height": 844}
 WIDTHS = {"desktop": {"width": 1280, "height": 900}, "phone": PHONE}
@@ -58,3 +59,30 @@ def test_the_bell_is_an_inline_svg_with_a_name(page, site, login, screenshot, sa
     assert page.evaluate("document.documentElement.scrollWidth") <= WIDTHS[width]["width"]
     screenshot(page, f"bell-{width}-{language}")
     assert page.js_errors == []
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+@pytest.mark.parametrize("width", ["desktop", "phone"])
+def test_a_restricted_link_shows_a_drawn_lock(page, site, login, screenshot, language, width):
+    """The lock before "restricted" (a link to a record the reader may not see) was the
+    emoji U+1F512 in a CSS ::before; it is an inline SVG now."""
+    rights_admin.set_object_rights(site.db, SYSTEM, "Junior", "organisation", [])
+    users.update_user(site.db, SYSTEM, "junior", language=language)
+    try:
+        login(page, "junior")
+        page.set_viewport_size(WIDTHS[width])
+        page.goto(site.url + "/o/deal")
+        cell = page.locator(".cb-restricted").first
+        cell.wait_for()
+        assert cell.inner_text().strip() == {"en": "restricted", "de": "eingeschränkt"}[language]
+        box = cell.locator("svg.cb-icon-lock").bounding_box()
+        assert box and box["width"] >= 12 and box["height"] >= 12
+        text = cell.bounding_box()
+        assert text["height"] < 2 * box["height"]  # the lock stays on the line of its word
+        assert page.evaluate("getComputedStyle(document.querySelector('.cb-restricted'), '::before').content") == "none"
+        cell.scroll_into_view_if_needed()
+        page.screenshot(path=str(screenshot(page, f"restricted-lock-{width}-{language}")))  # the visible screen
+        assert page.js_errors == []
+    finally:
+        rights_admin.set_object_rights(site.db, SYSTEM, "Junior", "organisation", ["read"])
+        users.update_user(site.db, SYSTEM, "junior", language="en")

@@ -1,7 +1,7 @@
 """No emoji as icons in what the browser draws: Debian's Chromium has no emoji font, so an
-emoji (the old header bell, U+1F514) shows as an empty box. Icons are inline SVG
-(templates/_icons.html); the remaining symbols (arrows, check marks) are in DejaVu Sans,
-the font Debian installs with Chromium."""
+emoji (the old header bell U+1F514, the lock U+1F512 before "restricted") shows as an empty
+box. Icons are inline SVG (platform/web/icons.py); the remaining symbols (arrows, check
+marks) are in DejaVu Sans, the font Debian installs with Chromium."""
 from __future__ import annotations
 
 import re
@@ -13,7 +13,9 @@ ROOT = Path(cardbase.__file__).resolve().parent
 # Supplementary-plane pictographs, the emoji variation selector, and numeric character
 # references to them, in templates, our JavaScript and the HTML our Python builds.
 _EMOJI = re.compile("[\U0001F000-\U0001FAFF\uFE0F]")
-_EMOJI_REFERENCE = re.compile(r"&#(?:x1[fF][0-9a-fA-F]{3}|1[12][0-9]{4});|\\u\{1[fF][0-9a-fA-F]{3}\}|\\u[dD]83[cdeCDE]")
+_EMOJI_REFERENCE = re.compile(r"&#(?:x1[fF][0-9a-fA-F]{3}|1[12][0-9]{4});"   # HTML
+                             r"|\\u\{1[fF][0-9a-fA-F]{3}\}|\\u[dD]83[cdeCDE]"   # JavaScript
+                             r"|\\0*1[fF][0-9a-fA-F]{3}\b|\\U0001[fF]")          # CSS, Python
 
 
 def _shown_sources() -> list[Path]:
@@ -31,13 +33,16 @@ def test_no_template_script_or_view_uses_an_emoji():
 
 
 def test_the_scan_would_catch_the_old_bell():
-    assert _EMOJI_REFERENCE.search("&#128276;") and _EMOJI.search("\U0001F514") and _EMOJI_REFERENCE.search("&#x1F514;")
+    for old in ("&#128276;", "&#x1F514;", 'content: "\\1F512\\00A0"', "\\u{1F514}", "\\uD83D\\uDD14"):
+        assert _EMOJI_REFERENCE.search(old), old
+    assert _EMOJI.search("\U0001F514") and not _EMOJI_REFERENCE.search("\\00A0 \\2192 &#8594;")
 
 
-def test_the_bell_macro_draws_an_svg_hidden_from_screen_readers():
-    from jinja2 import Environment, FileSystemLoader
+def test_icons_are_inline_svg_hidden_from_screen_readers():
+    from cardbase.platform.web.icons import ICON_PATHS, icon
 
-    env = Environment(loader=FileSystemLoader(str(ROOT / "platform" / "templates")), autoescape=True)
-    html = str(env.from_string('{% from "_icons.html" import icon %}{{ icon("bell") }}').render())
-    assert html.startswith("<svg") and 'aria-hidden="true"' in html and 'focusable="false"' in html
-    assert re.search(r'<path d="M8 16a2[^"]+"/>', html)
+    for name in ICON_PATHS:
+        html = str(icon(name))
+        assert html.startswith("<svg") and html.endswith("</svg>")
+        assert 'aria-hidden="true"' in html and 'focusable="false"' in html and 'fill="currentColor"' in html
+        assert f'd="{ICON_PATHS[name]}"' in html

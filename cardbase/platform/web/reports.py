@@ -49,9 +49,12 @@ PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
 
 def op_names() -> dict[str, str]:
-    """The calculations' names in the reader's language."""
+    """The calculations' names and the charts' texts in the reader's language."""
     return {"count": _("Count of"), "count_distinct": _("Distinct"), "sum": _("Sum of"), "avg": _("Average of"),
-            "min": _("Minimum of"), "max": _("Maximum of"), "count_records": _("Count"), "total": _("Total")}
+            "min": _("Minimum of"), "max": _("Maximum of"), "count_records": _("Count"), "total": _("Total"),
+            # a funnel step's share of all records charted, e.g. "12.5% of total"
+            "percent_of_total": _("%(percent)s of total"),
+            "funnel_percent_note": _("Percentages: each step's share of the total")}
 
 
 def _report_or_404(s: Session, report_id: int) -> dict[str, Any]:

@@ -113,6 +113,18 @@ class LinkDisplay(Display):
             url_for("cards.card", object_name=target.api_name, record_id=value.id), text)
 
 
+@register("links")
+class LinksDisplay(Display):
+    """Several links (a multi-link): each to its target's card, in their order."""
+
+    def html(self, schema, field, value, language):
+        if not value:
+            return Markup("")
+        single = _REGISTRY["link"]
+        link = FieldInfo(field.id, field.object_id, field.api_name, field.label, "link", options=field.options)
+        return Markup(", ").join(single.html(schema, link, ref, language) for ref in value)
+
+
 @register("email")
 class EmailDisplay(Display):
     def html(self, schema, field, value, language):

@@ -101,6 +101,9 @@ def _group(joins: JoinBuilder, item: Any, field_allowed: FieldAllowed | None) ->
     else:
         raise ValidationError({"group_by": f"items are field paths, not {type(item).__name__}"})
     path = resolve(joins.schema, joins.obj, text, field_allowed=field_allowed, key="group_by")
+    if path.kind == "links":
+        raise ValidationError({"group_by": f"'{path.text}': a multi-link field holds several records, so records "
+                                           "cannot be grouped by it"})
     name = _name(name, path.text, "group_by")
     if bucket is not None:
         if path.field.ftype.value_type not in ("date", "datetime"):
@@ -189,6 +192,9 @@ def _metric(joins: JoinBuilder, item: Any, field_allowed: FieldAllowed | None) -
             raise ValidationError({"metrics": f"'{op}' needs a field"})
         return _Part(_name(item.get("as"), "count", "metrics"), [sa.func.count()], False, [], lambda v: int(v[0]))
     path = resolve(joins.schema, joins.obj, item["field"], field_allowed=field_allowed, key="metrics")
+    if path.kind == "links":
+        raise ValidationError({"metrics": f"'{path.text}': a multi-link field holds several records; "
+                                          "it cannot be counted or added up"})
     field = path.field
     name = _name(item.get("as"), f"{op}_{path.text.replace('.', '__')}", "metrics")
     col = joins.columns(path)[0]  # the primary column: a money field's amount

@@ -113,3 +113,38 @@ class UserWidget(Widget):
                 uid, Markup(" selected") if str(uid) == c.raw else "", name))
         return Markup('<select {}>{}</select>').format(c.attrs(css="form-select"), Markup("").join(options))
 
+
+
+@register("links")
+class MultiLinkWidget(Widget):
+    """A multi-link on the card, for now shown read-only: the linked records' names (the
+    API and the store write the set). The form never carries it, so saving the card
+    leaves the set as it is. raw: [{"id": "42", "display": "ACME"}, ...]."""
+
+    def to_raw(self, field, value, language):
+        single = LinkWidget()
+        return [single.to_raw(field, ref, language) for ref in value or ()]
+
+    def from_form(self, form, name):
+        return MISSING
+
+    def parse(self, field, raw, language):
+        return field.ftype.parse(field, [r.get("id") if isinstance(r, dict) else r for r in raw or ()])
+
+    def same(self, a, b):
+        ids = lambda raw: [str(r.get("id") if isinstance(r, dict) else r) for r in raw or ()]  # noqa: E731
+        return ids(a) == ids(b)
+
+    def control(self, c: Control) -> Markup:
+        from flask import current_app, url_for
+
+        refs = [r for r in c.raw or () if isinstance(r, dict)]
+        target = None
+        if "cards.card" in current_app.view_functions:
+            from ...context import engine_session  # the request's one session
+            target = engine_session().schema.link_target(c.field).api_name
+        shown = [Markup('<a href="{}">{}</a>').format(url_for("cards.card", object_name=target, record_id=r["id"]),
+                                                      r.get("display") or "")
+                 if target and r.get("id") else Markup("{}").format(r.get("display") or "") for r in refs]
+        return Markup('<div id="{}" class="form-control-plaintext cb-multi-link">{}</div>').format(
+            c.id, Markup(", ").join(shown))

@@ -108,6 +108,11 @@ class Session:
         obj = self.object(obj_ref)
         return self.access.record_rights(obj, self.schema.table(obj), record_id(rid))
 
+    def new_record_readable(self, obj_ref: str | int | ObjectInfo) -> bool | None:
+        """Could the actor read a record they create now? True, False, or None when it
+        depends on the record's values (a rule view, a parent) -- e.g. to offer "+ New"."""
+        return self.access.new_record_readable(self.object(obj_ref))
+
     def allowed_ids(self, obj: ObjectInfo, ids: list[int], right: str) -> set[int]:
         return self.access.allowed_ids(obj, self.schema.table(obj), ids, right)
 

@@ -1,18 +1,23 @@
-"""Reports (issue 15, point 10, first part; not a test: prints figures and ratios).
+"""Reports (issue 15, point 10; not a test: prints figures and ratios).
 
 The stage x month pivot summing amounts (a money field: per currency) over N deals through
 the report engine (definition -> one grouped query through the engine session, purpose
-"report", folded into the pivot) versus a hand-written GROUP BY of the same figures in the
-same run, on each engine. Target: <= 1.2x.
+"report", folded into the pivot; the result cache off, so the query really runs) versus a
+hand-written GROUP BY of the same figures in the same run, on each engine. Target: <= 1.2x.
 
 Also, in-process through Flask (the whole request: routing, session, rights, JSON or the
 rendered page): a six-widget dashboard page (p50; target <= 500 ms at 1M deals on SQLite)
-and the REST result call of the pivot. Then over loopback, the way bench/api.py measures:
-`cardbase serve` (gunicorn, 2 workers) on the same database and one sequential client on a
-kept-alive HTTP/1.1 connection calling GET /api/v1/reports/{id}/result, against Directus 12
-on the same machine, engine and rows in the same run (``--peer directus``, the default:
-installed on first use into the git-ignored bench/.peers by bench/peers/directus.py) with
-the same client calling its aggregate for the same figures:
+and the REST result call of the pivot. Each is measured twice: warm (nothing changed since
+the last request: the report result cache answers) and cold (a deal was written just before
+each request, untimed, so every report of deals runs its grouped query again).
+
+Then over loopback, the way bench/api.py measures: `cardbase serve` (gunicorn, 2 workers)
+on the same database and one sequential client on a kept-alive HTTP/1.1 connection calling
+GET /api/v1/reports/{id}/result (warm, and cold: a deal written by this process, untimed,
+before each call), against Directus 12 on the same machine, engine and rows in the same run
+(``--peer directus``, the default: installed on first use into the git-ignored bench/.peers
+by bench/peers/directus.py; its cache off, as it ships) with the same client calling its
+aggregate for the same figures:
 
     GET /items/deal?aggregate[sum]=amount&groupBy[]=stage&groupBy[]=year(close_date)
         &groupBy[]=month(close_date)&groupBy[]=currency&limit=-1
@@ -27,9 +32,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any, Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from engines import bench_parser, each_engine, finish, timed  # noqa: E402  (puts this checkout on sys.path)
@@ -107,13 +114,31 @@ def hand_written(db: Database, exact: bool = False) -> list:
 def through_engine(store: RecordStore) -> int:
     definition = parse_definition(PIVOT)
     with store.session(SYSTEM) as s:
-        result = run_report(s, definition)
+        result = run_report(s, definition, cache=False)
     return len(result.cells)
 
 
-def web_figures(db: Database, runs: int) -> tuple[float, float, int]:
-    """(dashboard page p50 ms, REST result p50 ms, the pivot report's id) through the Flask
-    app in this process."""
+def touch_a_deal(db: Database) -> None:
+    """One committed write to the deals (what invalidates their cached reports)."""
+    table = db.schema().table(db.schema().object("deal"))
+    with db.write() as conn:
+        conn.execute(sa.update(table).where(table.c.id == 1).values(version=table.c.version + 1))
+
+
+def timed_after(write: Callable[[], Any], fn: Callable[[], Any], runs: int) -> float:
+    """p50 wall-clock ms of ``fn`` right after an untimed ``write``."""
+    wall = []
+    for _ in range(runs):
+        write()
+        t0 = time.perf_counter()
+        fn()
+        wall.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(wall)
+
+
+def web_figures(db: Database, runs: int) -> dict[str, float]:
+    """Dashboard page and REST result p50 ms, warm and cold, through the Flask app in this
+    process (and the pivot report's id)."""
     from cardbase.platform import users
     from cardbase.platform.api import tokens
     from cardbase.platform.app import create_app
@@ -146,28 +171,34 @@ def web_figures(db: Database, runs: int) -> tuple[float, float, int]:
     headers = {"Authorization": f"Bearer {token}"}
     result = f"/api/v1/reports/{ids[0]}/result"
     assert api.get(result, headers=headers).status_code == 200
-    page_p50, _p95, _cpu = timed(lambda: browser.get(page), runs)
-    result_p50, _p95b, _cpub = timed(lambda: api.get(result, headers=headers), runs)
-    return page_p50, result_p50, ids[0]
+    page_warm, _p95, _cpu = timed(lambda: browser.get(page), runs)
+    result_warm, _p95b, _cpub = timed(lambda: api.get(result, headers=headers), runs)
+    page_cold = timed_after(lambda: touch_a_deal(db), lambda: browser.get(page), runs)
+    result_cold = timed_after(lambda: touch_a_deal(db), lambda: api.get(result, headers=headers), runs)
+    return {"dashboard_warm": page_warm, "dashboard_cold": page_cold, "result_warm": result_warm,
+            "result_cold": result_cold, "report_id": ids[0]}
 
 
 def sequential_rate(port: int, path: str, headers: dict[str, str], seconds: float,
-                    answer_ok) -> tuple[float, float]:
-    """(requests per second, p50 ms) of one client calling ``path`` back to back on one
-    kept-alive connection for ``seconds`` (after a 1 s warm-up); every answer is checked."""
+                    answer_ok: Callable[[bytes], bool], before: Callable[[], Any] | None = None) -> float:
+    """Requests per second of one client calling ``path`` back to back on one kept-alive
+    connection for ``seconds`` (after a 1 s warm-up), counting only the time spent waiting
+    for answers (``before``, when given, runs untimed ahead of each call); every answer is
+    checked."""
     client = Client(port)
     for warm in (True, False):
-        latencies: list[float] = []
+        waited, calls = 0.0, 0
         started = time.perf_counter()
         while time.perf_counter() - started < (1.0 if warm else seconds):
+            if before is not None:
+                before()
             t0 = time.perf_counter()
             status, body = client("GET", path, headers=headers)
-            latencies.append(time.perf_counter() - t0)
+            waited += time.perf_counter() - t0
+            calls += 1
             if status != 200 or not answer_ok(body):
                 raise SystemExit(f"GET {path}: HTTP {status} {body[:300]!r}")
-    elapsed = time.perf_counter() - started
-    latencies.sort()
-    return len(latencies) / elapsed, latencies[len(latencies) // 2] * 1000
+    return calls / waited
 
 
 def expected_sums(rows: int) -> dict[tuple[str, int, int], float]:
@@ -185,8 +216,9 @@ def filled_cells(answer: dict) -> int:
     return sum(len(cell[0] or {}) for row in answer["cells"] for cell in row)
 
 
-def ours_over_http(url: str, report_id: int, cells: int, seconds: float) -> float:
-    """Requests per second of GET /api/v1/reports/{id}/result through `cardbase serve`."""
+def ours_over_http(url: str, db: Database, report_id: int, cells: int, seconds: float) -> tuple[float, float]:
+    """Requests per second of GET /api/v1/reports/{id}/result through `cardbase serve`:
+    (warm, cold), cold with a deal written from here before each call."""
     port = free_port()
     server = start_server(url, port)
     try:
@@ -195,9 +227,9 @@ def ours_over_http(url: str, report_id: int, cells: int, seconds: float) -> floa
                                {"Content-Type": "application/json"})
         assert status == 200, body
         auth = {"Authorization": f"Bearer {json.loads(body)['token']}"}
-        rate, _p50 = sequential_rate(port, f"/api/v1/reports/{report_id}/result", auth, seconds,
-                                     lambda body: filled_cells(json.loads(body)) == cells)
-        return rate
+        path, ok = f"/api/v1/reports/{report_id}/result", lambda body: filled_cells(json.loads(body)) == cells
+        return (sequential_rate(port, path, auth, seconds, ok),
+                sequential_rate(port, path, auth, seconds, ok, before=lambda: touch_a_deal(db)))
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -216,8 +248,8 @@ def peer_over_http(url: str, rows: int, cells: int, seconds: float) -> tuple[flo
             if answered.keys() != expected.keys() or any(abs(answered[k] - v) > 0.01 for k, v in expected.items()):
                 raise SystemExit(f"Directus's aggregate differs from the workload's sums: {groups[:3]} ...")
             auth = {"Authorization": f"Bearer {peer.token}"}
-            rate, _p50 = sequential_rate(peer.port, PEER_AGGREGATE, auth, seconds,
-                                         lambda body: len(json.loads(body)["data"]) == cells)
+            rate = sequential_rate(peer.port, PEER_AGGREGATE, auth, seconds,
+                                   lambda body: len(json.loads(body)["data"]) == cells)
             return rate, f"Directus {directus.version()} on {directus.engine_label(peer.url)}, measured in this run"
     except directus.PeerUnavailable as problem:
         print(f"  NOTICE: Directus could not run here, the issue's figure stands in for it: {problem}")
@@ -232,14 +264,14 @@ def run_engine(engine: str, url: str, rows: int, runs: int, peer: str = "directu
     engine_p50, _p95, _cpu = timed(lambda: through_engine(store), runs)
     hand_p50, _p95b, _cpub = timed(lambda: hand_written(db), runs)
     exact_p50, _p95c, _cpuc = timed(lambda: hand_written(db, exact=True), runs)
-    dashboard_ms, result_ms, report_id = web_figures(db, runs)
+    web = web_figures(db, runs)
     ensure_secret_key(db)
+    http_warm, http_cold = ours_over_http(url, db, int(web["report_id"]), cells, seconds)
     db.dispose()
-    http_rate = ours_over_http(url, report_id, cells, seconds)
     peer_rate, peer_source = (peer_over_http(url, rows, cells, seconds) if peer == "directus"
                               else (None, "the issue's Directus figure (--peer none)"))
     return {"engine": engine, "rows": rows, "cells": cells, "engine_ms": engine_p50, "hand_ms": hand_p50,
-            "exact_ms": exact_p50, "dashboard_ms": dashboard_ms, "result_ms": result_ms, "http_rate": http_rate,
+            "exact_ms": exact_p50, **web, "http_warm": http_warm, "http_cold": http_cold,
             "peer_rate": peer_rate if peer_rate is not None else DIRECTUS_AGGREGATE, "peer_source": peer_source}
 
 
@@ -252,6 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     args, _others = parser.parse_known_args(argv)
     results = each_engine(args.engines, f"stage x month pivot over {args.rows} deals",
                           lambda engine, url: run_engine(engine, url, args.rows, args.runs, args.peer, args.seconds))
+
     print()
     print(f"{'engine':<11}{'rows':>9} {'cells':>6} | {'report p50 ms':>13} {'GROUP BY SUM':>12} {'ratio':>6} | "
           f"{'GROUP BY exact sum':>18} {'ratio':>6}  (target <= 1.2)")
@@ -259,17 +292,24 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{r['engine']:<11}{r['rows']:>9} {r['cells']:>6} | {r['engine_ms']:>13.1f} {r['hand_ms']:>12.1f} "
               f"{r['engine_ms'] / r['hand_ms']:>6.2f} | {r['exact_ms']:>18.1f} {r['engine_ms'] / r['exact_ms']:>6.2f}")
     print()
-    print(f"{'engine':<11}{'rows':>9} | {'6-widget dashboard p50 ms':>25} (target <= 500 at 1M, SQLite) | "
-          f"{'REST result in-process req/s':>28}")
+    print(f"{'engine':<11}{'rows':>9} | {'6-widget dashboard p50 ms':>25} {'ratio':>6} | "
+          f"{'REST result req/s, in-process':>29}")
+    print(f"{'':<21}| {'(target <= 500 at 1M, SQLite)':>32} |")
     for r in results:
-        print(f"{r['engine']:<11}{r['rows']:>9} | {r['dashboard_ms']:>25.1f} {'':>30} | {1000 / r['result_ms']:>28.1f}")
+        for state in ("warm", "cold"):
+            page_ms, per_second = r[f"dashboard_{state}"], 1000 / r[f"result_{state}"]
+            print(f"{r['engine']:<11}{r['rows']:>9} | {state + ' ' + format(page_ms, ',.1f'):>25} "
+                  f"{page_ms / 500:>6.2f} | {per_second:>29.1f}")
     print()
-    print("REST aggregate over loopback, one sequential keep-alive client (target >= 2x the peer):")
+    print("REST aggregate over loopback, one sequential keep-alive client (target >= 2x the peer;\n"
+          "cold: a deal written before each call, like for like with a peer that caches nothing):")
     for r in results:
-        ratio = r["http_rate"] / r["peer_rate"]
-        print(f"  {r['engine']:<11}{r['rows']:>9} deals: cardbase {r['http_rate']:7.1f} req/s  vs  "
-              f"{r['peer_rate']:7.1f} req/s ({r['peer_source']})  = {ratio:5.2f}x  "
-              f"{'ok' if ratio >= 2 else 'BELOW TARGET'}")
+        for state in ("warm", "cold"):
+            ours = r[f"http_{state}"]
+            ratio = ours / r["peer_rate"]
+            print(f"  {r['engine']:<11}{r['rows']:>9} deals, {state}: cardbase {ours:7.1f} req/s  vs  "
+                  f"{r['peer_rate']:7.1f} req/s ({r['peer_source']})  = {ratio:6.2f}x  "
+                  f"{'ok' if ratio >= 2 else 'BELOW TARGET'}")
     return finish()
 
 

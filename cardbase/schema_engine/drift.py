@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 from . import naming
 from .errors import CardbaseError
 from .meta_models import Base, RecomputeJob, SequenceRow
-from .physical import PhysicalSchema, system_columns
+from .physical import PhysicalSchema, junction_index_name, system_columns
 from .snapshot import ObjectInfo, Schema, load_schema
 
 
@@ -63,10 +63,31 @@ def _check(conn: Connection, schema: Schema) -> list[str]:
         if naming.fts_table_name(obj.id) not in live_tables:
             problems.append(f"object '{obj.api_name}': search index {naming.fts_table_name(obj.id)} is missing")
         problems.extend(_check_sequences(conn, obj))
+        problems.extend(_check_junctions(insp, obj, live_tables, expected_tables))
     for name in sorted(live_tables):
-        if name.startswith("obj_") and name not in expected_tables and not _fts_shadow(name, expected_tables):
+        if name.startswith(("obj_", "lnk_")) and name not in expected_tables \
+                and not _fts_shadow(name, expected_tables):
             problems.append(f"table {name} exists but no object uses it")
     return problems
+
+
+def _check_junctions(insp, obj: ObjectInfo, live_tables: set[str], expected: set[str]) -> list[str]:
+    """Each multi-link field's junction table, its columns and its index on target_id."""
+    out = []
+    for f in obj.user_fields:
+        if not f.ftype.stored_apart:
+            continue
+        name = naming.links_table_name(f.stored_id)
+        expected.add(name)
+        if name not in live_tables:
+            out.append(f"object '{obj.api_name}': junction table {name} of field '{f.api_name}' is missing")
+            continue
+        columns = {c["name"] for c in insp.get_columns(name)}
+        for column in sorted({"source_id", "target_id", "position"} - columns):
+            out.append(f"object '{obj.api_name}': column {column} of junction table {name} is missing")
+        if junction_index_name(f) not in {i["name"] for i in insp.get_indexes(name)}:
+            out.append(f"object '{obj.api_name}': index {junction_index_name(f)} is missing")
+    return out
 
 
 def _fts_shadow(name: str, expected: set[str]) -> bool:

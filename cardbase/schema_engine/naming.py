@@ -29,6 +29,11 @@ def column_name(field_id: int, suffix: str = "") -> str:
     return f"f{field_id}_{suffix}" if suffix else f"f{field_id}"
 
 
+def links_table_name(field_id: int) -> str:
+    """The junction table of a multi-link field (its values: source_id -> target_id)."""
+    return f"lnk_{field_id}"
+
+
 def fts_table_name(object_id: int) -> str:
     return f"obj_{object_id}_fts"
 

@@ -35,6 +35,10 @@ def indexed_columns(obj: ObjectInfo) -> frozenset[str]:
     return frozenset(cols)
 
 
+def junction_index_name(field: FieldInfo) -> str:
+    return f"ix_{naming.links_table_name(field.stored_id)}_target"
+
+
 def _live_where(dialect: str) -> dict:
     """Partial-index clause: unique values are unique among live (not trashed) records."""
     clause = sa.text("deleted_at IS NULL")
@@ -71,10 +75,15 @@ class PhysicalSchema:
             self.op.create_index(f"ix_{table}_{col}", table, self._sort_order(col))
         for f in obj.user_fields:
             self._create_field_indexes(obj, f)
+            if f.ftype.stored_apart:
+                self.create_junction_table(obj, f)
         self.create_search_index(obj)
         self.create_sequence(naming.sequence_name("code", obj.id))
 
     def drop_object_table(self, obj: ObjectInfo) -> None:
+        for f in obj.user_fields:
+            if f.ftype.stored_apart:
+                self.drop_junction_table(f)
         self.drop_search_index(obj)
         self.op.drop_table(obj.table_name)
         self.drop_sequence(naming.sequence_name("code", obj.id))
@@ -92,12 +101,18 @@ class PhysicalSchema:
         return cols
 
     def add_field(self, obj: ObjectInfo, field: FieldInfo, schema) -> None:
+        if field.ftype.stored_apart:
+            self.create_junction_table(obj, field)
+            return
         self.add_columns(obj, self._field_columns(field, schema))
         self._create_field_indexes(obj, field)
         if field.type == "autonumber":
             self.create_sequence(naming.sequence_name("auto", field.stored_id))
 
     def drop_field(self, obj: ObjectInfo, field: FieldInfo) -> None:
+        if field.ftype.stored_apart:
+            self.drop_junction_table(field)
+            return
         self._drop_field_indexes(obj, field)
         with self._alter(obj.table_name) as batch:
             for name in field.column_names:
@@ -181,6 +196,26 @@ class PhysicalSchema:
         for name in after.keys() - before.keys():
             _n, column, unique = after[name]
             self.create_field_index(obj.table_name, name, column, unique, new.ftype.unique_fold)
+
+    # ---- junction tables (multi-links) -------------------------------------------------------
+    def create_junction_table(self, obj: ObjectInfo, field: FieldInfo) -> None:
+        """A multi-link's values: (source_id, target_id) once each, in ``position`` order.
+        Purging either record removes its rows (ON DELETE CASCADE); a trashed target keeps
+        them (restoring it brings the link back) and readers skip it. target_id is
+        indexed: "records linking to X" and deleting X are lookups, not scans."""
+        name = naming.links_table_name(field.stored_id)
+        target = naming.table_name(int(field.options["target"]))
+        self.op.create_table(
+            name,
+            sa.Column("source_id", sa.BigInteger, sa.ForeignKey(f"{obj.table_name}.id", ondelete="CASCADE"),
+                      nullable=False),
+            sa.Column("target_id", sa.BigInteger, sa.ForeignKey(f"{target}.id", ondelete="CASCADE"), nullable=False),
+            sa.Column("position", sa.Integer, nullable=False),
+            sa.PrimaryKeyConstraint("source_id", "target_id", name=f"pk_{name}"))
+        self.op.create_index(junction_index_name(field), name, ["target_id"])
+
+    def drop_junction_table(self, field: FieldInfo) -> None:
+        self.op.drop_table(naming.links_table_name(field.stored_id))
 
     # ---- sequences (codes and autonumbers) ---------------------------------------------------
     def create_sequence(self, name: str) -> None:

@@ -321,7 +321,8 @@ class SchemaService:
             computed.apply_columns(physical)
             # Calculated fields are not converted: FieldSave shaped their columns and
             # finish() fills them.
-            converted = not computed.computed and (new.type != old.type or dict(new.options) != live_options(old))
+            converted = not computed.computed and not new.ftype.stored_apart and (
+                new.type != old.type or dict(new.options) != live_options(old))
             if converted:
                 self._convert_values(tx, obj, old, new, physical, access)
             elif not computed.computed and new.unique != old.unique:
@@ -539,6 +540,12 @@ class SchemaService:
         if new.type != old.type and "link" in (old.type, new.type):
             raise SchemaError({"type": "a link field cannot change its type, nor can a field become a link "
                                        "(add a new link field instead)"})
+        if new.type != old.type and "links" in (old.type, new.type):
+            raise SchemaError({"type": "a multi-link field cannot change its type, nor can a field become one "
+                                       "(add a new multi-link field instead)"})
+        if new.ftype.stored_apart and int(new.options["target"]) != int(old.options["target"]):
+            raise SchemaError({"options.target": "a multi-link field cannot link to another object "
+                                                 "(add a new multi-link field instead)"})
         return new
 
     def _check_no_duplicates(self, tx: "_Tx", obj: ObjectInfo, field: FieldInfo, access: Access) -> None:

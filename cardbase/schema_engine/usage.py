@@ -117,8 +117,12 @@ def _display_field(conn: Connection, schema: Schema, field: FieldInfo) -> list[s
 
 @object_finder
 def _links_to_object(conn: Connection, schema: Schema, obj: ObjectInfo) -> list[str]:
-    return [f"link field '{child.label}.{link.label}' points to it"
-            for child, link in schema.children(obj) if child.id != obj.id]
+    out = [f"link field '{child.label}.{link.label}' points to it"
+           for child, link in schema.children(obj) if child.id != obj.id]
+    out += [f"multi-link field '{other.label}.{f.label}' points to it" for other in schema.objects
+            if other.id != obj.id for f in other.user_fields
+            if f.ftype.stored_apart and int(f.options.get("target", 0)) == obj.id]
+    return out
 
 
 @object_finder

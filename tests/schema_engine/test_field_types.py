@@ -27,6 +27,7 @@ OPTIONS = {
     "choice": {"choices": CHOICES},
     "multi_choice": {"choices": CHOICES},
     "link": {"target": 5, "on_delete": "restrict"},
+    "links": {"target": 5},
     "autonumber": {"pattern": "INV-{00000}"},
 }
 
@@ -140,6 +141,9 @@ GOOD = [
     ("link", "42", 42),
     ("link", {"id": 42}, 42),
     ("link", {"id": 42, "display": "Acme"}, 42),
+    ("links", [1, "2", {"id": 3}, {"id": 4, "display": "Acme"}, 2], [1, 2, 3, 4]),
+    ("links", 7, [7]),
+    ("links", [], None),
     ("user", 3, 3),
     ("autonumber", "INV-00042", "INV-00042"),
     ("record_id", "5", 5),
@@ -217,6 +221,9 @@ BAD = [
     ("link", -1, "must be the id of a linked record"),
     ("link", True, "must be the id"),
     ("link", {"name": "x"}, "must be the id"),
+    ("links", ["x"], "must be the id of a linked record"),
+    ("links", {"name": "x"}, "must be the id"),
+    ("links", 1.5, "must be a list of record ids"),
     ("user", "bob", "must be the id of a user"),
     ("autonumber", ["x"], "must be a code text"),
     ("created_by", 1.5, "must be the id of a user"),

@@ -35,6 +35,10 @@ OPERATOR_LABELS = {
     "starts_with": _l("starts with"),
     "is_empty": _l("is empty"),
     "is_not_empty": _l("is not empty"),
+    # several linked records (a multi-link)
+    "has_any": _l("has any of"),
+    "has_all": _l("has all of"),
+    "has_none": _l("has none of"),
     # relative to today (query/relative.py)
     "today": _l("is today"),
     "this_week": _l("is this week"),
@@ -90,7 +94,7 @@ def _choices(field: FieldInfo, language: str | None = None) -> list[dict[str, st
 
 
 def _links_url(owner: ObjectInfo, field: FieldInfo, has_endpoint: Callable[[str], bool]) -> str | None:
-    if field.type != "link" or not has_endpoint("cards.link_choices"):
+    if field.type not in ("link", "links") or not has_endpoint("cards.link_choices"):
         return None
     return url_for("cards.link_choices", object_name=owner.api_name, field_name=field.api_name)
 

@@ -76,6 +76,9 @@ class SchemaResolver:
                         raise LookupError(f"it is a list of records; name one of their fields, "
                                           f"e.g. [{name}].[…] inside SUM or COUNT")
                     raise KeyError(name)
+                if field.ftype.stored_apart:
+                    raise LookupError(f"[{field.label}] links to several records, which a formula cannot "
+                                      "calculate with")
                 return Ref(join(tuple(steps), field), value_type(field), any(s.child for s in steps))
             if len(steps) == MAX_STEPS:
                 raise LookupError(f"a reference crosses at most {MAX_STEPS} links")

@@ -15,6 +15,7 @@ from . import (  # noqa: F401
     formula,
     integer,
     link,
+    links,
     lookup,
     money,
     multi_choice,

@@ -75,6 +75,7 @@ ALL_OPERATORS = (
     "eq", "ne", "lt", "le", "gt", "ge", "between", "in", "not_in",
     "contains", "not_contains", "starts_with", "is_empty", "is_not_empty",
     "today", "this_week", "this_month", "overdue", "next_days", "last_days",
+    "has_any", "has_all", "has_none",
 )
 EQUALITY = ("eq", "ne", "in", "not_in", "is_empty", "is_not_empty")
 ORDERED = EQUALITY + ("lt", "le", "gt", "ge", "between")
@@ -101,6 +102,9 @@ class FieldType:
     sortable: bool = True  # False: lists and tables do not sort by it
     writable: ClassVar[bool] = True  # False: value computed by the system, never written by users
     system_only: ClassVar[bool] = False  # used only for built-in system fields
+    # True: the values live in a table of their own (a multi-link's junction table), not in
+    # columns of the record's table; queries hand such a type the record's id as its column.
+    stored_apart: ClassVar[bool] = False
     supports_unique: ClassVar[bool] = True
     supports_default: ClassVar[bool] = True
     # Defaults computed when a record is created (a date's "today", a user's "me"), stored

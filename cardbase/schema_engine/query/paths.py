@@ -43,8 +43,11 @@ def is_user(field: FieldInfo) -> bool:
 
 
 def column_names(field: FieldInfo) -> tuple[str, ...]:
-    """Physical columns of a field (system fields have exactly their own column)."""
-    return (field.column,) if field.system else field.column_names
+    """Physical columns of a field (system fields have exactly their own column; a field
+    stored apart -- a multi-link -- is reached through the record's id)."""
+    if field.system:
+        return (field.column,)
+    return ("id",) if field.ftype.stored_apart else field.column_names
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,10 @@ class Path:
 
     @cached_property
     def kind(self) -> str:
-        """"link", "user" or "value": how the value is read and shown (asked per cell)."""
+        """"link", "user", "links" (several, read apart) or "value": how the value is read
+        and shown (asked per cell)."""
+        if self.field.ftype.stored_apart:
+            return "links"
         return "link" if is_link(self.field) else "user" if is_user(self.field) else "value"
 
 

@@ -7,10 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Sequence
 
+from sqlalchemy import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..snapshot import FieldInfo
 from ..values import LinkRef
+from .multi_links import Pending, linked_records
 from .paths import FieldAllowed, JoinBuilder, Path, display_text, resolve
 
 
@@ -35,6 +37,9 @@ class Projection:
     def add(self, key: str, path: Path) -> None:
         values = self._extend(self.joins.columns(path))
         display, display_field, visible = slice(0, 0), None, None
+        if path.kind == "links":  # read apart: the owner's id now, the links by ``fill``
+            self.items.append(_Item(key, path, values, display, None))
+            return
         if path.kind != "value":
             display_field, cols = self.joins.display_columns(path)
             display = self._extend(cols)
@@ -60,6 +65,9 @@ class Projection:
             if item.path.kind == "value":
                 record[item.key] = field.ftype.from_db(field, values)
                 continue
+            if item.path.kind == "links":
+                record[item.key] = Pending(values[0])
+                continue
             if values[0] is None:
                 record[item.key] = None
                 continue
@@ -73,6 +81,21 @@ class Projection:
                 text = display_text(item.display_field, shown) if shown else None
             record[item.key] = LinkRef(int(values[0]), text)
         return record
+
+    def fill(self, conn: Connection, records: Sequence[dict[str, Any]]) -> None:
+        """Replace the multi-link placeholders ``decode`` left with the linked records:
+        one query per multi-link field for all ``records`` (a page costs no query per row)."""
+        joins = self.joins
+        for item in self.items:
+            if item.path.kind != "links":
+                continue
+            owners = {v.owner_id for r in records if isinstance(v := r.get(item.key), Pending) and v.owner_id}
+            found = linked_records(conn, joins.schema, item.path.field, owners, link_filter=joins.link_filter,
+                                   field_allowed=joins.field_allowed) if owners else {}
+            for record in records:
+                value = record.get(item.key)
+                if isinstance(value, Pending):
+                    record[item.key] = (found.get(value.owner_id) if value.owner_id is not None else None) or None
 
 
 def build_projection(joins: JoinBuilder, fields: Sequence[str] | None, *,

@@ -70,7 +70,9 @@ def fetch_page(conn: Connection, schema: Schema, obj: ObjectInfo, query: ListQue
         next_cursor = cursors.encode(obj.id, keys, list(rows[-1][width:width + len(keys)]), scope)
     if not with_count:
         count, estimate = -1, False
-    return Page([projection.decode(r) for r in rows], next_cursor, count, estimate, has_more)
+    records = [projection.decode(r) for r in rows]
+    projection.fill(conn, records)
+    return Page(records, next_cursor, count, estimate, has_more)
 
 
 def fetch_records(conn: Connection, schema: Schema, obj: ObjectInfo, ids: Iterable[int],
@@ -92,6 +94,7 @@ def fetch_records(conn: Connection, schema: Schema, obj: ObjectInfo, ids: Iterab
         for row in conn.execute(stmt, {"ids": wanted[start:start + ID_CHUNK]}):
             record = projection.decode(row)
             out[record["id"]] = record
+    projection.fill(conn, list(out.values()))
     return out
 
 
@@ -147,6 +150,7 @@ def iter_records(conn: Connection, schema: Schema, obj: ObjectInfo, batch: int =
         records = [projection.decode(r) for r in conn.execute(stmt)]
         if not records:
             return
+        projection.fill(conn, records)
         yield records
         if len(records) < batch:
             return

@@ -20,6 +20,7 @@ from ..query import reader
 from ..snapshot import FieldInfo, ObjectInfo, Schema
 from ..values import LinkRef
 from .bulk_sql import insert_many
+from . import multi_links
 from .changeset import ChangeSet, RecordChange
 from .rule_check import check_rules, has_rules, new_record_before, plain as rule_values
 from .serialize import record_to_json, value_to_json
@@ -62,6 +63,8 @@ def db_values(field: FieldInfo, value: Any) -> dict[str, Any]:
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, list) and value and isinstance(value[0], LinkRef):
+        return [v.id for v in value]  # a multi-link as read: its ids, in order
     return value.id if isinstance(value, LinkRef) else value
 
 
@@ -104,6 +107,8 @@ class CreateOp:
                 elif code:
                     self.codes[i] = code.strip()
         check_links(tx.conn, tx.schema, self.parsed, errors, visible=access.row_filter)
+        multi_links.check(tx.conn, tx.schema, [{f: v for f, v in p.items() if multi_links.is_multi_link(f)}
+                                               for p in self.parsed], errors, visible=access.row_filter)
         check_unique(tx.conn, tx.schema, obj, self.parsed, errors, [None] * len(self.rows), visible=access.row_filter)
         if has_rules(tx.schema, obj):
             start = new_record_before(obj)
@@ -148,11 +153,16 @@ class CreateOp:
             for field, value in computed.get(rid, {}).items():
                 row.update(db_values(field, value))
         insert_many(conn, table, params)
+        linked = multi_links.replace(conn, schema, {
+            rid: {f: v for f, v in p.items() if multi_links.is_multi_link(f) and v is not None}
+            for rid, p in zip(ids, parsed)}, created=True, link_filter=tx.access.link_filter,
+            field_allowed=tx.access.field_readable(obj))
         for rid, p, code in zip(ids, parsed, codes):
             own = {f.api_name: v for f, v in computed.get(rid, {}).items() if obj.fields_by_name.get(f.api_name) is f}
             shown = {**{f.api_name: v for f, v in p.items()}, **own, "code": code}
             cs.add(RecordChange(obj, rid, "create", 1, history={
-                "code": [None, code], **{f.key: [None, value_to_json(f, v)] for f, v in p.items() if v is not None}},
+                "code": [None, code], **{f.key: linked.get((rid, f.key)) or [None, value_to_json(f, v)]
+                                         for f, v in p.items() if v is not None}},
                 done=done, document=search_index.document(obj, shown), index="insert",
                 payload={"code": code}))
         self.ids = ids
@@ -267,6 +277,9 @@ class UpdateOp:
                                             for i, _rid in live], errors, [self.current[rid] for _i, rid in live])
         check_links(tx.conn, schema, [{f: v for f, v in p.items() if not _same_link(self.current[rid], f, v)}
                                       for p, (_i, rid) in zip(parsed, live)], errors, visible=access.row_filter)
+        multi_links.check(tx.conn, schema, [{f: multi_links.added_ids(self.current[rid], f, v) for f, v in p.items()
+                                             if multi_links.is_multi_link(f)}
+                                            for p, (_i, rid) in zip(parsed, live)], errors, visible=access.row_filter)
         check_unique(tx.conn, schema, obj, parsed, errors, [rid for _i, rid in live], visible=access.row_filter)
         if has_rules(schema, obj) and live:  # on the real values, whatever the writer may see
             real = reader.fetch_records(tx.conn, schema, obj, [rid for _i, rid in live])
@@ -314,6 +327,9 @@ class UpdateOp:
             stmt = sa.update(table).where(table.c.id == sa.bindparam("_id"), table.c.deleted_at.is_(None)).values(
                 {c: sa.bindparam(c, type_=table.c[c].type) for c in columns})
             tx.conn.execute(stmt, params)
+        linked = multi_links.replace(tx.conn, schema, {
+            rid: {f: new for f, (_old, new) in changes.items() if multi_links.is_multi_link(f)}
+            for rid, changes, _v in todo}, link_filter=tx.access.link_filter, field_allowed=tx.access.field_readable(obj))
         ids = [rid for rid, _c, _v in todo]
         if self.with_check and tx.access.restricted and len(tx.allowed_ids(obj, ids, self.right)) != len(ids):
             raise Forbidden(_("this change would take the '%(label)s' record out of what you may edit; nothing was changed",
@@ -330,7 +346,8 @@ class UpdateOp:
                 document = search_index.document(obj, merged)
             cs.add(RecordChange(
                 obj, rid, "update", version + 1,
-                history={f.key: [value_to_json(f, old), value_to_json(f, new)] for f, (old, new) in changes.items()},
+                history={f.key: linked.get((rid, f.key)) or [value_to_json(f, old), value_to_json(f, new)]
+                         for f, (old, new) in changes.items()},
                 fields=keys, done=done, document=document, index="replace" if document is not None else None,
                 old_links={f.key: {old.id} for f, (old, _new) in changes.items() if isinstance(old, LinkRef)},
                 payload={"fields": [f.api_name for f in changes]}))

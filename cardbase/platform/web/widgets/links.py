@@ -64,7 +64,8 @@ class LinkWidget(Widget):
 
 def _new_target_url(c: Control) -> str | None:
     """The "+ New" of a link picker: the target's new card (picking for this control), when
-    the user may create and read target records; None otherwise."""
+    the user may create and read target records -- not when the new record would be out of
+    their sight for sure (record scope "none"), as it could not be chosen; None otherwise."""
     from flask import current_app, url_for
 
     if c.disabled or "cards.new" not in current_app.view_functions:
@@ -74,7 +75,7 @@ def _new_target_url(c: Control) -> str | None:
     s = engine_session()
     target = s.schema.link_target(c.field)
     caps = s.capabilities(target)
-    if not (caps.can("create") and caps.can("read")):
+    if not (caps.can("create") and caps.can("read")) or s.new_record_readable(target) is False:
         return None
     return url_for("cards.new", object_name=target.api_name, pick=c.id)
 
@@ -112,3 +113,38 @@ class UserWidget(Widget):
                 uid, Markup(" selected") if str(uid) == c.raw else "", name))
         return Markup('<select {}>{}</select>').format(c.attrs(css="form-select"), Markup("").join(options))
 
+
+
+@register("links")
+class MultiLinkWidget(Widget):
+    """A multi-link on the card, for now shown read-only: the linked records' names (the
+    API and the store write the set). The form never carries it, so saving the card
+    leaves the set as it is. raw: [{"id": "42", "display": "ACME"}, ...]."""
+
+    def to_raw(self, field, value, language):
+        single = LinkWidget()
+        return [single.to_raw(field, ref, language) for ref in value or ()]
+
+    def from_form(self, form, name):
+        return MISSING
+
+    def parse(self, field, raw, language):
+        return field.ftype.parse(field, [r.get("id") if isinstance(r, dict) else r for r in raw or ()])
+
+    def same(self, a, b):
+        ids = lambda raw: [str(r.get("id") if isinstance(r, dict) else r) for r in raw or ()]  # noqa: E731
+        return ids(a) == ids(b)
+
+    def control(self, c: Control) -> Markup:
+        from flask import current_app, url_for
+
+        refs = [r for r in c.raw or () if isinstance(r, dict)]
+        target = None
+        if "cards.card" in current_app.view_functions:
+            from ...context import engine_session  # the request's one session
+            target = engine_session().schema.link_target(c.field).api_name
+        shown = [Markup('<a href="{}">{}</a>').format(url_for("cards.card", object_name=target, record_id=r["id"]),
+                                                      r.get("display") or "")
+                 if target and r.get("id") else Markup("{}").format(r.get("display") or "") for r in refs]
+        return Markup('<div id="{}" class="form-control-plaintext cb-multi-link">{}</div>').format(
+            c.id, Markup(", ").join(shown))

@@ -190,6 +190,13 @@ class Directus:
         raise PeerUnavailable("`directus start` did not answer /server/ping:\n"
                               + (self.folder / "directus.log").read_text()[-2000:])
 
+    def restart(self, **settings: str) -> None:
+        """Stop, change environment settings (e.g. CACHE_ENABLED="true"), start again on the
+        same database."""
+        self.stop()
+        self.env.update(settings)
+        self.start()
+
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()

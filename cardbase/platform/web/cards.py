@@ -189,6 +189,8 @@ def _history_value(schema, field: FieldInfo | None, value: Any, language: str, u
     named = (links or {}).get(field.api_name, {})
     if isinstance(value, dict) and "id" in value and set(value) <= {"id", "display", "restricted"}:
         value = named.get(value["id"]) or LinkRef(value["id"], value.get("display"), bool(value.get("restricted")))
+    elif isinstance(value, list) and all(isinstance(v, dict) and "id" in v for v in value):  # a multi-link
+        value = [named.get(v["id"]) or LinkRef(v["id"], v.get("display"), bool(v.get("restricted"))) for v in value]
     elif field.type in ("link",) and isinstance(value, int):
         value = named.get(value, LinkRef(value, None))
     elif field.type in ("user", "owner", "created_by", "modified_by") or (field.system and isinstance(value, int)):

@@ -112,3 +112,91 @@ class UserWidget(Widget):
                 uid, Markup(" selected") if str(uid) == c.raw else "", name))
         return Markup('<select {}>{}</select>').format(c.attrs(css="form-select"), Markup("").join(options))
 
+
+
+@register("links")
+class MultiLinkWidget(Widget):
+    """A multi-link (several records) as a small table of the linked records, each row a
+    link to its card with a "Remove" button, and an "Add" type-ahead (the link picker,
+    "+ New" included) below it that appends rows. raw: [{"id": "42", "display": "ACME"}, ...].
+
+    Each row carries hidden inputs ``<name>`` (the id) and ``<name>-text`` (what was shown,
+    so a card answered with errors shows the rows as chosen); ``<name>-present`` tells an
+    emptied list from a control that was not submitted. The whole set is saved with the
+    card in one POST (the store checks every new target and replaces the set, all or
+    nothing)."""
+
+    def to_raw(self, field, value, language):
+        return [LinkWidget().to_raw(field, ref, language) for ref in value or ()]
+
+    def from_form(self, form, name):
+        if name + "-present" not in form:
+            return MISSING
+        ids = [i.strip() for i in form.getlist(name)]
+        texts = form.getlist(name + "-text")
+        texts += [""] * (len(ids) - len(texts))
+        return [{"id": i, "display": t or f"#{i}"} for i, t in zip(ids, texts) if i]
+
+    def parse(self, field, raw, language):
+        ids = [item.get("id") if isinstance(item, dict) else item for item in raw or ()]
+        return field.ftype.parse(field, [i for i in ids if i not in (None, "")])
+
+    def same(self, a, b):
+        def ids(raw):
+            return [str(item.get("id") if isinstance(item, dict) else item) for item in raw or ()]
+        return ids(a) == ids(b)
+
+    def control(self, c: Control) -> Markup:
+        from flask import url_for
+        from flask_babel import gettext as _
+
+        from ...context import engine_session
+
+        rows = c.raw if isinstance(c.raw, list) else []
+        target = engine_session().schema.link_target(c.field)
+        card_url = url_for("cards.card", object_name=target.api_name, record_id=0)[:-1]
+        body = Markup("").join(_multi_row(c, item, card_url) for item in rows if isinstance(item, dict))
+        picker = Markup("")
+        present = Markup("")
+        if not c.disabled:
+            present = Markup('<input type="hidden" name="{}-present" value="1">').format(c.name)
+            new_url = _new_target_url(c)
+            new = Markup("")
+            if new_url:
+                new = Markup('<a class="btn btn-sm btn-outline-secondary cb-link-new" href="{}" target="_blank" '
+                             'rel="opener" data-pick="{}" title="{}">+ {}</a>').format(
+                    new_url, c.id, _("Create a new one and add it"), _("New"))
+            picker = Markup(
+                '<div class="cb-link-picker cb-multi-picker{}" data-url="{}" data-none="{}">'
+                '<input type="text" {} value="" autocomplete="off" role="combobox" aria-autocomplete="list" '
+                'aria-expanded="false" aria-controls="{}-list" placeholder="{}">{}'
+                '<ul class="dropdown-menu cb-link-list" id="{}-list" role="listbox"></ul>'
+                '</div>').format(" cb-with-new" if new_url else "", c.extra.get("url", ""), _("No matches"),
+                                 c.attrs(name=c.name + "-search", css="form-control form-control-sm"), c.id,
+                                 _("Add: type to search"), new, c.id)
+        return Markup(
+            '<div class="cb-multi-link{}" data-name="{}" data-card-url="{}" data-remove="{}" data-removed="{}" '
+            'data-added="{}">{}'
+            '<table class="table table-sm align-middle mb-1 cb-multi-table" aria-label="{}"><tbody>{}</tbody></table>'
+            '<p class="small text-body-secondary mb-1 cb-multi-empty"{}>{}</p>{}'
+            '<div class="visually-hidden cb-multi-status" role="status" aria-live="polite"></div></div>').format(
+            " is-invalid" if c.invalid else "", c.name, card_url, _("Remove"), _("Removed: %(name)s", name="{name}"),
+            _("Added: %(name)s", name="{name}"), present, c.label, body,
+            Markup(" hidden") if rows else "", _("No records linked yet."), picker)
+
+
+def _multi_row(c: Control, item: dict, card_url: str) -> Markup:
+    """One linked record of a multi-link control: its name (a link to its card), the
+    hidden inputs that carry it, and its "Remove" button."""
+    from flask_babel import gettext as _
+
+    ident, shown = str(item.get("id") or ""), str(item.get("display") or f"#{item.get('id')}")
+    name = Markup('<a href="{}{}">{}</a>').format(card_url, ident, shown) if ident.isdigit() else Markup("{}").format(shown)
+    if c.disabled:
+        return Markup('<tr class="cb-multi-row" data-id="{}"><td>{}</td></tr>').format(ident, name)
+    return Markup(
+        '<tr class="cb-multi-row" data-id="{}"><td>{}<input type="hidden" name="{}" value="{}">'
+        '<input type="hidden" name="{}-text" value="{}"></td>'
+        '<td class="text-end"><button type="button" class="btn btn-sm btn-outline-secondary cb-multi-remove" '
+        'aria-label="{}" title="{}">×</button></td></tr>').format(
+        ident, name, c.name, ident, c.name, shown, f"{_('Remove')}: {shown}", _("Remove"))

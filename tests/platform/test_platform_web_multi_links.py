@@ -275,6 +275,11 @@ def test_a_saved_view_filters_by_has_any_of(site):
     assert "Big deal" in body and "Blue one" in body and ">Bare<" not in body
     model = json.loads(re.search(r'id="cb-filter-model">(.*?)</script>', body, re.S).group(1))
     assert model["rows"] == [tree]
+    # the builder gets the chosen records' names, under the reader's rights ('secret' stays "#id")
+    with_secret = {**tree, "value": [ids["green"], ids["blue"], ids["secret"]]}
+    body = sam.get("/o/deal?cols=title&filter=" + json.dumps(with_secret)).get_data(as_text=True)
+    entries = {e["path"]: e for e in json.loads(re.search(r'id="cb-filter-fields">(.*?)</script>', body, re.S).group(1))}
+    assert entries["tags"]["names"] == {str(ids["green"]): "green", str(ids["blue"]): "blue"}
     # saved as a view, the condition comes back as it was, and so do the rows
     response = sam.post("/o/deal/views", data={"name": "Green or blue", "definition": json.dumps(
         {"columns": [{"field": "title"}], "sort": "title", "filter": tree})})

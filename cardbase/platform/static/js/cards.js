@@ -18,7 +18,10 @@
       var chosen = text.value, timer = null, items = [], active = -1, seq = 0;
       function close() { list.classList.remove("show"); text.setAttribute("aria-expanded", "false"); active = -1; }
       function pick(item) {
-        if (multi) { addLinked(multi, item); text.value = ""; chosen = ""; close(); text.focus(); return; }
+        if (multi) {  // the next search starts afresh: drop what the typing still had in flight
+          clearTimeout(timer); seq++;
+          addLinked(multi, item); text.value = ""; chosen = ""; close(); text.focus(); return;
+        }
         hidden.value = String(item.id); text.value = item.display; chosen = item.display; close();
         if (item.fill) { fillFrom(box, hidden.name, item.fill); }
         hidden.dispatchEvent(new Event("change", { bubbles: true }));

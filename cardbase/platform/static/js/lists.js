@@ -213,7 +213,10 @@
     if (kind === "link") { this.linkPicker(entry, el); }
     if (entry.me) { this.meOption(el); }
     if (value !== null && value !== undefined) {
-      if (kind === "link") { el.value = value === "me" ? "me" : "#" + (value.id || value); }
+      if (kind === "link") {
+        var id = value.id || value, known = entry.names && entry.names[String(id)];
+        el.value = value === "me" ? "me" : (known ? known + " #" : "#") + id;
+      }
       else if (type === "datetime-local") { el.value = String(value).replace(" ", "T").substring(0, 16); }
       else if (german) { el.value = toGerman(String(value)); }
       else { el.value = String(value); }
@@ -248,7 +251,7 @@
   FilterBuilder.prototype.linkList = function (entry, box, values) {
     var t = this.texts;
     var ids = make("input", {className: "cb-f-list", type: "hidden"});
-    var chips = make("span", {className: "d-flex flex-wrap gap-1 align-items-center cb-f-chips"});
+    var chips = make("span", {className: "d-flex flex-wrap gap-1 align-items-center align-self-center cb-f-chips"});
     var picker = this.input(entry, null);
     picker.classList.add("cb-f-pick");
     picker.setAttribute("aria-label", t.add_record || t.value);
@@ -259,7 +262,7 @@
     function add(id, shown) {
       id = String(id);
       if (Array.prototype.some.call(chips.children, function (c) { return c.getAttribute("data-id") === id; })) { return; }
-      var chip = make("button", {type: "button", className: "btn btn-sm btn-outline-secondary cb-f-chip", "data-id": id,
+      var chip = make("button", {type: "button", className: "btn btn-sm btn-outline-secondary text-nowrap cb-f-chip", "data-id": id,
                                  title: t.remove, "aria-label": (t.remove || "×") + ": " + shown}, shown + " ×");
       chip.addEventListener("click", function () { chip.remove(); sync(); picker.focus(); });
       chips.appendChild(chip);
@@ -281,6 +284,7 @@
       var id = v && v.id !== undefined ? v.id : v;
       add(id, v && v.display ? v.display : (entry.names && entry.names[String(id)]) || "#" + id);
     });
+    box.classList.add("flex-wrap");
     box.appendChild(ids); box.appendChild(chips); box.appendChild(picker);
   };
 

@@ -65,12 +65,20 @@ def test_link_several_products_save_remove_and_filter(page, site, login, screens
     page.wait_for_function("() => document.querySelectorAll('div[data-field=products] tr.cb-multi-row').length === 2")
     assert _rows(page) == [str(first["id"]), str(second["id"])]
     assert not page.is_visible('div[data-field="products"] .cb-multi-empty')
+    # the rows the picker added carry the product's table columns beside the name, as the card does
+    heads = page.eval_on_selector_all('div[data-field="products"] thead th', "hs => hs.map(h => h.textContent.trim())")
+    assert heads[0] == "Name" and len(heads) >= 3
+    cells = page.eval_on_selector_all('div[data-field="products"] tr.cb-multi-row',
+                                      "rs => rs.map(r => Array.from(r.children).map(c => c.textContent.trim()))")
+    assert [len(row) for row in cells] == [len(heads)] * 2 and all(row[1] for row in cells)
     page.click("#cb-save")
     page.wait_for_url(lambda url: "/o/deal/new" not in url)
     deal_id = int(page.url.split("?")[0].rstrip("/").split("/")[-1])
     assert [r.id for r in store.get(SYSTEM, "deal", deal_id)["products"]] == [first["id"], second["id"]]
     page.reload()
     assert _rows(page) == [str(first["id"]), str(second["id"])]
+    assert page.eval_on_selector_all('div[data-field="products"] tr.cb-multi-row',
+                                     "rs => rs.map(r => Array.from(r.children).map(c => c.textContent.trim()))") == cells
     links = page.eval_on_selector_all('div[data-field="products"] tr.cb-multi-row a', "as => as.map(a => a.textContent)")
     assert links == [first["name"], second["name"]]
     page.set_viewport_size({"width": 1280, "height": 900})

@@ -43,7 +43,7 @@ def build(db) -> dict[str, int]:
                                "display_field": "title", "fields": [
         {"name": "title", "label": "Title", "type": "string", "required": True},
         {"name": "tags", "label": "Tags", "type": "links", "options": {"target": "tag"}}]})
-    tags = {n: store.create(SYSTEM, "tag", {"name": n})["id"] for n in ("red", "green", "blue", "secret")}
+    tags = {n: store.create(SYSTEM, "tag", {"name": n, "colour": n.upper()})["id"] for n in ("red", "green", "blue", "secret")}
     deal = store.create(SYSTEM, "deal", {"title": "Big deal", "tags": [tags["red"], tags["green"]]})
     users.create_user(db, "root", PASSWORD, is_admin=True)
     users.create_user(db, "sam", PASSWORD)
@@ -104,9 +104,12 @@ def test_the_card_shows_the_linked_records_as_rows_with_the_picker(site):
     assert [b.get("aria-label") for b in box.xpath('.//button[contains(@class, "cb-multi-remove")]')] == \
         ["Remove: red", "Remove: green"]
     picker = box.xpath('.//div[contains(@class, "cb-multi-picker")]')[0]
-    assert picker.get("data-url") == "/o/deal/links/tags"
     assert box.xpath('.//label[@for="cb-f-tags"]') and picker.xpath('.//input[@id="cb-f-tags"][@role="combobox"]')
     assert picker.xpath('.//a[contains(@class, "cb-link-new")]')[0].get("href") == "/o/tag/new?pick=cb-f-tags"
+    # beside the name, the first further column of the tag's table (one read for all rows)
+    assert [th.text_content().strip() for th in box.xpath(".//thead/tr/th")] == ["Name", "Colour", "Remove"]
+    assert [r.xpath("./td")[1].text_content() for r in rows] == ["RED", "GREEN"]
+    assert picker.get("data-url") == "/o/deal/links/tags?cells=1"
 
 
 def test_the_picker_offers_the_targets_the_user_may_see(site):
@@ -115,6 +118,8 @@ def test_the_picker_offers_the_targets_the_user_may_see(site):
     assert sorted(item["display"] for item in found) == ["blue", "green", "red"]  # not 'secret'
     found = client_for(app, "root").get("/o/deal/links/tags?q=sec").get_json()
     assert found == [{"id": ids["secret"], "display": "secret"}]
+    found = client_for(app, "root").get("/o/deal/links/tags?q=sec&cells=1").get_json()
+    assert found == [{"id": ids["secret"], "display": "secret", "cells": ['<td class="text-start">SECRET</td>']}]
 
 
 def test_add_and_remove_records_saved_with_the_card_in_one_post(site):
@@ -173,7 +178,7 @@ def test_a_bad_record_is_refused_at_the_field_naming_it(site, case):
     doc = doc_of(response, 422)
     assert message in field_error(doc, "tags"), field_error(doc, "tags")
     # the rows stay as the user chose them, the bad one included, for correcting
-    assert [r.get("data-id") for r in doc.xpath('//div[@data-field="tags"]//tr')] == [str(ids["red"]), bad]
+    assert [r.get("data-id") for r in doc.xpath('//div[@data-field="tags"]//tbody/tr')] == [str(ids["red"]), bad]
     after = store.get(SYSTEM, "deal", ids["deal"])
     assert after["version"] == before["version"] and after["title"] == "Big deal"  # nothing written
     assert linked_ids(db, ids["deal"]) == [ids["red"], ids["green"]]
@@ -193,7 +198,7 @@ def test_a_link_to_a_record_the_user_cannot_see_is_kept_when_saving(site):
     RecordStore(db).update(SYSTEM, "deal", ids["deal"], {"tags": [ids["secret"], ids["red"]]}, version=1)
     sam = client_for(app, "sam")
     doc = doc_of(sam.get(f"/o/deal/{ids['deal']}"))
-    rows = doc.xpath('//div[@data-field="tags"]//tr')
+    rows = doc.xpath('//div[@data-field="tags"]//tbody/tr')
     assert [r.get("data-id") for r in rows] == [str(ids["secret"]), str(ids["red"])]
     assert "secret" not in rows[0].text_content() and "restricted" in rows[0].text_content()
     response = sam.post(f"/o/deal/{ids['deal']}", data={

@@ -47,7 +47,7 @@ from .engine import engine_session, flash_undo
 from .errors import PageError, error_page
 from .history_links import LinkNames, link_names
 from .pick_new import pick_target, picked_page
-from . import pending_rows, source_fill
+from . import multi_link_cells, pending_rows, source_fill
 from .widgets import MISSING, FieldValueError, widget_for
 from .widgets.links import active_users
 
@@ -492,9 +492,22 @@ def link_choices(object_name: str, field_name: str):
         found = engine_session().link_choices(obj, field_name, q, limit=20)
     except CardbaseError as exc:
         return jsonify(error=type(exc).__name__, message=exc.message), exc.status
-    filled = source_fill.fills(engine_session(), obj, field_name, list(found), current_language())
+    s = engine_session()
+    filled = source_fill.fills(s, obj, field_name, list(found), current_language())
+    shown = _choice_cells(s, obj, field_name, found) if request.args.get("cells") == "1" else {}
     return jsonify([{"id": ref.id, "display": ref.display if ref.display not in (None, "") else f"#{ref.id}",
-                     **({"fill": filled[ref.id]} if ref.id in filled else {})} for ref in found])
+                     **({"fill": filled[ref.id]} if ref.id in filled else {}),
+                     **({"cells": [str(c) for c in shown[ref.id]]} if ref.id in shown else {})} for ref in found])
+
+
+def _choice_cells(s: Session, obj: ObjectInfo, field_name: str, found: list[LinkRef]) -> dict[int, list[Markup]]:
+    """A multi-link's picker: the cells its table shows beside each choice's name."""
+    field = obj.fields_by_name[field_name]
+    if not field.ftype.stored_apart:
+        return {}
+    target = s.schema.link_target(field)
+    return multi_link_cells.cells(s, target, multi_link_cells.extra_columns(s, target), [r.id for r in found],
+                                  current_language())
 
 
 # ---- child part sets --------------------------------------------------------------------------

@@ -48,7 +48,7 @@
       }
       function search() {
         var mine = ++seq;
-        var url = box.dataset.url + "?q=" + encodeURIComponent(text.value.trim());
+        var url = box.dataset.url + (box.dataset.url.indexOf("?") >= 0 ? "&" : "?") + "q=" + encodeURIComponent(text.value.trim());
         fetch(url, { headers: { "Accept": "application/json" }, credentials: "same-origin" })
           .then(function (r) { return r.ok ? r.json() : []; })
           .then(function (found) { if (mine === seq && document.activeElement === text) { show(found); } })
@@ -100,10 +100,17 @@
     [[name, id], [name + "-text", shown]].forEach(function (pair) {
       var h = document.createElement("input"); h.type = "hidden"; h.name = pair[0]; h.value = pair[1]; cell.appendChild(h);
     });
+    tr.appendChild(cell);
+    // the target's columns beside the name (server-rendered, escaped: multi_link_cells.py)
+    var heads = multi.querySelectorAll(".cb-multi-table thead th").length;
+    var cells = document.createElement("tbody");
+    cells.innerHTML = "<tr>" + (item.cells || []).join("") + "</tr>";
+    Array.prototype.slice.call(cells.querySelectorAll("td")).forEach(function (td) { tr.appendChild(td); });
+    while (heads && tr.children.length < heads - 1) { tr.appendChild(document.createElement("td")); }
     var end = document.createElement("td"); end.className = "text-end";
     var b = document.createElement("button"); b.type = "button"; b.className = "btn btn-sm btn-outline-secondary cb-multi-remove";
     b.textContent = "×"; b.title = remove; b.setAttribute("aria-label", remove + ": " + shown);
-    end.appendChild(b); tr.appendChild(cell); tr.appendChild(end);
+    end.appendChild(b); tr.appendChild(end);
     multi.querySelector(".cb-multi-table tbody").appendChild(tr);
     announce(multi, multi.dataset.added, shown);
     multiChanged(multi);

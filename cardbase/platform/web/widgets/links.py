@@ -152,10 +152,29 @@ class MultiLinkWidget(Widget):
 
         from ...context import engine_session
 
-        rows = c.raw if isinstance(c.raw, list) else []
-        target = engine_session().schema.link_target(c.field)
+        from ..display import align_for
+        from ..multi_link_cells import cells, extra_columns
+
+        rows = [item for item in (c.raw if isinstance(c.raw, list) else []) if isinstance(item, dict)]
+        s = engine_session()
+        target = s.schema.link_target(c.field)
         card_url = url_for("cards.card", object_name=target.api_name, record_id=0)[:-1]
-        body = Markup("").join(_multi_row(c, item, card_url) for item in rows if isinstance(item, dict))
+        columns = extra_columns(s, target)
+        ids = [int(item["id"]) for item in rows if str(item.get("id") or "").isdigit()]
+        filled = cells(s, target, columns, ids, c.language)
+        blank = Markup("").join(Markup("<td></td>") for _f in columns)
+        body = Markup("").join(_multi_row(c, item, card_url, Markup("").join(
+            filled.get(int(item["id"]), [blank]) if str(item.get("id") or "").isdigit() else [blank]))
+            for item in rows)
+        head = Markup("")
+        if columns:
+            language = c.language
+            head = Markup('<thead><tr><th scope="col">{}</th>{}{}</tr></thead>').format(
+                target.display_field.label_in(language),
+                Markup("").join(Markup('<th scope="col" class="text-{}">{}</th>').format(
+                    align_for(f), f.label_in(language)) for f in columns),
+                Markup('<th scope="col"><span class="visually-hidden">{}</span></th>').format(_("Remove"))
+                if not c.disabled else "")
         picker = Markup("")
         present = Markup("")
         if not c.disabled:
@@ -171,21 +190,22 @@ class MultiLinkWidget(Widget):
                 '<input type="text" {} value="" autocomplete="off" role="combobox" aria-autocomplete="list" '
                 'aria-expanded="false" aria-controls="{}-list" placeholder="{}">{}'
                 '<ul class="dropdown-menu cb-link-list" id="{}-list" role="listbox"></ul>'
-                '</div>').format(" cb-with-new" if new_url else "", c.extra.get("url", ""), _("No matches"),
+                '</div>').format(" cb-with-new" if new_url else "",
+                                 c.extra.get("url", "") + ("?cells=1" if columns else ""), _("No matches"),
                                  c.attrs(name=c.name + "-search", css="form-control form-control-sm"), c.id,
                                  _("Add: type to search"), new, c.id)
         return Markup(
             '<div class="cb-multi-link{}" data-name="{}" data-card-url="{}" data-remove="{}" data-removed="{}" '
             'data-added="{}">{}'
-            '<table class="table table-sm align-middle mb-1 cb-multi-table" aria-label="{}"><tbody>{}</tbody></table>'
+            '<table class="table table-sm align-middle mb-1 cb-multi-table" aria-label="{}">{}<tbody>{}</tbody></table>'
             '<p class="small text-body-secondary mb-1 cb-multi-empty"{}>{}</p>{}'
             '<div class="visually-hidden cb-multi-status" role="status" aria-live="polite"></div></div>').format(
             " is-invalid" if c.invalid else "", c.name, card_url, _("Remove"), _("Removed: %(name)s", name="{name}"),
-            _("Added: %(name)s", name="{name}"), present, c.label, body,
+            _("Added: %(name)s", name="{name}"), present, c.label, head, body,
             Markup(" hidden") if rows else "", _("No records linked yet."), picker)
 
 
-def _multi_row(c: Control, item: dict, card_url: str) -> Markup:
+def _multi_row(c: Control, item: dict, card_url: str, extra: Markup) -> Markup:
     """One linked record of a multi-link control: its name (a link to its card), the
     hidden inputs that carry it, and its "Remove" button."""
     from flask_babel import gettext as _
@@ -193,10 +213,10 @@ def _multi_row(c: Control, item: dict, card_url: str) -> Markup:
     ident, shown = str(item.get("id") or ""), str(item.get("display") or f"#{item.get('id')}")
     name = Markup('<a href="{}{}">{}</a>').format(card_url, ident, shown) if ident.isdigit() else Markup("{}").format(shown)
     if c.disabled:
-        return Markup('<tr class="cb-multi-row" data-id="{}"><td>{}</td></tr>').format(ident, name)
+        return Markup('<tr class="cb-multi-row" data-id="{}"><td>{}</td>{}</tr>').format(ident, name, extra)
     return Markup(
         '<tr class="cb-multi-row" data-id="{}"><td>{}<input type="hidden" name="{}" value="{}">'
-        '<input type="hidden" name="{}-text" value="{}"></td>'
+        '<input type="hidden" name="{}-text" value="{}"></td>{}'
         '<td class="text-end"><button type="button" class="btn btn-sm btn-outline-secondary cb-multi-remove" '
         'aria-label="{}" title="{}">×</button></td></tr>').format(
-        ident, name, c.name, ident, c.name, shown, f"{_('Remove')}: {shown}", _("Remove"))
+        ident, name, c.name, ident, c.name, shown, extra, f"{_('Remove')}: {shown}", _("Remove"))

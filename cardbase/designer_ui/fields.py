@@ -36,7 +36,8 @@ from .common import (user_field, LANGUAGE, FormErrors, checkbox, collect, config
 
 # The order types appear in the type menu (types not named here follow, by name).
 TYPE_ORDER = ("string", "text", "integer", "decimal", "money", "date", "datetime", "boolean", "choice",
-              "multi_choice", "email", "phone", "url", "link", "links", "user", "autonumber", "formula", "lookup", "rollup")
+              "multi_choice", "email", "phone", "url", "link", "links", "user", "autonumber", "formula", "lookup",
+              "rollup")
 FIELD_RENAME = {f"translations.{LANGUAGE}.label": "label_de", f"translations.{LANGUAGE}.help_text": "help_text_de",
                 "source.link": "source", "source.field": "source"}
 COLOUR_LABELS = {"gray": _l("Grey"), "red": _l("Red"), "orange": _l("Orange"), "yellow": _l("Yellow"),

@@ -96,7 +96,7 @@ def _field_rows(schema, obj) -> list[dict[str, Any]]:
         rows.append({"name": f.api_name, "label": f.label, "shown": field_label(f),
                      "type": f.type, "type_label": _(ftype.label) if ftype.label else f.type,
                      "required": f.required, "unique": f.unique, "help": f.help_text,
-                     "target": object_label(schema.link_target(f)) if f.type == "link" else None})
+                     "target": object_label(schema.link_target(f)) if f.type in ("link", "links") else None})
     return rows
 
 

@@ -142,7 +142,7 @@ def _import(db, document: Mapping[str, Any], actor: Actor,
                 report["added"].append(f"object {spec['name']}")
             schema = service.batch_tx.schema
         # Pass 2: links, then the computed fields that read other fields (possibly each other).
-        deferred.sort(key=lambda item: item[1].get("type") != "link")
+        deferred.sort(key=lambda item: item[1].get("type") not in LINKING)
         _add_deferred(service, actor, deferred, report)
         schema = service.batch_tx.schema
         for spec in objects:
@@ -226,8 +226,11 @@ def _check_object_spec(spec: Any, where: str) -> None:
         names.add(f["name"])
 
 
+LINKING = ("link", "links")  # fields that name another object: added once every object exists
+
+
 def _needs_others(fspec: Mapping[str, Any]) -> bool:
-    return fspec.get("type") in ("link", "lookup", "rollup", "formula")
+    return fspec.get("type") in LINKING + ("lookup", "rollup", "formula")
 
 
 def _add_deferred(service: SchemaService, actor: Actor, deferred: list[tuple[str, dict]], report) -> None:
@@ -247,7 +250,7 @@ def _add_deferred(service: SchemaService, actor: Actor, deferred: list[tuple[str
                     service.add_field(actor, obj_name, fspec)
                     report["added"].append(f"field {obj_name}.{fspec['name']}")
             except SchemaError as exc:
-                if fspec.get("type") == "link":
+                if fspec.get("type") in LINKING:
                     raise
                 failed.append((obj_name, fspec, exc))
         if len(failed) == len(waiting):

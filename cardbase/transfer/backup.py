@@ -32,6 +32,7 @@ from sqlalchemy import Connection
 from ..schema_engine import naming, search_index
 from ..schema_engine.db import Database
 from ..schema_engine.errors import ValidationError
+from ..schema_engine.field_types.links import junction_table
 from ..schema_engine.meta_models import Base, MetaState, ObjectType, SequenceRow, utcnow
 from ..schema_engine.physical import PhysicalSchema
 from ..schema_engine.query import reader
@@ -100,6 +101,10 @@ def backup(db: Database, target: str | IO[bytes]) -> dict[str, Any]:
                     table = schema.table(obj)
                     tables.append({"name": table.name, "kind": "records", "object": obj.api_name,
                                    **_dump(conn, zf, table)})
+                for obj, field in _multi_links(schema):
+                    junction = junction_table(field)
+                    tables.append({"name": junction.name, "kind": "links", "object": obj.api_name,
+                                   "field": field.api_name, **_dump(conn, zf, junction)})
                 search = _search_documents(conn, zf, schema)
                 manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, "created_at": utcnow().isoformat(),
                             "source_engine": conn.dialect.name, "schema_version": schema.version,
@@ -263,6 +268,7 @@ def restore(db: Database, source: str) -> dict[str, Any]:
         forward: list[tuple[Any, Any]] = []  # links to tables not created yet: added after them
         for obj in sorted(schema.objects, key=lambda o: o.id):
             ahead = [f for f in obj.user_fields if f.type == "link" and int(f.options["target"]) not in created | {obj.id}]
+            ahead += [f for f in obj.user_fields if f.ftype.stored_apart]  # junction tables: after every table
             forward += [(obj, f) for f in ahead]
             physical.create_object_table(dataclasses.replace(obj, fields=tuple(f for f in obj.fields if f not in ahead)),
                                          schema)
@@ -286,6 +292,10 @@ def restore(db: Database, source: str) -> dict[str, Any]:
         for table, column, rows in later:
             conn.execute(sa.update(table).where(table.c.id == sa.bindparam("_id"))
                          .values({column: sa.bindparam("_v", type_=table.c[column].type)}), rows)
+        for _obj, field in _multi_links(schema):  # every record is in: the links between them
+            junction = junction_table(field)
+            if junction.name in entries:
+                _load(conn, zf, entries[junction.name], junction)
         _restore_counters(conn, schema, manifest)
         documents = {e["object_id"]: e for e in manifest.get("search", [])}
         for obj in schema.objects:
@@ -400,4 +410,12 @@ def build_tables(schema: Schema) -> dict[str, sa.Table]:
     out = {t.name: t for t in system_tables_in_order()}
     for obj in schema.objects:
         out[naming.table_name(obj.id)] = build_table(obj, meta, schema)
+    for _obj, field in _multi_links(schema):
+        out[naming.links_table_name(field.stored_id)] = junction_table(field, meta)
     return out
+
+
+def _multi_links(schema: Schema) -> list[tuple[Any, Any]]:
+    """(object, field) of every multi-link field, whose values are a junction table."""
+    return [(obj, f) for obj in sorted(schema.objects, key=lambda o: o.id) for f in obj.user_fields
+            if f.ftype.stored_apart]

@@ -180,6 +180,23 @@ class LinkCell(CellReader):
         return LinkText(str(cell).strip())
 
 
+@reader
+class MultiLinkCell(CellReader):
+    """Several records in one cell, separated by ";" (or "," when there is no ";") --
+    what the export writes: each kept as text and resolved with the chunk like a link."""
+
+    types = ("links",)
+
+    def read(self, field: FieldInfo, cell: Any, fmt: FileFormat) -> Any:
+        if cell is None or (isinstance(cell, str) and not cell.strip()):
+            return None
+        if isinstance(cell, float) and cell.is_integer():
+            cell = int(cell)
+        text = str(cell)
+        sep = ";" if ";" in text else ","
+        return [LinkText(part.strip()) for part in text.split(sep) if part.strip()] or None
+
+
 def read_cell(field: FieldInfo, cell: Any, fmt: FileFormat) -> Any:
     """``cell`` ready for the field type's import parsing (FieldValueError naming a problem
     of the file's conventions)."""

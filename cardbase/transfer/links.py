@@ -24,20 +24,23 @@ def resolve_links(conn: Connection, schema: Schema, rows: list[dict[FieldInfo, A
     wanted: dict[FieldInfo, set[str]] = defaultdict(set)
     for row in rows:
         for field, value in row.items():
-            if isinstance(value, LinkText):
-                wanted[field].add(value.text)
+            for item in _texts(value):
+                wanted[field].add(item.text)
     for field, texts in wanted.items():
         found = _lookup(conn, schema, field, texts, visible)
         target = schema.link_target(field)
         for row, row_errors in zip(rows, errors):
             value = row.get(field)
-            if not isinstance(value, LinkText):
+            items = _texts(value)
+            if not items:
                 continue
-            hits = found.get(value.text.casefold(), [])
-            if len(hits) == 1:
-                row[field] = hits[0][0]
+            resolved = [found.get(item.text.casefold(), []) for item in items]
+            if all(len(hits) == 1 for hits in resolved):
+                ids = [hits[0][0] for hits in resolved]
+                row[field] = ids if isinstance(value, list) else ids[0]  # a multi-link: every record named
                 continue
             del row[field]
+            value, hits = next((item, hits) for item, hits in zip(items, resolved) if len(hits) != 1)
             if not hits:
                 row_errors[field.api_name] = _("no '%(label)s' record has the code, id or %(shown)s %(value)s",
                                                label=target.label_in(language()),
@@ -47,6 +50,15 @@ def resolve_links(conn: Connection, schema: Schema, rows: list[dict[FieldInfo, A
                 row_errors[field.api_name] = _("%(value)s is ambiguous: %(count)s '%(label)s' records have it "
                                                "(%(codes)s); write the code instead", value=repr(value.text),
                                                count=len(hits), label=target.label_in(language()), codes=codes)
+
+
+def _texts(value: Any) -> list[LinkText]:
+    """The link texts of a cell: one (a link) or several (a multi-link)."""
+    if isinstance(value, LinkText):
+        return [value]
+    if isinstance(value, list) and value and all(isinstance(v, LinkText) for v in value):
+        return value
+    return []
 
 
 def _lookup(conn: Connection, schema: Schema, field: FieldInfo, texts: set[str],

@@ -16,6 +16,8 @@ from typing import Any, Mapping, Sequence
 import sqlalchemy as sa
 
 from ..schema_engine.errors import ValidationError
+from ..schema_engine.field_types.links import junction_table
+from ..schema_engine.query.multi_links import linked_records
 from ..schema_engine.meta_models import Base, HistoryEntry
 from ..schema_engine.rights_models import Share
 from ..schema_engine.snapshot import ObjectInfo
@@ -45,6 +47,9 @@ def find_duplicates(tx: Session, obj_ref: str | int, rules: Sequence[Sequence[st
         for name in rule:
             if not isinstance(name, str) or not obj.has_field(name) or (readable is not None and not readable(obj.field(name))):
                 raise ValidationError({"rules": f"{name!r} is not a field of '{obj.api_name}'"})
+            if obj.field(name).ftype.stored_apart:
+                raise ValidationError({"rules": f"{name!r} links to several records; duplicates are found by "
+                                                "fields with one value"})
     table = tx.schema.table(obj)
     seen = tx.access.row_filter(obj, table)
     groups: list[dict[str, Any]] = []
@@ -107,6 +112,7 @@ class MergeOp:
                                 single=False)
                 move.authorize(tx)
                 self.children.append(move)
+        self.children += self._relink_multi_links(tx)
         rows = tx.conn.execute(sa.select(_shares).where(
             _shares.c.object_id == self.obj.id, _shares.c.record_id.in_(self.others))).mappings().all()
         held = {(r["user_id"], r["group_id"]) for r in tx.conn.execute(sa.select(_shares).where(
@@ -118,6 +124,32 @@ class MergeOp:
                 share = ShareOp(self.obj, self.survivor, user=r["user_id"], group=r["group_id"], level=r["level"])
                 share.authorize(tx)
                 self.shares.append(share)
+
+    def _relink_multi_links(self, tx: Session) -> list[UpdateOp]:
+        """Records whose multi-links name a merged record name the survivor instead (in
+        its place, once): one update per such field, each an ordinary change of the set."""
+        others, moves = set(self.others), []
+        for source, field in multi_links_to(tx.schema, self.obj):
+            junction, table = junction_table(field), tx.schema.table(source)
+            found = tx.conn.execute(sa.select(table.c.id, table.c.version).where(
+                table.c.deleted_at.is_(None), table.c.id.in_(
+                    sa.select(junction.c.source_id).where(junction.c.target_id.in_(self.others))))).all()
+            if not found:
+                continue
+            holders: list[tuple[int, int]] = [(int(row.id), int(row.version)) for row in found]
+            sets = linked_records(tx.conn, tx.schema, field, [rid for rid, _v in holders])
+            rows = []
+            for rid, version in holders:
+                ids: list[int] = []
+                for ref in sets.get(rid, []):
+                    wanted = self.survivor if ref.id in others else ref.id
+                    if wanted not in ids:
+                        ids.append(wanted)
+                rows.append((rid, {field.api_name: ids}, version))
+            move = UpdateOp(source, rows, single=False)
+            move.authorize(tx)
+            moves.append(move)
+        return moves
 
     def validate(self, tx: Session) -> None:
         assert self.update is not None
@@ -173,6 +205,12 @@ class MergeOp:
         if rows:
             tx.conn.execute(sa.update(table).where(*where).values(record_id=self.survivor))
         return [[table.name, rid, old] for rid, old in rows]
+
+
+def multi_links_to(schema: Any, obj: ObjectInfo) -> list[tuple[ObjectInfo, Any]]:
+    """(object, multi-link field) of every multi-link that may name records of ``obj``."""
+    return [(o, f) for o in schema.objects for f in o.user_fields
+            if f.ftype.stored_apart and int(f.options.get("target", 0)) == obj.id]
 
 
 def merge_values(records: Mapping[int, Mapping[str, Any]], obj: ObjectInfo, picks: Mapping[str, Any]) -> dict[str, Any]:

@@ -9,12 +9,16 @@ import sqlalchemy as sa
 
 from cardbase.schema_engine import naming
 from cardbase.schema_engine.actor import SYSTEM
+from cardbase.schema_engine.db import Database
 from cardbase.schema_engine.drift import check_drift
 from cardbase.schema_engine.errors import InUse, SchemaError, ValidationError
+from cardbase.schema_engine.layouts.tables import save_view
 from cardbase.schema_engine.meta_models import HistoryEntry, OutboxEvent
 from cardbase.schema_engine.query.model import AggregateQuery, ListQuery
 from cardbase.schema_engine import rights
 from cardbase.schema_engine.rights.scopes import set_record_scope
+from cardbase.schema_engine.solution import export_solution, import_solution
+from cardbase.schema_engine.store import RecordStore
 from cardbase.schema_engine.store.validation import BulkValidationError
 from cardbase.schema_engine.values import LinkRef
 
@@ -264,3 +268,70 @@ def test_formulas_reports_and_sorting_refuse_it_clearly(db):
     with pytest.raises(ValidationError) as err:  # paths do not cross it
         store.list(SYSTEM, "deal", ListQuery(fields=["tags.name"]))
     assert "is not a link" in str(err.value.errors)
+
+
+def test_solution_export_and_import_carry_the_field(db, make_database, engine_name):
+    _svc, _store, _field, _tags = with_tags(db)
+    exported = export_solution(db)
+    deal = next(o for o in exported["objects"] if o["name"] == "deal")
+    assert {"name": "tags", "label": "Tags", "type": "links", "options": {"target": "tag"}}.items() <= \
+        next(f for f in deal["fields"] if f["name"] == "tags").items()
+    other = Database(make_database(engine_name))
+    try:
+        other.create_system_tables()
+        import_solution(other, exported)  # the deal comes before its target tag in the document
+        field = other.schema().object("deal").field("tags")
+        assert field.type == "links" and other.schema().link_target(field).api_name == "tag"
+        assert check_drift(other) == []
+        tag = RecordStore(other).create(SYSTEM, "tag", {"name": "red"})
+        deal = RecordStore(other).create(SYSTEM, "deal", {"title": "D", "tags": [tag["id"]]})
+        assert deal["tags"] == [LinkRef(tag["id"], "red")]
+    finally:
+        other.dispose()
+
+
+def test_saved_views_and_rule_views_filter_by_it(db):
+    _svc, store, _field, (red, green, _blue) = with_tags(db)
+    root = actor(db, add_user(db, "root", admin=True))
+    hot = store.create(SYSTEM, "deal", {"title": "Hot", "tags": [red, green]})["id"]
+    store.create(SYSTEM, "deal", {"title": "Cold", "tags": [green]})
+    tree = {"field": "tags", "op": "has_any", "value": [red]}
+    view = save_view(db, root, "deal", "Red deals", {"columns": [{"field": "title"}, {"field": "tags"}],
+                                                     "filter": tree})
+    assert view["definition"]["filter"] == tree
+    page = store.list(root, "deal", ListQuery(filter=view["definition"]["filter"],
+                                              fields=[c["field"] for c in view["definition"]["columns"]]))
+    assert [(r["title"], [t.id for t in r["tags"]]) for r in page.data] == [("Hot", [red, green])]
+    junior = add_user(db, "junior")
+    join(db, junior, add_group(db, "Juniors"))
+    rights.set_object_rights(db, root, "Juniors", "deal", ["read"])
+    rights.set_object_rights(db, root, "Juniors", "tag", ["read"])
+    rights.save_rule_view(db, root, "Juniors", "deal", "Red ones", tree)
+    set_record_scope(db, root, "Juniors", "deal", "rule_views")
+    assert [r["id"] for r in store.list(actor(db, junior), "deal").data] == [hot]
+
+
+def test_field_rights_apply_and_deleting_the_source_object_drops_its_junction_tables(db):
+    svc, store, field, (red, _green, _blue) = with_tags(db)
+    root = actor(db, add_user(db, "root", admin=True))
+    deal = store.create(SYSTEM, "deal", {"title": "D", "tags": [red]})
+    junior = add_user(db, "junior")
+    join(db, junior, add_group(db, "Juniors"))
+    for name in ("deal", "tag"):
+        rights.set_object_rights(db, root, "Juniors", name, ["read", "create", "edit"])
+    rights.set_field_right(db, root, "Juniors", "deal", "tags", "hidden")
+    who = actor(db, junior)
+    assert "tags" not in store.get(who, "deal", deal["id"])
+    with pytest.raises(ValidationError) as err:
+        store.update(who, "deal", deal["id"], {"tags": []}, version=1)
+    assert err.value.errors["tags"] == ["is not a field of 'deal'"]
+    rights.set_field_right(db, root, "Juniors", "deal", "tags", "read_only")
+    assert store.get(who, "deal", deal["id"])["tags"] == [LinkRef(red, "red")]
+    with pytest.raises(ValidationError) as err:
+        store.update(who, "deal", deal["id"], {"tags": []}, version=1)
+    assert err.value.errors["tags"] == ["is read-only for you"]
+    assert [t.id for t in store.get(SYSTEM, "deal", deal["id"])["tags"]] == [red]
+    svc.delete_object(SYSTEM, "deal")
+    with db.read() as conn:
+        assert naming.links_table_name(field.id) not in sa.inspect(conn).get_table_names()
+    assert check_drift(db) == []

@@ -31,6 +31,7 @@ from cardbase.schema_engine.actor import Actor
 from cardbase.schema_engine.field_types.base import ALL_OPERATORS
 from cardbase.schema_engine.field_types.computed import is_computed
 from cardbase.schema_engine.field_types.integer import MAX_INT, MIN_INT
+from cardbase.schema_engine.field_types.links import MAX_LINKS
 from cardbase.schema_engine.query.model import MAX_LIMIT, MAX_OFFSET, MAX_SEARCH
 from cardbase.schema_engine.rights.capabilities import ObjectCapabilities
 from cardbase.schema_engine.rights.model import current_model
@@ -48,6 +49,7 @@ from .http import body_limit
 API_VERSION = "1.0.0"
 CACHE_SIZE = 64
 LINK_TYPES = ("link", "user", "created_by", "modified_by")
+MULTI_LINK_TYPES = ("links",)
 DECIMAL_TYPES = ("decimal",)
 _cache_lock = threading.Lock()
 
@@ -580,6 +582,8 @@ def read_field(field: FieldInfo) -> ma.fields.Field:
     nullable = not (field.system and field.api_name in ("id", "code", "version", "created_at", "modified_at"))
     if kind in LINK_TYPES:
         out: ma.fields.Field = ma.fields.Nested(S.LinkRef, allow_none=nullable)
+    elif kind in MULTI_LINK_TYPES:
+        out = ma.fields.List(ma.fields.Nested(S.LinkRef), allow_none=True)
     elif kind == "money":
         out = ma.fields.Nested(S.Money, allow_none=nullable)
     elif kind in DECIMAL_TYPES:
@@ -603,6 +607,11 @@ def input_field(field: FieldInfo, partial: bool) -> ma.fields.Field:
         out: ma.fields.Field = ma.fields.Integer(allow_none=nullable, metadata={
             "minimum": 1, "maximum": top, "format": "int64" if kind == "link" else "int32"})
         return _describe(field, out, f"Written as {what}")
+    if kind in MULTI_LINK_TYPES:
+        out = ma.fields.List(ma.fields.Integer(metadata={"minimum": 1, "maximum": MAX_INT, "format": "int64"}),
+                             allow_none=True, metadata={"maxItems": int(shape.options.get("max_links") or MAX_LINKS)})
+        return _describe(field, out, "Written as a list of ids of the linked records; it replaces the whole set "
+                                     "([] or null empties it)")
     if kind == "money":
         out = ma.fields.Raw(allow_none=nullable, metadata={"anyOf": [
             *number_in, {"$ref": "#/components/schemas/MoneyInput"}, *null]})

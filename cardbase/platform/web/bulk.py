@@ -78,7 +78,9 @@ def selection_filter(tree: Any, raw: str | None) -> Any:
 
 def writable_fields(obj: ObjectInfo, caps: ObjectCapabilities) -> list[FieldInfo]:
     """The fields the actor may set on existing records (the card's editable fields)."""
-    return [f for f in obj.user_fields if f.writable and caps.writes(f)] if caps.can("edit") else []
+    # (not the multi-links: the panel has no control for a set of records yet -- the card edits them)
+    return [f for f in obj.user_fields if f.writable and caps.writes(f) and not f.ftype.stored_apart] \
+        if caps.can("edit") else []
 
 
 def panel(obj: ObjectInfo, caps: ObjectCapabilities, language: str) -> BulkPanel | None:

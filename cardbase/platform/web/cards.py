@@ -187,10 +187,11 @@ def _history_value(schema, field: FieldInfo | None, value: Any, language: str, u
     if field is None:
         return escape(json.dumps(value) if not isinstance(value, str) else value)
     named = (links or {}).get(field.api_name, {})
-    if isinstance(value, dict) and "id" in value and set(value) <= {"id", "display", "restricted"}:
+    if field.ftype.stored_apart and isinstance(value, list):  # a multi-link: each target as the reader sees it
+        ids = [v.get("id") if isinstance(v, dict) else v for v in value]
+        value = [named.get(i) or LinkRef(i, None, restricted=True) for i in ids if isinstance(i, int)]
+    elif isinstance(value, dict) and "id" in value and set(value) <= {"id", "display", "restricted"}:
         value = named.get(value["id"]) or LinkRef(value["id"], value.get("display"), bool(value.get("restricted")))
-    elif isinstance(value, list) and all(isinstance(v, dict) and "id" in v for v in value):  # a multi-link
-        value = [named.get(v["id"]) or LinkRef(v["id"], v.get("display"), bool(v.get("restricted"))) for v in value]
     elif field.type in ("link",) and isinstance(value, int):
         value = named.get(value, LinkRef(value, None))
     elif field.type in ("user", "owner", "created_by", "modified_by") or (field.system and isinstance(value, int)):

@@ -119,8 +119,7 @@ class MultiLinkDisplay(Display):
         if not value:
             return Markup("")
         single = display_for_type("link")
-        return Markup('<span class="cb-multi-links">{}</span>').format(
-            Markup(", ").join(_as_link(single, schema, field, ref, language) for ref in value))
+        return Markup(", ").join(_as_link(single, schema, field, ref, language) for ref in value)
 
     def text(self, field, value, language):
         return ", ".join(ref.display or f"#{ref.id}" if isinstance(ref, LinkRef) else f"#{ref}"

@@ -35,6 +35,10 @@ OPERATOR_LABELS = {
     "starts_with": _l("starts with"),
     "is_empty": _l("is empty"),
     "is_not_empty": _l("is not empty"),
+    # several linked records (a multi-link)
+    "has_any": _l("has any of"),
+    "has_all": _l("has all of"),
+    "has_none": _l("has none of"),
     # relative to today (query/relative.py)
     "today": _l("is today"),
     "this_week": _l("is this week"),
@@ -42,10 +46,6 @@ OPERATOR_LABELS = {
     "overdue": _l("is overdue"),
     "next_days": _l("is in the next … days"),
     "last_days": _l("was in the last … days"),
-    # several linked records (a multi-link)
-    "has_any": _l("has any of"),
-    "has_all": _l("has all of"),
-    "has_none": _l("has none of"),
 }
 # How the value is entered, by the type's value kind (formula value types).
 INPUT_BY_VALUE_TYPE = {"number": "number", "date": "date", "datetime": "datetime", "boolean": "boolean",

@@ -34,7 +34,7 @@ def link_names(s: Session, obj: ObjectInfo, entries: Iterable[Mapping[str, Any]]
     for entry in entries:
         for change in entry["changes"]:
             field = obj.fields_by_name.get(change["field"]) if change["field"] else None
-            if field is not None and is_link(field):
+            if field is not None and (is_link(field) or field.ftype.stored_apart):  # one link or several
                 wanted.setdefault(field.api_name, set()).update(_ids(change["old"]) + _ids(change["new"]))
     out: LinkNames = {}
     by_target: dict[int, set[int]] = {}

@@ -132,7 +132,8 @@ class LinksType(FieldType):
     def format(self, field, value: Any, locale: str = "en") -> str:
         if not value:
             return ""
-        return ", ".join(v.display or f"#{v.id}" if isinstance(v, LinkRef) else f"#{v}" for v in value)
+        return ", ".join(v.display or f"#{v.id}" if isinstance(v, LinkRef) else f"#{v}"
+                         for v in value if not (isinstance(v, LinkRef) and v.restricted))
 
     def search_text(self, field, value: Any) -> str | None:
         return None
@@ -159,28 +160,32 @@ class LinksType(FieldType):
             raise FieldValueError(_("operator '%(op)s' needs a list of record ids", op=op))
         return parsed
 
-    def linked(self, field, source_id: Any) -> sa.Select:
-        """SELECT of the live targets linked from the record ``source_id`` (a column)."""
+    def linked(self, field, source_id: Any = None) -> sa.Select:
+        """SELECT of the live targets linked from the record ``source_id`` (a column), or,
+        without one, of (source_id, target_id) of every live link."""
         junction = junction_table(field)
         target = sa.table(naming.table_name(int(field.options["target"])), sa.column("id"), sa.column("deleted_at"))
-        return (sa.select(junction.c.target_id)
+        stmt = (sa.select(junction.c.target_id)
                 .select_from(junction.join(target, target.c.id == junction.c.target_id))
-                .where(junction.c.source_id == source_id, target.c.deleted_at.is_(None)))
+                .where(target.c.deleted_at.is_(None)))
+        if source_id is None:
+            return stmt.with_only_columns(junction.c.source_id, junction.c.target_id)
+        return stmt.where(junction.c.source_id == source_id)
 
     def filter_clause(self, field, cols, op: str, value: Any):
-        linked = self.linked(field, cols[0])
-        junction_target = linked.selected_columns[0]
-        if op == "has_any":
-            return sa.exists(linked.where(junction_target.in_(value)))
-        if op == "has_none":
-            return sa.not_(sa.exists(linked.where(junction_target.in_(value))))
-        if op == "has_all":
-            count = linked.where(junction_target.in_(value)).with_only_columns(sa.func.count()).scalar_subquery()
-            return count == len(value)
+        # has_*: the records holding those targets, found through the index on target_id
+        # (not a subquery per row); empty or not: does the record hold any live target?
+        if op in ("has_any", "has_none", "has_all"):
+            links = self.linked(field).subquery()
+            holders = sa.select(links.c.source_id).where(links.c.target_id.in_(value))
+            if op == "has_all":
+                holders = holders.group_by(links.c.source_id).having(sa.func.count() == len(value))
+            inside = cols[0].in_(holders)
+            return sa.not_(inside) if op == "has_none" else inside
         if op == "is_empty":
-            return sa.not_(sa.exists(linked))
+            return sa.not_(sa.exists(self.linked(field, cols[0])))
         if op == "is_not_empty":
-            return sa.exists(linked)
+            return sa.exists(self.linked(field, cols[0]))
         raise FieldValueError(_("operator '%(op)s' is not supported by a multi-link field", op=op))
 
     def empty_clause(self, field, cols):

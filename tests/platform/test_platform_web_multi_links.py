@@ -150,6 +150,11 @@ def test_a_new_card_links_records_before_its_first_save(site):
     doc = doc_of(sam.get("/o/deal/new"))
     assert doc.xpath('//div[@data-field="tags"]//div[contains(@class, "cb-multi-picker")]')
     assert doc.xpath('//div[@data-field="tags"]//p[contains(@class, "cb-multi-empty")][not(@hidden)]')
+    # "?tags=<id>" (e.g. "New deal" from a tag's card) starts the table with those records
+    doc = doc_of(sam.get(f"/o/deal/new?tags={ids['blue']}&tags={ids['secret']}"))
+    rows = doc.xpath('//div[@data-field="tags"]//tbody/tr')
+    assert [(r.get("data-id"), r.xpath(".//a")[0].text) for r in rows] == [(str(ids["blue"]), "blue"),
+                                                                           (str(ids["secret"]), f"#{ids['secret']}")]
     response = sam.post("/o/deal/new", data={"f-title": "Fresh", "f-tags-present": "1",
                                               "f-tags": [str(ids["green"]), str(ids["blue"])]})
     assert response.status_code == 302, response.get_data(as_text=True)[-2000:]
@@ -314,6 +319,64 @@ def test_the_configurator_offers_the_type_with_its_target(site):
     doc = doc_of(root.get(f"/o/tag/{_ids['red']}"))
     assert doc.xpath('//div[@data-field="deals"]//div[contains(@class, "cb-multi-picker")]')
 
+
+
+def test_a_stale_save_keeps_my_rows_and_offers_the_saved_set(site):
+    app, db, ids = site
+    sam = client_for(app, "sam")
+    doc = doc_of(sam.get(f"/o/deal/{ids['deal']}"))
+    form = card_form(doc)
+    RecordStore(db).update(SYSTEM, "deal", ids["deal"], {"tags": [ids["blue"]]}, version=1)  # someone else
+    response = sam.post(f"/o/deal/{ids['deal']}", data={**form, "f-tags-present": "1",
+                                                        "f-tags": [str(ids["red"])], "f-tags-text": ["red"]})
+    doc = doc_of(response, 409)
+    box = doc.xpath('//div[@data-field="tags"]')[0]
+    assert [r.get("data-id") for r in box.xpath(".//tbody/tr")] == [str(ids["red"])]  # my input kept
+    use = box.xpath('.//button[contains(@class, "cb-use-theirs")]')[0]
+    assert [item["id"] for item in json.loads(use.get("data-raw"))] == [str(ids["blue"])]  # theirs, to take
+    assert "blue" in box.xpath('.//*[contains(@class, "cb-theirs")]')[0].text_content()
+    assert linked_ids(db, ids["deal"]) == [ids["blue"]]  # nothing overwritten
+
+
+def test_xlsx_export_writes_the_names(site):
+    from openpyxl import load_workbook
+
+    app, _db, _ids = site
+    response = client_for(app, "sam").get("/o/deal/export.xlsx?cols=title,tags")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.get_data())).active
+    assert [[c.value for c in row] for row in sheet.iter_rows()] == [["Title", "Tags"], ["Big deal", "red, green"]]
+
+
+def test_the_card_designer_places_it_and_the_table_designer_shows_it(site):
+    from designer2_testlib import embedded_json, hidden
+
+    app, db, ids = site
+    root = client_for(app, "root")
+    html = root.get("/designer/objects/deal/cards/new").get_data(as_text=True)
+    assert "tags" in {f["name"] for f in embedded_json(html, "cb-card-data")["palette"]["fields"]}
+    layout = {"tabs": [{"label": "", "sections": [{"label": "Main", "columns": 1, "items": [
+        {"field": "title", "column": 1}, {"field": "tags", "column": 1, "label": "Labels"}]}]}]}
+    response = root.post("/designer/objects/deal/cards/new",
+                         data={"name": "Tagged", "layout": json.dumps(layout), "state": hidden(html, "state")})
+    assert response.status_code == 302, response.get_data(as_text=True)[-2000:]
+    doc = doc_of(client_for(app, "sam").get(f"/o/deal/{ids['deal']}"))  # the new default card
+    assert doc.xpath('//label[@for="cb-f-tags"]')[0].text_content().strip().startswith("Labels")
+    assert [r.get("data-id") for r in doc.xpath('//div[@data-field="tags"]//tbody/tr')] == \
+        [str(ids["red"]), str(ids["green"])]
+    html = root.get("/designer/objects/deal/table").get_data(as_text=True)
+    assert "tags" in [f["path"] for f in embedded_json(html, "cb-table-data")["available"]]
+    response = root.post("/designer/objects/deal/table", data={
+        "state": hidden(html, "state"), "page_size": "25", "filter": "",
+        "definition": json.dumps({"columns": [{"field": "title"}, {"field": "tags"}], "sort": []})})
+    assert response.status_code == 302, response.get_data(as_text=True)[-2000:]
+    doc = doc_of(client_for(app, "sam").get("/o/deal"))
+    assert [" ".join(th.text_content().split()) for th in doc.xpath('//table[@id="cb-list-table"]/thead//th[@data-path]')] \
+        == ["Title", "Tags"]
+    refused = root.post("/designer/objects/deal/table", data={
+        "state": hidden(root.get("/designer/objects/deal/table").get_data(as_text=True), "state"), "page_size": "25",
+        "filter": "", "definition": json.dumps({"columns": [{"field": "title"}], "sort": [{"field": "tags", "desc": False}]})})
+    assert "cannot be sorted" in refused.get_data(as_text=True)
 
 # ---- a second fixture: organisations as a deal's partners, one of them in the trash ------------------
 @pytest.fixture

@@ -415,6 +415,8 @@ def _prefill(s: Session, obj: ObjectInfo, fields: list[FieldInfo], language: str
                 except CardbaseError:
                     display = _("restricted")
             raws[f.api_name] = {"id": value, "display": str(display)}
+        elif f.ftype.stored_apart:  # a multi-link: ?tags=3&tags=7, the names as the actor sees them
+            raws[f.api_name] = _prefilled_links(s, f, request.args.getlist(f.api_name), language)
         elif f.type == "multi_choice":
             raws[f.api_name] = request.args.getlist(f.api_name)
         elif f.type == "money":
@@ -422,6 +424,28 @@ def _prefill(s: Session, obj: ObjectInfo, fields: list[FieldInfo], language: str
         else:
             raws[f.api_name] = value
     return raws
+
+
+def _prefilled_links(s: Session, field: FieldInfo, given: list[str], language: str) -> list[dict[str, str]]:
+    """The rows a multi-link starts with on a new card: one read for the names; an id the
+    actor cannot see (or that is none) stays as given, for the store to refuse on save."""
+    target = s.schema.link_target(field)
+    ids = [int(v) for v in given if v.isdigit()]
+    shown = target.display_field
+    found = s.fetch(target, ids, fields=[shown.api_name]) if ids and s.capabilities(target).can("read") else {}
+    rows = []
+    for value in dict.fromkeys(v.strip() for v in given if v.strip()):
+        record = found.get(int(value)) if value.isdigit() else None
+        name = _display_text(shown, record, language) if record is not None else None
+        rows.append({"id": value, "display": name or f"#{value}"})
+    return rows
+
+
+def _display_text(shown: FieldInfo, record: Mapping[str, Any], language: str) -> str | None:
+    value = record.get(shown.api_name)
+    if isinstance(value, LinkRef):
+        return value.display
+    return value if value is None or isinstance(value, str) else shown.ftype.format(shown, value, language)
 
 
 # ---- delete, trash, restore -------------------------------------------------------------------

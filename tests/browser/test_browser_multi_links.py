@@ -48,6 +48,9 @@ def _pick(page, text: str, *, keyboard: bool) -> None:
 
 def test_link_several_products_save_remove_and_filter(page, site, login, screenshot):
     first, second = _products(site)
+    # a field rule reading the multi-link: "Probability" shows once the first product is chosen
+    SchemaService(site.db).update_field(SYSTEM, "deal", "probability", {"rules": {
+        "visible_when": {"field": "products", "op": "has_any", "value": [first["id"]]}}})
     store = RecordStore(site.db)
     login(page, "sam")
     page.goto(f"{site.url}/o/deal/new")
@@ -57,8 +60,10 @@ def test_link_several_products_save_remove_and_filter(page, site, login, screens
     page.keyboard.type(organisation["name"][:6])
     page.locator("#cb-f-organisation-list.show button").first.click()
     assert page.is_visible('div[data-field="products"] .cb-multi-empty')
+    assert not page.is_visible('div[data-field="probability"]')
     _pick(page, first["name"][:6], keyboard=True)
     page.wait_for_function("() => document.querySelectorAll('div[data-field=products] tr.cb-multi-row').length === 1")
+    assert page.is_visible('div[data-field="probability"]')  # the rule follows the table at once
     assert page.evaluate("document.activeElement.id") == "cb-f-products"  # ready for the next one
     assert page.input_value("#cb-f-products") == ""
     _pick(page, second["name"][:6], keyboard=False)
@@ -92,6 +97,7 @@ def test_link_several_products_save_remove_and_filter(page, site, login, screens
     page.keyboard.press("Enter")  # keyboard: the button removes its row, focus moves to the next one
     assert _rows(page) == [str(second["id"])]
     assert page.evaluate("document.activeElement.classList.contains('cb-multi-remove')")
+    assert not page.is_visible('div[data-field="probability"]')  # the first product is gone again
     page.click("#cb-save")
     page.wait_for_selector(".alert-success, .alert-info")
     assert [r.id for r in store.get(SYSTEM, "deal", deal_id)["products"]] == [second["id"]]

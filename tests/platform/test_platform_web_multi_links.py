@@ -338,6 +338,20 @@ def test_a_stale_save_keeps_my_rows_and_offers_the_saved_set(site):
     assert linked_ids(db, ids["deal"]) == [ids["blue"]]  # nothing overwritten
 
 
+def test_a_field_rule_reading_the_multi_link_reaches_the_card_and_the_store(site):
+    app, db, ids = site
+    SchemaService(db).add_field(SYSTEM, "deal", {"name": "reason", "label": "Reason", "type": "string", "rules": {
+        "required_when": {"field": "tags", "op": "has_any", "value": [ids["blue"]]}}})
+    sam = client_for(app, "sam")
+    doc = doc_of(sam.get(f"/o/deal/{ids['deal']}"))
+    rules = json.loads(doc.xpath('//script[@id="cb-card-rules"]')[0].text)
+    assert rules["rules"]["reason"]["required_when"] == {"field": "tags", "op": "has_any", "value": [ids["blue"]]}
+    response = sam.post(f"/o/deal/{ids['deal']}", data={**card_form(doc), "f-tags-present": "1",
+                                                        "f-tags": [str(ids["blue"])]})
+    doc = doc_of(response, 422)
+    assert "required" in field_error(doc, "reason")
+    assert linked_ids(db, ids["deal"]) == [ids["red"], ids["green"]]
+
 def test_xlsx_export_writes_the_names(site):
     from openpyxl import load_workbook
 

@@ -256,6 +256,16 @@
     if (op === "is_empty") { return empty || (type === "boolean" && cur === false && false); }
     if (op === "is_not_empty") { return !empty; }
     if ((op === "eq" || op === "ne") && val === null) { return op === "eq" ? empty : !empty; }
+    if (type === "links") {  // several records: the store's has_any / has_all / has_none
+      var ids = (cur || []).map(String), wanted = (Array.isArray(val) ? val : [val]).map(function (v) {
+        return String(v && v.id !== undefined ? v.id : v);
+      });
+      var hits = wanted.filter(function (w) { return ids.indexOf(w) >= 0; }).length;
+      if (op === "has_any") { return hits > 0; }
+      if (op === "has_all") { return hits === wanted.length; }
+      if (op === "has_none") { return hits === 0; }
+      return null;
+    }
     if (type === "multi_choice") {
       var have = cur || [], want = Array.isArray(val) ? val : [val];
       if (op === "eq") { return empty ? null : have.length === want.length && want.every(function (w) { return have.indexOf(w) >= 0; }); }

@@ -302,6 +302,17 @@ def test_a_saved_view_filters_by_has_any_of(site):
     assert "Bare" in body and "Big deal" not in body
 
 
+def test_a_rule_view_on_a_multi_link_opens_in_the_builder_with_the_names(site):
+    app, db, ids = site
+    tree = {"field": "tags", "op": "has_all", "value": [ids["red"], ids["secret"]]}
+    view = rights.save_rule_view(db, SYSTEM, "Readers", "deal", "Red and secret", tree)
+    body = client_for(app, "root").get(f"/admin/rule-views/{view}").get_data(as_text=True)
+    entries = {e["path"]: e for e in json.loads(re.search(r'id="cb-filter-fields">(.*?)</script>', body, re.S).group(1))}
+    assert entries["tags"]["links_url"] == "/o/deal/links/tags" and entries["tags"]["input"] == "link"
+    assert entries["tags"]["names"] == {str(ids["red"]): "red", str(ids["secret"]): "secret"}  # the admin sees all
+    model = json.loads(re.search(r'id="cb-filter-model">(.*?)</script>', body, re.S).group(1))
+    assert model["rows"] == [tree]
+
 # ---- the configurator ---------------------------------------------------------------------------
 def test_the_configurator_offers_the_type_with_its_target(site):
     app, db, _ids = site

@@ -41,14 +41,25 @@ def _ids(value: Any) -> list[int]:
     return out
 
 
-def record_names(s: Session, obj: ObjectInfo, entries: Sequence[Entry], tree: Any,
-                 language: str) -> dict[str, dict[str, str]]:
-    """path -> {id: display name} for the link and multi-link conditions of ``tree``."""
+def wanted_ids(entries: Sequence[Entry], tree: Any) -> dict[str, set[int]]:
+    """path -> the record ids the link and multi-link conditions of ``tree`` name."""
     pickers = {e.path for e in entries if e.links_url}
     wanted: dict[str, set[int]] = defaultdict(set)
     for leaf in _leaves(tree):
         if leaf["field"] in pickers:
             wanted[leaf["field"]].update(_ids(leaf.get("value")))
+    return {path: ids for path, ids in wanted.items() if ids}
+
+
+def entries_json(entries: Sequence[Entry], labels: dict[str, str],
+                 names: dict[str, dict[str, str]]) -> list[dict[str, Any]]:
+    """The builder's fields; those the filter names records of carry the records' names."""
+    return [{**e.to_json(labels), **({"names": names[e.path]} if e.path in names else {})} for e in entries]
+
+
+def record_names(s: Session, obj: ObjectInfo, wanted: dict[str, set[int]],
+                 language: str) -> dict[str, dict[str, str]]:
+    """path -> {id: display name} for ``wanted`` (``wanted_ids``), as ``s``'s actor sees them."""
     out: dict[str, dict[str, str]] = {}
     for path, ids in wanted.items():
         field = path_field(s.schema, obj, path)

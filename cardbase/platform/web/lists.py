@@ -46,7 +46,7 @@ from .display import align_for, render_value
 from .engine import can_read, engine_session, readable
 from .errors import error_page
 from .filter_form import builder_model, catalogue, operator_labels, path_field, path_label
-from .filter_names import record_names
+from .filter_names import entries_json, record_names, wanted_ids
 
 bp = Blueprint("lists", __name__)
 
@@ -436,8 +436,7 @@ def _view_id_or_none(raw: str | None) -> int | None:
 
 def _entry_json(s, obj: ObjectInfo, entries, tree, labels, language: str) -> list[dict[str, Any]]:
     """The builder's fields, those the filter names records of with the records' names."""
-    names = record_names(s, obj, entries, tree, language)
-    return [{**e.to_json(labels), **({"names": names[e.path]} if e.path in names else {})} for e in entries]
+    return entries_json(entries, labels, record_names(s, obj, wanted_ids(entries, tree), language))
 
 
 @bp.route("/o/<object_name>/views", methods=["POST"])

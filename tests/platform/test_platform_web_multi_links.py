@@ -15,6 +15,7 @@ import re
 
 import lxml.html
 import pytest
+from openpyxl import load_workbook
 
 from cardbase.platform import users
 from cardbase.platform.app import create_app
@@ -364,8 +365,6 @@ def test_a_field_rule_reading_the_multi_link_reaches_the_card_and_the_store(site
     assert linked_ids(db, ids["deal"]) == [ids["red"], ids["green"]]
 
 def test_xlsx_export_writes_the_names(site):
-    from openpyxl import load_workbook
-
     app, _db, _ids = site
     response = client_for(app, "sam").get("/o/deal/export.xlsx?cols=title,tags")
     assert response.status_code == 200
@@ -445,15 +444,27 @@ def test_card_and_list_show_the_linked_names_and_a_save_without_the_control_keep
     assert [ref.id for ref in record["partners"]] == [orgs[1], orgs[0]]
 
 
-def test_csv_export_writes_the_names_a_trashed_one_left_out(partners):
+def test_csv_and_xlsx_exports_write_the_names(partners):
     app, _store, _orgs, _deal = partners
     client = signed_in(app, "root", PASSWORD)
-    response = client.get("/o/deal/export.csv")
-    if response.status_code == 404:
-        pytest.fail("the list's CSV export moved: " + ", ".join(sorted(r.rule for r in app.url_map.iter_rules()
-                                                                     if "export" in r.rule)))
-    body = text(response)
-    assert "Globex, ACME" in body
+    assert "Globex, ACME" in text(client.get("/o/deal/export.csv"))
+    response = client.get("/o/deal/export.xlsx")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.get_data())).active
+    rows = [[c for c in row] for row in sheet.iter_rows(values_only=True)]
+    column = rows[0].index("Partners")
+    assert rows[1][column] == "Globex, ACME"
+
+
+def test_list_search_and_filter_with_a_multi_link(partners):
+    app, _store, orgs, _deal = partners
+    client = signed_in(app, "root", PASSWORD)
+    assert "Big deal" in text(client.get("/o/deal?q=Big"))
+    found = text(client.get("/o/deal", query_string={
+        "filter": json.dumps({"field": "partners", "op": "has_any", "value": [orgs[0]]})}))
+    none = text(client.get("/o/deal", query_string={
+        "filter": json.dumps({"field": "partners", "op": "is_empty"})}))
+    assert "Big deal" in found and "Big deal" not in none.split("<tbody", 1)[-1]
 
 
 def test_card_history_names_the_linked_records(partners):
@@ -466,3 +477,11 @@ def test_card_history_names_the_linked_records(partners):
     assert re.search(r'>Globex</a>, <a [^>]*>ACME</a></td><td aria-hidden="true">→</td><td><a [^>]*>ACME</a></td>',
                      history), history[:3000]
     assert re.search(r'→</td><td><a [^>]*>Globex</a>, <a [^>]*>ACME</a>, <a [^>]*>Initech</a></td>', history)
+
+
+def test_the_link_picker_serves_a_multi_link(partners):
+    app, _store, orgs, _deal = partners
+    client = signed_in(app, "root", PASSWORD)
+    response = client.get("/o/deal/links/partners?q=Glo")
+    assert response.status_code == 200
+    assert [(r["id"], r["display"]) for r in response.get_json()] == [(orgs[1], "Globex")]

@@ -14,6 +14,7 @@ from cardbase.schema_engine.drift import check_drift
 from cardbase.schema_engine.errors import InUse, SchemaError, ValidationError
 from cardbase.schema_engine.layouts.tables import save_view
 from cardbase.schema_engine.meta_models import HistoryEntry, OutboxEvent
+from cardbase.schema_engine.query.match import compile_match
 from cardbase.schema_engine.query.model import AggregateQuery, ListQuery
 from cardbase.schema_engine import rights
 from cardbase.schema_engine.rights.scopes import set_record_scope
@@ -146,8 +147,15 @@ def test_invisible_target_is_refused_like_a_missing_one(db):
     other = store.create(SYSTEM, "deal", {"title": "E", "tags": [green]})
     seen = store.get(who, "deal", other["id"])
     assert seen["tags"] == [LinkRef(green, None, restricted=True)]
-    kept = store.update(who, "deal", other["id"], {"tags": [green, red]}, version=1)
+    with store.session(who, write=True) as tx:
+        kept = tx.update("deal", other["id"], {"tags": [green, red]}, version=1)
+        action = tx.last.action_id
     assert [t.id for t in kept["tags"]] == [green, red]
+    change = store.history(who, "deal", other["id"])[0]["changes"][0]  # as the junior saw it: green restricted
+    assert change["old"] == [{"id": green, "display": None, "restricted": True}]
+    with store.session(who, write=True) as tx:
+        tx.undo(action)
+    assert [t.id for t in store.get(SYSTEM, "deal", other["id"])["tags"]] == [green]
 
 
 def test_filters_has_any_has_all_has_none_and_empty(db):
@@ -228,12 +236,16 @@ def test_schema_changes_refused_for_multi_links(db):
     svc.update_field(SYSTEM, "deal", "tags", {"options": {"target": "tag", "max_links": 2}, "label": "Labels"})
 
 
-def test_max_links_is_enforced(db):
+def test_max_links_and_required_are_enforced(db):
     svc, store, _field, tags = with_tags(db)
     svc.update_field(SYSTEM, "deal", "tags", {"options": {"target": "tag", "max_links": 2}})
     with pytest.raises(ValidationError) as err:
         store.create(SYSTEM, "deal", {"title": "D", "tags": tags})
     assert err.value.errors["tags"] == ["holds at most 2 records, got 3"]
+    svc.update_field(SYSTEM, "deal", "tags", {"required": True})
+    with pytest.raises(ValidationError) as err:
+        store.create(SYSTEM, "deal", {"title": "D", "tags": []})
+    assert err.value.errors["tags"] == ["is required"]
 
 
 def test_a_failed_schema_change_leaves_no_junction_table(db):
@@ -335,3 +347,32 @@ def test_field_rights_apply_and_deleting_the_source_object_drops_its_junction_ta
     with db.read() as conn:
         assert naming.links_table_name(field.id) not in sa.inspect(conn).get_table_names()
     assert check_drift(db) == []
+
+
+def test_the_python_twin_of_the_filters_agrees_with_the_sql(db):
+    """Automation and webhook conditions match a record in Python (query/match.py)."""
+    _svc, store, _field, (red, green, blue) = with_tags(db)
+    records = [store.create(SYSTEM, "deal", {"title": t, "tags": tags})
+               for t, tags in (("A", [red, green]), ("B", [green]), ("C", None))]
+    schema = db.schema()
+    deal = schema.object("deal")
+    for tree in ({"field": "tags", "op": "has_any", "value": [red, blue]},
+                 {"field": "tags", "op": "has_all", "value": [red, green]},
+                 {"field": "tags", "op": "has_none", "value": [red]},
+                 {"field": "tags", "op": "is_empty"}, {"not": {"field": "tags", "op": "is_not_empty"}}):
+        matcher = compile_match(schema, deal, tree)
+        in_python = sorted(r["id"] for r in records if matcher.matches(r))
+        in_sql = sorted(r["id"] for r in store.list(SYSTEM, "deal", ListQuery(filter=tree)).data)
+        assert in_python == in_sql, tree
+
+
+def test_lookups_and_rollups_refuse_it_clearly(db):
+    svc, _store, _field, _tags = with_tags(db)
+    with pytest.raises(SchemaError) as err:
+        svc.add_field(SYSTEM, "organisation", {"name": "deal_tags", "label": "Deal tags", "type": "rollup", "options": {
+            "child": "deal", "link": "organisation", "field": "tags", "aggregate": "concat"}})
+    assert "'Tags' links to several records" in err.value.errors["options.field"][0]
+    with pytest.raises(SchemaError) as err:
+        svc.add_field(SYSTEM, "deal", {"name": "tag_names", "label": "Tag names", "type": "lookup",
+                                       "options": {"link": "tags", "field": "name"}})
+    assert "'Tags' is not a link field" in err.value.errors["options.link"][0]

@@ -65,7 +65,7 @@ def palette(s: Session, object_name: str) -> list[dict[str, Any]]:
     caps = s.capabilities(obj)
     out = []
     for f in sorted(obj.fields, key=lambda f: (f.position, f.api_name)):
-        if f.api_name not in caps.readable:
+        if f.api_name not in caps.readable or f.ftype.stored_apart:  # several records: no group, no figure
             continue
         kind = f.ftype.value_type
         out.append({"path": f.api_name, "label": f.label_in(language), "type": f.type, "date": kind in ("date", "datetime"),
@@ -76,7 +76,7 @@ def palette(s: Session, object_name: str) -> list[dict[str, Any]]:
                 continue
             tcaps = s.capabilities(target)
             for t in sorted(target.user_fields, key=lambda t: t.position):
-                if t.api_name in tcaps.readable and t.type != "link":
+                if t.api_name in tcaps.readable and t.type != "link" and not t.ftype.stored_apart:
                     out.append({"path": f"{f.api_name}.{t.api_name}", "label": f"{f.label_in(language)} › "
                                 f"{t.label_in(language)}", "type": t.type,
                                 "date": t.ftype.value_type in ("date", "datetime"),

@@ -27,6 +27,7 @@ from .registry import register
 from .truth import Truth
 
 MAX_LINKS = 1000  # targets of one value: each is a junction row and a bound parameter
+READ_KEYS = frozenset({"id", "display", "restricted"})  # a LinkRef in JSON
 OPERATORS = ("has_any", "has_all", "has_none", "is_empty", "is_not_empty")
 
 
@@ -48,6 +49,8 @@ def parse_ids(raw: Any, most: int) -> list[int]:
     for item in raw:
         if item is None or item == "":
             continue
+        if isinstance(item, Mapping) and "id" in item and set(item) <= READ_KEYS:
+            item = item["id"]  # a linked record as read (or kept in the history) may come back
         rid = item.id if isinstance(item, LinkRef) else parse_record_id(item, "a linked record")
         if rid not in out:
             out.append(rid)

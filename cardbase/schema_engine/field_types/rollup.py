@@ -79,6 +79,9 @@ class RollupType(ComputedType):
         field = None
         if options.get("field") not in (None, ""):
             field = user_field(child, options.get("field"), "options.field", "the field to aggregate")
+            if field.ftype.stored_apart:
+                raise SchemaError({"options.field": f"'{field.label}' links to several records; a rollup adds up, "
+                                                    "counts or joins fields with one value"})
         elif aggregate != "count":
             raise SchemaError({"options.field": f"is required: the field of '{child.label}' to {aggregate}"})
         result = rollup_result(aggregate, field)

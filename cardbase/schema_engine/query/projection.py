@@ -82,7 +82,6 @@ class Projection:
             record[item.key] = LinkRef(int(values[0]), text)
         return record
 
-
     def fill(self, conn: Connection, records: Sequence[dict[str, Any]]) -> None:
         """Replace the multi-link placeholders ``decode`` left with the linked records:
         one query per multi-link field for all ``records`` (a page costs no query per row)."""

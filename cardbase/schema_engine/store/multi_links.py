@@ -68,10 +68,13 @@ def check(conn: Connection, schema: Schema, rows: Sequence[Mapping[FieldInfo, An
 
 
 def replace(conn: Connection, schema: Schema, changes: Mapping[int, Mapping[FieldInfo, Any]], *,
-            created: bool = False) -> dict[tuple[int, str], list[Any]]:
+            created: bool = False, link_filter: Any = None,
+            field_allowed: Any = None) -> dict[tuple[int, str], list[Any]]:
     """``changes``: record id -> multi-link field -> its new ids (None: empty). Replaces
     each set; returns (record id, field key) -> [before, after] in JSON form with
-    display names, for the history (before is None for a new record)."""
+    display names as the writer sees them (``link_filter``, ``field_allowed``: their
+    rights; a target they may not see is restricted, as a link's old value is), for the
+    history (before is None for a new record)."""
     by_field: dict[FieldInfo, dict[int, list[int]]] = defaultdict(dict)
     for rid, fields in changes.items():
         for field, value in fields.items():
@@ -80,7 +83,8 @@ def replace(conn: Connection, schema: Schema, changes: Mapping[int, Mapping[Fiel
     history: dict[tuple[int, str], list[Any]] = {}
     for field, sets in by_field.items():
         sources = sorted(sets)
-        before = {} if created else linked_records(conn, schema, field, sources)
+        shown = {"link_filter": link_filter, "field_allowed": field_allowed}
+        before = {} if created else linked_records(conn, schema, field, sources, **shown)
         junction = junction_table(field)
         if not created:
             target = schema.table(schema.link_target(field))
@@ -90,7 +94,7 @@ def replace(conn: Connection, schema: Schema, changes: Mapping[int, Mapping[Fiel
                                                        junction.c.target_id.in_(live)))
         insert_many(conn, junction, [{"source_id": rid, "target_id": tid, "position": pos}
                                      for rid in sources for pos, tid in enumerate(sets[rid])])
-        after = linked_records(conn, schema, field, sources)
+        after = linked_records(conn, schema, field, sources, **shown)
         for rid in sources:
             old = [ref.to_json() for ref in before.get(rid, ())] or None
             new = [ref.to_json() for ref in after.get(rid, ())] or None

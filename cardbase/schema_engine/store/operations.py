@@ -155,7 +155,8 @@ class CreateOp:
         insert_many(conn, table, params)
         linked = multi_links.replace(conn, schema, {
             rid: {f: v for f, v in p.items() if multi_links.is_multi_link(f) and v is not None}
-            for rid, p in zip(ids, parsed)}, created=True)
+            for rid, p in zip(ids, parsed)}, created=True, link_filter=tx.access.link_filter,
+            field_allowed=tx.access.field_readable(obj))
         for rid, p, code in zip(ids, parsed, codes):
             own = {f.api_name: v for f, v in computed.get(rid, {}).items() if obj.fields_by_name.get(f.api_name) is f}
             shown = {**{f.api_name: v for f, v in p.items()}, **own, "code": code}
@@ -328,7 +329,7 @@ class UpdateOp:
             tx.conn.execute(stmt, params)
         linked = multi_links.replace(tx.conn, schema, {
             rid: {f: new for f, (_old, new) in changes.items() if multi_links.is_multi_link(f)}
-            for rid, changes, _v in todo})
+            for rid, changes, _v in todo}, link_filter=tx.access.link_filter, field_allowed=tx.access.field_readable(obj))
         ids = [rid for rid, _c, _v in todo]
         if self.with_check and tx.access.restricted and len(tx.allowed_ids(obj, ids, self.right)) != len(ids):
             raise Forbidden(_("this change would take the '%(label)s' record out of what you may edit; nothing was changed",

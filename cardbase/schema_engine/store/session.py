@@ -186,7 +186,7 @@ class Session:
         field = obj.fields_by_name.get(link) if isinstance(link, str) else None
         if field is None or (readable is not None and not readable(field)):
             raise ValidationError({"link": f"object '{obj.api_name}' has no field '{link}'"})
-        if field.type != "link" and not field.ftype.stored_apart:  # a link, or a multi-link's "Add"
+        if field.type != "link" and not field.ftype.stored_apart:  # a link, or a multi-link's picker
             raise ValidationError({"link": f"'{link}' is a {field.type} field, not a link"})
         target = self.schema.link_target(field)
         if not self.access.can(target, "read"):

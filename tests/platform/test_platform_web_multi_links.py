@@ -113,6 +113,22 @@ def test_the_card_shows_the_linked_records_as_rows_with_the_picker(site):
     assert picker.get("data-url") == "/o/deal/links/tags?cells=1"
 
 
+def test_the_card_reads_its_rows_without_a_query_per_linked_record(site):
+    app, db, ids = site
+    store = RecordStore(db)
+    one = store.create(SYSTEM, "deal", {"title": "One", "tags": [ids["red"]]})["id"]
+    three = store.create(SYSTEM, "deal", {"title": "Three", "tags": [ids["red"], ids["green"], ids["blue"]]})["id"]
+    sam = client_for(app, "sam")
+    sam.get(f"/o/deal/{one}")  # warm: what a first request caches
+
+    def statements(deal: int) -> int:
+        with recorded(db.engine) as seen:
+            doc = doc_of(sam.get(f"/o/deal/{deal}"))
+        assert doc.xpath('//div[@data-field="tags"]//tbody/tr')
+        return len(seen)
+
+    assert statements(one) == statements(three)
+
 def test_the_picker_offers_the_targets_the_user_may_see(site):
     app, _db, ids = site
     found = client_for(app, "sam").get("/o/deal/links/tags?q=").get_json()

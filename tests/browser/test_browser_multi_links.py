@@ -1,6 +1,7 @@
 """Issue 14, point 10 in the browser: a deal's multi-link "Products". Sam creates a deal,
-adds two products with the card's picker (the first by keyboard, the second by mouse),
-saves, reloads, removes one and saves again; then filters the deals list by "has any of"
+adds two products with the card's picker (the first by keyboard, the second by mouse) and
+a third through the picker's "+ New" (removed again), saves, reloads, removes one and
+saves again; then filters the deals list by "has any of"
 with the builder's record picker. Screenshots of the card and the filtered list at 1280
 and 390 px, in English and German: multi-links-<card|list>-<en|de>-<width>."""
 from __future__ import annotations
@@ -76,6 +77,19 @@ def test_link_several_products_save_remove_and_filter(page, site, login, screens
     cells = page.eval_on_selector_all('div[data-field="products"] tr.cb-multi-row',
                                       "rs => rs.map(r => Array.from(r.children).map(c => c.textContent.trim()))")
     assert [len(row) for row in cells] == [len(heads)] * 2 and all(row[1] for row in cells)
+    # "+ New" inside the picker: the product created in its window becomes a row here
+    with page.expect_popup() as info:
+        page.click('div[data-field="products"] a.cb-link-new')
+    popup = info.value
+    popup.wait_for_selector("#cb-f-name")
+    popup.fill("#cb-f-name", "Brand-new product")
+    popup.click("#cb-save")
+    popup.wait_for_event("close")
+    page.wait_for_function("() => document.querySelectorAll('div[data-field=products] tr.cb-multi-row').length === 3")
+    made = [p for p in store.list(SYSTEM, "product", ListQuery(limit=500)).data if p["name"] == "Brand-new product"]
+    assert len(made) == 1 and _rows(page)[2] == str(made[0]["id"])
+    page.locator('div[data-field="products"] tr.cb-multi-row').nth(2).locator(".cb-multi-remove").click()
+    assert _rows(page) == [str(first["id"]), str(second["id"])]
     page.click("#cb-save")
     page.wait_for_url(lambda url: "/o/deal/new" not in url)
     deal_id = int(page.url.split("?")[0].rstrip("/").split("/")[-1])

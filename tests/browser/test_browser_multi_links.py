@@ -1,9 +1,11 @@
 """Issue 14, point 10 in the browser: a deal's multi-link "Products". Sam creates a deal,
 adds two products with the card's picker (the first by keyboard, the second by mouse) and
 a third through the picker's "+ New" (removed again), saves, reloads, removes one and
-saves again; then filters the deals list by "has any of"
-with the builder's record picker. Screenshots of the card and the filtered list at 1280
-and 390 px, in English and German: multi-links-<card|list>-<en|de>-<width>."""
+saves again; filters the deals list by "has any of" with the builder's record picker;
+replaces the set with the list's bulk change. A field rule reading the multi-link follows
+the rows at once. Screenshots of the card and the filtered list at 1280 and 390 px, in
+English and German (multi-links-<card|list>-<en|de>-<width>), and of the bulk change.
+"""
 from __future__ import annotations
 
 import json
@@ -138,6 +140,21 @@ def test_link_several_products_save_remove_and_filter(page, site, login, screens
     screenshot(page, "multi-links-list-en-1280")
     page.set_viewport_size({"width": 390, "height": 844})
     screenshot(page, "multi-links-list-en-390")
+
+    # the list's bulk change: tick the deal, choose Products, pick one, apply -- the set is replaced
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.check(f"#cb-select-{deal_id}")
+    page.wait_for_selector("#cb-bulk-form:not(.cb-bulk-idle)")
+    page.select_option("#cb-bulk-field", "products")
+    bulk_search = page.locator("#cb-bulk-v-products")
+    bulk_search.click()
+    page.keyboard.type(first["name"][:6])
+    page.locator("#cb-bulk-v-products-list.show button").first.click()
+    page.wait_for_function("() => document.querySelectorAll('#cb-bulk-form tr.cb-multi-row').length === 1")
+    screenshot(page, "multi-links-bulk-en-1280")
+    page.click("#cb-bulk-apply")
+    page.wait_for_selector(".cb-undo")
+    assert [r.id for r in store.get(SYSTEM, "deal", deal_id)["products"]] == [first["id"]]
 
     users.update_user(site.db, SYSTEM, site.users["sam"], language="de")
     try:

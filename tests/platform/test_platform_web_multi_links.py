@@ -272,6 +272,27 @@ def test_csv_export_writes_the_names(site):
     assert rows == [["Title", "Tags"], ["Big deal", "red, green"]]
 
 
+def test_a_bulk_change_sets_the_records_of_every_ticked_row(site):
+    app, db, ids = site
+    store = RecordStore(db)
+    other = store.create(SYSTEM, "deal", {"title": "Other"})["id"]
+    sam = client_for(app, "sam")
+    doc = doc_of(sam.get("/o/deal"))
+    control = doc.xpath('//form[@id="cb-bulk-form"]//div[@data-field="tags"]//div[contains(@class, "cb-multi-picker")]')
+    assert control and control[0].get("data-url").startswith("/o/deal/links/tags")
+    rows = [f"{ids['deal']}:1", f"{other}:1"]
+    response = sam.post("/o/deal/bulk", data={"r": rows, "next": "/o/deal", "op": "change", "field": "tags",
+                                              "v-tags-present": "1", "v-tags": [str(ids["blue"]), str(ids["red"])]})
+    assert response.status_code == 302
+    assert linked_ids(db, ids["deal"]) == linked_ids(db, other) == [ids["blue"], ids["red"]]
+    # a record sam may not see is refused for all of them, naming it; nothing changes
+    response = sam.post("/o/deal/bulk", data={"r": [f"{ids['deal']}:2", f"{other}:2"], "next": "/o/deal",
+                                              "op": "change", "field": "tags", "v-tags-present": "1",
+                                              "v-tags": [str(ids["secret"])]})
+    body = doc_of(sam.get(response.headers["Location"]))
+    assert f"there is no 'Tag' record with id {ids['secret']}" in " ".join(body.text_content().split())
+    assert linked_ids(db, ids["deal"]) == linked_ids(db, other) == [ids["blue"], ids["red"]]
+
 # ---- the filter builder -----------------------------------------------------------------------------
 def test_the_filter_builder_offers_has_any_of_with_the_picker_in_german(site):
     app, db, ids = site

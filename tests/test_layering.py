@@ -50,7 +50,7 @@ ENGINE_LAYERS: list[tuple[str, tuple[str, ...]]] = [
       "automation_models", "currency_models", "system_tables")),
     ("field_types: one class per field type (no schema, no SQL compiler)", ("field_types",)),
     ("snapshot: the schema snapshot and its cache, the database handle, DDL, translations",
-     ("snapshot", "db", "physical", "drift", "translations", "config_log", "sequences", "exact_sums")),
+     ("snapshot", "db", "data_versions", "physical", "drift", "translations", "config_log", "sequences", "exact_sums")),
     ("query: the filter language and query compiler; what reads it (field rules, search "
      "index, usages, field references in stored definitions)",
      ("query", "field_rules", "field_sources", "search_index", "usage", "references")),

@@ -435,7 +435,7 @@ def group_remove(state: State, username: str, group_name: str) -> None:
 @group.command("delete")
 @click.argument("group_name")
 @click.option("--with-rights", is_flag=True,
-              help="Delete its object rights, record scopes, field rights and rule views too.")
+              help="Delete its object rights, record scopes, field rights, rule views and record shares too.")
 @pass_state
 def group_delete(state: State, group_name: str, with_rights: bool) -> None:
     """Delete a group (refused while rights refer to it, naming them, unless --with-rights)."""

@@ -10,9 +10,10 @@ finest groups in Python (``figures.py``), never by a second query.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from cardbase.schema_engine.errors import ValidationError
 from cardbase.schema_engine.query.aggregate import NUMERIC_VALUE_TYPES
@@ -23,6 +24,7 @@ from cardbase.schema_engine.values import LinkRef
 
 from .definition import Group, Measure, ReportDefinition
 from .figures import Accumulator, CurrencyPolicy, PerCurrency, accumulator, percent
+from .result_cache import cached_run
 
 if TYPE_CHECKING:  # pragma: no cover
     from cardbase.schema_engine.store.session import Session
@@ -175,19 +177,37 @@ def _group_item(spec: GroupSpec) -> Any:
 
 
 def run_report(session: "Session", definition: ReportDefinition, *, filter: dict | None = None,
-               policy: CurrencyPolicy | None = None, limit: int = MAX_RESULT_GROUPS) -> ReportResult:
+               policy: CurrencyPolicy | None = None, limit: int = MAX_RESULT_GROUPS,
+               cache: bool = True) -> ReportResult:
     """Run ``definition`` for the session's viewer; ``filter`` narrows it further (the
-    page's live filters, an API caller's override)."""
+    page's live filters, an API caller's override). The statement is built (and the
+    viewer's rights checked) on every call; its figures come from the process's result
+    cache when nothing they depend on has changed (``result_cache``)."""
     policy = policy or PerCurrency()
     obj, rows, columns, measures, group_by, metrics = compile_report(session, definition)
     where = combined_filter(definition.filter, filter)
+    with _engine_errors():
+        prepared = session.prepare_aggregate(
+            obj, AggregateQuery(group_by=group_by, metrics=metrics, filter=where, limit=limit), purpose="report")
+
+    def compute() -> ReportResult:
+        with _engine_errors():
+            data = prepared.run(session.conn)
+        return _fold(definition, obj, rows, columns, measures, data, where, policy)
+
+    if not cache:
+        return compute()
+    return cached_run(session, definition, where, policy, prepared, compute)
+
+
+@contextmanager
+def _engine_errors() -> Iterator[None]:
+    """The aggregate's error keys as the definition's (filter, rows)."""
     try:
-        data = session.aggregate(obj, AggregateQuery(group_by=group_by, metrics=metrics, filter=where, limit=limit),
-                                 purpose="report")
+        yield
     except ValidationError as exc:
         raise ValidationError({("filter" if k == "filter" else "rows" if k == "group_by" else k): v
                                for k, v in exc.errors.items()}) from None
-    return _fold(definition, obj, rows, columns, measures, data, where, policy)
 
 
 def _norm(value: Any) -> Any:

@@ -65,13 +65,27 @@ def key_label(specs: list[GroupSpec], key: Key, locale: str = "en") -> str:
     return " · ".join(group_label(s, v, locale) for s, v in zip(specs, key))
 
 
+CURRENCY_SEPARATOR = " · "
+
+
 def figure_text(measure: MeasureSpec, value: Any, locale: str = "en") -> str:
     """A figure as the pivot shows it: grouped digits, money with its currency, percent."""
+    return CURRENCY_SEPARATOR.join(figure_parts(measure, value, locale))
+
+
+def figure_parts(measure: MeasureSpec, value: Any, locale: str = "en") -> list[str]:
+    """A figure's unbreakable pieces: one per currency for money (never mixed), else one.
+    A narrow pivot wraps a cell between the pieces, never inside an amount."""
+    if isinstance(value, dict):
+        return [f"{_number(v, locale)}{' %' if measure.measure.percent else ' ' + c}"
+                for c, v in value.items() if v is not None]
+    text = _single_text(measure, value, locale)
+    return [text] if text else []
+
+
+def _single_text(measure: MeasureSpec, value: Any, locale: str) -> str:
     if value is None:
         return EMPTY_LABEL if measure.measure.percent else ""
-    if isinstance(value, dict):
-        return " · ".join(f"{_number(v, locale)}{' %' if measure.measure.percent else ' ' + c}"
-                          for c, v in value.items() if v is not None)
     if measure.measure.percent:
         return f"{_number(value, locale)} %"
     if isinstance(value, (dt.date, dt.datetime)):

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import os
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Any, Iterator
 
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlalchemy.engine import make_url
 
-from . import exact_sums
+from . import data_versions, exact_sums
 from .snapshot import Schema, SchemaCache
 from .system_tables import create_system_tables
 
@@ -41,10 +42,21 @@ def make_engine(url: str | None = None, *, busy_timeout: float = 30, **kwargs) -
     else:
         kwargs.setdefault("pool_pre_ping", True)
         engine = create_engine(url, **kwargs)
+    data_versions.install(engine)
     return engine
 
 
+class _SQLiteCompiler(SQLiteCompiler):
+    """SQLite's compiler, rendering FROM hints (``obj_1 NOT INDEXED``: a whole-table
+    report scans the table instead of walking an index and looking up every row), which
+    SQLAlchemy's own leaves out."""
+
+    def get_from_hint_text(self, table: Any, text: str | None) -> str | None:
+        return text
+
+
 def _install_sqlite_recipe(engine: Engine, busy_timeout: float = 30) -> None:
+    engine.dialect.statement_compiler = _SQLiteCompiler
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):  # pragma: no cover - exercised by every test
         dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
@@ -76,6 +88,7 @@ class Database:
     def __init__(self, url: str | Engine | None = None, **engine_kwargs):
         self.engine: Engine = url if isinstance(url, Engine) else make_engine(url, **engine_kwargs)
         self.schema_cache = SchemaCache(self)
+        data_versions.install(self.engine)  # every committed write bumps its tables' data versions
 
     @property
     def dialect(self) -> str:

@@ -45,6 +45,16 @@ class MetaState(Base):
     format_version: Mapped[int] = mapped_column(Integer, default=1)
 
 
+class DataVersion(Base):
+    """One row per object table (``obj_<id>``) and per system table reports read: a token
+    that changes in every transaction that writes the table (``data_versions``). Result
+    caches key on it, so a write in any process invalidates them."""
+
+    __tablename__ = "cb_data_version"
+    name: Mapped[str] = mapped_column(String(63), primary_key=True)
+    token: Mapped[str] = mapped_column(String(32))
+
+
 class ObjectType(Base):
     __tablename__ = "cb_object"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -33,7 +33,7 @@ from ..schema_engine import naming, search_index
 from ..schema_engine.db import Database
 from ..schema_engine.errors import ValidationError
 from ..schema_engine.field_types.links import junction_table
-from ..schema_engine.meta_models import Base, MetaState, ObjectType, SequenceRow, utcnow
+from ..schema_engine.meta_models import Base, DataVersion, MetaState, ObjectType, SequenceRow, utcnow
 from ..schema_engine.physical import PhysicalSchema
 from ..schema_engine.query import reader
 from ..schema_engine.snapshot import Schema, bump_version, build_table, load_schema
@@ -43,7 +43,7 @@ FORMAT = "cardbase-backup"
 FORMAT_VERSION = 1
 BATCH = 2000
 # Kept by the engine in its own way and restored from the manifest instead.
-NOT_COPIED = {SequenceRow.__tablename__}
+NOT_COPIED = {SequenceRow.__tablename__, DataVersion.__tablename__}  # versions: fresh ones on restore
 
 
 # ---- values --------------------------------------------------------------------------------------

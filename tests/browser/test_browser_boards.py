@@ -161,3 +161,48 @@ def test_calendar_drag_moves_a_task_to_another_day(page, site, login):
     assert page.locator(".cb-drop-over").count() == 0
     assert str(store.get(SYSTEM, "task", task["id"])["due_date"]) == "2031-05-15"
     assert page.js_errors == []
+
+
+def test_a_board_move_offers_undo_and_undo_puts_the_card_back(page, site, login):
+    """The board's Undo panel comes from the shared cardbase.offerUndo (static/js/cardbase.js)."""
+    login(page, "sam")
+    page.goto(site.url + "/o/deal/board")
+    page.wait_for_selector("#cb-board .cb-board-card")
+    assert page.evaluate("typeof window.cardbase.offerUndo") == "function"
+    source, target = pick_columns(site)
+    card = page.locator(f'.cb-lane[data-column="{source}"] .cb-board-card').first
+    record_id = int(card.get_attribute("data-id"))
+    card.drag_to(page.locator(f'.cb-lane[data-column="{target}"] .cb-lane-body'))
+    undo = page.locator("#cb-board-undo:not(.d-none)")
+    undo.wait_for()
+    code = RecordStore(site.db).get(SYSTEM, "deal", record_id)["code"]
+    assert undo.locator(".cb-undo-text").inner_text() == f"{code} moved."
+    assert RecordStore(site.db).get(SYSTEM, "deal", record_id)["stage"] == target
+    with page.expect_navigation():
+        undo.locator(".cb-undo-button").click()
+    assert page.url.split("?")[0].startswith(site.url + "/o/deal/board")  # back on the board (the server's undo_next)
+    page.wait_for_selector(f'.cb-lane[data-column="{source}"] .cb-board-card[data-id="{record_id}"]')
+    assert RecordStore(site.db).get(SYSTEM, "deal", record_id)["stage"] == source
+    assert page.js_errors == []
+
+
+def test_a_calendar_move_offers_undo_that_comes_back_to_the_same_month(page, site, login):
+    """The calendar's Undo panel comes from the same cardbase.offerUndo; its way back is the
+    page as shown (month included), not the calendar's first month."""
+    store = RecordStore(site.db)
+    task = store.create(SYSTEM, "task", {"title": "Calendar undo: write Al", "due_date": "2031-06-10"})
+    login(page, "sam")
+    page.goto(f"{site.url}/o/task/calendar?month=2031-06")
+    page.locator(f'#cb-cal-grid .cb-cal-item[data-id="{task["id"]}"]').drag_to(
+        page.locator('#cb-cal-grid .cb-cal-day[data-date="2031-06-12"]'))
+    undo = page.locator("#cb-cal-undo:not(.d-none)")
+    undo.wait_for()
+    assert undo.locator(".cb-undo-text").inner_text().startswith(f"{task['code']} moved to ")
+    assert undo.locator("input[name=next]").input_value() == "/o/task/calendar?month=2031-06"
+    assert str(store.get(SYSTEM, "task", task["id"])["due_date"]) == "2031-06-12"
+    with page.expect_navigation():
+        undo.locator(".cb-undo-button").click()
+    assert page.url == f"{site.url}/o/task/calendar?month=2031-06"
+    page.locator(f'#cb-cal-grid .cb-cal-day[data-date="2031-06-10"] .cb-cal-item[data-id="{task["id"]}"]').wait_for()
+    assert str(store.get(SYSTEM, "task", task["id"])["due_date"]) == "2031-06-10"
+    assert page.js_errors == []

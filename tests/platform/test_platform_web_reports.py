@@ -55,6 +55,7 @@ def test_report_page_draws_pivot_and_chart_and_drills_down(app, crm, report):
     data = page_data(html)
     assert [r["label"] for r in data["rows"]] == ["Lead", "Proposal", "Won", "Lost"]
     assert data["cells"][2][1]["texts"] == ["1,000.00 EUR · 200.00 USD", "2"]
+    assert data["cells"][2][1]["parts"] == [["1,000.00 EUR", "200.00 USD"], ["2"]]  # unbreakable amounts
     assert data["figure"]["layout"]["barmode"] == "stack" and data["figure"]["data"][0]["customdata"]
     for i, row in enumerate(data["rows"]):  # every figure's list counts what the figure counts
         assert count_of(crm, row["url"]) == int(row["texts"][1])

@@ -76,3 +76,25 @@ def test_csv_in_the_readers_locale_and_empty_results(crm):
         empty = run_report(s, parse_definition(STAGES), filter={"field": "title", "op": "eq", "value": "none"})
     assert list(csv.reader(io.StringIO(to_csv(empty))))[1:] == [["Total", "0", ""]]
     assert all(figure_json(empty, kind=k)["data"] is not None for k in CHARTS)
+
+
+def test_the_funnel_shows_each_steps_share_of_the_total_never_above_100_percent(crm):
+    """Lost (1 deal) sorted first, then steps of 2: "percent initial" said 200 %; each step
+    now shows its share of all charted records (plotly's "percent total"), labelled so."""
+    result = run(crm, {**STAGES, "sort": {"by": "measure", "measure": 0, "descending": False}})
+    figure = figure_json(result, kind="funnel")
+    trace = figure["data"][0]
+    assert trace["y"][0] == "Lost" and trace["x"] == [1, 2, 2, 2]
+    assert "initial" not in trace["textinfo"] and trace["textinfo"] == "value+percent total"
+    assert trace["texttemplate"] == "%{value:,} · %{percentTotal:.1%}"
+    assert trace["hovertemplate"] == "%{y}: %{x:,}<br>%{percentTotal:.1%} of total<extra></extra>"
+    assert figure["layout"]["title"] == {"text": "Count", "subtitle": {"text": "Percentages: each step's share of the total"}}
+    shares = [x / sum(trace["x"]) for x in trace["x"]]  # what percentTotal is, per plotly.js
+    assert max(shares) <= 1 and abs(sum(shares) - 1) < 1e-9
+    german = figure_json(result, kind="funnel", locale="de",
+                         texts={"percent_of_total": "%(percent)s vom Gesamtwert", "funnel_percent_note": "Prozente"})
+    assert german["data"][0]["hovertemplate"].endswith("%{percentTotal:.1%} vom Gesamtwert<extra></extra>")
+    assert german["layout"]["title"]["subtitle"] == {"text": "Prozente"}
+    assert german["layout"]["separators"] == ",."  # plotly.js writes 14,3% in German
+    assert "subtitle" not in figure_json(result, kind="bar")["layout"]["title"]  # only the funnel needs the note
+    assert build_figure(result, kind="funnel").to_plotly_json()["layout"]["title"]["subtitle"]  # plotly validates it

@@ -174,7 +174,8 @@ def update_group(group_ref: str):
 
 
 def _with_rights() -> bool:
-    """``?with_rights=true``: the admin asks to delete the group's rights along with it."""
+    """``?with_rights=true``: the admin asks to delete the group's rights and the records'
+    shares with it along with the group."""
     value = request.args.get("with_rights", "false").strip().lower()
     if value not in ("true", "false"):
         raise ValidationError({"with_rights": f"must be true or false, not {value!r}"})
@@ -183,8 +184,9 @@ def _with_rights() -> bool:
 
 @bp.delete("/v1/groups/<group_ref>")
 def delete_group(group_ref: str):
-    """Refused (409, the rights named in ``usages``) while rights refer to the group,
-    unless ``?with_rights=true``: the accounts layer decides, as for every channel."""
+    """Refused (409, the rights named in ``usages``) while rights or record shares refer
+    to the group, unless ``?with_rights=true``: the accounts layer decides, as for every
+    channel."""
     actor = api_actor()
     row, _count = _group_row(group_ref)
     accounts_groups.delete_group(get_db(), actor, row.id, with_rights=_with_rights())

@@ -391,11 +391,13 @@ class _Builder:
                        "responses": responses({200: ok_json("Group")}, *READ)},
                   patch={"summary": "Rename or describe a group", "operationId": "updateGroup", "parameters": [group],
                          "requestBody": body("GroupPatch"), "responses": responses({200: ok_json("Group")}, *WRITE)},
-                  delete={"summary": "Delete a group (refused while rights refer to it, unless with_rights=true)",
+                  delete={"summary": "Delete a group (refused while rights or record shares refer to it, "
+                                     "unless with_rights=true)",
                           "operationId": "deleteGroup",
                           "parameters": [group, {"name": "with_rights", "in": "query", "schema": {"type": "boolean"},
                                                  "description": "true: delete the group's object rights, record "
-                                                                "scopes, field rights and rule views along with it"}],
+                                                                "scopes, field rights, rule views and the shares of "
+                                                                "records with the group along with it"}],
                           "responses": responses({204: NO_CONTENT}, *READ, 409, 422)})
         self.path("/api/v1/groups/{group_ref}/members", people, get={
             "summary": "Members of a group", "operationId": "listMembers", "parameters": [group],

@@ -13,6 +13,7 @@ from . import account, actions, boards, cards, lists, nav, search
 from . import dashboards, report_designer, reports
 from . import transfer
 from . import documents
+from .icons import icon
 
 
 def init_app(app: Flask) -> None:
@@ -28,3 +29,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(transfer.bp)  # the import wizard and the duplicates screen
     documents.init_app(app)  # the card's Documents menu and the list's documents for a selection
     nav.init_app(app)
+    app.jinja_env.globals["icon"] = icon  # inline SVG icons (no emoji, no icon font)

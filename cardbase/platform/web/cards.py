@@ -46,7 +46,7 @@ from .display import render_value
 from .engine import engine_session, flash_undo
 from .errors import PageError, error_page
 from .history_links import LinkNames, link_names
-from .pick_new import pick_target, picked_page
+from .pick_new import pick_target, picked_page, unseen_page
 from . import multi_link_cells, pending_rows, source_fill
 from .widgets import MISSING, FieldValueError, widget_for
 from .widgets.links import active_users
@@ -372,9 +372,12 @@ def new(object_name: str):
     except Forbidden as exc:
         return _render_card(obj, None, layout, status=403, raws=raws, form_message=exc.message, pending=pending)
     pick = pick_target(request.args.get("pick"))
-    if pick is not None:  # the window of a link picker's "+ New": hand the record back
+    visible = bool(s.allowed_ids(obj, [created["id"]], "read"))  # not under scope "none", an unmatched rule view
+    if pick is not None:  # the window of a link picker's "+ New": hand the record back, if it may be seen
+        if not visible:
+            return unseen_page(obj, _unseen_name(obj, created, language))
         return picked_page(obj, created, _record_title(obj, created, language), pick)
-    if not s.allowed_ids(obj, [created["id"]], "read"):  # e.g. record scope "none": no card to show
+    if not visible:  # no card to show
         return _saved_out_of_sight(obj, created, language)
     back = _card_url(obj, created["id"])
     if pending:  # the record and its rows are several actions: no single Undo to offer
@@ -384,10 +387,15 @@ def new(object_name: str):
     return redirect(back)
 
 
+def _unseen_name(obj: ObjectInfo, created: dict[str, Any], language: str) -> str:
+    """A record the user may not read, named by its object and code only."""
+    return f"{obj.label_in(language)} {created.get('code') or ''}".strip()
+
+
 def _saved_out_of_sight(obj: ObjectInfo, created: dict[str, Any], language: str):
     """The user may create records they may not read afterwards (record scope "none", a
     rule view the new record does not match): the list with a notice, never a 404 card."""
-    record = f"{obj.label_in(language)} {created.get('code') or ''}".strip()
+    record = _unseen_name(obj, created, language)
     flash(_("%(record)s was saved; you cannot see it under your rights.", record=record), "info")
     return redirect(url_for("lists.index", object_name=obj.api_name))
 

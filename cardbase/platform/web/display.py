@@ -18,6 +18,8 @@ from cardbase.schema_engine.field_types.choice import PALETTE, choices_of
 from cardbase.schema_engine.snapshot import FieldInfo, Schema
 from cardbase.schema_engine.values import LinkRef
 
+from .icons import icon
+
 _REGISTRY: dict[str, "Display"] = {}
 
 
@@ -101,7 +103,8 @@ class LinkDisplay(Display):
             return escape(str(value))
         if value.restricted:
             from flask_babel import gettext as _
-            return Markup('<span class="cb-restricted text-body-secondary">{}</span>').format(_("restricted"))
+            return Markup('<span class="cb-restricted text-body-secondary">{}\u00a0{}</span>').format(
+                icon("lock"), _("restricted"))
         text = value.display if value.display not in (None, "") else f"#{value.id}"
         if field.type != "link" or "cards.card" not in current_app.view_functions:
             return escape(text)  # (no link while the card screen is not registered)

@@ -5,7 +5,11 @@ picker's input id>``; the new card's form keeps that in its action. When the rec
 created, instead of redirecting to it the window answers a small page that hands
 ``{id, display}`` to the card that opened it (``postMessage`` to its own origin only;
 cards.js checks the origin and fills the picker) and closes itself. Without a script or an
-opener the page says what was created and links to it."""
+opener the page says what was created and links to it.
+
+"+ New" is not offered when the new record would surely be out of the user's sight
+(record scope "none"); when it turns out so only after saving (a rule view it does not
+match), the window says it was created but cannot be chosen, and hands nothing back."""
 from __future__ import annotations
 
 import re
@@ -28,3 +32,9 @@ def picked_page(obj: ObjectInfo, record: Mapping[str, Any], display: str, pick: 
     return render_template("web/cards/picked.html", obj=obj, record=record,
                            card_url=url_for("cards.card", object_name=obj.api_name, record_id=record["id"]),
                            picked={"type": "cardbase-picked", "pick": pick, "id": record["id"], "display": display})
+
+
+def unseen_page(obj: ObjectInfo, record: str):
+    """The new record is out of the user's sight: say so, and hand nothing to the picker."""
+    return render_template("web/cards/picked.html", obj=obj, record=None, card_url=None, picked=None,
+                           unseen=record)

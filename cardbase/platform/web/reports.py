@@ -29,7 +29,7 @@ from cardbase.report_builder import library
 from cardbase.report_builder.charts import figure_json
 from cardbase.report_builder.export import safe_text, to_csv, to_xlsx
 from cardbase.report_builder.runner import ReportResult, run_report
-from cardbase.report_builder.serialize import (figure_text, group_title, key_label, measure_label,
+from cardbase.report_builder.serialize import (CURRENCY_SEPARATOR, figure_parts, group_title, key_label, measure_label,
                                                result_to_json)
 from cardbase.schema_engine.errors import NotFound, ValidationError
 from cardbase.schema_engine.store.session import Session
@@ -49,9 +49,12 @@ PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
 
 def op_names() -> dict[str, str]:
-    """The calculations' names in the reader's language."""
+    """The calculations' names and the charts' texts in the reader's language."""
     return {"count": _("Count of"), "count_distinct": _("Distinct"), "sum": _("Sum of"), "avg": _("Average of"),
-            "min": _("Minimum of"), "max": _("Maximum of"), "count_records": _("Count"), "total": _("Total")}
+            "min": _("Minimum of"), "max": _("Maximum of"), "count_records": _("Count"), "total": _("Total"),
+            # a funnel step's share of all records charted, e.g. "12.5% of total"
+            "percent_of_total": _("%(percent)s of total"),
+            "funnel_percent_note": _("Percentages: each step's share of the total")}
 
 
 def _report_or_404(s: Session, report_id: int) -> dict[str, Any]:
@@ -93,20 +96,22 @@ def page_data(s: Session, report: dict[str, Any], result: ReportResult) -> dict[
 
     rows = result.row_keys if result.rows else []
     columns = result.column_keys if result.columns else []
-    cells = [[{"texts": [figure_text(m, v, locale) for m, v in zip(result.measures, result.cell(r, c))],
-               "url": drill(r, c)} for c in columns] for r in rows]
+
+    def figures(values: Any) -> dict[str, Any]:
+        """Per measure: its text, and its pieces (per currency) that never break inside."""
+        parts = [figure_parts(m, v, locale) for m, v in zip(result.measures, values)]
+        return {"texts": [CURRENCY_SEPARATOR.join(p) for p in parts], "parts": parts}
+
+    cells = [[{**figures(result.cell(r, c)), "url": drill(r, c)} for c in columns] for r in rows]
     return {
         "measures": [measure_label(m, language, names) for m in result.measures],
         "row_title": " · ".join(group_title(g, language) for g in result.rows),
-        "rows": [{"label": key_label(result.rows, r, locale), "url": drill(r, None),
-                  "texts": [figure_text(m, v, locale) for m, v in zip(result.measures, result.row_totals[r])]}
+        "rows": [{"label": key_label(result.rows, r, locale), "url": drill(r, None), **figures(result.row_totals[r])}
                  for r in rows],
         "columns": [{"label": key_label(result.columns, c, locale), "url": drill(None, c),
-                     "texts": [figure_text(m, v, locale) for m, v in zip(result.measures, result.column_totals[c])]}
-                    for c in columns],
+                     **figures(result.column_totals[c])} for c in columns],
         "cells": cells,
-        "total": {"texts": [figure_text(m, v, locale) for m, v in zip(result.measures, result.total)],
-                  "url": drill(None, None)},
+        "total": {**figures(result.total), "url": drill(None, None)},
         "totals": result.definition.totals,
         "figure": figure_json(result, locale=locale, language=language, texts=names),
         "problems": result.problems,

@@ -6,7 +6,7 @@ per request (the Actor), so they need no bump.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -14,9 +14,9 @@ from sqlalchemy.exc import IntegrityError
 from ..actor import Actor
 from ..db import Database
 from ..errors import InUse, NotFound, ValidationError
-from ..i18n import _
+from ..i18n import _, language
 from ..meta_models import Group, ObjectType, User, UserGroup
-from ..rights_models import FieldRight, ObjectRight, RecordScope, RuleView, bump_rights_version
+from ..rights_models import FieldRight, ObjectRight, RecordScope, RuleView, Share, bump_rights_version
 from . import users
 from .policy import ADMIN
 
@@ -95,16 +95,18 @@ def update_group(db: Database, actor: Actor, group: Any, *, name: str | None = N
 
 
 def delete_group(db: Database, actor: Actor, group: Any, *, with_rights: bool = False) -> None:
-    """Delete a group with its memberships and shares (admins only). A group that rights
-    still refer to (object rights, record scopes, field rights, rule views) is refused
-    with ``InUse`` naming them, in every channel (admin screen, REST API, CLI), so no
-    access disappears unnoticed; only an explicit ``with_rights=True`` (the API's
-    ``?with_rights=true``, the CLI's ``--with-rights``) deletes them along."""
+    """Delete a group with its memberships (admins only). A group that rights still refer
+    to (object rights, record scopes, field rights, rule views, and records shared with
+    the group) is refused with ``InUse`` naming them -- the shares with their count -- in
+    every channel (admin screen, REST API, CLI), so no access disappears unnoticed; only
+    an explicit ``with_rights=True`` (the API's ``?with_rights=true``, the CLI's
+    ``--with-rights``) deletes them along."""
     ADMIN.require_admin(actor, "delete groups")
+    labels = {o.id: o.label_plural_in(language()) for o in db.schema().objects}  # objects as the reader names them
     with db.write() as conn:
         row = resolve(conn, group)
         if not with_rights:
-            usages = rights_of_group(conn, row.id)
+            usages = rights_of_group(conn, row.id, labels)
             if usages:
                 raise InUse(_("the group '%(name)s' cannot be deleted while rights refer to it (remove them "
                               "first)", name=row.name), usages)
@@ -145,10 +147,11 @@ def remove_member(db: Database, actor: Actor, user: Any, group: Any) -> None:
         conn.execute(sa.delete(_members).where(_members.c.user_id == u.id, _members.c.group_id == g.id))
 
 
-def rights_of_group(conn: sa.Connection, gid: int) -> list[str]:
+def rights_of_group(conn: sa.Connection, gid: int, labels: Mapping[int, str] | None = None) -> list[str]:
     """What refers to a group, named for a person: object rights, record scopes, field
-    rights and rule views, each with its object."""
-    names = dict(conn.execute(sa.select(ObjectType.id, ObjectType.label_plural)).all())
+    rights, rule views and records shared with the group (how many), each with its object
+    (``labels``: the objects' names in the reader's language, by id)."""
+    names = {**dict(conn.execute(sa.select(ObjectType.id, ObjectType.label_plural)).all()), **(labels or {})}
     out = [_("object rights on %(object)s", object=names.get(o, o)) for o in conn.execute(
         sa.select(ObjectRight.object_id).where(ObjectRight.group_id == gid)).scalars()]
     out += [_("record scope on %(object)s", object=names.get(o, o)) for o in conn.execute(
@@ -158,4 +161,7 @@ def rights_of_group(conn: sa.Connection, gid: int) -> list[str]:
         out.append(_("%(n)s field rights", n=fields))
     out += [_("rule view '%(name)s' on %(object)s", name=n, object=names.get(o, o)) for n, o in conn.execute(
         sa.select(RuleView.name, RuleView.object_id).where(RuleView.group_id == gid))]
+    shares = conn.execute(sa.select(Share.object_id, sa.func.count()).where(Share.group_id == gid)
+                          .group_by(Share.object_id).order_by(Share.object_id)).all()
+    out += [_("record shares on %(object)s: %(n)s", n=n, object=names.get(o, o)) for o, n in shares]
     return out

@@ -36,6 +36,25 @@ def bucket_expression(dialect: str, col: ColumnElement, bucket: str) -> ColumnEl
         raise ValidationError({"group_by": f"unknown bucket '{bucket}'; use one of {', '.join(BUCKETS)}"})
     if dialect == "postgresql":
         return sa.func.to_char(col, _lit(_PG_FORMATS[bucket]), type_=sa.String)
+    if bucket != "week" and isinstance(col.type, (sa.Date, sa.DateTime)):
+        return _sqlite_iso_prefix(col, bucket)
+    return sqlite_parsed(col, bucket)
+
+
+def _sqlite_iso_prefix(col: ColumnElement, bucket: str) -> ColumnElement:
+    """SQLite keeps dates and datetimes as ISO text ("2026-11-22", "2026-11-22 09:30:00"),
+    so day, month and year are prefixes of it: ``substr`` costs a fraction of parsing the
+    text with ``strftime`` on every row of a large report (same keys: see the tests)."""
+    def part(start: int, length: int) -> ColumnElement:
+        return sa.func.substr(col, start, length, type_=sa.String)
+    if bucket == "quarter":
+        month = sa.cast(part(6, 2), sa.Integer)
+        return _cat(part(1, 4), _lit("-Q"), sa.cast((month + 2) // 3, sa.String))
+    return part(1, {"day": 10, "month": 7, "year": 4}[bucket])
+
+
+def sqlite_parsed(col: ColumnElement, bucket: str) -> ColumnElement:
+    """The bucket by parsing the value with ``strftime`` (any date text SQLite reads)."""
     strftime = lambda fmt, value: sa.func.strftime(_lit(fmt), value, type_=sa.String)  # noqa: E731
     if bucket in _SQLITE_FORMATS:
         return strftime(_SQLITE_FORMATS[bucket], col)

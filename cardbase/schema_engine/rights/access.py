@@ -68,6 +68,11 @@ class Access:
     def record_allows(self, obj: ObjectInfo, table: sa.Table, record_id: int, right: str) -> bool:
         return True
 
+    def new_record_readable(self, obj: ObjectInfo) -> bool | None:
+        """Whether a record the actor creates now would be readable to them (None: it
+        depends on its values). Full access reads everything."""
+        return True
+
     def allowed_ids(self, obj: ObjectInfo, table: sa.Table, ids: list[int], right: str) -> set[int]:
         """Which of ``ids`` the actor may ``right``: the list's row filter for them."""
         clause = self.row_filter(obj, table, right)
@@ -215,6 +220,19 @@ class RightsAccess(Access):
         if share is not None:
             terms.append(("share", share))
         return terms
+
+    def new_record_readable(self, obj: ObjectInfo) -> bool | None:
+        """Whether the actor could read a record of ``obj`` they create now: True (every
+        row, or their own -- a new record is theirs), False (nothing grants it: record
+        scope "none", where only a share could, and a new record has none), None (it
+        depends on its values: a rule view, or the parent it follows)."""
+        terms = self.grant_terms(obj, self.schema.table(obj), "read")
+        if terms is None:
+            return True
+        kinds = {kind.split(":")[0] for kind, _clause in terms}
+        if "owner" in kinds:
+            return True
+        return None if kinds & {"rule_view", "parent"} else False
 
     def parent_link(self, obj: ObjectInfo) -> FieldInfo | None:
         """The link field whose record ``obj``'s records take their access from, if any."""

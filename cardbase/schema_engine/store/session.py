@@ -23,6 +23,8 @@ from ..actor import Actor
 from ..errors import Conflict, Forbidden, NotFound, ValidationError
 from ..i18n import _, language, right_verb
 from ..query import reader
+from .. import data_versions
+from ..query.aggregate import PreparedAggregate, prepare as prepare_aggregate
 from ..query.aggregate import aggregate as run_aggregate
 from ..query.model import AggregateQuery, ListQuery, Page
 from ..query.paths import JoinBuilder
@@ -60,6 +62,7 @@ class Session:
         self.hooks: "WriteHooks" = store.hooks
         self._savepoints = savepoints
         self._capabilities: dict[int, ObjectCapabilities] = {}
+        self._tokens: dict[str, str] | None = None  # data versions, read on first use
         self.last: "ChangeSet | None" = None  # the last ChangeSet applied (its action id for undo notices)
 
     # ---- rights ------------------------------------------------------------------------------
@@ -104,6 +107,11 @@ class Session:
         """read, edit and delete on one record (for a card's buttons)."""
         obj = self.object(obj_ref)
         return self.access.record_rights(obj, self.schema.table(obj), record_id(rid))
+
+    def new_record_readable(self, obj_ref: str | int | ObjectInfo) -> bool | None:
+        """Could the actor read a record they create now? True, False, or None when it
+        depends on the record's values (a rule view, a parent) -- e.g. to offer "+ New"."""
+        return self.access.new_record_readable(self.object(obj_ref))
 
     def allowed_ids(self, obj: ObjectInfo, ids: list[int], right: str) -> set[int]:
         return self.access.allowed_ids(obj, self.schema.table(obj), ids, right)
@@ -165,6 +173,23 @@ class Session:
         """Grouped figures: a report unless the caller says otherwise (a board's column sums)."""
         obj = self.require_purpose(obj_ref, purpose)
         return run_aggregate(self.conn, self.schema, obj, query, **self._read_rights(obj))
+
+    def prepare_aggregate(self, obj_ref: str | int | ObjectInfo, query: AggregateQuery, *,
+                          purpose: str = "report") -> PreparedAggregate:
+        """The grouped statement for this reader, built (rights checked) but not run: a
+        cached result is looked up by it (``report_builder.result_cache``)."""
+        obj = self.require_purpose(obj_ref, purpose)
+        return prepare_aggregate(self.schema, obj, query, **self._read_rights(obj))
+
+    def data_tokens(self) -> dict[str, str] | None:
+        """The data versions of every table, read once per session (``data_versions``);
+        None while this session's own writes are not committed (they bump at commit, so
+        the tokens would not yet say that the data moved) or the database has none."""
+        if data_versions.pending_writes(self.conn):
+            return None
+        if self._tokens is None:
+            self._tokens = data_versions.read_tokens(self.conn) or {}
+        return self._tokens or None
 
     def history(self, obj_ref: str | int | ObjectInfo, rid: Any, *,
                 read: Mapping[str, Any] | None = None) -> builtins.list[dict[str, Any]]:

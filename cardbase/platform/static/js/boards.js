@@ -31,16 +31,6 @@
     function announce(text) { if (status) { status.textContent = text; } }
     var undo = document.getElementById("cb-board-undo");
     // after a move: "<record> moved. [Undo]" -- the button posts the move's action to /actions/<id>/undo
-    function offerUndo(data) {
-      if (!undo) { return; }
-      if (!data.undo_url) { undo.classList.add("d-none"); return; }
-      undo.querySelector(".cb-undo-text").textContent = data.message || "";
-      var form = undo.querySelector("form");
-      form.setAttribute("action", data.undo_url);
-      form.querySelector("input[name=next]").value = data.undo_next || window.location.pathname + window.location.search;
-      undo.classList.remove("d-none");
-    }
-
     function refreshColumn(column) {
       var body = column.querySelector(".cb-lane-body");
       var cards = body.querySelectorAll(".cb-board-card").length;
@@ -107,7 +97,7 @@
         setCardValue(card, result.data.value, result.data.version);
         applyTotals(result.data.totals);
         announce(result.data.message || "");
-        offerUndo(result.data);
+        window.cardbase.offerUndo(undo, result.data, result.data.undo_next);
       }).catch(function (err) {
         card.classList.remove("cb-saving");
         source.querySelector(".cb-lane-body").insertBefore(card, nextSibling && nextSibling.parentNode ? nextSibling : null);

@@ -19,15 +19,6 @@
       message.textContent = text;
       message.classList.toggle("d-none", !text);
     }
-    function offerUndo(data) {
-      if (!undo) { return; }
-      if (!data.undo_url) { undo.classList.add("d-none"); return; }
-      undo.querySelector(".cb-undo-text").textContent = data.message || "";
-      var form = undo.querySelector("form");
-      form.setAttribute("action", data.undo_url);
-      form.querySelector("input[name=next]").value = window.location.pathname + window.location.search;
-      undo.classList.remove("d-none");
-    }
     function place(item, day) {
       var more = day.querySelector(".cb-cal-more");
       day.insertBefore(item, more || null);
@@ -48,7 +39,7 @@
         if (!result.ok) { throw new Error(result.data.message || failedText); }
         item.setAttribute("data-version", String(result.data.version));
         if (status) { status.textContent = result.data.message || ""; }
-        offerUndo(result.data);
+        window.cardbase.offerUndo(undo, result.data);  // back to this month or week
       }).catch(function (err) {
         item.classList.remove("cb-saving");
         from.insertBefore(item, nextSibling && nextSibling.parentNode === from ? nextSibling : null);

@@ -50,6 +50,18 @@
       });
     });
   };
+  // The Undo panel after a move saved by fetch (the board, the calendar): shows the
+  // server's message and points its form at data.undo_url, coming back to ``next`` (default:
+  // this page as it is, filters and month included); hidden when there is nothing to undo.
+  window.cardbase.offerUndo = function (panel, data, next) {
+    if (!panel) { return; }
+    if (!data.undo_url) { panel.classList.add("d-none"); return; }
+    panel.querySelector(".cb-undo-text").textContent = data.message || "";
+    var form = panel.querySelector("form");
+    form.setAttribute("action", data.undo_url);
+    form.querySelector("input[name=next]").value = next || window.location.pathname + window.location.search;
+    panel.classList.remove("d-none");
+  };
   // Moving records by dragging (the boards' lanes, the calendar's days), wired alike on every
   // page: an item's drag carries its data-id; while one is dragged over a target, the
   // target's highlight element gets "cb-drop-over"; a drop calls onDrop(item, target).

@@ -19,10 +19,25 @@
   function link(text, url) {
     var a = el("a", text); a.href = url; return a;
   }
+  // A figure cell: measures apart by " / ", a money figure's currencies by " · "; each
+  // amount is one unbreakable span, so a narrow pivot wraps between amounts, never inside.
   function figureCell(tag, item) {
-    var td = el(tag, null, "num");
-    td.appendChild(link(item.texts.filter(function (t) { return t !== ""; }).join(" / ") || "0", item.url));
+    var td = el(tag, null, "num"), a = link(null, item.url);
+    var measures = (item.parts || item.texts.map(function (t) { return [t]; }))
+      .filter(function (pieces) { return pieces.length && pieces.join("") !== ""; });
+    if (!measures.length) { a.appendChild(el("span", "0", "cb-figure")); }
+    measures.forEach(function (pieces, i) {
+      if (i) { a.appendChild(document.createTextNode("\u00a0/ ")); }  // a line may break after a separator,
+      pieces.forEach(function (piece, j) {                             // never before one
+        if (j) { a.appendChild(document.createTextNode("\u00a0· ")); }
+        a.appendChild(el("span", piece, "cb-figure"));
+      });
+    });
+    td.appendChild(a);
     return td;
+  }
+  function eachMeasure(item, url) {  // one cell per measure (a pivot without column groups)
+    return item.texts.map(function (t, k) { return {texts: [t], parts: item.parts ? [item.parts[k]] : undefined, url: url}; });
   }
   function drawPivot(data) {
     table.textContent = "";
@@ -40,7 +55,7 @@
         data.cells[i].forEach(function (cell) { row.appendChild(figureCell("td", cell)); });
         if (data.totals) { row.appendChild(figureCell("td", r)); }
       } else {
-        r.texts.forEach(function (t) { row.appendChild(figureCell("td", {texts: [t], url: r.url})); });
+        eachMeasure(r, r.url).forEach(function (m) { row.appendChild(figureCell("td", m)); });
       }
       body.appendChild(row);
     });
@@ -50,7 +65,7 @@
         data.columns.forEach(function (c) { total.appendChild(figureCell("td", c)); });
         total.appendChild(figureCell("td", data.total));
       } else {
-        data.total.texts.forEach(function (t) { total.appendChild(figureCell("td", {texts: [t], url: data.total.url})); });
+        eachMeasure(data.total, data.total.url).forEach(function (m) { total.appendChild(figureCell("td", m)); });
       }
       body.appendChild(total);
     }

@@ -64,7 +64,8 @@ class LinkWidget(Widget):
 
 def _new_target_url(c: Control) -> str | None:
     """The "+ New" of a link picker: the target's new card (picking for this control), when
-    the user may create and read target records; None otherwise."""
+    the user may create and read target records -- not when the new record would be out of
+    their sight for sure (record scope "none"), as it could not be chosen; None otherwise."""
     from flask import current_app, url_for
 
     if c.disabled or "cards.new" not in current_app.view_functions:
@@ -74,7 +75,7 @@ def _new_target_url(c: Control) -> str | None:
     s = engine_session()
     target = s.schema.link_target(c.field)
     caps = s.capabilities(target)
-    if not (caps.can("create") and caps.can("read")):
+    if not (caps.can("create") and caps.can("read")) or s.new_record_readable(target) is False:
         return None
     return url_for("cards.new", object_name=target.api_name, pick=c.id)
 

@@ -266,7 +266,9 @@ def _browser_tree(obj: ObjectInfo, tree: dict) -> dict:
     node = {"field": field.api_name, "op": tree["op"]}
     if tree["op"] not in NO_OPERAND:
         operand = field.ftype.filter_value(field, tree["op"], tree.get("value"))
-        if isinstance(operand, list) and field.type != "multi_choice":
+        if field.ftype.stored_apart:  # a multi-link's operand: the record ids themselves
+            node["value"] = list(operand or ())
+        elif isinstance(operand, list) and field.type != "multi_choice":
             node["value"] = [None if v is None else _json(field, v) for v in operand]
         else:
             node["value"] = None if operand is None else _json(field, operand)

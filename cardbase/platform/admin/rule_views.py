@@ -25,7 +25,7 @@ from cardbase.schema_engine.actor import Actor
 
 from ..context import current_actor, engine_session, get_db, get_store
 from ..i18n import current_language
-from ..web import filter_form
+from ..web import filter_form, filter_names
 from ..web.errors import error_page
 from . import bp
 from .common import Problems, all_groups, int_arg, status_of
@@ -67,13 +67,16 @@ def _filter_from_form() -> tuple[Any, str | None]:
         return None, _("The filter is not valid JSON.")
 
 
-def _builder(obj: ObjectInfo) -> dict[str, Any]:
-    """What the filter builder needs: every path of the object (the admin reads all)."""
+def _builder(obj: ObjectInfo, tree: Any = None) -> dict[str, Any]:
+    """What the filter builder needs: every path of the object (the admin reads all), with
+    the names of the records the filter chooses by id."""
     schema = get_db().schema()
     entries = filter_form.catalogue(schema, obj, lambda f: True, lambda o: True, current_language(),
                                     lambda name: name in _endpoints())
     labels = filter_form.operator_labels()
-    return {"entries": [e.to_json(labels) for e in entries]}
+    wanted = filter_names.wanted_ids(entries, tree)
+    names = filter_names.record_names(engine_session(), obj, wanted, current_language()) if wanted else {}
+    return {"entries": filter_names.entries_json(entries, labels, names)}
 
 
 def _endpoints():
@@ -124,7 +127,8 @@ def _render(obj: ObjectInfo, values: dict[str, Any], problems: Problems, status:
             view_id: int | None = None, preview: dict | None = None):
     return render_template("admin/rule_view_edit.html", obj=obj, values=values, problems=problems, view_id=view_id,
                            groups=all_groups(), levels=LEVELS, level_labels=LEVEL_LABELS, preview=preview,
-                           builder=_builder(obj), filter_model=filter_form.builder_model(values.get("filter")),
+                           builder=_builder(obj, values.get("filter")),
+                           filter_model=filter_form.builder_model(values.get("filter")),
                            nav_active="rule_views"), status
 
 

@@ -78,9 +78,8 @@ def selection_filter(tree: Any, raw: str | None) -> Any:
 
 def writable_fields(obj: ObjectInfo, caps: ObjectCapabilities) -> list[FieldInfo]:
     """The fields the actor may set on existing records (the card's editable fields)."""
-    # (not yet the multi-links: their card control is read-only, so it has no value to set)
-    return [f for f in obj.user_fields if f.writable and caps.writes(f) and not f.ftype.stored_apart] \
-        if caps.can("edit") else []
+    # (a multi-link's control is the card's: the chosen records become the set of every ticked row)
+    return [f for f in obj.user_fields if f.writable and caps.writes(f)] if caps.can("edit") else []
 
 
 def panel(obj: ObjectInfo, caps: ObjectCapabilities, language: str) -> BulkPanel | None:
@@ -97,13 +96,13 @@ def panel(obj: ObjectInfo, caps: ObjectCapabilities, language: str) -> BulkPanel
         control_id = f"cb-bulk-v-{f.api_name}"
         label = f.label_in(language)
         extra = {}
-        if f.type == "link":
+        if f.type == "link" or f.ftype.stored_apart:  # a link or a multi-link: the picker's choices
             extra["url"] = url_for("cards.link_choices", object_name=obj.api_name, field_name=f.api_name)
         html = widget.control(Control(f, VALUE_PREFIX + f.api_name, control_id, widget.to_raw(f, None, language),
                                       language, label=label, extra=extra))
         out.append(BulkField(f.api_name, label, control_id, html))
     return BulkPanel(url_for("lists.bulk", object_name=obj.api_name), out, can_trash,
-                     any(f.type == "link" for f in fields), can_export)
+                     any(f.type == "link" or f.ftype.stored_apart for f in fields), can_export)
 
 
 # ---- reading the post ----------------------------------------------------------------------------

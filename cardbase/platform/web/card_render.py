@@ -291,7 +291,7 @@ def _field_slot(schema: Schema, obj: ObjectInfo, f: FieldInfo, item: Mapping[str
                                      f"{control_id}-error" if msgs else "") if x)
     disabled = not mine.writes(f) or slot.readonly_by_rule
     extra = {}
-    if f.type == "link":
+    if f.type == "link" or f.ftype.stored_apart:  # a link or a multi-link: the picker's choices
         extra["url"] = url_for("cards.link_choices", object_name=obj.api_name, field_name=f.api_name)
     slot.html = widget.control(Control(f, FIELD_PREFIX + f.api_name, control_id, raw, language, disabled=disabled,
                                        required=slot.required and not slot.hidden_by_rule, invalid=bool(msgs),

@@ -47,7 +47,7 @@ from .engine import engine_session, flash_undo
 from .errors import PageError, error_page
 from .history_links import LinkNames, link_names
 from .pick_new import pick_target, picked_page, unseen_page
-from . import pending_rows, source_fill
+from . import multi_link_cells, pending_rows, source_fill
 from .widgets import MISSING, FieldValueError, widget_for
 from .widgets.links import active_users
 
@@ -423,6 +423,8 @@ def _prefill(s: Session, obj: ObjectInfo, fields: list[FieldInfo], language: str
                 except CardbaseError:
                     display = _("restricted")
             raws[f.api_name] = {"id": value, "display": str(display)}
+        elif f.ftype.stored_apart:  # a multi-link: ?tags=3&tags=7, the names as the actor sees them
+            raws[f.api_name] = _prefilled_links(s, f, request.args.getlist(f.api_name), language)
         elif f.type == "multi_choice":
             raws[f.api_name] = request.args.getlist(f.api_name)
         elif f.type == "money":
@@ -430,6 +432,28 @@ def _prefill(s: Session, obj: ObjectInfo, fields: list[FieldInfo], language: str
         else:
             raws[f.api_name] = value
     return raws
+
+
+def _prefilled_links(s: Session, field: FieldInfo, given: list[str], language: str) -> list[dict[str, str]]:
+    """The rows a multi-link starts with on a new card: one read for the names; an id the
+    actor cannot see (or that is none) stays as given, for the store to refuse on save."""
+    target = s.schema.link_target(field)
+    ids = [int(v) for v in given if v.isdigit()]
+    shown = target.display_field
+    found = s.fetch(target, ids, fields=[shown.api_name]) if ids and s.capabilities(target).can("read") else {}
+    rows = []
+    for value in dict.fromkeys(v.strip() for v in given if v.strip()):
+        record = found.get(int(value)) if value.isdigit() else None
+        name = _display_text(shown, record, language) if record is not None else None
+        rows.append({"id": value, "display": name or f"#{value}"})
+    return rows
+
+
+def _display_text(shown: FieldInfo, record: Mapping[str, Any], language: str) -> str | None:
+    value = record.get(shown.api_name)
+    if isinstance(value, LinkRef):
+        return value.display
+    return value if value is None or isinstance(value, str) else shown.ftype.format(shown, value, language)
 
 
 # ---- delete, trash, restore -------------------------------------------------------------------
@@ -501,9 +525,22 @@ def link_choices(object_name: str, field_name: str):
         found = engine_session().link_choices(obj, field_name, q, limit=20)
     except CardbaseError as exc:
         return jsonify(error=type(exc).__name__, message=exc.message), exc.status
-    filled = source_fill.fills(engine_session(), obj, field_name, list(found), current_language())
+    s = engine_session()
+    filled = source_fill.fills(s, obj, field_name, list(found), current_language())
+    shown = _choice_cells(s, obj, field_name, found) if request.args.get("cells") == "1" else {}
     return jsonify([{"id": ref.id, "display": ref.display if ref.display not in (None, "") else f"#{ref.id}",
-                     **({"fill": filled[ref.id]} if ref.id in filled else {})} for ref in found])
+                     **({"fill": filled[ref.id]} if ref.id in filled else {}),
+                     **({"cells": [str(c) for c in shown[ref.id]]} if ref.id in shown else {})} for ref in found])
+
+
+def _choice_cells(s: Session, obj: ObjectInfo, field_name: str, found: list[LinkRef]) -> dict[int, list[Markup]]:
+    """A multi-link's picker: the cells its table shows beside each choice's name."""
+    field = obj.fields_by_name[field_name]
+    if not field.ftype.stored_apart:
+        return {}
+    target = s.schema.link_target(field)
+    return multi_link_cells.cells(s, target, multi_link_cells.extra_columns(s, target), [r.id for r in found],
+                                  current_language())
 
 
 # ---- child part sets --------------------------------------------------------------------------

@@ -114,15 +114,30 @@ class LinkDisplay(Display):
 
 
 @register("links")
-class LinksDisplay(Display):
-    """Several links (a multi-link): each to its target's card, in their order."""
+class MultiLinkDisplay(Display):
+    """A multi-link: the linked records' names, comma-separated, each a link to its card;
+    targets the reader may not see show as "restricted" (and are left out of exports)."""
 
     def html(self, schema, field, value, language):
         if not value:
             return Markup("")
-        single = _REGISTRY["link"]
-        link = FieldInfo(field.id, field.object_id, field.api_name, field.label, "link", options=field.options)
-        return Markup(", ").join(single.html(schema, link, ref, language) for ref in value)
+        single = display_for_type("link")
+        return Markup(", ").join(_as_link(single, schema, field, ref, language) for ref in value)
+
+    def text(self, field, value, language):
+        return ", ".join(ref.display or f"#{ref.id}" if isinstance(ref, LinkRef) else f"#{ref}"
+                         for ref in value or () if not (isinstance(ref, LinkRef) and ref.restricted))
+
+
+def _as_link(single: "Display", schema: Schema, field: FieldInfo, ref: Any, language: str) -> Markup:
+    if not isinstance(ref, LinkRef):
+        return escape(f"#{ref}")
+    if ref.restricted or "cards.card" not in current_app.view_functions:
+        return single.html(schema, field, ref, language)
+    target = schema.link_target(field)
+    text = ref.display if ref.display not in (None, "") else f"#{ref.id}"
+    return Markup('<a href="{}">{}</a>').format(
+        url_for("cards.card", object_name=target.api_name, record_id=ref.id), text)
 
 
 @register("email")
@@ -162,6 +177,10 @@ class LongTextDisplay(Display):
 
 def display_for(field: FieldInfo) -> Display:
     return _REGISTRY.get(field.type, _DEFAULT)
+
+
+def display_for_type(type_name: str) -> Display:
+    return _REGISTRY.get(type_name, _DEFAULT)
 
 
 _DEFAULT = Display()

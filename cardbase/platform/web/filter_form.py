@@ -68,6 +68,8 @@ class Entry:
     def input(self) -> str:
         if self.choices:
             return "choice"
+        if _picks_records(self.field):
+            return "link"
         return INPUT_BY_VALUE_TYPE.get(self.field.ftype.value_type, "text")
 
     def to_json(self, labels: dict[str, str] | None = None) -> dict[str, Any]:
@@ -93,8 +95,15 @@ def _choices(field: FieldInfo, language: str | None = None) -> list[dict[str, st
     return out
 
 
+def _picks_records(field: FieldInfo) -> bool:
+    """Is the value one or several records (a link, a user, or a multi-link whose values
+    live apart)?"""
+    return field.ftype.value_type == "link" or field.ftype.stored_apart
+
+
 def _links_url(owner: ObjectInfo, field: FieldInfo, has_endpoint: Callable[[str], bool]) -> str | None:
-    if field.type not in ("link", "links") or not has_endpoint("cards.link_choices"):
+    """The link picker's choices, for a link or a multi-link (the records of its target)."""
+    if not (field.type == "link" or field.ftype.stored_apart) or not has_endpoint("cards.link_choices"):
         return None
     return url_for("cards.link_choices", object_name=owner.api_name, field_name=field.api_name)
 
@@ -206,6 +215,7 @@ GROUP_TEXTS = {
     "add_condition": _l("Add condition"),
     "add_group": _l("Add group"),
     "remove_group": _l("Remove group"),
+    "add_record": _l("Add a record"),
 }
 
 

@@ -46,6 +46,7 @@ from .display import align_for, render_value
 from .engine import can_read, engine_session, readable
 from .errors import error_page
 from .filter_form import builder_model, catalogue, operator_labels, path_field, path_label
+from .filter_names import entries_json, record_names, wanted_ids
 
 bp = Blueprint("lists", __name__)
 
@@ -406,7 +407,7 @@ def index(object_name: str):
         count_text=count_text(page) if page is not None else "",
         first_row=position + 1, last_row=position + len(rows), nav=nav,
         entries=entries, filter_model=_filter_rows(state.filter),
-        entry_json=[e.to_json(labels) for e in entries], views=views, caps=caps, tables=tables,
+        entry_json=_entry_json(s, obj, entries, state.filter, labels, language), views=views, caps=caps, tables=tables,
         links=_links(obj, caps), language=language, bulk=bulk, back=request.full_path.rstrip("?"),
         can_share=caps.can("configure"), chosen=set(state.columns), delete_view_confirm=delete_view_confirm,
         definition_json=json.dumps(state.definition(), default=str),
@@ -431,6 +432,11 @@ def _view_id_or_none(raw: str | None) -> int | None:
     if not raw.isdigit():
         raise ValidationError({"view": f"'{raw[:20]}' is not a view id"})
     return int(raw)
+
+
+def _entry_json(s, obj: ObjectInfo, entries, tree, labels, language: str) -> list[dict[str, Any]]:
+    """The builder's fields, those the filter names records of with the records' names."""
+    return entries_json(entries, labels, record_names(s, obj, wanted_ids(entries, tree), language))
 
 
 @bp.route("/o/<object_name>/views", methods=["POST"])

@@ -34,7 +34,7 @@ from ..meta_models import SavedView
 from ..query.filters import GROUP_KEYS
 from ..query.model import MAX_LIMIT
 from ..query.paths import resolve
-from ..query.sort import parse_sort
+from ..query.sort import parse_sort, unsortable
 from ..rights.stored_filter import check_filter, to_stored as filter_to_stored
 from ..snapshot import FieldInfo, ObjectInfo, Schema
 from .common import access_for, check_name, config_change, path_to_named, path_to_stored, reading
@@ -350,7 +350,7 @@ def _sort(schema: Schema, obj: ObjectInfo, spec: Any, errors: dict[str, str]) ->
         for name, _desc in keys:
             path = resolve(schema, obj, name, key="sort")
             if not getattr(path.field.ftype, "sortable", True):
-                raise ValidationError({"sort": f"'{name}': a {path.field.type} field cannot be sorted"})
+                raise unsortable(name, path.field.type)
     except ValidationError as exc:
         errors.update({k: " ".join(v) for k, v in exc.errors.items()})
         return ""

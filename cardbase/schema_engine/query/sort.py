@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..errors import ValidationError
+from ..i18n import _
 from .paths import FieldAllowed, JoinBuilder, resolve
 
 MAX_SORT_KEYS = 5
@@ -60,13 +61,18 @@ def parse_sort(spec: Any) -> list[tuple[str, bool]]:
     return out
 
 
+def unsortable(name: str, field_type: str) -> ValidationError:
+    """The refusal of a sort by a field whose type has no order (several linked records)."""
+    return ValidationError({"sort": _("'%(name)s': a %(type)s field cannot be sorted", name=name, type=field_type)})
+
+
 def build_sort(joins: JoinBuilder, spec: Any, *, field_allowed: FieldAllowed | None = None) -> list[SortKey]:
     """The sort keys of a statement (resolving paths adds their joins), id last."""
     keys: list[SortKey] = []
     for name, desc in parse_sort(spec):
         path = resolve(joins.schema, joins.obj, name, field_allowed=field_allowed, key="sort")
         if not getattr(path.field.ftype, "sortable", True):  # a type may opt out
-            raise ValidationError({"sort": f"'{name}': a {path.field.type} field cannot be sorted"})
+            raise unsortable(name, path.field.type)
         if not path.links and path.field.api_name == "id":
             keys.append(SortKey("id", desc, joins.base.c.id, nullable=False))
             break  # ids are unique: nothing after them can change the order

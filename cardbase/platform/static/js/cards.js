@@ -14,14 +14,21 @@
       var text = box.querySelector("input[type=text]");
       var hidden = box.querySelector(".cb-link-id");
       var list = box.querySelector(".cb-link-list");
+      var multi = box.closest(".cb-multi-link");  // a multi-link's "Add": each pick adds a row
       var chosen = text.value, timer = null, items = [], active = -1, seq = 0;
       function close() { list.classList.remove("show"); text.setAttribute("aria-expanded", "false"); active = -1; }
       function pick(item) {
+        if (multi) {  // the next search starts afresh: drop what the typing still had in flight
+          clearTimeout(timer); seq++;
+          addLinked(multi, item); text.value = ""; chosen = ""; close(); text.focus(); return;
+        }
         hidden.value = String(item.id); text.value = item.display; chosen = item.display; close();
         if (item.fill) { fillFrom(box, hidden.name, item.fill); }
         hidden.dispatchEvent(new Event("change", { bubbles: true }));
       }
+      box.cbPick = pick;
       function show(found) {
+        if (multi) { var have = linkedIds(multi); found = found.filter(function (it) { return have.indexOf(String(it.id)) < 0; }); }
         items = found; list.innerHTML = ""; active = -1;
         if (!found.length) {
           var none = document.createElement("li");
@@ -41,7 +48,7 @@
       }
       function search() {
         var mine = ++seq;
-        var url = box.dataset.url + "?q=" + encodeURIComponent(text.value.trim());
+        var url = box.dataset.url + (box.dataset.url.indexOf("?") >= 0 ? "&" : "?") + "q=" + encodeURIComponent(text.value.trim());
         fetch(url, { headers: { "Accept": "application/json" }, credentials: "same-origin" })
           .then(function (r) { return r.ok ? r.json() : []; })
           .then(function (found) { if (mine === seq && document.activeElement === text) { show(found); } })
@@ -54,7 +61,7 @@
         if (buttons[i]) { text.setAttribute("aria-activedescendant", buttons[i].id); }
       }
       text.addEventListener("input", function () {
-        if (!text.value.trim()) { hidden.value = ""; chosen = ""; }
+        if (!text.value.trim() && hidden) { hidden.value = ""; chosen = ""; }
         clearTimeout(timer); timer = setTimeout(search, 200);
       });
       text.addEventListener("focus", function () { if (!text.disabled) { search(); } });
@@ -67,6 +74,64 @@
       text.addEventListener("blur", function () {
         setTimeout(function () { close(); if (text.value.trim() && text.value !== chosen) { text.value = chosen; } }, 150);
       });
+    });
+  }
+
+  // ---- multi-links: the linked records as rows, added by the picker, removed by a button ------
+  function linkedIds(multi) {
+    return Array.prototype.map.call(multi.querySelectorAll("tr.cb-multi-row"), function (tr) { return tr.dataset.id; });
+  }
+  function announce(multi, template, name) {
+    var status = multi.querySelector(".cb-multi-status");
+    if (status) { status.textContent = (template || "").replace("{name}", name); }
+  }
+  function multiChanged(multi) {
+    multi.querySelector(".cb-multi-empty").hidden = multi.querySelectorAll("tr.cb-multi-row").length > 0;
+    multi.dispatchEvent(new Event("change", { bubbles: true }));
+  }
+  function addLinked(multi, item) {
+    var id = String(item.id), shown = String(item.display || ("#" + id));
+    if (linkedIds(multi).indexOf(id) >= 0) { return; }
+    var name = multi.dataset.name, remove = multi.dataset.remove || "×";
+    var tr = document.createElement("tr"); tr.className = "cb-multi-row"; tr.dataset.id = id;
+    var cell = document.createElement("td");
+    var a = document.createElement("a"); a.href = multi.dataset.cardUrl + id; a.textContent = shown;
+    cell.appendChild(a);
+    [[name, id], [name + "-text", shown]].forEach(function (pair) {
+      var h = document.createElement("input"); h.type = "hidden"; h.name = pair[0]; h.value = pair[1]; cell.appendChild(h);
+    });
+    tr.appendChild(cell);
+    // the target's columns beside the name (server-rendered, escaped: multi_link_cells.py)
+    var heads = multi.querySelectorAll(".cb-multi-table thead th").length;
+    var cells = document.createElement("tbody");
+    cells.innerHTML = "<tr>" + (item.cells || []).join("") + "</tr>";
+    Array.prototype.slice.call(cells.querySelectorAll("td")).forEach(function (td) { tr.appendChild(td); });
+    while (heads && tr.children.length < heads - 1) { tr.appendChild(document.createElement("td")); }
+    var end = document.createElement("td"); end.className = "text-end";
+    var b = document.createElement("button"); b.type = "button"; b.className = "btn btn-sm btn-outline-secondary cb-multi-remove";
+    b.textContent = "×"; b.title = remove; b.setAttribute("aria-label", remove + ": " + shown);
+    end.appendChild(b); tr.appendChild(end);
+    multi.querySelector(".cb-multi-table tbody").appendChild(tr);
+    announce(multi, multi.dataset.added, shown);
+    multiChanged(multi);
+  }
+  function setLinked(multi, raw) {
+    multi.querySelector(".cb-multi-table tbody").innerHTML = "";
+    (raw || []).forEach(function (item) { addLinked(multi, item); });
+    multiChanged(multi);
+  }
+  function initMultiLinks() {
+    document.addEventListener("click", function (ev) {
+      var button = ev.target.closest && ev.target.closest(".cb-multi-remove");
+      if (!button) { return; }
+      var multi = button.closest(".cb-multi-link"), tr = button.closest("tr");
+      var next = tr.nextElementSibling || tr.previousElementSibling;
+      var shown = tr.querySelector("a") ? tr.querySelector("a").textContent : "";
+      tr.remove();
+      announce(multi, multi.dataset.removed, shown);
+      multiChanged(multi);
+      var focus = next ? next.querySelector(".cb-multi-remove") : multi.querySelector(".cb-multi-picker input[type=text]");
+      if (focus) { focus.focus(); }
     });
   }
 
@@ -128,6 +193,7 @@
       var text = document.getElementById(String(data.pick));
       var box = text && text.closest(".cb-link-picker");
       if (!box) { return; }
+      if (box.closest(".cb-multi-link") && box.cbPick) { box.cbPick({ id: data.id, display: String(data.display || ("#" + data.id)) }); return; }
       var hidden = box.querySelector(".cb-link-id");
       hidden.value = String(data.id);
       text.value = String(data.display || ("#" + data.id));
@@ -163,6 +229,7 @@
       return vals.length ? vals : null;
     }
     if (type === "link") { var h = box.querySelector(".cb-link-id"); return h && h.value ? Number(h.value) : null; }
+    if (type === "links") { var ids = box.querySelector(".cb-multi-link") ? linkedIds(box.querySelector(".cb-multi-link")).map(Number) : []; return ids.length ? ids : null; }
     var el = box.querySelector("input:not([type=hidden]), select, textarea");
     if (!el) { return null; }
     var v = (el.value || "").trim();
@@ -189,6 +256,16 @@
     if (op === "is_empty") { return empty || (type === "boolean" && cur === false && false); }
     if (op === "is_not_empty") { return !empty; }
     if ((op === "eq" || op === "ne") && val === null) { return op === "eq" ? empty : !empty; }
+    if (type === "links") {  // several records: the store's has_any / has_all / has_none
+      var ids = (cur || []).map(String), wanted = (Array.isArray(val) ? val : [val]).map(function (v) {
+        return String(v && v.id !== undefined ? v.id : v);
+      });
+      var hits = wanted.filter(function (w) { return ids.indexOf(w) >= 0; }).length;
+      if (op === "has_any") { return hits > 0; }
+      if (op === "has_all") { return hits === wanted.length; }
+      if (op === "has_none") { return hits === 0; }
+      return null;
+    }
     if (type === "multi_choice") {
       var have = cur || [], want = Array.isArray(val) ? val : [val];
       if (op === "eq") { return empty ? null : have.length === want.length && want.every(function (w) { return have.indexOf(w) >= 0; }); }
@@ -285,6 +362,7 @@
     var type = box.dataset.type;
     if (type === "boolean") { var cb = box.querySelector("input[type=checkbox]"); cb.checked = !!raw; }
     else if (type === "multi_choice") { box.querySelectorAll("input[type=checkbox]").forEach(function (el) { el.checked = (raw || []).indexOf(el.value) >= 0; }); }
+    else if (type === "links") { setLinked(box.querySelector(".cb-multi-link"), raw); }
     else if (type === "link") { box.querySelector(".cb-link-id").value = raw && raw.id ? raw.id : ""; box.querySelector("input[type=text]").value = raw && raw.display ? raw.display : ""; }
     else if (type === "money") { box.querySelector("input.cb-number").value = raw ? raw[0] : ""; var cur = box.querySelector("select"); if (cur && raw && raw[1]) { cur.value = raw[1]; } }
     else { var el = box.querySelector("input:not([type=hidden]), select, textarea"); if (el) { el.value = raw === null ? "" : raw; } }
@@ -482,6 +560,7 @@
     var form = document.getElementById("cb-card-form");
     initPickers(document);
     initNewInPicker();
+    initMultiLinks();
     initPendingRows();
     initRules(form);
     initConflicts(form);

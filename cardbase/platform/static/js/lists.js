@@ -34,7 +34,7 @@
 
   // ---- the filter builder ---------------------------------------------------------------------
   var NO_VALUE = ["is_empty", "is_not_empty", "today", "this_week", "this_month", "overdue"];
-  var LIST_OPS = ["in", "not_in"];
+  var LIST_OPS = ["in", "not_in", "has_any", "has_all", "has_none"];
   var DAYS_OPS = ["next_days", "last_days"];  // the operand is a number of days (docs/filters.md)
   // German screens: dates typed as 24.12.2026 (14:30), sent to the server as ISO
   var GERMAN_DATES = (document.documentElement.lang || "").slice(0, 2) === "de";
@@ -213,7 +213,10 @@
     if (kind === "link") { this.linkPicker(entry, el); }
     if (entry.me) { this.meOption(el); }
     if (value !== null && value !== undefined) {
-      if (kind === "link") { el.value = value === "me" ? "me" : "#" + (value.id || value); }
+      if (kind === "link") {
+        var id = value.id || value, known = entry.names && entry.names[String(id)];
+        el.value = value === "me" ? "me" : (known ? known + " #" : "#") + id;
+      }
       else if (type === "datetime-local") { el.value = String(value).replace(" ", "T").substring(0, 16); }
       else if (german) { el.value = toGerman(String(value)); }
       else { el.value = String(value); }
@@ -241,6 +244,48 @@
           }).catch(function () { /* the picker is a convenience: typing an id still works */ });
       }, 200);
     });
+  };
+
+  // Several records (a multi-link's "has any of" …): the chosen ones as removable chips, a
+  // picker that adds one per choice; a hidden .cb-f-list input carries their ids ("3, 7").
+  FilterBuilder.prototype.linkList = function (entry, box, values) {
+    var t = this.texts;
+    var ids = make("input", {className: "cb-f-list", type: "hidden"});
+    var chips = make("span", {className: "d-flex flex-wrap gap-1 align-items-center align-self-center cb-f-chips"});
+    var picker = this.input(entry, null);
+    picker.classList.add("cb-f-pick");
+    picker.setAttribute("aria-label", t.add_record || t.value);
+    function sync() {
+      ids.value = Array.prototype.map.call(chips.children, function (c) { return c.getAttribute("data-id"); }).join(", ");
+      box.dispatchEvent(new Event("change", {bubbles: true}));
+    }
+    function add(id, shown) {
+      id = String(id);
+      if (Array.prototype.some.call(chips.children, function (c) { return c.getAttribute("data-id") === id; })) { return; }
+      var chip = make("button", {type: "button", className: "btn btn-sm btn-outline-secondary text-nowrap cb-f-chip", "data-id": id,
+                                 title: t.remove, "aria-label": (t.remove || "×") + ": " + shown}, shown + " ×");
+      chip.addEventListener("click", function () { chip.remove(); sync(); picker.focus(); });
+      chips.appendChild(chip);
+      sync();
+    }
+    function take() {
+      var m = /^(.*?)\s*#(\d+)\s*$/.exec(picker.value.trim()) || /^()(\d+)$/.exec(picker.value.trim());
+      if (!m) { return false; }
+      add(m[2], m[1] || "#" + m[2]);
+      picker.value = "";
+      return true;
+    }
+    picker.addEventListener("change", take);
+    picker.addEventListener("input", function (ev) {  // a choice from the list (not typing)
+      if (!ev.inputType || ev.inputType === "insertReplacementText") { take(); }
+    });
+    picker.addEventListener("keydown", function (ev) { if (ev.key === "Enter" && take()) { ev.preventDefault(); } });
+    (values || []).forEach(function (v) {
+      var id = v && v.id !== undefined ? v.id : v;
+      add(id, v && v.display ? v.display : (entry.names && entry.names[String(id)]) || "#" + id);
+    });
+    box.classList.add("flex-wrap");
+    box.appendChild(ids); box.appendChild(chips); box.appendChild(picker);
   };
 
   // user fields: "me" is whoever reads the list (a saved view "My open tasks" works for everyone)
@@ -284,6 +329,7 @@
         box.appendChild(sel);
         return;
       }
+      if (entry.input === "link") { this.linkList(entry, box, Array.isArray(value) ? value : []); return; }
       var text = make("input", {className: "form-control form-control-sm cb-f-list", type: "text",
                                 placeholder: this.texts.list_hint, "aria-label": this.texts.value});
       if (Array.isArray(value)) { text.value = value.join(", "); }
@@ -314,6 +360,10 @@
     var entry = this.byPath[row.querySelector(".cb-f-field").value];
     var inputs = row.querySelectorAll(".cb-f-value input, .cb-f-value select");
     if (!entry || !inputs.length) { return null; }
+    if (inputs[0].classList.contains("cb-f-list") && inputs[0].type === "hidden") {  // chosen records
+      var chosen = inputs[0].value.split(",").map(function (s) { return s.trim(); }).filter(Boolean).map(Number);
+      return chosen;
+    }
     if (inputs.length === 2) { return [readOne(entry, inputs[0]), readOne(entry, inputs[1])]; }
     if (inputs[0].classList.contains("cb-f-list")) {
       return inputs[0].value.split(",").map(function (s) { return s.trim(); }).filter(Boolean).map(function (s) {

@@ -117,34 +117,107 @@ class UserWidget(Widget):
 
 @register("links")
 class MultiLinkWidget(Widget):
-    """A multi-link on the card, for now shown read-only: the linked records' names (the
-    API and the store write the set). The form never carries it, so saving the card
-    leaves the set as it is. raw: [{"id": "42", "display": "ACME"}, ...]."""
+    """A multi-link (several records) as a small table of the linked records, each row a
+    link to its card with a "Remove" button, and an "Add" type-ahead (the link picker,
+    "+ New" included) below it that appends rows. raw: [{"id": "42", "display": "ACME"}, ...].
+
+    Each row carries hidden inputs ``<name>`` (the id) and ``<name>-text`` (what was shown,
+    so a card answered with errors shows the rows as chosen); ``<name>-present`` tells an
+    emptied list from a control that was not submitted. The whole set is saved with the
+    card in one POST (the store checks every new target and replaces the set, all or
+    nothing)."""
 
     def to_raw(self, field, value, language):
-        single = LinkWidget()
-        return [single.to_raw(field, ref, language) for ref in value or ()]
+        return [LinkWidget().to_raw(field, ref, language) for ref in value or ()]
 
     def from_form(self, form, name):
-        return MISSING
+        if name + "-present" not in form:
+            return MISSING
+        ids = [i.strip() for i in form.getlist(name)]
+        texts = form.getlist(name + "-text")
+        texts += [""] * (len(ids) - len(texts))
+        return [{"id": i, "display": t or f"#{i}"} for i, t in zip(ids, texts) if i]
 
     def parse(self, field, raw, language):
-        return field.ftype.parse(field, [r.get("id") if isinstance(r, dict) else r for r in raw or ()])
+        ids = [item.get("id") if isinstance(item, dict) else item for item in raw or ()]
+        return field.ftype.parse(field, [i for i in ids if i not in (None, "")])
 
     def same(self, a, b):
-        ids = lambda raw: [str(r.get("id") if isinstance(r, dict) else r) for r in raw or ()]  # noqa: E731
+        def ids(raw):
+            return [str(item.get("id") if isinstance(item, dict) else item) for item in raw or ()]
         return ids(a) == ids(b)
 
     def control(self, c: Control) -> Markup:
-        from flask import current_app, url_for
+        from flask import url_for
+        from flask_babel import gettext as _
 
-        refs = [r for r in c.raw or () if isinstance(r, dict)]
-        target = None
-        if "cards.card" in current_app.view_functions:
-            from ...context import engine_session  # the request's one session
-            target = engine_session().schema.link_target(c.field).api_name
-        shown = [Markup('<a href="{}">{}</a>').format(url_for("cards.card", object_name=target, record_id=r["id"]),
-                                                      r.get("display") or "")
-                 if target and r.get("id") else Markup("{}").format(r.get("display") or "") for r in refs]
-        return Markup('<div id="{}" class="form-control-plaintext cb-multi-link">{}</div>').format(
-            c.id, Markup(", ").join(shown))
+        from ...context import engine_session
+
+        from ..display import align_for
+        from ..multi_link_cells import cells, extra_columns
+
+        rows = [item for item in (c.raw if isinstance(c.raw, list) else []) if isinstance(item, dict)]
+        s = engine_session()
+        target = s.schema.link_target(c.field)
+        card_url = url_for("cards.card", object_name=target.api_name, record_id=0)[:-1]
+        columns = extra_columns(s, target)
+        ids = [int(item["id"]) for item in rows if str(item.get("id") or "").isdigit()]
+        filled = cells(s, target, columns, ids, c.language)
+        blank = Markup("").join(Markup("<td></td>") for _f in columns)
+        body = Markup("").join(_multi_row(c, item, card_url, Markup("").join(
+            filled.get(int(item["id"]), [blank]) if str(item.get("id") or "").isdigit() else [blank]))
+            for item in rows)
+        head = Markup("")
+        if columns:
+            language = c.language
+            head = Markup('<thead><tr><th scope="col">{}</th>{}{}</tr></thead>').format(
+                target.display_field.label_in(language),
+                Markup("").join(Markup('<th scope="col" class="text-{}">{}</th>').format(
+                    align_for(f), f.label_in(language)) for f in columns),
+                Markup('<th scope="col"><span class="visually-hidden">{}</span></th>').format(_("Remove"))
+                if not c.disabled else "")
+        picker = Markup("")
+        present = Markup("")
+        if not c.disabled:
+            present = Markup('<input type="hidden" name="{}-present" value="1">').format(c.name)
+            new_url = _new_target_url(c)
+            new = Markup("")
+            if new_url:
+                new = Markup('<a class="btn btn-sm btn-outline-secondary cb-link-new" href="{}" target="_blank" '
+                             'rel="opener" data-pick="{}" title="{}">+ {}</a>').format(
+                    new_url, c.id, _("Create a new one and add it"), _("New"))
+            picker = Markup(
+                '<div class="cb-link-picker cb-multi-picker{}" data-url="{}" data-none="{}">'
+                '<input type="text" {} value="" autocomplete="off" role="combobox" aria-autocomplete="list" '
+                'aria-expanded="false" aria-controls="{}-list" placeholder="{}">{}'
+                '<ul class="dropdown-menu cb-link-list" id="{}-list" role="listbox"></ul>'
+                '</div>').format(" cb-with-new" if new_url else "",
+                                 c.extra.get("url", "") + ("?cells=1" if columns else ""), _("No matches"),
+                                 c.attrs(name=c.name + "-search", css="form-control form-control-sm"), c.id,
+                                 _("Add: type to search"), new, c.id)
+        return Markup(
+            '<div class="cb-multi-link{}" data-name="{}" data-card-url="{}" data-remove="{}" data-removed="{}" '
+            'data-added="{}">{}'
+            '<table class="table table-sm align-middle mb-1 cb-multi-table" aria-label="{}">{}<tbody>{}</tbody></table>'
+            '<p class="small text-body-secondary mb-1 cb-multi-empty"{}>{}</p>{}'
+            '<div class="visually-hidden cb-multi-status" role="status" aria-live="polite"></div></div>').format(
+            " is-invalid" if c.invalid else "", c.name, card_url, _("Remove"), _("Removed: %(name)s", name="{name}"),
+            _("Added: %(name)s", name="{name}"), present, c.label, head, body,
+            Markup(" hidden") if rows else "", _("No records linked yet."), picker)
+
+
+def _multi_row(c: Control, item: dict, card_url: str, extra: Markup) -> Markup:
+    """One linked record of a multi-link control: its name (a link to its card), the
+    hidden inputs that carry it, and its "Remove" button."""
+    from flask_babel import gettext as _
+
+    ident, shown = str(item.get("id") or ""), str(item.get("display") or f"#{item.get('id')}")
+    name = Markup('<a href="{}{}">{}</a>').format(card_url, ident, shown) if ident.isdigit() else Markup("{}").format(shown)
+    if c.disabled:
+        return Markup('<tr class="cb-multi-row" data-id="{}"><td>{}</td>{}</tr>').format(ident, name, extra)
+    return Markup(
+        '<tr class="cb-multi-row" data-id="{}"><td>{}<input type="hidden" name="{}" value="{}">'
+        '<input type="hidden" name="{}-text" value="{}"></td>{}'
+        '<td class="text-end"><button type="button" class="btn btn-sm btn-outline-secondary cb-multi-remove" '
+        'aria-label="{}" title="{}">×</button></td></tr>').format(
+        ident, name, c.name, ident, c.name, shown, extra, f"{_('Remove')}: {shown}", _("Remove"))

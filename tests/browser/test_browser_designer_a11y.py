@@ -16,8 +16,8 @@ from cardbase.schema_engine.field_types import all_types
 from cardbase.schema_engine.layouts import cards as card_layouts
 from cardbase.schema_engine.schema_service import SchemaService
 
-# One existing field of every type a power user can add (the demo CRM's, plus two added
-# by the `extra_fields` fixture for the types the demo does not use).
+# One existing field of every type a power user can add (the demo CRM's, plus three added
+# by the `extra` fixture for the types the demo does not use).
 FIELD_OF_TYPE = {
     "string": "organisation/name", "text": "interaction/note", "integer": "deal/probability",
     "decimal": "order_line/quantity", "money": "deal/amount", "date": "deal/expected_close",
@@ -25,7 +25,7 @@ FIELD_OF_TYPE = {
     "multi_choice": "organisation/labels", "email": "organisation/email", "phone": "organisation/phone",
     "url": "organisation/website", "link": "deal/organisation", "user": "task/assignee",
     "autonumber": "task/number", "formula": "order_line/cost", "lookup": "contact_person/city",
-    "rollup": "order/total",
+    "rollup": "order/total", "links": "deal/products",
 }
 ADDABLE = [name for name in TYPE_ORDER if name in all_types() and not all_types()[name].system_only]
 
@@ -71,12 +71,14 @@ PAGES: list[tuple[str, str, str, Callable[[Any], None] | None]] = [
 
 @pytest.fixture(scope="module")
 def extra(site: Any) -> dict[str, Any]:
-    """The two field types the demo lacks, and a designed card with tabs and lists."""
+    """The three field types the demo lacks, and a designed card with tabs and lists."""
     service = SchemaService(site.db)
     service.add_field(SYSTEM, "organisation", {"name": "labels", "label": "Labels", "type": "multi_choice",
                                                "options": {"choices": ["key account", "partner"]}})
     service.add_field(SYSTEM, "task", {"name": "number", "label": "Number", "type": "autonumber",
                                        "options": {"pattern": "T-{0000}"}})
+    service.add_field(SYSTEM, "deal", {"name": "products", "label": "Products", "type": "links",
+                                       "options": {"target": "product"}})
     schema = site.db.schema()
     layout = card_layouts.default_layout(schema, schema.object("organisation"))
     layout["tabs"][0]["label"] = "Main"

@@ -86,6 +86,7 @@ def setup(db: Database, rows: int) -> RecordStore:
                 cols["amount"][0]: d["amount"], cols["amount"][1]: d["currency"],
                 cols["stage"][0]: d["stage"], cols["close_date"][0]: d["close_date"]}
                 for i, d in ((i, deal(i)) for i in range(first, min(rows, first + BATCH)))])
+    db.optimize()  # planner statistics after the bulk load, as the peer's loader does (ANALYZE)
     return RecordStore(db)
 
 

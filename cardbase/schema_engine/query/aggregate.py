@@ -20,7 +20,7 @@ from ..exact_sums import numeric_aggregate, overflow_fallback
 from ..field_types.money import per_record
 from ..snapshot import ObjectInfo, Schema
 from ..values import LinkRef
-from .buckets import BUCKETS, bucket_expression
+from .buckets import BUCKETS, bucket_key
 from .model import AggregateQuery
 from .paths import FieldAllowed, JoinBuilder, LinkFilter, Path, display_text, resolve
 from .scope import RowFilter, conditions
@@ -40,6 +40,7 @@ class _Part:
     group: bool
     order: list[ColumnElement]
     decode: Callable[[Sequence[Any]], Any]
+    grouped: list[ColumnElement] | None = None  # what GROUP BY names, when not ``columns``
 
 
 def aggregate(conn: Connection, schema: Schema, obj: ObjectInfo, query: AggregateQuery, *,
@@ -112,7 +113,7 @@ def _prepare(schema: Schema, obj: ObjectInfo, query: AggregateQuery, *, row_filt
     columns = [c for p in parts for c in p.columns]
     stmt = (sa.select(*[c.label(f"c{i}") for i, c in enumerate(columns)])
             .select_from(joins.from_clause()).where(*where)
-            .group_by(*[c for p in parts if p.group for c in p.columns])
+            .group_by(*[c for p in parts if p.group for c in (p.grouped or p.columns)])
             .order_by(*[o for p in parts if p.group for o in p.order])
             .limit(query.limit + 1))
     if not query.filter and not query.search and row_filter is None:
@@ -148,8 +149,8 @@ def _group(joins: JoinBuilder, item: Any, field_allowed: FieldAllowed | None) ->
         if not isinstance(bucket, str) or bucket not in BUCKETS:
             raise ValidationError({"group_by": f"'{path.text}': unknown bucket {bucket!r}; "
                                                f"use one of {', '.join(BUCKETS)}"})
-        expr = bucket_expression(joins.schema.dialect, joins.columns(path)[0], bucket)
-        return _Part(name, [expr], True, [expr.asc().nulls_last()], lambda v: v[0])
+        shown, key = bucket_key(joins.schema.dialect, joins.columns(path)[0], bucket)
+        return _Part(name, [shown], True, [key.asc().nulls_last()], lambda v: v[0], [key])
     if path.kind == "value":
         cols = joins.columns(path)
         field = path.field

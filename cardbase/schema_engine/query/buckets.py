@@ -32,10 +32,23 @@ def _cat(*parts: ColumnElement) -> ColumnElement:
 
 def bucket_expression(dialect: str, col: ColumnElement, bucket: str) -> ColumnElement:
     """The ISO text of the ``bucket`` holding ``col`` (a date or datetime column)."""
+    return bucket_key(dialect, col, bucket)[0]
+
+
+def bucket_key(dialect: str, col: ColumnElement, bucket: str) -> tuple[ColumnElement, ColumnElement]:
+    """The bucket's ISO text and the expression to group and sort by. PostgreSQL groups by
+    the cheap ``date_trunc`` and formats once per group (``to_char`` on every row costs a
+    fifth of a large report's time); SQLite's text key is already cheap, so both are it."""
     if bucket not in BUCKETS:
         raise ValidationError({"group_by": f"unknown bucket '{bucket}'; use one of {', '.join(BUCKETS)}"})
     if dialect == "postgresql":
-        return sa.func.to_char(col, _lit(_PG_FORMATS[bucket]), type_=sa.String)
+        start = sa.func.date_trunc(_lit(bucket), col, type_=col.type)
+        return sa.func.to_char(start, _lit(_PG_FORMATS[bucket]), type_=sa.String), start
+    text = _sqlite_bucket(col, bucket)
+    return text, text
+
+
+def _sqlite_bucket(col: ColumnElement, bucket: str) -> ColumnElement:
     if bucket != "week" and isinstance(col.type, (sa.Date, sa.DateTime)):
         return _sqlite_iso_prefix(col, bucket)
     return sqlite_parsed(col, bucket)

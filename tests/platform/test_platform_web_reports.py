@@ -103,3 +103,17 @@ def test_a_field_hidden_since_and_a_report_the_user_may_not_see(app, db, crm, re
     assert page.status_code == 200 and "close_date" in page.get_data(as_text=True)
     assert "cb-report-data" not in page.get_data(as_text=True)
     assert signed_in(app, "bob").get(f"/reports/{mine['id']}").status_code == 404
+
+
+def test_german_date_range_filters_are_german_text_and_mean_the_same_days(app, crm, report):
+    """A German screen asks for the range as TT.MM.JJJJ (not the browser's mm/dd/yyyy) and
+    "01.04.2026" to "30.06.2026" filters exactly like the ISO dates."""
+    bob = signed_in(app, "bob")
+    bob.post("/account/language", data={"language": "de", "next": "/"})
+    html = bob.get(f"/reports/{report['id']}?close_date__from=2026-04-01").get_data(as_text=True)
+    start = re.search(r'<input[^>]*name="close_date__from"[^>]*>', html)
+    assert start and 'type="text"' in start.group(0) and 'value="01.04.2026"' in start.group(0)
+    assert 'placeholder="TT.MM.JJJJ"' in start.group(0) and 'type="date"' not in html
+    german = bob.get(f"/reports/{report['id']}/data?close_date__from=01.04.2026&close_date__to=30.06.2026").get_json()
+    iso = bob.get(f"/reports/{report['id']}/data?close_date__from=2026-04-01&close_date__to=2026-06-30").get_json()
+    assert german["data"]["total"]["texts"][1] == iso["data"]["total"]["texts"][1] == "3"

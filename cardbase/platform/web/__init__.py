@@ -14,6 +14,7 @@ from . import dashboards, report_designer, reports
 from . import transfer
 from . import documents
 from .icons import icon
+from .widgets.dates import local_input
 
 
 def init_app(app: Flask) -> None:
@@ -30,3 +31,4 @@ def init_app(app: Flask) -> None:
     documents.init_app(app)  # the card's Documents menu and the list's documents for a selection
     nav.init_app(app)
     app.jinja_env.globals["icon"] = icon  # inline SVG icons (no emoji, no icon font)
+    app.jinja_env.globals["local_input"] = local_input  # dates outside cards, the user's way

@@ -16,6 +16,7 @@ from cardbase.automation import comments, notifications, tasks
 from cardbase.schema_engine.errors import CardbaseError
 
 from ..context import current_actor, engine_session
+from .widgets.dates import iso_from_local
 
 bp = Blueprint("collab", __name__)
 FEED_LIMIT = 50
@@ -64,8 +65,8 @@ def add_comment(object_name: str, record_id: int):
 @bp.post("/o/<object_name>/<int:record_id>/tasks")
 def add_task(object_name: str, record_id: int):
     spec = {"title": request.form.get("title", ""), "object": object_name, "record": record_id,
-            "assignee": request.form.get("assignee") or None, "due_at": request.form.get("due_at") or None,
-            "remind_at": request.form.get("remind_at") or None, "rrule": request.form.get("rrule") or None,
+            "assignee": request.form.get("assignee") or None, "due_at": iso_from_local("datetime", request.form.get("due_at")),
+            "remind_at": iso_from_local("datetime", request.form.get("remind_at")), "rrule": request.form.get("rrule") or None,
             "email_reminder": request.form.get("email_reminder") == "1"}
     try:
         tasks.create(engine_session(write=True), spec)

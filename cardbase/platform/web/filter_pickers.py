@@ -19,6 +19,7 @@ from cardbase.schema_engine.query.paths import resolve
 from cardbase.schema_engine.store.session import Session
 
 from ..i18n import current_language
+from .widgets.dates import iso_from_local
 
 LINK_CHOICES = 200
 
@@ -55,7 +56,7 @@ def picker_value(spec: Mapping[str, Any], args: Mapping[str, str]) -> Any:
     user id (int) or choice value, or None; a value that is not an option is refused."""
     name = spec["field"]
     if spec["kind"] == "date":
-        low, high = (args.get(f"{name}__from") or "").strip(), (args.get(f"{name}__to") or "").strip()
+        low, high = (iso_from_local("date", args.get(f"{name}__{end}")) or "" for end in ("from", "to"))
         return [low, high] if low or high else None
     value = (args.get(name) or "").strip()
     if not value:

@@ -106,3 +106,44 @@ class DateTimeWidget(Widget):
             raw = datetime.fromisoformat(raw.replace(" ", "T")).strftime(form[1])
         return Markup('<input type="text" autocomplete="off" data-date-format="{}" placeholder="{}" title="{}" {} '
                       'value="{}">').format(form[1], form[3], form[3], c.attrs(), raw)
+
+
+def local_input(kind: str, name: str, element_id: str, value: str | None, language: str,
+                css: str = "form-control") -> Markup:
+    """A date ("date") or date-time ("datetime") input outside a card -- a task's due time,
+    a report's date range -- written the user's way, like the card's own controls: the
+    browser's picker in English, "24.12.2026 14:30" as text in German (a German screen in
+    an American browser would otherwise ask for mm/dd/yyyy). ``value`` is ISO."""
+    form = local_form(language)
+    raw = (value or "").strip()
+    attrs = Markup('id="{}" name="{}" class="{}"').format(element_id, name, css)
+    if form is None:
+        native = "date" if kind == "date" else "datetime-local"
+        return Markup('<input type="{}" {} value="{}">').format(native, attrs, raw)
+    fmt, placeholder = (form[0], form[2]) if kind == "date" else (form[1], form[3])
+    if kind == "date" and _ISO_DATE.fullmatch(raw):
+        raw = date.fromisoformat(raw).strftime(fmt)
+    elif kind != "date" and _ISO_LOCAL.fullmatch(raw):
+        raw = datetime.fromisoformat(raw.replace(" ", "T")).strftime(fmt)
+    return Markup('<input type="text" autocomplete="off" data-date-format="{}" placeholder="{}" title="{}" {} '
+                  'value="{}">').format(fmt, placeholder, placeholder, attrs, raw)
+
+
+def iso_from_local(kind: str, text: str | None) -> str | None:
+    """The ISO form ("2026-12-24", "2026-12-24T14:30") of a date or date-time typed the
+    German way; any other text is returned as given, for its receiver to check and name."""
+    raw = (text or "").strip()
+    if not raw:
+        return None
+    if kind != "date":
+        m = _GERMAN_DATETIME.fullmatch(raw)
+        if m is not None:
+            day, month, year, hour, minute = (int(g) for g in m.groups())
+            try:
+                return datetime(year, month, day, hour, minute).strftime("%Y-%m-%dT%H:%M")
+            except ValueError:
+                return raw
+    day_only = _german_date(raw)
+    if day_only is None:
+        return raw
+    return day_only.isoformat() if kind == "date" else day_only.isoformat() + "T00:00"

@@ -44,22 +44,28 @@ class LinkWidget(Widget):
     def control(self, c: Control) -> Markup:
         from flask_babel import gettext as _
         raw = c.raw if isinstance(c.raw, dict) else {"id": "", "display": ""}
-        new_url = _new_target_url(c)
-        new = Markup("")
-        if new_url:
-            new = Markup('<a class="btn btn-sm btn-outline-secondary cb-link-new" href="{}" target="_blank" '
-                         'rel="opener" data-pick="{}" title="{}">+ {}</a>').format(
-                new_url, c.id, _("Create a new one and choose it"), _("New"))
+        new = _new_button(c, _("Create a new one and choose it"))
         return Markup(
             '<div class="cb-link-picker{}" data-url="{}" data-none="{}">'
             '<input type="hidden" name="{}" value="{}" class="cb-link-id"{}>'
             '<input type="text" {} value="{}" autocomplete="off" role="combobox" aria-autocomplete="list" '
             'aria-expanded="false" aria-controls="{}-list" placeholder="{}">{}'
             '<ul class="dropdown-menu cb-link-list" id="{}-list" role="listbox"></ul>'
-            '</div>').format(" cb-with-new" if new_url else "", c.extra.get("url", ""), _("No matches"), c.name,
+            '</div>').format(" cb-with-new" if new else "", c.extra.get("url", ""), _("No matches"), c.name,
                              raw.get("id") or "", Markup(" disabled") if c.disabled else "",
                              c.attrs(name=c.name + "-text"),
                              raw.get("display") or "", c.id, _("Type to search"), new, c.id)
+
+
+def _new_button(c: Control, title: str) -> Markup:
+    """The picker's "+ New" (a new target record in its own window, handed back to the
+    picker), or nothing where the user may not create one that they could then read."""
+    from flask_babel import gettext as _
+    new_url = _new_target_url(c)
+    if not new_url:
+        return Markup("")
+    return Markup('<a class="btn btn-sm btn-outline-secondary cb-link-new" href="{}" target="_blank" '
+                  'rel="opener" data-pick="{}" title="{}">+ {}</a>').format(new_url, c.id, title, _("New"))
 
 
 def _new_target_url(c: Control) -> str | None:
@@ -180,18 +186,13 @@ class MultiLinkWidget(Widget):
         present = Markup("")
         if not c.disabled:
             present = Markup('<input type="hidden" name="{}-present" value="1">').format(c.name)
-            new_url = _new_target_url(c)
-            new = Markup("")
-            if new_url:
-                new = Markup('<a class="btn btn-sm btn-outline-secondary cb-link-new" href="{}" target="_blank" '
-                             'rel="opener" data-pick="{}" title="{}">+ {}</a>').format(
-                    new_url, c.id, _("Create a new one and add it"), _("New"))
+            new = _new_button(c, _("Create a new one and add it"))
             picker = Markup(
                 '<div class="cb-link-picker cb-multi-picker{}" data-url="{}" data-none="{}">'
                 '<input type="text" {} value="" autocomplete="off" role="combobox" aria-autocomplete="list" '
                 'aria-expanded="false" aria-controls="{}-list" placeholder="{}">{}'
                 '<ul class="dropdown-menu cb-link-list" id="{}-list" role="listbox"></ul>'
-                '</div>').format(" cb-with-new" if new_url else "",
+                '</div>').format(" cb-with-new" if new else "",
                                  c.extra.get("url", "") + ("?cells=1" if columns else ""), _("No matches"),
                                  c.attrs(name=c.name + "-search", css="form-control form-control-sm"), c.id,
                                  _("Add: type to search"), new, c.id)

@@ -64,3 +64,23 @@ def test_a_german_card_asks_for_task_times_in_german_and_saves_them(db):
     with db.read() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(Task.__table__)
                             .where(Task.__table__.c.title == "Falsch")).scalar() == 0
+
+
+def test_the_german_card_activity_names_changed_fields_in_german(db):
+    """The card's activity feed names changed fields as the card does, in the reader's
+    language -- not by the label the field had when the change was written."""
+    from cardbase.schema_engine.actor import SYSTEM
+    from cardbase.schema_engine.schema_service import SchemaService
+
+    app = crm_app(db)
+    SchemaService(db).set_translations(SYSTEM, "deal", {"de": {"label": "Bezeichnung"}}, "title")
+    api = api_for(app, db, "root")
+    deal = api.post("/api/v1/records/deal", {"title": "Vorher"}).get_json()
+    assert api.patch(f"/api/v1/records/deal/{deal['id']}", {"title": "Nachher", "version": deal["version"]}).status_code == 200
+    html = _german(app, "root").get(f"/o/deal/{deal['id']}").get_data(as_text=True)
+    feed = html[html.index('id="cb-activity"'):]
+    assert "hat geändert: Bezeichnung" in feed and ": Title" not in feed
+    back = signed_in(app, "root", PASSWORD)
+    back.post("/account/language", data={"language": "en", "next": "/"})  # the language is the user's
+    english = back.get(f"/o/deal/{deal['id']}").get_data(as_text=True)
+    assert "changed: Title" in english[english.index('id="cb-activity"'):]

@@ -16,6 +16,7 @@ from cardbase.automation import comments, notifications, tasks
 from cardbase.schema_engine.errors import CardbaseError
 
 from ..context import current_actor, engine_session
+from ..i18n import current_language
 from .widgets.dates import iso_from_local
 
 bp = Blueprint("collab", __name__)
@@ -41,8 +42,20 @@ def _problem(exc: CardbaseError) -> str:
 def card_activity(obj: Any, record: Any) -> dict[str, Any]:
     """What the card's block shows (a Jinja global): tasks, and the feed, newest first."""
     s = engine_session()
-    return {"tasks": tasks.for_record(s, obj, record["id"], read=record),
-            "feed": comments.activity(s, obj, record["id"], read=record)[:FEED_LIMIT]}
+    feed = comments.activity(s, obj, record["id"], read=record)[:FEED_LIMIT]
+    return {"tasks": tasks.for_record(s, obj, record["id"], read=record), "feed": _labels_in(s.object(obj), feed)}
+
+
+def _labels_in(obj: Any, feed: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The feed's changed fields named in the reader's language, as the card's history
+    names them (the history keeps the label the field had when it was written)."""
+    language = current_language()
+    for item in feed:
+        if item["kind"] == "change":
+            item["changes"] = [{**change, "label": field.label_in(language)}
+                               if (field := obj.fields_by_name.get(change.get("field") or "")) is not None
+                               else change for change in item["changes"]]
+    return feed
 
 
 def bell_unread() -> int:

@@ -38,6 +38,7 @@ DUPLICATE_ACTIONS = ("skip", "update", "create")
 MAX_ERRORS = 1000
 MAX_GROUPS = 1000
 PREVIEW_ROWS = 20
+ANALYZE_AFTER_ROWS = 10_000  # rows written by one import after which the planner statistics are refreshed
 
 
 class ImportCancelled(Exception):
@@ -271,6 +272,9 @@ class Importer:
         finally:
             if bad is not None:
                 result.bad_rows_file = bad.close()
+        if not dry_run and result.created + result.updated >= ANALYZE_AFTER_ROWS:
+            schema = self.store.db.schema()
+            self.store.db.analyze(schema.table(schema.object(self.obj_ref)).name)
         return result
 
     def _mapped(self, tx: Session, columns: list[str]) -> list[tuple[int, str]]:

@@ -271,3 +271,22 @@ def test_update_by_id(crm, tmp_path):
     result = run(store, who, path, mapping={"ID": "id", "Score": "score"}, mode="update", key="id", atomic=False)
     assert (result.updated, result.failed) == (1, 1) and "'x1' is not a record id" in result.errors[0]["message"]
     assert people(store, who)["Ann"]["score"] == Decimal("9")
+
+
+def test_a_large_import_refreshes_the_planner_statistics_on_postgresql(crm, tmp_path, monkeypatch):
+    """After an import of many rows PostgreSQL knows the table's size at once (ANALYZE),
+    instead of planning reports as if it were empty until autovacuum comes round; SQLite's
+    planner is left on its defaults (no statistics table appears)."""
+    from cardbase.transfer import importer
+
+    db, store, who, _acme = crm
+    monkeypatch.setattr(importer, "ANALYZE_AFTER_ROWS", 25)
+    rows = [["Name", "City"]] + [[f"Person {i}", "Berlin"] for i in range(30)]
+    result = run(store, who, write_csv(tmp_path / "many.csv", rows), mapping={"Name": "name", "City": "city"})
+    assert result.created == 30
+    table = db.schema().table(db.schema().object("person")).name
+    with db.read() as conn:
+        if db.is_sqlite:
+            assert conn.exec_driver_sql("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'").scalar() == 0
+        else:
+            assert conn.execute(sa.text("SELECT reltuples FROM pg_class WHERE relname = :t"), {"t": table}).scalar() == 30

@@ -16,7 +16,7 @@ from cardbase.schema_engine.field_types import all_types
 from cardbase.schema_engine.layouts import cards as card_layouts
 from cardbase.schema_engine.schema_service import SchemaService
 
-# One existing field of every type a power user can add (the demo CRM's, plus three added
+# One existing field of every type a power user can add (the demo CRM's, plus two added
 # by the `extra` fixture for the types the demo does not use).
 FIELD_OF_TYPE = {
     "string": "organisation/name", "text": "interaction/note", "integer": "deal/probability",
@@ -71,14 +71,12 @@ PAGES: list[tuple[str, str, str, Callable[[Any], None] | None]] = [
 
 @pytest.fixture(scope="module")
 def extra(site: Any) -> dict[str, Any]:
-    """The three field types the demo lacks, and a designed card with tabs and lists."""
+    """The two field types the demo lacks, and a designed card with tabs and lists."""
     service = SchemaService(site.db)
     service.add_field(SYSTEM, "organisation", {"name": "labels", "label": "Labels", "type": "multi_choice",
                                                "options": {"choices": ["key account", "partner"]}})
     service.add_field(SYSTEM, "task", {"name": "number", "label": "Number", "type": "autonumber",
                                        "options": {"pattern": "T-{0000}"}})
-    service.add_field(SYSTEM, "deal", {"name": "products", "label": "Products", "type": "links",
-                                       "options": {"target": "product"}})
     schema = site.db.schema()
     layout = card_layouts.default_layout(schema, schema.object("organisation"))
     layout["tabs"][0]["label"] = "Main"

@@ -214,16 +214,20 @@ class _Generator:
 
     def deals(self, n: int, orgs: list[tuple[int, dict]], products: list[tuple[int, float, bool]]) -> list[int]:
         rows = []
+        families = [f[0] for f in PRODUCT_FAMILIES]
+        picker = random.Random(7919 + n)  # its own stream: the rest of the demo stays as it was
         for _ in range(n):
             org_id, org = self.rng.choice(orgs)
             stage, probability, _w = _weighted(self.rng, STAGES)
             family = self.rng.choice(PRODUCT_FAMILIES)[0]
+            offered = [pid for j, (pid, _p, _s) in enumerate(products) if j % len(families) == families.index(family)]
             amount = self.rng.randrange(20, 5000) * 50
             close = self.today + timedelta(days=self.rng.randint(-90, -1) if stage in ("won", "lost")
                                            else self.rng.randint(1, 180))
             rows.append({"title": f"{family} for {org['name']}",
                          "organisation": org_id, "stage": stage, "amount": _money(amount, org["currency"]),
-                         "expected_close": close.isoformat(), "probability": probability})
+                         "expected_close": close.isoformat(), "probability": probability,
+                         "products": picker.sample(offered, min(len(offered), picker.randint(1, 2)))})
         return self.create("deal", rows)
 
     def orders(self, n: int, lines: int, orgs: list[tuple[int, dict]],

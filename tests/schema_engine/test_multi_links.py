@@ -376,3 +376,19 @@ def test_lookups_and_rollups_refuse_it_clearly(db):
         svc.add_field(SYSTEM, "deal", {"name": "tag_names", "label": "Tag names", "type": "lookup",
                                        "options": {"link": "tags", "field": "name"}})
     assert "'Tags' is not a link field" in err.value.errors["options.link"][0]
+
+
+def test_readers_share_one_junction_table_per_field_so_statements_are_cached():
+    """Building a new Table per page made SQLAlchemy compile the page's link query anew
+    every time (a third of a single-record GET); with DDL's own metadata it stays separate."""
+    import types
+
+    import sqlalchemy as sa
+
+    from cardbase.schema_engine.field_types.links import junction_table
+
+    field = types.SimpleNamespace(stored_id=987_654)
+    assert junction_table(field) is junction_table(field)
+    assert [c.name for c in junction_table(field).c] == ["source_id", "target_id", "position"]
+    own = sa.MetaData()
+    assert junction_table(field, own) is not junction_table(field) and junction_table(field, own).metadata is own

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
+import threading
+
 import marshmallow as ma
 import sqlalchemy as sa
 
@@ -32,11 +34,31 @@ OPERATORS = ("has_any", "has_all", "has_none", "is_empty", "is_not_empty")
 
 
 def junction_table(field, metadata: sa.MetaData | None = None) -> sa.Table:
-    """The junction table of a multi-link field (no constraints: DDL adds those)."""
-    return sa.Table(naming.links_table_name(field.stored_id), metadata if metadata is not None else sa.MetaData(),
+    """The junction table of a multi-link field (no constraints: DDL adds those). Without
+    ``metadata``: one shared Table per field for reading and writing, so SQLAlchemy's
+    statement cache recognises a page's link query instead of compiling it anew each time
+    (the table's shape depends on the field's stored id alone)."""
+    if metadata is not None:
+        return _junction(field.stored_id, metadata)
+    found = _JUNCTIONS.get(field.stored_id)
+    if found is None:
+        with _JUNCTIONS_LOCK:
+            found = _JUNCTIONS.get(field.stored_id)
+            if found is None:
+                found = _JUNCTIONS[field.stored_id] = _junction(field.stored_id, _JUNCTIONS_METADATA)
+    return found
+
+
+def _junction(stored_id: int, metadata: sa.MetaData) -> sa.Table:
+    return sa.Table(naming.links_table_name(stored_id), metadata,
                     sa.Column("source_id", sa.BigInteger, primary_key=True),
                     sa.Column("target_id", sa.BigInteger, primary_key=True),
                     sa.Column("position", sa.Integer, nullable=False))
+
+
+_JUNCTIONS: dict[int, sa.Table] = {}
+_JUNCTIONS_METADATA = sa.MetaData()
+_JUNCTIONS_LOCK = threading.Lock()
 
 
 def parse_ids(raw: Any, most: int) -> list[int]:

@@ -135,6 +135,15 @@ def start_server(url: str, port: int) -> subprocess.Popen:
     raise SystemExit("the server did not answer /health within 60 s")
 
 
+def bearer(port: int, username: str, password: str) -> dict[str, str]:
+    """The Authorization header of a token signed in at ``POST /api/v1/auth/token``."""
+    status, body = request(port, "POST", "/api/v1/auth/token",
+                           json.dumps({"username": username, "password": password}).encode(),
+                           {"Content-Type": "application/json"})
+    assert status == 200, body
+    return {"Authorization": f"Bearer {json.loads(body)['token']}"}
+
+
 def request(port: int, method: str, path: str, body: bytes | None = None,
             headers: dict[str, str] | None = None) -> tuple[int, bytes]:
     """One request on a connection of its own (setup and checks)."""
@@ -345,11 +354,7 @@ def bench_engine(engine: str, args: argparse.Namespace) -> dict[str, float]:
         port = free_port()
         server = start_server(url, port)
         try:
-            status, body = request(port, "POST", "/api/v1/auth/token",
-                                   json.dumps({"username": "admin", "password": PASSWORD}).encode(),
-                                   {"Content-Type": "application/json"})
-            assert status == 200, body
-            auth = {"Authorization": f"Bearer {json.loads(body)['token']}"}
+            auth = bearer(port, "admin", PASSWORD)
             post = {**auth, "Content-Type": "application/json"}
 
             def get_one(client: Client, rnd: random.Random, _i: int) -> tuple[bool, int]:

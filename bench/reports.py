@@ -42,7 +42,7 @@ from typing import Any, Callable
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from engines import bench_parser, each_engine, finish, timed  # noqa: E402  (puts this checkout on sys.path)
 
-from api import Client, free_port, request, start_server  # noqa: E402
+from api import Client, bearer, free_port, start_server  # noqa: E402
 from peers import directus  # noqa: E402
 
 import sqlalchemy as sa  # noqa: E402
@@ -224,11 +224,7 @@ def ours_over_http(url: str, db: Database, report_id: int, cells: int, seconds: 
     port = free_port()
     server = start_server(url, port)
     try:
-        status, body = request(port, "POST", "/api/v1/auth/token",
-                               json.dumps({"username": "bench", "password": PASSWORD}).encode(),
-                               {"Content-Type": "application/json"})
-        assert status == 200, body
-        auth = {"Authorization": f"Bearer {json.loads(body)['token']}"}
+        auth = bearer(port, "bench", PASSWORD)
         path, ok = f"/api/v1/reports/{report_id}/result", lambda body: filled_cells(json.loads(body)) == cells
         return (sequential_rate(port, path, auth, seconds, ok),
                 sequential_rate(port, path, auth, seconds, ok, before=lambda: touch_a_deal(db)))
